@@ -1,0 +1,66 @@
+/* Correlation histogram: docs/semantics.md "Correlation histogram" and "Integrations". */
+#ifndef G2L_CORRELATE_H
+#define G2L_CORRELATE_H
+
+#include "g2l_common.h"
+
+/* Largest window n_bins * bin_width_ps: keeps d - lo of an in-window pair inside uint64 with room. */
+#define G2L_MAX_WINDOW_PS ((int64_t)1 << 62)
+
+/* The window [lo, lo + n_bins * bin_width_ps) of one histogram. */
+typedef struct {
+    __int128 lo;
+    __int128 hi;
+    uint64_t width;  /* hi - lo */
+    int64_t n_bins;
+    g2l_divider div;
+} g2l_window;
+
+/* G2L_OK, or G2L_ERR_ARG when bin_width_ps <= 0, n_bins <= 0 or the window exceeds G2L_MAX_WINDOW_PS. */
+int g2l_window_init(g2l_window *w, int64_t bin_width_ps, int64_t n_bins, int64_t offset_ps);
+
+/* First index i with x[i] < x[i-1], or -1 when x is non-decreasing. */
+int64_t g2l_first_unsorted(const int64_t *x, int64_t n);
+
+/* Add the all-pairs histogram of d = b - a (a, b non-decreasing) to hist[n_bins]. */
+void g2l_correlate(const int64_t *a, int64_t na, const int64_t *b, int64_t nb, const g2l_window *w,
+                   int64_t *hist);
+
+/* ---- streaming correlator over one merged stream ---- */
+typedef struct {
+    int64_t *t;
+    int64_t cap;  /* power of two */
+    int64_t head; /* index of the oldest tag */
+    int64_t len;
+} g2l_ring;
+
+typedef struct {
+    int64_t n_pairs;
+    uint8_t *pair_a;
+    uint8_t *pair_b;
+    g2l_window w;
+    uint64_t keep;         /* a tag older than now - keep can no longer pair */
+    int64_t *hist;         /* [n_pairs * n_bins] */
+    g2l_ring ring[G2L_N_CHANNELS];
+    uint8_t used[G2L_N_CHANNELS]; /* channel appears in a pair */
+    int fast;              /* lo >= -2**62 and hi <= 2**62: int64 differences suffice */
+    int64_t *roles;        /* per channel, its pairs: role * n_pairs + p (0 auto, 1 stop, 2 start) */
+    int64_t n_roles[G2L_N_CHANNELS];
+    int64_t last_time;     /* INT64_MIN before the first tag */
+    int64_t n_tags;        /* tags seen since the last clear */
+    int64_t counts[G2L_N_CHANNELS]; /* tags per channel in the current integration */
+} g2l_correlator;
+
+int g2l_correlator_init(g2l_correlator *c, int64_t n_pairs, const uint8_t *pair_a, const uint8_t *pair_b,
+                        int64_t bin_width_ps, int64_t n_bins, int64_t offset_ps);
+void g2l_correlator_free(g2l_correlator *c);
+/* Feed tags in stream order; G2L_OK, or G2L_ERR_CHANNEL / G2L_ERR_UNSORTED with *err_index (the
+ * tags before err_index were processed), or G2L_ERR_NOMEM. */
+int g2l_correlator_update(g2l_correlator *c, const uint8_t *channel, const int64_t *time_ps, int64_t n,
+                          int64_t *err_index);
+/* Integration boundary: zero the histograms and per-integration counts, keep the tag history. */
+void g2l_correlator_swap(g2l_correlator *c);
+/* Full reset: histograms, counters and the tag history. */
+void g2l_correlator_clear(g2l_correlator *c);
+
+#endif /* G2L_CORRELATE_H */

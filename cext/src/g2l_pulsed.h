@@ -1,0 +1,46 @@
+/* Pulsed mode against the sync: docs/semantics.md "Pulsed mode against the sync". */
+#ifndef G2L_PULSED_H
+#define G2L_PULSED_H
+
+#include "g2l_common.h"
+
+typedef struct {
+    int64_t n;          /* photons counted */
+    uint8_t ch[2];      /* first two in stream order */
+    int64_t t[2];
+} g2l_photons;
+
+typedef struct {
+    uint8_t sync_channel;
+    int64_t max_photons;
+    int64_t window_ps;     /* 0 = whole period */
+    int64_t last_time;     /* INT64_MIN before the first tag */
+    int64_t n_syncs;       /* syncs since the start or the last clear: index of the next period */
+    int open;              /* a period is open */
+    int64_t period;        /* index of the open period */
+    int64_t t_sync;        /* its sync time */
+    g2l_photons cur;       /* photons of the open period */
+    /* Photons at the latest time seen: a sync at that same time, later in the stream, still
+     * claims them for the period it starts, so they are held until the time moves on. */
+    g2l_photons pend;
+    int64_t t_pend;
+    /* outputs of the current call (reset by g2l_pulsed_begin) */
+    g2l_buf period_counts; /* uint16_t per closed period */
+    g2l_buf heralds;       /* g2l_herald */
+    int64_t *photon_number; /* [max_photons + 1] */
+    int64_t pre_sync;
+    int64_t out_of_window;  /* photons of a period later than window_ps after its sync */
+} g2l_pulsed;
+
+int g2l_pulsed_init(g2l_pulsed *p, uint8_t sync_channel, int64_t max_photons, int64_t window_ps);
+void g2l_pulsed_free(g2l_pulsed *p);
+void g2l_pulsed_begin(g2l_pulsed *p);
+/* Stream-ordered tags; G2L_OK, G2L_ERR_CHANNEL / G2L_ERR_UNSORTED with *err_index, G2L_ERR_NOMEM. */
+int g2l_pulsed_update(g2l_pulsed *p, const uint8_t *channel, const int64_t *time_ps, int64_t n,
+                      int64_t *err_index);
+/* Close the open period (and assign held photons). The next photons before a sync are pre_sync. */
+int g2l_pulsed_flush(g2l_pulsed *p);
+/* Restart period numbering and drop all state (COMMAND.clear). */
+void g2l_pulsed_clear(g2l_pulsed *p);
+
+#endif /* G2L_PULSED_H */

@@ -1,0 +1,204 @@
+/* C-level unit tests of the g2live core (cext/src), no Python involved.
+ * Built and run by tests/core/test_c_unit.py (also under AddressSanitizer/UBSan).
+ * Prints one line per failed check and exits non-zero when any check failed. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "g2l_codec.h"
+#include "g2l_common.h"
+#include "g2l_correlate.h"
+#include "g2l_frontend.h"
+#include "g2l_pulsed.h"
+
+static int failures = 0;
+#define CHECK(cond)                                                           \
+    do {                                                                      \
+        if (!(cond)) {                                                        \
+            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
+            failures++;                                                       \
+        }                                                                     \
+    } while (0)
+
+static uint64_t rng_state = 0x9E3779B97F4A7C15ULL;
+static uint64_t rnd(void) { /* xorshift64* */
+    rng_state ^= rng_state >> 12;
+    rng_state ^= rng_state << 25;
+    rng_state ^= rng_state >> 27;
+    return rng_state * 0x2545F4914F6CDD1DULL;
+}
+
+static void test_divider(void) {
+    const uint64_t widths[] = {1, 2, 3, 7, 1000, 1024, 999999937ULL, (1ULL << 61) + 1, (1ULL << 62) - 1, UINT64_MAX};
+    for (size_t k = 0; k < sizeof(widths) / sizeof(widths[0]); k++) {
+        g2l_divider dv;
+        g2l_divider_init(&dv, widths[k]);
+        for (int i = 0; i < 200000; i++) {
+            uint64_t u = rnd() >> (rnd() % 64);
+            CHECK(g2l_div(&dv, u) == u / widths[k]);
+        }
+        /* around multiples of the width, where a reciprocal is most likely off by one */
+        for (uint64_t q = 0; q < 1000; q++) {
+            unsigned __int128 base = (unsigned __int128)q * widths[k];
+            for (int e = -1; e <= 1; e++) {
+                unsigned __int128 u = base + e;
+                if (base == 0 && e < 0) continue;
+                if (u > UINT64_MAX) continue;
+                CHECK(g2l_div(&dv, (uint64_t)u) == (uint64_t)u / widths[k]);
+            }
+        }
+    }
+}
+
+static void test_codec(void) {
+    uint8_t ch[6] = {0, 1, 63, 2, 3, 4};
+    int64_t t[6] = {5, (1LL << 48) - 1, 1LL << 48, (1LL << 48) + 9, 3, INT64_MAX};
+    g2l_encoder e;
+    g2l_encoder_init(&e);
+    int64_t err = -1;
+    int64_t nw = g2l_encode_count(&e, ch, t, 6, &err);
+    CHECK(nw == 6 + 4); /* epochs 0, 1, 0, 2**15 - 1 */
+    uint64_t words[16];
+    CHECK(g2l_encode(&e, ch, t, 6, words) == nw);
+    CHECK(G2L_KIND(words[0]) == G2L_KIND_ROLLOVER);
+    g2l_decoder d;
+    g2l_decoder_init(&d);
+    uint8_t oc[16];
+    int64_t ot[16];
+    g2l_decoder_begin(&d);
+    CHECK(g2l_decode(&d, words, nw, oc, ot) == 6);
+    for (int i = 0; i < 6; i++) CHECK(oc[i] == ch[i] && ot[i] == t[i]);
+    CHECK(d.out_of_order == 1 && d.rollovers == 4 && d.malformed == 0);
+    /* errors */
+    int64_t neg = -1;
+    uint8_t bad = 64;
+    CHECK(g2l_encode_count(&e, ch, &neg, 1, &err) == G2L_ERR_TIME && err == 0);
+    CHECK(g2l_encode_count(&e, &bad, t, 1, &err) == G2L_ERR_CHANNEL && err == 0);
+    /* a frame split over three calls keeps its payload */
+    uint64_t fw[4] = {((uint64_t)G2L_KIND_FRAME << 60) | (1ULL << 52) | (5ULL << 32) | 3ULL, 0, 11, 12};
+    g2l_decoder_begin(&d);
+    CHECK(g2l_decode(&d, fw, 2, oc, ot) == 0 && d.frames.len == 0);
+    g2l_decoder_begin(&d);
+    CHECK(g2l_decode(&d, fw + 2, 1, oc, ot) == 0 && d.frames.len == 0);
+    g2l_decoder_begin(&d);
+    CHECK(g2l_decode(&d, fw + 3, 1, oc, ot) == 0 && d.frames.len == 1);
+    const g2l_frame *f = (const g2l_frame *)d.frames.data;
+    const uint64_t *pl = (const uint64_t *)d.payload.data + f->payload_start;
+    CHECK(f->frame_kind == 1 && f->index == 5 && f->length == 3 && pl[0] == 0 && pl[1] == 11 && pl[2] == 12);
+    /* a cut-short frame at the end of the stream */
+    g2l_decoder_begin(&d);
+    g2l_decode(&d, fw, 2, oc, ot);
+    g2l_decoder_finish(&d);
+    CHECK(d.malformed == 1 && d.malformed_offsets[0] == nw + 4 && d.frames.len == 0);
+    g2l_decoder_free(&d);
+}
+
+static void brute(const int64_t *a, int64_t na, const int64_t *b, int64_t nb, int64_t w, int64_t n, int64_t off,
+                  int64_t *h) {
+    __int128 lo = (__int128)off - (__int128)(n / 2) * w;
+    memset(h, 0, (size_t)n * sizeof(int64_t));
+    for (int64_t i = 0; i < na; i++)
+        for (int64_t j = 0; j < nb; j++) {
+            __int128 x = (__int128)b[j] - a[i] - lo;
+            if (x >= 0 && x < (__int128)w * n) h[(int64_t)(x / w)]++;
+        }
+}
+
+static int cmp64(const void *x, const void *y) {
+    int64_t a = *(const int64_t *)x, b = *(const int64_t *)y;
+    return (a > b) - (a < b);
+}
+
+static void test_correlate(void) {
+    int64_t a[64], b[64], h1[32], h2[32];
+    for (int round = 0; round < 3000; round++) {
+        int na = (int)(rnd() % 40), nb = (int)(rnd() % 40);
+        int scale = (int)(rnd() % 3);
+        for (int i = 0; i < na; i++) a[i] = scale == 0 ? (int64_t)(rnd() % 50) : scale == 1 ? (int64_t)rnd() : (int64_t)(rnd() % 2000) - 1000;
+        for (int j = 0; j < nb; j++) b[j] = scale == 0 ? (int64_t)(rnd() % 50) : scale == 1 ? (int64_t)rnd() : (int64_t)(rnd() % 2000) - 1000;
+        qsort(a, (size_t)na, sizeof(int64_t), cmp64);
+        qsort(b, (size_t)nb, sizeof(int64_t), cmp64);
+        int64_t w = scale == 1 ? (int64_t)(1ULL << 57) + (int64_t)(rnd() % 5) : 1 + (int64_t)(rnd() % 20);
+        int64_t n = 1 + (int64_t)(rnd() % 16);
+        int64_t off = scale == 1 ? (int64_t)rnd() : (int64_t)(rnd() % 100) - 50;
+        g2l_window win;
+        CHECK(g2l_window_init(&win, w, n, off) == G2L_OK);
+        memset(h1, 0, sizeof(h1));
+        g2l_correlate(a, na, b, nb, &win, h1);
+        brute(a, na, b, nb, w, n, off, h2);
+        CHECK(memcmp(h1, h2, (size_t)n * sizeof(int64_t)) == 0);
+    }
+    g2l_window win;
+    CHECK(g2l_window_init(&win, 0, 4, 0) == G2L_ERR_ARG);
+    CHECK(g2l_window_init(&win, 1LL << 40, 1LL << 23, 0) == G2L_ERR_ARG);
+    int64_t s[5] = {1, 2, 2, 1, 3};
+    CHECK(g2l_first_unsorted(s, 5) == 3 && g2l_first_unsorted(s, 3) == -1);
+}
+
+static void test_correlator(void) {
+    uint8_t pa[2] = {0, 1}, pb[2] = {1, 1};
+    g2l_correlator c;
+    CHECK(g2l_correlator_init(&c, 2, pa, pb, 10, 4, 0) == G2L_OK);
+    uint8_t ch[4] = {0, 1, 1, 0};
+    int64_t t[4] = {0, 5, 5, 100};
+    int64_t err = -1;
+    CHECK(g2l_correlator_update(&c, ch, t, 4, &err) == G2L_OK);
+    /* pair 0: d = 5, 5 (bin 2); pair 1 (auto on 1): d = 0 twice (bin 2) */
+    CHECK(c.hist[2] == 2 && c.hist[4 + 2] == 2);
+    int64_t back = 50;
+    CHECK(g2l_correlator_update(&c, ch, &back, 1, &err) == G2L_ERR_UNSORTED && err == 0);
+    g2l_correlator_free(&c);
+}
+
+static void test_pulsed(void) {
+    g2l_pulsed p;
+    CHECK(g2l_pulsed_init(&p, 2, 2, 0) == G2L_OK);
+    uint8_t ch[7] = {0, 2, 1, 0, 0, 2, 1};
+    int64_t t[7] = {0, 10, 12, 15, 20, 20, 20};
+    int64_t err = -1;
+    g2l_pulsed_begin(&p);
+    CHECK(g2l_pulsed_update(&p, ch, t, 7, &err) == G2L_OK);
+    CHECK(p.pre_sync == 1 && p.period_counts.len == 1 && ((uint16_t *)p.period_counts.data)[0] == 2);
+    CHECK(p.heralds.len == 1);
+    g2l_pulsed_begin(&p);
+    CHECK(g2l_pulsed_flush(&p) == G2L_OK);
+    /* the photons at 20 on channels 0 and 1 both belong to period 1 (sync at 20) */
+    CHECK(p.period_counts.len == 1 && ((uint16_t *)p.period_counts.data)[0] == 2 && p.photon_number[2] == 1);
+    const g2l_herald *h = (const g2l_herald *)p.heralds.data;
+    CHECK(p.heralds.len == 1 && h->period == 1 && h->channel_first == 0 && h->channel_second == 1 &&
+          h->delay_first_ps == 0 && h->delay_second_ps == 0);
+    g2l_pulsed_free(&p);
+}
+
+static void test_frontend(void) {
+    uint8_t ch[6] = {0, 1, 0, 1, 0, 2};
+    int64_t t[6] = {0, 1, 4, 8, 10, 11};
+    int64_t dead[64] = {0}, delay[64] = {0}, dc[64] = {0}, err = -1, ot[6], perm[6];
+    uint8_t oc[6];
+    dead[0] = 5;
+    delay[1] = -8;
+    int64_t n = g2l_frontend(ch, t, 6, dead, delay, ~0ULL & ~(1ULL << 2), oc, ot, dc, &err);
+    CHECK(n == 4 && dc[0] == 1);
+    CHECK(g2l_merge_order(oc, ot, n, perm) == G2L_OK);
+    /* accepted: (0,0) (1,-7) (1,0) (0,10) -> order (1,-7) (0,0) (1,0) (0,10) */
+    CHECK(ot[perm[0]] == -7 && oc[perm[1]] == 0 && ot[perm[1]] == 0 && oc[perm[2]] == 1 && ot[perm[3]] == 10);
+    int64_t big = INT64_MAX;
+    delay[0] = 1;
+    CHECK(g2l_frontend(ch, &big, 1, dead, delay, ~0ULL, oc, ot, dc, &err) == G2L_ERR_OVERFLOW && err == 0);
+}
+
+int main(void) {
+    test_divider();
+    test_codec();
+    test_correlate();
+    test_correlator();
+    test_pulsed();
+    test_frontend();
+    if (failures) {
+        fprintf(stderr, "%d check(s) failed\n", failures);
+        return 1;
+    }
+    printf("g2live C core: all checks passed\n");
+    return 0;
+}

@@ -1,0 +1,42 @@
+"""``g2live convert IN OUT``: rewrite a photon file as Photon-HDF5 (.h5), g2live .npz or PTU T2."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "convert",
+        help="convert a photon file to Photon-HDF5, .npz or PTU",
+        description="Read any supported time-tag file and write it as Photon-HDF5 "
+        "(.h5/.hdf5), g2live .npz or PTU Generic T2 (.ptu), chosen by OUT's extension.",
+    )
+    p.add_argument("input")
+    p.add_argument("output")
+    p.add_argument(
+        "--format", default=None, help="output format (photon-hdf5, npz, ptu) instead of the extension"
+    )
+    p.add_argument(
+        "--allow-truncated", action="store_true", help="convert what a truncated file holds (noted)"
+    )
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from g2live import io
+
+    opts = {"allow_truncated": True} if args.allow_truncated else {}
+    if Path(args.input).resolve() == Path(args.output).resolve():
+        raise ValueError("input and output are the same file")
+    data = io.read(args.input, **opts)
+    fmt = args.format or io._WRITE_EXT.get(Path(args.output).suffix.lower())
+    extra = {"source_file": Path(args.input).name} if fmt == "photon-hdf5" else {}
+    io.write(args.output, data, format=fmt, **extra)
+    counts = ", ".join(f"ch{c}: {n}" for c, n in data.counts().items())
+    print(f"{args.input} -> {args.output}: {len(data)} events ({counts})")
+    for note in data.meta.notes:
+        print(f"note: {note}")
+    return 0

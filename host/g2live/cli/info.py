@@ -1,0 +1,40 @@
+"""``g2live info FILE [--json]``: what a photon file holds."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "info",
+        help="summarise a photon time-tag file",
+        description="Format, instrument, records, photons per channel, duration, "
+        "resolution and sync rate of a time-tag file (see docs/formats.md).",
+    )
+    p.add_argument("file", help="PTU, HT3/HT2/PT3/PT2, quTAG, SPC, Photon-HDF5 or g2live .npz")
+    p.add_argument("--json", action="store_true", help="print one JSON object (keys in docs/formats.md)")
+    p.add_argument("--format", default=None, help="skip detection and use this reader")
+    p.add_argument("--allow-truncated", action="store_true", help="read what a truncated file holds (noted)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from g2live import io
+
+    opts = {"allow_truncated": True} if args.allow_truncated else {}
+    summary = io.info(args.file, format=args.format, **opts)
+    if args.json:
+        print(json.dumps(summary, indent=1, sort_keys=True))
+        return 0
+    width = max(len(k) for k in summary)
+    for key, value in summary.items():
+        if key == "photons_per_channel":
+            value = ", ".join(f"ch{c}: {n}" for c, n in value.items())
+        elif key == "channel_roles":
+            value = ", ".join(f"ch{c}: {r}" for c, r in value.items())
+        elif key == "notes":
+            value = "; ".join(value) if value else "-"
+        print(f"{key:<{width}}  {value}")
+    return 0

@@ -1,0 +1,148 @@
+"""``g2live simulate``: write an emulated recording (Photon-HDF5, g2live .npz or PTU).
+
+Every emulator parameter is reachable: the common ones have their own option, all others go
+through ``--set NAME=VALUE`` (names and units in docs/emulator.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+import typing
+from dataclasses import fields
+from pathlib import Path
+from typing import Any
+
+# option -> EmulatorConfig field (the option's type comes from the field)
+_OPTIONS: dict[str, tuple[str, str]] = {
+    "--power": ("power", "excitation power in units of P_sat (pulsed: mean excitons per pulse)"),
+    "--qy-ratio": ("qy_ratio", "biexciton / exciton quantum yield ratio"),
+    "--qy-x": ("qy_x", "exciton quantum yield (ON state)"),
+    "--rep-rate": ("rep_rate_hz", "laser repetition rate in Hz"),
+    "--tau-x-ns": ("tau_x_ns", "exciton lifetime in ns"),
+    "--tau-bx-ns": ("tau_bx_ns", "biexciton lifetime in ns"),
+    "--collection": ("collection_efficiency", "collection efficiency (0..1)"),
+    "--detector-efficiency": ("detector_efficiency", "detector efficiency (0..1)"),
+    "--dark-cps": ("dark_cps", "dark counts per detector in 1/s"),
+    "--background-cps": ("background_cps", "background light at the detectors in 1/s"),
+    "--dead-time-ns": ("dead_time_ns", "detector dead time in ns"),
+    "--n-pixels": ("n_pixels", "spectro mode: pixels of the SPAD array (1..32)"),
+}
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "simulate",
+        help="write an emulated photon recording (quantum dot, HBT or spectrometer + SPAD array)",
+        description="Emulate a single quantum emitter (exciton/biexciton cascade, blinking, spectra) seen "
+        "through an HBT setup or a spectrometer onto a SPAD line array, with realistic detectors, and write "
+        "the time tags to FILE (.h5 Photon-HDF5, .npz or .ptu). The predicted values (g2(0), rates, ON "
+        "fraction, ...) are stored in the file's metadata under 'truth'.",
+    )
+    p.add_argument("-o", "--output", required=True, metavar="FILE", help="output file (.h5, .npz or .ptu)")
+    p.add_argument("--duration", type=float, default=1.0, help="emulated acquisition time in s (default 1)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--mode", choices=("hbt", "spectro"), default=None,
+                   help="HBT (2 detectors) or spectrometer")
+    p.add_argument("--excitation", choices=("pulsed", "cw"), default=None, help="laser mode (default pulsed)")
+    p.add_argument("--blinking", choices=("none", "exponential", "powerlaw"), default=None,
+                   help="blinking model (default exponential)")
+    for opt, (name, text) in _OPTIONS.items():
+        p.add_argument(opt, dest=name, type=float if name != "n_pixels" else int, default=None, help=text)
+    p.add_argument("--no-sync", action="store_true", help="do not record the laser sync channel")
+    p.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                   help="any other emulator parameter, e.g. --set urbach_mev=20 (repeatable)")
+    p.add_argument("--chunk-s", type=float, default=0.05, help="emulation chunk length in s (default 0.05)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
+    p.add_argument("--print-truth", action="store_true", help="print the predicted values as JSON")
+    p.set_defaults(func=run)
+
+
+def _field_types() -> dict[str, Any]:
+    from g2live.emulator import EmulatorConfig
+
+    hints = typing.get_type_hints(EmulatorConfig)
+    return {f.name: hints[f.name] for f in fields(EmulatorConfig)}
+
+
+def _coerce(name: str, text: str, types: dict[str, Any]) -> Any:
+    """Parse VALUE of --set NAME=VALUE with the parameter's type."""
+    if name not in types or name == "extra":
+        raise ValueError(f"--set {name}: unknown emulator parameter (see docs/emulator.md)")
+    tp = types[name]
+    try:
+        if tp is bool:
+            low = text.strip().lower()
+            if low not in ("1", "0", "true", "false", "yes", "no", "on", "off"):
+                raise ValueError("expected true/false")
+            return low in ("1", "true", "yes", "on")
+        if tp is int:
+            return int(text)
+        if tp is float:
+            return float(text)
+        if tp is str:
+            return text
+        if typing.get_origin(tp) is tuple:
+            return tuple(float(v) for v in text.split(",") if v.strip())
+        # int | None
+        if text.strip().lower() in ("none", ""):
+            return None
+        return int(text)
+    except ValueError as exc:
+        raise ValueError(f"--set {name}={text}: {exc}") from None
+
+
+def build_config(args: argparse.Namespace) -> Any:
+    from g2live.emulator import EmulatorConfig
+
+    values: dict[str, Any] = {}
+    types = _field_types()
+    for item in args.set:
+        if "=" not in item:
+            raise ValueError(f"--set {item!r}: expected NAME=VALUE")
+        name, text = item.split("=", 1)
+        values[name.strip()] = _coerce(name.strip(), text.strip(), types)
+    for name in ("mode", "excitation", "blinking"):
+        if getattr(args, name) is not None:
+            values[name] = getattr(args, name)
+    for name, _ in _OPTIONS.values():
+        v = getattr(args, name)
+        if v is not None:
+            values[name] = v
+    if args.no_sync:
+        values["sync"] = False
+    return EmulatorConfig(**values).validate()
+
+
+def run(args: argparse.Namespace) -> int:
+    from g2live import io
+    from g2live.emulator import Emulator
+
+    out = Path(args.output)
+    if out.suffix.lower() not in (".h5", ".hdf5", ".hdf", ".npz", ".ptu"):
+        raise ValueError(f"-o {out}: use a .h5, .npz or .ptu file name")
+    if not (args.duration > 0):
+        raise ValueError(f"--duration {args.duration}: must be > 0")
+    cfg = build_config(args)
+    em = Emulator(cfg, seed=args.seed)
+    t0 = time.perf_counter()
+    data = em.run(args.duration, chunk_s=args.chunk_s, progress=not args.quiet and sys.stderr.isatty())
+    wall = time.perf_counter() - t0
+    io.write(out, data)
+    truth = data.meta.extra["truth"]
+    if args.print_truth:
+        print(json.dumps({k: v for k, v in truth.items() if k != "config"}, indent=1, default=str))
+    if not args.quiet:
+        st = em.stats
+        counts = data.counts()
+        det = {c: counts.get(c, 0) for c in range(cfg.n_detectors)}
+        rates = ", ".join(f"ch{c} {n / args.duration:.4g}/s" for c, n in det.items() if n)
+        print(f"g2live simulate: {out}: {len(data)} tags ({st['tags']} detections, "
+              f"{st['sync_events']} sync) in "
+              f"{args.duration:g} s emulated, {wall:.2f} s wall; {rates}")
+        g2 = truth.get("g2_0_hbt", truth.get("g2_0_emitter"))
+        print(f"  predicted g2(0) = {g2:.4f}, ON fraction {truth['on_fraction']:.3f}, dead-time losses "
+              f"{sum(st['dead_time_lost'])}, afterpulses {st['afterpulses']}")
+    return 0

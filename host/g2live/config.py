@@ -1,0 +1,253 @@
+"""One validated acquisition configuration (docs/protocol.md section 3).
+
+``Config`` refuses impossible settings when it is built, with a ``ConfigError`` naming the field
+and why; ``Config.check_device(caps)`` adds the limits of a particular device (hardware: powers
+of two, register widths, instance sizes) before anything is written to it. JSON round-trips via
+``to_dict`` / ``from_dict`` / ``to_json`` / ``from_json``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+MAX_CHANNELS = 64
+MAX_PAIRS = 8  # PAIR register array
+INT32 = 2**31
+UINT32 = 2**32
+
+
+class ConfigError(ValueError):
+    """An impossible setting. ``field`` names it."""
+
+    def __init__(self, field_name: str, message: str) -> None:
+        super().__init__(f"{field_name}: {message}")
+        self.field = field_name
+        self.message = message
+
+
+@dataclass(frozen=True)
+class DeviceCaps:
+    """Limits of one device instance (hardware: read from SIZES / CLK_PERIOD_PS)."""
+
+    name: str = "sim"
+    n_channels: int = MAX_CHANNELS
+    n_pairs: int = MAX_PAIRS
+    n_bins_log2: int = 24
+    max_photons: int = 63
+    clk_period_ps: int = 4000
+    hardware: bool = False  # True: power-of-two bins and register widths apply
+
+
+def _is_int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _int(name: str, v: Any, lo: int | None = None, hi: int | None = None) -> int:
+    if not _is_int(v):
+        if isinstance(v, float) and v.is_integer():
+            v = int(v)
+        else:
+            raise ConfigError(name, f"must be an integer, got {v!r}")
+    if lo is not None and v < lo:
+        raise ConfigError(name, f"{v} is below the minimum {lo}")
+    if hi is not None and v > hi:
+        raise ConfigError(name, f"{v} is above the maximum {hi}")
+    return v
+
+
+def _channel_map(name: str, v: Any, channels: tuple[int, ...], lo: int, hi: int) -> dict[int, int]:
+    if _is_int(v) or (isinstance(v, float) and v.is_integer()):
+        value = _int(name, v, lo, hi)
+        return {c: value for c in channels} if value else {}
+    if not isinstance(v, dict):
+        raise ConfigError(name, f"must be an integer or an object {{channel: value}}, got {type(v).__name__}")
+    out: dict[int, int] = {}
+    for k, val in v.items():
+        try:
+            ch = int(k)
+        except (TypeError, ValueError):
+            raise ConfigError(f"{name}[{k!r}]", "key is not a channel number") from None
+        if not 0 <= ch < MAX_CHANNELS:
+            raise ConfigError(f"{name}[{ch}]", f"channel must be 0..{MAX_CHANNELS - 1}")
+        out[ch] = _int(f"{name}[{ch}]", val, lo, hi)
+    return out
+
+
+@dataclass(frozen=True)
+class Config:
+    channels: tuple[int, ...] = (0, 1, 8)
+    delay_ps: dict[int, int] = field(default_factory=dict)
+    dead_time_ps: dict[int, int] = field(default_factory=dict)
+    bin_width_ps: int = 1024
+    n_bins: int = 4096
+    offset_ps: int = 0
+    pairs: tuple[tuple[int, int], ...] = ((0, 1),)
+    sync_channel: int | None = 8
+    integration_s: float = 0.1
+    pulsed_window_ps: int = 0
+    max_photons: int = 4
+    trace_bin_ps: int = 10_000_000_000
+    raw_tags: bool = False
+    analysis_pair: int = 0
+    analysis_k_side: int = 4
+    rep_rate_hz: float | None = None
+
+    def __post_init__(self) -> None:
+        set_ = object.__setattr__  # frozen: normalise in place once
+        ch = self.channels
+        if _is_int(ch) or not isinstance(ch, (list, tuple)):
+            raise ConfigError("channels", f"must be a list of channel numbers, got {ch!r}")
+        chans = tuple(sorted(_int(f"channels[{i}]", c, 0, MAX_CHANNELS - 1) for i, c in enumerate(ch)))
+        if not chans:
+            raise ConfigError("channels", "at least one channel must be enabled")
+        if len(set(chans)) != len(chans):
+            raise ConfigError("channels", f"duplicate channel in {list(ch)}")
+        set_(self, "channels", chans)
+        set_(self, "delay_ps", _channel_map("delay_ps", self.delay_ps, chans, -INT32 + 1, INT32 - 1))
+        set_(self, "dead_time_ps", _channel_map("dead_time_ps", self.dead_time_ps, chans, 0, UINT32 - 1))
+        _int("bin_width_ps", self.bin_width_ps, 1, UINT32 - 1)
+        _int("n_bins", self.n_bins, 1, 2**24)
+        _int("offset_ps", self.offset_ps, -INT32 + 1, INT32 - 1)
+        if not isinstance(self.pairs, (list, tuple)) or not self.pairs:
+            raise ConfigError(
+                "pairs", f"must be a non-empty list of [a, b] channel pairs, got {self.pairs!r}"
+            )
+        if len(self.pairs) > MAX_PAIRS:
+            raise ConfigError("pairs", f"{len(self.pairs)} pairs, at most {MAX_PAIRS}")
+        pairs = []
+        for i, p in enumerate(self.pairs):
+            if not isinstance(p, (list, tuple)) or len(p) != 2:
+                raise ConfigError(f"pairs[{i}]", f"must be [a, b], got {p!r}")
+            a, b = (_int(f"pairs[{i}]", c, 0, MAX_CHANNELS - 1) for c in p)
+            for c in (a, b):
+                if c not in chans:
+                    raise ConfigError(f"pairs[{i}]", f"channel {c} is not enabled (channels = {list(chans)})")
+            pairs.append((a, b))
+        set_(self, "pairs", tuple(pairs))
+        if self.sync_channel is not None:
+            sc = _int("sync_channel", self.sync_channel, 0, MAX_CHANNELS - 1)
+            if sc not in chans:
+                raise ConfigError("sync_channel", f"channel {sc} is not enabled (channels = {list(chans)})")
+        if isinstance(self.integration_s, bool) or not isinstance(self.integration_s, (int, float)):
+            raise ConfigError("integration_s", f"must be a number of seconds, got {self.integration_s!r}")
+        if not math.isfinite(self.integration_s) or not 1e-3 <= self.integration_s <= 60:
+            raise ConfigError("integration_s", f"{self.integration_s} s is outside 0.001 .. 60 s")
+        set_(self, "integration_s", float(self.integration_s))
+        _int("pulsed_window_ps", self.pulsed_window_ps, 0, UINT32 - 1)
+        _int("max_photons", self.max_photons, 1, 63)
+        _int("trace_bin_ps", self.trace_bin_ps, 1_000_000, 60 * 10**12)
+        if not isinstance(self.raw_tags, bool):
+            raise ConfigError("raw_tags", f"must be true or false, got {self.raw_tags!r}")
+        _int("analysis_pair", self.analysis_pair, 0, len(pairs) - 1)
+        _int("analysis_k_side", self.analysis_k_side, 1, 64)
+        if self.rep_rate_hz is not None:
+            r = self.rep_rate_hz
+            if isinstance(r, bool) or not isinstance(r, (int, float)) or not math.isfinite(r) or r <= 0:
+                raise ConfigError("rep_rate_hz", f"must be a positive number or null, got {r!r}")
+
+    # --- device limits ---------------------------------------------------------------------
+    def check_device(self, caps: DeviceCaps) -> None:
+        """Refuse settings this device cannot do, naming the field; call before configuring it."""
+        for c in self.channels:
+            if c >= caps.n_channels:
+                raise ConfigError(
+                    "channels",
+                    f"channel {c} does not exist on {caps.name} (it has {caps.n_channels} channels)",
+                )
+        if len(self.pairs) > caps.n_pairs:
+            raise ConfigError("pairs", f"{len(self.pairs)} pairs, {caps.name} has {caps.n_pairs}")
+        if self.max_photons > caps.max_photons:
+            raise ConfigError("max_photons", f"{self.max_photons} exceeds {caps.name}'s {caps.max_photons}")
+        if not caps.hardware:
+            return
+        if self.bin_width_ps & (self.bin_width_ps - 1):
+            lo = 1 << (self.bin_width_ps.bit_length() - 1)
+            raise ConfigError(
+                "bin_width_ps",
+                f"{self.bin_width_ps} ps is not a power of two, which the on-chip "
+                f"binner of {caps.name} needs (nearest: {lo} or {lo * 2})",
+            )
+        if self.n_bins & (self.n_bins - 1):
+            raise ConfigError("n_bins", f"{self.n_bins} is not a power of two ({caps.name})")
+        if self.n_bins > 1 << caps.n_bins_log2:
+            raise ConfigError("n_bins", f"{self.n_bins} exceeds {caps.name}'s {1 << caps.n_bins_log2} bins")
+        cycles = round(self.integration_s * 1e12 / caps.clk_period_ps)
+        if cycles >= UINT32:
+            raise ConfigError(
+                "integration_s",
+                f"{self.integration_s} s is {cycles} clock cycles; "
+                f"INTEGRATION_CYCLES holds at most {UINT32 - 1}",
+            )
+        if self.channels and max(self.channels) >= 32:
+            raise ConfigError("channels", "CHANNEL_ENABLE covers channels 0..31 only")
+
+    # --- helpers -----------------------------------------------------------------------------
+    @property
+    def lo_ps(self) -> int:
+        return self.offset_ps - (self.n_bins // 2) * self.bin_width_ps
+
+    @property
+    def detector_channels(self) -> tuple[int, ...]:
+        return tuple(c for c in self.channels if c != self.sync_channel)
+
+    def delays_array(self) -> list[int]:
+        return [self.delay_ps.get(c, 0) for c in range(MAX_CHANNELS)]
+
+    def dead_array(self) -> list[int]:
+        return [self.dead_time_ps.get(c, 0) for c in range(MAX_CHANNELS)]
+
+    def enable_mask(self) -> int:
+        return sum(1 << c for c in self.channels)
+
+    def updated(self, **changes: Any) -> Config:
+        """A new validated Config with ``changes`` merged (unknown keys refused)."""
+        names = {f.name for f in fields(self)}
+        for k in changes:
+            if k not in names:
+                raise ConfigError(k, f"unknown setting (known: {', '.join(sorted(names))})")
+        return replace(self, **{k: _from_json_value(k, v) for k, v in changes.items()})
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["channels"] = list(self.channels)
+        d["pairs"] = [list(p) for p in self.pairs]
+        d["delay_ps"] = {str(k): v for k, v in self.delay_ps.items()}
+        d["dead_time_ps"] = {str(k): v for k, v in self.dead_time_ps.items()}
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Config:
+        if not isinstance(d, dict):
+            raise ConfigError("settings", f"must be an object, got {type(d).__name__}")
+        return cls().updated(**d)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=1)
+
+    @classmethod
+    def from_json(cls, text: str) -> Config:
+        try:
+            d = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ConfigError("settings", f"not valid JSON: {exc}") from exc
+        return cls.from_dict(d)
+
+    @classmethod
+    def load(cls, path: str | Path) -> Config:
+        try:
+            return cls.from_json(Path(path).read_text())
+        except ConfigError as exc:
+            raise ConfigError(exc.field, f"{exc.message} (in {path})") from None
+
+
+def _from_json_value(key: str, v: Any) -> Any:
+    # JSON has lists and string keys; the dataclass keeps tuples (hashable, frozen).
+    if key == "channels" and isinstance(v, list):
+        return tuple(v)
+    if key == "pairs" and isinstance(v, list):
+        return tuple(tuple(p) if isinstance(p, list) else p for p in v)
+    return v

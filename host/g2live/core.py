@@ -1,0 +1,593 @@
+"""The C twins of the on-chip blocks (``g2live.core``).
+
+Every function here is the bit-exact software twin of an FPGA block, as defined in
+``docs/semantics.md``; the RTL is checked against these functions bit for bit. The work is done
+in plain C (``cext/src``) with the GIL released; this module validates inputs, gives errors that
+name the array and the index, and wraps the results.
+
+Times are ``int64`` picoseconds, channels ``uint8`` 0..63. Arrays that are already contiguous
+with the right dtype are used without a copy.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from g2live import _core, contract
+
+N_CHANNELS = 64  # 6-bit channel field of the tag word
+N_CAUSES = 64  # 6-bit LOST.cause field
+MAX_EPOCH = int(_core.MAX_EPOCH)  # epoch * 2**48 must stay a non-negative int64
+MAX_WINDOW_PS = int(_core.MAX_WINDOW_PS)  # largest n_bins * bin_width_ps
+MALFORMED_KEEP = int(_core.MALFORMED_KEEP)  # word offsets kept of the first malformed words
+ALL_CHANNELS = (1 << N_CHANNELS) - 1
+HERALD_DTYPE: np.dtype = _core.HERALD_DTYPE
+MARKER_DTYPE: np.dtype = _core.MARKER_DTYPE
+LOST_CAUSES = {0: "stream FIFO overflow", 1: "binning back-pressure", 2: "merge overflow"}
+
+__all__ = [
+    "Correlator",
+    "DecodeStats",
+    "Decoder",
+    "Encoder",
+    "Frame",
+    "PulsedCounter",
+    "PulsedResult",
+    "bin_edges",
+    "correlate",
+    "decode",
+    "encode",
+    "frontend",
+    "make_frame",
+    "make_herald",
+    "make_lost",
+    "make_marker",
+    "make_rollover",
+    "make_tag",
+    "pulsed",
+    "rates",
+    "trace",
+]
+
+
+# ---------------------------------------------------------------------------------------------
+# input validation
+
+
+def _int(value: Any, name: str) -> int:
+    try:
+        return operator.index(value)
+    except TypeError:
+        raise TypeError(f"{name} must be an integer, got {type(value).__name__}") from None
+
+
+def _times(x: Any, name: str) -> np.ndarray:
+    """int64 picoseconds, contiguous; integer dtypes only (a float time is a unit bug)."""
+    arr = np.asarray(x)
+    if arr.ndim != 1:
+        raise ValueError(f"{name} must be 1-D, got shape {arr.shape}")
+    if arr.dtype == np.int64:
+        return np.ascontiguousarray(arr)
+    if arr.size == 0:
+        return np.zeros(0, np.int64)
+    if arr.dtype.kind not in "iu":
+        raise TypeError(f"{name} must hold integer picoseconds, got dtype {arr.dtype}")
+    if arr.dtype == np.uint64 and arr.size and int(arr.max()) > np.iinfo(np.int64).max:
+        i = int(np.argmax(arr > np.iinfo(np.int64).max))
+        raise ValueError(f"{name}[{i}] = {int(arr[i])} does not fit int64 picoseconds")
+    return np.ascontiguousarray(arr, dtype=np.int64)
+
+
+def _channels(x: Any, name: str, n: int | None = None, limit: int = N_CHANNELS) -> np.ndarray:
+    arr = np.asarray(x)
+    if arr.ndim != 1:
+        raise ValueError(f"{name} must be 1-D, got shape {arr.shape}")
+    if n is not None and arr.size != n:
+        raise ValueError(f"{name} has {arr.size} entries but time_ps has {n}")
+    if arr.size and arr.dtype.kind not in "iu":
+        raise TypeError(f"{name} must hold integer channel numbers, got dtype {arr.dtype}")
+    if arr.size and (arr.dtype != np.uint8 or limit < 256):
+        bad = (arr < 0) | (arr >= limit)
+        if bad.any():
+            i = int(np.argmax(bad))
+            raise ValueError(f"{name}[{i}] = {int(arr[i])} is not a channel 0..{limit - 1}")
+    return np.ascontiguousarray(arr, dtype=np.uint8)
+
+
+def _require_sorted(x: np.ndarray, name: str) -> None:
+    i = int(_core.first_unsorted(x))
+    if i >= 0:
+        raise ValueError(
+            f"{name} is not sorted: {name}[{i}] = {int(x[i])} < {name}[{i - 1}] = {int(x[i - 1])}"
+        )
+
+
+def _window(bin_width_ps: Any, n_bins: Any, offset_ps: Any) -> tuple[int, int, int]:
+    bw, nb, off = _int(bin_width_ps, "bin_width_ps"), _int(n_bins, "n_bins"), _int(offset_ps, "offset_ps")
+    if bw <= 0:
+        raise ValueError(f"bin_width_ps must be > 0, got {bw}")
+    if nb <= 0:
+        raise ValueError(f"n_bins must be > 0, got {nb}")
+    if bw * nb > MAX_WINDOW_PS:
+        raise ValueError(f"window n_bins * bin_width_ps = {bw * nb} ps exceeds the limit 2**62 ps")
+    if not -(2**63) <= off < 2**63:
+        raise ValueError(f"offset_ps = {off} does not fit int64")
+    return bw, nb, off
+
+
+def _per_channel(value: Any, name: str) -> np.ndarray:
+    """A scalar (all channels), a sequence indexed by channel, or a {channel: value} mapping."""
+    out = np.zeros(N_CHANNELS, dtype=np.int64)
+    if isinstance(value, Mapping):
+        for ch, v in value.items():
+            c = _int(ch, f"{name} channel")
+            if not 0 <= c < N_CHANNELS:
+                raise ValueError(f"{name}: channel {c} is not 0..{N_CHANNELS - 1}")
+            out[c] = _int(v, f"{name}[{c}]")
+        return out
+    if np.ndim(value) == 0:
+        out[:] = _int(value, name)
+        return out
+    arr = np.asarray(value)
+    if arr.ndim != 1 or arr.size > N_CHANNELS:
+        raise ValueError(f"{name} must be a scalar or <= {N_CHANNELS} per-channel values, got {arr.shape}")
+    if arr.size and arr.dtype.kind not in "iu":
+        raise TypeError(f"{name} must hold integer picoseconds, got dtype {arr.dtype}")
+    out[: arr.size] = arr
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# words: encoder and helpers (docs/tag_word.md)
+
+
+class Encoder:
+    """Streaming twin of the word formatter (docs/semantics.md "Decoder", docs/tag_word.md).
+
+    Emits a ROLLOVER word before the first TAG and whenever the epoch (``time_ps >> 48``)
+    changes, then TAG words. The epoch is kept across calls, so any split of the tags gives the
+    same words.
+    """
+
+    def __init__(self) -> None:
+        self._enc = _core.Encoder()
+
+    @property
+    def epoch(self) -> int:
+        """Epoch of the last ROLLOVER emitted, -1 before the first."""
+        return int(self._enc.epoch)
+
+    def encode(self, channel: Any, time_ps: Any) -> np.ndarray:
+        t = _times(time_ps, "time_ps")
+        ch = _channels(channel, "channel", t.size)
+        status, err, words = self._enc.encode(ch, t)
+        if status == _core.ERR_TIME:
+            raise ValueError(f"time_ps[{err}] = {int(t[err])} is negative: words carry times >= 0")
+        if status < 0:  # channels were checked above
+            raise RuntimeError(f"g2live encoder: status {status} at index {err}")
+        return words
+
+
+def encode(channel: Any, time_ps: Any) -> np.ndarray:
+    """Words (uint64) for a tag stream: ROLLOVER first and at each epoch change, then TAGs."""
+    return Encoder().encode(channel, time_ps)
+
+
+def _word(kind: int, *fields: tuple[contract.Field, int, str]) -> int:
+    w = kind << contract.KIND.lsb
+    for f, value, name in fields:
+        v = _int(value, name)
+        if not 0 <= v <= f.mask:
+            raise ValueError(f"{name} = {v} does not fit {f.width} bits (0..{f.mask})")
+        w |= v << f.lsb
+    return w
+
+
+def make_tag(channel: int, time_ps: int) -> int:
+    """One TAG word; ``time_ps`` is the time within the current epoch (< 2**48)."""
+    return _word(contract.KIND_TAG, (contract.TAG_CHANNEL, channel, "channel"),
+                 (contract.TAG_TIME_PS, time_ps, "time_ps"))
+
+
+def make_rollover(epoch: int) -> int:
+    """One ROLLOVER word setting the epoch (absolute time >> 48)."""
+    return _word(contract.KIND_ROLLOVER, (contract.ROLLOVER_EPOCH, epoch, "epoch"))
+
+
+def make_lost(channel: int, cause: int, count: int) -> int:
+    """One LOST word: ``count`` events of ``channel`` lost for ``cause`` (see LOST_CAUSES)."""
+    return _word(contract.KIND_LOST, (contract.LOST_CHANNEL, channel, "channel"),
+                 (contract.LOST_CAUSE, cause, "cause"), (contract.LOST_COUNT, count, "count"))
+
+
+def make_marker(marker: int, time_ps: int) -> int:
+    """One MARKER word; ``time_ps`` is the time within the current epoch (< 2**48)."""
+    return _word(contract.KIND_MARKER, (contract.MARKER_MARKER, marker, "marker"),
+                 (contract.MARKER_TIME_PS, time_ps, "time_ps"))
+
+
+def make_herald(period: int, channel_first: int, delay_first_ps: int, channel_second: int,
+                delay_second_ps: int) -> np.ndarray:
+    """The two words of a heralded-pair record: HERALD then HERALD_DELAYS."""
+    head = _word(contract.KIND_HERALD, (contract.HERALD_CHANNEL_FIRST, channel_first, "channel_first"),
+                 (contract.HERALD_CHANNEL_SECOND, channel_second, "channel_second"),
+                 (contract.HERALD_PERIOD, period, "period"))
+    delays = _word(contract.KIND_HERALD_DELAYS,
+                   (contract.HERALD_DELAYS_DELAY_FIRST_PS, delay_first_ps, "delay_first_ps"),
+                   (contract.HERALD_DELAYS_DELAY_SECOND_PS, delay_second_ps, "delay_second_ps"))
+    return np.array([head, delays], dtype=np.uint64)
+
+
+def make_frame(frame_kind: int, index: int, payload: Any) -> np.ndarray:
+    """A FRAME header followed by its payload words (uint64)."""
+    body = np.ascontiguousarray(payload, dtype=np.uint64).reshape(-1)
+    head = _word(contract.KIND_FRAME, (contract.FRAME_FRAME_KIND, frame_kind, "frame_kind"),
+                 (contract.FRAME_INDEX, index, "index"), (contract.FRAME_LENGTH, body.size, "length"))
+    return np.concatenate([np.array([head], dtype=np.uint64), body])
+
+
+# ---------------------------------------------------------------------------------------------
+# decoder (docs/semantics.md "Decoder")
+
+
+class Frame(NamedTuple):
+    frame_kind: int
+    index: int
+    payload: np.ndarray  # uint64[length]
+
+
+@dataclass
+class DecodeStats:
+    """What a decoder saw besides the tags (one call, or several combined).
+
+    ``lost[channel, cause]`` are exact sums of LOST words; ``malformed_offsets`` are the stream
+    offsets (words since the start of the stream) of the first ``MALFORMED_KEEP`` malformed words.
+    """
+
+    n_tags: int = 0
+    lost: np.ndarray = field(default_factory=lambda: np.zeros((N_CHANNELS, N_CAUSES), np.int64))
+    malformed: int = 0
+    malformed_offsets: list[int] = field(default_factory=list)
+    out_of_order: int = 0
+    rollovers: int = 0
+    markers: np.ndarray = field(default_factory=lambda: np.zeros(0, MARKER_DTYPE))
+    heralded: np.ndarray = field(default_factory=lambda: np.zeros(0, HERALD_DTYPE))
+    frames: list[Frame] = field(default_factory=list)
+
+    @property
+    def lost_total(self) -> np.ndarray:
+        """Lost events per channel, all causes."""
+        return self.lost.sum(axis=1)
+
+    @classmethod
+    def _from_core(cls, d: dict[str, Any]) -> DecodeStats:
+        d = dict(d)
+        d["frames"] = [Frame(int(k), int(i), p) for k, i, p in d["frames"]]
+        return cls(**d)
+
+    @classmethod
+    def combine(cls, parts: Iterable[DecodeStats]) -> DecodeStats:
+        """The stats of consecutive parts of one stream, as if decoded in one call."""
+        out = cls()
+        markers, heralded = [out.markers], [out.heralded]
+        for p in parts:
+            out.n_tags += p.n_tags
+            out.lost = out.lost + p.lost
+            out.malformed += p.malformed
+            out.malformed_offsets.extend(p.malformed_offsets)
+            out.out_of_order += p.out_of_order
+            out.rollovers += p.rollovers
+            markers.append(p.markers)
+            heralded.append(p.heralded)
+            out.frames.extend(p.frames)
+        out.malformed_offsets = out.malformed_offsets[:MALFORMED_KEEP]
+        out.markers = np.concatenate(markers)
+        out.heralded = np.concatenate(heralded)
+        return out
+
+
+class Decoder:
+    """Streaming decoder (docs/semantics.md "Decoder"): keeps the epoch, the previous TAG time,
+    a HERALD waiting for its HERALD_DELAYS and a partial frame across chunks, so any split of a
+    word stream gives the same tags and (combined) stats. Call ``finish()`` at the end of the
+    stream: a waiting HERALD or a cut-short frame is then counted as malformed.
+    """
+
+    def __init__(self) -> None:
+        self._dec = _core.Decoder()
+
+    @property
+    def offset(self) -> int:
+        """Words consumed since the start of the stream."""
+        return int(self._dec.offset)
+
+    def decode(self, words: Any) -> tuple[np.ndarray, np.ndarray, DecodeStats]:
+        w = np.asarray(words)
+        if w.ndim != 1:
+            raise ValueError(f"words must be 1-D, got shape {w.shape}")
+        if w.size and w.dtype != np.uint64:
+            if w.dtype.kind not in "iu":
+                raise TypeError(f"words must be uint64, got dtype {w.dtype}")
+            if w.dtype.kind == "i" and (w < 0).any():
+                i = int(np.argmax(w < 0))
+                raise ValueError(f"words[{i}] = {int(w[i])} is negative; pass the raw uint64 words")
+        w = np.ascontiguousarray(w, dtype=np.uint64)
+        ch, t, d = self._dec.decode(w)
+        return ch, t, DecodeStats._from_core(d)
+
+    def finish(self) -> DecodeStats:
+        return DecodeStats._from_core(self._dec.finish())
+
+
+def decode(words: Any) -> tuple[np.ndarray, np.ndarray, DecodeStats]:
+    """Decode a complete word stream: ``(channel uint8, time_ps int64, stats)``."""
+    dec = Decoder()
+    ch, t, stats = dec.decode(words)
+    return ch, t, DecodeStats.combine([stats, dec.finish()])
+
+
+# ---------------------------------------------------------------------------------------------
+# correlation (docs/semantics.md "Correlation histogram", "Integrations")
+
+
+def bin_edges(bin_width_ps: int, n_bins: int, offset_ps: int = 0) -> np.ndarray:
+    """The ``n_bins + 1`` edges (ps, int64) of the window: bin k is ``[edges[k], edges[k+1])``."""
+    bw, nb, off = _window(bin_width_ps, n_bins, offset_ps)
+    lo = off - (nb // 2) * bw
+    if not -(2**63) <= lo and lo + nb * bw < 2**63:
+        raise ValueError(f"window [{lo}, {lo + nb * bw}) ps does not fit int64")
+    return lo + bw * np.arange(nb + 1, dtype=np.int64)
+
+
+def correlate(a_ps: Any, b_ps: Any, bin_width_ps: int, n_bins: int, offset_ps: int = 0) -> np.ndarray:
+    """All-pairs histogram of ``d = b - a`` (docs/semantics.md "Correlation histogram").
+
+    Bin k counts ``lo + k*w <= d < lo + (k+1)*w`` with ``lo = offset_ps - (n_bins // 2) * w``.
+    Both inputs must be sorted (non-decreasing). Passing the same array twice is an
+    auto-correlation: a tag is never paired with itself. Differences are exact over the whole
+    int64 range. Returns ``int64[n_bins]``.
+    """
+    bw, nb, off = _window(bin_width_ps, n_bins, offset_ps)
+    a = _times(a_ps, "a_ps")
+    b = _times(b_ps, "b_ps")
+    _require_sorted(a, "a_ps")
+    _require_sorted(b, "b_ps")
+    status, hist = _core.correlate(a, b, bw, nb, off)
+    if status < 0:
+        raise ValueError(f"invalid window bin_width_ps={bw} n_bins={nb} offset_ps={off}")
+    if a.size and a.size == b.size and np.shares_memory(a, b) and a.ctypes.data == b.ctypes.data:
+        # same tags on both sides: remove the n self-pairs at d = 0
+        lo = off - (nb // 2) * bw
+        if lo <= 0 < lo + nb * bw:
+            hist[(0 - lo) // bw] -= a.size
+    return hist
+
+
+class Correlator:
+    """Streaming correlation of one merged, time-ordered stream into several pair histograms.
+
+    ``pairs`` is a sequence of ``(a, b)`` channel pairs; histogram ``p`` counts ``t_b - t_a``
+    with the window of ``correlate``. Each pair is counted when its later tag arrives, so any
+    chunk split gives the one-call result, and ``histograms(clear=True)`` ends an integration:
+    a pair whose later tag falls in the next integration is counted there
+    (docs/semantics.md "Integrations"). For ``a == b`` a tag is never paired with itself.
+    """
+
+    def __init__(self, pairs: Sequence[tuple[int, int]], bin_width_ps: int, n_bins: int, offset_ps: int = 0):
+        bw, nb, off = _window(bin_width_ps, n_bins, offset_ps)
+        p = np.asarray(pairs)
+        if p.ndim != 2 or p.shape[1] != 2 or p.shape[0] == 0:
+            raise ValueError(f"pairs must be a non-empty sequence of (a, b) channel pairs, got {pairs!r}")
+        pa = _channels(p[:, 0], "pairs[:, 0] (a)")
+        pb = _channels(p[:, 1], "pairs[:, 1] (b)")
+        self.pairs: list[tuple[int, int]] = [(int(x), int(y)) for x, y in zip(pa, pb, strict=True)]
+        self.bin_width_ps, self.n_bins, self.offset_ps = bw, nb, off
+        self._c = _core.Correlator(pa, pb, bw, nb, off)
+        if self._c.status < 0:
+            raise ValueError(f"cannot build correlator (status {self._c.status})")
+
+    def update(self, channel: Any, time_ps: Any) -> None:
+        """Add tags (stream order: time non-decreasing, also across calls)."""
+        t = _times(time_ps, "time_ps")
+        ch = _channels(channel, "channel", t.size)
+        last = self._c.last_time
+        status, err = self._c.update(ch, t)
+        if status == _core.ERR_UNSORTED:
+            prev = int(t[err - 1]) if err > 0 else int(last)
+            where = f"time_ps[{err - 1}]" if err > 0 else "the last time of the previous update"
+            raise ValueError(
+                f"time_ps is not in stream order: time_ps[{err}] = {int(t[err])} < {where} = {prev} "
+                f"(tags before index {err} were added)"
+            )
+        if status == _core.ERR_NOMEM:
+            raise MemoryError("g2live Correlator: out of memory")
+        if status < 0:
+            raise RuntimeError(f"g2live Correlator: status {status} at index {err}")
+
+    def histograms(self, clear: bool = False) -> np.ndarray:
+        """``int64[n_pairs, n_bins]``; ``clear=True`` also ends the integration (keeps history)."""
+        return self._c.histograms(bool(clear))
+
+    def clear(self) -> None:
+        """Full reset: histograms, counters and the tag history (COMMAND.clear)."""
+        self._c.clear()
+
+    @property
+    def n_tags(self) -> int:
+        """Tags seen since creation or the last ``clear()``."""
+        return int(self._c.n_tags)
+
+    @property
+    def counts(self) -> np.ndarray:
+        """Tags per channel in the current integration (int64[64])."""
+        return self._c.counts
+
+    @property
+    def edges_ps(self) -> np.ndarray:
+        return bin_edges(self.bin_width_ps, self.n_bins, self.offset_ps)
+
+
+# ---------------------------------------------------------------------------------------------
+# channel front-end (docs/semantics.md "Channel front-end")
+
+
+def frontend(channel: Any, time_ps: Any, dead_time_ps: Any = 0, delay_ps: Any = 0,
+             enable_mask: int = ALL_CHANNELS) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Enable mask, dead time on the raw times, signed delay, merge into stream order.
+
+    ``dead_time_ps`` and ``delay_ps`` are a scalar (every channel), per-channel values indexed by
+    channel, or a ``{channel: value}`` mapping. Raw times must be non-decreasing per channel.
+    Returns ``(channel, time_ps, dead_count int64[64])``, ordered by (time, channel).
+    """
+    t = _times(time_ps, "time_ps")
+    ch = _channels(channel, "channel", t.size)
+    dead = _per_channel(dead_time_ps, "dead_time_ps")
+    delay = _per_channel(delay_ps, "delay_ps")
+    mask = _int(enable_mask, "enable_mask")
+    if not 0 <= mask <= ALL_CHANNELS:
+        raise ValueError(f"enable_mask = {mask:#x} must be a 64-bit channel mask")
+    status, err, och, ot, dead_count = _core.frontend(ch, t, dead, delay, mask)
+    if status == _core.ERR_ARG:
+        raise ValueError(f"dead_time_ps[{err}] = {int(dead[err])} is negative")
+    if status == _core.ERR_UNSORTED:
+        raise ValueError(f"raw times of channel {int(ch[err])} decrease at time_ps[{err}] = {int(t[err])}")
+    if status == _core.ERR_OVERFLOW:
+        c = int(ch[err])
+        raise ValueError(f"time_ps[{err}] = {int(t[err])} + delay_ps[{c}] = {int(delay[c])} overflows int64")
+    if status < 0:
+        raise RuntimeError(f"g2live frontend: status {status} at index {err}")
+    return och, ot, dead_count
+
+
+# ---------------------------------------------------------------------------------------------
+# pulsed mode (docs/semantics.md "Pulsed mode against the sync")
+
+
+@dataclass
+class PulsedResult:
+    """Closed periods: ``period_counts`` (uint16 per period, saturating), ``photon_number``
+    (int64[max_photons + 1], last bin = that many or more), ``heralded`` (HERALD_DTYPE),
+    ``pre_sync`` photons before the first sync, ``out_of_window`` photons later than
+    ``pulsed_window_ps`` after their sync (not counted in the period)."""
+
+    period_counts: np.ndarray
+    photon_number: np.ndarray
+    heralded: np.ndarray
+    pre_sync: int = 0
+    out_of_window: int = 0
+
+    @classmethod
+    def combine(cls, parts: Sequence[PulsedResult]) -> PulsedResult:
+        if not parts:
+            raise ValueError("combine needs at least one PulsedResult")
+        return cls(
+            np.concatenate([p.period_counts for p in parts]),
+            np.sum([p.photon_number for p in parts], axis=0),
+            np.concatenate([p.heralded for p in parts]),
+            sum(p.pre_sync for p in parts),
+            sum(p.out_of_window for p in parts),
+        )
+
+
+class PulsedCounter:
+    """Streaming pulsed-mode block (docs/semantics.md "Pulsed mode against the sync").
+
+    ``update()`` returns the periods closed by that call's syncs, ``flush()`` closes the open
+    period; any chunk split gives the one-call result. Photons after a ``flush()`` and before the
+    next sync count as ``pre_sync``; period numbering continues until ``clear()``.
+    """
+
+    def __init__(self, sync_channel: int, max_photons: int, pulsed_window_ps: int = 0):
+        sc, mp, win = (_int(sync_channel, "sync_channel"), _int(max_photons, "max_photons"),
+                       _int(pulsed_window_ps, "pulsed_window_ps"))
+        if not 0 <= sc < N_CHANNELS:
+            raise ValueError(f"sync_channel = {sc} is not a channel 0..{N_CHANNELS - 1}")
+        if not 1 <= mp <= 1 << 20:
+            raise ValueError(f"max_photons = {mp} must be 1..{1 << 20}")
+        if not 0 <= win < 2**63:
+            raise ValueError(f"pulsed_window_ps = {win} must be >= 0 (0 = whole period)")
+        self.sync_channel, self.max_photons, self.pulsed_window_ps = sc, mp, win
+        self._p = _core.PulsedCounter(sc, mp, win)
+        self._last = np.iinfo(np.int64).min
+        self.photon_number = np.zeros(mp + 1, dtype=np.int64)  # cumulative since clear()
+
+    def _result(self, d: dict[str, Any]) -> PulsedResult:
+        r = PulsedResult(**d)
+        self.photon_number += r.photon_number
+        return r
+
+    def update(self, channel: Any, time_ps: Any) -> PulsedResult:
+        t = _times(time_ps, "time_ps")
+        ch = _channels(channel, "channel", t.size)
+        status, err, d = self._p.update(ch, t)
+        if status == _core.ERR_UNSORTED:
+            prev = f"time_ps[{err - 1}] = {int(t[err - 1])}" if err > 0 else "the previous update's last time"
+            raise ValueError(f"time_ps is not in stream order: time_ps[{err}] = {int(t[err])} < {prev}")
+        if status == _core.ERR_NOMEM:
+            raise MemoryError("g2live PulsedCounter: out of memory")
+        if status < 0:
+            raise RuntimeError(f"g2live PulsedCounter: status {status} at index {err}")
+        return self._result(d)
+
+    def flush(self) -> PulsedResult:
+        status, d = self._p.flush()
+        if status < 0:
+            raise MemoryError("g2live PulsedCounter: out of memory")
+        return self._result(d)
+
+    def clear(self) -> None:
+        """Drop the open period and restart period numbering (COMMAND.clear)."""
+        self._p.clear()
+        self.photon_number[:] = 0
+
+    @property
+    def n_syncs(self) -> int:
+        return int(self._p.n_syncs)
+
+
+def pulsed(channel: Any, time_ps: Any, sync_channel: int, max_photons: int,
+           pulsed_window_ps: int = 0) -> PulsedResult:
+    """One-call pulsed mode: every period closed, the last one by a final flush."""
+    pc = PulsedCounter(sync_channel, max_photons, pulsed_window_ps)
+    return PulsedResult.combine([pc.update(channel, time_ps), pc.flush()])
+
+
+# ---------------------------------------------------------------------------------------------
+# rates and trace (docs/semantics.md "Rates and trace")
+
+
+def rates(channel: Any, n_channels: int) -> np.ndarray:
+    """Events per channel, ``int64[n_channels]``; a channel >= n_channels is an error."""
+    n = _int(n_channels, "n_channels")
+    if not 1 <= n <= N_CHANNELS:
+        raise ValueError(f"n_channels = {n} must be 1..{N_CHANNELS}")
+    ch = _channels(channel, "channel", limit=n)
+    status, err, counts = _core.rates(ch, n)
+    if status < 0:
+        raise ValueError(f"channel[{err}] = {int(ch[err])} is not a channel 0..{n - 1}")
+    return counts
+
+
+def trace(time_ps: Any, bin_width_ps: int, t0_ps: int = 0, n_bins: int | None = None) -> np.ndarray:
+    """Intensity trace: bin k counts events with ``floor((t - t0_ps) / bin_width_ps) == k``.
+
+    ``n_bins=None`` covers every event at or after ``t0_ps``. Events outside
+    ``[t0_ps, t0_ps + n_bins * bin_width_ps)`` are not binned (``len(time_ps) - trace.sum()``).
+    """
+    t = _times(time_ps, "time_ps")
+    bw, t0 = _int(bin_width_ps, "bin_width_ps"), _int(t0_ps, "t0_ps")
+    if bw <= 0:
+        raise ValueError(f"bin_width_ps must be > 0, got {bw}")
+    if n_bins is None:
+        nb = 0 if t.size == 0 or int(t.max()) < t0 else (int(t.max()) - t0) // bw + 1
+    else:
+        nb = _int(n_bins, "n_bins")
+        if nb < 0:
+            raise ValueError(f"n_bins must be >= 0, got {nb}")
+    hist, _outside = _core.trace(t, bw, t0, nb)
+    return hist

@@ -1,0 +1,398 @@
+"""The top-level emulator: excitation -> emitter -> optics -> detectors -> time-ordered tags.
+
+Time is int64 picoseconds. The first laser pulse is at `guard_ps` (so that jitter and negative
+cable delays never produce negative times); pulse k is at guard_ps + k * period_ps.
+
+Chunking: chunk i covers the laser pulses (pulsed) or emission cycles (CW) in
+[T_i, T_i+1). Its detections may land a little before T_i+1 (jitter) or long after it (decay,
+afterpulses). Everything before B_i = T_i+1 - guard_ps is final, because no later pulse can put a
+tag there; later events are carried into the next chunk, together with each detector's last
+accepted time (dead time) and the blinking state, so the chunked stream is the same process as
+one long run.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+
+from ..photons import Meta, PhotonData
+from .blinking import Blinking
+from .config import EmulatorConfig
+from .detectors import jitter_ps, potential_secondaries, resolve, uniform_events
+from .emitter import CwEmitter, pulsed_detections
+from .excitation import cw_excitation_rate_hz, pulse_range
+from .optics import background_cps, route
+from .truth import predict
+
+NEVER = np.int64(-(2**62))
+KIND_PRIMARY, KIND_AFTERPULSE, KIND_CROSSTALK, KIND_VIRTUAL = 0, 1, 2, 3
+
+
+class Emulator:
+    """Photon-physics emulator. `chunks()` streams, `run()` returns one recording.
+
+    >>> em = Emulator(EmulatorConfig(power=0.2), seed=1)
+    >>> data = em.run(0.01)
+    """
+
+    def __init__(
+        self, config: EmulatorConfig | None = None, seed: int | None = None, **overrides: Any
+    ) -> None:
+        cfg = replace(config or EmulatorConfig(), **overrides) if overrides else (config or EmulatorConfig())
+        self.config = cfg.validate()
+        self.seed = seed
+        self.rng = np.random.default_rng(seed)
+        self.blinking = Blinking(cfg, self.rng)
+        self._cw = CwEmitter()
+        self.power = float(cfg.power)
+        self._t = 0  # start of the next chunk
+        self._carry_t = np.empty(0, dtype=np.int64)
+        self._carry_c = np.empty(0, dtype=np.uint8)
+        self._carry_k = np.empty(0, dtype=np.uint8)  # primary / afterpulse / crosstalk of carried avalanches
+        self._t_last = np.full(cfg.n_detectors, NEVER, dtype=np.int64)  # last accepted avalanche
+        self._next_sync = 0  # index of the next laser pulse whose sync tag is still to be emitted
+        self._noise_cps = background_cps(cfg)
+        self._delays = np.asarray(cfg.delays_ps, dtype=np.float32)
+        self._truth_cache: dict[float, dict[str, Any]] = {}
+        n = cfg.n_detectors
+        # every loss or extra event is counted, never silent
+        self.stats: dict[str, Any] = {
+            "signal_detections": 0,  # photons of the emitter that hit a detector (before dead time)
+            "noise_events": 0,  # dark counts and background
+            "off_array": 0,  # spectro: collected photons that miss the SPAD array
+            "secondaries_created": 0,  # afterpulse and crosstalk avalanches (before dead time)
+            "afterpulses": 0,  # recorded afterpulses
+            "crosstalk": 0,  # recorded crosstalk avalanches
+            "dead_time_lost": [0] * n,  # avalanches lost in the dead time, per detector
+            "after_end": 0,  # detections later than the end of a finite run (not recorded)
+            "sync_events": 0,
+            "tags": 0,  # detector tags emitted (sync excluded)
+            "emulated_s": 0.0,
+        }
+
+    # ------------------------------------------------------------------ public interface
+    def set_power(self, power: float) -> None:
+        """Change P/P_sat for the pulses (or CW cycles) of the following chunks."""
+        if not (math.isfinite(power) and power >= 0):
+            raise ValueError(f"emulator parameter power={power!r}: must be a finite number >= 0")
+        self.power = float(power)
+
+    def truth(self) -> dict[str, Any]:
+        """Predicted values for the current settings (see `g2live.emulator.truth`)."""
+        if self.power not in self._truth_cache:
+            self._truth_cache[self.power] = predict(self.config, self.power)
+        return self._truth_cache[self.power]
+
+    def chunks(self, duration_s: float | None = None, chunk_s: float = 0.05) -> Iterator[PhotonData]:
+        """Yield time-ordered chunks covering `duration_s` (forever when None) from the current time."""
+        chunk_ps = int(round(chunk_s * 1e12))
+        cfg = self.config
+        min_chunk = 2 * cfg.guard_ps + int(cfg.dead_time_ns * 1e3)
+        min_chunk += cfg.period_ps if cfg.excitation == "pulsed" else 0
+        if not chunk_ps > min_chunk:
+            raise ValueError(f"chunk_s={chunk_s!r} must exceed {min_chunk * 1e-12:g} s")
+        if duration_s is not None and not (math.isfinite(duration_s) and duration_s > 0):
+            raise ValueError(f"duration_s={duration_s!r} must be a finite number > 0")
+        end = None if duration_s is None else self._t + int(round(duration_s * 1e12))
+        while end is None or self._t < end:
+            t1 = self._t + chunk_ps if end is None else min(self._t + chunk_ps, end)
+            yield self._chunk(self._t, t1, final=(end is not None and t1 >= end))
+            self._t = t1
+
+    def run(self, duration_s: float, chunk_s: float = 0.05, progress: bool = False) -> PhotonData:
+        """One recording of `duration_s` seconds, with `meta.extra["truth"]` and `["stats"]`."""
+        parts_c: list[np.ndarray] = []
+        parts_t: list[np.ndarray] = []
+        start = self._t
+        bar = None
+        if progress:
+            from tqdm import tqdm
+
+            bar = tqdm(total=duration_s, unit="s", desc="emulating",
+                       bar_format="{l_bar}{bar}| {n:.3g}/{total:.3g} s")
+        for part in self.chunks(duration_s, chunk_s):
+            parts_c.append(part.channel)
+            parts_t.append(part.time_ps)
+            if bar is not None:
+                bar.update((part.meta.extra["chunk_end_ps"] - start) * 1e-12 - bar.n)
+        if bar is not None:
+            bar.close()
+        ch = np.concatenate(parts_c) if parts_c else np.empty(0, np.uint8)
+        t = np.concatenate(parts_t) if parts_t else np.empty(0, np.int64)
+        return PhotonData(ch, t, self._meta(duration_s))
+
+    def words(self, duration_s: float | None = None, chunk_s: float = 0.05) -> Iterator[np.ndarray]:
+        """Tag words in the hardware format (via `g2live.core.Encoder`), one array per chunk."""
+        try:
+            from .. import core
+        except ImportError as exc:  # the C core is built separately (setup.py build_ext --inplace)
+            raise RuntimeError(f"words mode needs the C core g2live.core: {exc}") from exc
+        encoder = core.Encoder()
+        for part in self.chunks(duration_s, chunk_s):
+            yield encoder.encode(part.channel, part.time_ps)
+
+    # ------------------------------------------------------------------ internals
+    def _meta(self, duration_s: float | None) -> Meta:
+        cfg = self.config
+        roles = {c: (f"detector {c}" if cfg.mode == "hbt" else f"pixel {c}") for c in range(cfg.n_detectors)}
+        sc = cfg.sync_ch
+        if sc is not None:
+            roles[sc] = "sync"
+        extra: dict[str, Any] = {"truth": self.truth(), "stats": _plain(self.stats), "seed": self.seed}
+        if cfg.mode == "spectro":
+            extra["pixel_energy_ev"] = cfg.pixel_energy_ev()
+        return Meta(
+            source="g2live.emulator",
+            format="g2live emulator",
+            resolution_ps=1.0,
+            sync_rate_hz=(1e12 / cfg.period_ps / cfg.sync_divider) if sc is not None else None,
+            sync_channel=sc,
+            channel_roles=roles,
+            acquisition_s=duration_s,
+            extra=extra,
+        )
+
+    def _emissions(self, t0: int, t1: int) -> tuple[np.ndarray, np.ndarray]:
+        """Tags of detected emitter photons: (time in ps, channel), unsorted."""
+        cfg = self.config
+        rng = self.rng
+        eta = cfg.collection_efficiency * cfg.detector_efficiency
+        a = cfg.qy_x * eta
+        b = cfg.qy_ratio * cfg.qy_x * eta
+        if cfg.excitation == "pulsed":
+            period = cfg.period_ps
+            k0, k1 = pulse_range(t0, t1, cfg.guard_ps, period)
+            idx, delay, kind = pulsed_detections(
+                rng, self.power, a, b, k1 - k0, cfg.tau_x_ns * 1e3, cfg.tau_bx_ns * 1e3
+            )
+            base = idx * period
+            base += cfg.guard_ps + k0 * period  # the pulse times; blinking is looked up there
+        else:
+            g = cw_excitation_rate_hz(self.power, cfg.tau_x_ns)
+            rel, kind = self._cw.emissions(rng, g, cfg.tau_x_ns * 1e3, cfg.tau_bx_ns * 1e3, a, b, t0, t1)
+            fl = np.floor(rel)
+            base = t0 + fl.astype(np.int64)
+            delay = (rel - fl).astype(np.float32)
+        if self.blinking.enabled and base.size:
+            _, q = self.blinking.factor_at(base, t0, max(t1, int(base.max()) + 1))
+            dim = np.flatnonzero(q < 1.0)
+            if dim.size:
+                keep = np.ones(base.size, dtype=bool)
+                keep[dim] = rng.random(dim.size) < q[dim]
+                base, delay, kind = base[keep], delay[keep], kind[keep]
+        ch, on = route(rng, cfg, kind)
+        if not on.all():
+            self.stats["off_array"] += int(on.size - np.count_nonzero(on))
+            base, delay, ch = base[on], delay[on], ch[on]
+        off = jitter_ps(rng, base.size, cfg.jitter_sigma_ps, cfg.jitter_tail_fraction, cfg.jitter_tail_ps)
+        off += delay
+        if np.any(self._delays != 0):
+            off += self._delays[ch]
+        # round to the ps: off >= -guard_ps, so adding guard_ps + 0.5 makes truncation a rounding
+        shift = cfg.guard_ps + 1
+        off += np.float32(shift + 0.5)
+        base -= shift
+        base += off.astype(np.int64)
+        self.stats["signal_detections"] += int(base.size)
+        return base, ch
+
+    def _chunk(self, t0: int, t1: int, final: bool) -> PhotonData:
+        cfg = self.config
+        rng = self.rng
+        st = self.stats
+        boundary = t1 if final else t1 - cfg.guard_ps  # events before it are final
+        dead = int(round(cfg.dead_time_ns * 1e3))
+
+        # primaries: carried-over avalanches, emitter photons, dark counts and background
+        t_ph, c_ph = self._emissions(t0, t1)
+        t_n, c_n = uniform_events(rng, self._noise_cps, t0, t1)
+        st["noise_events"] += int(t_n.size)
+        t, ch, kind = _sort_tags(
+            np.concatenate((self._carry_t, t_ph, t_n)),
+            np.concatenate((self._carry_c, c_ph, c_n)),
+            (np.concatenate((self._carry_k, np.zeros(t_ph.size + t_n.size, np.uint8)))
+             if self._carry_k.size else None),
+        )
+        n = t.size
+
+        # extras: secondaries every primary would trigger, and the previous chunk's last avalanches
+        p_xt = cfg.crosstalk_probability if cfg.mode == "spectro" else 0.0
+        if cfg.afterpulse_probability > 0 or p_xt > 0:
+            xt, xc, xp, xk = potential_secondaries(
+                rng, t, ch, cfg.n_detectors, cfg.afterpulse_probability, cfg.afterpulse_tau_ns * 1e3,
+                p_xt, cfg.crosstalk_delay_ps,
+            )
+        else:
+            xt, xc, xp, xk = _EMPTY_I8, _EMPTY_U1, _EMPTY_I8, _EMPTY_U1
+        t_min = int(t[0]) if n else boundary
+        vch = np.flatnonzero(self._t_last > t_min - dead).astype(np.uint8) if dead > 0 else _EMPTY_U1
+        if vch.size:
+            xt = np.concatenate((xt, self._t_last[vch]))
+            xc = np.concatenate((xc, vch))
+            xp = np.concatenate((xp, np.full(vch.size, -1, np.int64)))
+            xk = np.concatenate((xk, np.full(vch.size, KIND_VIRTUAL, np.uint8)))
+        acc_p, pres_x, acc_x = resolve(t, ch, xt, xc, xp, dead)
+
+        ib = int(np.searchsorted(t, boundary, side="left"))
+        real_x = xk != KIND_VIRTUAL
+        before_x = xt < boundary
+        # secondaries become certain once their parent is final (earlier than the boundary)
+        par_t = np.where(xp < n, t[np.clip(xp, 0, max(n - 1, 0))] if n else 0, xt[np.clip(xp - n, 0, None)])
+        par_ok = (xp < 0) | (par_t < boundary)
+        born_x = pres_x & real_x & (before_x | par_ok)
+        st["secondaries_created"] += int(np.count_nonzero(born_x))
+        # dead-time losses (counted per detector)
+        lost_p = np.flatnonzero(~acc_p[:ib])
+        lost_x = pres_x & ~acc_x & real_x & before_x
+        if lost_p.size or lost_x.any():
+            counts = np.bincount(ch[lost_p], minlength=cfg.n_detectors)
+            counts += np.bincount(xc[lost_x], minlength=cfg.n_detectors)
+            for c in np.flatnonzero(counts):
+                st["dead_time_lost"][c] += int(counts[c])
+        # what lies beyond the boundary is carried (or, at the end of a run, dropped and counted)
+        later_x = born_x & ~before_x
+        if final:
+            st["after_end"] += int(n - ib) + int(np.count_nonzero(later_x))
+            self._carry_t, self._carry_c, self._carry_k = _EMPTY_I8, _EMPTY_U1, _EMPTY_U1
+        else:
+            self._carry_t = np.concatenate((t[ib:], xt[later_x]))
+            self._carry_c = np.concatenate((ch[ib:], xc[later_x]))
+            self._carry_k = np.concatenate((kind[ib:] if kind is not None else np.zeros(n - ib, np.uint8),
+                                            xk[later_x]))
+
+        # the final tags
+        keep = acc_p[:ib] if lost_p.size else slice(None, ib)
+        out_t, out_c = t[:ib][keep], ch[:ib][keep]
+        out_k = kind[:ib][keep] if kind is not None else None
+        fin_x = acc_x & real_x & before_x
+        if fin_x.any():
+            xs_t, xs_c, xs_k = _sort_tags(xt[fin_x], xc[fin_x], xk[fin_x])
+            if out_k is None:
+                out_k = np.zeros(out_t.size, np.uint8)
+            out_t, out_c, out_k = _insert_tags(out_t, out_c, out_k, xs_t, xs_c, xs_k)
+        if out_k is not None:
+            st["afterpulses"] += int(np.count_nonzero(out_k == KIND_AFTERPULSE))
+            st["crosstalk"] += int(np.count_nonzero(out_k == KIND_CROSSTALK))
+        # dead-time state: the last accepted avalanche per detector, if within one dead time of the boundary
+        if dead > 0 and out_t.size:
+            j = int(np.searchsorted(out_t, boundary - dead, side="left"))
+            if j < out_t.size:
+                np.maximum.at(self._t_last, out_c[j:].astype(np.intp), out_t[j:])
+        st["tags"] += int(out_t.size)
+        out_t, out_c = self._merge_sync(out_t, out_c, boundary)
+        st["emulated_s"] = t1 * 1e-12
+        meta = self._meta(None)
+        meta.extra["chunk_end_ps"] = t1
+        meta.extra["power"] = self.power
+        return PhotonData(out_c, out_t, meta)
+
+    def _merge_sync(self, t: np.ndarray, ch: np.ndarray, boundary: int) -> tuple[np.ndarray, np.ndarray]:
+        """Insert the sync tags of the pulses before `boundary` in (time, channel) order."""
+        cfg = self.config
+        sc = cfg.sync_ch
+        if sc is None:
+            return t, ch
+        period = cfg.period_ps
+        step = cfg.sync_divider
+        origin = cfg.guard_ps
+        k_first = self._next_sync
+        # pulses k_first, k_first + step, ... with origin + k * period < boundary
+        k_end = -((origin - boundary) // period)  # first pulse index at or after the boundary
+        n_sync = max(0, -((k_first - k_end) // step))
+        self._next_sync = k_first + n_sync * step
+        self.stats["sync_events"] += n_sync
+        if n_sync == 0:
+            return t, ch
+        q = period * step
+        s0 = origin + k_first * period
+        d = t - s0
+        # syncs strictly earlier than each tag; at equal times the detector tag goes first because
+        # validate() puts the sync channel above all detector channels
+        before = np.clip(-((-d) // q), 0, n_sync)
+        pos = np.arange(t.size, dtype=np.int64) + before
+        n = t.size + n_sync
+        out_t = np.empty(n, dtype=np.int64)
+        out_c = np.empty(n, dtype=np.uint8)
+        is_sync = np.ones(n, dtype=bool)
+        is_sync[pos] = False
+        out_t[pos] = t
+        out_c[pos] = ch
+        out_t[is_sync] = s0 + q * np.arange(n_sync, dtype=np.int64)
+        out_c[is_sync] = sc
+        return out_t, out_c
+
+
+_EMPTY_I8 = np.empty(0, dtype=np.int64)
+_EMPTY_U1 = np.empty(0, dtype=np.uint8)
+
+
+def _sort_tags(
+    t: np.ndarray, ch: np.ndarray, kind: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Sort by (time, channel): one stable sort of a packed key (cheap on nearly sorted input).
+    `kind` (2 bits: primary, afterpulse, crosstalk) rides along in the lowest bits."""
+    if t.size == 0:
+        return t, ch, kind
+    t_min = t.min()
+    key = t - t_min
+    key <<= np.int64(8 if kind is not None else 6)
+    if kind is not None:
+        key |= ch.astype(np.int64) << np.int64(2)
+        key |= kind
+    else:
+        key |= ch
+    key.sort(kind="stable")
+    if kind is not None:
+        out_k = (key & np.int64(3)).astype(np.uint8)
+        key >>= np.int64(2)
+    else:
+        out_k = None
+    out_c = (key & np.int64(63)).astype(np.uint8)
+    key >>= np.int64(6)
+    key += t_min
+    return key, out_c, out_k
+
+
+def _insert_tags(
+    t: np.ndarray, c: np.ndarray, k: np.ndarray, ts: np.ndarray, cs: np.ndarray, ks: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Merge a small sorted set (ts, cs, ks) into the sorted tags (t, c, k) in (time, channel) order."""
+    pos = np.searchsorted(t, ts, side="left")
+    # equal times: step over tags with a lower channel number
+    while True:
+        inside = pos < t.size
+        step = np.zeros(pos.size, dtype=bool)
+        step[inside] = (t[pos[inside]] == ts[inside]) & (c[pos[inside]] < cs[inside])
+        if not step.any():
+            break
+        pos += step
+    pos += np.arange(ts.size)
+    n = t.size + ts.size
+    other = np.ones(n, dtype=bool)
+    other[pos] = False
+    out = []
+    for big, small, dtype in ((t, ts, np.int64), (c, cs, np.uint8), (k, ks, np.uint8)):
+        o = np.empty(n, dtype=dtype)
+        o[pos] = small
+        o[other] = big
+        out.append(o)
+    return out[0], out[1], out[2]
+
+
+def _plain(x: Any) -> Any:
+    """A JSON-able deep copy (lists instead of arrays)."""
+    if isinstance(x, dict):
+        return {str(k): _plain(v) for k, v in x.items()}
+    if isinstance(x, list | tuple):
+        return [_plain(v) for v in x]
+    if isinstance(x, np.generic):
+        return x.item()
+    return x
+
+
+__all__ = ["Emulator", "EmulatorConfig"]

@@ -1,0 +1,194 @@
+"""Shared pieces of the readers: the error type, tick conversion, ordering and JSON-safe metadata."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import math
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from g2live.photons import Meta, PhotonData
+
+# Host channel numbers for events that are not detector inputs (documented in docs/formats.md).
+# Detector inputs keep their own 0-based numbers (0..63); the sync input of a T2 recording, when
+# the instrument timestamps it as an event, becomes SYNC_CHANNEL.
+SYNC_CHANNEL = 64
+
+# A resolution this close (relative) to a whole number of ps is that number: PicoQuant stores
+# e.g. 1 ps as the float32 value 9.99999996e-13 s and 128 ps as 1.2799999949e-10 s.
+_SNAP_REL = 1e-6
+MAX_UNIT_PS = 1e15  # 1000 s: no real tick or sync period is longer
+MAX_TIME_PS = 2**62  # times beyond ~53 days mean a corrupted file (and would overflow int64 sums)
+
+
+class FormatError(ValueError):
+    """A file that is not what it claims to be: names the file and the byte offset."""
+
+    def __init__(self, path: str | os.PathLike[str], offset: int | None, message: str) -> None:
+        self.path = str(path)
+        self.offset = offset
+        where = f"byte {offset}" if offset is not None else "header"
+        super().__init__(f"{self.path}: {where}: {message}")
+
+
+def snap_unit_ps(unit_ps: float) -> float | int:
+    """Return ``unit_ps`` as an int when it is a whole number of ps within float32 precision."""
+    if not (math.isfinite(unit_ps) and 1e-3 <= unit_ps <= MAX_UNIT_PS):
+        raise ValueError(f"time unit must be between 1 fs and 1000 s, got {unit_ps!r} ps")
+    whole = round(unit_ps)
+    if whole >= 1 and abs(unit_ps - whole) <= _SNAP_REL * unit_ps:
+        return int(whole)
+    return float(unit_ps)
+
+
+def ticks_to_ps(ticks: np.ndarray, unit_ps: float | int) -> np.ndarray:
+    """Convert integer ticks of ``unit_ps`` to int64 ps: the nearest integer of ``ticks * unit_ps``.
+
+    Whole-ps units multiply exactly. Otherwise the unit is split into its integer part (exact
+    int64 product) and fraction (float64 product, rounded half to even), so the result is exact
+    to the rounding of the fraction term, which stays below 2**53 for any realistic tick count.
+    """
+    ticks = np.asarray(ticks, dtype=np.int64)
+    if isinstance(unit_ps, int):
+        return ticks * np.int64(unit_ps)
+    whole = math.floor(unit_ps)
+    frac = unit_ps - whole
+    out = np.rint(ticks.astype(np.float64) * frac).astype(np.int64)
+    if whole:
+        out += ticks * np.int64(whole)
+    return out
+
+
+def jsonable(value: Any) -> Any:
+    """Turn header values into plain JSON types so metadata round-trips bit-identically."""
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return [jsonable(v) for v in value.tolist()]
+    if isinstance(value, np.generic):
+        return jsonable(value.item())
+    if isinstance(value, bytes):
+        return value.hex()
+    if isinstance(value, _dt.datetime | _dt.date):
+        return value.isoformat()
+    if isinstance(value, bool | int | str) or value is None:
+        return value
+    if isinstance(value, float):
+        return value
+    return str(value)
+
+
+def in_order(channel: np.ndarray, time_ps: np.ndarray) -> bool:
+    """True when events are already in stream order (time, then channel for equal times)."""
+    if time_ps.size < 2:
+        return True
+    dt = np.diff(time_ps)
+    if (dt < 0).any():
+        return False
+    ties = dt == 0
+    if ties.any():
+        dc = np.diff(channel.astype(np.int16))
+        return not (dc[ties] < 0).any()
+    return True
+
+
+def stream_order(channel: np.ndarray, time_ps: np.ndarray) -> np.ndarray:
+    """Stable permutation into stream order (time_ps, then channel)."""
+    return np.lexsort((channel, time_ps))
+
+
+def finish(
+    channel: np.ndarray,
+    time_ps: np.ndarray,
+    meta: Meta,
+    sync_index: np.ndarray | None = None,
+    microtime_ps: np.ndarray | None = None,
+    what: str = "records",
+) -> PhotonData:
+    """Build PhotonData in stream order; a reorder is recorded in ``meta.notes``, never silent."""
+    if not in_order(channel, time_ps):
+        order = stream_order(channel, time_ps)
+        moved = int(np.count_nonzero(order != np.arange(order.size)))
+        meta.notes.append(
+            f"{what} were not in time order: sorted stably by (time_ps, channel); {moved} events moved"
+        )
+        channel = channel[order]
+        time_ps = time_ps[order]
+        if sync_index is not None:
+            sync_index = sync_index[order]
+        if microtime_ps is not None:
+            microtime_ps = microtime_ps[order]
+    meta.extra = jsonable(meta.extra)
+    return PhotonData(channel, time_ps, meta, sync_index, microtime_ps)
+
+
+class Reorderer:
+    """Streams chunks into stream order given a lower bound (watermark) on all later times.
+
+    A chunk's events are merged with held-back ones; everything earlier than the watermark is
+    final and emitted, the rest waits for the next chunk. ``moved`` counts events whose position
+    changed, like ``finish`` does for a whole file.
+    """
+
+    def __init__(self) -> None:
+        self._held: list[np.ndarray] | None = None
+        self.moved = 0
+
+    def push(self, arrays: list[np.ndarray], watermark: int | None) -> list[np.ndarray]:
+        if self._held is not None:
+            arrays = [np.concatenate((h, a)) for h, a in zip(self._held, arrays, strict=True)]
+        channel, time_ps = arrays[0], arrays[1]
+        if not in_order(channel, time_ps):
+            order = stream_order(channel, time_ps)
+            self.moved += int(np.count_nonzero(order != np.arange(order.size)))
+            arrays = [a[order] for a in arrays]
+            time_ps = arrays[1]
+        if watermark is None:
+            self._held = None
+            return arrays
+        cut = int(np.searchsorted(time_ps, watermark, side="left"))
+        self._held = [a[cut:] for a in arrays]
+        return [a[:cut] for a in arrays]
+
+
+def file_size(path: Path) -> int:
+    return path.stat().st_size
+
+
+def read_exact(fh: Any, path: Path, offset: int, size: int, what: str) -> bytes:
+    fh.seek(offset)
+    data = fh.read(size)
+    if len(data) != size:
+        raise FormatError(path, offset + len(data), f"file ends inside the {what} ({size} bytes expected)")
+    return data
+
+
+def chunk_ranges(n: int, chunk: int) -> Iterator[tuple[int, int]]:
+    if chunk < 1:
+        raise ValueError(f"chunk_records must be >= 1, got {chunk}")
+    for start in range(0, n, chunk):
+        yield start, min(n, start + chunk)
+
+
+def meta_to_json(meta: Meta) -> str:
+    """Serialise Meta exactly (floats via repr; channel_roles keys become strings)."""
+    import json
+
+    return json.dumps(jsonable(vars(meta)), sort_keys=True, allow_nan=True)
+
+
+def meta_from_json(text: str, path: Path | str = "", offset: int | None = None) -> Meta:
+    import json
+
+    try:
+        raw = json.loads(text)
+        raw["channel_roles"] = {int(k): v for k, v in raw.get("channel_roles", {}).items()}
+        return Meta(**raw)
+    except (ValueError, TypeError, AttributeError) as exc:
+        raise FormatError(path, offset, f"g2live metadata is not valid: {exc}") from None

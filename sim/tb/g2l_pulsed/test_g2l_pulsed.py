@@ -1,0 +1,363 @@
+"""g2l_pulsed (hw/rtl/g2l_pulsed.sv) against its C twin ``g2live.core.PulsedCounter``.
+
+This file is both the cocotb test module (run inside the simulator) and the pytest entry point.
+The output is split into packets at tlast: HERALD records must equal ``make_herald`` of the
+twin's heralded records in order, PHOTON_NUMBER frames ``make_frame`` of the twin's per-integration
+photon-number histogram, both bit for bit; pre-sync and out-of-window counters must equal the
+twin's totals.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import deque
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pytest
+from common import param, pause_pattern, rtl, run_rtl
+
+# One build per simulator: 40 channels (32 SPAD pixels, HBT, sync), a small photon-number
+# histogram so "that many or more" is reached, and a small herald FIFO so back-pressure bites.
+PARAMS = {"N_CHANNELS": 40, "MAX_PHOTONS": 5, "HERALD_FIFO_LOG2": 2}
+SOURCES = rtl("g2l_fifo", "g2l_pulsed")
+DELAY_BITS = 30  # HERALD_DELAYS field width
+
+
+@pytest.mark.rtl
+def test_g2l_pulsed(sim: str) -> None:
+    run_rtl(sim, "g2l_pulsed", "test_g2l_pulsed", SOURCES, PARAMS)
+
+
+# ---- cocotb side ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Config:
+    sync_channel: int
+    window_ps: int = 0
+    enable: bool = True
+
+
+@dataclass
+class Integration:
+    channel: np.ndarray
+    time_ps: np.ndarray
+    config: Config
+    clear_after: bool = False  # pulse `clear` once these tags are in (no frame for this integration)
+
+
+@dataclass
+class Run:
+    words: list[tuple[int, int]] = field(default_factory=list)
+    accept_cycles: list[int] = field(default_factory=list)
+    cycles: int = 0
+
+
+def set_config(dut, cfg: Config) -> None:
+    dut.cfg_sync_channel.value = cfg.sync_channel
+    dut.cfg_window_ps.value = cfg.window_ps
+    dut.cfg_enable.value = int(cfg.enable)
+
+
+@dataclass
+class Expected:
+    heralds: list[int] = field(default_factory=list)
+    frames: list[list[int]] = field(default_factory=list)
+    pre_sync: int = 0
+    out_of_window: int = 0
+    clipped: int = 0
+    n_heralds: int = 0
+
+
+def expected(integrations: Sequence[Integration], max_photons: int) -> Expected:
+    """What the twin predicts. Delays that do not fit the 30-bit field are sent as 2**30 - 1."""
+    from g2live import contract
+    from g2live.core import PulsedCounter, make_frame, make_herald
+
+    exp = Expected()
+    pc = None
+    prev = None
+    seq = 0
+    dmax = (1 << DELAY_BITS) - 1
+    for integ in integrations:
+        cfg = integ.config
+        if cfg != prev:  # the chip restarts when it takes a new configuration, like a new counter
+            pc = PulsedCounter(cfg.sync_channel, max_photons, cfg.window_ps)
+            prev = cfg
+        if not cfg.enable:
+            seq += 1
+            continue
+        r = pc.update(integ.channel, integ.time_ps)
+        for h in r.heralded:
+            d1, d2 = int(h["delay_first_ps"]), int(h["delay_second_ps"])
+            exp.clipped += (d1 > dmax) + (d2 > dmax)
+            exp.heralds.extend(int(w) for w in make_herald(int(h["period"]), int(h["channel_first"]),
+                                                            min(d1, dmax), int(h["channel_second"]),
+                                                            min(d2, dmax)))
+        exp.n_heralds += len(r.heralded)
+        exp.pre_sync += r.pre_sync
+        exp.out_of_window += r.out_of_window
+        if integ.clear_after:
+            pc.clear()
+            exp.pre_sync = exp.out_of_window = exp.clipped = 0  # the chip's counters restart too
+            seq = 0
+            continue
+        exp.frames.append([int(w) for w in make_frame(contract.FRAME_PHOTON_NUMBER, seq, r.photon_number)])
+        seq += 1
+    return exp
+
+
+def beats_of(integrations: Sequence[Integration]) -> list[tuple]:
+    items: list[tuple] = []
+    cur = None
+    for k, integ in enumerate(integrations):
+        if integ.config != cur:
+            items.append(("cfg", integ.config))
+            cur = integ.config
+        items.extend(("tag", int(c), int(t)) for c, t in zip(integ.channel, integ.time_ps, strict=True))
+        if integ.clear_after:
+            items.append(("clear",))
+        else:
+            last = int(integ.time_ps[-1]) if integ.time_ps.size else 0
+            nxt = integrations[k + 1].time_ps if k + 1 < len(integrations) else None
+            items.append(("bnd", int(nxt[0]) if nxt is not None and nxt.size else last + 1))
+    return items
+
+
+async def drive(dut, items: list[tuple], idle: float, pause: Iterator[bool] | None, seed: int) -> Run:
+    """Feed the items and collect m_axis words until everything is in and the output is quiet.
+
+    Inputs change after the falling edge and are sampled in ReadOnly: a handshake seen here is
+    the one the next rising edge performs, on every simulator.
+    """
+    from cocotb.triggers import FallingEdge, ReadOnly
+
+    rng = random.Random(seed)
+    run = Run()
+    queue = deque(items)
+    cur = None
+    quiet = 0
+    while True:
+        await FallingEdge(dut.clk)
+        run.cycles += 1
+        dut.clear.value = 0
+        if cur is None and queue:
+            head = queue[0]
+            if head[0] == "cfg":
+                set_config(dut, head[1])
+                queue.popleft()
+            elif head[0] == "clear":
+                dut.clear.value = 1
+                queue.popleft()
+            elif rng.random() >= idle:
+                cur = queue.popleft()
+        if cur is not None:
+            dut.s_tag_valid.value = 1
+            dut.s_tag_boundary.value = int(cur[0] == "bnd")
+            dut.s_tag_channel.value = cur[1] if cur[0] == "tag" else 0
+            dut.s_tag_time.value = cur[2] if cur[0] == "tag" else cur[1]
+        else:
+            dut.s_tag_valid.value = 0
+        ready = 1 if pause is None else int(not next(pause))
+        dut.m_axis_tready.value = ready
+        await ReadOnly()
+        if cur is not None and int(dut.s_tag_ready.value):
+            if cur[0] == "tag":
+                run.accept_cycles.append(run.cycles)
+            cur = None
+        if int(dut.m_axis_tvalid.value) and ready:
+            run.words.append((int(dut.m_axis_tdata.value), int(dut.m_axis_tlast.value)))
+        busy = cur is not None or queue or int(dut.dumping.value) or int(dut.m_axis_tvalid.value)
+        quiet = 0 if busy else quiet + 1
+        if quiet > 20:
+            return run
+
+
+async def start(dut, cfg: Config) -> None:
+    from common import reset, start_clock
+
+    start_clock(dut)
+    dut.s_tag_valid.value = 0
+    dut.s_tag_boundary.value = 0
+    dut.s_tag_channel.value = 0
+    dut.s_tag_time.value = 0
+    dut.m_axis_tready.value = 0
+    dut.clear.value = 0
+    set_config(dut, cfg)
+    await reset(dut)
+
+
+def check(dut, run: Run, integrations: Sequence[Integration]) -> Expected:
+    from g2live import contract
+
+    exp = expected(integrations, param(dut, "MAX_PHOTONS"))
+    packets: list[list[int]] = []
+    cur: list[int] = []
+    for w, last in run.words:
+        cur.append(w)
+        if last:
+            packets.append(cur)
+            cur = []
+    assert not cur, f"{len(cur)} words after the last tlast"
+    kind = contract.KIND
+
+    def kind_of(p: list[int]) -> int:
+        return (p[0] >> kind.lsb) & kind.mask
+
+    heralds = [w for p in packets if kind_of(p) == contract.KIND_HERALD for w in p]
+    frames = [p for p in packets if kind_of(p) == contract.KIND_FRAME]
+    others = [p for p in packets if kind_of(p) not in (contract.KIND_HERALD, contract.KIND_FRAME)]
+    assert not others, f"unexpected packets {others[:2]}"
+    assert all(len(p) == 2 for p in packets if kind_of(p) == contract.KIND_HERALD), "a record is 2 words"
+    assert len(heralds) == len(exp.heralds), f"{len(heralds) // 2} records, twin {len(exp.heralds) // 2}"
+    for i, (g, e) in enumerate(zip(heralds, exp.heralds, strict=True)):
+        assert g == e, f"herald word {i}: got {g:#018x}, twin {e:#018x}"
+    assert len(frames) == len(exp.frames), f"{len(frames)} frames, twin {len(exp.frames)}"
+    for i, (g, e) in enumerate(zip(frames, exp.frames, strict=True)):
+        assert g == e, f"frame {i}: got {[hex(x) for x in g]}, twin {[hex(x) for x in e]}"
+    assert int(dut.pre_sync_count.value) == exp.pre_sync
+    assert int(dut.out_of_window_count.value) == exp.out_of_window
+    assert int(dut.clip_count.value) == exp.clipped
+    assert int(dut.lost_count.value) == 0
+    return exp
+
+
+# ---- stream generators ---------------------------------------------------------------------------
+
+
+def pulsed_stream(rng: np.random.Generator, n_periods: int, period_ps: int, sync: int,
+                  channels: Sequence[int], mean_photons: float, t0: int, jitter_ps: int = 0,
+                  pre: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Sync every period_ps; Poisson photons per period at random delays, some at exactly the
+    sync time, some sharing a time; ``pre`` photons before the first sync."""
+    chs: list[int] = []
+    ts: list[int] = []
+    for k in range(pre):
+        chs.append(int(rng.choice(channels)))
+        ts.append(t0 - 1 - k * 7)
+    for i in range(n_periods):
+        ts_sync = t0 + i * period_ps + int(rng.integers(0, jitter_ps + 1))
+        chs.append(sync)
+        ts.append(ts_sync)
+        n = int(rng.poisson(mean_photons))
+        for _ in range(n):
+            r = rng.random()
+            d = 0 if r < 0.1 else (ts[-1] - ts_sync if r < 0.2 and chs[-1] != sync else
+                                   int(rng.integers(0, period_ps - jitter_ps)))
+            chs.append(int(rng.choice(channels)))
+            ts.append(ts_sync + d)
+    ch = np.asarray(chs, np.uint8)
+    t = np.asarray(ts, np.int64)
+    order = np.lexsort((ch, t))
+    return ch[order], t[order]
+
+
+T0 = (1 << 46) + 777
+
+
+try:
+    import cocotb
+except ImportError:  # collected by pytest outside the simulator
+    cocotb = None
+
+if cocotb is not None:
+
+    @cocotb.test()
+    async def random_periods(dut) -> None:
+        """SPAD-array pixels and HBT channels, sync in the middle of the channel numbers (photons
+        at the sync time on lower and higher channels), several integrations, random idle and
+        random m_axis back-pressure that fills the herald FIFO."""
+        rng = np.random.default_rng(21)
+        cfg = Config(sync_channel=17, window_ps=0)
+        await start(dut, cfg)
+        integs = []
+        t = T0
+        for _ in range(4):
+            ch, tt = pulsed_stream(rng, 40, 12_500, 17, list(range(0, 17)) + list(range(18, 40)), 1.6, t,
+                                   pre=3 if not integs else 0)
+            integs.append(Integration(ch, tt, cfg))
+            t = int(tt[-1]) + 1 + int(rng.integers(0, 12_500))
+        run = await drive(dut, beats_of(integs), idle=0.2, pause=pause_pattern("random", 9), seed=1)
+        exp = check(dut, run, integs)
+        assert exp.n_heralds > 20 and exp.pre_sync == 3
+
+    @cocotb.test()
+    async def adversarial(dut) -> None:
+        """Tags every clock; periods with 0, 1, 2 and many photons (beyond MAX_PHOTONS); photons
+        exactly at the sync time below and above the sync channel; several photons at one time;
+        two syncs at one time; window edges; a delay too large for the record; register changes
+        between integrations (restart), a disabled integration, a clear, and boundaries that meet
+        a frame still held up by back-pressure."""
+        maxp = param(dut, "MAX_PHOTONS")
+        s = 5
+        # (channels, delays) per period, sync on channel s
+        periods = [
+            ([], []),
+            ([1], [0]),                      # below the sync channel, at its time: this period
+            ([9], [0]),                      # above, at its time
+            ([1, 9], [0, 0]),
+            ([2, 3, 4], [7, 7, 7]),          # three at one time
+            ([1] * (maxp + 3), list(range(maxp + 3))),
+            ([0, 6], [99, 100]),             # window edge (window 100 below): the second is late
+            ([3, 3], [50, 50]),
+        ]
+        cfg_a = Config(sync_channel=s, window_ps=100)
+        cfg_b = Config(sync_channel=s, window_ps=0)
+        cfg_c = Config(sync_channel=2, window_ps=0)
+        cfg_off = Config(sync_channel=2, window_ps=0, enable=False)
+        await start(dut, cfg_a)
+
+        def build(t0: int, sync: int, period: int = 1000) -> tuple[np.ndarray, np.ndarray]:
+            chs, ts = [0, 39], [t0 - 5, t0 - 5]   # pre-sync photons
+            t = t0
+            for pchs, pds in periods:
+                chs.append(sync)
+                ts.append(t)
+                chs += [c if c != sync else 39 for c in pchs]
+                ts += [t + d for d in pds]
+                t += period
+            chs += [sync, sync, 7, 8]              # two syncs at one time, then photons at that time
+            ts += [t, t, t, t + 1]
+            ch = np.asarray(chs, np.uint8)
+            tt = np.asarray(ts, np.int64)
+            order = np.lexsort((ch, tt))
+            return ch[order], tt[order]
+
+        integs = []
+        t = T0
+        for cfg in (cfg_a, cfg_a, cfg_b, cfg_off, cfg_c, cfg_c):
+            ch, tt = build(t, cfg.sync_channel)
+            integs.append(Integration(ch, tt, cfg))
+            t = int(tt[-1]) + 10_000
+        # a clear with an open integration, then a period longer than the 30-bit delay field
+        ch, tt = build(t, 2)
+        integs.append(Integration(ch, tt, cfg_c, clear_after=True))
+        t = int(tt[-1]) + 10_000
+        ch, tt = build(t, 2)
+        integs.append(Integration(ch, tt, cfg_c))
+        t = int(tt[-1]) + 10_000
+        big = (1 << DELAY_BITS) + 5
+        integs.append(Integration(np.asarray([2, 7, 8, 2, 9], np.uint8),
+                                  np.asarray([t, t + 3, t + big, t + big + 10, t + big + 11], np.int64),
+                                  cfg_c))
+        run = await drive(dut, beats_of(integs), idle=0.0, pause=pause_pattern("bursty", 4), seed=2)
+        exp = check(dut, run, integs)
+        assert exp.clipped == 1 and exp.pre_sync == 2
+
+    @cocotb.test()
+    async def throughput(dut) -> None:
+        """With m_axis always ready the block takes one tag per clock, heralds included."""
+        rng = np.random.default_rng(3)
+        cfg = Config(sync_channel=0, window_ps=0)
+        await start(dut, cfg)
+        ch, tt = pulsed_stream(rng, 300, 5_000, 0, list(range(1, 40)), 2.0, T0)
+        integs = [Integration(ch, tt, cfg)]
+        run = await drive(dut, beats_of(integs), idle=0.0, pause=None, seed=3)
+        exp = check(dut, run, integs)
+        span = run.accept_cycles[-1] - run.accept_cycles[0] + 1
+        rate = len(run.accept_cycles) / span
+        dut._log.info(f"throughput: {len(run.accept_cycles)} tags, {exp.n_heralds} heralds -> "
+                      f"{rate:.3f} tags/clock")
+        assert rate == 1.0, f"expected one tag per clock, got {rate:.3f}"

@@ -1,0 +1,92 @@
+"""Purity vs power: saturation + cascade g2(0) fits, sweep tables, and an emulated sweep."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from g2live.analysis._stats import ONE_SIGMA
+from g2live.analysis.power import fit_power_sweep, g2_model, rate_model, read_sweep_table
+
+POWERS = np.array([0.05, 0.1, 0.2, 0.4, 0.7, 1.0, 1.5, 2.0, 3.0, 5.0])
+
+
+def test_model_limits() -> None:
+    assert g2_model(np.array([1e-6]), 0.1)[0] == pytest.approx(0.1, rel=1e-4)  # low power: g2 -> qy_ratio
+    # high power: P1, P2 -> 1: g2 -> 2 q / (1 + q)^2
+    assert g2_model(np.array([50.0]), 0.1)[0] == pytest.approx(0.2 / 1.21, rel=1e-6)
+    assert rate_model(np.array([1e3]), 1e5, 1.0)[0] == pytest.approx(1e5)
+
+
+def test_joint_fit_coverage() -> None:
+    """P_sat, I_sat and qy_ratio within their errors at ~68 % over 200 sweeps sampled from the model."""
+    rng = np.random.default_rng(41)
+    p_sat, i_sat, q = 2.0, 1e5, 0.1
+    pw = POWERS * p_sat
+    rate = rate_model(pw, i_sat, p_sat, q)
+    g = g2_model(pw / p_sat, q)
+    r_err, g_err = np.sqrt(rate), 0.01 + 0.05 * g
+    n, hits = 200, {"p_sat": 0, "i_sat_cps": 0, "qy_ratio": 0}
+    for _ in range(n):
+        f = fit_power_sweep(pw, rng.normal(rate, r_err), r_err, rng.normal(g, g_err), g_err)
+        hits["p_sat"] += abs(f.p_sat - p_sat) <= f.p_sat_err
+        hits["i_sat_cps"] += abs(f.i_sat_cps - i_sat) <= f.i_sat_cps_err
+        hits["qy_ratio"] += abs(f.qy_ratio - q) <= f.qy_ratio_err
+    sd = np.sqrt(ONE_SIGMA * (1 - ONE_SIGMA) / n)
+    for k, v in hits.items():
+        assert ONE_SIGMA - 4 * sd <= v / n <= ONE_SIGMA + 4 * sd, f"{k} coverage {v / n:.3f}"
+
+
+def test_rate_only_saturation_fit() -> None:
+    rng = np.random.default_rng(42)
+    rate = rate_model(POWERS, 5e4, 1.0)
+    f = fit_power_sweep(POWERS, rng.normal(rate, np.sqrt(rate)))
+    assert f.rate_model == "exciton" and f.qy_ratio is None
+    assert abs(f.p_sat - 1.0) < 4 * f.p_sat_err
+
+
+def test_sweep_tables(tmp_path) -> None:
+    csv = tmp_path / "sweep.csv"
+    csv.write_text("# power sweep\npower,rate_cps,g2_0,g2_0_err\n0.1,100,0.1,0.01\n0.5,300,0.12,0.01\n1,500,0.13,0.01\n")
+    t = read_sweep_table(csv)
+    assert t["power"].tolist() == [0.1, 0.5, 1.0] and "rate_err" not in t
+    js = tmp_path / "sweep.json"  # the `g2live sweep --json` output: a list of point objects
+    js.write_text(json.dumps([{"power": 0.1, "rate_cps": 100.0, "g2_0": None, "integration_s": 2.0}]))
+    t = read_sweep_table(js)
+    assert t["integration_s"][0] == 2.0 and np.isnan(t["g2_0"][0])
+    bad = tmp_path / "bad.csv"
+    bad.write_text("power,counts\n1,2\n")
+    with pytest.raises(ValueError, match="rate_cps"):
+        read_sweep_table(bad)
+    with pytest.raises(ValueError, match="at least 3"):
+        fit_power_sweep(np.array([1.0, 2.0]), np.array([1.0, 2.0]))
+
+
+def test_emulated_power_sweep(tmp_path) -> None:
+    """Recordings of the emulator at several powers (power in units of P_sat, so P_sat = 1), fitted
+    from the folder through `g2live analyze --sweep`."""
+    from g2live import io
+    from g2live.cli import main
+    from g2live.emulator import Emulator, EmulatorConfig
+
+    cfg = EmulatorConfig(collection_efficiency=0.3, blinking="none", background_cps=0, dark_cps=0,
+                         afterpulse_probability=0.0, rep_rate_hz=20e6)
+    truth_q = cfg.qy_ratio
+    for k, p in enumerate((0.1, 0.3, 0.6, 1.0, 2.0, 4.0)):
+        d = Emulator(cfg, seed=100 + k, power=p).run(0.25)
+        io.write(tmp_path / f"p{k}.npz", d)
+    out = tmp_path / "fit.json"
+    import contextlib
+    import io as pyio
+
+    buf = pyio.StringIO()
+    with contextlib.redirect_stdout(buf):
+        assert main(["analyze", "--sweep", str(tmp_path), "--json"]) == 0
+    res = json.loads(buf.getvalue())
+    out.write_text(buf.getvalue())
+    assert res["rate_model"] == "cascade"
+    assert abs(res["p_sat"] - 1.0) < 4 * res["p_sat_err"] + 0.03  # dead time (22 ns) bends the top points
+    assert abs(res["qy_ratio"] - truth_q) < 4 * res["qy_ratio_err"]
+    assert len(res["points"]) == 6

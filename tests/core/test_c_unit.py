@@ -1,0 +1,35 @@
+"""Build and run the C-level unit tests of the core (cext/tests/test_core.c) with gcc:
+once as the extension is built (-O3) and once under AddressSanitizer + UBSan."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+CEXT = REPO / "cext"
+BASE = ["-std=c11", "-Wall", "-Wextra", "-Werror", f"-I{CEXT / 'include'}", f"-I{CEXT / 'src'}"]
+FLAVOURS = {
+    "O3": ["-O3"],
+    "sanitizers": ["-O1", "-g", "-fsanitize=address,undefined", "-fno-sanitize-recover=all"],
+}
+
+
+@pytest.mark.parametrize("flavour", list(FLAVOURS))
+def test_c_core_unit(flavour, tmp_path):
+    gcc = shutil.which("gcc")
+    if gcc is None:
+        pytest.skip("gcc is not installed")
+    exe = tmp_path / f"test_core_{flavour}"
+    sources = [str(CEXT / "tests" / "test_core.c"), *sorted(str(p) for p in (CEXT / "src").glob("*.c"))]
+    build = subprocess.run([gcc, *BASE, *FLAVOURS[flavour], *sources, "-o", str(exe)],
+                           capture_output=True, text=True)
+    if flavour == "sanitizers" and build.returncode != 0 and "sanitize" in build.stderr:
+        pytest.skip(f"this gcc cannot build with sanitizers: {build.stderr.strip()[:200]}")
+    assert build.returncode == 0, f"gcc failed:\n{build.stderr}"
+    run = subprocess.run([str(exe)], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, f"C unit tests failed:\n{run.stdout}\n{run.stderr}"
+    assert "all checks passed" in run.stdout

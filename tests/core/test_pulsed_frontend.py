@@ -1,0 +1,135 @@
+"""Pulsed mode, channel front-end, rates and trace against the plain references
+(docs/semantics.md "Pulsed mode against the sync", "Channel front-end", "Rates and trace")."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from core_reference import frontend as ref_frontend
+from core_reference import pulsed as ref_pulsed
+from g2live import core
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+SYNC = 2
+
+
+@st.composite
+def pulsed_streams(draw, max_size: int = 40):
+    n = draw(st.integers(0, max_size))
+    t = sorted(draw(st.lists(st.integers(0, draw(st.sampled_from([10, 60, 1000]))), min_size=n, max_size=n)))
+    ch = draw(st.lists(st.sampled_from([0, 1, SYNC, 3]), min_size=n, max_size=n))
+    # stream order: equal times by ascending channel
+    order = sorted(range(n), key=lambda i: (t[i], ch[i]))
+    cuts = sorted(draw(st.lists(st.integers(0, n), max_size=4)))
+    return np.array([ch[i] for i in order], np.uint8), np.array([t[i] for i in order], np.int64), cuts
+
+
+def as_tuples(rec: np.ndarray) -> list[tuple]:
+    return [tuple(int(v) for v in r) for r in rec.tolist()]
+
+
+def check(res: core.PulsedResult, ref: dict) -> None:
+    np.testing.assert_array_equal(res.period_counts, ref["period_counts"])
+    assert res.period_counts.dtype == np.uint16
+    np.testing.assert_array_equal(res.photon_number, ref["photon_number"])
+    assert as_tuples(res.heralded) == ref["heralded"]
+    assert res.pre_sync == ref["pre_sync"] and res.out_of_window == ref["out_of_window"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(pulsed_streams(), st.integers(1, 4), st.sampled_from([0, 1, 5, 30]))
+def test_pulsed_matches_reference_and_chunks(stream, max_photons, window):
+    ch, t, cuts = stream
+    ref = ref_pulsed(ch, t, SYNC, max_photons, window)
+    check(core.pulsed(ch, t, SYNC, max_photons, window), ref)
+    pc = core.PulsedCounter(SYNC, max_photons, window)
+    bounds = [0, *cuts, len(t)]
+    parts = [pc.update(ch[lo:hi], t[lo:hi]) for lo, hi in zip(bounds[:-1], bounds[1:], strict=True)]
+    parts.append(pc.flush())
+    check(core.PulsedResult.combine(parts), ref)
+    np.testing.assert_array_equal(pc.photon_number, ref["photon_number"])
+
+
+def test_pulsed_photon_at_sync_time_any_channel_order():
+    # photon on channel 0 (before the sync in stream order) and on 3 (after): both in period 1
+    ch = np.array([SYNC, 0, SYNC, 3, 1], np.uint8)
+    t = np.array([0, 100, 100, 100, 150], np.int64)
+    r = core.pulsed(ch, t, SYNC, 4)
+    assert r.period_counts.tolist() == [0, 3]
+    assert as_tuples(r.heralded) == [(1, 0, 0, 3, 0)]
+    # two syncs at one time: the first period is empty, the photon belongs to the second
+    r = core.pulsed(np.array([0, SYNC, SYNC], np.uint8), np.array([5, 5, 5], np.int64), SYNC, 2)
+    assert r.period_counts.tolist() == [0, 1] and r.pre_sync == 0
+
+
+def test_pulsed_errors_and_saturation():
+    with pytest.raises(ValueError, match="sync_channel"):
+        core.PulsedCounter(64, 3)
+    with pytest.raises(ValueError, match="max_photons"):
+        core.PulsedCounter(0, 0)
+    pc = core.PulsedCounter(SYNC, 3)
+    pc.update([SYNC, 0], [10, 20])
+    with pytest.raises(ValueError, match=r"time_ps\[0\] = 5"):
+        pc.update([0], [5])
+    # 70000 photons in one period: the count saturates, the histogram's last bin takes it
+    n = 70000
+    r = core.pulsed(np.r_[SYNC, np.zeros(n, np.uint8)], np.arange(n + 1), SYNC, 3)
+    assert r.period_counts.tolist() == [65535] and r.photon_number.tolist() == [0, 0, 0, 1]
+
+
+@st.composite
+def raw_streams(draw, max_size: int = 40):
+    n = draw(st.integers(0, max_size))
+    t = sorted(draw(st.lists(st.integers(-(2**40), 2**40) if draw(st.booleans()) else st.integers(0, 80),
+                             min_size=n, max_size=n)))
+    ch = draw(st.lists(st.integers(0, 4), min_size=n, max_size=n))
+    dead = draw(st.lists(st.integers(0, 30), min_size=5, max_size=5))
+    delay = draw(st.lists(st.integers(-50, 50), min_size=5, max_size=5))
+    mask = draw(st.integers(0, 2**64 - 1))
+    return np.array(ch, np.uint8), np.array(t, np.int64), dead, delay, mask
+
+
+@settings(max_examples=300, deadline=None)
+@given(raw_streams())
+def test_frontend_matches_reference(stream):
+    ch, t, dead, delay, mask = stream
+    oc, ot, dc = core.frontend(ch, t, dead, delay, mask)
+    rc, rt, rd = ref_frontend(ch, t, dead + [0] * 59, delay + [0] * 59, mask)
+    assert oc.tolist() == rc and ot.tolist() == rt and dc.tolist() == rd
+    assert oc.dtype == np.uint8 and ot.dtype == np.int64
+
+
+def test_frontend_cases():
+    # dead time counts from the last *accepted* edge: 0 kept, 3 and 6 dead, 10 kept (10 - 0 >= 10)
+    oc, ot, dc = core.frontend([1] * 4, [0, 3, 6, 10], dead_time_ps={1: 10})
+    assert ot.tolist() == [0, 10] and dc[1] == 2
+    # exactly dead_time_ps apart is accepted; dead_time_ps = 0 keeps equal times
+    assert core.frontend([0, 0], [0, 5], 5)[1].tolist() == [0, 5]
+    assert core.frontend([0, 0], [7, 7], 0)[1].tolist() == [7, 7]
+    # disabled channel dropped and not counted; delay reorders the merged stream by (time, channel)
+    oc, ot, dc = core.frontend([0, 1, 2], [0, 1, 2], 0, {0: 5, 1: 4}, enable_mask=0b011)
+    assert list(zip(oc.tolist(), ot.tolist(), strict=True)) == [(0, 5), (1, 5)] and dc.sum() == 0
+    with pytest.raises(ValueError, match=r"raw times of channel 1 decrease at time_ps\[2\]"):
+        core.frontend([1, 0, 1], [5, 6, 4])
+    with pytest.raises(ValueError, match="overflows int64"):
+        core.frontend([0], [2**63 - 10], 0, 11)
+    with pytest.raises(ValueError, match="negative"):
+        core.frontend([0], [0], -1)
+
+
+def test_rates_and_trace():
+    assert core.rates([0, 3, 3, 1], 4).tolist() == [1, 1, 0, 2]
+    assert core.rates([], 2).tolist() == [0, 0]
+    with pytest.raises(ValueError, match=r"channel\[1\] = 4 is not a channel 0..3"):
+        core.rates([0, 4], 4)
+    t = np.array([-5, 0, 9, 10, 35, 2**62], np.int64)
+    assert core.trace(t, 10, 0, 4).tolist() == [2, 1, 0, 1]
+    assert core.trace(t, 10, -10, 2).tolist() == [1, 2]
+    full = core.trace(t[:-1], 10)  # n_bins=None: every event at or after t0
+    assert full.tolist() == [2, 1, 0, 1]
+    assert core.trace([], 10).tolist() == []
+    rng = np.random.default_rng(0)
+    x = rng.integers(-(10**6), 10**6, 5000)
+    np.testing.assert_array_equal(core.trace(x, 997, -(10**6), 2007),
+                                  np.bincount((x + 10**6) // 997, minlength=2007)[:2007])

@@ -1,0 +1,123 @@
+"""Expected contents of the real files, transcribed from each folder's SOURCE.md."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Expected:
+    rel: str
+    format: str
+    counts: dict[int, int]
+    duration_s: float  # SOURCE.md value, given to 2-3 significant digits
+    duration_tol_s: float  # half a unit of SOURCE.md's last digit
+    sync_rate_hz: float | None = None
+    resolution_ps: float | None = None
+    records: int | None = None
+    t3: bool = False
+    extra: dict = field(default_factory=dict)
+
+
+FILES = [
+    Expected(
+        "eta_kth/200213_HH400_T3_80MHz_HBT.timeres",
+        "ptu",
+        {0: 160953, 1: 235373},
+        5.000,
+        0.0005,
+        80028680.0,
+        16.0,
+        561879,
+        True,
+    ),
+    Expected(
+        "eta_kth/200204_HH400_T2_320MHz_HBT.timeres",
+        "ptu",
+        {0: 159298, 1: 224721},
+        1.000,
+        0.0005,
+        None,
+        1.0,
+        409482,
+    ),
+    Expected(
+        "eta_kth/19_qutag_80MHz_HBT_sync_filtered.qutag",
+        "qutag",
+        {1: 79314, 2: 94287, 5: 94200},
+        5.04,
+        0.005,
+        None,
+        1.0,
+        267801,
+    ),
+    Expected(
+        "eta_kth/200204_qutag_320MHz_HBT_sync_filtered.qutag",
+        "qutag",
+        {1: 43736, 2: 62437, 5: 105600},
+        0.287,
+        0.0005,
+        None,
+        1.0,
+        211773,
+    ),
+    Expected(
+        "picoquant_sample_data/picoharp_v30_t2.ptu",
+        "ptu",
+        {0: 531477, 1: 388700},
+        7.65,
+        0.005,
+        None,
+        4.0,
+        929254,
+    ),
+    Expected(
+        "picoquant_sample_data/hydraharp_v10_t3.ptu",
+        "ptu",
+        {0: 48001, 1: 46559},
+        30.0,
+        0.05,
+        2.5e6,
+        128.0,
+        167801,
+        True,
+    ),
+    Expected(
+        "picoquant_sample_data/hydraharp_v20_t3.ptu",
+        "ptu",
+        {0: 45012, 1: 32871},
+        10.0,
+        0.05,
+        4999960.0,
+        64.0,
+        106349,
+        True,
+    ),
+    Expected(
+        "tttrlib_hhu/Split_rh110_sm-000000.ht3",
+        "legacy",
+        {0: 27752, 1: 35982, 2: 18399, 3: 9128, 4: 24769, 5: 35082, 6: 14341, 7: 15570},
+        4.96,
+        0.005,
+        32000664.0,
+        1.0,
+        None,
+        True,
+    ),
+    Expected(
+        "tttrlib_hhu/BH_SPC132.spc",
+        "spc",
+        {0: 56499, 1: 23038, 8: 79468, 9: 24652},
+        62.3,
+        0.05,
+        1e12 / 13500,
+        13500 / 4096,
+        None,
+        True,
+    ),
+]
+
+
+def file_id(e: Expected) -> str:
+    return Path(e.rel).name
