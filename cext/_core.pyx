@@ -88,8 +88,11 @@ cdef extern from "g2l_pulsed.h":
     void g2l_pulsed_clear(g2l_pulsed *p) nogil
 
 cdef extern from "g2l_frontend.h":
-    int64_t g2l_frontend(const uint8_t *channel, const int64_t *time_ps, int64_t n,
-                         const int64_t *dead_time_ps, const int64_t *delay_ps, uint64_t enable_mask,
+    ctypedef struct g2l_frontend_state:
+        pass
+    int g2l_frontend_init(g2l_frontend_state *f, const int64_t *dead_time_ps, const int64_t *delay_ps,
+                          uint64_t enable_mask, int64_t *err_index) nogil
+    int64_t g2l_frontend(g2l_frontend_state *f, const uint8_t *channel, const int64_t *time_ps, int64_t n,
                          uint8_t *out_channel, int64_t *out_time, int64_t *dead_count,
                          int64_t *err_index) nogil
     int g2l_merge_order(const uint8_t *channel, const int64_t *time_ps, int64_t n, int64_t *perm) nogil
@@ -365,32 +368,40 @@ cdef class PulsedCounter:
 # ---------------------------------------------------------------------------------------------
 # front-end, rates, trace
 
-def frontend(const uint8_t[::1] channel, const int64_t[::1] time_ps, const int64_t[::1] dead_time_ps,
-             const int64_t[::1] delay_ps, uint64_t enable_mask):
-    """Returns (status, err_index, channel, time_ps, dead_count) in stream order."""
-    cdef int64_t n = time_ps.shape[0], err = -1, k
-    och = np.empty(n, dtype=np.uint8)
-    ot = np.empty(n, dtype=np.int64)
-    dead = np.zeros(G2L_N_CHANNELS, dtype=np.int64)
-    cdef uint8_t[::1] ochv = och if n else np.empty(1, np.uint8)
-    cdef int64_t[::1] otv = ot if n else np.empty(1, np.int64)
-    cdef int64_t[::1] dv = dead
-    with nogil:
-        k = g2l_frontend(_u8(channel), _i64(time_ps), n, &dead_time_ps[0], &delay_ps[0], enable_mask,
-                         &ochv[0], &otv[0], &dv[0], &err)
-    if k < 0:
-        return k, err, None, None, None
-    och, ot = och[:k], ot[:k]
-    perm = np.empty(k, dtype=np.int64)
-    cdef int64_t[::1] pv = perm if k else np.empty(1, np.int64)
-    cdef const uint8_t[::1] cch = och
-    cdef const int64_t[::1] ctt = ot
-    cdef int st
-    with nogil:
-        st = g2l_merge_order(_u8(cch), _i64(ctt), k, &pv[0])
-    if st != G2L_OK:
-        raise MemoryError("g2live frontend: out of memory")
-    return 0, -1, och[perm], ot[perm], dead
+cdef class Frontend:
+    cdef g2l_frontend_state f
+    cdef readonly int status
+    cdef readonly int64_t err_index
+
+    def __cinit__(self, const int64_t[::1] dead_time_ps, const int64_t[::1] delay_ps, uint64_t enable_mask):
+        self.err_index = -1
+        self.status = g2l_frontend_init(&self.f, &dead_time_ps[0], &delay_ps[0], enable_mask, &self.err_index)
+
+    def process(self, const uint8_t[::1] channel, const int64_t[::1] time_ps):
+        """Returns (status, err_index, channel, time_ps, dead_count), output in stream order."""
+        cdef int64_t n = time_ps.shape[0], err = -1, k
+        och = np.empty(max(n, 1), dtype=np.uint8)
+        ot = np.empty(max(n, 1), dtype=np.int64)
+        dead = np.zeros(G2L_N_CHANNELS, dtype=np.int64)
+        cdef uint8_t[::1] ochv = och
+        cdef int64_t[::1] otv = ot
+        cdef int64_t[::1] dv = dead
+        with nogil:
+            k = g2l_frontend(&self.f, _u8(channel), _i64(time_ps), n, &ochv[0], &otv[0], &dv[0], &err)
+        if k < 0:
+            return k, err, None, None, None
+        och, ot = och[:k], ot[:k]
+        perm = np.empty(max(k, 1), dtype=np.int64)
+        cdef int64_t[::1] pv = perm
+        cdef const uint8_t[::1] cch = och
+        cdef const int64_t[::1] ctt = ot
+        cdef int st
+        with nogil:
+            st = g2l_merge_order(_u8(cch), _i64(ctt), k, &pv[0])
+        if st != G2L_OK:
+            raise MemoryError("g2live frontend: out of memory")
+        perm = perm[:k]
+        return 0, -1, och[perm], ot[perm], dead
 
 
 def rates(const uint8_t[::1] channel, int64_t n_channels):

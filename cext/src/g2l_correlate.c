@@ -143,69 +143,13 @@ void g2l_correlate(const int64_t *a, int64_t na, const int64_t *b, int64_t nb, c
         correlate_wide(a, na, b, nb, w, hist);
 }
 
-/* ---- streaming correlator ---- */
-
-static int ring_push(g2l_ring *r, int64_t t) {
-    if (r->len == r->cap) {
-        int64_t cap = r->cap ? 2 * r->cap : 64;
-        int64_t *p = malloc((size_t)cap * sizeof(int64_t));
-        if (!p) return G2L_ERR_NOMEM;
-        for (int64_t k = 0; k < r->len; k++) p[k] = r->t[(r->head + k) & (r->cap - 1)];
-        free(r->t);
-        r->t = p;
-        r->cap = cap;
-        r->head = 0;
-    }
-    r->t[(r->head + r->len) & (r->cap - 1)] = t;
-    r->len++;
-    return G2L_OK;
-}
-
-/* k-th newest tag (k = 0 is the newest) */
-static inline int64_t ring_back(const g2l_ring *r, int64_t k) {
-    return r->t[(r->head + r->len - 1 - k) & (r->cap - 1)];
-}
-
-static inline void bin(const g2l_window *w, int64_t *h, __int128 d) {
-    unsigned __int128 u = (unsigned __int128)(d - w->lo);
-    if (u < w->width) h[g2l_div(&w->div, (uint64_t)u)]++;
-}
-
-/* The new tag at t against the older tags of ring r, newest first. e = t - t_old >= 0 grows with
- * age. role 1 (new stop): d = e; role 2 (new start): d = -e; role 0 (auto): both.
- * Fast path (lo >= -2**62, hi <= 2**62): e is exact as uint64 and in-window values fit int64. */
-static void pair_fast(const g2l_window *w, int64_t *h, const g2l_ring *r, int64_t t, int64_t role) {
-    const int64_t lo = (int64_t)w->lo, hi = (int64_t)w->hi;
-    const uint64_t width = w->width;
-    /* e can contribute while e < hi (as a stop) or -e >= lo (as a start) */
-    const uint64_t reach_stop = role != 2 && hi > 0 ? (uint64_t)hi : 0;
-    const uint64_t reach_start = role != 1 && lo <= 0 ? (uint64_t)(-lo) + 1 : 0;
-    const uint64_t reach = reach_stop > reach_start ? reach_stop : reach_start;
-    const int64_t mask = r->cap - 1, top = r->head + r->len - 1;
-    for (int64_t k = 0; k < r->len; k++) {
-        const uint64_t e = (uint64_t)t - (uint64_t)r->t[(top - k) & mask];
-        if (e >= reach) break;
-        const int64_t d = (int64_t)e; /* e < reach <= 2**62 + 1 */
-        if (e < reach_stop) {
-            uint64_t u = (uint64_t)(d - lo);
-            if (u < width) h[g2l_div(&w->div, u)]++;
-        }
-        if (e < reach_start) {
-            uint64_t u = (uint64_t)(-d - lo);
-            if (u < width) h[g2l_div(&w->div, u)]++;
-        }
-    }
-}
-
-static void pair_wide(const g2l_window *w, int64_t *h, const g2l_ring *r, int64_t t, int64_t role) {
-    for (int64_t k = 0; k < r->len; k++) {
-        const __int128 e = (__int128)t - ring_back(r, k); /* >= 0 */
-        const int stop_done = role == 2 || e >= w->hi, start_done = role == 1 || -e < w->lo;
-        if (stop_done && start_done) break;
-        if (!stop_done) bin(w, h, e);
-        if (!start_done) bin(w, h, -e);
-    }
-}
+/* ---- streaming correlator ----
+ *
+ * A chunk's pairs are those whose later tag is in the chunk: for pair (a, b) they are
+ * new a x new b, past a x new b and new a x past b, each a correlate() of two sorted arrays
+ * (for a == b, new x new without the self-pairs at d = 0). The past holds, per channel, the tags
+ * that can still reach a later tag. So every pair is counted exactly once, when its later tag
+ * arrives, and any chunk split gives the one-call histograms at correlate() speed. */
 
 int g2l_correlator_init(g2l_correlator *c, int64_t n_pairs, const uint8_t *pair_a, const uint8_t *pair_b,
                         int64_t bin_width_ps, int64_t n_bins, int64_t offset_ps) {
@@ -231,22 +175,6 @@ int g2l_correlator_init(g2l_correlator *c, int64_t n_pairs, const uint8_t *pair_
         c->pair_b[p] = pair_b[p];
         c->used[pair_a[p]] = c->used[pair_b[p]] = 1;
     }
-    /* what a new tag on each channel has to do, so a tag touches only its own pairs */
-    c->roles = malloc((size_t)(G2L_N_CHANNELS * n_pairs) * sizeof(int64_t));
-    if (!c->roles) {
-        g2l_correlator_free(c);
-        return G2L_ERR_NOMEM;
-    }
-    for (int64_t p = 0; p < n_pairs; p++) {
-        const uint8_t a = pair_a[p], b = pair_b[p];
-        if (a == b) {
-            c->roles[a * n_pairs + c->n_roles[a]++] = 0 * n_pairs + p;
-        } else {
-            c->roles[b * n_pairs + c->n_roles[b]++] = 1 * n_pairs + p;
-            c->roles[a * n_pairs + c->n_roles[a]++] = 2 * n_pairs + p;
-        }
-    }
-    c->fast = c->w.lo >= -((__int128)1 << 62) && c->w.hi <= ((__int128)1 << 62);
     /* An older tag t0 pairs with a later tag t only while t - t0 < hi (t0 on a) or t0 - t >= lo
      * (t0 on b), so it can be forgotten once t - t0 >= max(hi, 1 - lo). */
     __int128 keep = c->w.hi > 1 - c->w.lo ? c->w.hi : 1 - c->w.lo;
@@ -259,52 +187,104 @@ void g2l_correlator_free(g2l_correlator *c) {
     free(c->pair_a);
     free(c->pair_b);
     free(c->hist);
-    free(c->roles);
-    for (int k = 0; k < G2L_N_CHANNELS; k++) free(c->ring[k].t);
+    free(c->scratch);
+    for (int k = 0; k < G2L_N_CHANNELS; k++) free(c->past[k].t);
     memset(c, 0, sizeof(*c));
+}
+
+static int history_append(g2l_history *h, const int64_t *t, int64_t n) {
+    if (h->start + h->len + n > h->cap) {
+        if (h->start) { /* reclaim the forgotten front first */
+            memmove(h->t, h->t + h->start, (size_t)h->len * sizeof(int64_t));
+            h->start = 0;
+        }
+        if (h->len + n > h->cap) {
+            int64_t cap = h->cap ? h->cap : 256;
+            while (cap < h->len + n) cap *= 2;
+            int64_t *p = realloc(h->t, (size_t)cap * sizeof(int64_t));
+            if (!p) return G2L_ERR_NOMEM;
+            h->t = p;
+            h->cap = cap;
+        }
+    }
+    memcpy(h->t + h->start + h->len, t, (size_t)n * sizeof(int64_t));
+    h->len += n;
+    return G2L_OK;
+}
+
+/* Forget the tags that no tag at or after `now` can reach (now - t >= keep, exact as unsigned). */
+static void history_prune(g2l_history *h, int64_t now, uint64_t keep) {
+    const int64_t *t = h->t + h->start;
+    int64_t lo = 0, hi = h->len;
+    while (lo < hi) {
+        int64_t m = lo + (hi - lo) / 2;
+        if ((uint64_t)now - (uint64_t)t[m] >= keep)
+            lo = m + 1;
+        else
+            hi = m;
+    }
+    h->start += lo;
+    h->len -= lo;
+    if (!h->len) h->start = 0;
+}
+
+/* Tags that passed validation, in stream order. */
+static int correlator_add(g2l_correlator *c, const uint8_t *channel, const int64_t *time_ps, int64_t n) {
+    if (n == 0) return G2L_OK;
+    int64_t cnt[G2L_N_CHANNELS] = {0}, off[G2L_N_CHANNELS], pos[G2L_N_CHANNELS];
+    for (int64_t i = 0; i < n; i++) cnt[channel[i]]++;
+    int64_t total = 0;
+    for (int k = 0; k < G2L_N_CHANNELS; k++) {
+        c->counts[k] += cnt[k];
+        off[k] = pos[k] = total;
+        if (c->used[k]) total += cnt[k];
+    }
+    c->n_tags += n;
+    if (total > c->scratch_cap) {
+        int64_t *p = realloc(c->scratch, (size_t)total * sizeof(int64_t));
+        if (!p) return G2L_ERR_NOMEM;
+        c->scratch = p;
+        c->scratch_cap = total;
+    }
+    for (int64_t i = 0; i < n; i++)
+        if (c->used[channel[i]]) c->scratch[pos[channel[i]]++] = time_ps[i];
+    const g2l_window *w = &c->w;
+    for (int64_t p = 0; p < c->n_pairs; p++) {
+        const uint8_t a = c->pair_a[p], b = c->pair_b[p];
+        int64_t *h = c->hist + p * w->n_bins;
+        const int64_t *an = c->scratch + off[a], *bn = c->scratch + off[b];
+        const g2l_history *ap = &c->past[a], *bp = &c->past[b];
+        g2l_correlate(an, cnt[a], bn, cnt[b], w, h);
+        if (a == b && cnt[a] && w->lo <= 0 && 0 < w->hi) /* the n self-pairs at d = 0 */
+            h[g2l_div(&w->div, (uint64_t)(-w->lo))] -= cnt[a];
+        g2l_correlate(ap->t + ap->start, ap->len, bn, cnt[b], w, h);
+        g2l_correlate(an, cnt[a], bp->t + bp->start, bp->len, w, h);
+    }
+    const int64_t now = time_ps[n - 1];
+    for (int k = 0; k < G2L_N_CHANNELS; k++) {
+        if (!c->used[k]) continue;
+        if (cnt[k] && history_append(&c->past[k], c->scratch + off[k], cnt[k]) != G2L_OK) return G2L_ERR_NOMEM;
+        history_prune(&c->past[k], now, c->keep);
+    }
+    c->last_time = now;
+    return G2L_OK;
 }
 
 int g2l_correlator_update(g2l_correlator *c, const uint8_t *channel, const int64_t *time_ps, int64_t n,
                           int64_t *err_index) {
-    const g2l_window *w = &c->w;
+    int64_t last = c->last_time;
     for (int64_t i = 0; i < n; i++) {
-        const uint8_t ch = channel[i];
-        const int64_t t = time_ps[i];
-        if (ch >= G2L_N_CHANNELS) {
+        int status = channel[i] >= G2L_N_CHANNELS ? G2L_ERR_CHANNEL : time_ps[i] < last ? G2L_ERR_UNSORTED : G2L_OK;
+        if (status != G2L_OK) {
             *err_index = i;
-            return G2L_ERR_CHANNEL;
+            int st = correlator_add(c, channel, time_ps, i); /* the tags before the bad one count */
+            return st != G2L_OK ? st : status;
         }
-        if (t < c->last_time) {
-            *err_index = i;
-            return G2L_ERR_UNSORTED;
-        }
-        c->last_time = t;
-        c->n_tags++;
-        c->counts[ch]++;
-        if (!c->used[ch]) continue;
-        /* Pair the new tag with the earlier tags of the partner channel, newest first: the pair
-         * is counted now, when its later tag arrives (docs/semantics.md "Integrations"). */
-        for (int64_t q = 0; q < c->n_roles[ch]; q++) {
-            const int64_t role = c->roles[ch * c->n_pairs + q] / c->n_pairs;
-            const int64_t p = c->roles[ch * c->n_pairs + q] % c->n_pairs;
-            int64_t *h = c->hist + p * w->n_bins;
-            const g2l_ring *r = &c->ring[role == 1 ? c->pair_a[p] : role == 2 ? c->pair_b[p] : ch];
-            if (c->fast)
-                pair_fast(w, h, r, t, role);
-            else
-                pair_wide(w, h, r, t, role);
-        }
-        g2l_ring *r = &c->ring[ch];
-        if (ring_push(r, t) != G2L_OK) {
-            *err_index = i;
-            return G2L_ERR_NOMEM;
-        }
-        while (r->len && (uint64_t)t - (uint64_t)r->t[r->head] >= c->keep) {
-            r->head = (r->head + 1) & (r->cap - 1);
-            r->len--;
-        }
+        last = time_ps[i];
     }
-    return G2L_OK;
+    int st = correlator_add(c, channel, time_ps, n);
+    if (st != G2L_OK) *err_index = 0;
+    return st;
 }
 
 void g2l_correlator_swap(g2l_correlator *c) {
@@ -314,7 +294,7 @@ void g2l_correlator_swap(g2l_correlator *c) {
 
 void g2l_correlator_clear(g2l_correlator *c) {
     g2l_correlator_swap(c);
-    for (int k = 0; k < G2L_N_CHANNELS; k++) c->ring[k].len = c->ring[k].head = 0;
+    for (int k = 0; k < G2L_N_CHANNELS; k++) c->past[k].len = c->past[k].start = 0;
     c->last_time = INT64_MIN;
     c->n_tags = 0;
 }

@@ -27,25 +27,26 @@ void g2l_correlate(const int64_t *a, int64_t na, const int64_t *b, int64_t nb, c
                    int64_t *hist);
 
 /* ---- streaming correlator over one merged stream ---- */
+
+/* The recent tags of one channel that can still pair with later tags: t[start .. start + len). */
 typedef struct {
     int64_t *t;
-    int64_t cap;  /* power of two */
-    int64_t head; /* index of the oldest tag */
+    int64_t start;
     int64_t len;
-} g2l_ring;
+    int64_t cap;
+} g2l_history;
 
 typedef struct {
     int64_t n_pairs;
     uint8_t *pair_a;
     uint8_t *pair_b;
     g2l_window w;
-    uint64_t keep;         /* a tag older than now - keep can no longer pair */
+    uint64_t keep;         /* a tag older than the newest by keep or more can no longer pair */
     int64_t *hist;         /* [n_pairs * n_bins] */
-    g2l_ring ring[G2L_N_CHANNELS];
+    g2l_history past[G2L_N_CHANNELS];
     uint8_t used[G2L_N_CHANNELS]; /* channel appears in a pair */
-    int fast;              /* lo >= -2**62 and hi <= 2**62: int64 differences suffice */
-    int64_t *roles;        /* per channel, its pairs: role * n_pairs + p (0 auto, 1 stop, 2 start) */
-    int64_t n_roles[G2L_N_CHANNELS];
+    int64_t *scratch;      /* this chunk's tags, split by channel */
+    int64_t scratch_cap;
     int64_t last_time;     /* INT64_MIN before the first tag */
     int64_t n_tags;        /* tags seen since the last clear */
     int64_t counts[G2L_N_CHANNELS]; /* tags per channel in the current integration */

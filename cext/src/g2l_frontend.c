@@ -4,49 +4,63 @@
 #include <stdlib.h>
 #include <string.h>
 
-int64_t g2l_frontend(const uint8_t *channel, const int64_t *time_ps, int64_t n, const int64_t *dead_time_ps,
-                     const int64_t *delay_ps, uint64_t enable_mask, uint8_t *out_channel, int64_t *out_time,
-                     int64_t *dead_count, int64_t *err_index) {
-    int64_t last[G2L_N_CHANNELS];
-    uint8_t seen[G2L_N_CHANNELS] = {0};
-    int64_t last_raw[G2L_N_CHANNELS];
+int g2l_frontend_init(g2l_frontend_state *f, const int64_t *dead_time_ps, const int64_t *delay_ps,
+                      uint64_t enable_mask, int64_t *err_index) {
+    memset(f, 0, sizeof(*f));
     for (int c = 0; c < G2L_N_CHANNELS; c++) {
         if (dead_time_ps[c] < 0) {
             *err_index = c;
             return G2L_ERR_ARG;
         }
+        f->dead_time_ps[c] = dead_time_ps[c];
+        f->delay_ps[c] = delay_ps[c];
+    }
+    f->enable_mask = enable_mask;
+    return G2L_OK;
+}
+
+int64_t g2l_frontend(g2l_frontend_state *f, const uint8_t *channel, const int64_t *time_ps, int64_t n,
+                     uint8_t *out_channel, int64_t *out_time, int64_t *dead_count, int64_t *err_index) {
+    /* check everything first, so that an error leaves the state as it was */
+    int64_t last_raw[G2L_N_CHANNELS];
+    uint8_t had[G2L_N_CHANNELS];
+    memcpy(last_raw, f->last_raw, sizeof(last_raw));
+    for (int c = 0; c < G2L_N_CHANNELS; c++) had[c] = f->seen[c];
+    for (int64_t i = 0; i < n; i++) {
+        const uint8_t c = channel[i];
+        const int64_t t = time_ps[i];
+        int64_t out;
+        if (c >= G2L_N_CHANNELS) {
+            *err_index = i;
+            return G2L_ERR_CHANNEL;
+        }
+        if (!((f->enable_mask >> c) & 1)) continue; /* disabled: dropped before any check */
+        if (had[c] && t < last_raw[c]) {
+            *err_index = i;
+            return G2L_ERR_UNSORTED;
+        }
+        if (__builtin_add_overflow(t, f->delay_ps[c], &out)) {
+            *err_index = i;
+            return G2L_ERR_OVERFLOW;
+        }
+        had[c] = 1;
+        last_raw[c] = t;
     }
     int64_t k = 0;
     for (int64_t i = 0; i < n; i++) {
         const uint8_t c = channel[i];
         const int64_t t = time_ps[i];
-        if (c >= G2L_N_CHANNELS) {
-            *err_index = i;
-            return G2L_ERR_CHANNEL;
-        }
-        if (!((enable_mask >> c) & 1)) continue; /* disabled: dropped, not counted */
-        if (seen[c] & 2) {
-            if (t < last_raw[c]) {
-                *err_index = i;
-                return G2L_ERR_UNSORTED;
-            }
-        }
-        seen[c] |= 2;
-        last_raw[c] = t;
-        /* t >= last accepted raw time, so the unsigned difference is exact */
-        if ((seen[c] & 1) && (uint64_t)t - (uint64_t)last[c] < (uint64_t)dead_time_ps[c]) {
+        if (!((f->enable_mask >> c) & 1)) continue;
+        f->last_raw[c] = t;
+        /* t >= the last accepted raw time, so the unsigned difference is exact */
+        if (f->seen[c] && (uint64_t)t - (uint64_t)f->last_accepted[c] < (uint64_t)f->dead_time_ps[c]) {
             dead_count[c]++;
             continue;
         }
-        seen[c] |= 1;
-        last[c] = t;
-        int64_t out;
-        if (__builtin_add_overflow(t, delay_ps[c], &out)) {
-            *err_index = i;
-            return G2L_ERR_OVERFLOW;
-        }
+        f->seen[c] = 1;
+        f->last_accepted[c] = t;
         out_channel[k] = c;
-        out_time[k] = out;
+        out_time[k] = t + f->delay_ps[c];
         k++;
     }
     return k;

@@ -178,14 +178,23 @@ static void test_frontend(void) {
     uint8_t oc[6];
     dead[0] = 5;
     delay[1] = -8;
-    int64_t n = g2l_frontend(ch, t, 6, dead, delay, ~0ULL & ~(1ULL << 2), oc, ot, dc, &err);
+    g2l_frontend_state f;
+    CHECK(g2l_frontend_init(&f, dead, delay, ~0ULL & ~(1ULL << 2), &err) == G2L_OK);
+    int64_t n = g2l_frontend(&f, ch, t, 6, oc, ot, dc, &err);
     CHECK(n == 4 && dc[0] == 1);
     CHECK(g2l_merge_order(oc, ot, n, perm) == G2L_OK);
     /* accepted: (0,0) (1,-7) (1,0) (0,10) -> order (1,-7) (0,0) (1,0) (0,10) */
     CHECK(ot[perm[0]] == -7 && oc[perm[1]] == 0 && ot[perm[1]] == 0 && oc[perm[2]] == 1 && ot[perm[3]] == 10);
+    /* the dead time continues across calls: 14 is within 5 ps of 10 */
+    int64_t t2 = 14, back = 9;
+    CHECK(g2l_frontend(&f, ch, &t2, 1, oc, ot, dc, &err) == 0 && dc[0] == 2);
+    CHECK(g2l_frontend(&f, ch, &back, 1, oc, ot, dc, &err) == G2L_ERR_UNSORTED && err == 0);
     int64_t big = INT64_MAX;
     delay[0] = 1;
-    CHECK(g2l_frontend(ch, &big, 1, dead, delay, ~0ULL, oc, ot, dc, &err) == G2L_ERR_OVERFLOW && err == 0);
+    CHECK(g2l_frontend_init(&f, dead, delay, ~0ULL, &err) == G2L_OK);
+    CHECK(g2l_frontend(&f, ch, &big, 1, oc, ot, dc, &err) == G2L_ERR_OVERFLOW && err == 0);
+    dead[3] = -1;
+    CHECK(g2l_frontend_init(&f, dead, delay, ~0ULL, &err) == G2L_ERR_ARG && err == 3);
 }
 
 int main(void) {

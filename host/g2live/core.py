@@ -36,6 +36,7 @@ __all__ = [
     "Decoder",
     "Encoder",
     "Frame",
+    "Frontend",
     "PulsedCounter",
     "PulsedResult",
     "bin_edges",
@@ -174,7 +175,8 @@ class Encoder:
 
 
 def encode(channel: Any, time_ps: Any) -> np.ndarray:
-    """Words (uint64) for a tag stream: ROLLOVER first and at each epoch change, then TAGs."""
+    """Words (uint64) for a tag stream: ROLLOVER first and at each epoch change, then TAGs
+    (docs/tag_word.md; docs/semantics.md "Decoder" for the encoder's decisions)."""
     return Encoder().encode(channel, time_ps)
 
 
@@ -189,31 +191,33 @@ def _word(kind: int, *fields: tuple[contract.Field, int, str]) -> int:
 
 
 def make_tag(channel: int, time_ps: int) -> int:
-    """One TAG word; ``time_ps`` is the time within the current epoch (< 2**48)."""
+    """One TAG word (docs/tag_word.md); ``time_ps`` is the time within the current epoch (< 2**48)."""
     return _word(contract.KIND_TAG, (contract.TAG_CHANNEL, channel, "channel"),
                  (contract.TAG_TIME_PS, time_ps, "time_ps"))
 
 
 def make_rollover(epoch: int) -> int:
-    """One ROLLOVER word setting the epoch (absolute time >> 48)."""
+    """One ROLLOVER word (docs/tag_word.md) setting the epoch (absolute time >> 48)."""
     return _word(contract.KIND_ROLLOVER, (contract.ROLLOVER_EPOCH, epoch, "epoch"))
 
 
 def make_lost(channel: int, cause: int, count: int) -> int:
-    """One LOST word: ``count`` events of ``channel`` lost for ``cause`` (see LOST_CAUSES)."""
+    """One LOST word (docs/tag_word.md): ``count`` events of ``channel`` lost for ``cause``
+    (see LOST_CAUSES)."""
     return _word(contract.KIND_LOST, (contract.LOST_CHANNEL, channel, "channel"),
                  (contract.LOST_CAUSE, cause, "cause"), (contract.LOST_COUNT, count, "count"))
 
 
 def make_marker(marker: int, time_ps: int) -> int:
-    """One MARKER word; ``time_ps`` is the time within the current epoch (< 2**48)."""
+    """One MARKER word (docs/tag_word.md); ``time_ps`` is the time within the current epoch."""
     return _word(contract.KIND_MARKER, (contract.MARKER_MARKER, marker, "marker"),
                  (contract.MARKER_TIME_PS, time_ps, "time_ps"))
 
 
 def make_herald(period: int, channel_first: int, delay_first_ps: int, channel_second: int,
                 delay_second_ps: int) -> np.ndarray:
-    """The two words of a heralded-pair record: HERALD then HERALD_DELAYS."""
+    """The two words of a heralded-pair record: HERALD then HERALD_DELAYS (docs/tag_word.md;
+    docs/semantics.md "Pulsed mode against the sync" for the record's meaning)."""
     head = _word(contract.KIND_HERALD, (contract.HERALD_CHANNEL_FIRST, channel_first, "channel_first"),
                  (contract.HERALD_CHANNEL_SECOND, channel_second, "channel_second"),
                  (contract.HERALD_PERIOD, period, "period"))
@@ -224,7 +228,7 @@ def make_herald(period: int, channel_first: int, delay_first_ps: int, channel_se
 
 
 def make_frame(frame_kind: int, index: int, payload: Any) -> np.ndarray:
-    """A FRAME header followed by its payload words (uint64)."""
+    """A FRAME header followed by its payload words (uint64), docs/tag_word.md."""
     body = np.ascontiguousarray(payload, dtype=np.uint64).reshape(-1)
     head = _word(contract.KIND_FRAME, (contract.FRAME_FRAME_KIND, frame_kind, "frame_kind"),
                  (contract.FRAME_INDEX, index, "index"), (contract.FRAME_LENGTH, body.size, "length"))
@@ -325,7 +329,9 @@ class Decoder:
 
 
 def decode(words: Any) -> tuple[np.ndarray, np.ndarray, DecodeStats]:
-    """Decode a complete word stream: ``(channel uint8, time_ps int64, stats)``."""
+    """Decode a complete word stream (docs/semantics.md "Decoder"):
+    ``(channel uint8, time_ps int64, DecodeStats)``. The end of ``words`` is the end of the
+    stream: a waiting HERALD or a cut-short frame there is counted as malformed."""
     dec = Decoder()
     ch, t, stats = dec.decode(words)
     return ch, t, DecodeStats.combine([stats, dec.finish()])
@@ -336,10 +342,11 @@ def decode(words: Any) -> tuple[np.ndarray, np.ndarray, DecodeStats]:
 
 
 def bin_edges(bin_width_ps: int, n_bins: int, offset_ps: int = 0) -> np.ndarray:
-    """The ``n_bins + 1`` edges (ps, int64) of the window: bin k is ``[edges[k], edges[k+1])``."""
+    """The ``n_bins + 1`` edges (ps, int64) of the window: bin k is ``[edges[k], edges[k+1])``
+    (docs/semantics.md "Correlation histogram")."""
     bw, nb, off = _window(bin_width_ps, n_bins, offset_ps)
     lo = off - (nb // 2) * bw
-    if not -(2**63) <= lo and lo + nb * bw < 2**63:
+    if not (-(2**63) <= lo and lo + nb * bw < 2**63):
         raise ValueError(f"window [{lo}, {lo + nb * bw}) ps does not fit int64")
     return lo + bw * np.arange(nb + 1, dtype=np.int64)
 
@@ -360,7 +367,7 @@ def correlate(a_ps: Any, b_ps: Any, bin_width_ps: int, n_bins: int, offset_ps: i
     status, hist = _core.correlate(a, b, bw, nb, off)
     if status < 0:
         raise ValueError(f"invalid window bin_width_ps={bw} n_bins={nb} offset_ps={off}")
-    if a.size and a.size == b.size and np.shares_memory(a, b) and a.ctypes.data == b.ctypes.data:
+    if a.size and a.size == b.size and a.ctypes.data == b.ctypes.data:
         # same tags on both sides: remove the n self-pairs at d = 0
         lo = off - (nb // 2) * bw
         if lo <= 0 < lo + nb * bw:
@@ -436,32 +443,57 @@ class Correlator:
 # channel front-end (docs/semantics.md "Channel front-end")
 
 
-def frontend(channel: Any, time_ps: Any, dead_time_ps: Any = 0, delay_ps: Any = 0,
-             enable_mask: int = ALL_CHANNELS) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Enable mask, dead time on the raw times, signed delay, merge into stream order.
+class Frontend:
+    """Streaming channel front-end (docs/semantics.md "Channel front-end").
 
     ``dead_time_ps`` and ``delay_ps`` are a scalar (every channel), per-channel values indexed by
-    channel, or a ``{channel: value}`` mapping. Raw times must be non-decreasing per channel.
+    channel, or a ``{channel: value}`` mapping; ``enable_mask`` has bit c set for channel c. The
+    dead time state (last accepted raw edge per channel) is kept across ``process`` calls, so
+    any split of the raw stream gives the same accepted edges. Each call's output is in stream
+    order; merging the outputs of successive calls is the caller's job, because a later raw
+    edge on a channel with a smaller delay can land before this call's last output.
+    """
+
+    def __init__(self, dead_time_ps: Any = 0, delay_ps: Any = 0, enable_mask: int = ALL_CHANNELS):
+        self.dead_time_ps = _per_channel(dead_time_ps, "dead_time_ps")
+        self.delay_ps = _per_channel(delay_ps, "delay_ps")
+        mask = _int(enable_mask, "enable_mask")
+        if not 0 <= mask <= ALL_CHANNELS:
+            raise ValueError(f"enable_mask = {mask:#x} must be a 64-bit channel mask")
+        self.enable_mask = mask
+        self._f = _core.Frontend(self.dead_time_ps, self.delay_ps, mask)
+        if self._f.status < 0:
+            c = int(self._f.err_index)
+            raise ValueError(f"dead_time_ps[{c}] = {int(self.dead_time_ps[c])} is negative")
+        self.dead_count = np.zeros(N_CHANNELS, dtype=np.int64)  # cumulative
+
+    def process(self, channel: Any, time_ps: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Raw edges (per channel non-decreasing, also across calls) -> accepted, delayed tags in
+        (time, channel) order, and the edges discarded by the dead time in this call (int64[64]).
+        On an error nothing is processed."""
+        t = _times(time_ps, "time_ps")
+        ch = _channels(channel, "channel", t.size)
+        status, err, och, ot, dead = self._f.process(ch, t)
+        if status == _core.ERR_UNSORTED:
+            c = int(ch[err])
+            raise ValueError(f"raw times of channel {c} decrease at time_ps[{err}] = {int(t[err])}")
+        if status == _core.ERR_OVERFLOW:
+            c = int(ch[err])
+            raise ValueError(
+                f"time_ps[{err}] = {int(t[err])} + delay_ps[{c}] = {int(self.delay_ps[c])} overflows int64")
+        if status < 0:
+            raise RuntimeError(f"g2live frontend: status {status} at index {err}")
+        self.dead_count += dead
+        return och, ot, dead
+
+
+def frontend(channel: Any, time_ps: Any, dead_time_ps: Any = 0, delay_ps: Any = 0,
+             enable_mask: int = ALL_CHANNELS) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Enable mask, dead time on the raw times, signed delay, merge into stream order
+    (docs/semantics.md "Channel front-end"); see ``Frontend`` for the arguments.
     Returns ``(channel, time_ps, dead_count int64[64])``, ordered by (time, channel).
     """
-    t = _times(time_ps, "time_ps")
-    ch = _channels(channel, "channel", t.size)
-    dead = _per_channel(dead_time_ps, "dead_time_ps")
-    delay = _per_channel(delay_ps, "delay_ps")
-    mask = _int(enable_mask, "enable_mask")
-    if not 0 <= mask <= ALL_CHANNELS:
-        raise ValueError(f"enable_mask = {mask:#x} must be a 64-bit channel mask")
-    status, err, och, ot, dead_count = _core.frontend(ch, t, dead, delay, mask)
-    if status == _core.ERR_ARG:
-        raise ValueError(f"dead_time_ps[{err}] = {int(dead[err])} is negative")
-    if status == _core.ERR_UNSORTED:
-        raise ValueError(f"raw times of channel {int(ch[err])} decrease at time_ps[{err}] = {int(t[err])}")
-    if status == _core.ERR_OVERFLOW:
-        c = int(ch[err])
-        raise ValueError(f"time_ps[{err}] = {int(t[err])} + delay_ps[{c}] = {int(delay[c])} overflows int64")
-    if status < 0:
-        raise RuntimeError(f"g2live frontend: status {status} at index {err}")
-    return och, ot, dead_count
+    return Frontend(dead_time_ps, delay_ps, enable_mask).process(channel, time_ps)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -552,7 +584,8 @@ class PulsedCounter:
 
 def pulsed(channel: Any, time_ps: Any, sync_channel: int, max_photons: int,
            pulsed_window_ps: int = 0) -> PulsedResult:
-    """One-call pulsed mode: every period closed, the last one by a final flush."""
+    """One-call pulsed mode (docs/semantics.md "Pulsed mode against the sync"): every period
+    closed, the last one by a final flush."""
     pc = PulsedCounter(sync_channel, max_photons, pulsed_window_ps)
     return PulsedResult.combine([pc.update(channel, time_ps), pc.flush()])
 
@@ -562,7 +595,8 @@ def pulsed(channel: Any, time_ps: Any, sync_channel: int, max_photons: int,
 
 
 def rates(channel: Any, n_channels: int) -> np.ndarray:
-    """Events per channel, ``int64[n_channels]``; a channel >= n_channels is an error."""
+    """Events per channel, ``int64[n_channels]`` (docs/semantics.md "Rates and trace");
+    a channel >= n_channels is an error."""
     n = _int(n_channels, "n_channels")
     if not 1 <= n <= N_CHANNELS:
         raise ValueError(f"n_channels = {n} must be 1..{N_CHANNELS}")
@@ -574,7 +608,8 @@ def rates(channel: Any, n_channels: int) -> np.ndarray:
 
 
 def trace(time_ps: Any, bin_width_ps: int, t0_ps: int = 0, n_bins: int | None = None) -> np.ndarray:
-    """Intensity trace: bin k counts events with ``floor((t - t0_ps) / bin_width_ps) == k``.
+    """Intensity trace (docs/semantics.md "Rates and trace"): bin k counts events with
+    ``floor((t - t0_ps) / bin_width_ps) == k``.
 
     ``n_bins=None`` covers every event at or after ``t0_ps``. Events outside
     ``[t0_ps, t0_ps + n_bins * bin_width_ps)`` are not binned (``len(time_ps) - trace.sum()``).

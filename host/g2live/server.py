@@ -80,57 +80,31 @@ class Accumulator:
         return np.sum([v for v in self.lost.values()], axis=0).astype(np.int64)
 
 
-def live_analysis(acc: Accumulator) -> tuple[dict[str, float | None], str]:
-    """Running g2(0), purity and errors of the analysed pair, from ``g2live.analysis``."""
+def live_analysis(acc: Accumulator) -> tuple[dict[str, float | None], str, str, dict[str, Any]]:
+    """Running g2(0), purity and errors of the analysed pair, from ``g2live.analysis``.
+
+    Returns (values of ANALYSIS_COLUMNS, source, status: "ok" or why no g2(0) yet, details).
+    """
     cfg = acc.config
-    values: dict[str, float | None] = {k: None for k in ANALYSIS_COLUMNS}
-    det = cfg.detector_channels
+    values: dict[str, float | None] = dict.fromkeys(ANALYSIS_COLUMNS)
     if acc.integration_s > 0:
-        values["rate_cps"] = float(sum(int(acc.counts[c]) for c in det) / acc.integration_s)
-    pair = cfg.pairs[cfg.analysis_pair]
+        n_det = sum(int(acc.counts[c]) for c in cfg.detector_channels)
+        values["rate_cps"] = float(n_det / acc.integration_s)
+    a, b = cfg.pairs[cfg.analysis_pair]
     hist = acc.histograms[cfg.analysis_pair]
     if hist.sum() == 0:
-        return values, "none"
-    from g2live import analysis
+        return values, "none", "no coincidences yet", {}
+    from g2live.analysis.live import live_g2
 
-    live = getattr(analysis, "live_g2", None)
-    if live is not None:  # the analysis package's own live API, when it offers one
-        res = live(
-            hist,
-            bin_width_ps=cfg.bin_width_ps,
-            offset_ps=cfg.offset_ps,
-            n_side=cfg.analysis_k_side,
-            counts_ab=(int(acc.counts[pair[0]]), int(acc.counts[pair[1]])),
-            duration_s=acc.integration_s,
-            rep_rate_hz=cfg.rep_rate_hz,
-        )
-        d = res if isinstance(res, dict) else res.to_dict()
-        source = "g2live.analysis.live_g2"
-    else:
-        from g2live.analysis.g2 import pulsed_g2
-        from g2live.analysis.histogram import CorrelationHistogram
-
-        h = CorrelationHistogram(hist, cfg.bin_width_ps, cfg.offset_ps)
-        period = 1e12 / cfg.rep_rate_hz if cfg.rep_rate_hz else None
-        d = pulsed_g2(
-            h,
-            period_ps=period,
-            n_side=cfg.analysis_k_side,
-            counts_ab=(int(acc.counts[pair[0]]), int(acc.counts[pair[1]])),
-            duration_s=acc.integration_s,
-            rep_rate_hz=cfg.rep_rate_hz,
-        ).to_dict()
-        source = "g2live.analysis.pulsed_g2"
-    g2, err = d.get("g2_0"), d.get("g2_0_err")
-    values["g2_0"], values["g2_0_err"] = g2, err
-    if g2 is not None:
-        values["purity"] = 1.0 - g2
-        values["purity_err"] = err
-    values["g2_0_poisson_norm"] = d.get("g2_0_poisson_norm")
+    d = live_g2(hist, bin_width_ps=cfg.bin_width_ps, offset_ps=cfg.offset_ps, n_side=cfg.analysis_k_side,
+                counts_ab=(int(acc.counts[a]), int(acc.counts[b])), duration_s=acc.integration_s,
+                rep_rate_hz=cfg.rep_rate_hz)
+    for k in ("g2_0", "g2_0_err", "purity", "purity_err", "g2_0_poisson_norm"):
+        values[k] = d.get(k)
     values["n_center"] = d.get("center_area")
-    return {
-        k: (None if v is None or not math.isfinite(float(v)) else float(v)) for k, v in values.items()
-    }, source
+    clean = {k: (None if v is None or not math.isfinite(float(v)) else float(v)) for k, v in values.items()}
+    details = {k: v for k, v in d.items() if isinstance(v, (int, float, str)) or v is None}
+    return clean, "g2live.analysis.live_g2", str(d.get("status", "ok")), details
 
 
 class Server:
@@ -181,6 +155,7 @@ class Server:
         self.analysis: dict[str, float | None] = {k: None for k in ANALYSIS_COLUMNS}
         self.analysis_source = "none"
         self.analysis_error = ""
+        self.analysis_details: dict[str, Any] = {}
         self._analysis_at = 0.0
         self._analysis_stale = True
         self.sweep: SweepRunner | None = None
@@ -193,6 +168,10 @@ class Server:
         self.source_done = False
         self.stop_event = threading.Event()
         self.errors = 0
+        try:  # import the analysis (scipy, lmfit: seconds) now, not in the middle of the first integration
+            import g2live.analysis.live  # noqa: F401
+        except ImportError as exc:
+            self.analysis_error = f"g2live.analysis unavailable: {exc}"
         if autostart:
             self.device.start()
 
@@ -291,6 +270,7 @@ class Server:
                     "pair": cfg.analysis_pair,
                     "source": self.analysis_source,
                     "error": self.analysis_error,
+                    "details": self.analysis_details,
                 },
                 vals,
             )
@@ -376,16 +356,11 @@ class Server:
         self._analysis_at = now
         self._analysis_stale = False
         try:
-            self.analysis, self.analysis_source = live_analysis(self.acc)
-            self.analysis_error = ""
-        except (ValueError, ZeroDivisionError, FloatingPointError) as exc:
-            # Not enough data yet (no comb, empty side peaks): publish the rate, say why no g2(0).
-            self.analysis = {k: None for k in ANALYSIS_COLUMNS}
-            if self.acc.integration_s > 0:
-                det = self.config.detector_channels
-                n_det = sum(int(self.acc.counts[c]) for c in det)
-                self.analysis["rate_cps"] = float(n_det / self.acc.integration_s)
-            self.analysis_error = str(exc)
+            self.analysis, self.analysis_source, status, self.analysis_details = live_analysis(self.acc)
+            self.analysis_error = "" if status == "ok" else status
+        except (ImportError, ValueError, ZeroDivisionError, FloatingPointError) as exc:
+            self.analysis = dict.fromkeys(ANALYSIS_COLUMNS)
+            self.analysis_error = f"{type(exc).__name__}: {exc}"
         self.publish("analysis")
 
     # --- the loop ----------------------------------------------------------------------------

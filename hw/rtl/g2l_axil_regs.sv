@@ -78,20 +78,20 @@ module g2l_axil_regs #(
     localparam logic [1:0] OKAY = 2'b00;
     localparam logic [1:0] SLVERR = 2'b10;
 
-    // Index of an array register at `addr` (word stride 4, COUNT slots from `base`).
-    function automatic logic in_array(input logic [11:0] addr, input logic [11:0] base, input int n);
-        return addr >= base && addr < base + 12'(4 * n);
+    // Array register helpers: `addr` inside the `n`-slot array at `base`, and its slot number.
+    function automatic logic in_array(input logic [11:0] addr, input logic [11:0] base, input logic [7:0] n);
+        in_array = addr >= base && addr < base + {2'b00, n, 2'b00};
     endfunction
-    function automatic int slot(input logic [11:0] addr, input logic [11:0] base);
+    function automatic logic [9:0] slot(input logic [11:0] addr, input logic [11:0] base);
         logic [11:0] d;
-        d = (addr - base) >> 2;  // addresses are word aligned here
-        return int'(d);
+        d = addr - base;
+        slot = d[11:2];
     endfunction
     function automatic logic [31:0] merge_strb(input logic [31:0] old, input logic [31:0] data,
                                                input logic [3:0] strb);
         logic [31:0] r;
         for (int b = 0; b < 4; b++) r[b*8 +: 8] = strb[b] ? data[b*8 +: 8] : old[b*8 +: 8];
-        return r;
+        merge_strb = r;
     endfunction
 
     // ---- write channel -----------------------------------------------------------------
@@ -148,18 +148,18 @@ module g2l_axil_regs #(
                     reg_time_preset[31:0] <= merge_strb(reg_time_preset[31:0], s_axil_wdata, s_axil_wstrb);
                 end else if (wa == G2L_REG_TIME_PRESET_HI) begin
                     reg_time_preset[63:32] <= merge_strb(reg_time_preset[63:32], s_axil_wdata, s_axil_wstrb);
-                end else if (in_array(wa, G2L_REG_PAIR, G2L_REG_PAIR_COUNT)) begin
+                end else if (in_array(wa, G2L_REG_PAIR, 8'(G2L_REG_PAIR_COUNT))) begin
                     for (int i = 0; i < N_PAIRS; i++)
-                        if (slot(wa, G2L_REG_PAIR) == i)
+                        if (slot(wa, G2L_REG_PAIR) == 10'(i))
                             reg_pair[i*32 +: 32] <= merge_strb(reg_pair[i*32 +: 32], s_axil_wdata, s_axil_wstrb);
-                end else if (in_array(wa, G2L_REG_DEAD_TIME_PS, G2L_REG_DEAD_TIME_PS_COUNT)) begin
+                end else if (in_array(wa, G2L_REG_DEAD_TIME_PS, 8'(G2L_REG_DEAD_TIME_PS_COUNT))) begin
                     for (int i = 0; i < N_CHANNELS; i++)
-                        if (slot(wa, G2L_REG_DEAD_TIME_PS) == i)
+                        if (slot(wa, G2L_REG_DEAD_TIME_PS) == 10'(i))
                             reg_dead_time_ps[i*32 +: 32] <= merge_strb(reg_dead_time_ps[i*32 +: 32],
                                                                         s_axil_wdata, s_axil_wstrb);
-                end else if (in_array(wa, G2L_REG_DELAY_PS, G2L_REG_DELAY_PS_COUNT)) begin
+                end else if (in_array(wa, G2L_REG_DELAY_PS, 8'(G2L_REG_DELAY_PS_COUNT))) begin
                     for (int i = 0; i < N_CHANNELS; i++)
-                        if (slot(wa, G2L_REG_DELAY_PS) == i)
+                        if (slot(wa, G2L_REG_DELAY_PS) == 10'(i))
                             reg_delay_ps[i*32 +: 32] <= merge_strb(reg_delay_ps[i*32 +: 32],
                                                                     s_axil_wdata, s_axil_wstrb);
                 end else begin
@@ -194,21 +194,21 @@ module g2l_axil_regs #(
         else if (ra == G2L_REG_PULSED_WINDOW_PS) rd = reg_pulsed_window_ps;
         else if (ra == G2L_REG_TIME_PRESET_LO) rd = reg_time_preset[31:0];
         else if (ra == G2L_REG_TIME_PRESET_HI) rd = reg_time_preset[63:32];
-        else if (in_array(ra, G2L_REG_PAIR, G2L_REG_PAIR_COUNT)) begin
-            for (int i = 0; i < N_PAIRS; i++) if (slot(ra, G2L_REG_PAIR) == i) rd = reg_pair[i*32 +: 32];
-        end else if (in_array(ra, G2L_REG_DEAD_TIME_PS, G2L_REG_DEAD_TIME_PS_COUNT)) begin
+        else if (in_array(ra, G2L_REG_PAIR, 8'(G2L_REG_PAIR_COUNT))) begin
+            for (int i = 0; i < N_PAIRS; i++) if (slot(ra, G2L_REG_PAIR) == 10'(i)) rd = reg_pair[i*32 +: 32];
+        end else if (in_array(ra, G2L_REG_DEAD_TIME_PS, 8'(G2L_REG_DEAD_TIME_PS_COUNT))) begin
             for (int i = 0; i < N_CHANNELS; i++)
-                if (slot(ra, G2L_REG_DEAD_TIME_PS) == i) rd = reg_dead_time_ps[i*32 +: 32];
-        end else if (in_array(ra, G2L_REG_DELAY_PS, G2L_REG_DELAY_PS_COUNT)) begin
-            for (int i = 0; i < N_CHANNELS; i++) if (slot(ra, G2L_REG_DELAY_PS) == i) rd = reg_delay_ps[i*32 +: 32];
-        end else if (in_array(ra, G2L_REG_COUNT, G2L_REG_COUNT_COUNT)) begin
-            for (int i = 0; i < N_CHANNELS; i++) if (slot(ra, G2L_REG_COUNT) == i) rd = st_count[i*32 +: 32];
-        end else if (in_array(ra, G2L_REG_LOST_COUNT, G2L_REG_LOST_COUNT_COUNT)) begin
+                if (slot(ra, G2L_REG_DEAD_TIME_PS) == 10'(i)) rd = reg_dead_time_ps[i*32 +: 32];
+        end else if (in_array(ra, G2L_REG_DELAY_PS, 8'(G2L_REG_DELAY_PS_COUNT))) begin
+            for (int i = 0; i < N_CHANNELS; i++) if (slot(ra, G2L_REG_DELAY_PS) == 10'(i)) rd = reg_delay_ps[i*32 +: 32];
+        end else if (in_array(ra, G2L_REG_COUNT, 8'(G2L_REG_COUNT_COUNT))) begin
+            for (int i = 0; i < N_CHANNELS; i++) if (slot(ra, G2L_REG_COUNT) == 10'(i)) rd = st_count[i*32 +: 32];
+        end else if (in_array(ra, G2L_REG_LOST_COUNT, 8'(G2L_REG_LOST_COUNT_COUNT))) begin
             for (int i = 0; i < N_CHANNELS; i++)
-                if (slot(ra, G2L_REG_LOST_COUNT) == i) rd = st_lost_count[i*32 +: 32];
-        end else if (in_array(ra, G2L_REG_DEAD_COUNT, G2L_REG_DEAD_COUNT_COUNT)) begin
+                if (slot(ra, G2L_REG_LOST_COUNT) == 10'(i)) rd = st_lost_count[i*32 +: 32];
+        end else if (in_array(ra, G2L_REG_DEAD_COUNT, 8'(G2L_REG_DEAD_COUNT_COUNT))) begin
             for (int i = 0; i < N_CHANNELS; i++)
-                if (slot(ra, G2L_REG_DEAD_COUNT) == i) rd = st_dead_count[i*32 +: 32];
+                if (slot(ra, G2L_REG_DEAD_COUNT) == 10'(i)) rd = st_dead_count[i*32 +: 32];
         end else rd_ok = 1'b0;
     end
 

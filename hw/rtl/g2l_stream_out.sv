@@ -75,8 +75,12 @@ module g2l_stream_out #(
     wire [5:0] lost_cause = 6'(32'(lost_sel) / N_CHANNELS);
 
     // ---- arbitration ----------------------------------------------------------------------
+    // LOST words wait while raw tags flow, at most LOST_GAP words: under overload they would
+    // otherwise take half of the output (the counts stay exact while they wait).
+    localparam int LOST_GAP = 63;
+    logic [5:0] since_lost;
     logic [N_ARB-1:0] avail;
-    assign avail = {s_frame_tvalid, lost_any, raw_valid};
+    assign avail = {s_frame_tvalid, lost_any && (!raw_valid || since_lost == 6'(LOST_GAP)), raw_valid};
 
     logic             locked;     // inside a frame of source `lock_src`
     logic [ARB_W-1:0] lock_src;
@@ -125,6 +129,7 @@ module g2l_stream_out #(
             locked <= 1'b0;
             lock_src <= '0;
             rr <= '0;
+            since_lost <= '0;
             epoch <= '0;
             announced <= 1'b0;
             for (int i = 0; i < N_LOST; i++) pending[i] <= '0;
@@ -136,6 +141,8 @@ module g2l_stream_out #(
             if (load) m_axis_tvalid <= grant_any;
             if (go) begin
                 rr <= (grant == ARB_W'(N_ARB - 1)) ? '0 : grant + 1'b1;
+                if (grant == ARB_W'(1)) since_lost <= '0;
+                else if (since_lost != 6'(LOST_GAP)) since_lost <= since_lost + 1'b1;
                 if (grant == '0) begin
                     if (need_roll) begin
                         m_axis_tdata <= {G2L_KIND_ROLLOVER, 12'd0, 32'd0, raw_time[63:48]};

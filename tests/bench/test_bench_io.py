@@ -6,6 +6,7 @@ ptufile (PtuFile.decode_records) for PTU, tttrlib for HT3 and SPC, np.save for t
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -14,11 +15,15 @@ import numpy as np
 import pytest
 from g2live import io
 from g2live.io import ptu
+from g2live.io.photon_hdf5 import Recorder
 from g2live.photons import Meta, PhotonData
 
 pytestmark = pytest.mark.bench
 
 REALDATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "realdata"
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "io"))
+from _io_expected import ptu_t3_file  # noqa: E402
+
 LARGEST = REALDATA / "picoquant_sample_data" / "picoharp_v30_t2.ptu"
 
 
@@ -89,7 +94,7 @@ def big_t3(tmp_path_factory: pytest.TempPathFactory) -> Path:
     n = 1 << 24
     nsync = np.cumsum(rng.geometric(0.05, n))  # ~4 Mcps at 80 MHz
     wraps = nsync // 1024
-    rec = (rng.integers(0, 2, n).astype(np.uint32) << 25) | (rng.integers(0, 800, n).astype(np.uint32) << 10)
+    rec = (rng.integers(0, 2, n).astype(np.uint32) << 25) | (rng.integers(0, 780, n).astype(np.uint32) << 10)
     rec |= (nsync % 1024).astype(np.uint32)
     step = np.diff(wraps, prepend=0)
     n_ovf = (step > 0).astype(np.int64)
@@ -99,21 +104,8 @@ def big_t3(tmp_path_factory: pytest.TempPathFactory) -> Path:
     mask = np.ones(out.size, bool)
     mask[pos] = False
     out[mask] = np.uint32(0xFE000000) | step[step > 0].astype(np.uint32)
-    head = ptu.MAGIC + b"1.0.00\x00\x00"
-    for name, typ, value in [
-        ("Measurement_Mode", ptu.TY_INT8, 3),
-        ("HW_Type", ptu.TY_ANSISTRING, "HydraHarp 400"),
-        ("MeasDesc_Resolution", ptu.TY_FLOAT8, 16e-12),
-        ("MeasDesc_GlobalResolution", ptu.TY_FLOAT8, 12.5e-9),
-        ("TTResult_SyncRate", ptu.TY_INT8, 80_000_000),
-        ("TTResult_NumberOfRecords", ptu.TY_INT8, out.size),
-        ("TTResultFormat_TTTRRecType", ptu.TY_INT8, 0x01010304),
-        ("TTResultFormat_BitsPerRecord", ptu.TY_INT8, 32),
-        ("Header_End", ptu.TY_EMPTY8, 0),
-    ]:
-        head += ptu._tag(name, typ, value)
     path = tmp_path_factory.mktemp("bench") / "big_t3.ptu"
-    path.write_bytes(head + out.tobytes())
+    path.write_bytes(ptu_t3_file(out))
     return path
 
 
@@ -166,7 +158,7 @@ def test_recorder_vs_np_save(tmp_path: Path) -> None:
     step = 1 << 18
 
     def record(level: int) -> None:
-        with io.photon_hdf5.Recorder(tmp_path / "r.h5", Meta(), chunk_records=step, compression=level) as rec:
+        with Recorder(tmp_path / "r.h5", Meta(), chunk_records=step, compression=level) as rec:
             for a in range(0, n, step):
                 rec.append(d.select(slice(a, a + step)))
 

@@ -98,13 +98,21 @@ def test_g2_shown_equals_plain_subscriber(page: Page, stack: Stack) -> None:
     from g2live.analysis.histogram import CorrelationHistogram
 
     sub = PlainSubscriber(stack.pub, ["analysis", "g2"])
+    analysis: dict[int, dict[str, Any]] = {}
+    g2: dict[tuple[int, float], tuple[dict[str, Any], np.ndarray]] = {}
+
+    def shown_and_received() -> tuple[float, float, int, int] | None:
+        for t, h, data in sub.frames(0.3):  # keep receiving while waiting for the page
+            if t == "analysis":
+                analysis[h["seq"]] = h
+            else:
+                g2[(h["run"], h["integration_s"])] = (h, data)
+        shown = displayed_g2(page)
+        return shown if shown[3] in analysis else None
+
     try:
-        frames = sub.frames(4.0)
-        analysis = {h["seq"]: h for t, h, _ in frames if t == "analysis"}
-        g2 = {(h["run"], h["integration_s"]): (h, data) for t, h, data in frames if t == "g2"}
-        value, err, decimals, seq = wait_until(
-            "the page to show an analysis frame the subscriber also received",
-            lambda: (d := displayed_g2(page))[3] in analysis and d, 10, 0.05)
+        value, err, decimals, seq = wait_until("the page to show an analysis frame the subscriber also got",
+                                               shown_and_received, 30, 0.0)
     finally:
         sub.close()
     vals = analysis[seq]["values"]

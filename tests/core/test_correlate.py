@@ -85,6 +85,13 @@ def test_window_edges_exact():
     assert core.correlate([0], [27], 10, 5, -3).tolist() == [0, 0, 0, 0, 0]
 
 
+def test_bin_edges():
+    assert core.bin_edges(10, 4, 3).tolist() == [-17, -7, 3, 13, 23]
+    assert core.bin_edges(1, 2, 2**63 - 2).tolist() == [2**63 - 3, 2**63 - 2, 2**63 - 1]
+    with pytest.raises(ValueError, match="does not fit int64"):
+        core.bin_edges(1, 2, 2**63 - 1)
+
+
 def test_huge_delays_do_not_wrap():
     # b - a = 2**64 - 1 - 2**63 ... : every difference here wraps to a small int64 value
     a = np.array([I64_MIN, I64_MIN + 1, -5], np.int64)

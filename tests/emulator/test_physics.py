@@ -45,6 +45,20 @@ def test_g2_zero_rises_with_power_as_poisson_predicts(power: float) -> None:
         assert g - r > Z * err
 
 
+def test_g2_zero_with_dark_counts_background_and_blinking() -> None:
+    # uncorrelated counts fill the central peak; blinking scales signal-signal and signal-noise pairs
+    # differently (<q^2> vs <q>): truth["g2_0_hbt"] accounts for both
+    data, em = emulate(1.0, seed=13, power=0.3, qy_ratio=0.05, qy_x=1.0, collection_efficiency=0.6,
+                       detector_efficiency=1.0, rep_rate_hz=40e6, tau_x_ns=2.0, tau_bx_ns=0.3,
+                       dark_cps=1e5, background_cps=2e5, blinking="exponential", on_mean_ms=1.0,
+                       off_mean_ms=1.0, off_qy_factor=0.1)
+    g, err = g2_from_peaks(peak_areas(data.channel_times(0), data.channel_times(1), em.config.period_ps))
+    truth = data.meta.extra["truth"]
+    expect = truth["g2_0_hbt"]
+    assert expect > 1.5 * truth["g2_0_emitter"]  # the noise matters here
+    assert abs(g - expect) < Z * err, (g, err, expect)
+
+
 @pytest.mark.parametrize("qy_ratio", [0.0, 0.3])
 def test_saturation_follows_poisson(qy_ratio: float) -> None:
     duration = 0.05

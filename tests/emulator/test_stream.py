@@ -68,6 +68,14 @@ def test_chunk_size_does_not_change_the_statistics() -> None:
     assert d.meta.acquisition_s == 0.02
 
 
+def test_sync_divider() -> None:
+    em = Emulator(replace(CLEAN, sync=True, sync_divider=4, power=0.5), seed=9)
+    d = em.run(0.001, chunk_s=0.0003)
+    s = d.channel_times(8)
+    assert s.size == 10_000 // 4 and np.all(np.diff(s) == 4 * em.config.period_ps)
+    assert d.meta.sync_rate_hz == pytest.approx(2.5e6)
+
+
 def test_set_power_between_chunks() -> None:
     cfg = replace(CLEAN, power=0.1)
     em = Emulator(cfg, seed=5)

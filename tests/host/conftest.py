@@ -10,9 +10,9 @@ from g2live.photons import PhotonData
 from host_helpers import ANY_PORT, pulsed_hbt
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def hbt_data() -> PhotonData:
-    return pulsed_hbt(2.0)
+    return pulsed_hbt(1.0)
 
 
 @pytest.fixture

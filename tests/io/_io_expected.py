@@ -121,3 +121,23 @@ FILES = [
 
 def file_id(e: Expected) -> str:
     return Path(e.rel).name
+
+
+def ptu_t3_file(records, sync_rate: int = 80_000_000, res_s: float = 16e-12) -> bytes:
+    """A minimal PTU header (HydraHarp v2 T3) in front of raw records, for synthetic tests."""
+    from g2live.io import ptu
+
+    head = ptu.MAGIC + b"1.0.00\x00\x00"
+    for name, typ, value in [
+        ("Measurement_Mode", ptu.TY_INT8, 3),
+        ("HW_Type", ptu.TY_ANSISTRING, "HydraHarp 400"),
+        ("MeasDesc_Resolution", ptu.TY_FLOAT8, res_s),
+        ("MeasDesc_GlobalResolution", ptu.TY_FLOAT8, 1.0 / sync_rate),
+        ("TTResult_SyncRate", ptu.TY_INT8, sync_rate),
+        ("TTResult_NumberOfRecords", ptu.TY_INT8, len(records)),
+        ("TTResultFormat_TTTRRecType", ptu.TY_INT8, 0x01010304),
+        ("TTResultFormat_BitsPerRecord", ptu.TY_INT8, 32),
+        ("Header_End", ptu.TY_EMPTY8, 0),
+    ]:
+        head += ptu._tag(name, typ, value)
+    return head + records.astype("<u4").tobytes()

@@ -163,3 +163,32 @@ def test_arbitrary_words_split_invariant(words: list[int], code: int, cut: int) 
         photons + c["sync_records"] + c["overflow_records"] + c["marker_records"] + c["invalid_records"]
         == rec.size
     )
+
+
+@settings(max_examples=15, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), chunk=st.integers(1, 500))
+def test_t3_microtimes_beyond_the_period_stream_in_order(seed: int, chunk: int, tmp_path_factory) -> None:
+    """Micro-times up to 3 sync periods reorder events across records and chunk boundaries:
+    iter_chunks must give exactly read()'s stream order."""
+    from _io_expected import ptu_t3_file
+    from g2live import io
+
+    rng = np.random.default_rng(seed)
+    n = 2000
+    nsync = np.cumsum(rng.integers(0, 3, n))
+    rec = (rng.integers(0, 3, n).astype(np.uint32) << 25) | (rng.integers(0, 2400, n).astype(np.uint32) << 10)
+    rec |= (nsync % 1024).astype(np.uint32)
+    wraps = np.diff(nsync // 1024, prepend=0)
+    words = []
+    for r, w in zip(rec.tolist(), wraps.tolist(), strict=True):
+        if w:
+            words.append(0xFE000000 | w)
+        words.append(r)
+    path = tmp_path_factory.mktemp("t3") / "reorder.ptu"
+    path.write_bytes(ptu_t3_file(np.array(words, dtype=np.uint32)))
+    d = io.read(path)
+    assert any("not in time order" in x for x in d.meta.notes)
+    assert np.array_equal(np.sort(d.sync_index), nsync)
+    parts = list(io.iter_chunks(path, chunk_records=chunk))
+    for name in ("channel", "time_ps", "sync_index", "microtime_ps"):
+        assert np.array_equal(np.concatenate([getattr(p, name) for p in parts]), getattr(d, name)), name

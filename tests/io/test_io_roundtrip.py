@@ -35,6 +35,11 @@ def test_lossless_round_trip(e: Expected, ext: str, realdir: Path, tmp_path: Pat
     back = io.read(out)
     assert_same(d, back)
     assert back.meta.extra == d.meta.extra and back.meta.channel_roles == d.meta.channel_roles
+    parts = list(io.iter_chunks(out, chunk_records=50000))
+    assert len(parts) == -(-len(d) // 50000)
+    for name in ("channel", "time_ps", "sync_index", "microtime_ps"):
+        if getattr(d, name) is not None:
+            assert np.array_equal(np.concatenate([getattr(p, name) for p in parts]), getattr(d, name))
 
 
 @pytest.mark.parametrize("e", [FILES[0], FILES[2], FILES[4], FILES[8]], ids=file_id)

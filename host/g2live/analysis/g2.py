@@ -193,6 +193,7 @@ class PulsedG2:
     n_side: int
     baseline_per_bin: float
     interval_method: str  # "exact" (conditional binomial / Garwood) or "delta" (baseline subtracted)
+    overlap: dict[str, float] | None = None  # peak-overlap correction applied: decay, leak, raw ratio
     g2_0_corrected: float | None = None  # background-corrected (Brouri et al. 2000)
     g2_0_corrected_err: float | None = None
     notes: list[str] = field(default_factory=list)
@@ -237,11 +238,104 @@ def rho_from_rates(total_cps: float, background_cps: float) -> float:
     return (total_cps - background_cps) / total_cps
 
 
+def peak_decay_ps(h: CorrelationHistogram, comb: Comb, zero_ps: float) -> float | None:
+    """Decay time of the comb's peak tails, from the side peaks folded onto one period.
+
+    A two-sided exponential exp(-|x|/tau) repeated every period P folds to cosh((P/2 - |x|)/tau); the
+    fit skips the cusp (|x| < P/16, shaped by the detectors' jitter) and allows a flat floor."""
+    import lmfit
+
+    P = comb.period_ps
+    t = h.centers_ps
+    keep = np.abs(t - zero_ps) > 0.5 * P
+    x = ((t[keep] - comb.phase_ps + 0.5 * P) % P) - 0.5 * P
+    nb = 64
+    k = np.clip(((x + 0.5 * P) / P * nb).astype(int), 0, nb - 1)
+    sums = np.bincount(k, weights=h.counts[keep].astype(float), minlength=nb)
+    nbin = np.bincount(k, minlength=nb)
+    ok = nbin > 0
+    xc = (np.arange(nb) + 0.5) / nb * P - 0.5 * P
+    prof = np.where(ok, sums / np.maximum(nbin, 1), 0.0)
+    var = np.where(ok, np.maximum(sums, 1.0) / np.maximum(nbin, 1) ** 2, np.inf)
+    sel = ok & (np.abs(xc) >= P / 16)
+    if sel.sum() < 8 or prof[sel].max() <= 0:
+        return None
+    lo_v, hi_v = float(prof[sel][np.argmax(np.abs(xc[sel]))]), float(prof[sel][np.argmin(np.abs(xc[sel]))])
+    ratio = hi_v / lo_v if lo_v > 0 else 1e6
+    tau0 = P / (2 * np.arccosh(max(ratio, 1.0001))) if ratio < 1e6 else P / 100
+    p = lmfit.Parameters()
+    p.add("a", value=max(lo_v, 1e-3), min=0)
+    p.add("tau", value=min(tau0, P), min=P / 1000, max=2 * P)
+    p.add("c", value=0.0, min=0)
+
+    def resid(pp: lmfit.Parameters) -> np.ndarray:
+        m = pp["a"].value * np.cosh((0.5 * P - np.abs(xc[sel])) / pp["tau"].value) + pp["c"].value
+        return (prof[sel] - m) / np.sqrt(var[sel])
+
+    out = lmfit.minimize(resid, p, method="least_squares")
+    tau = float(out.params["tau"].value)
+    # at the bound the peaks are not resolved as a comb of exponentials: no correction
+    return tau if out.success and tau < 1.9 * P else None
+
+
+def _trough_level(h: CorrelationHistogram, comb: Comb, zero_ps: float) -> float:
+    """Mean counts per bin midway between peaks (1/16 of a period wide): ~0 for well separated peaks."""
+    P = comb.period_ps
+    t = h.centers_ps
+    x = ((t - comb.phase_ps + 0.5 * P) % P) - 0.5 * P
+    sel = (np.abs(x) > 0.5 * P - P / 32) & (np.abs(t - zero_ps) > 0.5 * P)
+    return float(h.counts[sel].mean()) if sel.any() else 0.0
+
+
+def _window_fractions(tau: float, period: float, window: float, m_max: int) -> np.ndarray:
+    """F[m]: fraction of a unit two-sided exponential peak (decay tau) inside the window of the peak
+    m periods away, m = 0..m_max."""
+    def cdf(x: np.ndarray) -> np.ndarray:
+        return np.where(x < 0, 0.5 * np.exp(np.minimum(x, 0) / tau), 1 - 0.5 * np.exp(-np.maximum(x, 0) / tau))
+
+    m = np.arange(m_max + 1) * period
+    return cdf(m + 0.5 * window) - cdf(m - 0.5 * window)
+
+
+def overlap_mapping(tau: float, period: float, window: float, n_side: int):
+    """Raw window ratio r -> true area ratio g (peaks' tails leaking into neighbouring windows),
+    with every side peak of equal area and the zero peak g times that. Returns (r_to_g, leak)."""
+    from scipy import optimize as opt
+
+    m_max = int(np.ceil(20 * tau / period)) + 1
+    f = _window_fractions(tau, period, window, m_max)
+    js = np.arange(-n_side - m_max, n_side + m_max + 1)
+
+    ks = np.array([k for k in range(-n_side, n_side + 1) if k != 0])
+    dist = np.abs(js[None, :] - ks[:, None])
+    side_w = np.where(dist <= m_max, f[np.minimum(dist, m_max)], 0.0)  # side windows x peaks
+    d0 = np.abs(js)
+    zero_w = np.where(d0 <= m_max, f[np.minimum(d0, m_max)], 0.0)
+    is0 = js == 0
+
+    def ratio(g: float) -> float:
+        a = np.where(is0, g, 1.0)
+        return float(np.dot(zero_w, a) / np.mean(side_w @ a))
+
+    r_min, r_max = ratio(0.0), ratio(50.0)
+
+    def r_to_g(r: float) -> float:
+        if r <= r_min:
+            # below the pure-leak level: extend linearly (noise can put the raw ratio there)
+            return (r - r_min) / (ratio(1.0) - r_min)
+        if r >= r_max:
+            return 50.0
+        return float(opt.brentq(lambda g: ratio(g) - r, 0.0, 50.0, xtol=1e-10))
+
+    return r_to_g, float(2 * f[1:].sum() / f[0])
+
+
+
 def pulsed_g2(h: CorrelationHistogram, *, period_ps: float | None = None, window_ps: float | None = None,
               n_side: int = 4, zero_ps: float | None = None, expected_zero_ps: float = 0.0,
               search_ps: float | None = None, baseline: str = "none", counts_ab: tuple[int, int] | None = None,
               duration_s: float | None = None, rep_rate_hz: float | None = None,
-              rho: tuple[float, float] | None = None, cl: float = ONE_SIGMA) -> PulsedG2:
+              rho: tuple[float, float] | None = None, cl: float = ONE_SIGMA, overlap: bool = True) -> PulsedG2:
     """g2(0) of a pulsed HBT histogram ``h`` (b - a delays).
 
     period_ps: laser period (None: found from the comb). window_ps: integration window per peak
@@ -281,6 +375,7 @@ def pulsed_g2(h: CorrelationHistogram, *, period_ps: float | None = None, window
     n_peaks = 2 * n_side
 
     base = 0.0
+    overlap_info: dict[str, float] | None = None
     if baseline == "flat":
         if window >= period:
             raise ValueError("pulsed_g2: baseline='flat' needs window_ps < period (no bins between windows)")
@@ -308,8 +403,18 @@ def pulsed_g2(h: CorrelationHistogram, *, period_ps: float | None = None, window
             raise ValueError("pulsed_g2: the side peaks are empty; no normalisation possible")
         g2 = a0 / (s_tot / n_peaks)
         ci = poisson_ratio_interval(a0, s_tot, n_peaks, cl)
-        err = half_width(*ci)
         method = "exact"
+        if overlap and _trough_level(h, comb, zd.zero_ps) * pa.n_window > 1e-3 * max(s_tot / n_peaks, 1.0):
+            # peaks as long as ~1/10 of the period leak into their neighbours' windows: undo it
+            tau_c = peak_decay_ps(h, comb, zd.zero_ps)
+            if tau_c is not None:
+                r_to_g, leak = overlap_mapping(tau_c, period, pa.n_window * h.bin_width_ps, n_side)
+                if leak > 1e-3:
+                    g2_raw = g2
+                    g2, ci = r_to_g(g2), (r_to_g(ci[0]), r_to_g(ci[1]))
+                    method = "exact, overlap-corrected"
+                    overlap_info = {"peak_decay_ps": tau_c, "leak_fraction": leak, "g2_0_raw": g2_raw}
+        err = half_width(*ci)
     else:
         raise ValueError(f"pulsed_g2: baseline must be 'none' or 'flat', got {baseline!r}")
 
@@ -329,8 +434,14 @@ def pulsed_g2(h: CorrelationHistogram, *, period_ps: float | None = None, window
             lo, hi = garwood(a0 - base * pa.n_window if base else a0, cl)
             g2p = (a0 - base * pa.n_window) / expect
             g2p_ci = (lo / expect, hi / expect)
-            g2p_err = half_width(*g2p_ci)
             side_over_poisson = (s_tot / n_peaks - base * pa.n_window) / expect
+            if overlap_info is not None and g2_raw > 0:
+                # same correction as the side-normalised ratio: both share the centre window
+                k = g2 / g2_raw
+                g2p, g2p_ci = g2p * k, (g2p_ci[0] * k, g2p_ci[1] * k)
+            elif overlap_info is not None:
+                g2p = g2 * side_over_poisson
+            g2p_err = half_width(*g2p_ci)
 
     res = PulsedG2(
         g2_0=float(g2), g2_0_err=float(err), g2_0_ci=(float(ci[0]), float(ci[1])),
@@ -338,7 +449,7 @@ def pulsed_g2(h: CorrelationHistogram, *, period_ps: float | None = None, window
         center_area=a0, side_areas=[int(x) for x in side], side_mean=s_tot / n_peaks,
         side_over_poisson=side_over_poisson, period_ps=period, delay_offset_ps=zd.zero_ps,
         zero_method=zd.method, zero_significance=zd.significance, window_ps=pa.n_window * h.bin_width_ps,
-        n_side=n_side, baseline_per_bin=base, interval_method=method, notes=notes)
+        n_side=n_side, baseline_per_bin=base, interval_method=method, overlap=overlap_info, notes=notes)
     if rho is not None:
         res.g2_0_corrected, res.g2_0_corrected_err = background_correct(res.g2_0, res.g2_0_err, *rho)
     return res

@@ -49,7 +49,8 @@ def record(
         was_raw = settings["raw_tags"]
         if not was_raw:
             ctl.configure(raw_tags=True)  # a new run begins: tags and histograms stay consistent
-        run = ctl.status()["run"]
+        st = ctl.status()
+        settings, run = st["settings"], st["run"]
         end = time.monotonic() + duration_s
         n = 0
         gaps = 0

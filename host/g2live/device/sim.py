@@ -43,6 +43,17 @@ def heralded_rows(rec: Any) -> np.ndarray:
     return np.asarray(rec, np.int64).reshape(-1, 5)
 
 
+def _stream_ordered(channel: np.ndarray, time_ps: np.ndarray) -> bool:
+    """True when the edges are ordered by (time, channel), the merged stream order."""
+    if time_ps.size < 2:
+        return True
+    dt = np.diff(time_ps)
+    if (dt < 0).any():
+        return False
+    ties = dt == 0
+    return not (ties.any() and (channel[1:][ties] < channel[:-1][ties]).any())
+
+
 class StreamingFrontend:
     """Chunk-exact streaming wrapper of ``core.frontend``."""
 
@@ -51,6 +62,10 @@ class StreamingFrontend:
         self.delay = np.array(config.delays_array(), np.int64)
         self.mask = config.enable_mask()
         self.min_delay = int(min(self.delay[c] for c in config.channels))
+        self.identity = not self.dead.any() and not self.delay.any()
+        self.dead_channels = [c for c in config.channels if self.dead[c] > 0]
+        self.enabled = np.zeros(256, bool)
+        self.enabled[list(config.channels)] = True
         self.last_raw: dict[int, int] = {}  # channel -> raw time of its last accepted edge
         self._ch = _EMPTY_C
         self._t = _EMPTY_T
@@ -58,17 +73,24 @@ class StreamingFrontend:
 
     def push(self, channel: np.ndarray, time_ps: np.ndarray, raw_end_ps: int) -> None:
         """Raw edges (time ordered), with every raw edge before ``raw_end_ps`` now delivered."""
-        carry = sorted((t, c) for c, t in self.last_raw.items() if self.dead[c] > 0)
+        carry = sorted((t, c) for c, t in self.last_raw.items())
         if carry:
             cc = np.array([c for _, c in carry], np.uint8)
             ct = np.array([t for t, _ in carry], np.int64)
             channel = np.concatenate((cc, channel))
             time_ps = np.concatenate((ct, time_ps))
+        self.horizon = raw_end_ps + self.min_delay
         if len(time_ps) == 0:
             return
-        och, ot, dead = core.frontend(channel, time_ps, self.dead, self.delay, self.mask)
-        och, ot = np.asarray(och, np.uint8), np.asarray(ot, np.int64)
-        self.dead_count += np.asarray(dead, np.int64)[:MAX_CHANNELS]
+        if self.identity and _stream_ordered(channel, time_ps):
+            # No dead time, no delays, already in (time, channel) order: the front-end only
+            # applies the enable mask (docs/semantics.md), so skip its general merge.
+            keep = self.enabled[channel]
+            och, ot = (channel, time_ps) if keep.all() else (channel[keep], time_ps[keep])
+        else:
+            och, ot, dead = core.frontend(channel, time_ps, self.dead, self.delay, self.mask)
+            och, ot = np.asarray(och, np.uint8), np.asarray(ot, np.int64)
+            self.dead_count += np.asarray(dead, np.int64)[:MAX_CHANNELS]
         if carry:  # drop the carried edges again (they were output before)
             keep = np.ones(len(ot), bool)
             for t, c in carry:
@@ -77,9 +99,10 @@ class StreamingFrontend:
                 idx = lo + np.flatnonzero(och[lo:hi] == c)
                 keep[idx[:1]] = False
             och, ot = och[keep], ot[keep]
-        for c in np.unique(och):
-            last = ot[np.flatnonzero(och == c)[-1]]
-            self.last_raw[int(c)] = int(last) - int(self.delay[c])
+        for c in self.dead_channels:  # remember where each dead time is still running
+            idx = np.flatnonzero(och == c)
+            if idx.size:
+                self.last_raw[c] = int(ot[idx[-1]]) - int(self.delay[c])
         if len(self._t):
             ch = np.concatenate((self._ch, och))
             tt = np.concatenate((self._t, ot))
@@ -87,7 +110,6 @@ class StreamingFrontend:
             self._ch, self._t = ch[order], tt[order]
         else:
             self._ch, self._t = och, ot
-        self.horizon = raw_end_ps + self.min_delay
 
     def take_until(self, t_ps: int) -> tuple[np.ndarray, np.ndarray]:
         """Merged output tags with time < ``t_ps`` (the caller made sure they are final)."""

@@ -104,7 +104,7 @@ class EmulatorSource(PhotonSource):
     """``g2live.emulator.Emulator`` as an endless source; ``set_power`` acts between chunks."""
 
     def __init__(
-        self, emulator_config: Any = None, seed: int = 0, chunk_s: float = 0.01, **overrides: Any
+        self, emulator_config: Any = None, seed: int = 0, chunk_s: float = 0.02, **overrides: Any
     ) -> None:
         from g2live import emulator as emu
 
@@ -130,9 +130,4 @@ class FileSource(PhotonSource):
         self.path = Path(path)
         if not self.path.exists():
             raise FileNotFoundError(f"replay: {self.path} does not exist")
-        meta = None
-        try:
-            meta = io.read_meta(self.path) if hasattr(io, "read_meta") else None
-        except (AttributeError, NotImplementedError):
-            meta = None
-        super().__init__(io.iter_chunks(self.path, chunk_records=chunk_records), meta)
+        super().__init__(io.iter_chunks(self.path, chunk_records=chunk_records))

@@ -124,10 +124,26 @@ class Blinking:
         return starts[first:last], states[first:last]
 
     def factor_at(self, t_ps: np.ndarray, t0: float, t1: float) -> tuple[np.ndarray, np.ndarray]:
-        """State and QY factor at each time in [t0, t1)."""
+        """State and QY factor at each time in [t0, t1).
+
+        Emission times come as a few sorted runs (pulse order), so instead of a binary search per
+        photon the segment starts are located in each run and the states repeated over the runs.
+        """
         starts, states = self.segments(t0, t1)
-        if starts.size == 1:
+        if starts.size == 1 or t_ps.size == 0:
             st = np.full(t_ps.shape, states[0], dtype=np.int64)
-        else:
+            return st, self.qy_factor[st]
+        cuts = np.flatnonzero(t_ps[1:] < t_ps[:-1]) + 1
+        bounds = np.concatenate(([0], cuts, [t_ps.size]))
+        if bounds.size > 64:  # many runs: a binary search per photon is cheaper
             st = states[np.searchsorted(starts, t_ps, side="right") - 1]
+            return st, self.qy_factor[st]
+        st = np.empty(t_ps.size, dtype=np.int64)
+        for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):
+            run = t_ps[lo:hi]
+            # photons of segment j are those with starts[j] <= t < starts[j+1]; the first segment
+            # holds t0 <= run[0], so everything before starts[1] belongs to it
+            edges = np.searchsorted(run, starts[1:], side="left")
+            counts = np.diff(np.concatenate(([0], edges, [run.size])))
+            st[lo:hi] = np.repeat(states, counts)
         return st, self.qy_factor[st]

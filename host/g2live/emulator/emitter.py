@@ -30,13 +30,17 @@ def bernoulli_indices(rng: np.random.Generator, p: float, n: int) -> np.ndarray:
         return np.empty(0, dtype=np.int64)
     if p >= 1.0:
         return np.arange(n, dtype=np.int64)
-    lam = -math.log1p(-p)  # gap G = floor(E / lam) + 1 with E ~ Exp(1) is Geometric(p)
+    inv_lam = -1.0 / math.log1p(-p)  # gap G = floor(E / lam) + 1 with E ~ Exp(1) is Geometric(p)
     out: list[np.ndarray] = []
     pos = -1
     while True:
         m = int((n - 1 - pos) * p + 6.0 * math.sqrt((n - pos) * p) + 16)
-        gaps = np.floor(rng.standard_exponential(m) / lam).astype(np.int64) + 1
-        idx = pos + np.cumsum(gaps)
+        x = rng.standard_exponential(m)
+        x *= inv_lam
+        x += 1.0
+        idx = x.astype(np.int64)  # truncation of a positive number: floor
+        np.cumsum(idx, out=idx)
+        idx += pos
         if idx[-1] >= n:
             out.append(idx[: np.searchsorted(idx, n)])
             break
@@ -70,21 +74,24 @@ def pulsed_detections(
     if n == 0:
         e = np.empty(0, dtype=np.int64)
         return e, np.empty(0, dtype=np.float32), np.empty(0, dtype=np.uint8)
-    cat = (u >= cum[0]).view(np.uint8) + (u >= cum[1]).view(np.uint8) + (u >= cum[2]).view(np.uint8)
-    multi = cat >= 1
-    d_bx = np.zeros(n, dtype=np.float32)
-    n_multi = int(np.count_nonzero(multi))
-    if n_multi:
-        d_bx[multi] = rng.standard_exponential(n_multi, dtype=np.float32) * np.float32(tau_bx_ps)
-    has_x = cat != 2
-    has_bx = cat >= 2
-    d_x = rng.standard_exponential(n, dtype=np.float32) * np.float32(tau_x_ps)
-    d_x += d_bx  # the exciton starts when the biexciton has decayed
-    if has_x.all():
-        px, dx = pulses, d_x
+    # exciton delay for every pulse (pulses whose only detected photon is the BX drop it below)
+    d_x = rng.standard_exponential(n, dtype=np.float32)
+    d_x *= np.float32(tau_x_ps)
+    multi = np.flatnonzero(u >= cum[0])  # N >= 2: the biexciton decays first
+    um = u[multi]
+    sub = (um >= cum[1]).view(np.uint8) + (um >= cum[2]).view(np.uint8)  # 0 X only, 1 BX only, 2 both
+    d_bx = rng.standard_exponential(multi.size, dtype=np.float32)
+    d_bx *= np.float32(tau_bx_ps)
+    d_x[multi] += d_bx  # the exciton starts when the biexciton has decayed
+    bx_only = multi[sub == 1]
+    if bx_only.size:
+        keep = np.ones(n, dtype=bool)
+        keep[bx_only] = False
+        px, dx = pulses[keep], d_x[keep]
     else:
-        px, dx = pulses[has_x], d_x[has_x]
-    pb, db = pulses[has_bx], d_bx[has_bx]
+        px, dx = pulses, d_x
+    has_bx = sub >= 1
+    pb, db = pulses[multi[has_bx]], d_bx[has_bx]
     kind = np.zeros(px.size + pb.size, dtype=np.uint8)
     kind[px.size:] = KIND_BX
     return np.concatenate((px, pb)), np.concatenate((dx, db)), kind
@@ -121,7 +128,7 @@ class CwEmitter:
         rel = start - t0_ps
         span = t1_ps - t0_ps
         while rel < span:
-            m = int((span - rel) / mean_cycle * 1.05) + 16
+            m = min(int((span - rel) / mean_cycle * 1.05) + 16, 1 << 18)  # bounded memory per batch
             loops = rng.geometric(q, m) - 1  # BX visits per cycle
             lengths = 2 + 2 * loops
             total = int(lengths.sum())

@@ -53,7 +53,6 @@ class Emulator:
         self._t = 0  # start of the next chunk
         self._carry_t = np.empty(0, dtype=np.int64)
         self._carry_c = np.empty(0, dtype=np.uint8)
-        self._carry_k = np.empty(0, dtype=np.uint8)  # primary / afterpulse / crosstalk of carried avalanches
         self._t_last = np.full(cfg.n_detectors, NEVER, dtype=np.int64)  # last accepted avalanche
         self._next_sync = 0  # index of the next laser pulse whose sync tag is still to be emitted
         self._noise_cps = background_cps(cfg)
@@ -65,9 +64,9 @@ class Emulator:
             "signal_detections": 0,  # photons of the emitter that hit a detector (before dead time)
             "noise_events": 0,  # dark counts and background
             "off_array": 0,  # spectro: collected photons that miss the SPAD array
-            "secondaries_created": 0,  # afterpulse and crosstalk avalanches (before dead time)
-            "afterpulses": 0,  # recorded afterpulses
-            "crosstalk": 0,  # recorded crosstalk avalanches
+            "secondaries_created": 0,  # afterpulse + crosstalk avalanches (before dead time)
+            "afterpulses": 0,  # afterpulse avalanches (before dead time)
+            "crosstalk": 0,  # crosstalk avalanches (before dead time)
             "dead_time_lost": [0] * n,  # avalanches lost in the dead time, per detector
             "after_end": 0,  # detections later than the end of a finite run (not recorded)
             "sync_events": 0,
@@ -165,26 +164,20 @@ class Emulator:
         a = cfg.qy_x * eta
         b = cfg.qy_ratio * cfg.qy_x * eta
         if cfg.excitation == "pulsed":
-            period = cfg.period_ps
-            k0, k1 = pulse_range(t0, t1, cfg.guard_ps, period)
-            idx, delay, kind = pulsed_detections(
-                rng, self.power, a, b, k1 - k0, cfg.tau_x_ns * 1e3, cfg.tau_bx_ns * 1e3
-            )
-            base = idx * period
-            base += cfg.guard_ps + k0 * period  # the pulse times; blinking is looked up there
+            base, delay, kind = self._pulsed(t0, t1, a, b)
         else:
             g = cw_excitation_rate_hz(self.power, cfg.tau_x_ns)
             rel, kind = self._cw.emissions(rng, g, cfg.tau_x_ns * 1e3, cfg.tau_bx_ns * 1e3, a, b, t0, t1)
             fl = np.floor(rel)
             base = t0 + fl.astype(np.int64)
             delay = (rel - fl).astype(np.float32)
-        if self.blinking.enabled and base.size:
-            _, q = self.blinking.factor_at(base, t0, max(t1, int(base.max()) + 1))
-            dim = np.flatnonzero(q < 1.0)
-            if dim.size:
-                keep = np.ones(base.size, dtype=bool)
-                keep[dim] = rng.random(dim.size) < q[dim]
-                base, delay, kind = base[keep], delay[keep], kind[keep]
+            if self.blinking.enabled and base.size:  # thin each photon with its state's QY factor
+                _, q = self.blinking.factor_at(base, t0, max(t1, int(base.max()) + 1))
+                dim = np.flatnonzero(q < 1.0)
+                if dim.size:
+                    keep = np.ones(base.size, dtype=bool)
+                    keep[dim] = rng.random(dim.size) < q[dim]
+                    base, delay, kind = base[keep], delay[keep], kind[keep]
         ch, on = route(rng, cfg, kind)
         if not on.all():
             self.stats["off_array"] += int(on.size - np.count_nonzero(on))
@@ -201,6 +194,50 @@ class Emulator:
         self.stats["signal_detections"] += int(base.size)
         return base, ch
 
+    def _pulsed(self, t0: int, t1: int, a: float, b: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Detected photons of the pulses in [t0, t1): (pulse time, delay, kind).
+
+        Blinking is constant over each pulse, so the pulses of each blinking state are drawn
+        together with that state's detection probabilities (a q, b q): the segments of one state
+        are concatenated into one index space and mapped back to pulse numbers afterwards.
+        """
+        cfg = self.config
+        period = cfg.period_ps
+        k0, k1 = pulse_range(t0, t1, cfg.guard_ps, period)
+        tau_x, tau_bx = cfg.tau_x_ns * 1e3, cfg.tau_bx_ns * 1e3
+        if not self.blinking.enabled:
+            idx, delay, kind = pulsed_detections(self.rng, self.power, a, b, k1 - k0, tau_x, tau_bx)
+            base = idx * period
+            base += cfg.guard_ps + k0 * period
+            return base, delay, kind
+        starts, states = self.blinking.segments(t0, t1)
+        # pulse-index edges of the segments inside [k0, k1): pulse k belongs to the segment holding its time
+        inner = -((cfg.guard_ps - np.ceil(starts[1:]).astype(np.int64)) // period)
+        edges = np.concatenate(([k0], np.clip(inner, k0, k1), [k1]))
+        lens = np.diff(edges)
+        parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        for state in np.unique(states):
+            m = (states == state) & (lens > 0)
+            if not m.any():
+                continue
+            seg_len, seg_first = lens[m], edges[:-1][m]
+            q = float(self.blinking.qy_factor[state])
+            idx, delay, kind = pulsed_detections(
+                self.rng, self.power, a * q, b * q, int(seg_len.sum()), tau_x, tau_bx
+            )
+            if seg_len.size > 1:  # concatenated index -> pulse index, per sorted run (X run, BX run)
+                seg_start = np.cumsum(seg_len) - seg_len
+                idx = idx + _run_offsets(idx, seg_start, seg_first - seg_start)
+            else:
+                idx = idx + seg_first[0]
+            parts.append((idx, delay, kind))
+        if not parts:
+            return _EMPTY_I8, np.empty(0, np.float32), _EMPTY_U1
+        idx = np.concatenate([p[0] for p in parts])
+        base = idx * period
+        base += cfg.guard_ps
+        return base, np.concatenate([p[1] for p in parts]), np.concatenate([p[2] for p in parts])
+
     def _chunk(self, t0: int, t1: int, final: bool) -> PhotonData:
         cfg = self.config
         rng = self.rng
@@ -212,12 +249,7 @@ class Emulator:
         t_ph, c_ph = self._emissions(t0, t1)
         t_n, c_n = uniform_events(rng, self._noise_cps, t0, t1)
         st["noise_events"] += int(t_n.size)
-        t, ch, kind = _sort_tags(
-            np.concatenate((self._carry_t, t_ph, t_n)),
-            np.concatenate((self._carry_c, c_ph, c_n)),
-            (np.concatenate((self._carry_k, np.zeros(t_ph.size + t_n.size, np.uint8)))
-             if self._carry_k.size else None),
-        )
+        t, ch = _sort_tags((self._carry_t, t_ph, t_n), (self._carry_c, c_ph, c_n))
         n = t.size
 
         # extras: secondaries every primary would trigger, and the previous chunk's last avalanches
@@ -245,7 +277,11 @@ class Emulator:
         par_t = np.where(xp < n, t[np.clip(xp, 0, max(n - 1, 0))] if n else 0, xt[np.clip(xp - n, 0, None)])
         par_ok = (xp < 0) | (par_t < boundary)
         born_x = pres_x & real_x & (before_x | par_ok)
-        st["secondaries_created"] += int(np.count_nonzero(born_x))
+        if born_x.any():
+            k = xk[born_x]
+            st["secondaries_created"] += int(k.size)
+            st["afterpulses"] += int(np.count_nonzero(k == KIND_AFTERPULSE))
+            st["crosstalk"] += int(np.count_nonzero(k == KIND_CROSSTALK))
         # dead-time losses (counted per detector)
         lost_p = np.flatnonzero(~acc_p[:ib])
         lost_x = pres_x & ~acc_x & real_x & before_x
@@ -258,26 +294,20 @@ class Emulator:
         later_x = born_x & ~before_x
         if final:
             st["after_end"] += int(n - ib) + int(np.count_nonzero(later_x))
-            self._carry_t, self._carry_c, self._carry_k = _EMPTY_I8, _EMPTY_U1, _EMPTY_U1
+            self._carry_t, self._carry_c = _EMPTY_I8, _EMPTY_U1
         else:
             self._carry_t = np.concatenate((t[ib:], xt[later_x]))
             self._carry_c = np.concatenate((ch[ib:], xc[later_x]))
-            self._carry_k = np.concatenate((kind[ib:] if kind is not None else np.zeros(n - ib, np.uint8),
-                                            xk[later_x]))
 
         # the final tags
-        keep = acc_p[:ib] if lost_p.size else slice(None, ib)
-        out_t, out_c = t[:ib][keep], ch[:ib][keep]
-        out_k = kind[:ib][keep] if kind is not None else None
+        if lost_p.size:
+            keep = acc_p[:ib]
+            out_t, out_c = t[:ib][keep], ch[:ib][keep]
+        else:
+            out_t, out_c = t[:ib], ch[:ib]
         fin_x = acc_x & real_x & before_x
         if fin_x.any():
-            xs_t, xs_c, xs_k = _sort_tags(xt[fin_x], xc[fin_x], xk[fin_x])
-            if out_k is None:
-                out_k = np.zeros(out_t.size, np.uint8)
-            out_t, out_c, out_k = _insert_tags(out_t, out_c, out_k, xs_t, xs_c, xs_k)
-        if out_k is not None:
-            st["afterpulses"] += int(np.count_nonzero(out_k == KIND_AFTERPULSE))
-            st["crosstalk"] += int(np.count_nonzero(out_k == KIND_CROSSTALK))
+            out_t, out_c = _insert_tags(out_t, out_c, *_sort_tags((xt[fin_x],), (xc[fin_x],)))
         # dead-time state: the last accepted avalanche per detector, if within one dead time of the boundary
         if dead > 0 and out_t.size:
             j = int(np.searchsorted(out_t, boundary - dead, side="left"))
@@ -332,36 +362,34 @@ _EMPTY_U1 = np.empty(0, dtype=np.uint8)
 
 
 def _sort_tags(
-    t: np.ndarray, ch: np.ndarray, kind: np.ndarray | None = None
-) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-    """Sort by (time, channel): one stable sort of a packed key (cheap on nearly sorted input).
-    `kind` (2 bits: primary, afterpulse, crosstalk) rides along in the lowest bits."""
-    if t.size == 0:
-        return t, ch, kind
-    t_min = t.min()
-    key = t - t_min
-    key <<= np.int64(8 if kind is not None else 6)
-    if kind is not None:
-        key |= ch.astype(np.int64) << np.int64(2)
-        key |= kind
-    else:
-        key |= ch
+    ts: tuple[np.ndarray, ...], cs: tuple[np.ndarray, ...]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Concatenate and sort by (time, channel): one stable sort of a packed key `(t - t_min) << 6 | ch`
+    (cheap on nearly sorted runs), built in place without intermediate copies."""
+    sizes = [x.size for x in ts]
+    n = sum(sizes)
+    if n == 0:
+        return _EMPTY_I8, _EMPTY_U1
+    t_min = min(int(x.min()) for x in ts if x.size)
+    key = np.empty(n, dtype=np.int64)
+    pos = 0
+    for t, c in zip(ts, cs, strict=True):
+        part = key[pos: pos + t.size]
+        np.subtract(t, t_min, out=part)
+        part <<= np.int64(6)
+        part |= c
+        pos += t.size
     key.sort(kind="stable")
-    if kind is not None:
-        out_k = (key & np.int64(3)).astype(np.uint8)
-        key >>= np.int64(2)
-    else:
-        out_k = None
     out_c = (key & np.int64(63)).astype(np.uint8)
     key >>= np.int64(6)
     key += t_min
-    return key, out_c, out_k
+    return key, out_c
 
 
 def _insert_tags(
-    t: np.ndarray, c: np.ndarray, k: np.ndarray, ts: np.ndarray, cs: np.ndarray, ks: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Merge a small sorted set (ts, cs, ks) into the sorted tags (t, c, k) in (time, channel) order."""
+    t: np.ndarray, c: np.ndarray, ts: np.ndarray, cs: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Merge a small sorted set (ts, cs) into the sorted tags (t, c) in (time, channel) order."""
     pos = np.searchsorted(t, ts, side="left")
     # equal times: step over tags with a lower channel number
     while True:
@@ -375,13 +403,24 @@ def _insert_tags(
     n = t.size + ts.size
     other = np.ones(n, dtype=bool)
     other[pos] = False
-    out = []
-    for big, small, dtype in ((t, ts, np.int64), (c, cs, np.uint8), (k, ks, np.uint8)):
-        o = np.empty(n, dtype=dtype)
-        o[pos] = small
-        o[other] = big
-        out.append(o)
-    return out[0], out[1], out[2]
+    out_t = np.empty(n, dtype=np.int64)
+    out_c = np.empty(n, dtype=np.uint8)
+    out_t[pos] = ts
+    out_c[pos] = cs
+    out_t[other] = t
+    out_c[other] = c
+    return out_t, out_c
+
+
+def _run_offsets(idx: np.ndarray, seg_start: np.ndarray, offset: np.ndarray) -> np.ndarray:
+    """offset[j] for each idx with seg_start[j] <= idx < seg_start[j+1]; idx is a few sorted runs."""
+    cuts = np.flatnonzero(idx[1:] < idx[:-1]) + 1
+    bounds = np.concatenate(([0], cuts, [idx.size]))
+    out = np.empty(idx.size, dtype=np.int64)
+    for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):
+        counts = np.diff(np.concatenate(([0], np.searchsorted(idx[lo:hi], seg_start[1:]), [hi - lo])))
+        out[lo:hi] = np.repeat(offset, counts)
+    return out
 
 
 def _plain(x: Any) -> Any:

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from g2live.io._common import SYNC_CHANNEL, FormatError
+from g2live.io._common import SYNC_CHANNEL, FormatError, channel_counts
 from g2live.photons import PhotonData
 
 __all__ = ["FORMATS", "SYNC_CHANNEL", "FormatError", "detect_format", "info", "iter_chunks", "read", "write"]
@@ -130,7 +130,7 @@ def info(path: str | os.PathLike[str], format: str | None = None, **options: Any
         "record_type": meta.extra.get("record_type"),
         "records": int(meta.extra.get("records", len(data))),
         "photons": len(data),
-        "photons_per_channel": {str(c): n for c, n in data.counts().items()},
+        "photons_per_channel": {str(c): n for c, n in channel_counts(data.channel).items()},
         "channel_roles": {str(c): r for c, r in meta.channel_roles.items()},
         "duration_s": span,
         "acquisition_s": meta.acquisition_s,

@@ -84,18 +84,25 @@ def jsonable(value: Any) -> Any:
     return str(value)
 
 
+def channels_present(channel: np.ndarray) -> list[int]:
+    """Channel numbers that occur, in O(n) (np.unique sorts)."""
+    return [int(c) for c in np.flatnonzero(np.bincount(channel, minlength=256))]
+
+
+def channel_counts(channel: np.ndarray) -> dict[int, int]:
+    counts = np.bincount(channel, minlength=256)
+    return {int(c): int(counts[c]) for c in np.flatnonzero(counts)}
+
+
 def in_order(channel: np.ndarray, time_ps: np.ndarray) -> bool:
     """True when events are already in stream order (time, then channel for equal times)."""
     if time_ps.size < 2:
         return True
-    dt = np.diff(time_ps)
-    if (dt < 0).any():
+    earlier, later = time_ps[:-1], time_ps[1:]
+    if (later < earlier).any():
         return False
-    ties = dt == 0
-    if ties.any():
-        dc = np.diff(channel.astype(np.int16))
-        return not (dc[ties] < 0).any()
-    return True
+    ties = np.flatnonzero(later == earlier)
+    return not ties.size or not (channel[ties + 1] < channel[ties]).any()
 
 
 def stream_order(channel: np.ndarray, time_ps: np.ndarray) -> np.ndarray:

@@ -99,83 +99,91 @@ class RecordDecoder:
             return self._ph(rec)
         return self._hh(rec)
 
-    def _accumulate(self, inc: np.ndarray | None, field_ticks: np.ndarray) -> np.ndarray:
-        """Absolute ticks: carried offset + running sum of overflow increments + the field."""
-        ticks = field_ticks.astype(np.int64)
-        if inc is not None:
-            self._guard(float(np.sum(inc, dtype=np.float64)))
-            run = np.cumsum(inc, dtype=np.int64)
-            ticks += run
-            total = int(run[-1])
-        else:
-            total = 0
-        if self.offset:
-            ticks += np.int64(self.offset)
-        self.offset += total
-        return ticks
+    def _offsets(self, n: int, ovf_idx: np.ndarray, inc: np.ndarray) -> np.ndarray | int:
+        """Overflow correction of each of ``n`` records: the carried offset plus the increments of
+        the overflow records at ``ovf_idx`` (each counts from its own record on). A scalar when
+        the block has no overflow record."""
+        start = self.offset
+        if ovf_idx.size == 0:
+            return start
+        self._guard(float(np.sum(inc, dtype=np.float64)))
+        level = np.empty(ovf_idx.size + 1, dtype=np.int64)
+        level[0] = start
+        np.cumsum(inc, dtype=np.int64, out=level[1:])
+        level[1:] += start
+        self.offset = int(level[-1])
+        bounds = np.empty(ovf_idx.size + 2, dtype=np.int64)
+        bounds[0] = 0
+        bounds[1:-1] = ovf_idx
+        bounds[-1] = n
+        return np.repeat(level, np.diff(bounds))
 
     def _ph(self, rec: np.ndarray) -> Decoded:
-        ch = (rec >> np.uint32(28)).astype(np.uint8)
-        special = ch == 15
+        # Only the few special records (channel 15) are classified one by one.
+        special = rec >= np.uint32(0xF0000000)
+        sp_idx = np.flatnonzero(special)
+        sp = rec[sp_idx]
         if self.rtype.t3:
-            nsync = rec & np.uint32(0xFFFF)
-            dtime = (rec >> np.uint32(16)) & np.uint32(0xFFF)
-            ovf = special & (dtime == 0)
-            wrap = PH_T3_WRAP
-            low = nsync
+            ovf_sel = (sp & np.uint32(0x0FFF0000)) == 0
+            wrap, low_mask = PH_T3_WRAP, np.uint32(0xFFFF)
         else:
-            low = rec & np.uint32(0x0FFFFFFF)
-            ovf = special & ((low & np.uint32(0xF)) == 0)
-            wrap = PH_T2_WRAP
-            dtime = None
-        n_ovf = int(np.count_nonzero(ovf))
-        inc = ovf.astype(np.int64) * wrap if n_ovf else None
-        ticks = self._accumulate(inc, low)
-        self.overflows += n_ovf
-        self.markers += int(np.count_nonzero(special)) - n_ovf
+            ovf_sel = (sp & np.uint32(0xF)) == 0
+            wrap, low_mask = PH_T2_WRAP, np.uint32(0x0FFFFFFF)
+        ovf_idx = sp_idx[ovf_sel]
+        self.overflows += int(ovf_idx.size)
+        self.markers += int(sp.size - ovf_idx.size)
+        offs = self._offsets(rec.size, ovf_idx, np.full(ovf_idx.size, wrap, dtype=np.int64))
         if self.rtype.t3:
-            photon = (ch >= 1) & (ch <= 14)
-            self.invalid += int(np.count_nonzero(ch == 0))
-            return Decoded(ch[photon] - np.uint8(1), ticks[photon], dtime[photon].astype(np.int64))
-        photon = ~special
-        return Decoded(ch[photon], ticks[photon], None)
+            top = rec >> np.uint32(28)
+            invalid = top == 0
+            n_invalid = int(np.count_nonzero(invalid))
+            self.invalid += n_invalid
+            photon = ~special & ~invalid if n_invalid else ~special
+        else:
+            photon = ~special
+        ph = rec[photon]
+        ticks = (ph & low_mask).astype(np.int64)
+        ticks += offs[photon] if isinstance(offs, np.ndarray) else np.int64(offs)
+        channel = (ph >> np.uint32(28)).astype(np.uint8)
+        if self.rtype.t3:
+            dtime = ((ph >> np.uint32(16)) & np.uint32(0xFFF)).astype(np.int64)
+            return Decoded(channel - np.uint8(1), ticks, dtime)
+        return Decoded(channel, ticks, None)
 
     def _hh(self, rec: np.ndarray) -> Decoded:
-        special = (rec >> np.uint32(31)).astype(bool)
-        ch = ((rec >> np.uint32(25)) & np.uint32(0x3F)).astype(np.uint8)
-        if self.rtype.t3:
-            low = rec & np.uint32(0x3FF)
-            dtime = (rec >> np.uint32(10)) & np.uint32(0x7FFF)
-        else:
-            low = rec & np.uint32(0x1FFFFFF)
-            dtime = None
-        ovf = special & (ch == 63)
-        n_ovf = int(np.count_nonzero(ovf))
-        inc = None
-        if n_ovf:
-            if self.rtype.version == 1:
-                inc = ovf.astype(np.int64) * (HH_T2_WRAP_V1 if not self.rtype.t3 else HH_T3_WRAP)
-            else:
-                wrap = HH_T3_WRAP if self.rtype.t3 else HH_T2_WRAP_V2
-                count = np.where(low == 0, 1, low).astype(np.int64)
-                inc = np.where(ovf, count * wrap, 0)
-        ticks = self._accumulate(inc, np.where(ovf, 0, low))
-        self.overflows += n_ovf
-        is_marker = special & (ch >= 1) & (ch <= 15)
-        self.markers += int(np.count_nonzero(is_marker))
-        is_sync = special & (ch == 0)
-        if self.rtype.t3:
-            self.invalid += int(np.count_nonzero(special)) - n_ovf - int(np.count_nonzero(is_marker))
-            photon = ~special
-            return Decoded(ch[photon], ticks[photon], dtime[photon].astype(np.int64))
-        self.invalid += int(np.count_nonzero(special & (ch >= 16) & (ch <= 62)))
-        n_sync = int(np.count_nonzero(is_sync))
-        self.syncs += n_sync
-        keep = ~special | is_sync
-        channel = ch[keep]
-        if n_sync:
-            channel[is_sync[keep]] = SYNC_CHANNEL
-        return Decoded(channel, ticks[keep], None)
+        t3 = self.rtype.t3
+        low_mask = np.uint32(0x3FF if t3 else 0x1FFFFFF)
+        special = rec >= np.uint32(0x80000000)
+        sp_idx = np.flatnonzero(special)
+        sp = rec[sp_idx]
+        ch = (sp >> np.uint32(25)) & np.uint32(0x3F)
+        ovf_sel = ch == 63
+        ovf_idx = sp_idx[ovf_sel]
+        if self.rtype.version == 1:
+            inc = np.full(ovf_idx.size, HH_T3_WRAP if t3 else HH_T2_WRAP_V1, dtype=np.int64)
+        else:  # counted overflows: the low field holds the number of wraps (0 means 1)
+            count = (sp[ovf_sel] & low_mask).astype(np.int64)
+            inc = np.maximum(count, 1) * (HH_T3_WRAP if t3 else HH_T2_WRAP_V2)
+        offs = self._offsets(rec.size, ovf_idx, inc)
+        self.overflows += int(ovf_idx.size)
+        n_marker = int(np.count_nonzero((ch >= 1) & (ch <= 15)))
+        self.markers += n_marker
+        sync_idx = sp_idx[ch == 0] if not t3 else sp_idx[:0]
+        self.syncs += int(sync_idx.size)
+        self.invalid += int(sp.size - ovf_idx.size - n_marker - sync_idx.size)
+        keep = ~special
+        if sync_idx.size:
+            keep[sync_idx] = True
+        ph = rec[keep]
+        ticks = (ph & low_mask).astype(np.int64)
+        ticks += offs[keep] if isinstance(offs, np.ndarray) else np.int64(offs)
+        channel = ((ph >> np.uint32(25)) & np.uint32(0x3F)).astype(np.uint8)
+        if sync_idx.size:
+            channel[ph >= np.uint32(0x80000000)] = SYNC_CHANNEL
+        if t3:
+            dtime = ((ph >> np.uint32(10)) & np.uint32(0x7FFF)).astype(np.int64)
+            return Decoded(channel, ticks, dtime)
+        return Decoded(channel, ticks, None)
 
     def _guard(self, added: float) -> None:
         if self.offset + added > MAX_TIME_PS:

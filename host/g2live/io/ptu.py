@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from g2live.io._common import SYNC_CHANNEL, FormatError, snap_unit_ps
+from g2live.io._common import SYNC_CHANNEL, FormatError, channels_present, snap_unit_ps
 from g2live.io._picoquant import RECORD_TYPES, PqLayout, check_records, iter_layout, read_layout
 from g2live.photons import Meta, PhotonData
 
@@ -172,7 +172,8 @@ def _layout(path: Path, allow_truncated: bool) -> PqLayout:
 
 
 def roles(data: PhotonData) -> PhotonData:
-    roles = {c: "sync" if c == SYNC_CHANNEL else f"detector input {c}" for c in data.counts()}
+    present = channels_present(data.channel)
+    roles = {c: "sync" if c == SYNC_CHANNEL else f"detector input {c}" for c in present}
     data.meta.channel_roles = roles
     if SYNC_CHANNEL in roles:
         data.meta.sync_channel = SYNC_CHANNEL

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from g2live.io._common import FormatError, chunk_ranges, finish
+from g2live.io._common import FormatError, channels_present, chunk_ranges, finish
 from g2live.photons import Meta, PhotonData
 
 MAGIC = bytes.fromhex("87b391fa")
@@ -66,7 +66,7 @@ def read(
     data = finish(channel, time_ps, meta)
     data.meta.channel_roles = {
         c: "sync" if c == sync_channel else ("start input" if c == 0 else f"stop input {c}")
-        for c in data.counts()
+        for c in channels_present(data.channel)
     }
     return data
 

@@ -23,7 +23,15 @@ from pathlib import Path
 
 import numpy as np
 
-from g2live.io._common import FormatError, Reorderer, chunk_ranges, finish, jsonable, ticks_to_ps
+from g2live.io._common import (
+    FormatError,
+    Reorderer,
+    channels_present,
+    chunk_ranges,
+    finish,
+    jsonable,
+    ticks_to_ps,
+)
 from g2live.photons import Meta, PhotonData
 
 WRAP = 4096
@@ -125,7 +133,7 @@ def read(
     meta.extra.update(state.counters)
     _notes(meta, state)
     data = finish(arrays[0], arrays[1], meta, arrays[2], arrays[3])
-    data.meta.channel_roles = {c: f"routing channel {c}" for c in data.counts()}
+    data.meta.channel_roles = {c: f"routing channel {c}" for c in channels_present(data.channel)}
     return data
 
 

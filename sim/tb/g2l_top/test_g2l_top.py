@@ -404,6 +404,7 @@ if cocotb is not None:
         # wait past the 4th boundary so 4 integrations are closed, then let the dumps finish
         while await tb.time_ps() < t0 + (4 * L + 50) * tb.period:
             await ClockCycles(dut.clk, 100)
+        await tb.write("INTEGRATION_CYCLES", 0)  # mid-run register change: no 5th boundary
         tb.ready = None
         await ClockCycles(dut.clk, 3000)
         got = words_u64(tb.take())

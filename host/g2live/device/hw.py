@@ -1,0 +1,200 @@
+"""What the hardware back-ends (``verilator``, ``pynq``) share: programming the register map from a
+``Config`` and turning the decoded AXI4-Stream back into ``Integration``s.
+
+Register semantics: docs/register_map.md (generated from hw/spec/regmap.toml). Frames:
+docs/tag_word.md. Each on-chip source (histogrammer, pulsed block, rate counters) emits its frames
+in integration order, but the framer may interleave sources, so frames are queued per source and
+the k-th frame of each queue belongs to integration k.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from g2live import contract as C
+from g2live import core
+from g2live.config import MAX_CHANNELS, Config, DeviceCaps
+from g2live.device import LOST_CAUSES, DeviceError, Integration
+from g2live.device.sim import heralded_rows
+
+ReadReg = Callable[[int], int]
+WriteReg = Callable[[int, int], None]
+
+
+def _u32(v: int) -> int:
+    return int(v) & 0xFFFFFFFF  # signed registers: two's complement
+
+
+def check_identity(read: ReadReg, where: str) -> None:
+    ident = read(C.REG_ID)
+    if ident != C.REG_ID_VALUE:
+        raise DeviceError(
+            f"{where}: ID register reads {ident:#010x}, not a g2live core ({C.REG_ID_VALUE:#010x})"
+        )
+    major = C.REGISTERS["VERSION"].fields["major"].get(read(C.REG_VERSION))
+    if major != C.REG_VERSION_MAJOR:
+        raise DeviceError(f"{where}: register map version {major}, this driver speaks {C.REG_VERSION_MAJOR}")
+
+
+def read_caps(read: ReadReg, name: str) -> DeviceCaps:
+    f = C.REGISTERS["SIZES"].fields
+    sizes = read(C.REG_SIZES)
+    clk = read(C.REG_CLK_PERIOD_PS)
+    if clk <= 0:
+        raise DeviceError(f"{name}: CLK_PERIOD_PS reads {clk}")
+    return DeviceCaps(
+        name,
+        n_channels=f["n_channels"].get(sizes),
+        n_pairs=f["n_pairs"].get(sizes),
+        n_bins_log2=f["n_bins_log2"].get(sizes),
+        max_photons=f["max_photons"].get(sizes),
+        clk_period_ps=clk,
+        hardware=True,
+    )
+
+
+def integration_cycles(config: Config, caps: DeviceCaps) -> int:
+    return max(1, round(config.integration_s * 1e12 / caps.clk_period_ps))
+
+
+def program(write: WriteReg, config: Config, caps: DeviceCaps) -> None:
+    """Stop, write every setting, clear. ``config.check_device(caps)`` must have passed."""
+    write(C.REG_CONTROL, 0)
+    write(C.REG_CHANNEL_ENABLE, config.enable_mask() & 0xFFFFFFFF)
+    write(C.REG_SYNC_CHANNEL, config.sync_channel if config.sync_channel is not None else 0)
+    write(C.REG_BIN_WIDTH_PS, config.bin_width_ps)
+    write(C.REG_N_BINS, config.n_bins)
+    write(C.REG_OFFSET_PS, _u32(config.offset_ps))
+    write(C.REG_INTEGRATION_CYCLES, integration_cycles(config, caps))
+    write(C.REG_PULSED_WINDOW_PS, config.pulsed_window_ps)
+    pf = C.REGISTERS["PAIR"].fields
+    for k in range(min(caps.n_pairs, C.REGISTERS["PAIR"].count)):
+        if k < len(config.pairs):
+            a, b = config.pairs[k]
+            write(C.REGISTERS["PAIR"].addr(k), pf["a"].put(a) | pf["b"].put(b) | pf["enable"].put(1))
+        else:
+            write(C.REGISTERS["PAIR"].addr(k), 0)
+    dead, delay = config.dead_array(), config.delays_array()
+    for c in range(min(caps.n_channels, MAX_CHANNELS)):
+        write(C.REGISTERS["DEAD_TIME_PS"].addr(c), dead[c])
+        write(C.REGISTERS["DELAY_PS"].addr(c), _u32(delay[c]))
+    write(C.REG_COMMAND, C.REGISTERS["COMMAND"].fields["clear"].put(1))
+
+
+def control_word(config: Config, run: bool) -> int:
+    f = C.REGISTERS["CONTROL"].fields
+    return (
+        f["run"].put(int(run))
+        | f["hist_enable"].put(1)
+        | f["raw_enable"].put(int(config.raw_tags))
+        | f["pulsed_enable"].put(int(config.sync_channel is not None))
+    )
+
+
+class FrameAssembler:
+    """Streaming decode of the word stream into one ``Integration`` per finished integration."""
+
+    def __init__(self, config: Config, caps: DeviceCaps) -> None:
+        self.config, self.caps = config, caps
+        self.decoder = core.Decoder()
+        self.hist: list[deque[np.ndarray]] = [deque() for _ in config.pairs]
+        self.pn: deque[np.ndarray] = deque()
+        self.rates: deque[np.ndarray] = deque()
+        self.losses: deque[np.ndarray] = deque()
+        self.heralded: list[np.ndarray] = []
+        self.lost_words = np.zeros((MAX_CHANNELS, len(LOST_CAUSES)), np.int64)
+        self.tags_ch: list[np.ndarray] = []
+        self.tags_t: list[np.ndarray] = []
+        self.words: list[np.ndarray] = []
+        self.malformed = 0
+        self.unexpected: list[str] = []
+        self.t_next_ps = 0
+        self.n_words = 0
+
+    def feed(self, words: np.ndarray) -> None:
+        words = np.ascontiguousarray(words, np.uint64)
+        if words.size == 0:
+            return
+        self.n_words += int(words.size)
+        ch, t, st = self.decoder.decode(words)
+        self.malformed += int(st.malformed)
+        lost = np.asarray(st.lost, np.int64)
+        self.lost_words[:, : min(lost.shape[1], len(LOST_CAUSES))] += lost[:MAX_CHANNELS, : len(LOST_CAUSES)]
+        if len(st.heralded):
+            self.heralded.append(heralded_rows(st.heralded))
+        if self.config.raw_tags and len(t):
+            self.tags_ch.append(np.asarray(ch, np.uint8))
+            self.tags_t.append(np.asarray(t, np.int64))
+        for fr in st.frames:
+            payload = np.asarray(fr.payload, np.uint64)
+            if fr.frame_kind == C.FRAME_HISTOGRAM:
+                if not 0 <= fr.index < len(self.hist):
+                    self.unexpected.append(f"HISTOGRAM frame for pair {fr.index}")
+                    continue
+                if payload.size != self.config.n_bins:
+                    raise DeviceError(
+                        f"HISTOGRAM frame of pair {fr.index} has {payload.size} words, "
+                        f"N_BINS is {self.config.n_bins}"
+                    )
+                self.hist[fr.index].append(payload.astype(np.int64))
+            elif fr.frame_kind == C.FRAME_PHOTON_NUMBER:
+                self.pn.append(payload.astype(np.int64))
+            elif fr.frame_kind == C.FRAME_RATES:
+                self.rates.append(payload.astype(np.int64))
+            elif fr.frame_kind == C.FRAME_LOSSES:
+                self.losses.append(payload.astype(np.int64))
+            else:
+                self.unexpected.append(f"frame kind {fr.frame_kind}")
+
+    def ready(self) -> bool:
+        need = [*self.hist, self.rates]
+        if self.config.sync_channel is not None:
+            need.append(self.pn)
+        return all(len(q) for q in need)
+
+    def pop(self) -> Integration:
+        """The oldest complete integration (call when ``ready()``)."""
+        cfg = self.config
+        hist = np.stack([q.popleft() for q in self.hist])
+        rates = self.rates.popleft()
+        n_ch = min(rates.size - 1, MAX_CHANNELS)
+        counts = np.zeros(MAX_CHANNELS, np.int64)
+        counts[:n_ch] = rates[:n_ch]
+        cycles = int(rates[-1]) if rates.size else integration_cycles(cfg, self.caps)
+        t0 = self.t_next_ps
+        t1 = t0 + cycles * self.caps.clk_period_ps
+        self.t_next_ps = t1
+        integ = Integration(t0, t1, hist, counts, malformed=self.malformed)
+        self.malformed = 0
+        if cfg.sync_channel is not None and self.pn:
+            pn = self.pn.popleft()
+            integ.photon_number = pn[: cfg.max_photons + 1].copy()
+            if pn.size > cfg.max_photons + 1:  # the instance counts further: fold into "max or more"
+                integ.photon_number[-1] += pn[cfg.max_photons + 1 :].sum()
+        if self.heralded:
+            integ.heralded = np.concatenate(self.heralded)
+            self.heralded = []
+        by_cause = {c: self.lost_words[:, i].copy() for i, c in enumerate(LOST_CAUSES)}
+        self.lost_words[:] = 0
+        if self.losses:
+            frame_total = np.zeros(MAX_CHANNELS, np.int64)
+            lf = self.losses.popleft()
+            frame_total[: min(lf.size, MAX_CHANNELS)] = lf[:MAX_CHANNELS]
+            words_total = sum(by_cause.values())
+            extra = np.maximum(frame_total - words_total, 0)  # counted on chip, no LOST word (yet)
+            if extra.any():
+                by_cause["unattributed"] = extra
+        integ.lost = by_cause
+        if self.tags_t:
+            ch, t = np.concatenate(self.tags_ch), np.concatenate(self.tags_t)
+            self.tags_ch, self.tags_t = [], []
+            integ.tag_words = np.asarray(core.Encoder().encode(ch, t), np.uint64)
+            integ.n_tags = int(t.size)
+        return integ
+
+    def info(self) -> dict[str, Any]:
+        return {"words": self.n_words, "unexpected": self.unexpected[-5:]}

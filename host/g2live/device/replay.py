@@ -1,0 +1,58 @@
+"""The ``replay`` back-end: a recording played through the C twins of the on-chip blocks.
+
+The server paces it: ``speed=1`` plays it at its recorded pace, ``speed=0`` as fast as possible.
+The device-time origin is the first photon of the file. ``loop=True`` starts again at the end,
+continuing the time line (each pass shifted by the file's span plus one laser period or 1 us).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from g2live.device.sim import SimDevice
+from g2live.device.sources import FileSource, PhotonSource
+from g2live.photons import PhotonData
+
+
+def _looped(path: Path, chunk_records: int) -> Iterator[PhotonData]:
+    from g2live import io
+
+    shift = 0
+    while True:
+        first = last = None
+        gap = 1_000_000
+        n = 0
+        for chunk in io.iter_chunks(path, chunk_records=chunk_records):
+            if len(chunk) == 0:
+                continue
+            n += len(chunk)
+            if first is None:
+                first = int(chunk.time_ps[0])
+                if chunk.meta.sync_rate_hz:
+                    gap = round(1e12 / chunk.meta.sync_rate_hz)
+            last = int(chunk.time_ps[-1])
+            yield PhotonData(chunk.channel, chunk.time_ps + shift, chunk.meta)
+        if n == 0 or first is None or last is None:
+            return
+        shift += last - first + gap
+
+
+class ReplayDevice(SimDevice):
+    name = "replay"
+
+    def info(self) -> dict[str, Any]:
+        return {**super().info(), "file": str(self.path)}
+
+
+def open_replay(path: str | Path, loop: bool = False, chunk_records: int = 1 << 20) -> ReplayDevice:
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"replay: {path} does not exist")
+    source: PhotonSource = (
+        PhotonSource(_looped(path, chunk_records)) if loop else FileSource(path, chunk_records=chunk_records)
+    )
+    dev = ReplayDevice(source=source)
+    dev.path = path
+    return dev

@@ -1,0 +1,153 @@
+"""The ``verilator`` back-end: photons -> the real RTL (``g2live.rtl_model.RtlModel``).
+
+The photon source's raw edges are queued into the simulated input lines ahead of the clock, the
+model is clocked to each integration boundary and a little beyond (until the dump of that
+integration has come out), and the AXI4-Stream words are decoded by ``FrameAssembler``. Every
+number comes from the Verilated RTL. It runs much slower than real time; use short integrations.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from g2live import contract as C
+from g2live.config import MAX_CHANNELS, Config, DeviceCaps
+from g2live.device import Device, DeviceError, Integration
+from g2live.device.hw import FrameAssembler, check_identity, control_word, program, read_caps
+from g2live.device.sources import EmulatorSource, PhotonSource
+
+
+class VerilatorDevice(Device):
+    name = "verilator"
+
+    def __init__(
+        self,
+        source: PhotonSource | None = None,
+        seed: int = 0,
+        emulator_config: Any = None,
+        model: Any = None,
+        parameters: dict[str, int] | None = None,
+        **emulator_overrides: Any,
+    ) -> None:
+        super().__init__()
+        if model is None:
+            from g2live.rtl_model import RtlModel
+
+            model = RtlModel(parameters)
+        self.model = model
+        check_identity(model.read_reg, "verilator model")
+        self._caps = read_caps(model.read_reg, self.name)
+        self.source = (
+            source if source is not None else EmulatorSource(emulator_config, seed=seed, **emulator_overrides)
+        )
+        self.t0 = self.source.t0_ps
+        if self.t0 < 0:
+            raise DeviceError(f"verilator: the source starts at {self.t0} ps; the RTL time base starts at 0")
+        self.lookahead_ps = 64 * self._caps.clk_period_ps
+        self._asm: FrameAssembler | None = None
+
+    @property
+    def caps(self) -> DeviceCaps:
+        return self._caps
+
+    @property
+    def rep_rate_hz(self) -> float | None:
+        emu = getattr(self.source, "emulator_config", None)
+        if emu is not None and getattr(emu, "excitation", "pulsed") == "pulsed":
+            return float(emu.rep_rate_hz)
+        return self.source.meta.sync_rate_hz
+
+    def set_source_power(self, power: float) -> bool:
+        return self.source.set_power(power)
+
+    def _apply(self, config: Config) -> None:
+        m = self.model
+        m.reset()
+        program(m.write_reg, config, self._caps)
+        self._cfg = config
+        self._asm = FrameAssembler(config, self._caps)
+        self._pushed_until = m.time_ps  # raw edges before this time are queued in the model
+        self._asm.t_next_ps = m.time_ps
+        self._dead_seen = np.zeros(MAX_CHANNELS, np.int64)
+        m.write_reg(C.REG_CONTROL, control_word(config, self.running))
+
+    def start(self) -> None:
+        super().start()
+        if self.config is not None:
+            self.model.write_reg(C.REG_CONTROL, control_word(self.config, True))
+
+    def stop(self) -> None:
+        super().stop()
+        if self.config is not None:
+            self.model.write_reg(C.REG_CONTROL, control_word(self.config, False))
+
+    def clear(self) -> None:
+        if self.config is not None:
+            # The model's time base restarts at 0 after clear: the photon time line continues, so
+            # re-program from scratch and keep feeding from where the source is.
+            self.t0 += self._pushed_until
+            self._apply(self.config)
+
+    def _push_until(self, t_ps: int) -> None:
+        if t_ps <= self._pushed_until:
+            return
+        raw = self.source.read_until(t_ps + self.t0)
+        if len(raw):
+            self.model.push_events(raw.channel, raw.time_ps - self.t0)
+        self._pushed_until = t_ps
+
+    def acquire(self) -> Integration | None:
+        if self._asm is None or self.config is None:
+            raise DeviceError("verilator: acquire() before configure()")
+        if not self.running:
+            return None
+        m, asm, cfg = self.model, self._asm, self._cfg
+        cycles_per = max(1, round(cfg.integration_s * 1e12 / self._caps.clk_period_ps))
+        boundary = asm.t_next_ps + cycles_per * self._caps.clk_period_ps
+        # A finished bank is streamed out after the boundary: n_bins words per pair plus slack.
+        budget = 4 * (cfg.n_bins + 8) * (len(cfg.pairs) + 2) + 4096
+        step = max(256, min(cycles_per, 1 << 14))
+        spent = 0
+        while not asm.ready():
+            target = m.time_ps + step * self._caps.clk_period_ps
+            self._push_until(target + self.lookahead_ps)
+            m.run(step)
+            asm.feed(m.drain())
+            if m.time_ps > boundary:
+                spent += step
+                if spent > budget:
+                    raise DeviceError(
+                        f"verilator: no complete integration {budget} cycles after the boundary at "
+                        f"{boundary} ps ({asm.info()}, stats {m.stats()})"
+                    )
+            if self.source.drained and m.time_ps > self._pushed_until and not asm.ready() and spent > budget:
+                return None
+        integ = asm.pop()
+        dead = np.array(
+            [m.read_reg(C.REGISTERS["DEAD_COUNT"].addr(c)) for c in range(self._caps.n_channels)], np.int64
+        )
+        integ.dead[: dead.size] = dead - self._dead_seen[: dead.size]
+        self._dead_seen[: dead.size] = dead
+        late = m.stats().get("edges_late", 0)
+        if late:
+            raise DeviceError(f"verilator: {late} input edges reached the model after their clock cycle")
+        integ.last_input = self.source.drained and integ.t_stop_ps + self.t0 > self.source.last_time_ps
+        return integ
+
+    def info(self) -> dict[str, Any]:
+        return {
+            "device": self.name,
+            "clk_period_ps": self._caps.clk_period_ps,
+            "n_channels": self._caps.n_channels,
+            "n_pairs": self._caps.n_pairs,
+            "n_bins_log2": self._caps.n_bins_log2,
+            **({} if self._asm is None else self._asm.info()),
+        }
+
+    def close(self) -> None:
+        super().close()
+        close = getattr(self.model, "close", None)
+        if close is not None:
+            close()
