@@ -61,12 +61,18 @@ def main(endpoint="tcp://127.0.0.1:5555", n_frames=10):
             continue
         seen += 1
         g2, err = pulsed_g2_0(data[0], header)
-        print(f"run {header['run']} seq {header['seq']}: {header['integration_s']:.2f} s, "
-              f"{int(data[0].sum())} pairs, g2(0) = {g2:.4f} +- {err:.4f}")
+        print(
+            f"run {header['run']} seq {header['seq']}: {header['integration_s']:.2f} s, "
+            f"{int(data[0].sum())} pairs, g2(0) = {g2:.4f} +- {err:.4f}"
+        )
     sock.close()
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1] if len(sys.argv) > 1 else "tcp://127.0.0.1:5555",
-                  int(sys.argv[2]) if len(sys.argv) > 2 else 10))
+    sys.exit(
+        main(
+            sys.argv[1] if len(sys.argv) > 1 else "tcp://127.0.0.1:5555",
+            int(sys.argv[2]) if len(sys.argv) > 2 else 10,
+        )
+    )

@@ -101,6 +101,25 @@ int64_t g2l_decode(g2l_decoder *d, const uint64_t *words, int64_t n, uint8_t *ou
             if (d->frame_got == d->frame_length && close_frame(d) != G2L_OK) return G2L_ERR_NOMEM;
             continue;
         }
+        if (!d->herald_pending) {
+            /* fast path: a run of plain TAG words (kind 1, flags 0), the bulk of any stream */
+            const uint64_t tag_mask = (0xFULL << G2L_KIND_LSB) | TAG_FLAGS_MASK;
+            const uint64_t tag_kind = (uint64_t)G2L_KIND_TAG << G2L_KIND_LSB;
+            const int64_t base = d->epoch << G2L_TIME_BITS;
+            int64_t last = d->last_time, ooo = 0, i0 = i;
+            while (i < n && (words[i] & tag_mask) == tag_kind) {
+                const uint64_t w = words[i++];
+                const int64_t t = base | (int64_t)(w & TIME_MASK);
+                ooo += t < last;
+                last = t;
+                out_channel[nt] = (uint8_t)G2L_FIELD(w, G2L_TAG_CHANNEL_LSB, G2L_TAG_CHANNEL_WIDTH);
+                out_time[nt++] = t;
+            }
+            d->out_of_order += ooo;
+            d->last_time = last;
+            d->offset += i - i0;
+            if (i == n) break;
+        }
         uint64_t w = words[i];
         int64_t off = d->offset;
         unsigned kind = (unsigned)G2L_KIND(w);

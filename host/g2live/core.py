@@ -121,6 +121,11 @@ def _window(bin_width_ps: Any, n_bins: Any, offset_ps: Any) -> tuple[int, int, i
     return bw, nb, off
 
 
+def _fields_equal(x: Any, y: Any, names: Sequence[str]) -> bool:
+    """Field-wise equality that compares numpy arrays by value (dataclass == cannot)."""
+    return all(np.array_equal(getattr(x, n), getattr(y, n)) for n in names)
+
+
 def _per_channel(value: Any, name: str) -> np.ndarray:
     """A scalar (all channels), a sequence indexed by channel, or a {channel: value} mapping."""
     out = np.zeros(N_CHANNELS, dtype=np.int64)
@@ -263,6 +268,16 @@ class DecodeStats:
     heralded: np.ndarray = field(default_factory=lambda: np.zeros(0, HERALD_DTYPE))
     frames: list[Frame] = field(default_factory=list)
 
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, DecodeStats):
+            return NotImplemented
+        names = ("n_tags", "lost", "malformed", "malformed_offsets", "out_of_order", "rollovers", "markers",
+                 "heralded")
+        same_frames = len(self.frames) == len(other.frames) and all(
+            (f.frame_kind, f.index) == (g.frame_kind, g.index) and np.array_equal(f.payload, g.payload)
+            for f, g in zip(self.frames, other.frames, strict=True))
+        return same_frames and _fields_equal(self, other, names)
+
     @property
     def lost_total(self) -> np.ndarray:
         """Lost events per channel, all causes."""
@@ -395,6 +410,8 @@ class Correlator:
         self.pairs: list[tuple[int, int]] = [(int(x), int(y)) for x, y in zip(pa, pb, strict=True)]
         self.bin_width_ps, self.n_bins, self.offset_ps = bw, nb, off
         self._c = _core.Correlator(pa, pb, bw, nb, off)
+        if self._c.status == _core.ERR_NOMEM:
+            raise MemoryError(f"g2live Correlator: no memory for {len(self.pairs)} x {nb} bins")
         if self._c.status < 0:
             raise ValueError(f"cannot build correlator (status {self._c.status})")
 
@@ -512,6 +529,12 @@ class PulsedResult:
     heralded: np.ndarray
     pre_sync: int = 0
     out_of_window: int = 0
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, PulsedResult):
+            return NotImplemented
+        names = ("period_counts", "photon_number", "heralded", "pre_sync", "out_of_window")
+        return _fields_equal(self, other, names)
 
     @classmethod
     def combine(cls, parts: Sequence[PulsedResult]) -> PulsedResult:

@@ -83,15 +83,7 @@ module g2l_axil_regs #(
         in_array = addr >= base && addr < base + {2'b00, n, 2'b00};
     endfunction
     function automatic logic [9:0] slot(input logic [11:0] addr, input logic [11:0] base);
-        logic [11:0] d;
-        d = addr - base;
-        slot = d[11:2];
-    endfunction
-    function automatic logic [31:0] merge_strb(input logic [31:0] old, input logic [31:0] data,
-                                               input logic [3:0] strb);
-        logic [31:0] r;
-        for (int b = 0; b < 4; b++) r[b*8 +: 8] = strb[b] ? data[b*8 +: 8] : old[b*8 +: 8];
-        merge_strb = r;
+        slot = 10'((addr - base) >> 2);
     endfunction
 
     // ---- write channel -----------------------------------------------------------------
@@ -99,6 +91,14 @@ module g2l_axil_regs #(
     assign s_axil_awready = wr_go;
     assign s_axil_wready = wr_go;
     wire [11:0] wa = {s_axil_awaddr[11:2], 2'b00};
+    // Byte-strobe mask: a register takes the written bytes and keeps the others.
+    wire [31:0] bmask = {{8{s_axil_wstrb[3]}}, {8{s_axil_wstrb[2]}}, {8{s_axil_wstrb[1]}}, {8{s_axil_wstrb[0]}}};
+    wire wa_in_pair = in_array(wa, G2L_REG_PAIR, 8'(G2L_REG_PAIR_COUNT));
+    wire [9:0] wa_pair_slot = slot(wa, G2L_REG_PAIR);
+    wire wa_in_dead_time_ps = in_array(wa, G2L_REG_DEAD_TIME_PS, 8'(G2L_REG_DEAD_TIME_PS_COUNT));
+    wire [9:0] wa_dead_time_ps_slot = slot(wa, G2L_REG_DEAD_TIME_PS);
+    wire wa_in_delay_ps = in_array(wa, G2L_REG_DELAY_PS, 8'(G2L_REG_DELAY_PS_COUNT));
+    wire [9:0] wa_delay_ps_slot = slot(wa, G2L_REG_DELAY_PS);
 
     always_ff @(posedge clk) begin
         cmd_clear <= 1'b0;
@@ -126,42 +126,41 @@ module g2l_axil_regs #(
                 s_axil_bvalid <= 1'b1;
                 s_axil_bresp <= OKAY;
                 if (wa == G2L_REG_CONTROL) begin
-                    reg_control <= merge_strb(reg_control, s_axil_wdata, s_axil_wstrb);
+                    reg_control <= (reg_control & ~bmask) | (s_axil_wdata & bmask);
                 end else if (wa == G2L_REG_COMMAND) begin
                     cmd_clear <= s_axil_wstrb[0] && s_axil_wdata[G2L_REG_COMMAND_CLEAR_LSB];
                     cmd_swap <= s_axil_wstrb[0] && s_axil_wdata[G2L_REG_COMMAND_SWAP_LSB];
                 end else if (wa == G2L_REG_CHANNEL_ENABLE) begin
-                    reg_channel_enable <= merge_strb(reg_channel_enable, s_axil_wdata, s_axil_wstrb);
+                    reg_channel_enable <= (reg_channel_enable & ~bmask) | (s_axil_wdata & bmask);
                 end else if (wa == G2L_REG_SYNC_CHANNEL) begin
-                    reg_sync_channel <= merge_strb(reg_sync_channel, s_axil_wdata, s_axil_wstrb);
+                    reg_sync_channel <= (reg_sync_channel & ~bmask) | (s_axil_wdata & bmask);
                 end else if (wa == G2L_REG_BIN_WIDTH_PS) begin
-                    reg_bin_width_ps <= merge_strb(reg_bin_width_ps, s_axil_wdata, s_axil_wstrb);
+                    reg_bin_width_ps <= (reg_bin_width_ps & ~bmask) | (s_axil_wdata & bmask);
                 end else if (wa == G2L_REG_N_BINS) begin
-                    reg_n_bins <= merge_strb(reg_n_bins, s_axil_wdata, s_axil_wstrb);
+                    reg_n_bins <= (reg_n_bins & ~bmask) | (s_axil_wdata & bmask);
                 end else if (wa == G2L_REG_OFFSET_PS) begin
-                    reg_offset_ps <= merge_strb(reg_offset_ps, s_axil_wdata, s_axil_wstrb);
+                    reg_offset_ps <= (reg_offset_ps & ~bmask) | (s_axil_wdata & bmask);
                 end else if (wa == G2L_REG_INTEGRATION_CYCLES) begin
-                    reg_integration_cycles <= merge_strb(reg_integration_cycles, s_axil_wdata, s_axil_wstrb);
+                    reg_integration_cycles <= (reg_integration_cycles & ~bmask) | (s_axil_wdata & bmask);
                 end else if (wa == G2L_REG_PULSED_WINDOW_PS) begin
-                    reg_pulsed_window_ps <= merge_strb(reg_pulsed_window_ps, s_axil_wdata, s_axil_wstrb);
+                    reg_pulsed_window_ps <= (reg_pulsed_window_ps & ~bmask) | (s_axil_wdata & bmask);
                 end else if (wa == G2L_REG_TIME_PRESET_LO) begin
-                    reg_time_preset[31:0] <= merge_strb(reg_time_preset[31:0], s_axil_wdata, s_axil_wstrb);
+                    reg_time_preset[31:0] <= (reg_time_preset[31:0] & ~bmask) | (s_axil_wdata & bmask);
                 end else if (wa == G2L_REG_TIME_PRESET_HI) begin
-                    reg_time_preset[63:32] <= merge_strb(reg_time_preset[63:32], s_axil_wdata, s_axil_wstrb);
-                end else if (in_array(wa, G2L_REG_PAIR, 8'(G2L_REG_PAIR_COUNT))) begin
+                    reg_time_preset[63:32] <= (reg_time_preset[63:32] & ~bmask) | (s_axil_wdata & bmask);
+                end else if (wa_in_pair) begin
                     for (int i = 0; i < N_PAIRS; i++)
-                        if (slot(wa, G2L_REG_PAIR) == 10'(i))
-                            reg_pair[i*32 +: 32] <= merge_strb(reg_pair[i*32 +: 32], s_axil_wdata, s_axil_wstrb);
-                end else if (in_array(wa, G2L_REG_DEAD_TIME_PS, 8'(G2L_REG_DEAD_TIME_PS_COUNT))) begin
+                        if (wa_pair_slot == 10'(i))
+                            reg_pair[i*32 +: 32] <= (reg_pair[i*32 +: 32] & ~bmask) | (s_axil_wdata & bmask);
+                end else if (wa_in_dead_time_ps) begin
                     for (int i = 0; i < N_CHANNELS; i++)
-                        if (slot(wa, G2L_REG_DEAD_TIME_PS) == 10'(i))
-                            reg_dead_time_ps[i*32 +: 32] <= merge_strb(reg_dead_time_ps[i*32 +: 32],
-                                                                        s_axil_wdata, s_axil_wstrb);
-                end else if (in_array(wa, G2L_REG_DELAY_PS, 8'(G2L_REG_DELAY_PS_COUNT))) begin
+                        if (wa_dead_time_ps_slot == 10'(i))
+                            reg_dead_time_ps[i*32 +: 32] <= (reg_dead_time_ps[i*32 +: 32] & ~bmask)
+                                                    | (s_axil_wdata & bmask);
+                end else if (wa_in_delay_ps) begin
                     for (int i = 0; i < N_CHANNELS; i++)
-                        if (slot(wa, G2L_REG_DELAY_PS) == 10'(i))
-                            reg_delay_ps[i*32 +: 32] <= merge_strb(reg_delay_ps[i*32 +: 32],
-                                                                    s_axil_wdata, s_axil_wstrb);
+                        if (wa_delay_ps_slot == 10'(i))
+                            reg_delay_ps[i*32 +: 32] <= (reg_delay_ps[i*32 +: 32] & ~bmask) | (s_axil_wdata & bmask);
                 end else begin
                     s_axil_bresp <= SLVERR;  // read-only or unmapped
                 end
@@ -172,6 +171,18 @@ module g2l_axil_regs #(
     // ---- read channel ------------------------------------------------------------------
     assign s_axil_arready = !s_axil_rvalid;
     wire [11:0] ra = {s_axil_araddr[11:2], 2'b00};
+    wire ra_in_pair = in_array(ra, G2L_REG_PAIR, 8'(G2L_REG_PAIR_COUNT));
+    wire [9:0] ra_pair_slot = slot(ra, G2L_REG_PAIR);
+    wire ra_in_dead_time_ps = in_array(ra, G2L_REG_DEAD_TIME_PS, 8'(G2L_REG_DEAD_TIME_PS_COUNT));
+    wire [9:0] ra_dead_time_ps_slot = slot(ra, G2L_REG_DEAD_TIME_PS);
+    wire ra_in_delay_ps = in_array(ra, G2L_REG_DELAY_PS, 8'(G2L_REG_DELAY_PS_COUNT));
+    wire [9:0] ra_delay_ps_slot = slot(ra, G2L_REG_DELAY_PS);
+    wire ra_in_count = in_array(ra, G2L_REG_COUNT, 8'(G2L_REG_COUNT_COUNT));
+    wire [9:0] ra_count_slot = slot(ra, G2L_REG_COUNT);
+    wire ra_in_lost_count = in_array(ra, G2L_REG_LOST_COUNT, 8'(G2L_REG_LOST_COUNT_COUNT));
+    wire [9:0] ra_lost_count_slot = slot(ra, G2L_REG_LOST_COUNT);
+    wire ra_in_dead_count = in_array(ra, G2L_REG_DEAD_COUNT, 8'(G2L_REG_DEAD_COUNT_COUNT));
+    wire [9:0] ra_dead_count_slot = slot(ra, G2L_REG_DEAD_COUNT);
 
     logic [31:0] rd;
     logic        rd_ok;
@@ -194,21 +205,21 @@ module g2l_axil_regs #(
         else if (ra == G2L_REG_PULSED_WINDOW_PS) rd = reg_pulsed_window_ps;
         else if (ra == G2L_REG_TIME_PRESET_LO) rd = reg_time_preset[31:0];
         else if (ra == G2L_REG_TIME_PRESET_HI) rd = reg_time_preset[63:32];
-        else if (in_array(ra, G2L_REG_PAIR, 8'(G2L_REG_PAIR_COUNT))) begin
-            for (int i = 0; i < N_PAIRS; i++) if (slot(ra, G2L_REG_PAIR) == 10'(i)) rd = reg_pair[i*32 +: 32];
-        end else if (in_array(ra, G2L_REG_DEAD_TIME_PS, 8'(G2L_REG_DEAD_TIME_PS_COUNT))) begin
+        else if (ra_in_pair) begin
+            for (int i = 0; i < N_PAIRS; i++) if (ra_pair_slot == 10'(i)) rd = reg_pair[i*32 +: 32];
+        end else if (ra_in_dead_time_ps) begin
             for (int i = 0; i < N_CHANNELS; i++)
-                if (slot(ra, G2L_REG_DEAD_TIME_PS) == 10'(i)) rd = reg_dead_time_ps[i*32 +: 32];
-        end else if (in_array(ra, G2L_REG_DELAY_PS, 8'(G2L_REG_DELAY_PS_COUNT))) begin
-            for (int i = 0; i < N_CHANNELS; i++) if (slot(ra, G2L_REG_DELAY_PS) == 10'(i)) rd = reg_delay_ps[i*32 +: 32];
-        end else if (in_array(ra, G2L_REG_COUNT, 8'(G2L_REG_COUNT_COUNT))) begin
-            for (int i = 0; i < N_CHANNELS; i++) if (slot(ra, G2L_REG_COUNT) == 10'(i)) rd = st_count[i*32 +: 32];
-        end else if (in_array(ra, G2L_REG_LOST_COUNT, 8'(G2L_REG_LOST_COUNT_COUNT))) begin
+                if (ra_dead_time_ps_slot == 10'(i)) rd = reg_dead_time_ps[i*32 +: 32];
+        end else if (ra_in_delay_ps) begin
+            for (int i = 0; i < N_CHANNELS; i++) if (ra_delay_ps_slot == 10'(i)) rd = reg_delay_ps[i*32 +: 32];
+        end else if (ra_in_count) begin
+            for (int i = 0; i < N_CHANNELS; i++) if (ra_count_slot == 10'(i)) rd = st_count[i*32 +: 32];
+        end else if (ra_in_lost_count) begin
             for (int i = 0; i < N_CHANNELS; i++)
-                if (slot(ra, G2L_REG_LOST_COUNT) == 10'(i)) rd = st_lost_count[i*32 +: 32];
-        end else if (in_array(ra, G2L_REG_DEAD_COUNT, 8'(G2L_REG_DEAD_COUNT_COUNT))) begin
+                if (ra_lost_count_slot == 10'(i)) rd = st_lost_count[i*32 +: 32];
+        end else if (ra_in_dead_count) begin
             for (int i = 0; i < N_CHANNELS; i++)
-                if (slot(ra, G2L_REG_DEAD_COUNT) == 10'(i)) rd = st_dead_count[i*32 +: 32];
+                if (ra_dead_count_slot == 10'(i)) rd = st_dead_count[i*32 +: 32];
         end else rd_ok = 1'b0;
     end
 

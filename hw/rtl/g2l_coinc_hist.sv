@@ -83,14 +83,14 @@ module g2l_coinc_hist #(
 
     // ---- configuration ---------------------------------------------------------------------
     function automatic logic is_pow2(input logic [31:0] x);
-        return x != 0 && (x & (x - 1)) == 0;
+        is_pow2 = x != 0 && (x & (x - 1)) == 0;
     endfunction
 
     function automatic logic [5:0] log2_32(input logic [31:0] x);
         logic [5:0] r;
         r = '0;
         for (int i = 0; i < 32; i++) if (x[i]) r = 6'(i);
-        return r;
+        log2_32 = r;
     endfunction
 
     logic pairs_in_range;
@@ -127,8 +127,8 @@ module g2l_coinc_hist #(
     logic [5:0] s_ch;
     logic [63:0] s_t;
     logic [N_PAIRS-1:0] p_done, p_busy, p_inexact, p_sat;
-    logic [N_PAIRS-1:0][MISS_W-1:0] p_missed;
-    logic [N_PAIRS-1:0][COUNT_W-1:0] p_dump_data;
+    logic [N_PAIRS*MISS_W-1:0] p_missed;
+    logic [N_PAIRS*COUNT_W-1:0] p_dump_data;
 
     localparam logic [1:0] ST_SWEEP = 2'd0, ST_RUN = 2'd1;
     logic [1:0] st;
@@ -269,7 +269,7 @@ module g2l_coinc_hist #(
 
     always_comb begin
         f_wr = d_rd_q || d_hdr_push;
-        f_in = d_rd_q ? {d_last_q, 64'(p_dump_data[d_sel_q])} : {1'b0, hdr_word};
+        f_in = d_rd_q ? {d_last_q, 64'(p_dump_data[32'(d_sel_q) * COUNT_W +: COUNT_W])} : {1'b0, hdr_word};
     end
 
     g2l_fifo #(
@@ -323,26 +323,26 @@ module g2l_coinc_hist #(
             .busy(p_busy[p]),
             .dump_rd(d_rd && 32'(d_pair) == p),
             .dump_addr(d_addr[NB-1:0]),
-            .dump_data(p_dump_data[p]),
+            .dump_data(p_dump_data[p*COUNT_W +: COUNT_W]),
             .sweep(st == ST_SWEEP),
             .sweep_both(sweep_both),
             .sweep_addr(sweep_addr[NB-1:0]),
-            .missed(p_missed[p]),
+            .missed(p_missed[p*MISS_W +: MISS_W]),
             .inexact(p_inexact[p]),
             .saturate(p_sat[p])
         );
     end
 
     // ---- loss counters (since the last clear, saturating) ----------------------------------------
-    function automatic logic [31:0] sat_add(input logic [31:0] acc, input logic [N_PAIRS-1:0][MISS_W-1:0] n);
+    function automatic logic [31:0] sat_add(input logic [31:0] acc, input logic [N_PAIRS*MISS_W-1:0] n);
         logic [32:0] s;
         s = {1'b0, acc};
-        for (int i = 0; i < N_PAIRS; i++) s = s + 33'(n[i]);
-        return s[32] ? 32'hFFFF_FFFF : s[31:0];
+        for (int i = 0; i < N_PAIRS; i++) s = s + 33'(n[i*MISS_W +: MISS_W]);
+        sat_add = s[32] ? 32'hFFFF_FFFF : s[31:0];
     endfunction
 
-    logic [N_PAIRS-1:0][MISS_W-1:0] p_sat_w;
-    always_comb for (int i = 0; i < N_PAIRS; i++) p_sat_w[i] = MISS_W'(p_sat[i]);
+    logic [N_PAIRS*MISS_W-1:0] p_sat_w;
+    always_comb for (int i = 0; i < N_PAIRS; i++) p_sat_w[i*MISS_W +: MISS_W] = MISS_W'(p_sat[i]);
 
     always_ff @(posedge clk) begin
         if (s_advance) lost_count <= sat_add(lost_count, p_missed);

@@ -243,8 +243,10 @@ module g2l_coinc_pair #(
     logic dz_v;   // clear the bin read by the dump in the previous cycle
     logic [N_BINS_LOG2-1:0] dz_k;
 
-    logic [1:0][COUNT_W-1:0] rd_data;   // read port of bank 0 and 1
-    wire [COUNT_W-1:0] old = (w_v && w_k == r_k) ? w_d : rd_data[bank];
+    logic [2*COUNT_W-1:0] rd_data;   // read ports of bank 1 and 0
+    wire [COUNT_W-1:0] rd_fill = bank ? rd_data[COUNT_W +: COUNT_W] : rd_data[0 +: COUNT_W];
+    wire [COUNT_W-1:0] rd_dump = bank ? rd_data[0 +: COUNT_W] : rd_data[COUNT_W +: COUNT_W];
+    wire [COUNT_W-1:0] old = (w_v && w_k == r_k) ? w_d : rd_fill;
     wire full_bin = &old;
     wire [COUNT_W-1:0] new_val = full_bin ? old : old + 1'b1;
 
@@ -266,7 +268,7 @@ module g2l_coinc_pair #(
     end
 
     assign busy = inc_v || r_v || w_v;
-    assign dump_data = rd_data[!bank];
+    assign dump_data = rd_dump;
 
     for (genvar j = 0; j < 2; j++) begin : g_bank
         wire filling = bank == 1'(j);
@@ -284,7 +286,7 @@ module g2l_coinc_pair #(
             .wr_data(wd),
             .rd_en(filling ? inc_v : dump_rd),
             .rd_addr(filling ? inc_k : dump_addr),
-            .rd_data(rd_data[j])
+            .rd_data(rd_data[j*COUNT_W +: COUNT_W])
         );
     end
 endmodule

@@ -99,7 +99,7 @@ module g2l_pulsed #(
     wire is_sync = s_tag_channel == l_sync;
 
     function automatic logic [15:0] sat16(input logic [16:0] x);
-        return x[16] ? 16'hFFFF : x[15:0];
+        sat16 = x[16] ? 16'hFFFF : x[15:0];
     endfunction
 
     // step 1: the time moved on, so no sync can claim the held photons any more
@@ -181,7 +181,7 @@ module g2l_pulsed #(
     function automatic logic [31:0] sat32(input logic [31:0] acc, input logic [15:0] n);
         logic [32:0] s;
         s = 33'(acc) + 33'(n);
-        return s[32] ? 32'hFFFF_FFFF : s[31:0];
+        sat32 = s[32] ? 32'hFFFF_FFFF : s[31:0];
     endfunction
 
     always_ff @(posedge clk) begin

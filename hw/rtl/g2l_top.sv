@@ -211,7 +211,7 @@ module g2l_top #(
     logic rates_tvalid, rates_tready, rates_tlast;
     logic hist_dumping, pulsed_dumping;
     logic [31:0] hist_lost, pulsed_lost, hist_saturate, pulsed_pre_sync, pulsed_out_of_window, pulsed_clip;
-    logic hist_bank, hist_cfg_error, pulsed_cfg_error;
+    logic hist_bank, hist_cfg_error, pulsed_cfg_error, hist_lost_inexact;
 
     g2l_coinc_hist #(.N_CHANNELS(N_CHANNELS), .N_PAIRS(N_PAIRS), .N_BINS_LOG2(N_BINS_LOG2)) u_hist (
         .clk(clk), .rst(rst), .clear(clear), .cfg_enable(hist_enable),
@@ -221,7 +221,7 @@ module g2l_top #(
         .s_tag_time(m_time), .s_tag_boundary(m_boundary),
         .m_axis_tdata(hist_tdata), .m_axis_tvalid(hist_tvalid), .m_axis_tready(hist_tready),
         .m_axis_tlast(hist_tlast), .dumping(hist_dumping), .bank(hist_bank), .cfg_error(hist_cfg_error),
-        .lost_count(hist_lost), .saturate_count(hist_saturate)
+        .lost_count(hist_lost), .lost_inexact(hist_lost_inexact), .saturate_count(hist_saturate)
     );
 
     g2l_pulsed #(.N_CHANNELS(N_CHANNELS), .MAX_PHOTONS(MAX_PHOTONS)) u_pulsed (
@@ -283,7 +283,8 @@ module g2l_top #(
     logic lost_sticky;
     always_ff @(posedge clk) begin
         if (rst || clear) lost_sticky <= 1'b0;
-        else if (|lost_c0 || |overflow || hist_lost != 0 || pulsed_lost != 0 || hist_saturate != 0)
+        else if (|lost_c0 || |overflow || hist_lost != 0 || hist_lost_inexact || pulsed_lost != 0
+                 || hist_saturate != 0)
             lost_sticky <= 1'b1;
     end
     always_comb begin

@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 import numpy as np
-
 from g2live.analysis.histogram import CorrelationHistogram
 
 
-def pulsed_comb(rng: np.random.Generator, *, g2_0: float, side_area: float, period_ps: float = 12_500.0,
-                zero_ps: float = 23_900.0, tau_ps: float = 300.0, bin_width_ps: int = 16,
-                n_bins: int = 2 ** 14, offset_ps: int = 0, floor_per_bin: float = 0.0,
-                envelope: tuple[float, float] | None = None) -> tuple[CorrelationHistogram, np.ndarray]:
+def pulsed_comb(
+    rng: np.random.Generator,
+    *,
+    g2_0: float,
+    side_area: float,
+    period_ps: float = 12_500.0,
+    zero_ps: float = 23_900.0,
+    tau_ps: float = 300.0,
+    bin_width_ps: int = 16,
+    n_bins: int = 2**14,
+    offset_ps: int = 0,
+    floor_per_bin: float = 0.0,
+    envelope: tuple[float, float] | None = None,
+) -> tuple[CorrelationHistogram, np.ndarray]:
     """Pulsed HBT histogram: two-sided exponential peaks every period, the one at ``zero_ps``
     scaled by ``g2_0``, optional blinking envelope (amplitude, decay ps) on all peaks, flat floor.
     Returns the histogram and the expected (noise-free) counts."""
@@ -32,9 +41,19 @@ def pulsed_comb(rng: np.random.Generator, *, g2_0: float, side_area: float, peri
     return CorrelationHistogram(counts, bin_width_ps, offset_ps), mu
 
 
-def decay(rng: np.random.Generator, *, n_photons: float, tau_ps: float | list[float], bin_width_ps: float,
-          n_bins: int, mu_ps: float, sigma_ps: float, period_ps: float | None, bg_per_bin: float = 0.0,
-          fractions: list[float] | None = None) -> tuple[np.ndarray, np.ndarray]:
+def decay(
+    rng: np.random.Generator,
+    *,
+    n_photons: float,
+    tau_ps: float | list[float],
+    bin_width_ps: float,
+    n_bins: int,
+    mu_ps: float,
+    sigma_ps: float,
+    period_ps: float | None,
+    bg_per_bin: float = 0.0,
+    fractions: list[float] | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
     """Decay histogram: exponential(s) convolved with a Gaussian IRF, periodic, flat background.
     Expected counts by integrating the exact density over each bin numerically (8 sub-samples)."""
     from g2live.analysis.lifetime import emg_periodic
@@ -48,9 +67,20 @@ def decay(rng: np.random.Generator, *, n_photons: float, tau_ps: float | list[fl
     return rng.poisson(mu).astype(np.int64), mu
 
 
-def cw_hist(rng: np.random.Generator, *, norm: float, a: float, t_ab: float, sigma: float, tau0: float,
-            b: float = 0.0, t_b: float = 1.0, bin_width_ps: int = 100, n_bins: int = 400,
-            offset_ps: int = 0) -> tuple[CorrelationHistogram, np.ndarray]:
+def cw_hist(
+    rng: np.random.Generator,
+    *,
+    norm: float,
+    a: float,
+    t_ab: float,
+    sigma: float,
+    tau0: float,
+    b: float = 0.0,
+    t_b: float = 1.0,
+    bin_width_ps: int = 100,
+    n_bins: int = 400,
+    offset_ps: int = 0,
+) -> tuple[CorrelationHistogram, np.ndarray]:
     """CW histogram sampled from the fit model itself (bin-centre values)."""
     from g2live.analysis.cw import g2_model
 

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from g2live.photons import Meta, PhotonData
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # for _synth
@@ -34,8 +33,11 @@ def load(path: Path) -> PhotonData:
         raw = np.fromfile(path, dtype=np.uint8)[40:]
         rec = raw[: raw.size // 10 * 10].view(np.dtype([("t", "<i8"), ("ch", "<u2")]))
         order = np.lexsort((rec["ch"], rec["t"]))
-        return PhotonData(rec["ch"][order].astype(np.uint8), rec["t"][order],
-                          Meta(source="quTAG", format="quTAG", sync_channel=5))
+        return PhotonData(
+            rec["ch"][order].astype(np.uint8),
+            rec["t"][order],
+            Meta(source="quTAG", format="quTAG", sync_channel=5),
+        )
     import ptufile
 
     with ptufile.PtuFile(path) as p:
@@ -53,6 +55,8 @@ def load(path: Path) -> PhotonData:
         micro = np.rint(r["dtime"].astype(np.int64) * res_ps).astype(np.int64)
         time_ps = np.rint(macro * glob_ps).astype(np.int64) + micro
         order = np.argsort(time_ps, kind="stable")
-        return PhotonData(r["channel"][order].astype(np.uint8), time_ps[order], meta, macro[order], micro[order])
+        return PhotonData(
+            r["channel"][order].astype(np.uint8), time_ps[order], meta, macro[order], micro[order]
+        )
     time_ps = np.rint(r["time"].astype(np.float64) * glob_ps).astype(np.int64)
     return PhotonData(r["channel"].astype(np.uint8), time_ps, meta)

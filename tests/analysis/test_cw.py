@@ -5,10 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from _synth import cw_hist
-from scipy import integrate
-
 from g2live.analysis._stats import ONE_SIGMA
 from g2live.analysis.cw import fit_cw, g2_model, two_sided
+from scipy import integrate
 
 
 def test_irf_convolution_limits() -> None:
@@ -24,8 +23,17 @@ def test_coverage_g2_0_and_antibunching_time() -> None:
     rng = np.random.default_rng(31)
     n, hits_g, hits_t = 120, 0, 0
     for _ in range(n):
-        h, _ = cw_hist(rng, norm=150, a=0.85, t_ab=2500, sigma=250, tau0=8000, bin_width_ps=100, n_bins=300,
-                       offset_ps=8000)
+        h, _ = cw_hist(
+            rng,
+            norm=150,
+            a=0.85,
+            t_ab=2500,
+            sigma=250,
+            tau0=8000,
+            bin_width_ps=100,
+            n_bins=300,
+            offset_ps=8000,
+        )
         r = fit_cw(h, irf_sigma_ps=250)
         hits_g += abs(r.g2_0 - 0.15) <= r.g2_0_err
         hits_t += abs(r.t_ab_ps - 2500) <= r.t_ab_err_ps
@@ -36,8 +44,9 @@ def test_coverage_g2_0_and_antibunching_time() -> None:
 
 def test_bunching_shoulders_are_fitted() -> None:
     rng = np.random.default_rng(32)
-    h, _ = cw_hist(rng, norm=500, a=1.4, b=0.5, t_ab=2000, t_b=40_000, sigma=200, tau0=0, bin_width_ps=400,
-                   n_bins=600)
+    h, _ = cw_hist(
+        rng, norm=500, a=1.4, b=0.5, t_ab=2000, t_b=40_000, sigma=200, tau0=0, bin_width_ps=400, n_bins=600
+    )
     r = fit_cw(h, irf_sigma_ps=200, bunching=True)
     assert abs(r.g2_0 - 0.1) < 5 * r.g2_0_err
     assert r.bunching == pytest.approx(0.5, rel=0.2)
@@ -50,8 +59,15 @@ def test_emulated_cw_antibunching() -> None:
     from g2live.analysis.histogram import correlate
     from g2live.emulator import Emulator, EmulatorConfig
 
-    cfg = EmulatorConfig(excitation="cw", power=0.5, collection_efficiency=0.3, blinking="none", background_cps=0,
-                         dark_cps=0, afterpulse_probability=0.0)
+    cfg = EmulatorConfig(
+        excitation="cw",
+        power=0.5,
+        collection_efficiency=0.3,
+        blinking="none",
+        background_cps=0,
+        dark_cps=0,
+        afterpulse_probability=0.0,
+    )
     d = Emulator(cfg, seed=5).run(0.3)
     truth = d.meta.extra["truth"]
     h = correlate(d.channel_times(0), d.channel_times(1), 100, 800)

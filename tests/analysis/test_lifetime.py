@@ -6,10 +6,9 @@ import numpy as np
 import pytest
 from _synth import decay
 from conftest import load
-from scipy import stats
-
 from g2live.analysis._stats import ONE_SIGMA
 from g2live.analysis.lifetime import decay_histogram, fit_reconvolution, fit_tail
+from scipy import stats
 
 
 def cover(n: int) -> tuple[float, float]:
@@ -22,8 +21,17 @@ def test_tail_fit_coverage(n_photons: int, bg: float) -> None:
     rng = np.random.default_rng(21)
     tau, n, hits = 5_000.0, 150, 0
     for _ in range(n):
-        c, _ = decay(rng, n_photons=n_photons, tau_ps=tau, bin_width_ps=200, n_bins=500, mu_ps=3_000,
-                     sigma_ps=300, period_ps=100_000, bg_per_bin=bg)
+        c, _ = decay(
+            rng,
+            n_photons=n_photons,
+            tau_ps=tau,
+            bin_width_ps=200,
+            n_bins=500,
+            mu_ps=3_000,
+            sigma_ps=300,
+            period_ps=100_000,
+            bg_per_bin=bg,
+        )
         r = fit_tail(c, 200, start_ps=5_000)
         hits += abs(r.tau_ps[0] - tau) <= r.tau_err_ps[0]
     lo, hi = cover(n)
@@ -35,8 +43,17 @@ def test_reconvolution_coverage_gaussian_irf_and_wraparound() -> None:
     rng = np.random.default_rng(22)
     tau, n, hits, sig_hits = 40_000.0, 100, 0, 0
     for _ in range(n):
-        c, _ = decay(rng, n_photons=20_000, tau_ps=tau, bin_width_ps=500, n_bins=400, mu_ps=5_000,
-                     sigma_ps=400, period_ps=200_000, bg_per_bin=1.0)
+        c, _ = decay(
+            rng,
+            n_photons=20_000,
+            tau_ps=tau,
+            bin_width_ps=500,
+            n_bins=400,
+            mu_ps=5_000,
+            sigma_ps=400,
+            period_ps=200_000,
+            bg_per_bin=1.0,
+        )
         r = fit_reconvolution(c, 500, period_ps=200_000)
         hits += abs(r.tau_ps[0] - tau) <= r.tau_err_ps[0]
         sig_hits += abs(r.irf_sigma_ps - 400) < 200
@@ -50,8 +67,17 @@ def test_reconvolution_short_lifetime_under_irf() -> None:
     rng = np.random.default_rng(23)
     taus = []
     for _ in range(30):
-        c, _ = decay(rng, n_photons=50_000, tau_ps=100, bin_width_ps=16, n_bins=400, mu_ps=1_000,
-                     sigma_ps=60, period_ps=12_500, bg_per_bin=0.1)
+        c, _ = decay(
+            rng,
+            n_photons=50_000,
+            tau_ps=100,
+            bin_width_ps=16,
+            n_bins=400,
+            mu_ps=1_000,
+            sigma_ps=60,
+            period_ps=12_500,
+            bg_per_bin=0.1,
+        )
         r = fit_reconvolution(c, 16, period_ps=12_500)
         taus.append((r.tau_ps[0] - 100) / r.tau_err_ps[0])
     assert abs(np.mean(taus)) < 4 / np.sqrt(len(taus)) + 0.2
@@ -60,12 +86,22 @@ def test_reconvolution_short_lifetime_under_irf() -> None:
 
 def test_measured_irf_reconvolution() -> None:
     rng = np.random.default_rng(24)
-    _, irf = decay(rng, n_photons=1e5, tau_ps=30, bin_width_ps=50, n_bins=300, mu_ps=2_000, sigma_ps=150,
-                   period_ps=None)
+    _, irf = decay(
+        rng, n_photons=1e5, tau_ps=30, bin_width_ps=50, n_bins=300, mu_ps=2_000, sigma_ps=150, period_ps=None
+    )
     n, hits = 60, 0
     for _ in range(n):
-        c, _ = decay(rng, n_photons=20_000, tau_ps=1_500, bin_width_ps=50, n_bins=300, mu_ps=2_100,
-                     sigma_ps=150, period_ps=None, bg_per_bin=0.5)
+        c, _ = decay(
+            rng,
+            n_photons=20_000,
+            tau_ps=1_500,
+            bin_width_ps=50,
+            n_bins=300,
+            mu_ps=2_100,
+            sigma_ps=150,
+            period_ps=None,
+            bg_per_bin=0.5,
+        )
         r = fit_reconvolution(c, 50, irf=irf)
         hits += abs(r.tau_ps[0] - 1_500) <= r.tau_err_ps[0] * 1.0
     # the IRF "measurement" has its own 30 ps decay: a tiny bias against 1500 ps, inside the tolerance
@@ -75,8 +111,18 @@ def test_measured_irf_reconvolution() -> None:
 
 def test_two_exponential_tail() -> None:
     rng = np.random.default_rng(25)
-    c, _ = decay(rng, n_photons=200_000, tau_ps=[2_000.0, 10_000.0], fractions=[0.5, 0.5], bin_width_ps=100,
-                 n_bins=1000, mu_ps=1_000, sigma_ps=100, period_ps=None, bg_per_bin=0.5)
+    c, _ = decay(
+        rng,
+        n_photons=200_000,
+        tau_ps=[2_000.0, 10_000.0],
+        fractions=[0.5, 0.5],
+        bin_width_ps=100,
+        n_bins=1000,
+        mu_ps=1_000,
+        sigma_ps=100,
+        period_ps=None,
+        bg_per_bin=0.5,
+    )
     one = fit_tail(c, 100, start_ps=1_500)
     two = fit_tail(c, 100, start_ps=1_500, n_exp=2)
     assert one.deviance - two.deviance > stats.chi2.isf(1e-6, 2)

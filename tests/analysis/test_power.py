@@ -6,7 +6,6 @@ import json
 
 import numpy as np
 import pytest
-
 from g2live.analysis._stats import ONE_SIGMA
 from g2live.analysis.power import fit_power_sweep, g2_model, rate_model, read_sweep_table
 
@@ -49,13 +48,15 @@ def test_rate_only_saturation_fit() -> None:
 
 def test_sweep_tables(tmp_path) -> None:
     csv = tmp_path / "sweep.csv"
-    csv.write_text("# power sweep\npower,rate_cps,g2_0,g2_0_err\n0.1,100,0.1,0.01\n0.5,300,0.12,0.01\n1,500,0.13,0.01\n")
+    csv.write_text(
+        "# power sweep\npower,rate_cps,g2_0,g2_0_err\n0.1,100,0.1,0.01\n0.5,300,0.12,0.01\n1,500,0.13,0.01\n"
+    )
     t = read_sweep_table(csv)
     assert t["power"].tolist() == [0.1, 0.5, 1.0] and "rate_err" not in t
     js = tmp_path / "sweep.json"  # the `g2live sweep --json` output: a list of point objects
     js.write_text(json.dumps([{"power": 0.1, "rate_cps": 100.0, "g2_0": None, "integration_s": 2.0}]))
     t = read_sweep_table(js)
-    assert t["integration_s"][0] == 2.0 and np.isnan(t["g2_0"][0])
+    assert t["integration_s"][0] == 2.0 and "g2_0" not in t  # a column of nulls is absent
     bad = tmp_path / "bad.csv"
     bad.write_text("power,counts\n1,2\n")
     with pytest.raises(ValueError, match="rate_cps"):
@@ -71,11 +72,17 @@ def test_emulated_power_sweep(tmp_path) -> None:
     from g2live.cli import main
     from g2live.emulator import Emulator, EmulatorConfig
 
-    cfg = EmulatorConfig(collection_efficiency=0.3, blinking="none", background_cps=0, dark_cps=0,
-                         afterpulse_probability=0.0, rep_rate_hz=20e6)
+    cfg = EmulatorConfig(
+        collection_efficiency=0.3,
+        blinking="none",
+        background_cps=0,
+        dark_cps=0,
+        afterpulse_probability=0.0,
+        rep_rate_hz=20e6,
+    )
     truth_q = cfg.qy_ratio
-    for k, p in enumerate((0.1, 0.3, 0.6, 1.0, 2.0, 4.0)):
-        d = Emulator(cfg, seed=100 + k, power=p).run(0.25)
+    for k, p in enumerate((0.2, 0.5, 1.0, 2.0, 4.0)):
+        d = Emulator(cfg, seed=100 + k, power=p).run(0.15)
         io.write(tmp_path / f"p{k}.npz", d)
     out = tmp_path / "fit.json"
     import contextlib
@@ -89,4 +96,4 @@ def test_emulated_power_sweep(tmp_path) -> None:
     assert res["rate_model"] == "cascade"
     assert abs(res["p_sat"] - 1.0) < 4 * res["p_sat_err"] + 0.03  # dead time (22 ns) bends the top points
     assert abs(res["qy_ratio"] - truth_q) < 4 * res["qy_ratio_err"]
-    assert len(res["points"]) == 6
+    assert len(res["points"]) == 5

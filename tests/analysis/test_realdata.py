@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from conftest import load
-
 from g2live.analysis.fcs import fcs_correlation, read_picoquant_cor
 from g2live.analysis.g2 import pulsed_g2
 from g2live.analysis.histogram import correlate
 
-# file, channels (a, b), SOURCE.md table: comb period ps, zero delay ps, zero-peak counts, mean side, side/Poisson
+# file, channels (a, b), then SOURCE.md's table: comb period ps, zero delay ps, zero-peak counts,
+# mean side peak, side/Poisson
 HBT = [
     ("200213_HH400_T3_80MHz_HBT.timeres", (0, 1), 12_500, 23_900, 1, 379, 4.0),
     ("200204_HH400_T2_320MHz_HBT.timeres", (0, 1), 3_125, 23_900, 2, 515, 4.6),
@@ -19,7 +19,9 @@ HBT = [
 ]
 
 
-@pytest.mark.parametrize("name,chans,period,zero,c0,side,bunch", HBT, ids=[h[0].split("_HBT")[0] for h in HBT])
+@pytest.mark.parametrize(
+    "name,chans,period,zero,c0,side,bunch", HBT, ids=[h[0].split("_HBT")[0] for h in HBT]
+)
 def test_pulsed_hbt_antibunching(realdata, name, chans, period, zero, c0, side, bunch) -> None:
     d = load(realdata / "eta_kth" / name)
     a, b = d.channel_times(chans[0]), d.channel_times(chans[1])

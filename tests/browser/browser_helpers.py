@@ -108,6 +108,21 @@ class Stack:
         self.serve.stop()
 
 
+# Installed with Page.addScriptToEvaluateOnNewDocument: records the URL of every WebSocket.
+WS_RECORDER = """
+(() => {
+  const Native = window.WebSocket;
+  window.__g2live_ws = [];
+  window.WebSocket = function (url, protocols) {
+    window.__g2live_ws.push(String(new URL(url, location.href)));
+    return new Native(url, protocols);
+  };
+  window.WebSocket.prototype = Native.prototype;
+  Object.assign(window.WebSocket, {CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3});
+})();
+"""
+
+
 def chrome_available() -> str | None:
     missing = [p for p in (CHROMIUM, CHROMEDRIVER) if not Path(p).exists()]
     if missing:
@@ -158,14 +173,10 @@ class Page:
         return [e for e in self.driver.get_log("browser") if e["level"] == "SEVERE"]
 
     def requested_urls(self) -> set[str]:
-        urls = set()
-        for entry in self.driver.get_log("performance"):
-            msg = json.loads(entry["message"])["message"]
-            params = msg.get("params", {})
-            if msg["method"] == "Network.requestWillBeSent":
-                urls.add(params["request"]["url"])
-            elif msg["method"] == "Network.webSocketCreated":
-                urls.add(params["url"])
-        return urls
+        """Every URL the page fetched (Resource Timing: scripts, styles, images, XHR, fonts) and every
+        WebSocket it opened (recorded by WS_RECORDER, installed before any page script runs)."""
+        return set(self.js("return [location.href,"
+                           " ...performance.getEntriesByType('resource').map(e => e.name),"
+                           " ...(window.__g2live_ws || [])]"))
 
 

@@ -7,7 +7,16 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from browser_helpers import CHROME_FLAGS, CHROMEDRIVER, CHROMIUM, Page, Stack, chrome_available, wait_until
+from browser_helpers import (
+    CHROME_FLAGS,
+    CHROMEDRIVER,
+    CHROMIUM,
+    WS_RECORDER,
+    Page,
+    Stack,
+    chrome_available,
+    wait_until,
+)
 
 
 @pytest.fixture(scope="module")
@@ -34,8 +43,9 @@ def driver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
         opts.add_argument(flag)
     profile = tmp_path_factory.mktemp("chromium-profile")
     opts.add_argument(f"--user-data-dir={profile}")
-    opts.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
+    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     drv = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
+    drv.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": WS_RECORDER})
     drv.set_page_load_timeout(60)
     drv.set_script_timeout(20)
     try:

@@ -68,6 +68,7 @@ def test_page_loads_offline_without_console_errors(page: Page, stack: Stack) -> 
     urls = page.requested_urls()
     network = [u for u in urls if urllib.parse.urlsplit(u).scheme in ("http", "https", "ws", "wss")]
     assert any("/static/js/bokeh" in u for u in network), f"BokehJS was not loaded from the server: {network}"
+    assert any(u.startswith("ws") for u in network), f"no WebSocket recorded: {network}"
     foreign = [u for u in network if urllib.parse.urlsplit(u).hostname != "127.0.0.1"]
     assert not foreign, f"the page contacted something other than 127.0.0.1: {foreign}"
     assert "events lost" in page.shown_html("lost_banner")
@@ -108,11 +109,15 @@ def test_g2_shown_equals_plain_subscriber(page: Page, stack: Stack) -> None:
             else:
                 g2[(h["run"], h["integration_s"])] = (h, data)
         shown = displayed_g2(page)
+        last.append((shown[3], min(analysis, default=None), max(analysis, default=None)))
         return shown if shown[3] in analysis else None
 
+    last: list[tuple[Any, ...]] = []
     try:
         value, err, decimals, seq = wait_until("the page to show an analysis frame the subscriber also got",
                                                shown_and_received, 30, 0.0)
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}; (page seq, received min, max): {last[-5:]}") from None
     finally:
         sub.close()
     vals = analysis[seq]["values"]

@@ -173,6 +173,7 @@ def test_decoder_any_chunk_split(cuts, bad, bad_pos):
     assert [(f.frame_kind, f.index, f.payload.tolist()) for f in s2.frames] == \
         [(f.frame_kind, f.index, f.payload.tolist()) for f in s1.frames]
     assert dec.offset == len(words)
+    assert s2 == s1
 
 
 def test_decode_input_checks():

@@ -48,6 +48,7 @@ def test_pulsed_matches_reference_and_chunks(stream, max_photons, window):
     parts = [pc.update(ch[lo:hi], t[lo:hi]) for lo, hi in zip(bounds[:-1], bounds[1:], strict=True)]
     parts.append(pc.flush())
     check(core.PulsedResult.combine(parts), ref)
+    assert core.PulsedResult.combine(parts) == core.pulsed(ch, t, SYNC, max_photons, window)
     np.testing.assert_array_equal(pc.photon_number, ref["photon_number"])
 
 

@@ -153,6 +153,26 @@ def test_dead_time_hole_and_afterpulse_bump() -> None:
     assert st["afterpulses"] > 0 and sum(st["dead_time_lost"]) > 0
 
 
+def test_crosstalk_between_neighbouring_pixels() -> None:
+    p_xt, delay_ps, T = 0.01, 40.0, 1.0
+    data, em = emulate(T, seed=33, mode="spectro", n_pixels=4, power=0.0, background_cps=4e5,
+                       detector_efficiency=1.0, crosstalk_probability=p_xt, crosstalk_delay_ps=delay_ps,
+                       jitter_fwhm_ps=0.0, jitter_tail_fraction=0.0)
+    a, b, c = (data.channel_times(i) for i in (1, 2, 3))
+    bw, nb = 100, 20001  # 100 ps bins, +-1 us
+    lags = (np.arange(nb) - nb // 2) * bw
+    for src, dst, neighbour in ((a, b, True), (a, c, False)):
+        h = core.correlate(src, dst, bw, nb)
+        floor = h[np.abs(lags) > 100_000].mean()
+        win = (lags >= 0) & (lags < 1000)  # crosstalk delays ~ Exp(40 ps)
+        excess = h[win].sum() - floor * win.sum()
+        sigma = np.sqrt(h[win].sum() + win.sum() ** 2 * floor / np.count_nonzero(np.abs(lags) > 100_000))
+        # one step to the neighbour; two steps (via the pixel between) to the next-nearest pixel
+        expect = src.size * p_xt if neighbour else src.size * p_xt**2
+        assert abs(excess - expect) < Z * sigma, (neighbour, excess, expect, sigma)
+    assert em.stats["crosstalk"] > 0
+
+
 def test_dark_counts_raise_the_floor_by_the_expected_amount() -> None:
     T = 1.0
     kw = dict(power=1.0, tau_x_ns=2.0, tau_bx_ns=0.3, collection_efficiency=0.2)

@@ -167,6 +167,9 @@ def test_cli_simulate_writes_a_recording(tmp_path, capsys) -> None:
     rc = cli_main(["simulate", "-o", str(tmp_path / "bad.npz"), "--set", "nonsense=1"])
     assert rc == 1
     assert "nonsense" in capsys.readouterr().err
+    rc = cli_main(["simulate", "-o", str(tmp_path / "big.npz"), "--duration", "100"])  # 1e9 sync tags
+    assert rc == 1
+    assert "sync_divider" in capsys.readouterr().err and not (tmp_path / "big.npz").exists()
 
 
 def test_docs_table_lists_every_parameter_with_its_default(repo_root) -> None:

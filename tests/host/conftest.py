@@ -27,8 +27,14 @@ def array_server(hbt_data: PhotonData, fast_config: Config) -> Iterator:
     from g2live.device.sources import ArraySource
     from g2live.server import Server
 
-    srv = Server(SimDevice(ArraySource(hbt_data)), fast_config, pub=ANY_PORT, control=ANY_PORT, speed=0,
-                 autostart=False)
+    srv = Server(
+        SimDevice(ArraySource(hbt_data)),
+        fast_config,
+        pub=ANY_PORT,
+        control=ANY_PORT,
+        speed=0,
+        autostart=False,
+    )
     th = srv.start_thread()
     yield srv
     srv.stop_event.set()

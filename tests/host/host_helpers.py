@@ -12,8 +12,16 @@ ROOT = Path(__file__).resolve().parents[2]
 ANY_PORT = "tcp://127.0.0.1:0"  # bind picks a free port; the server reports the real endpoint
 
 
-def pulsed_hbt(duration_s: float, *, seed: int = 1, rate_per_pulse: float = 0.02, q: float = 0.1,
-               period_ps: int = 100_000, tau_ps: float = 8000.0, sync_channel: int = 8) -> PhotonData:
+def pulsed_hbt(
+    duration_s: float,
+    *,
+    seed: int = 1,
+    rate_per_pulse: float = 0.02,
+    q: float = 0.1,
+    period_ps: int = 100_000,
+    tau_ps: float = 8000.0,
+    sync_channel: int = 8,
+) -> PhotonData:
     """Synthetic pulsed HBT stream with a known g2(0).
 
     Each laser pulse gives a detection on channel 0 with probability p and on channel 1 with
@@ -32,10 +40,17 @@ def pulsed_hbt(duration_s: float, *, seed: int = 1, rate_per_pulse: float = 0.02
     t = np.concatenate([sync, t0, t1])
     order = np.lexsort((ch, t))
     truth = {"g2_0": q / (1 - p + p * q), "rep_rate_hz": 1e12 / period_ps}
-    return PhotonData(ch[order], t[order], Meta(source="tests.host.pulsed_hbt", sync_rate_hz=1e12 / period_ps,
-                                                 sync_channel=sync_channel, acquisition_s=duration_s,
-                                                 extra={"truth": truth}))
-
+    return PhotonData(
+        ch[order],
+        t[order],
+        Meta(
+            source="tests.host.pulsed_hbt",
+            sync_rate_hz=1e12 / period_ps,
+            sync_channel=sync_channel,
+            acquisition_s=duration_s,
+            extra={"truth": truth},
+        ),
+    )
 
 
 def load_example(name: str):

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from g2live.cli import build_parser
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -21,8 +20,14 @@ COMMANDS = ["serve", "watch", "record", "sweep", "status", "run"]
 
 
 def g2live(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
-    return subprocess.run([*G2LIVE, *args], capture_output=True, text=True,
-                          timeout=timeout, cwd=ROOT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    return subprocess.run(
+        [*G2LIVE, *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
 
 
 def free_port() -> int:
@@ -68,9 +73,27 @@ def test_bad_input_gives_a_clear_error(args: list[str], message: str) -> None:
 def test_serve_process_end_to_end(tmp_path: Path) -> None:
     pub, ctl = f"tcp://127.0.0.1:{free_port()}", f"tcp://127.0.0.1:{free_port()}"
     proc = subprocess.Popen(
-        [*G2LIVE, "serve", "--pub", pub, "--control", ctl, "--duration", "120",
-         "--set", "integration_s=0.2", "--emulator", "collection_efficiency=0.5", "--seed", "3"],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        [
+            *G2LIVE,
+            "serve",
+            "--pub",
+            pub,
+            "--control",
+            ctl,
+            "--duration",
+            "120",
+            "--set",
+            "integration_s=0.2",
+            "--emulator",
+            "collection_efficiency=0.5",
+            "--seed",
+            "3",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         deadline = time.monotonic() + 60
         while True:

@@ -9,8 +9,9 @@ from g2live.config import Config, ConfigError, DeviceCaps
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-HW = DeviceCaps("verilator", n_channels=9, n_pairs=4, n_bins_log2=12, max_photons=8, clk_period_ps=4000,
-                hardware=True)
+HW = DeviceCaps(
+    "verilator", n_channels=9, n_pairs=4, n_bins_log2=12, max_photons=8, clk_period_ps=4000, hardware=True
+)
 
 
 @pytest.mark.parametrize(
@@ -55,18 +56,35 @@ def test_hardware_limits() -> None:
         Config(bin_width_ps=1000).check_device(HW)
     assert exc.value.field == "bin_width_ps" and "512 or 1024" in str(exc.value)
     Config(bin_width_ps=1000).check_device(DeviceCaps("sim"))  # the C twins take any width
-    for changes, field in [({"n_bins": 3000}, "n_bins"), ({"n_bins": 8192}, "n_bins"),
-                           ({"channels": [0, 1, 8, 9]}, "channels"), ({"max_photons": 9}, "max_photons"),
-                           ({"pairs": [[0, 1]] * 5}, "pairs"), ({"integration_s": 30.0}, "integration_s")]:
+    for changes, field in [
+        ({"n_bins": 3000}, "n_bins"),
+        ({"n_bins": 8192}, "n_bins"),
+        ({"channels": [0, 1, 8, 9]}, "channels"),
+        ({"max_photons": 9}, "max_photons"),
+        ({"pairs": [[0, 1]] * 5}, "pairs"),
+        ({"integration_s": 30.0}, "integration_s"),
+    ]:
         with pytest.raises(ConfigError) as exc:
             Config().updated(**changes).check_device(HW)
         assert exc.value.field == field
 
 
 def test_json_round_trip(tmp_path) -> None:
-    cfg = Config(channels=(0, 1, 2, 8), delay_ps={1: -2500, 2: 300}, dead_time_ps={0: 22000}, bin_width_ps=256,
-                 n_bins=1024, offset_ps=-1000, pairs=((0, 1), (0, 2), (1, 1)), sync_channel=8,
-                 integration_s=0.25, pulsed_window_ps=50000, max_photons=6, raw_tags=True, rep_rate_hz=8e7)
+    cfg = Config(
+        channels=(0, 1, 2, 8),
+        delay_ps={1: -2500, 2: 300},
+        dead_time_ps={0: 22000},
+        bin_width_ps=256,
+        n_bins=1024,
+        offset_ps=-1000,
+        pairs=((0, 1), (0, 2), (1, 1)),
+        sync_channel=8,
+        integration_s=0.25,
+        pulsed_window_ps=50000,
+        max_photons=6,
+        raw_tags=True,
+        rep_rate_hz=8e7,
+    )
     text = cfg.to_json()
     assert json.loads(text)["delay_ps"] == {"1": -2500, "2": 300}
     assert Config.from_json(text) == cfg
@@ -91,7 +109,15 @@ def test_json_round_trip(tmp_path) -> None:
 )
 def test_round_trip_property(chans: set, bw: int, nb: int, off: int, integ: float, dead: int) -> None:
     ch = sorted(chans)
-    cfg = Config(channels=tuple(ch), pairs=((ch[0], ch[1]),), sync_channel=None, bin_width_ps=bw, n_bins=nb,
-                 offset_ps=off, integration_s=integ, dead_time_ps=dead)
+    cfg = Config(
+        channels=tuple(ch),
+        pairs=((ch[0], ch[1]),),
+        sync_channel=None,
+        bin_width_ps=bw,
+        n_bins=nb,
+        offset_ps=off,
+        integration_s=integ,
+        dead_time_ps=dead,
+    )
     assert Config.from_json(cfg.to_json()) == cfg
     assert cfg.lo_ps == off - (nb // 2) * bw

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-
 import pytest
 import zmq
-from host_helpers import ANY_PORT, pulsed_hbt
-
 from g2live.client import ControlClient, Subscriber
 from g2live.config import Config
 from g2live.device.sim import SimDevice
 from g2live.device.sources import ArraySource
 from g2live.server import Server
 from g2live.stream import CurveKeys, check_bind
+from host_helpers import ANY_PORT, pulsed_hbt
 
 pytestmark = pytest.mark.skipif(not zmq.has("curve"), reason="this libzmq was built without CURVE")
 
@@ -32,11 +30,20 @@ def test_curve_on_loopback(tmp_path, restrict_clients: bool) -> None:
     client_dir = tmp_path / "clients"
     client_pub, client_sec = CurveKeys.generate(client_dir / "alice")
     keys = CurveKeys.load(server_sec, client_dir if restrict_clients else None)
-    srv = Server(SimDevice(ArraySource(pulsed_hbt(0.3))), Config(integration_s=0.05, rep_rate_hz=1e7), pub=ANY_PORT,
-                 control=ANY_PORT, speed=0, curve=keys, autostart=False)
+    srv = Server(
+        SimDevice(ArraySource(pulsed_hbt(0.3))),
+        Config(integration_s=0.05, rep_rate_hz=1e7),
+        pub=ANY_PORT,
+        control=ANY_PORT,
+        speed=0,
+        curve=keys,
+        autostart=False,
+    )
     th = srv.start_thread()
     try:
-        good = Subscriber(srv.pub_endpoint, ["status"], server_key=str(server_pub), client_keys=str(client_sec))
+        good = Subscriber(
+            srv.pub_endpoint, ["status"], server_key=str(server_pub), client_keys=str(client_sec)
+        )
         plain = Subscriber(srv.pub_endpoint, ["status"])  # no encryption: the handshake fails
         ctl = ControlClient(srv.control_endpoint, server_key=str(server_pub), client_keys=str(client_sec))
         assert ctl.status()["state"] == "stopped"

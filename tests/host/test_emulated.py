@@ -6,13 +6,12 @@ import time
 
 import numpy as np
 import pytest
-from host_helpers import ANY_PORT, load_example
-
 from g2live.client import ControlClient, ControlError, Subscriber
 from g2live.config import Config
 from g2live.device.sim import SimDevice
 from g2live.power import SimulatedActuator
 from g2live.server import Server
+from host_helpers import ANY_PORT, load_example
 
 emulator = pytest.importorskip("g2live.emulator", reason="g2live.emulator is not available")
 
@@ -28,8 +27,16 @@ def truth_g2(power: float) -> float:
 
 def make_server(seed: int, power: float, **kw) -> Server:
     dev = SimDevice(emulator_config=emulator.EmulatorConfig(**EMU, power=power), seed=seed)
-    return Server(dev, Config(integration_s=0.25), pub=ANY_PORT, control=ANY_PORT, speed=0,
-                  actuator=SimulatedActuator(dev), autostart=False, **kw)
+    return Server(
+        dev,
+        Config(integration_s=0.25),
+        pub=ANY_PORT,
+        control=ANY_PORT,
+        speed=0,
+        actuator=SimulatedActuator(dev),
+        autostart=False,
+        **kw,
+    )
 
 
 def test_g2_from_frames_matches_emulator_truth() -> None:

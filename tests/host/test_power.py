@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from g2live.power import PowerError, ScpiActuator
 
 pyvisa = pytest.importorskip("pyvisa")

@@ -42,7 +42,11 @@ def test_plain_subscriber_follows_protocol(array_server: Server, hbt_data: Photo
     sub.setsockopt(zmq.SUBSCRIBE, b"")
     time.sleep(0.3)  # slow joiner: let the subscription reach the publisher before starting
     assert req(ctx, array_server.control_endpoint, {"cmd": "start", "id": 7}) == {
-        "ok": True, "cmd": "start", "id": 7, "result": {"state": "running"}}
+        "ok": True,
+        "cmd": "start",
+        "id": 7,
+        "result": {"state": "running"},
+    }
     frames: dict[str, list] = {}
     deadline = time.monotonic() + TIMEOUT_S
     done = False
@@ -53,7 +57,17 @@ def test_plain_subscriber_follows_protocol(array_server: Server, hbt_data: Photo
         topic, header, data = ex.decode(parts)
         assert header["topic"] == topic and header["schema"] == 1
         assert data.nbytes == len(parts[2])
-        for key in ("seq", "run", "t_start", "t_stop", "integration_s", "units", "accumulated", "settings", "device"):
+        for key in (
+            "seq",
+            "run",
+            "t_start",
+            "t_stop",
+            "integration_s",
+            "units",
+            "accumulated",
+            "settings",
+            "device",
+        ):
             assert key in header, f"{topic} header lacks {key}"
         frames.setdefault(topic, []).append((header, data.copy()))
         done = topic == "status" and header["source_done"]
@@ -114,10 +128,23 @@ def test_seq_gaps_are_reported() -> None:
 
 def test_stalled_subscriber_does_not_stall_the_server() -> None:
     data = pulsed_hbt(1.0, seed=3)
-    cfg = Config(integration_s=0.01, n_bins=1 << 16, bin_width_ps=16, pairs=((0, 1), (1, 0), (0, 0), (1, 1)),
-                 rep_rate_hz=1e7)  # 4 x 65536 bins: 2 MB per g2 frame, 100 of them
-    srv = Server(SimDevice(ArraySource(data)), cfg, pub=ANY_PORT, control=ANY_PORT, speed=0, sndhwm=4,
-                 autostart=False, exit_at_end=True)
+    cfg = Config(
+        integration_s=0.01,
+        n_bins=1 << 16,
+        bin_width_ps=16,
+        pairs=((0, 1), (1, 0), (0, 0), (1, 1)),
+        rep_rate_hz=1e7,
+    )  # 4 x 65536 bins: 2 MB per g2 frame, 100 of them
+    srv = Server(
+        SimDevice(ArraySource(data)),
+        cfg,
+        pub=ANY_PORT,
+        control=ANY_PORT,
+        speed=0,
+        sndhwm=4,
+        autostart=False,
+        exit_at_end=True,
+    )
     ctx = zmq.Context()
     stalled = ctx.socket(zmq.SUB)  # connected and subscribed, never reads
     stalled.setsockopt(zmq.RCVHWM, 1)
@@ -191,7 +218,10 @@ def test_malformed_control_messages(array_server: Server) -> None:
         assert message in reply["error"], (parts, reply)
         assert reply["field"] == field, (parts, reply)
     st1 = ctl.status()  # still answering, and nothing accumulated was lost or changed
-    assert st1["run"] == st0["run"] and st1["integration_s"] == st0["integration_s"] >= before.header["integration_s"]
+    assert (
+        st1["run"] == st0["run"]
+        and st1["integration_s"] == st0["integration_s"] >= before.header["integration_s"]
+    )
     assert st1["settings"] == st0["settings"]
     snap = ctl.snapshot(["g2"])
     np.testing.assert_array_equal(snap["g2"][1].sum() >= before.data.sum(), True)

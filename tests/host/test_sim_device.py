@@ -30,15 +30,27 @@ def dense_stream(seed: int, duration_ps: int = 20_000_000_000) -> PhotonData:
 
 def split(data: PhotonData, rng: np.random.Generator, n_parts: int) -> list[PhotonData]:
     cuts = np.sort(rng.integers(0, len(data), n_parts))
-    return [PhotonData(c, t) for c, t in zip(np.split(data.channel, cuts), np.split(data.time_ps, cuts), strict=True)]
+    return [
+        PhotonData(c, t)
+        for c, t in zip(np.split(data.channel, cuts), np.split(data.time_ps, cuts), strict=True)
+    ]
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_integrations_sum_to_one_call(seed: int) -> None:
     data = dense_stream(seed)
-    cfg = Config(channels=(0, 1, 2, 8), pairs=((0, 1), (1, 2), (0, 0)), dead_time_ps={0: 30_000, 1: 45_000, 2: 0},
-                 delay_ps={0: -7_000, 1: 12_345, 2: 0, 8: -50}, bin_width_ps=250, n_bins=512, offset_ps=333,
-                 integration_s=0.001, sync_channel=8, max_photons=5)
+    cfg = Config(
+        channels=(0, 1, 2, 8),
+        pairs=((0, 1), (1, 2), (0, 0)),
+        dead_time_ps={0: 30_000, 1: 45_000, 2: 0},
+        delay_ps={0: -7_000, 1: 12_345, 2: 0, 8: -50},
+        bin_width_ps=250,
+        n_bins=512,
+        offset_ps=333,
+        integration_s=0.001,
+        sync_channel=8,
+        max_photons=5,
+    )
     rng = np.random.default_rng(seed)
     dev = SimDevice(PhotonSource(split(data, rng, 37), t0_ps=0))
     dev.configure(cfg)
@@ -49,7 +61,9 @@ def test_integrations_sum_to_one_call(seed: int) -> None:
     assert integs[-1].last_input
     for a, b in zip(integs[:-1], integs[1:], strict=True):
         assert a.t_stop_ps == b.t_start_ps  # contiguous integrations
-    fc, ft, fdead = core.frontend(data.channel, data.time_ps, cfg.dead_array(), cfg.delays_array(), cfg.enable_mask())
+    fc, ft, fdead = core.frontend(
+        data.channel, data.time_ps, cfg.dead_array(), cfg.delays_array(), cfg.enable_mask()
+    )
     assert fdead[0] > 1000 and fdead[1] > 1000  # the dead time really acted, across chunk boundaries too
     ref = core.Correlator(list(cfg.pairs), cfg.bin_width_ps, cfg.n_bins, cfg.offset_ps)
     ref.update(fc, ft)

@@ -127,6 +127,8 @@ def test_detect_format_errors(tmp_path: Path) -> None:
         io.read(_write(tmp_path, "x.h5", b"\x89HDF\r\n\x1a\n" + bytes(100)))
     with pytest.raises(io.FormatError, match="not a readable .npz"):
         io.read(_write(tmp_path, "x.npz", b"PK\x03\x04" + bytes(100)))
+    with pytest.raises(ValueError, match="allow_truncated do not apply to npz"):
+        io.read(tmp_path / "x.npz", allow_truncated=True)
     with pytest.raises(ValueError, match="unknown format"):
         io.read(tmp_path / "x.npz", format="tiff")
 
@@ -142,7 +144,11 @@ def heads(realdir: Path) -> dict[str, bytes]:
 
 def _read_or_formaterror(path: Path, allow_truncated: bool) -> None:
     try:
-        d = io.read(path, allow_truncated=True) if allow_truncated else io.read(path)
+        # Photon-HDF5 and npz have no allow_truncated option (asking for it is a usage error)
+        opts = {"allow_truncated": True} if allow_truncated else {}
+        if opts and path.read_bytes()[:4] in (b"\x89HDF", b"PK\x03\x04"):
+            opts = {}
+        d = io.read(path, **opts)
     except io.FormatError as exc:
         assert str(path) in str(exc)
         return

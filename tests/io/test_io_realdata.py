@@ -115,21 +115,11 @@ def test_iter_chunks_equals_read(e: Expected, chunk: int, realdir: Path, loaded:
 
 
 @pytest.mark.parametrize("e", FILES, ids=file_id)
-def test_cli_info_json(e: Expected, realdir: Path) -> None:
-    out = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "import sys; from g2live.cli import main; sys.exit(main())",
-            "info",
-            str(realdir / e.rel),
-            "--json",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    ).stdout
+def test_cli_info_json(e: Expected, realdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from g2live.cli import main
+
+    assert main(["info", str(realdir / e.rel), "--json"]) == 0
+    out = capsys.readouterr().out
     s = json.loads(out)
     keys = {
         "file",

@@ -10,5 +10,12 @@ from .g2 import PulsedG2, background_correct, find_comb, pulsed_g2
 from .histogram import CorrelationHistogram
 from .live import LiveAnalyzer, live_g2
 
-__all__ = ["CorrelationHistogram", "LiveAnalyzer", "PulsedG2", "background_correct", "find_comb", "live_g2",
-           "pulsed_g2"]
+__all__ = [
+    "CorrelationHistogram",
+    "LiveAnalyzer",
+    "PulsedG2",
+    "background_correct",
+    "find_comb",
+    "live_g2",
+    "pulsed_g2",
+]

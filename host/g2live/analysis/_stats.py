@@ -25,7 +25,9 @@ def clopper_pearson(k: float, n: float, cl: float = ONE_SIGMA) -> tuple[float, f
     return lo, hi
 
 
-def poisson_ratio_interval(n0: float, n_ref: float, scale: float, cl: float = ONE_SIGMA) -> tuple[float, float]:
+def poisson_ratio_interval(
+    n0: float, n_ref: float, scale: float, cl: float = ONE_SIGMA
+) -> tuple[float, float]:
     """Interval for ``scale * mu0 / mu_ref`` from counts n0 ~ Poisson(mu0), n_ref ~ Poisson(mu_ref).
 
     Conditioned on the total n0 + n_ref, n0 is binomial with p = mu0 / (mu0 + mu_ref), so an exact
@@ -39,7 +41,8 @@ def poisson_ratio_interval(n0: float, n_ref: float, scale: float, cl: float = ON
 
 def deviance_residual(y: np.ndarray, m: np.ndarray) -> np.ndarray:
     """Signed square root of the Poisson deviance per bin: the sum of squares is the Poisson
-    -2 log-likelihood ratio, so least squares on these residuals is the Poisson ML fit (Baker & Cousins 1984)."""
+    -2 log-likelihood ratio, so least squares on these residuals is the Poisson ML fit
+    (Baker & Cousins 1984)."""
     m = np.maximum(m, 1e-300)
     with np.errstate(divide="ignore", invalid="ignore"):
         term = np.where(y > 0, y * np.log(y / m), 0.0)

@@ -23,8 +23,9 @@ import numpy as np
 from scipy import optimize, special, stats
 
 
-def intensity_trace(time_ps: np.ndarray, bin_width_ps: int, t0_ps: int | None = None,
-                    n_bins: int | None = None) -> np.ndarray:
+def intensity_trace(
+    time_ps: np.ndarray, bin_width_ps: int, t0_ps: int | None = None, n_bins: int | None = None
+) -> np.ndarray:
     """Photons per time bin, from ``g2live.core.trace`` (the same binning as the on-chip trace)."""
     from g2live import core
 
@@ -58,17 +59,26 @@ def fit_poisson_mixture(counts: np.ndarray) -> PoissonMixture:
 
     def nll(x: np.ndarray) -> float:
         lo, hi, wl = np.exp(x[0]), np.exp(x[0]) + np.exp(x[1]), special.expit(x[2])
-        lp = np.logaddexp(np.log1p(-wl) + stats.poisson.logpmf(values, lo),
-                          np.log(wl) + stats.poisson.logpmf(values, hi))
+        lp = np.logaddexp(
+            np.log1p(-wl) + stats.poisson.logpmf(values, lo), np.log(wl) + stats.poisson.logpmf(values, hi)
+        )
         return -float(np.sum(mult * lp))
 
     m = float(n.mean())
     q10, q90 = np.percentile(n, [10, 90])
-    starts = [np.array([np.log(max(q10, 0.1)), np.log(max(q90 - q10, 0.1)), 0.0]),
-              np.array([np.log(max(0.2 * m, 0.1)), np.log(max(m, 0.1)), 1.0])]
-    best = min((optimize.minimize(nll, s, method="Nelder-Mead", options={"xatol": 1e-6, "fatol": 1e-6,
-                                                                       "maxiter": 4000})
-                for s in starts), key=lambda r: r.fun)
+    starts = [
+        np.array([np.log(max(q10, 0.1)), np.log(max(q90 - q10, 0.1)), 0.0]),
+        np.array([np.log(max(0.2 * m, 0.1)), np.log(max(m, 0.1)), 1.0]),
+    ]
+    best = min(
+        (
+            optimize.minimize(
+                nll, s, method="Nelder-Mead", options={"xatol": 1e-6, "fatol": 1e-6, "maxiter": 4000}
+            )
+            for s in starts
+        ),
+        key=lambda r: r.fun,
+    )
     lo, hi, w = np.exp(best.x[0]), np.exp(best.x[0]) + np.exp(best.x[1]), float(special.expit(best.x[2]))
     # error of w_on: observed information in the logit, by a central second difference
     h = 1e-3
@@ -95,8 +105,9 @@ def _critical_llr(n: int, alpha: float) -> float:
     return float(((x + b) / a) ** 2 / 2)
 
 
-def change_points(time_ps: np.ndarray, alpha: float = 0.01, min_photons: int = 20,
-                  max_depth: int = 40) -> np.ndarray:
+def change_points(
+    time_ps: np.ndarray, alpha: float = 0.01, min_photons: int = 20, max_depth: int = 40
+) -> np.ndarray:
     """Indices of photons where the rate changes (Watkins & Yang 2005, binary segmentation)."""
     t = np.asarray(time_ps, dtype=np.float64)
     if t.size < 2 * min_photons:
@@ -119,7 +130,7 @@ def change_points(time_ps: np.ndarray, alpha: float = 0.01, min_photons: int = 2
             llr = k * np.log(k / (n - 1) / v) + (n - 1 - k) * np.log((n - 1 - k) / (n - 1) / (1 - v))
         # keep both parts long enough to be meaningful
         llr[: min_photons - 1] = -np.inf
-        llr[-(min_photons - 1):] = -np.inf
+        llr[-(min_photons - 1) :] = -np.inf
         j = int(np.argmax(llr))
         if not np.isfinite(llr[j]) or llr[j] < _critical_llr(n, alpha):
             continue
@@ -149,8 +160,12 @@ class BlinkingResult:
         return d
 
 
-def analyze_blinking(time_ps: np.ndarray, bin_width_ps: int = 10_000_000_000, alpha: float = 0.01,
-                     max_photons_cpa: int = 2_000_000) -> BlinkingResult:
+def analyze_blinking(
+    time_ps: np.ndarray,
+    bin_width_ps: int = 10_000_000_000,
+    alpha: float = 0.01,
+    max_photons_cpa: int = 2_000_000,
+) -> BlinkingResult:
     """Blinking summary of a photon stream (all detector channels merged, sorted times)."""
     t = np.sort(np.asarray(time_ps, dtype=np.int64))
     if t.size < 100:
@@ -158,8 +173,10 @@ def analyze_blinking(time_ps: np.ndarray, bin_width_ps: int = 10_000_000_000, al
     dur = float(t[-1] - t[0])
     n_bins = int(dur // bin_width_ps)
     if n_bins < 10:
-        raise ValueError(f"analyze_blinking: {dur * 1e-12:.3g} s holds fewer than 10 trace bins of"
-                         f" {bin_width_ps * 1e-12:.3g} s")
+        raise ValueError(
+            f"analyze_blinking: {dur * 1e-12:.3g} s holds fewer than 10 trace bins of"
+            f" {bin_width_ps * 1e-12:.3g} s"
+        )
     tr = intensity_trace(t, bin_width_ps, int(t[0]), n_bins)
     mix = fit_poisson_mixture(tr)
     bw_s = bin_width_ps * 1e-12
@@ -180,16 +197,28 @@ def analyze_blinking(time_ps: np.ndarray, bin_width_ps: int = 10_000_000_000, al
         if rate > thr_cps:
             on_time += t1 - t0
     total = float(ts[-1] - ts[0])
-    return BlinkingResult(on_fraction=on_time / total if total > 0 else float("nan"),
-                          on_fraction_mixture=mix.w_on, on_fraction_mixture_err=mix.w_on_err,
-                          threshold_cps=thr_cps, on_rate_cps=mix.lam_on / bw_s, off_rate_cps=mix.lam_off / bw_s,
-                          n_change_points=int(cps.size), trace_bin_s=bw_s, separated=mix.separated,
-                          segments=segs)
+    return BlinkingResult(
+        on_fraction=on_time / total if total > 0 else float("nan"),
+        on_fraction_mixture=mix.w_on,
+        on_fraction_mixture_err=mix.w_on_err,
+        threshold_cps=thr_cps,
+        on_rate_cps=mix.lam_on / bw_s,
+        off_rate_cps=mix.lam_off / bw_s,
+        n_change_points=int(cps.size),
+        trace_bin_s=bw_s,
+        separated=mix.separated,
+        segments=segs,
+    )
 
 
-def flid(time_ps: np.ndarray, delay_ps: np.ndarray, bin_width_ps: int, intensity_bins: int = 50,
-         delay_bins: int = 50, delay_range_ps: tuple[float, float] | None = None
-         ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def flid(
+    time_ps: np.ndarray,
+    delay_ps: np.ndarray,
+    bin_width_ps: int,
+    intensity_bins: int = 50,
+    delay_bins: int = 50,
+    delay_range_ps: tuple[float, float] | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Fluorescence lifetime-intensity distribution: counts of time bins by (photons in the bin,
     mean sync -> photon delay of its photons). Returns (hist[intensity, delay], intensity_edges,
     delay_edges). The mean delay minus the IRF position is the bin's lifetime for a mono-exponential."""

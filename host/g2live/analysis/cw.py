@@ -31,8 +31,16 @@ def two_sided(t: np.ndarray, sigma: float, tau: float) -> np.ndarray:
     return tau * (emg_periodic(t, 0.0, sigma, tau, None) + emg_periodic(-t, 0.0, sigma, tau, None))
 
 
-def g2_model(t: np.ndarray, *, a: float, t_ab: float, b: float = 0.0, t_b: float = 1.0, tau0: float = 0.0,
-             sigma: float = 0.0) -> np.ndarray:
+def g2_model(
+    t: np.ndarray,
+    *,
+    a: float,
+    t_ab: float,
+    b: float = 0.0,
+    t_b: float = 1.0,
+    tau0: float = 0.0,
+    sigma: float = 0.0,
+) -> np.ndarray:
     x = t - tau0
     out = 1.0 - a * two_sided(x, sigma, t_ab)
     if b:
@@ -62,9 +70,17 @@ class CwFit:
         return asdict(self)
 
 
-def fit_cw(h: CorrelationHistogram, *, tau0_ps: float | None = None, irf_sigma_ps: float | None = None,
-           fit_sigma: bool | None = None, bunching: bool = False, fit_range_ps: float | None = None,
-           counts_ab: tuple[int, int] | None = None, duration_s: float | None = None) -> CwFit:
+def fit_cw(
+    h: CorrelationHistogram,
+    *,
+    tau0_ps: float | None = None,
+    irf_sigma_ps: float | None = None,
+    fit_sigma: bool | None = None,
+    bunching: bool = False,
+    fit_range_ps: float | None = None,
+    counts_ab: tuple[int, int] | None = None,
+    duration_s: float | None = None,
+) -> CwFit:
     """Fit a CW correlation histogram. ``irf_sigma_ps``: known combined jitter (fixed unless
     ``fit_sigma``); None fits it. ``tau0_ps``: starting zero delay (default: the histogram's lowest
     smoothed point). ``fit_range_ps``: half-width around tau0 to fit (default: whole histogram)."""
@@ -94,8 +110,13 @@ def fit_cw(h: CorrelationHistogram, *, tau0_ps: float | None = None, irf_sigma_p
     p.add("tau0", value=tau0_ps, min=tau0_ps - 5 * t_ab0, max=tau0_ps + 5 * t_ab0)
     sig0 = irf_sigma_ps if irf_sigma_ps is not None else max(h.bin_width_ps, 0.1 * t_ab0)
     vary_sigma = (irf_sigma_ps is None) if fit_sigma is None else fit_sigma
-    p.add("sigma", value=sig0, min=0 if not vary_sigma else 0.05 * h.bin_width_ps, max=10 * t_ab0,
-          vary=vary_sigma)
+    p.add(
+        "sigma",
+        value=sig0,
+        min=0 if not vary_sigma else 0.05 * h.bin_width_ps,
+        max=10 * t_ab0,
+        vary=vary_sigma,
+    )
     if bunching:
         p.add("b", value=0.2, min=0, max=50)
         p.add("t_b", value=20 * t_ab0, min=t_ab0, max=(t[-1] - t[0]))
@@ -118,15 +139,25 @@ def fit_cw(h: CorrelationHistogram, *, tau0_ps: float | None = None, irf_sigma_p
     kw = dict(a=a, t_ab=fit.value("t_ab"), tau0=fit.value("tau0"), sigma=fit.value("sigma"))
     if bunching:
         kw.update(b=b, t_b=fit.value("t_b"))
-    res = CwFit(g2_0=1.0 - a + b, g2_0_err=float(np.sqrt(max(var, 0.0))),
-                g2_0_measured=float(g2_model(np.array([fit.value("tau0")]), **kw)[0]),
-                t_ab_ps=fit.value("t_ab"), t_ab_err_ps=fit.error("t_ab"), tau0_ps=fit.value("tau0"),
-                tau0_err_ps=fit.error("tau0"), sigma_ps=fit.value("sigma"), norm_per_bin=fit.value("norm"),
-                bunching=b if bunching else None, t_b_ps=fit.value("t_b") if bunching else None,
-                deviance=fit.deviance, dof=fit.dof)
+    res = CwFit(
+        g2_0=1.0 - a + b,
+        g2_0_err=float(np.sqrt(max(var, 0.0))),
+        g2_0_measured=float(g2_model(np.array([fit.value("tau0")]), **kw)[0]),
+        t_ab_ps=fit.value("t_ab"),
+        t_ab_err_ps=fit.error("t_ab"),
+        tau0_ps=fit.value("tau0"),
+        tau0_err_ps=fit.error("tau0"),
+        sigma_ps=fit.value("sigma"),
+        norm_per_bin=fit.value("norm"),
+        bunching=b if bunching else None,
+        t_b_ps=fit.value("t_b") if bunching else None,
+        deviance=fit.deviance,
+        dof=fit.dof,
+    )
     if counts_ab is not None and duration_s:
-        res.g2_0_poisson_norm = res.norm_per_bin / (counts_ab[0] * counts_ab[1] * h.bin_width_ps * 1e-12
-                                                    / duration_s)
+        res.g2_0_poisson_norm = res.norm_per_bin / (
+            counts_ab[0] * counts_ab[1] * h.bin_width_ps * 1e-12 / duration_s
+        )
     if not fit.success:
         res.notes.append("fit did not report convergence")
     return res

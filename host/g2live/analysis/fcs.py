@@ -17,8 +17,15 @@ import numpy as np
 from g2live import core
 
 
-def fcs_correlation(a_ps: np.ndarray, b_ps: np.ndarray, lag_ps: np.ndarray, width_ps: np.ndarray,
-                    duration_ps: int, t0_ps: int = 0, finite_duration: bool = True) -> np.ndarray:
+def fcs_correlation(
+    a_ps: np.ndarray,
+    b_ps: np.ndarray,
+    lag_ps: np.ndarray,
+    width_ps: np.ndarray,
+    duration_ps: int,
+    t0_ps: int = 0,
+    finite_duration: bool = True,
+) -> np.ndarray:
     """G(A,B) at each lag window [lag, lag + width) (ps). Photons outside [t0, t0 + duration) are dropped."""
     lag = np.asarray(lag_ps, dtype=np.int64)
     w = np.asarray(width_ps, dtype=np.int64)

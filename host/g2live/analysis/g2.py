@@ -32,6 +32,7 @@ class Comb:
     phase_ps: float  # a peak centre modulo the period, in [0, period)
     snr: float  # |F(f0)|^2 / (expected |F|^2 of Poisson noise): >~25 means a real comb
     method: str  # "given" or "fft"
+    phase_err_ps: float = float("nan")  # Poisson error of the phase: (P / 2 pi) sqrt(N / 2) / |F(f0)|
 
 
 def _fourier(counts: np.ndarray, t: np.ndarray, period: float, harmonics: int = 1) -> float:
@@ -77,15 +78,20 @@ def find_comb(h: CorrelationHistogram, period_ps: float | None = None, min_cycle
         power = [_fourier(c, t, 1.0 / f, 3) for f in grid]
         k = int(np.argmax(power))
         lo_f, hi_f = grid[max(k - 1, 0)], grid[min(k + 1, grid.size - 1)]
-        res = optimize.minimize_scalar(lambda f: -_fourier(c, t, 1.0 / f, 3), bounds=(lo_f, hi_f),
-                                       method="bounded", options={"xatol": 1e-9 * f0})
+        res = optimize.minimize_scalar(
+            lambda f: -_fourier(c, t, 1.0 / f, 3),
+            bounds=(lo_f, hi_f),
+            method="bounded",
+            options={"xatol": 1e-9 * f0},
+        )
         period_ps = 1.0 / float(res.x)
     if not period_ps > 0:
         raise ValueError(f"find_comb: period_ps must be positive, got {period_ps}")
     z = np.sum(c * np.exp(-2j * np.pi * t / period_ps))
     phase = float((-np.angle(z) * period_ps / (2 * np.pi)) % period_ps)
     snr = float(abs(z) ** 2 / total)
-    return Comb(float(period_ps), phase, snr, method)
+    phase_err = float(period_ps / (2 * np.pi) * np.sqrt(total / 2) / abs(z)) if abs(z) > 0 else float("inf")
+    return Comb(float(period_ps), phase, snr, method, phase_err)
 
 
 def comb_contrast(h: CorrelationHistogram, comb: Comb) -> float:
@@ -93,7 +99,9 @@ def comb_contrast(h: CorrelationHistogram, comb: Comb) -> float:
     the windows between peaks. A pulsed comb gives >> 3 at every peak; a CW histogram (flat far from
     its antibunching dip, whatever "period" was found) gives ~0."""
     half = Comb(comb.period_ps, comb.phase_ps, comb.snr, comb.method)
-    trough = Comb(comb.period_ps, (comb.phase_ps + 0.5 * comb.period_ps) % comb.period_ps, comb.snr, comb.method)
+    trough = Comb(
+        comb.period_ps, (comb.phase_ps + 0.5 * comb.period_ps) % comb.period_ps, comb.snr, comb.method
+    )
     pk, tr = peak_areas(h, half, 0.5 * comb.period_ps), peak_areas(h, trough, 0.5 * comb.period_ps)
     n = min(pk.areas.size, tr.areas.size)
     if n < 4:
@@ -130,8 +138,9 @@ class ZeroDelay:
     significance: float  # dip/peak z score, or envelope chi2 z score
 
 
-def find_zero_delay(pa: PeakAreas, n_side: int, expected_ps: float = 0.0,
-                    search_ps: float | None = None) -> ZeroDelay:
+def find_zero_delay(
+    pa: PeakAreas, n_side: int, expected_ps: float = 0.0, search_ps: float | None = None
+) -> ZeroDelay:
     """Which comb peak is zero delay.
 
     1. "dip": the peak most significantly below both neighbours (antibunching; works when the zero
@@ -145,8 +154,10 @@ def find_zero_delay(pa: PeakAreas, n_side: int, expected_ps: float = 0.0,
     if search_ps is not None:
         idx = idx[np.abs(pa.centers_ps[idx] - expected_ps) <= search_ps + 1e-9]
     if idx.size == 0:
-        raise ValueError(f"find_zero_delay: no peak with {n_side} side peaks on each side inside the histogram"
-                         f" (near {expected_ps:.0f} ps); widen the histogram or reduce n_side")
+        raise ValueError(
+            f"find_zero_delay: no peak with {n_side} side peaks on each side inside the histogram"
+            f" (near {expected_ps:.0f} ps); widen the histogram or reduce n_side"
+        )
     # Compare with the nearer neighbours rather than the side mean: a convex blinking envelope
     # puts every off-centre peak below its side mean, but never below both neighbours.
     lower = np.minimum(a[idx - 1], a[idx + 1])
@@ -187,6 +198,7 @@ class PulsedG2:
     side_over_poisson: float | None  # > 1: bunching of the side peaks (blinking)
     period_ps: float
     delay_offset_ps: float
+    delay_offset_err_ps: float
     zero_method: str
     zero_significance: float
     window_ps: float
@@ -216,7 +228,9 @@ def _jsonable(x: Any) -> Any:
     return x
 
 
-def background_correct(g2: float, g2_err: float, rho_a: float, rho_b: float | None = None) -> tuple[float, float]:
+def background_correct(
+    g2: float, g2_err: float, rho_a: float, rho_b: float | None = None
+) -> tuple[float, float]:
     """Remove uncorrelated background: g2_corr = (g2 - (1 - rho_a rho_b)) / (rho_a rho_b).
 
     rho = S / (S + B) is each detector's signal fraction. With rho_a = rho_b = rho this is the
@@ -290,8 +304,11 @@ def _trough_level(h: CorrelationHistogram, comb: Comb, zero_ps: float) -> float:
 def _window_fractions(tau: float, period: float, window: float, m_max: int) -> np.ndarray:
     """F[m]: fraction of a unit two-sided exponential peak (decay tau) inside the window of the peak
     m periods away, m = 0..m_max."""
+
     def cdf(x: np.ndarray) -> np.ndarray:
-        return np.where(x < 0, 0.5 * np.exp(np.minimum(x, 0) / tau), 1 - 0.5 * np.exp(-np.maximum(x, 0) / tau))
+        return np.where(
+            x < 0, 0.5 * np.exp(np.minimum(x, 0) / tau), 1 - 0.5 * np.exp(-np.maximum(x, 0) / tau)
+        )
 
     m = np.arange(m_max + 1) * period
     return cdf(m + 0.5 * window) - cdf(m - 0.5 * window)
@@ -330,12 +347,23 @@ def overlap_mapping(tau: float, period: float, window: float, n_side: int):
     return r_to_g, float(2 * f[1:].sum() / f[0])
 
 
-
-def pulsed_g2(h: CorrelationHistogram, *, period_ps: float | None = None, window_ps: float | None = None,
-              n_side: int = 4, zero_ps: float | None = None, expected_zero_ps: float = 0.0,
-              search_ps: float | None = None, baseline: str = "none", counts_ab: tuple[int, int] | None = None,
-              duration_s: float | None = None, rep_rate_hz: float | None = None,
-              rho: tuple[float, float] | None = None, cl: float = ONE_SIGMA, overlap: bool = True) -> PulsedG2:
+def pulsed_g2(
+    h: CorrelationHistogram,
+    *,
+    period_ps: float | None = None,
+    window_ps: float | None = None,
+    n_side: int = 4,
+    zero_ps: float | None = None,
+    expected_zero_ps: float = 0.0,
+    search_ps: float | None = None,
+    baseline: str = "none",
+    counts_ab: tuple[int, int] | None = None,
+    duration_s: float | None = None,
+    rep_rate_hz: float | None = None,
+    rho: tuple[float, float] | None = None,
+    cl: float = ONE_SIGMA,
+    overlap: bool = True,
+) -> PulsedG2:
     """g2(0) of a pulsed HBT histogram ``h`` (b - a delays).
 
     period_ps: laser period (None: found from the comb). window_ps: integration window per peak
@@ -366,8 +394,10 @@ def pulsed_g2(h: CorrelationHistogram, *, period_ps: float | None = None, window
         zd = ZeroDelay(float(pa.centers_ps[k]), k, "given", float("nan"))
     j = zd.index
     if j - n_side < 0 or j + n_side >= pa.areas.size:
-        raise ValueError(f"pulsed_g2: zero delay at {zd.zero_ps:.0f} ps leaves fewer than n_side = {n_side}"
-                         f" side peaks on one side inside the histogram [{h.lo_ps}, {h.hi_ps}) ps")
+        raise ValueError(
+            f"pulsed_g2: zero delay at {zd.zero_ps:.0f} ps leaves fewer than n_side = {n_side}"
+            f" side peaks on one side inside the histogram [{h.lo_ps}, {h.hi_ps}) ps"
+        )
     off = np.concatenate((np.arange(-n_side, 0), np.arange(1, n_side + 1)))
     a0 = int(pa.areas[j])
     side = pa.areas[j + off].astype(np.int64)
@@ -424,7 +454,11 @@ def pulsed_g2(h: CorrelationHistogram, *, period_ps: float | None = None, window
     if counts_ab is not None and duration_s:
         f = rep_rate_hz if rep_rate_hz else 1e12 / period
         # fraction of a full-period peak inside the window, measured on the side peaks
-        full = peak_areas(h, Comb(period, comb.phase_ps, comb.snr, comb.method), period) if window < period else pa
+        full = (
+            peak_areas(h, Comb(period, comb.phase_ps, comb.snr, comb.method), period)
+            if window < period
+            else pa
+        )
         kf = int(np.argmin(np.abs(full.centers_ps - pa.centers_ps[j])))
         ok = (kf - n_side >= 0) and (kf + n_side < full.areas.size)
         s_full = int(full.areas[kf + off].sum()) if ok else 0
@@ -444,12 +478,28 @@ def pulsed_g2(h: CorrelationHistogram, *, period_ps: float | None = None, window
             g2p_err = half_width(*g2p_ci)
 
     res = PulsedG2(
-        g2_0=float(g2), g2_0_err=float(err), g2_0_ci=(float(ci[0]), float(ci[1])),
-        g2_0_poisson_norm=g2p, g2_0_poisson_norm_err=g2p_err, g2_0_poisson_norm_ci=g2p_ci,
-        center_area=a0, side_areas=[int(x) for x in side], side_mean=s_tot / n_peaks,
-        side_over_poisson=side_over_poisson, period_ps=period, delay_offset_ps=zd.zero_ps,
-        zero_method=zd.method, zero_significance=zd.significance, window_ps=pa.n_window * h.bin_width_ps,
-        n_side=n_side, baseline_per_bin=base, interval_method=method, overlap=overlap_info, notes=notes)
+        g2_0=float(g2),
+        g2_0_err=float(err),
+        g2_0_ci=(float(ci[0]), float(ci[1])),
+        g2_0_poisson_norm=g2p,
+        g2_0_poisson_norm_err=g2p_err,
+        g2_0_poisson_norm_ci=g2p_ci,
+        center_area=a0,
+        side_areas=[int(x) for x in side],
+        side_mean=s_tot / n_peaks,
+        side_over_poisson=side_over_poisson,
+        period_ps=period,
+        delay_offset_ps=zd.zero_ps,
+        delay_offset_err_ps=comb.phase_err_ps if zd.method != "given" else 0.0,
+        zero_method=zd.method,
+        zero_significance=zd.significance,
+        window_ps=pa.n_window * h.bin_width_ps,
+        n_side=n_side,
+        baseline_per_bin=base,
+        interval_method=method,
+        overlap=overlap_info,
+        notes=notes,
+    )
     if rho is not None:
         res.g2_0_corrected, res.g2_0_corrected_err = background_correct(res.g2_0, res.g2_0_err, *rho)
     return res

@@ -43,18 +43,24 @@ class PairRecords:
         return int(self.pixel_first.size)
 
     def select(self, m: np.ndarray) -> PairRecords:
-        return PairRecords(self.pixel_first[m], self.delay_first_ps[m], self.pixel_second[m], self.delay_second_ps[m])
+        return PairRecords(
+            self.pixel_first[m], self.delay_first_ps[m], self.pixel_second[m], self.delay_second_ps[m]
+        )
 
 
 def records_from_core(heralded: np.ndarray) -> PairRecords:
     """From ``g2live.core.pulsed(...).heralded`` (fields channel_first, delay_first_ps, ...)."""
-    return PairRecords(np.asarray(heralded["channel_first"], np.int64), np.asarray(heralded["delay_first_ps"], np.int64),
-                       np.asarray(heralded["channel_second"], np.int64),
-                       np.asarray(heralded["delay_second_ps"], np.int64))
+    return PairRecords(
+        np.asarray(heralded["channel_first"], np.int64),
+        np.asarray(heralded["delay_first_ps"], np.int64),
+        np.asarray(heralded["channel_second"], np.int64),
+        np.asarray(heralded["delay_second_ps"], np.int64),
+    )
 
 
-def adjacent_period_pairs(channel: np.ndarray, time_ps: np.ndarray, sync_channel: int,
-                          pulsed_window_ps: int = 0) -> tuple[PairRecords, int]:
+def adjacent_period_pairs(
+    channel: np.ndarray, time_ps: np.ndarray, sync_channel: int, pulsed_window_ps: int = 0
+) -> tuple[PairRecords, int]:
     """Independent-event pairs: the first photon of period i with the first photon of period i+1,
     ordered by delay. Returns them and the number of closed periods."""
     ch = np.asarray(channel)
@@ -117,8 +123,11 @@ def _edges(pixel_energy_ev: np.ndarray) -> np.ndarray:
 
 def _pair_matrix(r: PairRecords, pix: np.ndarray) -> np.ndarray:
     """Counts of pairs by (pixel of the first photon, pixel of the second), pixels in ``pix`` order."""
-    lut = np.full(max(int(pix.max()), int(r.pixel_first.max(initial=0)), int(r.pixel_second.max(initial=0))) + 1,
-                  -1, dtype=np.int64)
+    lut = np.full(
+        max(int(pix.max()), int(r.pixel_first.max(initial=0)), int(r.pixel_second.max(initial=0))) + 1,
+        -1,
+        dtype=np.int64,
+    )
     lut[pix] = np.arange(pix.size)
     i, j = lut[r.pixel_first], lut[r.pixel_second]
     ok = (i >= 0) & (j >= 0)
@@ -148,13 +157,23 @@ def _quasi_independent_spectra(m: np.ndarray, iterations: int = 200) -> tuple[np
 
 
 def _crosstalk_mask(r: PairRecords, window_ps: int) -> np.ndarray:
-    return (np.abs(r.pixel_second - r.pixel_first) == 1) & ((r.delay_second_ps - r.delay_first_ps) < window_ps)
+    return (np.abs(r.pixel_second - r.pixel_first) == 1) & (
+        (r.delay_second_ps - r.delay_first_ps) < window_ps
+    )
 
 
-def analyze_heralded(pairs: PairRecords, independent: PairRecords, n_periods: int, pixel_energy_ev: np.ndarray,
-                     pixels: np.ndarray | None = None, rho: float | None = None, delay_bin_ps: int = 32,
-                     period_ps: float | None = None, crosstalk_window_ps: int = 200,
-                     singles_delay_ps: np.ndarray | None = None) -> HeraldedResult:
+def analyze_heralded(
+    pairs: PairRecords,
+    independent: PairRecords,
+    n_periods: int,
+    pixel_energy_ev: np.ndarray,
+    pixels: np.ndarray | None = None,
+    rho: float | None = None,
+    delay_bin_ps: int = 32,
+    period_ps: float | None = None,
+    crosstalk_window_ps: int = 200,
+    singles_delay_ps: np.ndarray | None = None,
+) -> HeraldedResult:
     """Heralded spectra, binding energy and lifetimes.
 
     pairs: same-period records; independent: adjacent-period pairs (``adjacent_period_pairs``);
@@ -196,9 +215,24 @@ def analyze_heralded(pairs: PairRecords, independent: PairRecords, n_periods: in
     scale = (1 - rho**2) * n_periods / n_ind_periods
     n_acc = scale * len(ind)
 
-    res = HeraldedResult(None, None, None, None, None, None, len(good), n_acc,
-                         n_acc / len(good) if len(good) else float("nan"), float(rho), xt_removed,
-                         float(xt_removed - expect_genuine), [], [], energies.tolist(), notes=notes)
+    res = HeraldedResult(
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        len(good),
+        n_acc,
+        n_acc / len(good) if len(good) else float("nan"),
+        float(rho),
+        xt_removed,
+        float(xt_removed - expect_genuine),
+        [],
+        [],
+        energies.tolist(),
+        notes=notes,
+    )
     # lifetimes: BX from the first photon's delay, X from the delay between the two photons. Pairs
     # on different pixels only (a pixel's dead time removes same-pixel pairs at short separations,
     # afterpulses add same-pixel ones). Accidental pairs enter as a template (the independent
@@ -222,8 +256,13 @@ def analyze_heralded(pairs: PairRecords, independent: PairRecords, n_periods: in
         tx = decay_histogram(sep_i, delay_bin_ps, span) * scale
         # the separation of accidental pairs looks like tau_x: take their scale from the tau_bx fit
         k = res.accidental_scale_fit if res.accidental_scale_fit is not None else 1.0
-        fx = fit_tail(hx, delay_bin_ps, start_ps=float(max(crosstalk_window_ps, 3 * delay_bin_ps)),
-                      template=tx if tx.sum() > 0 else None, template_scale=k)
+        fx = fit_tail(
+            hx,
+            delay_bin_ps,
+            start_ps=float(max(crosstalk_window_ps, 3 * delay_bin_ps)),
+            template=tx if tx.sum() > 0 else None,
+            template_scale=k,
+        )
         res.tau_x_ns, res.tau_x_err_ns = fx.tau_ps[0] / 1e3, fx.tau_err_ps[0] / 1e3
     except ValueError as exc:
         notes.append(f"tau_x fit failed: {exc}")
@@ -237,8 +276,11 @@ def analyze_heralded(pairs: PairRecords, independent: PairRecords, n_periods: in
     # rho also counts same-pixel afterpulses, which never pair across pixels); rho's when unmeasured
     k = res.accidental_scale_fit
     k_err = res.accidental_scale_err
-    spec_scale = scale * k if k is not None and k_err is not None and np.isfinite(k_err) and k_err < 0.5 * max(k, 0.1) \
+    spec_scale = (
+        scale * k
+        if k is not None and k_err is not None and np.isfinite(k_err) and k_err < 0.5 * max(k, 0.1)
         else scale
+    )
     res.n_accidental_expected = spec_scale * len(ind)
     res.accidental_fraction = res.n_accidental_expected / len(good)
     sf, ss = sf_raw - spec_scale * sf_acc, ss_raw - spec_scale * ss_acc
@@ -259,9 +301,17 @@ def analyze_heralded(pairs: PairRecords, independent: PairRecords, n_periods: in
     return res
 
 
-def heralded_from_photons(channel: np.ndarray, time_ps: np.ndarray, sync_channel: int, pixel_energy_ev: np.ndarray,
-                          pixels: np.ndarray | None = None, period_ps: float | None = None, rho: float | None = None,
-                          delay_bin_ps: int = 32, crosstalk_window_ps: int = 200) -> HeraldedResult:
+def heralded_from_photons(
+    channel: np.ndarray,
+    time_ps: np.ndarray,
+    sync_channel: int,
+    pixel_energy_ev: np.ndarray,
+    pixels: np.ndarray | None = None,
+    period_ps: float | None = None,
+    rho: float | None = None,
+    delay_bin_ps: int = 32,
+    crosstalk_window_ps: int = 200,
+) -> HeraldedResult:
     """Heralded analysis of a spectro recording (pixels + sync on ``sync_channel``).
 
     The sync is moved to the quietest point of the period (``lifetime.quiet_bin``) before periods
@@ -297,7 +347,17 @@ def heralded_from_photons(channel: np.ndarray, time_ps: np.ndarray, sync_channel
     per = np.searchsorted(sync_t, t[~is_sync], side="right") - 1
     ok = per >= 0
     singles = t[~is_sync][ok] - sync_t[per[ok]]
-    res = analyze_heralded(pairs, ind, n_periods, pixel_energy_ev, pixels=pixels, rho=rho, delay_bin_ps=delay_bin_ps,
-                           period_ps=period_ps, crosstalk_window_ps=crosstalk_window_ps, singles_delay_ps=singles)
+    res = analyze_heralded(
+        pairs,
+        ind,
+        n_periods,
+        pixel_energy_ev,
+        pixels=pixels,
+        rho=rho,
+        delay_bin_ps=delay_bin_ps,
+        period_ps=period_ps,
+        crosstalk_window_ps=crosstalk_window_ps,
+        singles_delay_ps=singles,
+    )
     res.sync_shift_ps = float(shift)
     return res

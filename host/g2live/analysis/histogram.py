@@ -48,11 +48,17 @@ class CorrelationHistogram:
         return self.lo_ps + np.arange(self.n_bins + 1) * float(self.bin_width_ps)
 
 
-def correlate(a_ps: np.ndarray, b_ps: np.ndarray, bin_width_ps: int, n_bins: int,
-              offset_ps: int = 0) -> CorrelationHistogram:
+def correlate(
+    a_ps: np.ndarray, b_ps: np.ndarray, bin_width_ps: int, n_bins: int, offset_ps: int = 0
+) -> CorrelationHistogram:
     """All-pairs histogram of ``b - a`` from the C core (the one correlator of the project)."""
     from g2live import core
 
-    counts = core.correlate(np.ascontiguousarray(a_ps, dtype=np.int64), np.ascontiguousarray(b_ps, dtype=np.int64),
-                            int(bin_width_ps), int(n_bins), offset_ps=int(offset_ps))
+    counts = core.correlate(
+        np.ascontiguousarray(a_ps, dtype=np.int64),
+        np.ascontiguousarray(b_ps, dtype=np.int64),
+        int(bin_width_ps),
+        int(n_bins),
+        offset_ps=int(offset_ps),
+    )
     return CorrelationHistogram(np.asarray(counts, dtype=np.int64), int(bin_width_ps), int(offset_ps))

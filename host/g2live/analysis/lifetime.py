@@ -64,7 +64,9 @@ def _check(counts: np.ndarray, bin_width_ps: float) -> np.ndarray:
     return c
 
 
-def _decay_params(n_exp: int, tau_guess: float, amp_guess: float, bg_guess: float, t_span: float) -> lmfit.Parameters:
+def _decay_params(
+    n_exp: int, tau_guess: float, amp_guess: float, bg_guess: float, t_span: float
+) -> lmfit.Parameters:
     p = lmfit.Parameters()
     p.add("bg", value=max(bg_guess, 1e-3), min=0)
     if n_exp == 1:
@@ -80,8 +82,16 @@ def _decay_params(n_exp: int, tau_guess: float, amp_guess: float, bg_guess: floa
     return p
 
 
-def _finish(fit, n_exp: int, method: str, rng: tuple[float, float], bin_width_ps: float,
-            period_ps: float | None, n_photons: int, notes: list[str]) -> LifetimeFit:
+def _finish(
+    fit,
+    n_exp: int,
+    method: str,
+    rng: tuple[float, float],
+    bin_width_ps: float,
+    period_ps: float | None,
+    n_photons: int,
+    notes: list[str],
+) -> LifetimeFit:
     taus = [fit.value(f"tau{i}") for i in range(1, n_exp + 1)]
     errs = [fit.error(f"tau{i}") for i in range(1, n_exp + 1)]
     amps = [fit.value(f"a{i}") for i in range(1, n_exp + 1)]
@@ -89,8 +99,18 @@ def _finish(fit, n_exp: int, method: str, rng: tuple[float, float], bin_width_ps
     w = np.array([a * t for a, t in zip(amps, taus, strict=True)])
     frac = (w / w.sum()).tolist() if w.sum() > 0 else [1.0 / n_exp] * n_exp
     order = np.argsort(taus)
-    res = LifetimeFit([taus[i] for i in order], [errs[i] for i in order], [frac[i] for i in order],
-                      fit.value("bg"), method, rng, fit.deviance, fit.dof, n_photons=n_photons, notes=notes)
+    res = LifetimeFit(
+        [taus[i] for i in order],
+        [errs[i] for i in order],
+        [frac[i] for i in order],
+        fit.value("bg"),
+        method,
+        rng,
+        fit.deviance,
+        fit.dof,
+        n_photons=n_photons,
+        notes=notes,
+    )
     if "sigma" in fit.params:
         res.irf_sigma_ps = fit.value("sigma")
     if "shift" in fit.params:
@@ -100,9 +120,18 @@ def _finish(fit, n_exp: int, method: str, rng: tuple[float, float], bin_width_ps
     return res
 
 
-def fit_tail(counts: np.ndarray, bin_width_ps: float, *, t0_ps: float = 0.0, start_ps: float | None = None,
-             stop_ps: float | None = None, n_exp: int = 1, start_after_peak_ps: float | None = None,
-             template: np.ndarray | None = None, template_scale: float | None = None) -> LifetimeFit:
+def fit_tail(
+    counts: np.ndarray,
+    bin_width_ps: float,
+    *,
+    t0_ps: float = 0.0,
+    start_ps: float | None = None,
+    stop_ps: float | None = None,
+    n_exp: int = 1,
+    start_after_peak_ps: float | None = None,
+    template: np.ndarray | None = None,
+    template_scale: float | None = None,
+) -> LifetimeFit:
     """Tail fit from ``start_ps`` (default: the peak + ``start_after_peak_ps``, which defaults to
     2 bins) to ``stop_ps`` (default: end). Bin i covers [t0 + i w, t0 + (i+1) w).
 
@@ -121,16 +150,19 @@ def fit_tail(counts: np.ndarray, bin_width_ps: float, *, t0_ps: float = 0.0, sta
     stop_ps = t[-1] + bin_width_ps if stop_ps is None else stop_ps
     sel = (t >= start_ps) & (t < stop_ps)
     if sel.sum() < 2 * n_exp + 2:
-        raise ValueError(f"fit_tail: only {int(sel.sum())} bins in the tail [{start_ps:.0f}, {stop_ps:.0f}) ps")
+        raise ValueError(
+            f"fit_tail: only {int(sel.sum())} bins in the tail [{start_ps:.0f}, {stop_ps:.0f}) ps"
+        )
     x, y = t[sel] - start_ps, c[sel]
     tail_len = x[-1] + bin_width_ps
-    bg0 = float(np.mean(y[-max(3, y.size // 10):]))
+    bg0 = float(np.mean(y[-max(3, y.size // 10) :]))
     tau0 = _tau_guess(x, y - min(bg0, y.min()), tail_len)
     params = _decay_params(n_exp, tau0, max(y[0] - bg0, 1.0), bg0, tail_len)
     tmpl = None if tmpl_all is None else tmpl_all[sel]
     if tmpl is not None:
-        params.add("k", value=1.0 if template_scale is None else template_scale, min=0,
-                   vary=template_scale is None)
+        params.add(
+            "k", value=1.0 if template_scale is None else template_scale, min=0, vary=template_scale is None
+        )
 
     def model(p: lmfit.Parameters, xx: np.ndarray) -> np.ndarray:
         m = np.full_like(xx, p["bg"].value)
@@ -179,15 +211,24 @@ def emg_periodic(t: np.ndarray, mu: float, sigma: float, tau: float, period: flo
         # erfcx form where z > 0 (before/at the rise), plain erfc form after it: both stay finite
         zp = np.maximum(z, 0.0)
         before = np.exp(-0.5 * (x / sigma) ** 2) * special.erfcx(zp)
-        after = np.exp(np.minimum(0.5 * (sigma / tau) ** 2 - x / tau, 700.0)) * special.erfc(np.minimum(z, 0.0))
+        after = np.exp(np.minimum(0.5 * (sigma / tau) ** 2 - x / tau, 700.0)) * special.erfc(
+            np.minimum(z, 0.0)
+        )
         out += 0.5 / tau * np.where(z > 0, before, after)
     return out
 
 
-def fit_reconvolution(counts: np.ndarray, bin_width_ps: float, *, t0_ps: float = 0.0, n_exp: int = 1,
-                      period_ps: float | None = None, irf: np.ndarray | None = None,
-                      irf_sigma_ps: float | None = None, fit_range_ps: tuple[float, float] | None = None
-                      ) -> LifetimeFit:
+def fit_reconvolution(
+    counts: np.ndarray,
+    bin_width_ps: float,
+    *,
+    t0_ps: float = 0.0,
+    n_exp: int = 1,
+    period_ps: float | None = None,
+    irf: np.ndarray | None = None,
+    irf_sigma_ps: float | None = None,
+    fit_range_ps: tuple[float, float] | None = None,
+) -> LifetimeFit:
     """Reconvolution fit. ``irf``: a measured IRF histogram on the same bins (its shift is fitted);
     otherwise a Gaussian IRF whose centre and sigma are fitted (start: ``irf_sigma_ps`` or 2 bins).
     ``period_ps``: laser period, so the tails of earlier pulses are part of the model."""
@@ -213,8 +254,11 @@ def fit_reconvolution(counts: np.ndarray, bin_width_ps: float, *, t0_ps: float =
         def model(p: lmfit.Parameters, tt: np.ndarray) -> np.ndarray:
             m = np.full_like(tt, p["bg"].value)
             for i in range(1, n_exp + 1):
-                m += p[f"a{i}"].value * bin_width_ps * emg_periodic(tt, p["mu"].value, p["sigma"].value,
-                                                                    p[f"tau{i}"].value, period_ps)
+                m += (
+                    p[f"a{i}"].value
+                    * bin_width_ps
+                    * emg_periodic(tt, p["mu"].value, p["sigma"].value, p[f"tau{i}"].value, period_ps)
+                )
             return m
     else:
         irf_c = np.asarray(irf, dtype=float)
@@ -235,20 +279,25 @@ def fit_reconvolution(counts: np.ndarray, bin_width_ps: float, *, t0_ps: float =
             for i in range(1, n_exp + 1):
                 tau = p[f"tau{i}"].value
                 # decay integrated over each bin, periodic sum as a geometric factor
-                k = (np.exp(-(tk - 0.5 * bin_width_ps) / tau) - np.exp(-(tk + 0.5 * bin_width_ps) / tau))
+                k = np.exp(-(tk - 0.5 * bin_width_ps) / tau) - np.exp(-(tk + 0.5 * bin_width_ps) / tau)
                 if period_ps is not None:
                     k = k / (1 - np.exp(-period_ps / tau))
                 dec += p[f"a{i}"].value * k
             # Fourier shift: sub-bin IRF displacement
-            conv = np.fft.irfft(np.fft.rfft(dec) * irf_f * np.exp(-2j * np.pi * freqs * p["shift"].value), n_fft)
+            conv = np.fft.irfft(
+                np.fft.rfft(dec) * irf_f * np.exp(-2j * np.pi * freqs * p["shift"].value), n_fft
+            )
             full = np.maximum(conv[:n], 0.0) + p["bg"].value
             return full[sel]
 
         fit = poisson_fit(model, params, t[sel], c[sel])
-        return _finish(fit, n_exp, "reconvolution", (float(lo), float(hi)), bin_width_ps, period_ps,
-                       int(c.sum()), notes)
+        return _finish(
+            fit, n_exp, "reconvolution", (float(lo), float(hi)), bin_width_ps, period_ps, int(c.sum()), notes
+        )
     fit = poisson_fit(model, params, t[sel], c[sel])
-    return _finish(fit, n_exp, "reconvolution", (float(lo), float(hi)), bin_width_ps, period_ps, int(c.sum()), notes)
+    return _finish(
+        fit, n_exp, "reconvolution", (float(lo), float(hi)), bin_width_ps, period_ps, int(c.sum()), notes
+    )
 
 
 def decay_histogram(delay_ps: np.ndarray, bin_width_ps: float, span_ps: float) -> np.ndarray:

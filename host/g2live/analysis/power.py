@@ -62,9 +62,14 @@ class PowerFit:
         return asdict(self)
 
 
-def fit_power_sweep(power: np.ndarray, rate_cps: np.ndarray, rate_err: np.ndarray | None = None,
-                    g2_0: np.ndarray | None = None, g2_0_err: np.ndarray | None = None,
-                    rate_model_name: str | None = None) -> PowerFit:
+def fit_power_sweep(
+    power: np.ndarray,
+    rate_cps: np.ndarray,
+    rate_err: np.ndarray | None = None,
+    g2_0: np.ndarray | None = None,
+    g2_0_err: np.ndarray | None = None,
+    rate_model_name: str | None = None,
+) -> PowerFit:
     """Fit a power sweep. ``power`` in any unit (P_sat comes out in it). ``rate_err`` defaults to
     sqrt(rate) (counts over 1 s). With ``g2_0`` (and its errors) the cascade g2 model is fitted
     jointly and gives qy_ratio; the rate model is then "cascade" unless told "exciton"."""
@@ -118,10 +123,18 @@ def fit_power_sweep(power: np.ndarray, rate_cps: np.ndarray, rate_err: np.ndarra
     def err(name: str) -> float:
         return float(pp[name].stderr) if pp[name].stderr is not None else float("nan")
 
-    res = PowerFit(p_sat=pp["p_sat"].value, p_sat_err=err("p_sat"), i_sat_cps=pp["i_sat"].value,
-                   i_sat_cps_err=err("i_sat"), qy_ratio=pp["q"].value if have_g2 else None,
-                   qy_ratio_err=err("q") if have_g2 else None, rate_model=model, chi2=float(out.chisqr),
-                   dof=int(out.nfree), n_points=int(pw.size))
+    res = PowerFit(
+        p_sat=pp["p_sat"].value,
+        p_sat_err=err("p_sat"),
+        i_sat_cps=pp["i_sat"].value,
+        i_sat_cps_err=err("i_sat"),
+        qy_ratio=pp["q"].value if have_g2 else None,
+        qy_ratio_err=err("q") if have_g2 else None,
+        rate_model=model,
+        chi2=float(out.chisqr),
+        dof=int(out.nfree),
+        n_points=int(pw.size),
+    )
     if not out.success:
         res.notes.append(f"fit did not converge: {out.message}")
     if pw.max() < res.p_sat:

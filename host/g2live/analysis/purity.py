@@ -46,8 +46,15 @@ def g2_from_photon_number(photon_number: np.ndarray, p_same: float = 0.0) -> tup
     return g, float(np.sqrt(max(var, 0.0)))
 
 
-def g2_from_heralded(channel_first: np.ndarray, channel_second: np.ndarray, n_periods: int, counts_a: int,
-                     counts_b: int, a: int, b: int) -> tuple[float, float]:
+def g2_from_heralded(
+    channel_first: np.ndarray,
+    channel_second: np.ndarray,
+    n_periods: int,
+    counts_a: int,
+    counts_b: int,
+    a: int,
+    b: int,
+) -> tuple[float, float]:
     """(g2(0), error) of an HBT pair from same-period coincidences (heralded records)."""
     cf, cs = np.asarray(channel_first), np.asarray(channel_second)
     n_ab = int(np.sum(((cf == a) & (cs == b)) | ((cf == b) & (cs == a))))

@@ -23,6 +23,12 @@ from . import blinking, cw, g2, heralded, lifetime
 from .histogram import correlate
 
 SCHEMA = 1
+
+
+class _Skipped(Exception):
+    pass
+
+
 MAX_BINS = 1 << 16
 
 
@@ -77,15 +83,32 @@ def _clean(x: Any) -> Any:
     return x
 
 
-def analyze_photons(data: PhotonData, *, channels: tuple[int, int] | None = None, sync_channel: int | None = None,
-                    n_side: int = 4, window_ps: float | None = None, bin_width_ps: int | None = None,
-                    half_range_ps: float | None = None, rho: tuple[float, float] | None = None,
-                    trace_bin_s: float = 0.01, source: str = "") -> dict[str, Any]:
+def analyze_photons(
+    data: PhotonData,
+    *,
+    channels: tuple[int, int] | None = None,
+    sync_channel: int | None = None,
+    n_side: int = 4,
+    window_ps: float | None = None,
+    bin_width_ps: int | None = None,
+    half_range_ps: float | None = None,
+    rho: tuple[float, float] | None = None,
+    trace_bin_s: float = 0.01,
+    source: str = "",
+    rep_rate_hz: float | None = None,
+    steps: tuple[str, ...] = ("g2", "lifetime", "blinking", "heralded"),
+) -> dict[str, Any]:
     """Analyse a recording: rates, g2(0) (pulsed: both estimators; CW: fit), purity, delay offset,
-    lifetime, blinking, and the heralded results of spectro recordings."""
+    lifetime, blinking, and the heralded results of spectro recordings (``steps`` selects; rates
+    and g2 always run)."""
     notes: list[str] = []
-    out: dict[str, Any] = {"schema": SCHEMA, "file": source, "source": data.meta.source, "format": data.meta.format,
-                           "notes": notes}
+    out: dict[str, Any] = {
+        "schema": SCHEMA,
+        "file": source,
+        "source": data.meta.source,
+        "format": data.meta.format,
+        "notes": notes,
+    }
     if len(data) == 0:
         raise ValueError(f"{source or 'data'}: no events")
     dur = data.duration_s()
@@ -100,13 +123,16 @@ def analyze_photons(data: PhotonData, *, channels: tuple[int, int] | None = None
     pixel_e = data.meta.extra.get("pixel_energy_ev") if isinstance(data.meta.extra, dict) else None
     spectro = pixel_e is not None and len(detectors) > 2
     out["mode"] = "spectro" if spectro else "hbt"
-    period = 1e12 / data.meta.sync_rate_hz if data.meta.sync_rate_hz else None
+    rate = rep_rate_hz or data.meta.sync_rate_hz
+    period = 1e12 / rate if rate else None
 
     # --- correlation of the two detectors ---------------------------------------------------
     if channels is None:
         if len(detectors) < 2:
-            raise ValueError(f"{source or 'data'}: need two detector channels, found {detectors}"
-                             f" (sync = {sync}); pass channels explicitly")
+            raise ValueError(
+                f"{source or 'data'}: need two detector channels, found {detectors}"
+                f" (sync = {sync}); pass channels explicitly"
+            )
         busiest = sorted(detectors, key=lambda c: -counts[c])[:2]
         channels = (min(busiest), max(busiest))
     a_ch, b_ch = channels
@@ -128,18 +154,43 @@ def analyze_photons(data: PhotonData, *, channels: tuple[int, int] | None = None
         h = correlate(ta, tb, bw, nb)
     pulsed = is_comb
     out["excitation"] = "pulsed" if pulsed else "cw"
-    keys = ("g2_0", "g2_0_err", "g2_0_ci", "g2_0_poisson_norm", "g2_0_poisson_norm_err", "side_over_poisson",
-            "purity", "purity_err", "delay_offset_ps", "period_ps")
+    keys = (
+        "g2_0",
+        "g2_0_err",
+        "g2_0_ci",
+        "g2_0_poisson_norm",
+        "g2_0_poisson_norm_err",
+        "side_over_poisson",
+        "purity",
+        "purity_err",
+        "delay_offset_ps",
+        "delay_offset_err_ps",
+        "period_ps",
+    )
     out.update(dict.fromkeys(keys))
     if pulsed:
         try:
-            r = g2.pulsed_g2(h, period_ps=period, window_ps=window_ps, n_side=n_side, counts_ab=(ta.size, tb.size),
-                             duration_s=dur, rho=rho)
+            r = g2.pulsed_g2(
+                h,
+                period_ps=period,
+                window_ps=window_ps,
+                n_side=n_side,
+                counts_ab=(ta.size, tb.size),
+                duration_s=dur,
+                rho=rho,
+            )
             out["g2"] = r.to_dict()
-            out.update(g2_0=r.g2_0, g2_0_err=r.g2_0_err, g2_0_ci=list(r.g2_0_ci),
-                       g2_0_poisson_norm=r.g2_0_poisson_norm, g2_0_poisson_norm_err=r.g2_0_poisson_norm_err,
-                       side_over_poisson=r.side_over_poisson, delay_offset_ps=r.delay_offset_ps,
-                       period_ps=r.period_ps)
+            out.update(
+                g2_0=r.g2_0,
+                g2_0_err=r.g2_0_err,
+                g2_0_ci=list(r.g2_0_ci),
+                g2_0_poisson_norm=r.g2_0_poisson_norm,
+                g2_0_poisson_norm_err=r.g2_0_poisson_norm_err,
+                side_over_poisson=r.side_over_poisson,
+                delay_offset_ps=r.delay_offset_ps,
+                delay_offset_err_ps=r.delay_offset_err_ps,
+                period_ps=r.period_ps,
+            )
             period = r.period_ps
         except ValueError as exc:
             notes.append(f"g2: {exc}")
@@ -147,8 +198,13 @@ def analyze_photons(data: PhotonData, *, channels: tuple[int, int] | None = None
         try:
             c = cw.fit_cw(h, counts_ab=(ta.size, tb.size), duration_s=dur)
             out["cw"] = c.to_dict()
-            out.update(g2_0=c.g2_0, g2_0_err=c.g2_0_err, g2_0_poisson_norm=c.g2_0_poisson_norm,
-                       delay_offset_ps=c.tau0_ps)
+            out.update(
+                g2_0=c.g2_0,
+                g2_0_err=c.g2_0_err,
+                g2_0_poisson_norm=c.g2_0_poisson_norm,
+                delay_offset_ps=c.tau0_ps,
+                delay_offset_err_ps=c.tau0_err_ps,
+            )
         except ValueError as exc:
             notes.append(f"cw g2 fit: {exc}")
     if out["g2_0"] is not None:
@@ -162,13 +218,17 @@ def analyze_photons(data: PhotonData, *, channels: tuple[int, int] | None = None
     is_det[detectors] = True
     det_mask = is_det[data.channel]
     delays = chans = None
-    if data.microtime_ps is not None:
+    if "lifetime" not in steps:
+        pass
+    elif data.microtime_ps is not None:
         delays, chans = data.microtime_ps[det_mask], data.channel[det_mask]
     elif sync is not None and counts.get(sync, 0) > 2:
         if period is None:
             period = float(np.percentile(np.diff(data.channel_times(sync)), 0.5))
         delays, chans = _sync_delays(data, det_mask, sync, period)
-    if delays is not None and delays.size > 100 and period:
+    if "lifetime" not in steps:
+        pass
+    elif delays is not None and delays.size > 100 and period:
         try:
             out["lifetime"] = _lifetimes(delays, chans, float(data.meta.resolution_ps), float(period))
             out["lifetime_ns"] = out["lifetime"]["tau_ns"]
@@ -181,33 +241,48 @@ def analyze_photons(data: PhotonData, *, channels: tuple[int, int] | None = None
     # --- blinking -----------------------------------------------------------------------------
     out["on_fraction"] = None
     try:
+        if "blinking" not in steps:
+            raise _Skipped
         bl = blinking.analyze_blinking(data.time_ps[det_mask], int(trace_bin_s * 1e12))
         out["blinking"] = bl.to_dict()
         out["blinking"].pop("segments", None)
         out["on_fraction"] = bl.on_fraction
+    except _Skipped:
+        pass
     except ValueError as exc:
         notes.append(f"blinking: {exc}")
 
     # --- heralded (spectro) -------------------------------------------------------------------
-    if spectro:
+    if spectro and "heralded" in steps:
         if sync is None:
             notes.append("heralded: a spectro recording without a sync channel")
         else:
             try:
-                hr = heralded.heralded_from_photons(data.channel, data.time_ps, sync, np.asarray(pixel_e),
-                                                    pixels=np.arange(len(pixel_e)), period_ps=period)
+                hr = heralded.heralded_from_photons(
+                    data.channel,
+                    data.time_ps,
+                    sync,
+                    np.asarray(pixel_e),
+                    pixels=np.arange(len(pixel_e)),
+                    period_ps=period,
+                )
                 out["heralded"] = hr.to_dict()
             except ValueError as exc:
                 notes.append(f"heralded: {exc}")
     if truth is not None:
-        out["truth"] = {k: truth.get(k) for k in ("g2_0_emitter", "tau_x_ns", "tau_bx_ns", "on_fraction", "power",
-                                                  "qy_ratio") if k in truth}
+        out["truth"] = {
+            k: truth.get(k)
+            for k in ("g2_0_emitter", "tau_x_ns", "tau_bx_ns", "on_fraction", "power", "qy_ratio")
+            if k in truth
+        }
         if "config" in truth:
             out["truth"]["binding_bx_mev"] = truth["config"].get("binding_bx_mev")
     return _clean(out)
 
 
-def _sync_delays(data: PhotonData, det_mask: np.ndarray, sync: int, period: float) -> tuple[np.ndarray, np.ndarray]:
+def _sync_delays(
+    data: PhotonData, det_mask: np.ndarray, sync: int, period: float
+) -> tuple[np.ndarray, np.ndarray]:
     """Delay of each detector photon after the latest sync; with a filtered sync only photons within
     1.5 periods of a recorded sync are kept. Returns (delays, channels)."""
     st = data.channel_times(sync)
@@ -219,8 +294,14 @@ def _sync_delays(data: PhotonData, det_mask: np.ndarray, sync: int, period: floa
     return delays[keep], pc[ok][keep]
 
 
-def _lifetimes(delays: np.ndarray, chans: np.ndarray, resolution_ps: float, period: float,
-               max_channels: int = 8, min_photons: int = 1000) -> dict[str, Any]:
+def _lifetimes(
+    delays: np.ndarray,
+    chans: np.ndarray,
+    resolution_ps: float,
+    period: float,
+    max_channels: int = 8,
+    min_photons: int = 1000,
+) -> dict[str, Any]:
     """Tail fit per detector channel (their cable delays differ, so decays are not summed); the
     reported lifetime is the inverse-variance mean over channels."""
     from scipy import stats
@@ -257,8 +338,14 @@ def _lifetimes(delays: np.ndarray, chans: np.ndarray, resolution_ps: float, peri
     if len(taus) > 1 and stats.chi2.sf(chi2, len(taus) - 1) < 1e-3:
         # the channels disagree (polarisation, different detectors): no common lifetime; report the busiest
         tau, err, method = taus[0], errs[0], f"channel {busiest[0]} (channels disagree)"
-    return {"tau_ns": tau / 1e3, "tau_err_ns": err / 1e3, "bin_width_ps": lbw, "method": method,
-            "channels_chi2": chi2, "channels": per}
+    return {
+        "tau_ns": tau / 1e3,
+        "tau_err_ns": err / 1e3,
+        "bin_width_ps": lbw,
+        "method": method,
+        "channels_chi2": chi2,
+        "channels": per,
+    }
 
 
 def analyze_file(path: str | Path, **kwargs: Any) -> dict[str, Any]:

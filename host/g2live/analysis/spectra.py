@@ -52,8 +52,13 @@ class LineFit:
         return d
 
 
-def fit_line(edges_ev: np.ndarray, counts: np.ndarray, variance: np.ndarray | None = None,
-             urbach: bool = True, background: bool = True) -> LineFit:
+def fit_line(
+    edges_ev: np.ndarray,
+    counts: np.ndarray,
+    variance: np.ndarray | None = None,
+    urbach: bool = True,
+    background: bool = True,
+) -> LineFit:
     """Fit one line to per-pixel counts with pixel edges ``edges_ev`` (len = pixels + 1, increasing).
 
     Counts are Poisson (``variance=None``): maximum likelihood. Background-subtracted counts (may be
@@ -95,15 +100,27 @@ def fit_line(edges_ev: np.ndarray, counts: np.ndarray, variance: np.ndarray | No
         var = np.asarray(variance, dtype=float)
         if var.shape != y.shape or np.any(var <= 0):
             raise ValueError("fit_line: variance must be > 0, one per pixel")
-        out = lmfit.minimize(lambda pp: (y - model(pp, e)) / np.sqrt(var), p, method="least_squares",
-                             scale_covar=False)
-        vals = {n: (out.params[n].value, out.params[n].stderr if out.params[n].stderr is not None else np.nan)
-                for n in ("centre", "sigma", "urbach", "amp", "bg")}
+        out = lmfit.minimize(
+            lambda pp: (y - model(pp, e)) / np.sqrt(var), p, method="least_squares", scale_covar=False
+        )
+        vals = {
+            n: (out.params[n].value, out.params[n].stderr if out.params[n].stderr is not None else np.nan)
+            for n in ("centre", "sigma", "urbach", "amp", "bg")
+        }
         stat, dof, method = float(out.chisqr), int(out.nfree), "weighted"
-    return LineFit(centre_ev=vals["centre"][0], centre_err_ev=float(vals["centre"][1]), sigma_ev=vals["sigma"][0],
-                   sigma_err_ev=float(vals["sigma"][1]), urbach_ev=vals["urbach"][0],
-                   urbach_err_ev=float(vals["urbach"][1]), amplitude=vals["amp"][0],
-                   background_per_pixel=vals["bg"][0], fit_statistic=float(stat), dof=dof, method=method)
+    return LineFit(
+        centre_ev=vals["centre"][0],
+        centre_err_ev=float(vals["centre"][1]),
+        sigma_ev=vals["sigma"][0],
+        sigma_err_ev=float(vals["sigma"][1]),
+        urbach_ev=vals["urbach"][0],
+        urbach_err_ev=float(vals["urbach"][1]),
+        amplitude=vals["amp"][0],
+        background_per_pixel=vals["bg"][0],
+        fit_statistic=float(stat),
+        dof=dof,
+        method=method,
+    )
 
 
 @dataclass
@@ -116,8 +133,9 @@ class UrbachFit:
         return asdict(self)
 
 
-def fit_urbach_tail(energy_ev: np.ndarray, counts: np.ndarray, e_max_ev: float,
-                    e_min_ev: float | None = None) -> UrbachFit:
+def fit_urbach_tail(
+    energy_ev: np.ndarray, counts: np.ndarray, e_max_ev: float, e_min_ev: float | None = None
+) -> UrbachFit:
     """Exponential low-energy tail A exp((E - e_max) / E_U) + bg over [e_min, e_max] (Poisson ML)."""
     en = np.asarray(energy_ev, dtype=float)
     y = np.asarray(counts, dtype=float)

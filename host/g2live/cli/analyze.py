@@ -13,21 +13,32 @@ import numpy as np
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
-        "analyze", help="analyse a recording or a power sweep (g2(0), purity, lifetimes, blinking, heralded)",
-        description="Analyse a measured or emulated recording (any format g2live.io reads), or with --sweep a "
-                    "power sweep: a folder of recordings each with its power in the metadata, or a CSV/JSON "
-                    "table with columns power, rate_cps[, rate_err, g2_0, g2_0_err, integration_s]. "
-                    "Keys of --json are documented in docs/analysis.md.")
+        "analyze",
+        help="analyse a recording or a power sweep (g2(0), purity, lifetimes, blinking, heralded)",
+        description="Analyse a measured or emulated recording (any format g2live.io reads), or with --sweep "
+        "a "
+        "power sweep: a folder of recordings each with its power in the metadata, or a CSV/JSON "
+        "table with columns power, rate_cps[, rate_err, g2_0, g2_0_err, integration_s]. "
+        "Keys of --json are documented in docs/analysis.md.",
+    )
     p.add_argument("file", nargs="?", help="recording to analyse")
     p.add_argument("--sweep", metavar="DIR_OR_FILE", help="fit saturation and g2(0) vs power of a sweep")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
-    p.add_argument("--channels", metavar="A,B", help="detector channels of the HBT pair (default: the two busiest)")
+    p.add_argument(
+        "--channels", metavar="A,B", help="detector channels of the HBT pair (default: the two busiest)"
+    )
     p.add_argument("--sync", type=int, metavar="CH", help="sync channel (default: metadata or detected)")
+    p.add_argument(
+        "--rep-rate", type=float, metavar="HZ", help="laser repetition rate (default: header or found)"
+    )
     p.add_argument("--n-side", type=int, default=4, help="side peaks per side for g2(0) (default 4)")
     p.add_argument("--window-ns", type=float, help="peak integration window (default: one laser period)")
     p.add_argument("--bin-ps", type=int, help="correlation bin width (default: chosen from the range)")
-    p.add_argument("--rho", metavar="A[,B]", help="signal fraction S/(S+B) per detector for the background-"
-                                                  "corrected g2(0)")
+    p.add_argument(
+        "--rho",
+        metavar="A[,B]",
+        help="signal fraction S/(S+B) per detector for the background-corrected g2(0)",
+    )
     p.add_argument("--trace-bin-ms", type=float, default=10.0, help="intensity-trace bin for blinking (ms)")
     p.add_argument("--rate-model", choices=("cascade", "exciton"), help="sweep: saturation model")
     p.set_defaults(func=run)
@@ -63,10 +74,17 @@ def run(args: argparse.Namespace) -> int:
     path = Path(args.file)
     if not path.exists():
         raise ValueError(f"{path}: no such file")
-    res = report.analyze_file(path, channels=_pair(args.channels, "channels"), sync_channel=args.sync,
-                              n_side=args.n_side, window_ps=args.window_ns * 1e3 if args.window_ns else None,
-                              bin_width_ps=args.bin_ps, rho=_pair(args.rho, "rho", float),
-                              trace_bin_s=args.trace_bin_ms * 1e-3)
+    res = report.analyze_file(
+        path,
+        channels=_pair(args.channels, "channels"),
+        sync_channel=args.sync,
+        n_side=args.n_side,
+        window_ps=args.window_ns * 1e3 if args.window_ns else None,
+        bin_width_ps=args.bin_ps,
+        rho=_pair(args.rho, "rho", float),
+        trace_bin_s=args.trace_bin_ms * 1e-3,
+        rep_rate_hz=args.rep_rate,
+    )
     if args.json:
         print(json.dumps(res, indent=1))
     else:
@@ -92,37 +110,74 @@ def analyze_sweep(path: Path, args: argparse.Namespace) -> dict[str, Any]:
             pw = report.recording_power(data)
             if pw is None:
                 raise ValueError(f"{f}: no power in its metadata (meta.extra['power'] or truth.power)")
-            r = report.analyze_photons(data, source=str(f), n_side=args.n_side, sync_channel=args.sync,
-                                       channels=_pair(args.channels, "channels"))
+            r = report.analyze_photons(
+                data,
+                source=str(f),
+                n_side=args.n_side,
+                sync_channel=args.sync,
+                channels=_pair(args.channels, "channels"),
+                steps=("g2",),
+                rep_rate_hz=args.rep_rate,
+            )
             dur = r["duration_s"] or 0.0
             rate = r["detector_rate_cps"]
-            rows.append({"file": f.name, "power": pw, "rate_cps": rate,
-                         "rate_err": (rate / dur) ** 0.5 if dur > 0 and rate else None,
-                         "g2_0": r["g2_0"], "g2_0_err": r["g2_0_err"]})
+            rows.append(
+                {
+                    "file": f.name,
+                    "power": pw,
+                    "rate_cps": rate,
+                    "rate_err": (rate / dur) ** 0.5 if dur > 0 and rate else None,
+                    "g2_0": r["g2_0"],
+                    "g2_0_err": r["g2_0_err"],
+                }
+            )
         if not rows:
             raise ValueError(f"{path}: no recordings found")
-        table = {k: np.array([np.nan if row[k] is None else row[k] for row in rows], dtype=float)
-                 for k in ("power", "rate_cps", "rate_err", "g2_0", "g2_0_err")}
+        table = {
+            k: np.array([np.nan if row[k] is None else row[k] for row in rows], dtype=float)
+            for k in ("power", "rate_cps", "rate_err", "g2_0", "g2_0_err")
+        }
     else:
         table = power.read_sweep_table(path)
-        rows = [{k: (None if not np.isfinite(v[i]) else float(v[i])) for k, v in table.items()}
-                for i in range(table["power"].size)]
+        rows = [
+            {k: (None if not np.isfinite(v[i]) else float(v[i])) for k, v in table.items()}
+            for i in range(table["power"].size)
+        ]
         if "rate_err" not in table and "integration_s" in table:
             table["rate_err"] = np.sqrt(table["rate_cps"] / table["integration_s"])
     ok = np.isfinite(table["power"]) & np.isfinite(table["rate_cps"])
     rate_err = table.get("rate_err")
     g2v, g2e = table.get("g2_0"), table.get("g2_0_err")
-    use_g2 = g2v is not None and g2e is not None and np.all(np.isfinite(g2v[ok]) & np.isfinite(g2e[ok])) \
+    use_g2 = (
+        g2v is not None
+        and g2e is not None
+        and np.all(np.isfinite(g2v[ok]) & np.isfinite(g2e[ok]))
         and np.all(g2e[ok] > 0)
-    fit = power.fit_power_sweep(table["power"][ok], table["rate_cps"][ok],
-                                None if rate_err is None or not np.all(np.isfinite(rate_err[ok])) else rate_err[ok],
-                                g2v[ok] if use_g2 else None, g2e[ok] if use_g2 else None,
-                                rate_model_name=args.rate_model)
+    )
+    fit = power.fit_power_sweep(
+        table["power"][ok],
+        table["rate_cps"][ok],
+        None if rate_err is None or not np.all(np.isfinite(rate_err[ok])) else rate_err[ok],
+        g2v[ok] if use_g2 else None,
+        g2e[ok] if use_g2 else None,
+        rate_model_name=args.rate_model,
+    )
     d = fit.to_dict()
-    return report._clean({"p_sat": d["p_sat"], "p_sat_err": d["p_sat_err"], "i_sat_cps": d["i_sat_cps"],
-                          "i_sat_cps_err": d["i_sat_cps_err"], "qy_ratio": d["qy_ratio"],
-                          "qy_ratio_err": d["qy_ratio_err"], "rate_model": d["rate_model"], "chi2": d["chi2"],
-                          "dof": d["dof"], "notes": d["notes"], "points": rows})
+    return report._clean(
+        {
+            "p_sat": d["p_sat"],
+            "p_sat_err": d["p_sat_err"],
+            "i_sat_cps": d["i_sat_cps"],
+            "i_sat_cps_err": d["i_sat_cps_err"],
+            "qy_ratio": d["qy_ratio"],
+            "qy_ratio_err": d["qy_ratio_err"],
+            "rate_model": d["rate_model"],
+            "chi2": d["chi2"],
+            "dof": d["dof"],
+            "notes": d["notes"],
+            "points": rows,
+        }
+    )
 
 
 def _fmt(v: Any, err: Any = None, unit: str = "", digits: int = 4) -> str:
@@ -135,27 +190,40 @@ def _fmt(v: Any, err: Any = None, unit: str = "", digits: int = 4) -> str:
 
 
 def _print_result(r: dict[str, Any]) -> None:
-    print(f"{r['file']}  ({r['format']}, {r['source']}), {_fmt(r['duration_s'], unit='s')}, {r['excitation']},"
-          f" mode {r['mode']}")
+    print(
+        f"{r['file']}  ({r['format']}, {r['source']}), {_fmt(r['duration_s'], unit='s')}, {r['excitation']},"
+        f" mode {r['mode']}"
+    )
     rates = ", ".join(f"ch{c}: {_fmt(v, unit='cps')}" for c, v in r["rates_cps"].items())
     print(f"  rates            {rates}  (sync: {r['sync_channel']})")
-    print(f"  g2(0)            {_fmt(r['g2_0'], r['g2_0_err'])}   (side-peak normalised; "
-          f"68% interval {_interval(r['g2_0_ci'])})")
-    print(f"  g2(0) Poisson    {_fmt(r['g2_0_poisson_norm'], r.get('g2_0_poisson_norm_err'))}   "
-          f"(N_a N_b / (f T); side peaks / Poisson = {_fmt(r.get('side_over_poisson'))})")
+    print(
+        f"  g2(0)            {_fmt(r['g2_0'], r['g2_0_err'])}   (side-peak normalised; "
+        f"68% interval {_interval(r['g2_0_ci'])})"
+    )
+    print(
+        f"  g2(0) Poisson    {_fmt(r['g2_0_poisson_norm'], r.get('g2_0_poisson_norm_err'))}   "
+        f"(N_a N_b / (f T); side peaks / Poisson = {_fmt(r.get('side_over_poisson'))})"
+    )
     if r.get("g2_0_corrected") is not None:
         print(f"  g2(0) corrected  {_fmt(r['g2_0_corrected'])}")
     print(f"  purity           {_fmt(r['purity'], r['purity_err'])}")
-    print(f"  delay offset     {_fmt(r['delay_offset_ps'], unit='ps')}   period {_fmt(r['period_ps'], unit='ps')}")
+    print(
+        f"  delay offset     {_fmt(r['delay_offset_ps'], r.get('delay_offset_err_ps'), 'ps')}   "
+        f"period {_fmt(r['period_ps'], unit='ps')}"
+    )
     print(f"  lifetime         {_fmt(r['lifetime_ns'], r['lifetime_err_ns'], 'ns')}")
     print(f"  ON fraction      {_fmt(r['on_fraction'])}")
     hr = r.get("heralded")
     if hr:
-        print(f"  heralded pairs   {hr['n_pairs']} (accidental fraction {_fmt(hr['accidental_fraction'])},"
-              f" crosstalk removed {hr['crosstalk_removed']})")
+        print(
+            f"  heralded pairs   {hr['n_pairs']} (accidental fraction {_fmt(hr['accidental_fraction'])},"
+            f" crosstalk removed {hr['crosstalk_removed']})"
+        )
         print(f"  binding energy   {_fmt(hr['binding_energy_mev'], hr['binding_energy_err_mev'], 'meV')}")
-        print(f"  tau_BX / tau_X   {_fmt(hr['tau_bx_ns'], hr['tau_bx_err_ns'], 'ns')} / "
-              f"{_fmt(hr['tau_x_ns'], hr['tau_x_err_ns'], 'ns')}")
+        print(
+            f"  tau_BX / tau_X   {_fmt(hr['tau_bx_ns'], hr['tau_bx_err_ns'], 'ns')} / "
+            f"{_fmt(hr['tau_x_ns'], hr['tau_x_err_ns'], 'ns')}"
+        )
     for n in r["notes"]:
         print(f"  note: {n}")
 

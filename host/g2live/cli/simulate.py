@@ -15,6 +15,8 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
+MAX_TAGS = 4e8  # ~3.6 GB in memory
+
 # option -> EmulatorConfig field (the option's type comes from the field)
 _OPTIONS: dict[str, tuple[str, str]] = {
     "--power": ("power", "excitation power in units of P_sat (pulsed: mean excitons per pulse)"),
@@ -127,6 +129,16 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError(f"--duration {args.duration}: must be > 0")
     cfg = build_config(args)
     em = Emulator(cfg, seed=args.seed)
+    # the recording is built in memory (9 bytes per tag) before it is written
+    truth = em.truth()
+    sync_rate = 1e12 / cfg.period_ps / cfg.sync_divider if cfg.sync_ch is not None else 0.0
+    expected_tags = args.duration * (sync_rate + sum(truth["detected_cps"]))
+    if expected_tags > MAX_TAGS:
+        raise ValueError(
+            f"--duration {args.duration:g}: about {expected_tags:.3g} tags "
+            f"({expected_tags * 9 / 1e9:.1f} GB) "
+            f"exceed the {MAX_TAGS:.0e} a recording may hold in memory; shorten it, or thin the sync "
+            "(--no-sync or --set sync_divider=N)")
     t0 = time.perf_counter()
     data = em.run(args.duration, chunk_s=args.chunk_s, progress=not args.quiet and sys.stderr.isatty())
     wall = time.perf_counter() - t0

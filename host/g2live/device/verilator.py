@@ -42,9 +42,9 @@ class VerilatorDevice(Device):
         self.source = (
             source if source is not None else EmulatorSource(emulator_config, seed=seed, **emulator_overrides)
         )
-        self.t0 = self.source.t0_ps
-        if self.t0 < 0:
-            raise DeviceError(f"verilator: the source starts at {self.t0} ps; the RTL time base starts at 0")
+        self._src_pos = self.source.t0_ps  # photons before this source time were handed to the model
+        self.t0 = self._src_pos  # source time of DUT time 0 (set in _apply)
+        self.lead_in_ps = 0
         self.lookahead_ps = 64 * self._caps.clk_period_ps
         self._asm: FrameAssembler | None = None
 
@@ -65,13 +65,18 @@ class VerilatorDevice(Device):
     def _apply(self, config: Config) -> None:
         m = self.model
         m.reset()
-        program(m.write_reg, config, self._caps)
+        program(m.write_reg, config, self._caps)  # ends with COMMAND.clear: DUT time restarts at 0
+        m.write_reg(C.REG_CONTROL, control_word(config, self.running))
         self._cfg = config
         self._asm = FrameAssembler(config, self._caps)
-        self._pushed_until = m.time_ps  # raw edges before this time are queued in the model
-        self._asm.t_next_ps = m.time_ps
         self._dead_seen = np.zeros(MAX_CHANNELS, np.int64)
-        m.write_reg(C.REG_CONTROL, control_word(config, self.running))
+        # The register writes took some cycles: the first photon (source time _src_pos) goes in a
+        # little later, at DUT time lead_in_ps; integration k is DUT [k T, (k + 1) T).
+        clk = self._caps.clk_period_ps
+        self.lead_in_ps = -(-(m.time_ps + self.lookahead_ps) // clk) * clk
+        self.t0 = self._src_pos - self.lead_in_ps
+        self._pushed_until = m.time_ps
+        self._asm.t_next_ps = 0
 
     def start(self) -> None:
         super().start()
@@ -87,15 +92,18 @@ class VerilatorDevice(Device):
         if self.config is not None:
             # The model's time base restarts at 0 after clear: the photon time line continues, so
             # re-program from scratch and keep feeding from where the source is.
-            self.t0 += self._pushed_until
             self._apply(self.config)
 
     def _push_until(self, t_ps: int) -> None:
+        """Queue the raw edges up to DUT time ``t_ps``."""
         if t_ps <= self._pushed_until:
             return
-        raw = self.source.read_until(t_ps + self.t0)
-        if len(raw):
-            self.model.push_events(raw.channel, raw.time_ps - self.t0)
+        src_t = t_ps + self.t0
+        if src_t > self._src_pos:
+            raw = self.source.read_until(src_t)
+            if len(raw):
+                self.model.push_events(raw.channel, raw.time_ps - self.t0)
+            self._src_pos = src_t
         self._pushed_until = t_ps
 
     def acquire(self) -> Integration | None:
@@ -125,6 +133,8 @@ class VerilatorDevice(Device):
             if self.source.drained and m.time_ps > self._pushed_until and not asm.ready() and spent > budget:
                 return None
         integ = asm.pop()
+        integ.t_start_ps += self.t0  # report source (device) time, like the other back-ends
+        integ.t_stop_ps += self.t0
         dead = np.array(
             [m.read_reg(C.REGISTERS["DEAD_COUNT"].addr(c)) for c in range(self._caps.n_channels)], np.int64
         )
@@ -133,7 +143,7 @@ class VerilatorDevice(Device):
         late = m.stats().get("edges_late", 0)
         if late:
             raise DeviceError(f"verilator: {late} input edges reached the model after their clock cycle")
-        integ.last_input = self.source.drained and integ.t_stop_ps + self.t0 > self.source.last_time_ps
+        integ.last_input = self.source.drained and integ.t_stop_ps > self.source.last_time_ps
         return integ
 
     def info(self) -> dict[str, Any]:

@@ -9,6 +9,8 @@ Auger), `blinking`, `spectra` (line shapes), `optics` (beam splitter, spectromet
 
 from .config import EmulatorConfig
 from .emulator import Emulator
-from .truth import g2_zero_cw, g2_zero_pulsed, predict, signal_cps
+from .truth import g2_cw_curve, g2_zero_cw, g2_zero_pulsed, predict, signal_cps
 
-__all__ = ["Emulator", "EmulatorConfig", "g2_zero_cw", "g2_zero_pulsed", "predict", "signal_cps"]
+__all__ = [
+    "Emulator", "EmulatorConfig", "g2_cw_curve", "g2_zero_cw", "g2_zero_pulsed", "predict", "signal_cps",
+]

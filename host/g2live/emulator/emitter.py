@@ -8,8 +8,8 @@ delay (tau_bx, radiative or not) and then the exciton cascade continues as for N
 Only pulses with at least one *detected* photon are drawn: the indices of such pulses are a
 Bernoulli process, drawn through its geometric gaps, so the cost follows the detected rate, not
 the laser repetition rate. The detection probability `a` (X) and `b` (BX) per emitted photon
-already contains QY, collection and detector efficiency; blinking then thins each photon with
-its state's QY factor (exact because all photons are independent Bernoulli trials).
+already contains QY, collection and detector efficiency, and the blinking state's QY factor (the
+emulator draws the pulses of each blinking state separately; CW photons are thinned instead).
 """
 
 from __future__ import annotations

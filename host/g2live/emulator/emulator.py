@@ -346,14 +346,15 @@ class Emulator:
         before = np.clip(-((-d) // q), 0, n_sync)
         pos = np.arange(t.size, dtype=np.int64) + before
         n = t.size + n_sync
-        out_t = np.empty(n, dtype=np.int64)
-        out_c = np.empty(n, dtype=np.uint8)
-        is_sync = np.ones(n, dtype=bool)
-        is_sync[pos] = False
+        # output slot i holds sync number i - (tags before slot i); tags then overwrite their slots
+        seg = np.diff(np.concatenate(([0], pos + 1, [n])))
+        out_t = np.arange(n, dtype=np.int64)
+        out_t -= np.repeat(np.arange(t.size + 1, dtype=np.int64), seg)
+        out_t *= q
+        out_t += s0
         out_t[pos] = t
+        out_c = np.full(n, sc, dtype=np.uint8)
         out_c[pos] = ch
-        out_t[is_sync] = s0 + q * np.arange(n_sync, dtype=np.int64)
-        out_c[is_sync] = sc
         return out_t, out_c
 
 

@@ -31,8 +31,8 @@ class FormatError(ValueError):
     def __init__(self, path: str | os.PathLike[str], offset: int | None, message: str) -> None:
         self.path = str(path)
         self.offset = offset
-        where = f"byte {offset}" if offset is not None else "header"
-        super().__init__(f"{self.path}: {where}: {message}")
+        where = f" byte {offset}:" if offset is not None else ""  # None: a field, not a position
+        super().__init__(f"{self.path}:{where} {message}")
 
 
 def snap_unit_ps(unit_ps: float) -> float | int:

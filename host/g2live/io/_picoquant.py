@@ -273,13 +273,21 @@ def read_layout(layout: PqLayout) -> PhotonData:
     if rec.size != layout.n_records:
         raise FormatError(layout.path, layout.data_offset + 4 * rec.size, "file shrank while reading")
     decoder = RecordDecoder(layout.rtype)
-    parts = []
-    for i in range(0, max(rec.size, 1), BLOCK):
+    # Decoded blocks go straight into arrays sized for every record (photons are fewer): no
+    # list of parts and no concatenation copy; the result is a contiguous prefix of each.
+    dtypes = [np.uint8, np.int64, np.int64, np.int64][: 4 if layout.rtype.t3 else 2]
+    outs = [np.empty(rec.size, dtype=dt) for dt in dtypes]
+    filled = 0
+    for i in range(0, rec.size, BLOCK):
         try:
-            parts.append(_to_arrays(layout, decoder.decode(rec[i : i + BLOCK])))
+            block = _to_arrays(layout, decoder.decode(rec[i : i + BLOCK]))
         except OverflowError as exc:
             raise FormatError(layout.path, layout.data_offset + 4 * i, str(exc)) from None
-    arrays = [np.concatenate(p) for p in zip(*parts, strict=True)]
+        k = block[0].size
+        for out, arr in zip(outs, block, strict=True):
+            out[filled : filled + k] = arr
+        filled += k
+    arrays = [out[:filled] for out in outs]
     meta = _meta_with_counters(layout, decoder)
     check_span(meta, arrays[1])
     return finish(*arrays[:2], meta, *(arrays[2:] if layout.rtype.t3 else ()))

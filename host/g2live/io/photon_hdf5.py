@@ -330,6 +330,11 @@ def _load(path: Path) -> tuple[h5py.File, Meta, int, str | None]:
         else:  # a Photon-HDF5 file from another program
             meta = _foreign_meta(f, path, pd)
         return f, meta, n, pd
+    except (OSError, KeyError, ValueError, TypeError) as exc:
+        f.close()
+        if isinstance(exc, FormatError):
+            raise
+        raise FormatError(path, None, f"Photon-HDF5 structure is not readable: {exc}") from None
     except BaseException:
         f.close()
         raise
@@ -368,11 +373,20 @@ def _slice(f: h5py.File, path: Path, pd: str, meta: Meta, a: int, b: int) -> Pho
     return PhotonData(det.astype(np.uint8), time_ps, meta)
 
 
+def _checked_slice(f: h5py.File, path: Path, pd: str, meta: Meta, a: int, b: int) -> PhotonData:
+    try:
+        return _slice(f, path, pd, meta, a, b)
+    except FormatError:
+        raise
+    except (OSError, KeyError, ValueError, TypeError) as exc:  # corrupted chunks, wrong shapes
+        raise FormatError(path, None, f"rows {a}..{b} of {pd} are not readable: {exc}") from None
+
+
 def read(path: str | os.PathLike[str]) -> PhotonData:
     path = Path(path)
     f, meta, n, pd = _load(path)
     with f:
-        return _slice(f, path, pd, meta, 0, n)
+        return _checked_slice(f, path, pd, meta, 0, n)
 
 
 def iter_chunks(path: str | os.PathLike[str], chunk_records: int = 1 << 20) -> Iterator[PhotonData]:
@@ -380,7 +394,7 @@ def iter_chunks(path: str | os.PathLike[str], chunk_records: int = 1 << 20) -> I
     f, meta, n, pd = _load(path)
     with f:
         for a, b in chunk_ranges(n, chunk_records):
-            yield _slice(f, path, pd, meta, a, b)
+            yield _checked_slice(f, path, pd, meta, a, b)
 
 
 def committed_records(path: str | os.PathLike[str]) -> int:

@@ -1,0 +1,164 @@
+"""``make synth``: synthesise g2l_top for a Xilinx 7-series part with Yosys and count resources.
+
+Runs ``synth_xilinx -family xc7 -flatten`` on the sources of ``hw/rtl/g2l_top.f`` and reports
+LUTs, flip-flops, block RAMs (in RAMB36 equivalents), DSPs, LUT RAM and carry chains. Counts are
+printed and written as JSON (default ``build/synth/g2l_top.json``), so a design that lost logic to a
+parse problem shows up as a drop in resources (tests/hw/test_synth.py checks floors).
+
+Yosys comes from the ``pyosys`` wheel when installed (a recent Yosys with the Xilinx cell
+libraries), else from a ``yosys`` binary on PATH. Yosys does not accept every SystemVerilog
+construct Verilator and Icarus take; see docs/hardware.md "Coding rules".
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[3]
+RTL_DIR = REPO / "hw" / "rtl"
+DEFAULT_OUT = REPO / "build" / "synth" / "g2l_top.json"
+
+# Xilinx 7-series primitive -> resource class
+_LUT = re.compile(r"^LUT[1-6]$")
+_FF = {"FDRE", "FDSE", "FDCE", "FDPE", "LDCE", "LDPE"}
+_BRAM36 = {"RAMB36E1"}
+_BRAM18 = {"RAMB18E1"}
+_DSP = {"DSP48E1"}
+_LUTRAM = re.compile(r"^(RAM(16|32|64|128|256)X1[SD]|RAM32M|RAM64M|RAM32M16|RAM64M8|SRL16E|SRLC32E)$")
+_CARRY = {"CARRY4"}
+_MUXF = {"MUXF7", "MUXF8"}
+
+
+class SynthError(RuntimeError):
+    """Yosys failed; the message carries the first error line (file:line) of its log."""
+
+
+def sources(filelist: Path = RTL_DIR / "g2l_top.f") -> list[Path]:
+    out = []
+    for line in filelist.read_text().splitlines():
+        line = line.split("//", 1)[0].strip()
+        if line:
+            out.append(REPO / line)
+    return out
+
+
+def _script(srcs: Sequence[Path], top: str, parameters: Mapping[str, int], stat_json: Path) -> str:
+    lines = [f"read_verilog -sv -I{RTL_DIR} " + " ".join(str(s) for s in srcs)]
+    if parameters:
+        lines.append("chparam" + "".join(f" -set {k} {int(v)}" for k, v in parameters.items()) + f" {top}")
+    lines += [
+        f"hierarchy -check -top {top}",
+        f"synth_xilinx -family xc7 -flatten -top {top}",
+        f"tee -q -o {stat_json} stat -json",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _run_yosys(script: Path, log: Path) -> None:
+    if importlib.util.find_spec("pyosys") is not None:
+        # In a child process: libyosys keeps global state, and a crash must not take the caller.
+        cmd = [sys.executable, "-c",
+               f"from pyosys import libyosys as ys; ys.run_pass('script {script}', ys.Design())"]
+    else:
+        exe = shutil.which("yosys")
+        if exe is None:
+            raise SynthError("no Yosys: `pip install pyosys` (a recent Yosys with the Xilinx cells)")
+        cmd = [exe, "-q", "-s", str(script)]
+    with log.open("w") as fh:
+        proc = subprocess.run(cmd, stdout=fh, stderr=subprocess.STDOUT, text=True)
+    if proc.returncode != 0:
+        text = log.read_text(errors="replace")
+        err = next((ln for ln in text.splitlines() if "ERROR" in ln), text[-2000:])
+        raise SynthError(f"yosys failed (log {log}): {err.strip()}")
+
+
+def count(cells: Mapping[str, int]) -> dict[str, Any]:
+    """Resource classes from a {cell type: number} map of a synth_xilinx netlist."""
+    c: Counter[str] = Counter()
+    for typ, n in cells.items():
+        t = typ.lstrip("\\$")
+        if _LUT.match(t):
+            c["lut"] += n
+        elif t in _FF:
+            c["ff"] += n
+        elif t in _BRAM36:
+            c["bram36"] += n
+        elif t in _BRAM18:
+            c["bram18"] += n
+        elif t in _DSP:
+            c["dsp"] += n
+        elif _LUTRAM.match(t):
+            c["lutram"] += n
+        elif t in _CARRY:
+            c["carry4"] += n
+        elif t in _MUXF:
+            c["muxf"] += n
+    keys = ("lut", "ff", "bram36", "bram18", "dsp", "lutram", "carry4", "muxf")
+    out: dict[str, Any] = {k: int(c[k]) for k in keys}
+    out["bram36_equiv"] = out["bram36"] + out["bram18"] / 2
+    return out
+
+
+def synth(parameters: Mapping[str, int] | None = None, top: str = "g2l_top",
+          srcs: Sequence[Path] | None = None, workdir: Path | None = None) -> dict[str, Any]:
+    """Synthesise and return ``{"top", "parameters", "resources", "cells", "seconds"}``."""
+    params = dict(parameters or {})
+    srcs = list(srcs) if srcs is not None else sources()
+    work = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix="g2l_synth_"))
+    work.mkdir(parents=True, exist_ok=True)
+    stat_json = work / "stat.json"
+    script = work / "synth.ys"
+    script.write_text(_script(srcs, top, params, stat_json))
+    t0 = time.monotonic()
+    _run_yosys(script, work / "yosys.log")
+    data = json.loads(stat_json.read_text())
+    mods = data.get("modules", {})
+    top_stat = mods.get(f"\\{top}") or mods.get(top) or (next(iter(mods.values())) if mods else {})
+    cells = {str(k): int(v) for k, v in top_stat.get("num_cells_by_type", {}).items()}
+    if not cells:
+        raise SynthError(f"yosys reported no cells for {top} (stat {stat_json})")
+    return {"top": top, "parameters": params, "resources": count(cells), "cells": cells,
+            "seconds": round(time.monotonic() - t0, 1)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m g2live.tools.synth", description=__doc__.split("\n")[0])
+    ap.add_argument("-o", "--out", type=Path, default=DEFAULT_OUT, help="JSON output (default %(default)s)")
+    ap.add_argument("-P", "--param", action="append", default=[], metavar="NAME=VALUE",
+                    help="override a g2l_top parameter, e.g. -P N_CHANNELS=5")
+    args = ap.parse_args(argv)
+    params = {}
+    for p in args.param:
+        name, _, value = p.partition("=")
+        if not name or not value.lstrip("-").isdigit():
+            ap.error(f"--param {p!r}: expected NAME=INTEGER")
+        params[name] = int(value)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        res = synth(params, workdir=args.out.parent / "work")
+    except SynthError as exc:
+        print(f"synth: error: {exc}", file=sys.stderr)
+        return 1
+    args.out.write_text(json.dumps(res, indent=1, sort_keys=True))
+    r = res["resources"]
+    print(f"g2l_top {params or '(default parameters)'} on xc7 ({res['seconds']} s):")
+    print(f"  LUT {r['lut']}  FF {r['ff']}  BRAM {r['bram36_equiv']:g} (RAMB36 {r['bram36']}, "
+          f"RAMB18 {r['bram18']})  DSP {r['dsp']}  LUTRAM {r['lutram']}  CARRY4 {r['carry4']}")
+    print(f"  written to {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

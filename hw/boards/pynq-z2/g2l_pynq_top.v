@@ -1,0 +1,73 @@
+`resetall
+`timescale 1ns / 1ps
+`default_nettype none
+
+// Verilog-2001 shell around g2l_top for a Vivado block-design module reference (the block
+// designer does not take a SystemVerilog top). Board parameters: 9 inputs (8 detectors on PMOD A,
+// the laser sync on PMOD B pin 1), a 125 MHz time base (CLK_PERIOD_PS = 8000).
+// The behavioural TDC (g2l_tdc_model) has no fine time on hardware: in_fine_ps is tied to 0, so
+// tags have clock resolution (8 ns) until the carry-chain TDC takes its place (same ports).
+module g2l_pynq_top #(
+    parameter N_CHANNELS = 9,        // detector + sync inputs
+    parameter N_PAIRS = 4,           // correlation pairs
+    parameter N_BINS_LOG2 = 12,      // largest histogram: 4096 bins
+    parameter MAX_PHOTONS = 15,      // last photon-number bin
+    parameter CLK_PERIOD_PS = 8000   // FCLK_CLK0 = 125 MHz
+) (
+    (* X_INTERFACE_INFO = "xilinx.com:signal:clock:1.0 clk CLK" *)
+    (* X_INTERFACE_PARAMETER = "ASSOCIATED_BUSIF s_axil:m_axis, ASSOCIATED_RESET aresetn" *)
+    input  wire                  clk,
+    input  wire                  aresetn,
+    input  wire [N_CHANNELS-1:0] spad_in,
+
+    input  wire [11:0]           s_axil_awaddr,
+    input  wire [2:0]            s_axil_awprot,
+    input  wire                  s_axil_awvalid,
+    output wire                  s_axil_awready,
+    input  wire [31:0]           s_axil_wdata,
+    input  wire [3:0]            s_axil_wstrb,
+    input  wire                  s_axil_wvalid,
+    output wire                  s_axil_wready,
+    output wire [1:0]            s_axil_bresp,
+    output wire                  s_axil_bvalid,
+    input  wire                  s_axil_bready,
+    input  wire [11:0]           s_axil_araddr,
+    input  wire [2:0]            s_axil_arprot,
+    input  wire                  s_axil_arvalid,
+    output wire                  s_axil_arready,
+    output wire [31:0]           s_axil_rdata,
+    output wire [1:0]            s_axil_rresp,
+    output wire                  s_axil_rvalid,
+    input  wire                  s_axil_rready,
+
+    output wire [63:0]           m_axis_tdata,
+    output wire [7:0]            m_axis_tkeep,
+    output wire                  m_axis_tvalid,
+    input  wire                  m_axis_tready,
+    output wire                  m_axis_tlast
+);
+    // Synchronous reset from the processor's active-low reset.
+    reg rst = 1'b1;
+    always @(posedge clk) rst <= !aresetn;
+
+    assign m_axis_tkeep = 8'hFF;
+
+    g2l_top #(
+        .N_CHANNELS(N_CHANNELS), .N_PAIRS(N_PAIRS), .N_BINS_LOG2(N_BINS_LOG2),
+        .MAX_PHOTONS(MAX_PHOTONS), .CLK_PERIOD_PS(CLK_PERIOD_PS)
+    ) u_core (
+        .clk(clk), .rst(rst),
+        .in_pulse(spad_in), .in_fine_ps({(N_CHANNELS * 16){1'b0}}),
+        .s_axil_awaddr(s_axil_awaddr), .s_axil_awprot(s_axil_awprot), .s_axil_awvalid(s_axil_awvalid),
+        .s_axil_awready(s_axil_awready), .s_axil_wdata(s_axil_wdata), .s_axil_wstrb(s_axil_wstrb),
+        .s_axil_wvalid(s_axil_wvalid), .s_axil_wready(s_axil_wready), .s_axil_bresp(s_axil_bresp),
+        .s_axil_bvalid(s_axil_bvalid), .s_axil_bready(s_axil_bready), .s_axil_araddr(s_axil_araddr),
+        .s_axil_arprot(s_axil_arprot), .s_axil_arvalid(s_axil_arvalid), .s_axil_arready(s_axil_arready),
+        .s_axil_rdata(s_axil_rdata), .s_axil_rresp(s_axil_rresp), .s_axil_rvalid(s_axil_rvalid),
+        .s_axil_rready(s_axil_rready),
+        .m_axis_tdata(m_axis_tdata), .m_axis_tvalid(m_axis_tvalid), .m_axis_tready(m_axis_tready),
+        .m_axis_tlast(m_axis_tlast)
+    );
+endmodule
+
+`resetall

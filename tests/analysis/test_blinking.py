@@ -1,0 +1,103 @@
+"""Blinking: two-state photon streams with known switching, sampled directly."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from g2live.analysis._stats import ONE_SIGMA
+from g2live.analysis.blinking import analyze_blinking, change_points, fit_poisson_mixture, flid
+
+
+def telegraph(
+    rng: np.random.Generator, duration_s: float, on_ms: float, off_ms: float, on_cps: float, off_cps: float
+) -> tuple[np.ndarray, list[tuple[float, float, bool]]]:
+    """Photon times (ps) of an emitter switching ON/OFF with exponential dwells."""
+    t, on, segs, times = 0.0, True, [], []
+    while t < duration_s:
+        d = min(rng.exponential((on_ms if on else off_ms) * 1e-3), duration_s - t)
+        n = rng.poisson((on_cps if on else off_cps) * d)
+        times.append(t + np.sort(rng.uniform(0, d, n)))
+        segs.append((t, t + d, on))
+        t += d
+        on = not on
+    return np.rint(np.concatenate(times) * 1e12).astype(np.int64), segs
+
+
+def test_mixture_weight_coverage() -> None:
+    """Bins sampled from a two-component Poisson mixture: w_on within its error at ~68 %."""
+    rng = np.random.default_rng(51)
+    n, hits = 100, 0
+    for _ in range(n):
+        on = rng.random(400) < 0.7
+        counts = rng.poisson(np.where(on, 40.0, 4.0))
+        m = fit_poisson_mixture(counts)
+        hits += abs(m.w_on - 0.7) <= m.w_on_err
+        assert m.separated
+    sd = np.sqrt(ONE_SIGMA * (1 - ONE_SIGMA) / n)
+    assert ONE_SIGMA - 4 * sd <= hits / n <= ONE_SIGMA + 4 * sd, f"coverage {hits / n:.3f}"
+
+
+def test_threshold_between_components() -> None:
+    m = fit_poisson_mixture(np.random.default_rng(52).poisson(np.repeat([5.0, 50.0], 500)))
+    assert 5 < m.threshold < 50
+    assert m.lam_off == pytest.approx(5.0, rel=0.1) and m.lam_on == pytest.approx(50.0, rel=0.05)
+
+
+def test_change_points_find_switches() -> None:
+    rng = np.random.default_rng(53)
+    t, segs = telegraph(rng, 2.0, on_ms=100, off_ms=60, on_cps=20_000, off_cps=1_000)
+    cps = change_points(t, alpha=0.01)
+    switches = np.array([s[1] for s in segs[:-1]]) * 1e12
+    found = t[cps]
+    # every switch between dwells of 5 ms or more (>= 5 photons OFF, 100 ON) is found within 1 ms
+    clear = [
+        s[1] * 1e12
+        for s, nxt in zip(segs[:-1], segs[1:], strict=True)
+        if s[1] - s[0] >= 5e-3 and nxt[1] - nxt[0] >= 5e-3
+    ]
+    near = [np.min(np.abs(found - s)) < 1e9 for s in clear]
+    assert len(clear) > 15 and np.mean(near) > 0.9
+    # and few spurious ones (false-positive rate alpha per tested segment)
+    assert cps.size <= switches.size * 1.3 + 3
+
+
+def test_no_change_points_in_constant_rate() -> None:
+    rng = np.random.default_rng(54)
+    false = 0
+    for _ in range(40):
+        t = np.rint(np.sort(rng.uniform(0, 1.0, 20_000)) * 1e12).astype(np.int64)
+        false += change_points(t, alpha=0.05).size > 0
+    # Csörgő-Horváth asymptotics are conservative: at most alpha plus binomial tolerance
+    assert false / 40 <= 0.05 + 4 * np.sqrt(0.05 * 0.95 / 40)
+
+
+def test_on_fraction_of_telegraph_process() -> None:
+    rng = np.random.default_rng(55)
+    t, segs = telegraph(rng, 5.0, on_ms=40, off_ms=20, on_cps=30_000, off_cps=1_500)
+    true_on = sum(b - a for a, b, on in segs if on) / 5.0
+    r = analyze_blinking(t, bin_width_ps=2_000_000_000)
+    assert r.on_fraction == pytest.approx(true_on, abs=0.03)
+    assert abs(r.on_fraction_mixture - true_on) < 4 * r.on_fraction_mixture_err + 0.02  # binning blurs edges
+    assert r.on_rate_cps == pytest.approx(30_000, rel=0.1)
+
+
+def test_emulated_on_fraction() -> None:
+    from g2live.emulator import Emulator, EmulatorConfig
+
+    cfg = EmulatorConfig(
+        power=1.0, collection_efficiency=0.3, on_mean_ms=30.0, off_mean_ms=10.0, off_qy_factor=0.05
+    )
+    d = Emulator(cfg, seed=9).run(3.0)
+    det = d.channel != d.meta.sync_channel
+    r = analyze_blinking(d.time_ps[det], bin_width_ps=2_000_000_000)
+    assert r.on_fraction == pytest.approx(d.meta.extra["truth"]["on_fraction"], abs=0.06)
+
+
+def test_flid_shape() -> None:
+    rng = np.random.default_rng(56)
+    t = np.sort(rng.integers(0, 10**12, 50_000))
+    delay = rng.exponential(5000.0, t.size)
+    hist, ie, de = flid(t, delay, 10**10, intensity_bins=20, delay_bins=40, delay_range_ps=(4000, 6000))
+    assert hist.sum() == 100  # one entry per 10 ms bin
+    mean_delay = (hist.sum(axis=0) * 0.5 * (de[1:] + de[:-1])).sum() / hist.sum()
+    assert mean_delay == pytest.approx(5000.0, rel=0.05)
