@@ -3,8 +3,8 @@
  * correlate() is a merge of the sorted a and b arrays. Each step compares b[j] with a[i]: when
  * b[j] is earlier than the window of a[i] (d < lo), j advances, otherwise a[i] is finished and i
  * advances, with no data-dependent branch (the advance is computed). Four such merges over the
- * quarters of a run interleaved. Only when b[j] falls in the
- * window (rare at photon-counting rates) does a short scan bin the partners of a[i].
+ * quarters of a run interleaved. Only when b[j] falls in the window (rare at photon-counting
+ * rates) does a short scan bin the partners of a[i].
  * Differences are int64 when the data span and window allow it and __int128 otherwise, so a
  * difference near the int64 limits never wraps into the window.
  */
@@ -275,10 +275,9 @@ int g2l_correlator_update(g2l_correlator *c, const uint8_t *channel, const int64
     int64_t last = c->last_time;
     for (int64_t i = 0; i < n; i++) {
         int status = channel[i] >= G2L_N_CHANNELS ? G2L_ERR_CHANNEL : time_ps[i] < last ? G2L_ERR_UNSORTED : G2L_OK;
-        if (status != G2L_OK) {
+        if (status != G2L_OK) { /* nothing of this call is taken */
             *err_index = i;
-            int st = correlator_add(c, channel, time_ps, i); /* the tags before the bad one count */
-            return st != G2L_OK ? st : status;
+            return status;
         }
         last = time_ps[i];
     }

@@ -55,8 +55,8 @@ typedef struct {
 int g2l_correlator_init(g2l_correlator *c, int64_t n_pairs, const uint8_t *pair_a, const uint8_t *pair_b,
                         int64_t bin_width_ps, int64_t n_bins, int64_t offset_ps);
 void g2l_correlator_free(g2l_correlator *c);
-/* Feed tags in stream order; G2L_OK, or G2L_ERR_CHANNEL / G2L_ERR_UNSORTED with *err_index (the
- * tags before err_index were processed), or G2L_ERR_NOMEM. */
+/* Feed tags in stream order; G2L_OK, or G2L_ERR_CHANNEL / G2L_ERR_UNSORTED with *err_index (then
+ * nothing of this call was processed), or G2L_ERR_NOMEM. */
 int g2l_correlator_update(g2l_correlator *c, const uint8_t *channel, const int64_t *time_ps, int64_t n,
                           int64_t *err_index);
 /* Integration boundary: zero the histograms and per-integration counts, keep the tag history. */

@@ -86,17 +86,17 @@ static int close_period(g2l_pulsed *p) {
 
 int g2l_pulsed_update(g2l_pulsed *p, const uint8_t *channel, const int64_t *time_ps, int64_t n,
                       int64_t *err_index) {
+    int64_t last = p->last_time;
+    for (int64_t i = 0; i < n; i++) { /* check first: on an error nothing of this call is taken */
+        if (channel[i] >= G2L_N_CHANNELS || time_ps[i] < last) {
+            *err_index = i;
+            return channel[i] >= G2L_N_CHANNELS ? G2L_ERR_CHANNEL : G2L_ERR_UNSORTED;
+        }
+        last = time_ps[i];
+    }
     for (int64_t i = 0; i < n; i++) {
         const uint8_t ch = channel[i];
         const int64_t t = time_ps[i];
-        if (ch >= G2L_N_CHANNELS) {
-            *err_index = i;
-            return G2L_ERR_CHANNEL;
-        }
-        if (t < p->last_time) {
-            *err_index = i;
-            return G2L_ERR_UNSORTED;
-        }
         p->last_time = t;
         if (t > p->t_pend) commit_pending(p); /* time moved on: no sync can claim them any more */
         if (ch == p->sync_channel) {

@@ -35,7 +35,8 @@ typedef struct {
 int g2l_pulsed_init(g2l_pulsed *p, uint8_t sync_channel, int64_t max_photons, int64_t window_ps);
 void g2l_pulsed_free(g2l_pulsed *p);
 void g2l_pulsed_begin(g2l_pulsed *p);
-/* Stream-ordered tags; G2L_OK, G2L_ERR_CHANNEL / G2L_ERR_UNSORTED with *err_index, G2L_ERR_NOMEM. */
+/* Stream-ordered tags; G2L_OK, G2L_ERR_CHANNEL / G2L_ERR_UNSORTED with *err_index (then nothing of
+ * this call was processed), or G2L_ERR_NOMEM. */
 int g2l_pulsed_update(g2l_pulsed *p, const uint8_t *channel, const int64_t *time_ps, int64_t n,
                       int64_t *err_index);
 /* Close the open period (and assign held photons). The next photons before a sync are pre_sync. */

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import zmq
 
 from g2live.config import Config, ConfigError
-from g2live.stream import CurveKeys, CurveServer, check_bind, pack_header
+from g2live.stream import CurveKeys, CurveServer, bind, check_bind, pack_header
 
 if TYPE_CHECKING:
     from g2live.server import Server
@@ -66,7 +66,7 @@ class ControlServer:
         self.sock.setsockopt(zmq.MAXMSGSIZE, MAX_REQUEST_BYTES)
         if curve is not None:
             (curve_server or CurveServer(ctx, curve)).apply(self.sock)
-        self.sock.bind(endpoint)
+        bind(self.sock, endpoint, "control")
         self.endpoint = self.sock.getsockopt_string(zmq.LAST_ENDPOINT)
         self.poller = zmq.Poller()
         self.poller.register(self.sock, zmq.POLLIN)
@@ -162,6 +162,8 @@ class ControlServer:
 
     def _start(self, req: dict[str, Any]) -> dict[str, Any]:
         if not self.server.running:
+            self.server.device_error = ""
+            self.server.source_done = False
             self.server.device.start()
             self.server._next_due = time.monotonic()
         self.server._status_due = True

@@ -93,7 +93,7 @@ def _channels(x: Any, name: str, n: int | None = None, limit: int = N_CHANNELS) 
     if arr.size and arr.dtype.kind not in "iu":
         raise TypeError(f"{name} must hold integer channel numbers, got dtype {arr.dtype}")
     if arr.size and (arr.dtype != np.uint8 or limit < 256):
-        bad = (arr < 0) | (arr >= limit)
+        bad = (arr >= limit) if arr.dtype.kind == "u" else (arr < 0) | (arr >= limit)
         if bad.any():
             i = int(np.argmax(bad))
             raise ValueError(f"{name}[{i}] = {int(arr[i])} is not a channel 0..{limit - 1}")
@@ -416,7 +416,8 @@ class Correlator:
             raise ValueError(f"cannot build correlator (status {self._c.status})")
 
     def update(self, channel: Any, time_ps: Any) -> None:
-        """Add tags (stream order: time non-decreasing, also across calls)."""
+        """Add tags (stream order: time non-decreasing, also across calls). On an error nothing
+        of this call is added."""
         t = _times(time_ps, "time_ps")
         ch = _channels(channel, "channel", t.size)
         last = self._c.last_time
@@ -426,7 +427,7 @@ class Correlator:
             where = f"time_ps[{err - 1}]" if err > 0 else "the last time of the previous update"
             raise ValueError(
                 f"time_ps is not in stream order: time_ps[{err}] = {int(t[err])} < {where} = {prev} "
-                f"(tags before index {err} were added)"
+                "(nothing of this update was added)"
             )
         if status == _core.ERR_NOMEM:
             raise MemoryError("g2live Correlator: out of memory")
@@ -577,6 +578,8 @@ class PulsedCounter:
         return r
 
     def update(self, channel: Any, time_ps: Any) -> PulsedResult:
+        """Add tags in stream order; returns the periods closed by this call's syncs. On an error
+        nothing of this call is taken."""
         t = _times(time_ps, "time_ps")
         ch = _channels(channel, "channel", t.size)
         status, err, d = self._p.update(ch, t)

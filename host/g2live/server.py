@@ -96,9 +96,15 @@ def live_analysis(acc: Accumulator) -> tuple[dict[str, float | None], str, str, 
         return values, "none", "no coincidences yet", {}
     from g2live.analysis.live import live_g2
 
-    d = live_g2(hist, bin_width_ps=cfg.bin_width_ps, offset_ps=cfg.offset_ps, n_side=cfg.analysis_k_side,
-                counts_ab=(int(acc.counts[a]), int(acc.counts[b])), duration_s=acc.integration_s,
-                rep_rate_hz=cfg.rep_rate_hz)
+    d = live_g2(
+        hist,
+        bin_width_ps=cfg.bin_width_ps,
+        offset_ps=cfg.offset_ps,
+        n_side=cfg.analysis_k_side,
+        counts_ab=(int(acc.counts[a]), int(acc.counts[b])),
+        duration_s=acc.integration_s,
+        rep_rate_hz=cfg.rep_rate_hz,
+    )
     for k in ("g2_0", "g2_0_err", "purity", "purity_err", "g2_0_poisson_norm"):
         values[k] = d.get(k)
     values["n_center"] = d.get("center_area")
@@ -137,12 +143,22 @@ class Server:
         self.config = config
         self.device.configure(self.config)
         self.actuator = actuator
-        self.publisher = Publisher(
-            pub, ctx=self.ctx, sndhwm=sndhwm, curve=curve, insecure=insecure, curve_server=self.curve
-        )
-        self.control = ControlServer(
-            control, self, ctx=self.ctx, curve=curve, insecure=insecure, curve_server=self.curve
-        )
+        try:
+            self.publisher = Publisher(
+                pub, ctx=self.ctx, sndhwm=sndhwm, curve=curve, insecure=insecure, curve_server=self.curve
+            )
+            try:
+                self.control = ControlServer(
+                    control, self, ctx=self.ctx, curve=curve, insecure=insecure, curve_server=self.curve
+                )
+            except BaseException:
+                self.publisher.close()
+                raise
+        except BaseException:
+            if self.curve is not None:
+                self.curve.close()
+            self.ctx.term()
+            raise
         self.pub_endpoint = self.publisher.endpoint
         self.control_endpoint = self.control.endpoint
         self.speed = speed  # 1 = real time, 0 = as fast as possible (sim/replay)
@@ -156,7 +172,8 @@ class Server:
         self.analysis_source = "none"
         self.analysis_error = ""
         self.analysis_details: dict[str, Any] = {}
-        self._analysis_at = 0.0
+        self._analysis_next = 0.0
+        self.analysis_time_s = 0.0
         self._analysis_stale = True
         self.sweep: SweepRunner | None = None
         self.sweep_count = 0
@@ -168,6 +185,7 @@ class Server:
         self.source_done = False
         self.stop_event = threading.Event()
         self.errors = 0
+        self.device_error = ""
         try:  # import the analysis (scipy, lmfit: seconds) now, not in the middle of the first integration
             import g2live.analysis.live  # noqa: F401
         except ImportError as exc:
@@ -344,6 +362,7 @@ class Server:
             "source_done": self.source_done,
             "late_s": self.late_s,
             "analysis_error": self.analysis_error,
+            "device_error": self.device_error,
             "settings": self.config.to_dict(),
             "pub": self.pub_endpoint,
             "control": self.control_endpoint,
@@ -351,9 +370,8 @@ class Server:
 
     def update_analysis(self, force: bool = False) -> None:
         now = time.monotonic()
-        if not force and (not self._analysis_stale or now - self._analysis_at < self.analysis_interval_s):
+        if not force and (not self._analysis_stale or now < self._analysis_next):
             return
-        self._analysis_at = now
         self._analysis_stale = False
         try:
             self.analysis, self.analysis_source, status, self.analysis_details = live_analysis(self.acc)
@@ -361,6 +379,11 @@ class Server:
         except (ImportError, ValueError, ZeroDivisionError, FloatingPointError) as exc:
             self.analysis = dict.fromkeys(ANALYSIS_COLUMNS)
             self.analysis_error = f"{type(exc).__name__}: {exc}"
+        took = time.monotonic() - now
+        # At most ~1/5 of the loop goes to the analysis (its fits can take 0.1 s), so it never
+        # slows acquisition down; at least every analysis_interval_s when it is cheap.
+        self._analysis_next = now + max(self.analysis_interval_s, 5 * took)
+        self.analysis_time_s = took
         self.publish("analysis")
 
     # --- the loop ----------------------------------------------------------------------------
@@ -419,7 +442,16 @@ class Server:
         self.control.poll(wait)
         now = time.monotonic()
         if self.running and (self.device.paced or self.speed <= 0 or now >= self._next_due):
-            integ = self.step_integration()
+            try:
+                integ = self.step_integration()
+            except Exception as exc:  # a failing device must not take the server (and control) down
+                log.exception("acquisition failed")
+                self.device_error = f"{type(exc).__name__}: {exc}"
+                self.errors += 1
+                self.device.stop()
+                self._status_due = True
+                integ = None
+                self.source_done = True  # stopped; `start` or `reset` retries
             if integ is None:
                 if not self.source_done:
                     self._source_finished()

@@ -172,6 +172,15 @@ def check_bind(endpoint: str, curve: CurveKeys | None, insecure: bool) -> None:
         )
 
 
+def bind(sock: zmq.Socket, endpoint: str, what: str) -> None:
+    """Bind, turning ZeroMQ's error into an OSError that names the endpoint (CLI: no traceback)."""
+    try:
+        sock.bind(endpoint)
+    except zmq.ZMQError as exc:
+        sock.close(linger=0)
+        raise OSError(f"{what}: cannot bind {endpoint}: {exc}") from None
+
+
 @dataclass
 class PublisherStats:
     sent: dict[str, int] = field(default_factory=lambda: defaultdict(int))
@@ -209,7 +218,7 @@ class Publisher:
         if curve is not None:
             self._own_curve = curve_server or CurveServer(self.ctx, curve)
             self._own_curve.apply(self.sock)
-        self.sock.bind(endpoint)
+        bind(self.sock, endpoint, "publisher")
         self.endpoint = self.sock.getsockopt_string(zmq.LAST_ENDPOINT)
         self.seq: dict[str, int] = defaultdict(int)
         self.stats = PublisherStats()

@@ -95,8 +95,12 @@ class Stack:
                                     *(serve_args or [])], tmp)
         self.dashboard = Proc("dashboard", ["dashboard", "--connect", self.pub, "--control", self.control,
                                             "--port", str(self.port)], tmp)
-        # Ready when it says so: an HTTP probe of "/" would create (costly) page sessions.
-        wait_until("the dashboard to listen", self._listening, 60, 0.2)
+        try:
+            # Ready when it says so: an HTTP probe of "/" would create (costly) page sessions.
+            wait_until("the dashboard to listen", self._listening, 60, 0.2)
+        except BaseException:
+            self.stop()  # never leave processes behind when the fixture fails
+            raise
 
     def _listening(self) -> bool:
         self.serve.check_alive()

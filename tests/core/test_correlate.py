@@ -205,6 +205,8 @@ def test_correlator_errors_and_clear():
         c.update([1, 1, 1], [200, 201, 5])
     with pytest.raises(ValueError, match=r"channel\[0\] = 64"):
         c.update([64], [300])
+    assert c.histograms().sum() == 1 and c.n_tags == 2  # the failed updates added nothing
+    c.update([0], [196])  # so 196 pairs with nothing but 105 (out of the window)
     assert c.histograms().sum() == 1
     c.clear()  # full reset: history gone, times may restart
     c.update([1], [0])

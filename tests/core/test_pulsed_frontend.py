@@ -73,6 +73,9 @@ def test_pulsed_errors_and_saturation():
     pc.update([SYNC, 0], [10, 20])
     with pytest.raises(ValueError, match=r"time_ps\[0\] = 5"):
         pc.update([0], [5])
+    with pytest.raises(ValueError, match=r"time_ps\[2\] = 21"):
+        pc.update([SYNC, 0, 0], [30, 31, 21])  # nothing taken: the sync at 30 closes no period
+    assert pc.n_syncs == 1 and pc.flush().period_counts.tolist() == [1]
     # 70000 photons in one period: the count saturates, the histogram's last bin takes it
     n = 70000
     r = core.pulsed(np.r_[SYNC, np.zeros(n, np.uint8)], np.arange(n + 1), SYNC, 3)

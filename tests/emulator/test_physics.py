@@ -16,10 +16,12 @@ Z = 5.0  # tolerance in standard errors
 
 
 def test_g2_zero_equals_qy_ratio_at_low_power() -> None:
-    # short lifetimes allow a 40 MHz laser: many pulses, so many rare two-photon events
+    # short lifetimes allow a 40 MHz laser: many pulses, so many rare two-photon events. The decay
+    # (1 ns) must stay far inside the +-12.5 ns peak windows: with 2 ns, 0.2 % of the neighbouring
+    # peaks' pairs would leak into the central window (+1.2 % on g2(0) at high power)
     r = 0.1
     data, em = emulate(1.0, seed=11, power=0.05, qy_ratio=r, qy_x=1.0, collection_efficiency=1.0,
-                       detector_efficiency=1.0, rep_rate_hz=40e6, tau_x_ns=2.0, tau_bx_ns=0.3)
+                       detector_efficiency=1.0, rep_rate_hz=40e6, tau_x_ns=1.0, tau_bx_ns=0.2)
     period = em.config.period_ps
     g, err = g2_from_peaks(peak_areas(data.channel_times(0), data.channel_times(1), period))
     expect = data.meta.extra["truth"]["g2_0_hbt"]
@@ -34,8 +36,8 @@ def test_g2_zero_rises_with_power_as_poisson_predicts(power: float) -> None:
     r = 0.1
     duration = 0.3 if power < 1 else 0.1
     data, em = emulate(duration, seed=int(power * 10), power=power, qy_ratio=r, qy_x=1.0,
-                       collection_efficiency=1.0, detector_efficiency=1.0, rep_rate_hz=40e6, tau_x_ns=2.0,
-                       tau_bx_ns=0.3)
+                       collection_efficiency=1.0, detector_efficiency=1.0, rep_rate_hz=40e6, tau_x_ns=1.0,
+                       tau_bx_ns=0.2)
     g, err = g2_from_peaks(peak_areas(data.channel_times(0), data.channel_times(1), em.config.period_ps))
     expect = g2_zero_pulsed(power, r)
     o = poisson_outcome(power)
@@ -49,7 +51,7 @@ def test_g2_zero_with_dark_counts_background_and_blinking() -> None:
     # uncorrelated counts fill the central peak; blinking scales signal-signal and signal-noise pairs
     # differently (<q^2> vs <q>): truth["g2_0_hbt"] accounts for both
     data, em = emulate(1.0, seed=13, power=0.3, qy_ratio=0.05, qy_x=1.0, collection_efficiency=0.6,
-                       detector_efficiency=1.0, rep_rate_hz=40e6, tau_x_ns=2.0, tau_bx_ns=0.3,
+                       detector_efficiency=1.0, rep_rate_hz=40e6, tau_x_ns=1.0, tau_bx_ns=0.2,
                        dark_cps=1e5, background_cps=2e5, blinking="exponential", on_mean_ms=1.0,
                        off_mean_ms=1.0, off_qy_factor=0.1)
     g, err = g2_from_peaks(peak_areas(data.channel_times(0), data.channel_times(1), em.config.period_ps))

@@ -107,8 +107,8 @@ def test_serve_process_end_to_end(tmp_path: Path) -> None:
         res = g2live("watch", "--once", "--pub", pub, "--timeout", "30")
         assert res.returncode == 0, res.stderr
         assert "count rates" in res.stdout and "g2(0)" in res.stdout
-        out = tmp_path / "rec.npz"
-        res = g2live("record", "-o", str(out), "--pub", pub, "--control", ctl, "--duration", "1.5", "--quiet")
+        out = tmp_path / "rec.h5"  # Photon-HDF5
+        res = g2live("record", "-o", str(out), "--pub", pub, "--control", ctl, "--duration", "1.0", "--quiet")
         assert res.returncode == 0, res.stderr
         from g2live import io
 
@@ -118,6 +118,24 @@ def test_serve_process_end_to_end(tmp_path: Path) -> None:
         assert data.meta.extra["settings"]["raw_tags"] is True
         st = json.loads(g2live("status", "--control", ctl, "--json").stdout)
         assert st["settings"]["raw_tags"] is False  # record switched it back
+        res = g2live(
+            "sweep",
+            "--powers",
+            "0.05,0.5",
+            "--max-s",
+            "1",
+            "--target-rel-err",
+            "0.3",
+            "--json",
+            "--quiet",
+            "--pub",
+            pub,
+            "--control",
+            ctl,
+        )
+        assert res.returncode == 0, res.stderr
+        points = json.loads(res.stdout)
+        assert [p["power"] for p in points] == [0.05, 0.5] and points[1]["rate_cps"] > points[0]["rate_cps"]
         res = g2live("status", "stop", "--control", ctl)
         assert res.returncode == 0 and "stopped" in res.stdout
     finally:

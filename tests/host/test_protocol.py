@@ -12,7 +12,7 @@ from g2live import core
 from g2live.client import ControlClient, ControlError, Subscriber
 from g2live.config import Config
 from g2live.device.sim import SimDevice
-from g2live.device.sources import ArraySource
+from g2live.device.sources import ArraySource, PhotonSource
 from g2live.photons import PhotonData
 from g2live.server import Server
 from g2live.stream import Publisher
@@ -251,3 +251,59 @@ def test_configure_reset_snapshot(array_server: Server) -> None:
     assert ctl.snapshot(["g2"])["g2"][1].sum() == 0
     sub.close()
     ctl.close()
+
+
+def test_device_failure_keeps_the_server_up() -> None:
+    good = pulsed_hbt(0.05, seed=4)
+    back_in_time = PhotonData(good.channel[:10], good.time_ps[:10])  # a source that goes back in time
+    src = PhotonSource([good, back_in_time], t0_ps=0)
+    srv = Server(SimDevice(src), Config(integration_s=0.01), pub=ANY_PORT, control=ANY_PORT, speed=0)
+    th = srv.start_thread()
+    ctl = ControlClient(srv.control_endpoint)
+    try:
+        deadline = time.monotonic() + TIMEOUT_S
+        while not (st := ctl.status())["device_error"] and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert "before the previous chunk's end" in st["device_error"] and st["state"] == "stopped"
+        assert st["integration_s"] > 0  # what came before the failure is kept
+        assert ctl.snapshot(["g2"])["g2"][1].sum() > 0
+    finally:
+        srv.stop_event.set()
+        th.join(10)
+        ctl.close()
+
+
+def test_busy_port_is_a_clear_error() -> None:
+    ctx = zmq.Context()
+    s = ctx.socket(zmq.PUB)
+    s.bind(ANY_PORT)
+    busy = s.getsockopt_string(zmq.LAST_ENDPOINT)
+    with pytest.raises(OSError, match=f"publisher: cannot bind {busy}"):
+        Server(SimDevice(ArraySource(pulsed_hbt(0.01))), Config(), pub=busy, control=ANY_PORT)
+    with pytest.raises(OSError, match=f"control: cannot bind {busy}"):
+        Server(SimDevice(ArraySource(pulsed_hbt(0.01))), Config(), pub=ANY_PORT, control=busy)
+    s.close()
+    ctx.term()
+
+
+def test_subscriber_conflates_to_newest_per_topic() -> None:
+    ctx = zmq.Context()
+    pub = Publisher(ANY_PORT, ctx=ctx)
+    sub = Subscriber(pub.endpoint, ["g2", "rates"], ctx=ctx)
+    deadline = time.monotonic() + 5
+    while pub.subscriptions < 2 and time.monotonic() < deadline:
+        pub.publish("status", np.zeros(0, np.int64), {})
+        time.sleep(0.02)
+    for i in range(50):
+        pub.publish("g2", np.full((2, 8), i, np.int64), {"i": i})
+        pub.publish("rates", np.full(64, float(i)), {"i": i})
+    time.sleep(0.3)
+    newest = sub.latest(timeout_s=2)
+    assert set(newest) == {"g2", "rates"}
+    assert newest["g2"].header["i"] == 49 and newest["g2"].data[0, 0] == 49
+    assert newest["rates"].seq == 49 and newest["rates"].data.dtype == np.float64
+    assert sub.gaps == {"g2": 0, "rates": 0} and sub.received == {"g2": 50, "rates": 50}
+    assert sub.latest(timeout_s=0.05) == {}
+    sub.close()
+    pub.close()
+    ctx.term()

@@ -36,7 +36,7 @@ def split(data: PhotonData, rng: np.random.Generator, n_parts: int) -> list[Phot
     ]
 
 
-@pytest.mark.parametrize("seed", [1, 2, 3])
+@pytest.mark.parametrize("seed", [1, 2])
 def test_integrations_sum_to_one_call(seed: int) -> None:
     data = dense_stream(seed)
     cfg = Config(

@@ -2,7 +2,9 @@
 
 A parse problem that silently drops logic still passes simulation; here it shows as missing
 flip-flops or block RAMs. Floors are derived from the registers and memories the design must
-keep, for a small configuration that synthesises in about a minute.
+keep, for a small configuration, stopped before LUT mapping (ABC, the slowest step: block RAMs,
+flip-flops and carry chains are final by then) so it runs in about a minute and a half.
+The full synthesis with LUT counts is `make synth` (numbers in docs/hardware.md).
 """
 
 from __future__ import annotations
@@ -12,10 +14,10 @@ import math
 import shutil
 
 import pytest
-
 from g2live.tools import synth
 
-PARAMS = {"N_CHANNELS": 3, "N_PAIRS": 1, "N_BINS_LOG2": 10, "MAX_PHOTONS": 7}
+PARAMS = {"N_CHANNELS": 2, "N_PAIRS": 1, "N_BINS_LOG2": 10, "MAX_PHOTONS": 3}
+MERGE_FIFO_LOG2 = 5  # g2l_top default: 32 x 64-bit per channel, in LUT RAM
 COUNT_W = 32  # g2l_coinc_hist default bin counter width (the top keeps it)
 
 pytestmark = pytest.mark.skipif(
@@ -26,7 +28,7 @@ pytestmark = pytest.mark.skipif(
 
 @pytest.fixture(scope="module")
 def result(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    return synth.synth(PARAMS, workdir=tmp_path_factory.mktemp("synth"))
+    return synth.synth(PARAMS, workdir=tmp_path_factory.mktemp("synth"), map_luts=False)
 
 
 def test_histogram_banks_are_block_ram(result: dict) -> None:
@@ -51,6 +53,7 @@ def test_registers_are_kept(result: dict) -> None:
 def test_logic_is_present(result: dict) -> None:
     r = result["resources"]
     n = PARAMS["N_CHANNELS"]
-    # 64-bit adders/comparators per channel (time, dead time, watermark) map to carry chains
+    # 64-bit adders/comparators per channel (raw time, dead time, watermark) map to carry chains
     assert r["carry4"] >= n * 3 * 64 // 4, r
-    assert r["lut"] > r["ff"] // 2, r
+    # the merge's channel FIFOs: a RAM32M holds 32 entries of 6 bits
+    assert r["lutram"] >= n * math.ceil(64 / 6) * (1 << MERGE_FIFO_LOG2) // 32, r

@@ -229,20 +229,32 @@ def _jsonable(x: Any) -> Any:
 
 
 def background_correct(
-    g2: float, g2_err: float, rho_a: float, rho_b: float | None = None
+    g2: float,
+    g2_err: float,
+    rho_a: float,
+    rho_b: float | None = None,
+    side_over_poisson: float | None = None,
 ) -> tuple[float, float]:
     """Remove uncorrelated background: g2_corr = (g2 - (1 - rho_a rho_b)) / (rho_a rho_b).
 
     rho = S / (S + B) is each detector's signal fraction. With rho_a = rho_b = rho this is the
-    familiar (g2 - (1 - rho^2)) / rho^2 (Brouri et al., Opt. Lett. 25, 1294 (2000)). The rho are
-    taken as exact; their uncertainty is not propagated.
+    familiar (g2 - (1 - rho^2)) / rho^2 (Brouri et al., Opt. Lett. 25, 1294 (2000)).
+
+    With blinking the signal-signal coincidences of the side peaks are bunched (side_over_poisson
+    s > 1) but the background ones are not. In units of the Poisson level the zero peak is
+    r g_s beta + (1 - r) and a side peak r beta + (1 - r) = s (r = rho_a rho_b), so
+    g_s = (g2 s - (1 - r)) / (s - (1 - r)), which is Brouri's formula at s = 1. The rho are taken
+    as exact; their uncertainty is not propagated.
     """
     rho_b = rho_a if rho_b is None else rho_b
     for name, r in (("rho_a", rho_a), ("rho_b", rho_b)):
         if not 0 < r <= 1:
             raise ValueError(f"background_correct: {name} = S/(S+B) must be in (0, 1], got {r}")
     r2 = rho_a * rho_b
-    return (g2 - (1.0 - r2)) / r2, g2_err / r2
+    s = 1.0 if side_over_poisson is None else float(side_over_poisson)
+    if s - (1.0 - r2) <= 0:
+        raise ValueError(f"background_correct: side peaks ({s:.3g} x Poisson) are below the background level")
+    return (g2 * s - (1.0 - r2)) / (s - (1.0 - r2)), g2_err * s / (s - (1.0 - r2))
 
 
 def rho_from_rates(total_cps: float, background_cps: float) -> float:
@@ -286,7 +298,10 @@ def peak_decay_ps(h: CorrelationHistogram, comb: Comb, zero_ps: float) -> float 
         m = pp["a"].value * np.cosh((0.5 * P - np.abs(xc[sel])) / pp["tau"].value) + pp["c"].value
         return (prof[sel] - m) / np.sqrt(var[sel])
 
-    out = lmfit.minimize(resid, p, method="least_squares")
+    try:
+        out = lmfit.minimize(resid, p, method="least_squares")
+    except (ValueError, RuntimeError, np.linalg.LinAlgError):
+        return None  # no usable peak shape: leave the ratio uncorrected
     tau = float(out.params["tau"].value)
     # at the bound the peaks are not resolved as a comb of exponentials: no correction
     return tau if out.success and tau < 1.9 * P else None
@@ -441,7 +456,8 @@ def pulsed_g2(
                 r_to_g, leak = overlap_mapping(tau_c, period, pa.n_window * h.bin_width_ps, n_side)
                 if leak > 1e-3:
                     g2_raw = g2
-                    g2, ci = r_to_g(g2), (r_to_g(ci[0]), r_to_g(ci[1]))
+                    # g2 >= 0: the interval stops at 0 (the estimate itself is left unclipped, unbiased)
+                    g2, ci = r_to_g(g2), (max(r_to_g(ci[0]), 0.0), r_to_g(ci[1]))
                     method = "exact, overlap-corrected"
                     overlap_info = {"peak_decay_ps": tau_c, "leak_fraction": leak, "g2_0_raw": g2_raw}
         err = half_width(*ci)
@@ -501,5 +517,7 @@ def pulsed_g2(
         notes=notes,
     )
     if rho is not None:
-        res.g2_0_corrected, res.g2_0_corrected_err = background_correct(res.g2_0, res.g2_0_err, *rho)
+        res.g2_0_corrected, res.g2_0_corrected_err = background_correct(
+            res.g2_0, res.g2_0_err, *rho, side_over_poisson=res.side_over_poisson
+        )
     return res

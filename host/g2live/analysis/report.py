@@ -211,6 +211,8 @@ def analyze_photons(
         out["purity"], out["purity_err"] = 1.0 - out["g2_0"], out["g2_0_err"]
     if rho is not None and "g2" in out:
         out["g2_0_corrected"] = out["g2"]["g2_0_corrected"]
+        out["g2_0_corrected_err"] = out["g2"]["g2_0_corrected_err"]
+        out["rho"] = list(rho)
 
     # --- lifetime ------------------------------------------------------------------------------
     out["lifetime_ns"] = out["lifetime_err_ns"] = None
@@ -237,6 +239,18 @@ def analyze_photons(
             notes.append(f"lifetime: {exc}")
     else:
         notes.append("lifetime: no micro-times and no sync channel")
+
+    # background correction with rho estimated from the decays, unless rho was given
+    life_ch = (out.get("lifetime") or {}).get("channels", {})
+    if rho is None and "g2" in out and str(a_ch) in life_ch and str(b_ch) in life_ch:
+        rho_est = (life_ch[str(a_ch)]["signal_fraction"], life_ch[str(b_ch)]["signal_fraction"])
+        out["rho"] = list(rho_est)
+        try:
+            out["g2_0_corrected"], out["g2_0_corrected_err"] = g2.background_correct(
+                out["g2_0"], out["g2_0_err"], *rho_est, side_over_poisson=out["side_over_poisson"]
+            )
+        except ValueError as exc:
+            notes.append(f"background correction: {exc}")
 
     # --- blinking -----------------------------------------------------------------------------
     out["on_fraction"] = None
@@ -317,7 +331,10 @@ def _lifetimes(
     for c in busiest:
         hist, start = lifetime.periodic_decay(delays[chans == c], lbw, period)
         one = lifetime.fit_tail(hist, lbw, t0_ps=start)
-        entry: dict[str, Any] = {"tail": one.to_dict()}
+        # flat background of the decay = photons not correlated with the laser (dark counts, stray
+        # light, afterpulses): 1 - its share is the signal fraction rho = S / (S + B)
+        rho_c = float(np.clip(1.0 - one.background_per_bin * hist.size / max(hist.sum(), 1), 0.0, 1.0))
+        entry: dict[str, Any] = {"tail": one.to_dict(), "signal_fraction": rho_c}
         try:
             two = lifetime.fit_tail(hist, lbw, t0_ps=start, n_exp=2)
             if one.deviance - two.deviance > stats.chi2.isf(1e-6, 2):  # two components clearly better

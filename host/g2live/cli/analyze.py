@@ -205,7 +205,11 @@ def _print_result(r: dict[str, Any]) -> None:
         f"(N_a N_b / (f T); side peaks / Poisson = {_fmt(r.get('side_over_poisson'))})"
     )
     if r.get("g2_0_corrected") is not None:
-        print(f"  g2(0) corrected  {_fmt(r['g2_0_corrected'])}")
+        rho = ", ".join(f"{x:.3f}" for x in r.get("rho") or [])
+        print(
+            f"  g2(0) corrected  {_fmt(r['g2_0_corrected'], r.get('g2_0_corrected_err'))}   "
+            f"(background, rho = {rho})"
+        )
     print(f"  purity           {_fmt(r['purity'], r['purity_err'])}")
     print(
         f"  delay offset     {_fmt(r['delay_offset_ps'], r.get('delay_offset_err_ps'), 'ps')}   "

@@ -26,7 +26,11 @@ def add_client_curve_args(p: argparse.ArgumentParser) -> None:
 def add_server_args(p: argparse.ArgumentParser) -> None:
     add_endpoint_args(p)
     p.add_argument(
-        "--device", choices=DEVICES, default="sim", help="back-end (default sim: emulator + C twins)"
+        "--device",
+        choices=DEVICES,
+        default="sim",
+        help="back-end (default sim: emulator + C twins; verilator runs the real RTL much slower than real "
+        "time: use short integrations, e.g. --set integration_s=0.002)",
     )
     p.add_argument("--config", type=Path, help="settings JSON file (docs/protocol.md section 3)")
     p.add_argument(

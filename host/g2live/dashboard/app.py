@@ -30,6 +30,7 @@ from bokeh.models import (
     NumericInput,
     RadioButtonGroup,
     Select,
+    SingleIntervalTicker,
     Span,
     TabPanel,
     Tabs,
@@ -80,8 +81,17 @@ def _kv_table(items: dict[str, Any]) -> str:
 
 
 def _short(v: Any) -> str:
+    if isinstance(v, float):
+        return f"{v:.6g}"
     s = v if isinstance(v, str) else json.dumps(v, separators=(",", ":"))
     return s if len(s) <= 120 else s[:117] + "..."
+
+
+def _nonzero(per_channel: Any) -> Any:
+    """A per-channel list (64 entries) as {channel: value} of the non-zero ones."""
+    if not isinstance(per_channel, list):
+        return per_channel
+    return {c: v for c, v in enumerate(per_channel) if v} or "none"
 
 
 class LiveDiv:
@@ -236,7 +246,7 @@ class Session:
         # A browser-side counter of histogram updates: what the page really received and drew.
         count = CustomJS(code="window.g2live_updates = (window.g2live_updates || 0) + 1;")
         self.g2_source.js_on_change("data", count)
-        kw = {"height": 330, "sizing_mode": "stretch_width", "tools": TOOLS,
+        kw = {"height": 300, "sizing_mode": "stretch_width", "tools": TOOLS,
               "x_axis_label": "delay t_b − t_a (ns)", "y_axis_label": "coincidences per bin"}
         # Peak windows are data (full-height strips), not annotations: changing an annotation's
         # geometry makes Bokeh re-walk the whole document graph, a source update is just numbers.
@@ -257,7 +267,7 @@ class Session:
         self.window_note = self._live("window_note", '<span class="small">zero-delay window (red) and '
                                      'side-peak windows (green) appear once the comb is found</span>')
 
-        hist_kw = {"height": 260, "sizing_mode": "stretch_width", "tools": TOOLS, "x_axis_type": "datetime"}
+        hist_kw = {"height": 230, "sizing_mode": "stretch_width", "tools": TOOLS, "x_axis_type": "datetime"}
         self.hist_source = ColumnDataSource({"t": [], "g2_0": [], "lo": [], "hi": [], "purity": [], "plo": [],
                                              "phi": []}, name="history_source")
         self.g2_hist = figure(title="g2(0) and purity over time", y_axis_label="g2(0) / purity", **hist_kw)
@@ -270,21 +280,23 @@ class Session:
         self.g2_hist.y_range = DataRange1d(renderers=[g2_line, p_line])  # huge early error bands: not scaled
         self.g2_hist.legend.location = "top_left"
 
-        self.rates_fig = figure(title="count rate per channel", y_axis_label="counts/s", **hist_kw)
+        self.rates_fig = figure(title="count rate per detector channel", y_axis_label="counts/s", **hist_kw)
         self.rates_source = ColumnDataSource({"t": []}, name="rates_source")
         self.rates_fig.add_layout(Legend(items=[], location="top_left"))
         self.bar_source = ColumnDataSource({"ch": [], "cps": [], "color": []}, name="bar_source")
-        self.bar_fig = figure(title="rate per channel (last integration)", height=260, width=300, tools=TOOLS,
-                              x_axis_label="channel", y_axis_label="counts/s")
+        self.bar_fig = figure(title="rate per detector (last integration)", height=230, width=320,
+                              tools=TOOLS, x_axis_label="channel", y_axis_label="counts/s")
         self.bar_fig.vbar("ch", top="cps", width=0.8, source=self.bar_source, color="color")
+        self.bar_fig.xaxis.ticker = SingleIntervalTicker(interval=1)  # channel numbers only
         self.pn_source = ColumnDataSource({"n": [], "p": [], "bottom": [], "label": [], "counts": []},
                                           name="pn_source")
-        self.pn_fig = figure(title="photons per laser period", height=260, width=300, y_axis_type="log",
+        self.pn_fig = figure(title="photons per laser period", height=230, width=320, y_axis_type="log",
                              tools=TOOLS, x_axis_label="detected photons n", y_axis_label="P(n)")
         self.pn_fig.vbar("n", top="p", bottom="bottom", width=0.8, source=self.pn_source, color="#9467bd")
         return column(row(self.scale, self.pair_select, self.window_note.div), self.g2_lin, self.g2_log,
-                      row(self.g2_hist, self.rates_fig, sizing_mode="stretch_width"),
-                      row(self.bar_fig, self.pn_fig), sizing_mode="stretch_width")
+                      row(self.g2_hist, self.pn_fig, sizing_mode="stretch_width"),
+                      row(self.rates_fig, self.bar_fig, sizing_mode="stretch_width"),
+                      sizing_mode="stretch_width")
 
     def _heralded_tab(self) -> Any:
         self.spec_source = ColumnDataSource({"pixel": [], "first": [], "second": []}, name="spectra_source")
@@ -295,6 +307,7 @@ class Session:
                            legend_label="first photon (biexciton)", line_width=2)
         self.spec_fig.step("pixel", "second", source=self.spec_source, mode="center", color="#1f77b4",
                            legend_label="second photon (exciton)", line_width=2)
+        self.spec_fig.xaxis.ticker = SingleIntervalTicker(interval=1)
         self.decay_first = ColumnDataSource({"t": [], "y": []}, name="decay_first_source")
         self.decay_second = ColumnDataSource({"t": [], "y": []}, name="decay_second_source")
         self.decay_fig = figure(title="heralded decays (delay after the sync)", height=300,
@@ -534,12 +547,12 @@ class Session:
         if sweep is not None:
             self._render_sweep(*sweep)
         self._render_stream_health(*counters)
-        changed = self.live_text.flush() or changed
-        if changed:
+        if changed or self.live_text.dirty:
             cost = (time.perf_counter() - t0) * 1e3
             if slow:
                 self.values["page"] = f"page updates {self.page_rate():.1f}/s · render {cost:.0f} ms"
             self.summary.text = self._summary_html()
+            self.live_text.flush()
             self.sent += 1
             self.sent_at = time.monotonic()
             self.marker.text = str(self.sent)  # last change of the tick: its echo means all arrived
@@ -585,7 +598,7 @@ class Session:
                 "uptime_s": h.get("uptime_s"), "integration_s": h.get("integration_s"),
                 "power": f"{power} {h.get('power_unit') or ''}" if power is not None else "no actuator",
                 "sweep": h.get("sweep"), "publisher dropped": h.get("publisher_dropped"),
-                "publisher sent": h.get("publisher_sent"), "dead (per channel)": h.get("dead")}
+                "publisher sent": h.get("publisher_sent"), "dead-time removals": _nonzero(h.get("dead"))}
         self.settings_div.text = _kv_table(info) + "<br>" + _kv_table(settings)
 
     def _settings_changed(self, settings: dict[str, Any]) -> None:
@@ -602,8 +615,8 @@ class Session:
         bw, n, off = settings.get("bin_width_ps"), settings.get("n_bins"), settings.get("offset_ps", 0)
         if bw and n:
             lo = off - (n // 2) * bw
-            self.window_text.text = (f'<span class="small">window [{lo * 1e-3:.3g}, '
-                                     f'{(lo + n * bw) * 1e-3:.3g}) ns</span>')
+            self.window_text.text = (f'<span class="small">window [{lo * 1e-3:.1f}, '
+                                     f'{(lo + n * bw) * 1e-3:.1f}) ns</span>')
 
     def _render_g2(self, frame: Any) -> None:
         h = frame.header
@@ -763,7 +776,9 @@ class Session:
             parts = []
             for key, label in (("tau_bx", "τ_BX (first photon)"), ("tau_x", "τ_X (second photon)")):
                 if f"{key}_ns" in r:
-                    parts.append(f"{label} = {model.fmt_value_err(r[f'{key}_ns'], r[f'{key}_err_ns'])} ns")
+                    err = r[f"{key}_err_ns"]
+                    note = "" if math.isfinite(err) and err > 0 else " (error not determined)"
+                    parts.append(f"{label} = {model.fmt_value_err(r[f'{key}_ns'], err)} ns{note}")
                 else:
                     parts.append(f"{label}: {r.get(f'{key}_error', 'no fit')}")
             if "binding_mev" in r:

@@ -194,6 +194,9 @@ class FrameAssembler:
             self.tags_ch, self.tags_t = [], []
             integ.tag_words = np.asarray(core.Encoder().encode(ch, t), np.uint64)
             integ.n_tags = int(t.size)
+            det = np.isin(ch, np.array(cfg.detector_channels, np.uint8))
+            n_trace = -(-(t1 - t0) // cfg.trace_bin_ps)
+            integ.trace = np.asarray(core.trace(t[det], cfg.trace_bin_ps, t0, n_trace), np.int64)
         return integ
 
     def info(self) -> dict[str, Any]:

@@ -54,13 +54,14 @@ def sources(filelist: Path = RTL_DIR / "g2l_top.f") -> list[Path]:
     return out
 
 
-def _script(srcs: Sequence[Path], top: str, parameters: Mapping[str, int], stat_json: Path) -> str:
+def _script(srcs: Sequence[Path], top: str, parameters: Mapping[str, int], stat_json: Path,
+            map_luts: bool = True) -> str:
     lines = [f"read_verilog -sv -I{RTL_DIR} " + " ".join(str(s) for s in srcs)]
     if parameters:
         lines.append("chparam" + "".join(f" -set {k} {int(v)}" for k, v in parameters.items()) + f" {top}")
     lines += [
         f"hierarchy -check -top {top}",
-        f"synth_xilinx -family xc7 -flatten -top {top}",
+        f"synth_xilinx -family xc7 -flatten -top {top}" + ("" if map_luts else " -run begin:map_luts"),
         f"tee -q -o {stat_json} stat -json",
     ]
     return "\n".join(lines) + "\n"
@@ -112,15 +113,20 @@ def count(cells: Mapping[str, int]) -> dict[str, Any]:
 
 
 def synth(parameters: Mapping[str, int] | None = None, top: str = "g2l_top",
-          srcs: Sequence[Path] | None = None, workdir: Path | None = None) -> dict[str, Any]:
-    """Synthesise and return ``{"top", "parameters", "resources", "cells", "seconds"}``."""
+          srcs: Sequence[Path] | None = None, workdir: Path | None = None,
+          map_luts: bool = True) -> dict[str, Any]:
+    """Synthesise and return ``{"top", "parameters", "resources", "cells", "seconds"}``.
+
+    ``map_luts=False`` stops before LUT mapping (ABC), the slowest step: block RAMs, DSPs,
+    flip-flops and carry chains are final by then, LUT counts are not (reported as 0).
+    """
     params = dict(parameters or {})
     srcs = list(srcs) if srcs is not None else sources()
     work = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix="g2l_synth_"))
     work.mkdir(parents=True, exist_ok=True)
     stat_json = work / "stat.json"
     script = work / "synth.ys"
-    script.write_text(_script(srcs, top, params, stat_json))
+    script.write_text(_script(srcs, top, params, stat_json, map_luts))
     t0 = time.monotonic()
     _run_yosys(script, work / "yosys.log")
     data = json.loads(stat_json.read_text())

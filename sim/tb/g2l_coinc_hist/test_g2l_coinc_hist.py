@@ -7,6 +7,7 @@ twin's ``histograms(clear=True)`` per integration (one FRAME per enabled pair sl
 
 from __future__ import annotations
 
+import os
 import random
 from collections import deque
 from collections.abc import Iterator, Sequence
@@ -19,13 +20,22 @@ from common import param, pause_pattern, rtl, run_rtl
 # One build per simulator: 4 pairs, 128 bins at most, a short history (16 tags per pair and
 # channel) with 32 ghosts so losses are easy to provoke and still counted exactly, and 12-bit
 # bins so saturation is reachable in a short test.
-PARAMS = {"N_PAIRS": 4, "N_BINS_LOG2": 7, "HIST_DEPTH": 16, "GHOST_DEPTH": 32, "COUNT_W": 12}
+PARAMS = {"N_CHANNELS": 40, "N_PAIRS": 4, "N_BINS_LOG2": 7, "HIST_DEPTH": 16, "GHOST_DEPTH": 32,
+          "COUNT_W": 12}
 SOURCES = rtl("g2l_fifo", "g2l_bram_sdp", "g2l_coinc_pair", "g2l_coinc_hist")
 
 
 @pytest.mark.rtl
 def test_g2l_coinc_hist(sim: str) -> None:
     run_rtl(sim, "g2l_coinc_hist", "test_g2l_coinc_hist", SOURCES, PARAMS)
+
+
+@pytest.mark.rtl
+@pytest.mark.bench
+def test_g2l_coinc_hist_soak(sim: str) -> None:
+    """Random configurations and streams for many integrations (``make bench``)."""
+    run_rtl(sim, "g2l_coinc_hist", "test_g2l_coinc_hist", SOURCES, PARAMS, testcase="soak",
+            extra_env={"G2L_SOAK_INTEGRATIONS": os.environ.get("G2L_SOAK_INTEGRATIONS", "300")})
 
 
 # ---- cocotb side ---------------------------------------------------------------------------------
@@ -441,3 +451,89 @@ if cocotb is not None:
                 assert rate == 1.0, f"tags with no pair work must go at one per clock, got {rate}"
             t = int(tt[-1]) + 10 * window
         assert int(dut.lost_count.value) == 0
+
+    @cocotb.test()
+    async def invalid_config(dut) -> None:
+        """A bin width or n_bins that is not a power of two, too many bins, or a pair on a channel
+        the instance does not have: cfg_error, nothing histogrammed, tags still flow at one per
+        clock; a valid configuration at the next boundary recovers."""
+        nb_max = 1 << param(dut, "N_BINS_LOG2")
+        n_ch = param(dut, "N_CHANNELS")
+        good = Config([(0, 1), None, None, None], bin_width_ps=8, n_bins=16, offset_ps=0)
+        bad = [Config([(0, 1), None, None, None], bin_width_ps=12, n_bins=16),
+               Config([(0, 1), None, None, None], bin_width_ps=8, n_bins=24),
+               Config([(0, 1), None, None, None], bin_width_ps=8, n_bins=2 * nb_max),
+               Config([(0, n_ch), None, None, None], bin_width_ps=8, n_bins=16)]
+        await start(dut, bad[0])
+        t = T0
+        for cfg in bad:
+            ch = np.tile(np.array([0, 1], np.uint8), 20)
+            tt = (t + np.arange(40) * 3).astype(np.int64)
+            run = await drive(dut, beats_of([Integration(ch, tt, cfg)]), idle=0.0, pause=None, seed=7)
+            assert int(dut.cfg_error.value) == 1, f"{cfg} must be refused"
+            assert run.words == [], "an invalid configuration histograms nothing"
+            assert run.accept_cycles[-1] - run.accept_cycles[0] + 1 == len(run.accept_cycles)
+            t = int(tt[-1]) + 1000
+        ch = np.tile(np.array([0, 1], np.uint8), 20)
+        tt = (t + np.arange(40) * 3).astype(np.int64)
+        integ = Integration(ch, tt, good)
+        run = await drive(dut, beats_of([integ]), idle=0.0, pause=None, seed=8)
+        assert int(dut.cfg_error.value) == 0
+        check(run, [integ])
+
+    @cocotb.test(skip="G2L_SOAK_INTEGRATIONS" not in os.environ)
+    async def soak(dut) -> None:
+        """Random pairs (auto, swapped, repeated), bin widths, n_bins, offsets, densities, idle and
+        tready for G2L_SOAK_INTEGRATIONS integrations. Lossless integrations must match the twin
+        word for word; with history overflow lost_count must equal the pairs missed."""
+        n_integ = int(os.environ["G2L_SOAK_INTEGRATIONS"])
+        n_pairs = param(dut, "N_PAIRS")
+        nb_log2 = param(dut, "N_BINS_LOG2")
+        rng = np.random.default_rng(int(os.environ.get("G2L_SOAK_SEED", "99")))
+        chans = [0, 1, 2, 3, 4, 5]
+
+        def rand_cfg() -> Config:
+            pairs: list[Pair] = []
+            for _ in range(n_pairs):
+                pairs.append(None if rng.random() < 0.15 else
+                             (int(rng.choice(chans)), int(rng.choice(chans))))
+            if all(p is None for p in pairs):
+                pairs[0] = (0, 1)
+            bw = 1 << int(rng.integers(0, 9))
+            nb = 1 << int(rng.integers(0, nb_log2 + 1))
+            off = int(rng.integers(-2 * nb * bw, 2 * nb * bw + 1))
+            return Config(pairs, bw, nb, off)
+
+        cfg = rand_cfg()
+        await start(dut, cfg)
+        t = T0
+        integs: list[Integration] = []
+        for k in range(n_integ):
+            if k and rng.random() < 0.3:
+                cfg = rand_cfg()
+            window = cfg.n_bins * cfg.bin_width_ps
+            gap = max(1, int(window * rng.choice([0.02, 0.1, 0.5, 2.0]))) + 1
+            ch, tt = random_stream(rng, int(rng.integers(1, 60)), chans, t, mean_gap_ps=gap,
+                                   same_time=float(rng.choice([0.0, 0.1, 0.4])))
+            integs.append(Integration(ch, tt, cfg))
+            t = int(tt[-1]) + int(rng.integers(1, 2 * window + 2))
+        run = await drive(dut, beats_of(integs), idle=float(rng.choice([0.0, 0.3])),
+                          pause=pause_pattern("random", 12), seed=13)
+        exp, hists = expected_words(integs)
+        lost = int(dut.lost_count.value)
+        dut._log.info(f"soak: {n_integ} integrations, {len(exp)} words, lost_count {lost}")
+        if lost == 0:
+            check(run, integs)
+        else:
+            got = np.array([w for w, _ in run.words], np.uint64)
+            assert got.size == len(exp)
+            twin_total = sum(int(h.sum()) for h in hists)
+            headers = np.zeros(got.size, bool)
+            pos = 0
+            while pos < got.size:
+                headers[pos] = True
+                pos += 1 + int(got[pos] & np.uint64(0xFFFF_FFFF))
+            assert np.array_equal(got[headers], np.array(exp, np.uint64)[headers])
+            assert int(dut.lost_inexact.value) == 0
+            assert lost == twin_total - int(got[~headers].astype(np.int64).sum())
+

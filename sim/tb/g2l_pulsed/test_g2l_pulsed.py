@@ -9,6 +9,7 @@ twin's totals.
 
 from __future__ import annotations
 
+import os
 import random
 from collections import deque
 from collections.abc import Iterator, Sequence
@@ -28,6 +29,14 @@ DELAY_BITS = 30  # HERALD_DELAYS field width
 @pytest.mark.rtl
 def test_g2l_pulsed(sim: str) -> None:
     run_rtl(sim, "g2l_pulsed", "test_g2l_pulsed", SOURCES, PARAMS)
+
+
+@pytest.mark.rtl
+@pytest.mark.bench
+def test_g2l_pulsed_soak(sim: str) -> None:
+    """Random configurations and streams for many integrations (``make bench``)."""
+    run_rtl(sim, "g2l_pulsed", "test_g2l_pulsed", SOURCES, PARAMS, testcase="soak",
+            extra_env={"G2L_SOAK_INTEGRATIONS": os.environ.get("G2L_SOAK_INTEGRATIONS", "300")})
 
 
 # ---- cocotb side ---------------------------------------------------------------------------------
@@ -236,9 +245,10 @@ def pulsed_stream(rng: np.random.Generator, n_periods: int, period_ps: int, sync
     ts: list[int] = []
     for k in range(pre):
         chs.append(int(rng.choice(channels)))
-        ts.append(t0 - 1 - k * 7)
+        ts.append(t0 + k * 7)
+    base = t0 + pre * 7 + 1
     for i in range(n_periods):
-        ts_sync = t0 + i * period_ps + int(rng.integers(0, jitter_ps + 1))
+        ts_sync = base + i * period_ps + int(rng.integers(0, jitter_ps + 1))
         chs.append(sync)
         ts.append(ts_sync)
         n = int(rng.poisson(mean_photons))
@@ -361,3 +371,59 @@ if cocotb is not None:
         dut._log.info(f"throughput: {len(run.accept_cycles)} tags, {exp.n_heralds} heralds -> "
                       f"{rate:.3f} tags/clock")
         assert rate == 1.0, f"expected one tag per clock, got {rate:.3f}"
+
+    @cocotb.test()
+    async def invalid_config(dut) -> None:
+        """A sync channel the instance does not have: cfg_error, no frame, no record, tags still
+        flow at one per clock; a valid sync channel at the next boundary recovers."""
+        n_ch = param(dut, "N_CHANNELS")
+        bad = Config(sync_channel=n_ch, window_ps=0)
+        good = Config(sync_channel=3, window_ps=0)
+        await start(dut, bad)
+        ch = np.tile(np.array([3, 1, 2], np.uint8), 10)
+        tt = (T0 + np.repeat(np.arange(10) * 100, 3) + np.tile([0, 5, 6], 10)).astype(np.int64)
+        run = await drive(dut, beats_of([Integration(ch, tt, bad)]), idle=0.0, pause=None, seed=5)
+        assert int(dut.cfg_error.value) == 1
+        assert run.words == [], "an invalid configuration produces nothing"
+        assert run.accept_cycles[-1] - run.accept_cycles[0] + 1 == len(run.accept_cycles)
+        integ = Integration(ch, tt + 10_000, good)
+        run = await drive(dut, beats_of([integ]), idle=0.0, pause=None, seed=6)
+        assert int(dut.cfg_error.value) == 0
+        # the refused integration produced nothing but still counts in the frame numbering
+        exp = check(dut, run, [Integration(ch, tt, Config(n_ch, 0, enable=False)), integ])
+        assert exp.n_heralds == 9 and len(exp.frames) == 1  # the 10th period stays open
+
+    @cocotb.test(skip="G2L_SOAK_INTEGRATIONS" not in os.environ)
+    async def soak(dut) -> None:
+        """Random sync channels, windows, period lengths, photon numbers, idle and tready for
+        G2L_SOAK_INTEGRATIONS integrations, against the twin."""
+        n_integ = int(os.environ["G2L_SOAK_INTEGRATIONS"])
+        n_ch = param(dut, "N_CHANNELS")
+        rng = np.random.default_rng(int(os.environ.get("G2L_SOAK_SEED", "99")))
+
+        def rand_cfg() -> Config:
+            return Config(int(rng.integers(0, n_ch)), int(rng.choice([0, 0, 50, 400, 3000])),
+                          bool(rng.random() > 0.05))
+
+        cfg = rand_cfg()
+        await start(dut, cfg)
+        t = T0
+        integs: list[Integration] = []
+        for k in range(n_integ):
+            if k and rng.random() < 0.2:
+                cfg = rand_cfg()
+            period = int(rng.choice([100, 1000, 5000]))
+            others = [c for c in range(n_ch) if c != cfg.sync_channel]
+            ch, tt = pulsed_stream(rng, int(rng.integers(0, 12)), period, cfg.sync_channel,
+                                   list(rng.choice(others, int(rng.integers(1, 6)))),
+                                   float(rng.choice([0.3, 1.5, 6.0])), t, jitter_ps=period // 10,
+                                   pre=int(rng.integers(0, 3)))
+            if ch.size == 0:
+                ch, tt = np.array([others[0]], np.uint8), np.array([t], np.int64)
+            integs.append(Integration(ch, tt, cfg))
+            t = int(tt[-1]) + 1 + int(rng.integers(0, 2 * period))
+        run = await drive(dut, beats_of(integs), idle=float(rng.choice([0.0, 0.3])),
+                          pause=pause_pattern("random", 12), seed=13)
+        exp = check(dut, run, integs)
+        dut._log.info(f"soak: {n_integ} integrations, {exp.n_heralds} heralds, {len(exp.frames)} frames")
+

@@ -97,3 +97,30 @@ def test_emulated_power_sweep(tmp_path) -> None:
     assert abs(res["p_sat"] - 1.0) < 4 * res["p_sat_err"] + 0.03  # dead time (22 ns) bends the top points
     assert abs(res["qy_ratio"] - truth_q) < 4 * res["qy_ratio_err"]
     assert len(res["points"]) == 5
+
+
+def test_sweep_table_through_cli(tmp_path) -> None:
+    """`g2live analyze --sweep table.csv`: a table of (power, rate, g2) sampled from the model."""
+    import contextlib
+    import io as pyio
+
+    from g2live.cli import main
+
+    rng = np.random.default_rng(43)
+    pw = POWERS * 3.0
+    rate = rate_model(pw, 2e5, 3.0, 0.08)
+    g = g2_model(pw / 3.0, 0.08)
+    ge = 0.005 + 0.03 * g
+    rows = ["power,rate_cps,rate_err,g2_0,g2_0_err"]
+    rows += [
+        f"{p},{r},{np.sqrt(r)},{x},{e}"
+        for p, r, x, e in zip(pw, rng.normal(rate, np.sqrt(rate)), rng.normal(g, ge), ge, strict=True)
+    ]
+    (tmp_path / "s.csv").write_text("\n".join(rows) + "\n")
+    buf = pyio.StringIO()
+    with contextlib.redirect_stdout(buf):
+        assert main(["analyze", "--sweep", str(tmp_path / "s.csv"), "--json"]) == 0
+    res = json.loads(buf.getvalue())
+    assert abs(res["p_sat"] - 3.0) < 4 * res["p_sat_err"]
+    assert abs(res["qy_ratio"] - 0.08) < 4 * res["qy_ratio_err"]
+    assert abs(res["i_sat_cps"] - 2e5) < 4 * res["i_sat_cps_err"]

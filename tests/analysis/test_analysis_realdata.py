@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import load
+from analysis_helpers import load
 from g2live.analysis.fcs import fcs_correlation, read_picoquant_cor
 from g2live.analysis.g2 import pulsed_g2
 from g2live.analysis.histogram import correlate

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from _synth import cw_hist
+from analysis_helpers import cw_hist
 from g2live.analysis._stats import ONE_SIGMA
 from g2live.analysis.cw import fit_cw, g2_model, two_sided
 from scipy import integrate

@@ -1,9 +1,13 @@
-"""Synthetic data sampled directly from the models, with known truth (cheap: no photons simulated)."""
+"""Helpers of the analysis tests: synthetic data sampled directly from the models (known truth,
+cheap: no photons simulated), and a loader for the measured files."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 from g2live.analysis.histogram import CorrelationHistogram
+from g2live.photons import PhotonData
 
 
 def pulsed_comb(
@@ -87,3 +91,10 @@ def cw_hist(
     h0 = CorrelationHistogram(np.zeros(n_bins, np.int64), bin_width_ps, offset_ps)
     mu = norm * g2_model(h0.centers_ps, a=a, t_ab=t_ab, b=b, t_b=t_b, tau0=tau0, sigma=sigma)
     return CorrelationHistogram(rng.poisson(mu).astype(np.int64), bin_width_ps, offset_ps), mu
+
+
+def load(path: Path) -> PhotonData:
+    """A measured file, read by g2live.io (the project's readers; their own tests cover the formats)."""
+    from g2live import io
+
+    return io.read(path)
