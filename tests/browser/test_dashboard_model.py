@@ -195,7 +195,7 @@ def test_session_renders_frames_into_the_document(publisher: Publisher) -> None:
         assert session.sent == 1  # one update sent, now waiting for the browser's echo
         session.tick()
         assert session.sent == 1  # flow control: nothing new goes out before the echo
-        session.ack.text = "1"  # what the page's callback does
+        session.ack.data = {"n": [1]}  # what the page's callback does
         assert session.acked == 1
     finally:
         dash.close()

@@ -269,8 +269,6 @@ def peak_decay_ps(h: CorrelationHistogram, comb: Comb, zero_ps: float) -> float 
 
     A two-sided exponential exp(-|x|/tau) repeated every period P folds to cosh((P/2 - |x|)/tau); the
     fit skips the cusp (|x| < P/16, shaped by the detectors' jitter) and allows a flat floor."""
-    import lmfit
-
     P = comb.period_ps
     t = h.centers_ps
     keep = np.abs(t - zero_ps) > 0.5 * P
@@ -289,20 +287,22 @@ def peak_decay_ps(h: CorrelationHistogram, comb: Comb, zero_ps: float) -> float 
     lo_v, hi_v = float(prof[sel][np.argmax(np.abs(xc[sel]))]), float(prof[sel][np.argmin(np.abs(xc[sel]))])
     ratio = hi_v / lo_v if lo_v > 0 else 1e6
     tau0 = P / (2 * np.arccosh(max(ratio, 1.0001))) if ratio < 1e6 else P / 100
-    p = lmfit.Parameters()
-    p.add("a", value=max(lo_v, 1e-3), min=0)
-    p.add("tau", value=min(tau0, P), min=P / 1000, max=2 * P)
-    p.add("c", value=0.0, min=0)
+    xs, ys, sd = np.abs(xc[sel]), prof[sel], np.sqrt(var[sel])
 
-    def resid(pp: lmfit.Parameters) -> np.ndarray:
-        m = pp["a"].value * np.cosh((0.5 * P - np.abs(xc[sel])) / pp["tau"].value) + pp["c"].value
-        return (prof[sel] - m) / np.sqrt(var[sel])
+    def resid(v: np.ndarray) -> np.ndarray:  # v = (a, tau, c); scipy directly: this runs on every live tick
+        return (ys - (v[0] * np.cosh((0.5 * P - xs) / v[1]) + v[2])) / sd
 
+    x0 = np.array([max(lo_v, 1e-3), min(tau0, P), 0.0])
     try:
-        out = lmfit.minimize(resid, p, method="least_squares")
-    except (ValueError, RuntimeError, np.linalg.LinAlgError):
+        out = optimize.least_squares(
+            resid,
+            x0,
+            bounds=([0.0, P / 1000, 0.0], [np.inf, 2 * P, np.inf]),
+            x_scale=np.array([max(lo_v, 1e-3), 0.1 * P, max(lo_v, 1e-3)]),
+        )
+    except (ValueError, np.linalg.LinAlgError):
         return None  # no usable peak shape: leave the ratio uncorrected
-    tau = float(out.params["tau"].value)
+    tau = float(out.x[1])
     # at the bound the peaks are not resolved as a comb of exponentials: no correction
     return tau if out.success and tau < 1.9 * P else None
 

@@ -22,7 +22,9 @@ from bokeh.models import (
     Button,
     ColumnDataSource,
     CustomJS,
+    CustomJSTickFormatter,
     DataRange1d,
+    DatetimeTickFormatter,
     Div,
     InlineStyleSheet,
     Legend,
@@ -92,6 +94,26 @@ def _nonzero(per_channel: Any) -> Any:
     if not isinstance(per_channel, list):
         return per_channel
     return {c: v for c, v in enumerate(per_channel) if v} or "none"
+
+
+# Tick labels of constant width (monospace, padded): when a label's width changes, BokehJS lays
+# out the whole page again, which at 10 Hz cost more than drawing the plots.
+Y_TICKS_JS = """
+const a = Math.abs(tick);
+const s = (a != 0 && (a >= 1e5 || a < 1e-2)) ? tick.toExponential(1)
+                                             : String(Number(tick.toPrecision(4)));
+return s.padStart(7, " ");
+"""
+
+
+def _steady_axes(fig: Any) -> None:
+    for ax in fig.yaxis:
+        ax.formatter = CustomJSTickFormatter(code=Y_TICKS_JS)
+        ax.major_label_text_font = "monospace"
+    for ax in fig.xaxis:
+        if isinstance(ax.formatter, DatetimeTickFormatter):  # one line, no date context below
+            ax.formatter = DatetimeTickFormatter(seconds="%H:%M:%S", minsec="%H:%M:%S", minutes="%H:%M",
+                                                 hourmin="%H:%M", hours="%H:%M", days="%b %d", context=None)
 
 
 class LiveDiv:
@@ -223,12 +245,13 @@ class Session:
             self.banner.div,
             self.summary.div,
             sizing_mode="stretch_width")
-        # Flow control: the browser echoes `marker` into `ack` once it has applied an update.
-        self.marker = Div(text="0", visible=False, name="tick_marker")
-        self.ack = Div(text="0", visible=False, name="tick_ack")
-        self.marker.js_on_change("text", CustomJS(args={"marker": self.marker, "ack": self.ack},
-                                                  code="ack.text = marker.text;"))
-        self.ack.on_change("text", self._on_ack)
+        # Flow control: the browser echoes `marker` into `ack` once it has applied an update. Data
+        # sources, not Divs: a Div change (from either side) makes BokehJS lay out the whole page.
+        self.marker = ColumnDataSource({"n": [0]}, name="tick_marker")
+        self.ack = ColumnDataSource({"n": [0]}, name="tick_ack")
+        self.marker.js_on_change("data", CustomJS(args={"marker": self.marker, "ack": self.ack},
+                                                  code="ack.data = {n: [marker.data.n[0]]};"))
+        self.ack.on_change("data", self._on_ack)
         tabs = Tabs(tabs=[
             TabPanel(child=self._live_tab(), title="Live g2"),
             TabPanel(child=self._heralded_tab(), title="Heralded spectroscopy"),
@@ -237,27 +260,39 @@ class Session:
             TabPanel(child=self._device_tab(), title="Device"),
         ], sizing_mode="stretch_width", name="tabs")
         tabs.on_change("active", lambda _a, _o, new: self._on_tab(new))
-        main = column(header, tabs, self.marker, self.ack, sizing_mode="stretch_width")
-        self.marker.tags = [self.live_text.source]  # keeps the text source in the document
+        for fig in (self.g2_lin, self.g2_log, self.g2_hist, self.rates_fig, self.bar_fig, self.pn_fig,
+                    self.spec_fig, self.decay_fig, self.purity_fig, self.ratep_fig, self.trace_fig, self.ih_fig):
+            _steady_axes(fig)
+        main = column(header, tabs, sizing_mode="stretch_width")
+        # keep the non-visual models in the document: referenced from a model of the layout
+        self.summary.div.tags = [self.live_text.source, self.marker, self.ack]
         self.layout = row(self._controls(), main, sizing_mode="stretch_width")
 
     def _live_tab(self) -> Any:
-        self.g2_source = ColumnDataSource({"x": [], "y": [], "y_log": []}, name="g2_source")
+        # One source per scale and only the visible figure's is fed: a hidden figure that still
+        # repaints makes BokehJS lay out the whole page on every update.
+        self.g2_source = ColumnDataSource({"x": [], "y": []}, name="g2_source")
+        self.g2_log_source = ColumnDataSource({"x": [], "y": []}, name="g2_log_source")
+        self.win_sources = [ColumnDataSource({"left": [], "right": [], "color": []}, name=f"windows_{s}")
+                            for s in ("lin", "log")]
+        self.g2_cols: dict[str, Any] = {"x": [], "y": [], "y_log": []}
+        self.win_cols: dict[str, list[Any]] = {"left": [], "right": [], "color": []}
         # A browser-side counter of histogram updates: what the page really received and drew.
         count = CustomJS(code="window.g2live_updates = (window.g2live_updates || 0) + 1;")
         self.g2_source.js_on_change("data", count)
+        self.g2_log_source.js_on_change("data", count)
         kw = {"height": 300, "sizing_mode": "stretch_width", "tools": TOOLS,
               "x_axis_label": "delay t_b − t_a (ns)", "y_axis_label": "coincidences per bin"}
         # Peak windows are data (full-height strips), not annotations: changing an annotation's
         # geometry makes Bokeh re-walk the whole document graph, a source update is just numbers.
-        self.win_source = ColumnDataSource({"left": [], "right": [], "color": []}, name="windows_source")
         self.g2_lin = figure(title="g2(τ) histogram", name="g2_lin", **kw)
-        self.g2_log = figure(title="g2(τ) histogram (log)", y_axis_type="log", name="g2_log",
-                             x_range=self.g2_lin.x_range, visible=False, **kw)
-        for fig, ycol in ((self.g2_lin, "y"), (self.g2_log, "y_log")):
-            fig.vstrip(x0="left", x1="right", source=self.win_source, fill_color="color", fill_alpha=0.12,
+        self.g2_log = figure(title="g2(τ) histogram (log)", y_axis_type="log", name="g2_log", visible=False,
+                             **kw)
+        for fig, src, win in ((self.g2_lin, self.g2_source, self.win_sources[0]),
+                              (self.g2_log, self.g2_log_source, self.win_sources[1])):
+            fig.vstrip(x0="left", x1="right", source=win, fill_color="color", fill_alpha=0.12,
                        line_color="color", line_alpha=0.5)
-            line = fig.step("x", ycol, source=self.g2_source, mode="after", color="#1f3b73", line_width=1.2)
+            line = fig.step("x", "y", source=src, mode="after", color="#1f3b73", line_width=1.2)
             fig.y_range = DataRange1d(renderers=[line])  # the window bands must not stretch the axis
         self.windows_shown: tuple[Any, ...] | None = None
         self.scale = RadioButtonGroup(labels=["linear", "log"], active=0, name="g2_scale")
@@ -439,6 +474,16 @@ class Session:
     def _set_scale(self, active: int) -> None:
         self.g2_lin.visible = active == 0
         self.g2_log.visible = active == 1
+        self._push_g2(windows=True)
+
+    def _push_g2(self, windows: bool = False) -> None:
+        """Histogram (and windows) into the visible figure only."""
+        log = self.scale.active == 1
+        cols = self.g2_cols
+        (self.g2_log_source if log else self.g2_source).data = {"x": cols["x"],
+                                                                  "y": cols["y_log" if log else "y"]}
+        if windows:
+            self.win_sources[int(log)].data = self.win_cols
 
     def _set_pair(self, value: str) -> None:
         self.pair_index = int(value)
@@ -454,10 +499,10 @@ class Session:
         self.derived_seen = self.heralded_seen = self.trace_seen = self.sweep_seen = -1
         self.windows_shown = None
 
-    def _on_ack(self, _attr: str, _old: str, new: str) -> None:
+    def _on_ack(self, _attr: str, _old: Any, new: dict[str, list[Any]]) -> None:
         try:
-            self.acked = int(new)
-        except ValueError:
+            self.acked = int(new["n"][0])
+        except (KeyError, IndexError, TypeError, ValueError):
             return
         now = time.monotonic()
         self.ack_times.append(now)
@@ -555,7 +600,7 @@ class Session:
             self.live_text.flush()
             self.sent += 1
             self.sent_at = time.monotonic()
-            self.marker.text = str(self.sent)  # last change of the tick: its echo means all arrived
+            self.marker.data = {"n": [self.sent]}  # last change of the tick: its echo means all arrived
 
     def _render_status(self, frame: Any) -> None:
         h = frame.header
@@ -627,7 +672,8 @@ class Session:
             if self.pair_index >= len(pairs):
                 self.pair_index = 0
             self.pair_select.value = str(self.pair_index)
-        self.g2_source.data = model.g2_columns(h, frame.data, self.pair_index)
+        self.g2_cols = model.g2_columns(h, frame.data, self.pair_index)
+        self._push_g2()
         a, b = pairs[self.pair_index]
         total = int(frame.data[self.pair_index].sum())
         self.values["g2_info"] = (f"histogram pair {a}–{b} · run {h.get('run')} · "
@@ -646,7 +692,8 @@ class Session:
                     cols["left"].append(lo)
                     cols["right"].append(hi)
                     cols["color"].append(color)
-            self.win_source.data = cols
+            self.win_cols = cols
+            self.win_sources[self.scale.active].data = cols
         if w is not None:
             self.window_note.text = (f'<span class="small">zero delay at {w["zero_ps"] * 1e-3:.2f} ns '
                                      f'({html.escape(w["method"])}), period {w["period_ps"] * 1e-3:.2f} ns, '
