@@ -22,6 +22,7 @@ $(VENV)/.setup-done: pyproject.toml setup.py
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[dev]'
+	$(PY) -m pip install -q --no-deps etabackend==0.9.9
 	touch $@
 
 # Rebuild the C extension in place when its sources change.

@@ -171,7 +171,10 @@ class RtlModel:
         self.close()
 
     def __del__(self) -> None:
-        self.close()
+        try:
+            self.close()
+        except Exception:  # interpreter shutdown: the library may already be gone
+            pass
 
     def reset(self, cycles: int = 4) -> None:
         """Synchronous reset: registers to their reset values, queued edges and words dropped."""

@@ -21,7 +21,8 @@
 module g2l_pulsed #(
     parameter int N_CHANNELS = 64,       // input channels; a sync channel >= this is a cfg_error
     parameter int MAX_PHOTONS = 15,      // last bin of the photon-number histogram (1..63, SIZES)
-    parameter int COUNT_W = 32,          // bits per photon-number counter (saturating)
+    parameter int COUNT_W = 48,          // bits per photon-number counter (saturating; 2**48 periods
+                                         // is 40 days at 80 MHz, so one integration cannot fill it)
     parameter int HERALD_FIFO_LOG2 = 4   // log2 of the heralded records buffered under back-pressure
 ) (
     input  wire logic        clk,

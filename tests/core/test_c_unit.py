@@ -3,6 +3,7 @@ once as the extension is built (-O3) and once under AddressSanitizer + UBSan."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -31,5 +32,9 @@ def test_c_core_unit(flavour, tmp_path):
         pytest.skip(f"this gcc cannot build with sanitizers: {build.stderr.strip()[:200]}")
     assert build.returncode == 0, f"gcc failed:\n{build.stderr}"
     run = subprocess.run([str(exe)], capture_output=True, text=True, timeout=120)
+    if "LeakSanitizer has encountered a fatal error" in run.stderr:
+        # leak checking needs ptrace, which some sandboxes forbid: keep ASan/UBSan, drop leaks
+        env = {**os.environ, "ASAN_OPTIONS": "detect_leaks=0"}
+        run = subprocess.run([str(exe)], capture_output=True, text=True, timeout=120, env=env)
     assert run.returncode == 0, f"C unit tests failed:\n{run.stdout}\n{run.stderr}"
     assert "all checks passed" in run.stdout

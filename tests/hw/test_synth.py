@@ -9,9 +9,8 @@ The full synthesis with LUT counts is `make synth` (numbers in docs/hardware.md)
 
 from __future__ import annotations
 
-import importlib.util
 import math
-import shutil
+from pathlib import Path
 
 import pytest
 from g2live.tools import synth
@@ -20,10 +19,16 @@ PARAMS = {"N_CHANNELS": 2, "N_PAIRS": 1, "N_BINS_LOG2": 10, "MAX_PHOTONS": 3}
 MERGE_FIFO_LOG2 = 5  # g2l_top default: 32 x 64-bit per channel, in LUT RAM
 COUNT_W = 32  # g2l_coinc_hist default bin counter width (the top keeps it)
 
-pytestmark = pytest.mark.skipif(
-    importlib.util.find_spec("pyosys") is None and shutil.which("yosys") is None,
-    reason="no Yosys: pip install pyosys",
-)
+
+def _no_yosys() -> str:
+    try:
+        synth.yosys_command(Path("check.ys"))
+    except synth.SynthError as exc:
+        return str(exc)
+    return ""
+
+
+pytestmark = pytest.mark.skipif(bool(_no_yosys()), reason=f"synthesis unavailable: {_no_yosys()}")
 
 
 @pytest.fixture(scope="module")

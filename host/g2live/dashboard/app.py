@@ -260,8 +260,10 @@ class Session:
             TabPanel(child=self._device_tab(), title="Device"),
         ], sizing_mode="stretch_width", name="tabs")
         tabs.on_change("active", lambda _a, _o, new: self._on_tab(new))
-        for fig in (self.g2_lin, self.g2_log, self.g2_hist, self.rates_fig, self.bar_fig, self.pn_fig,
-                    self.spec_fig, self.decay_fig, self.purity_fig, self.ratep_fig, self.trace_fig, self.ih_fig):
+        figures = (self.g2_lin, self.g2_log, self.g2_hist, self.rates_fig, self.bar_fig, self.pn_fig,
+                   self.spec_fig, self.decay_fig, self.purity_fig, self.ratep_fig, self.trace_fig,
+                   self.ih_fig)
+        for fig in figures:
             _steady_axes(fig)
         main = column(header, tabs, sizing_mode="stretch_width")
         # keep the non-visual models in the document: referenced from a model of the layout

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import signal
+import threading
 from typing import Any
 
 from bokeh.application import Application
@@ -60,11 +61,22 @@ def serve_dashboard(pub: str, control: str, port: int, host: str = "127.0.0.1", 
     # CDN would also leak that the instrument is in use.
     settings.resources.set_value("server")
     dash = Dashboard(pub, control, server_key=server_key, pixel_energy_ev=pixel_energy_ev)
-    origins = [f"{host}:{port}"] + ([f"localhost:{port}", f"127.0.0.1:{port}"] if host == "127.0.0.1" else [])
-    server = Server({"/": Application(FunctionHandler(dash.make_document))}, port=port, address=host,
-                    allow_websocket_origin=origins, check_unused_sessions_milliseconds=2000,
-                    unused_session_lifetime_milliseconds=5000, keep_alive_milliseconds=10000)
-    server.start()
+    # WebSocket origins the page may come from: the address it was opened at. Listening on all
+    # interfaces means the page is opened by whatever name the machine has on the network.
+    if host in ("0.0.0.0", "::"):
+        origins = [f"*:{port}"]
+    else:
+        origins = [f"{host}:{port}"]
+        if host == "127.0.0.1":
+            origins += [f"localhost:{port}"]
+    try:
+        server = Server({"/": Application(FunctionHandler(dash.make_document))}, port=port, address=host,
+                        allow_websocket_origin=origins, check_unused_sessions_milliseconds=2000,
+                        unused_session_lifetime_milliseconds=5000, keep_alive_milliseconds=10000)
+        server.start()
+    except BaseException:  # e.g. the port is taken: stop the receiver threads before reporting
+        dash.close()
+        raise
     url = f"http://{host}:{port}/"
     log.info("g2live dashboard on %s (data %s, control %s)", url, pub, control)
     if ready is not None:
@@ -72,12 +84,14 @@ def serve_dashboard(pub: str, control: str, port: int, host: str = "127.0.0.1", 
     loop = server.io_loop
 
     def stop(*_: Any) -> None:
-        loop.add_callback_from_signal(loop.stop)
+        loop.add_callback(loop.stop)  # safe from a signal handler since Tornado 6.3
 
-    previous = signal.signal(signal.SIGTERM, stop)
+    main = threading.current_thread() is threading.main_thread()  # signals only reach the main thread
+    previous = signal.signal(signal.SIGTERM, stop) if main else None
     try:
         loop.start()
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        if main:
+            signal.signal(signal.SIGTERM, previous)
         server.stop()
         dash.close()

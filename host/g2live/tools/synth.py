@@ -67,16 +67,30 @@ def _script(srcs: Sequence[Path], top: str, parameters: Mapping[str, int], stat_
     return "\n".join(lines) + "\n"
 
 
-def _run_yosys(script: Path, log: Path) -> None:
+# Yosys 0.23 (Debian) rejects constructs the RTL uses (multi-dimensional packed arrays); 0.70 (the
+# pyosys wheel) is the version verified here.
+MIN_YOSYS = (0, 70)
+
+
+def yosys_command(script: Path) -> list[str]:
+    """How to run a Yosys script here: the pyosys wheel, else a recent enough ``yosys`` binary."""
     if importlib.util.find_spec("pyosys") is not None:
         # In a child process: libyosys keeps global state, and a crash must not take the caller.
-        cmd = [sys.executable, "-c",
-               f"from pyosys import libyosys as ys; ys.run_pass('script {script}', ys.Design())"]
-    else:
-        exe = shutil.which("yosys")
-        if exe is None:
-            raise SynthError("no Yosys: `pip install pyosys` (a recent Yosys with the Xilinx cells)")
-        cmd = [exe, "-q", "-s", str(script)]
+        return [sys.executable, "-c",
+                f"from pyosys import libyosys as ys; ys.run_pass('script {script}', ys.Design())"]
+    exe = shutil.which("yosys")
+    if exe is None:
+        raise SynthError("no Yosys: `pip install pyosys` (a recent Yosys with the Xilinx cells)")
+    out = subprocess.run([exe, "-V"], capture_output=True, text=True).stdout
+    m = re.search(r"Yosys (\d+)\.(\d+)", out)
+    if not m or (int(m.group(1)), int(m.group(2))) < MIN_YOSYS:
+        raise SynthError(f"{exe} is {out.strip() or 'of unknown version'}; this RTL needs Yosys >= "
+                         f"{MIN_YOSYS[0]}.{MIN_YOSYS[1]}: `pip install pyosys`")
+    return [exe, "-q", "-s", str(script)]
+
+
+def _run_yosys(script: Path, log: Path) -> None:
+    cmd = yosys_command(script)
     with log.open("w") as fh:
         proc = subprocess.run(cmd, stdout=fh, stderr=subprocess.STDOUT, text=True)
     if proc.returncode != 0:

@@ -277,18 +277,32 @@ if cocotb is not None:
         dead[0] = 0
         delay = [int(x) for x in rng.integers(-30000, 30000, n)]
         enable = (1 << n) - 1 - (1 << 2)
-        tb.ready = pause_pattern("half", 1)  # ready half the time: throughput still ~n/gap
-        tb.ready = iter(lambda: bool(rng.random() < 0.7), None)
+        tb.ready = iter(lambda: bool(rng.random() < 0.7), None)  # random tready, no loss expected
         ch, t, seen, dead_count = await raw_scenario(tb, rng, 1000, 3000, 30 * tb.period, dead, delay,
                                                      enable, simultaneous=0.3)
         ech, et, edead = core.frontend(ch, t, dead, delay, enable)
-        exp = core.encode(ech, et)
-        got = words_u64(seen)
+        # Registers changed mid-run (between bursts, with the core running): another mask and
+        # other dead times apply to the edges that follow.
+        enable2 = (1 << n) - 1 - (1 << 1)
+        dead2 = [int(x) for x in rng.integers(0, 40000, n)]
+        await tb.write("CHANNEL_ENABLE", enable2)
+        for c in range(n):
+            await tb.write("DEAD_TIME_PS", dead2[c], c)
+        start = (await tb.time_ps()) + 10 * tb.period
+        ch2, t2 = random_edges(rng, range(n), start, start + 2000 * tb.period, 30 * tb.period, tb.period, 0.3)
+        tb.push(ch2, t2)
+        await tb.wait_queue(extra=400)
+        seen2 = tb.take()
+        ech2, et2, edead2 = core.frontend(ch2, t2, dead2, delay, enable2)
+        exp = core.encode(np.concatenate([ech, ech2]), np.concatenate([et, et2]))
+        got = np.concatenate([words_u64(seen), words_u64(seen2)])
         assert got.size == exp.size, f"{got.size} words, twin {exp.size}"
         bad = np.flatnonzero(got != exp)
         assert bad.size == 0, f"first mismatch at word {bad[:1]}: {got[bad[:1]]} vs {exp[bad[:1]]}"
         assert list(dead_count) == [int(x) for x in edead[:n]], "DEAD_COUNT registers vs twin"
-        assert sum(edead[:n]) > 0, "the stimulus must exercise the dead time"
+        dead_total = [await tb.read("DEAD_COUNT", c) for c in range(n)]
+        assert dead_total == [int(x) for x in (edead + edead2)[:n]], "DEAD_COUNT after the change"
+        assert sum(edead[:n]) > 0 and sum(edead2[:n]) > 0, "the stimulus must exercise the dead time"
         for c in range(n):
             assert await tb.read("LOST_COUNT", c) == 0
 
