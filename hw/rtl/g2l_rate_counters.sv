@@ -96,8 +96,11 @@ module g2l_rate_counters #(
                     live_count[c] <= '0;
                     live_lost[c] <= {30'd0, inc};
                 end else begin
-                    if (t_fire && t_channel == 6'(c)) live_count[c] <= live_count[c] + 1'b1;
-                    live_lost[c] <= live_lost[c] + {30'd0, inc};
+                    // Saturating: an integration ended only by COMMAND.swap can outlast 2**32 events.
+                    if (t_fire && t_channel == 6'(c) && live_count[c] != 32'hFFFF_FFFF)
+                        live_count[c] <= live_count[c] + 1'b1;
+                    live_lost[c] <= ({1'b0, live_lost[c]} + {31'd0, inc}) > 33'hFFFF_FFFF ? 32'hFFFF_FFFF
+                                  : live_lost[c] + {30'd0, inc};
                 end
             end
             if (bnd_fire) begin

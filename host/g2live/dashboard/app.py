@@ -47,7 +47,7 @@ from .control import Commander, Reply
 from .derived import DerivedWorker
 from .feed import DELAY_BIN_PS, HISTORY_LEN, Feed
 
-RENDER_MS = 100  # 10 Hz: fast enough to look live, slow enough for a 2-core lab PC
+RENDER_MS = 50  # render tick; the browser's echo (flow control) decides how many ticks send anything
 SLOW_S = 0.5  # period of the secondary plots (history, rates, photon number) and the page-rate text
 ACK_TIMEOUT_S = 5.0  # resend anyway when the browser has not confirmed an update for this long
 TAB_LIVE, TAB_HERALDED, TAB_SWEEP, TAB_TRACE, TAB_DEVICE = range(5)
