@@ -57,10 +57,8 @@ module g2l_axil_regs #(
     input  wire logic [N_CHANNELS*32-1:0] st_lost_count,
     input  wire logic [N_CHANNELS*32-1:0] st_dead_count
 );
-    // The contract header defines every field; a block uses only some of them. Its include guard
-    // would leave every module after the first in a compilation unit without the constants.
+    // The contract header defines every field; a block uses only some of them.
     /* verilator lint_off UNUSEDPARAM */
-    `undef G2L_REGMAP_SVH
     `include "g2l_regmap.svh"
     /* verilator lint_on UNUSEDPARAM */
 

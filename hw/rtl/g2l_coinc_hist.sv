@@ -59,10 +59,8 @@ module g2l_coinc_hist #(
     output logic                        lost_inexact,     // lost_count is only a lower bound (ghosts full)
     output logic [31:0]                 saturate_count    // increments lost to full bins
 );
-    // The contract header defines every field; a block uses only some of them. Its include guard
-    // would leave every module after the first in a compilation unit without the constants.
+    // The contract header defines every field; a block uses only some of them.
     /* verilator lint_off UNUSEDPARAM */
-    `undef G2L_TAG_WORD_SVH
     `include "g2l_tag_word.svh"
     /* verilator lint_on UNUSEDPARAM */
 

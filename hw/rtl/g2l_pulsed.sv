@@ -51,10 +51,8 @@ module g2l_pulsed #(
     output logic [31:0]      out_of_window_count, // photons later than cfg_window_ps after their sync
     output logic [31:0]      clip_count       // heralded delays >= 2**30 ps sent as 2**30 - 1
 );
-    // The contract header defines every field; a block uses only some of them. Its include guard
-    // would leave every module after the first in a compilation unit without the constants.
+    // The contract header defines every field; a block uses only some of them.
     /* verilator lint_off UNUSEDPARAM */
-    `undef G2L_TAG_WORD_SVH
     `include "g2l_tag_word.svh"
     /* verilator lint_on UNUSEDPARAM */
 

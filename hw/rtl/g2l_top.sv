@@ -51,10 +51,8 @@ module g2l_top #(
     input  wire logic                     m_axis_tready,
     output logic                          m_axis_tlast
 );
-    // The contract header defines every field; a block uses only some of them. Its include guard
-    // would leave every module after the first in a compilation unit without the constants.
+    // The contract header defines every field; a block uses only some of them.
     /* verilator lint_off UNUSEDPARAM */
-    `undef G2L_REGMAP_SVH
     `include "g2l_regmap.svh"
     /* verilator lint_on UNUSEDPARAM */
 

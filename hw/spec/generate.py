@@ -62,10 +62,15 @@ def _array(r: dict) -> tuple[int, int]:
     return (a["count"], a["stride"]) if a else (1, 0)
 
 
+# Localparams are scoped to the module that includes the file, so there is deliberately no include
+# guard: a guard would leave every module after the first in a compilation unit without them.
+SV_NOTE = "// Include once inside each module body that needs these constants (no include guard, on purpose)."
+
+
 # --- SystemVerilog ---------------------------------------------------------------------------
 def sv_tag(tag: dict) -> str:
     w = tag["word"]
-    out = [f"// {BANNER.format(src='tag_word.toml')}", "`ifndef G2L_TAG_WORD_SVH", "`define G2L_TAG_WORD_SVH"]
+    out = [f"// {BANNER.format(src='tag_word.toml')}", SV_NOTE]
     out += [
         f"localparam int G2L_WORD_BITS = {w['bits']};",
         f"localparam int G2L_TIME_BITS = {w['time_bits']};",
@@ -80,13 +85,13 @@ def sv_tag(tag: dict) -> str:
             out.append(f"localparam int {p}_WIDTH = {f['width']};")
     for fr in tag["frame"]:
         out.append(f"localparam logic [7:0] G2L_FRAME_{fr['name']} = 8'd{fr['code']};")
-    out += ["`endif", ""]
+    out.append("")
     return "\n".join(out)
 
 
 def sv_regs(reg: dict) -> str:
     b = reg["block"]
-    out = [f"// {BANNER.format(src='regmap.toml')}", "`ifndef G2L_REGMAP_SVH", "`define G2L_REGMAP_SVH"]
+    out = [f"// {BANNER.format(src='regmap.toml')}", SV_NOTE]
     out += [
         f"localparam int G2L_REG_ADDR_BITS = {b['addr_bits']};",
         f"localparam logic [31:0] G2L_REG_ID_VALUE = 32'h{b['id']:08X};",
@@ -103,7 +108,7 @@ def sv_regs(reg: dict) -> str:
             p = f"G2L_REG_{r['name']}_{f['name'].upper()}"
             out.append(f"localparam int {p}_LSB = {f['lsb']};")
             out.append(f"localparam int {p}_WIDTH = {f['width']};")
-    out += ["`endif", ""]
+    out.append("")
     return "\n".join(out)
 
 
