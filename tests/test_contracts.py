@@ -8,7 +8,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from g2live import contract
 
 REPO = Path(__file__).resolve().parents[1]
@@ -49,7 +48,9 @@ def test_spec_errors_are_refused(tmp_path):
 
 def _c_defines() -> dict[str, int]:
     text = (REPO / "cext/include/g2l_contract.h").read_text()
-    return {m[1]: int(m[2].rstrip("u"), 0) for m in re.finditer(r"#define (\w+) (0x[0-9A-Fa-f]+u?|\d+)\b", text)}
+    return {
+        m[1]: int(m[2].rstrip("u"), 0) for m in re.finditer(r"#define (\w+) (0x[0-9A-Fa-f]+u?|\d+)\b", text)
+    }
 
 
 def _sv_params() -> dict[str, int]:
@@ -77,8 +78,11 @@ def test_layers_agree_with_python(source):
 
 
 def test_field_helpers_round_trip():
-    word = (contract.KIND.put(contract.KIND_TAG) | contract.TAG_CHANNEL.put(63)
-            | contract.TAG_TIME_PS.put((1 << 48) - 1))
+    word = (
+        contract.KIND.put(contract.KIND_TAG)
+        | contract.TAG_CHANNEL.put(63)
+        | contract.TAG_TIME_PS.put((1 << 48) - 1)
+    )
     assert contract.KIND.get(word) == contract.KIND_TAG
     assert contract.TAG_CHANNEL.get(word) == 63
     assert contract.TAG_TIME_PS.get(word) == (1 << 48) - 1

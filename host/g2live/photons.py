@@ -40,7 +40,9 @@ class PhotonData:
         self.channel = np.ascontiguousarray(self.channel, dtype=np.uint8)
         self.time_ps = np.ascontiguousarray(self.time_ps, dtype=np.int64)
         if self.channel.shape != self.time_ps.shape or self.channel.ndim != 1:
-            raise ValueError(f"channel {self.channel.shape} and time_ps {self.time_ps.shape} must be equal 1-D")
+            raise ValueError(
+                f"channel {self.channel.shape} and time_ps {self.time_ps.shape} must be equal 1-D"
+            )
         for name in ("sync_index", "microtime_ps"):
             arr = getattr(self, name)
             if arr is not None:

@@ -57,6 +57,10 @@ def _validate(tag: dict, reg: dict) -> None:
             raise ValueError(f"{r['name']}: unknown access {r['access']}")
 
 
+def _version(block: dict) -> int:
+    return (block["version_major"] << 16) | block["version_minor"]
+
+
 def _array(r: dict) -> tuple[int, int]:
     a = r.get("array")
     return (a["count"], a["stride"]) if a else (1, 0)
@@ -78,7 +82,8 @@ def sv_tag(tag: dict) -> str:
         f"localparam int G2L_KIND_WIDTH = {w['kind_width']};",
     ]
     for k in tag["kind"]:
-        out.append(f"localparam logic [{w['kind_width'] - 1}:0] G2L_KIND_{k['name']} = {w['kind_width']}'d{k['code']};")
+        kw = w["kind_width"]
+        out.append(f"localparam logic [{kw - 1}:0] G2L_KIND_{k['name']} = {kw}'d{k['code']};")
         for f in k.get("fields", []):
             p = f"G2L_{k['name']}_{f['name'].upper()}"
             out.append(f"localparam int {p}_LSB = {f['lsb']};")
@@ -95,11 +100,12 @@ def sv_regs(reg: dict) -> str:
     out += [
         f"localparam int G2L_REG_ADDR_BITS = {b['addr_bits']};",
         f"localparam logic [31:0] G2L_REG_ID_VALUE = 32'h{b['id']:08X};",
-        f"localparam logic [31:0] G2L_REG_VERSION_VALUE = 32'h{(b['version_major'] << 16) | b['version_minor']:08X};",
+        f"localparam logic [31:0] G2L_REG_VERSION_VALUE = 32'h{_version(b):08X};",
     ]
     for r in reg["reg"]:
         n, stride = _array(r)
-        out.append(f"localparam logic [{b['addr_bits'] - 1}:0] G2L_REG_{r['name']} = {b['addr_bits']}'h{r['offset']:03X};")
+        ab = b["addr_bits"]
+        out.append(f"localparam logic [{ab - 1}:0] G2L_REG_{r['name']} = {ab}'h{r['offset']:03X};")
         out.append(f"localparam logic [31:0] G2L_REG_{r['name']}_RESET = 32'h{r['reset']:08X};")
         if n > 1:
             out.append(f"localparam int G2L_REG_{r['name']}_COUNT = {n};")
@@ -137,7 +143,11 @@ def c_header(tag: dict, reg: dict) -> str:
     out.append("")
     for fr in tag["frame"]:
         out.append(f"#define G2L_FRAME_{fr['name']} {fr['code']}")
-    out += ["", f"#define G2L_REG_ID_VALUE 0x{b['id']:08X}u", f"#define G2L_REG_VERSION_MAJOR {b['version_major']}"]
+    out += [
+        "",
+        f"#define G2L_REG_ID_VALUE 0x{b['id']:08X}u",
+        f"#define G2L_REG_VERSION_MAJOR {b['version_major']}",
+    ]
     for r in reg["reg"]:
         n, stride = _array(r)
         out.append(f"#define G2L_REG_{r['name']} 0x{r['offset']:03X}u")
@@ -214,9 +224,15 @@ def python_module(tag: dict, reg: dict) -> str:
     out.append("")
     for fr in tag["frame"]:
         out.append(f"FRAME_{fr['name']} = {fr['code']}")
-    out += ["", f"REG_ID_VALUE = 0x{b['id']:08X}", f"REG_VERSION_MAJOR = {b['version_major']}",
-            f"REG_VERSION_MINOR = {b['version_minor']}", f"REG_ADDR_BITS = {b['addr_bits']}", "",
-            "REGISTERS: dict[str, Register] = {"]
+    out += [
+        "",
+        f"REG_ID_VALUE = 0x{b['id']:08X}",
+        f"REG_VERSION_MAJOR = {b['version_major']}",
+        f"REG_VERSION_MINOR = {b['version_minor']}",
+        f"REG_ADDR_BITS = {b['addr_bits']}",
+        "",
+        "REGISTERS: dict[str, Register] = {",
+    ]
     for r in reg["reg"]:
         n, stride = _array(r)
         fields = ", ".join(f"{f['name']!r}: Field({f['lsb']}, {f['width']})" for f in r.get("fields", []))
@@ -234,11 +250,20 @@ def python_module(tag: dict, reg: dict) -> str:
 # --- Markdown --------------------------------------------------------------------------------
 def md_tag(tag: dict) -> str:
     w = tag["word"]
-    out = [f"<!-- {BANNER.format(src='tag_word.toml')} -->", "# Tag-word format", "",
-           f"{w['bits']}-bit words, little-endian in memory. Times in ps; "
-           f"absolute time = epoch * 2**{w['time_bits']} + time_ps.", "", w["doc"].replace("\n", " "), "",
-           f"Kind field: bits [{w['kind_lsb'] + w['kind_width'] - 1}:{w['kind_lsb']}].", "",
-           "| kind | code | field | bits | meaning |", "|---|---|---|---|---|"]
+    out = [
+        f"<!-- {BANNER.format(src='tag_word.toml')} -->",
+        "# Tag-word format",
+        "",
+        f"{w['bits']}-bit words, little-endian in memory. Times in ps; "
+        f"absolute time = epoch * 2**{w['time_bits']} + time_ps.",
+        "",
+        w["doc"].replace("\n", " "),
+        "",
+        f"Kind field: bits [{w['kind_lsb'] + w['kind_width'] - 1}:{w['kind_lsb']}].",
+        "",
+        "| kind | code | field | bits | meaning |",
+        "|---|---|---|---|---|",
+    ]
     for k in tag["kind"]:
         out.append(f"| **{k['name']}** | {k['code']} | | | {k['doc']} |")
         for f in k.get("fields", []):
@@ -252,10 +277,16 @@ def md_tag(tag: dict) -> str:
 
 def md_regs(reg: dict) -> str:
     b = reg["block"]
-    out = [f"<!-- {BANNER.format(src='regmap.toml')} -->", "# Register map", "",
-           f"AXI4-Lite, {b['data_bits']}-bit registers, {b['addr_bits']}-bit byte addresses. "
-           f"ID reads 0x{b['id']:08X}; drivers check ID and VERSION.major = {b['version_major']} first.", "",
-           "| address | register | field | bits | access | reset | meaning |", "|---|---|---|---|---|---|---|"]
+    out = [
+        f"<!-- {BANNER.format(src='regmap.toml')} -->",
+        "# Register map",
+        "",
+        f"AXI4-Lite, {b['data_bits']}-bit registers, {b['addr_bits']}-bit byte addresses. "
+        f"ID reads 0x{b['id']:08X}; drivers check ID and VERSION.major = {b['version_major']} first.",
+        "",
+        "| address | register | field | bits | access | reset | meaning |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for r in reg["reg"]:
         n, stride = _array(r)
         addr = f"0x{r['offset']:03X}" + (f" + {stride}*i (i < {n})" if n > 1 else "")
