@@ -422,3 +422,228 @@ def trace(const int64_t[::1] time_ps, int64_t bin_width_ps, int64_t t0_ps, int64
     with nogil:
         outside = g2l_trace(_i64(time_ps), time_ps.shape[0], bin_width_ps, t0_ps, n_bins, &hv[0])
     return hist[:n_bins], outside
+
+
+# ---------------------------------------------------------------------------------------------
+# photon-physics emulator kernels (cext/src/g2l_emulate.c), used by g2live.emulator. Every call
+# takes a 64-bit seed drawn from the emulator's numpy Generator, so runs are reproducible.
+
+cdef extern from "g2l_emulate.h":
+    ctypedef struct g2l_rng:
+        uint64_t s[4]
+    void g2l_rng_seed(g2l_rng *r, uint64_t seed) nogil
+    double g2l_emu_init() nogil
+    double g2l_rng_uniform(g2l_rng *r) nogil
+    double g2l_rng_exp(g2l_rng *r) nogil
+    double g2l_rng_normal(g2l_rng *r) nogil
+    int64_t g2l_emu_bernoulli(g2l_rng *r, double p, int64_t n, int64_t *pos, int64_t cap, int64_t *out) nogil
+    ctypedef struct g2l_emu_jitter_par:
+        double sigma_ps, clip_sigma, tail_fraction, tail_ps
+    void g2l_emu_jitter(g2l_rng *r, const g2l_emu_jitter_par *j, int64_t n, float *out) nogil
+    ctypedef struct g2l_emu_cascade:
+        double p_any, c0, c1, c2, tau_x_ps, tau_bx_ps
+    ctypedef struct g2l_emu_detect_par:
+        int spectro
+        double split
+        double centre_ev[2]
+        double sigma_ev[2]
+        double urbach_ev[2]
+        double e_lo_ev, pixel_ev
+        int64_t n_pixels
+        g2l_emu_jitter_par jitter
+        const double *channel_delay_ps
+    int64_t g2l_emu_detect(g2l_rng *r, const g2l_emu_detect_par *d, int64_t n, const int64_t *base,
+                           const double *delay, const uint8_t *kind, int64_t *out_time, uint8_t *out_channel) nogil
+    int64_t g2l_emu_pulsed(g2l_rng *r, const g2l_emu_cascade *cascade, const g2l_emu_detect_par *d,
+                           const int64_t *seg_first, const int64_t *seg_len, const uint8_t *seg_state, int64_t n_seg,
+                           int64_t origin_ps, int64_t period_ps, int64_t *cursor, int64_t cap, int64_t *out_time,
+                           uint8_t *out_channel, int64_t *off_array) nogil
+    int g2l_emu_resolve(const int64_t *t, const uint8_t *ch, int64_t n, const int64_t *xt, const uint8_t *xch,
+                        const int64_t *xparent, int64_t m, int64_t dead_ps, uint8_t *acc_p, uint8_t *present_x,
+                        uint8_t *acc_x) nogil
+    void g2l_emu_merge_sync(const int64_t *t, const uint8_t *ch, int64_t n, int64_t s0, int64_t q, int64_t n_sync,
+                            uint8_t sync_ch, int64_t *out_t, uint8_t *out_ch) nogil
+    int64_t g2l_emu_sort_nearly(int64_t *t, uint8_t *ch, int64_t n, int64_t max_moves) nogil
+    void g2l_emu_merge(const int64_t *ta, const uint8_t *ca, int64_t na, const int64_t *tb, const uint8_t *cb,
+                       int64_t nb, int64_t *out_t, uint8_t *out_ch) nogil
+
+EMU_TABLE_MISFIT = g2l_emu_init()  # ziggurat tables, built once at import (self-check ~1e-12)
+
+
+def emu_draws(uint64_t seed, int64_t n, int kind):
+    """n variates of one generator: kind 0 uniform [0, 1), 1 Exp(1), 2 N(0, 1) (tests of the RNG)."""
+    cdef g2l_rng r
+    g2l_rng_seed(&r, seed)
+    out = np.empty(max(n, 0), dtype=np.float64)
+    cdef double[::1] o = out
+    cdef int64_t i
+    with nogil:
+        for i in range(n):
+            o[i] = g2l_rng_uniform(&r) if kind == 0 else (g2l_rng_exp(&r) if kind == 1 else g2l_rng_normal(&r))
+    return out
+
+
+def emu_bernoulli(uint64_t seed, double p, int64_t n, int64_t cap_hint):
+    """Sorted indices of the successes of n Bernoulli(p) trials."""
+    cdef g2l_rng r
+    g2l_rng_seed(&r, seed)
+    cdef int64_t pos = -1, w, cap = max(cap_hint, 16), filled = 0
+    out = np.empty(cap, dtype=np.int64)
+    cdef int64_t[::1] o
+    while True:
+        o = out
+        with nogil:
+            w = g2l_emu_bernoulli(&r, p, n, &pos, cap - filled, &o[filled])
+        filled += w
+        if pos >= n:
+            return out[:filled]
+        cap *= 2
+        out = np.concatenate((out[:filled], np.empty(cap - filled, dtype=np.int64)))
+
+
+def emu_jitter(uint64_t seed, int64_t n, double sigma_ps, double clip_sigma, double tail_fraction, double tail_ps):
+    cdef g2l_rng r
+    g2l_rng_seed(&r, seed)
+    cdef g2l_emu_jitter_par j = g2l_emu_jitter_par(sigma_ps, clip_sigma, tail_fraction, tail_ps)
+    out = np.empty(max(n, 0), dtype=np.float32)
+    cdef float[::1] o = out
+    if n > 0:
+        with nogil:
+            g2l_emu_jitter(&r, &j, n, &o[0])
+    return out
+
+
+cdef int _detect_par(g2l_emu_detect_par *d, tuple det, const double[::1] channel_delay_ps) except -1:
+    """det = (spectro, split, centre_ev (X, BX), sigma_ev, urbach_ev, e_lo_ev, pixel_ev, n_pixels,
+    jitter sigma_ps, clip_sigma, tail_fraction, tail_ps)."""
+    (spectro, split, centre, sigma, urbach, e_lo, pixel, n_pixels, j_sigma, j_clip, j_frac, j_tail) = det
+    if channel_delay_ps.shape[0] < (n_pixels if spectro else 2):
+        raise ValueError("g2live emulator: one channel delay per detector is needed")
+    d.spectro = spectro
+    d.split = split
+    for k in range(2):
+        d.centre_ev[k], d.sigma_ev[k], d.urbach_ev[k] = centre[k], sigma[k], urbach[k]
+    d.e_lo_ev, d.pixel_ev, d.n_pixels = e_lo, pixel, n_pixels
+    d.jitter = g2l_emu_jitter_par(j_sigma, j_clip, j_frac, j_tail)
+    d.channel_delay_ps = &channel_delay_ps[0]
+    return 0
+
+
+def emu_detect(uint64_t seed, tuple det, const double[::1] channel_delay_ps, const int64_t[::1] base,
+               const double[::1] delay, const uint8_t[::1] kind):
+    """(tag time, channel) of each photon that lands on a detector, in input order."""
+    cdef g2l_rng r
+    g2l_rng_seed(&r, seed)
+    cdef g2l_emu_detect_par d
+    _detect_par(&d, det, channel_delay_ps)
+    cdef int64_t n = base.shape[0], w = 0
+    if delay.shape[0] != n or kind.shape[0] != n:
+        raise ValueError("g2live emulator: base, delay and kind differ in length")
+    t = np.empty(n, dtype=np.int64)
+    ch = np.empty(n, dtype=np.uint8)
+    cdef int64_t[::1] tv = t
+    cdef uint8_t[::1] cv = ch
+    if n:
+        with nogil:
+            w = g2l_emu_detect(&r, &d, n, &base[0], &delay[0], &kind[0], &tv[0], &cv[0])
+    return t[:w], ch[:w]
+
+
+def emu_pulsed(uint64_t seed, const double[:, ::1] cascade, tuple det, const double[::1] channel_delay_ps,
+               const int64_t[::1] seg_first, const int64_t[::1] seg_len, const uint8_t[::1] seg_state,
+               int64_t origin_ps, int64_t period_ps, int64_t cap_hint):
+    """Tags (time, channel) of the detected photons of the segments' pulses, in pulse order, and the
+    number of photons that missed the array. cascade[state] = (p_any, c0, c1, c2, tau_x_ps, tau_bx_ps)."""
+    cdef g2l_rng r
+    g2l_rng_seed(&r, seed)
+    cdef g2l_emu_detect_par d
+    _detect_par(&d, det, channel_delay_ps)
+    cdef g2l_emu_cascade cas[3]
+    cdef int64_t k, n_seg = seg_first.shape[0]
+    if cascade.shape[0] > 3 or cascade.shape[1] != 6 or seg_len.shape[0] != n_seg or seg_state.shape[0] != n_seg:
+        raise ValueError("g2live emulator: inconsistent segment or cascade arrays")
+    for k in range(n_seg):
+        if seg_state[k] >= cascade.shape[0]:
+            raise ValueError("g2live emulator: segment state without cascade parameters")
+    for k in range(cascade.shape[0]):
+        cas[k] = g2l_emu_cascade(cascade[k, 0], cascade[k, 1], cascade[k, 2], cascade[k, 3], cascade[k, 4],
+                                 cascade[k, 5])
+    cdef int64_t cursor[2]
+    cursor[0], cursor[1] = 0, -1
+    cdef int64_t w, filled = 0, cap = max(cap_hint, 16), off_array = 0
+    t = np.empty(cap, dtype=np.int64)
+    ch = np.empty(cap, dtype=np.uint8)
+    cdef int64_t[::1] tv
+    cdef uint8_t[::1] cv
+    while n_seg:
+        tv, cv = t, ch
+        with nogil:
+            w = g2l_emu_pulsed(&r, cas, &d, &seg_first[0], &seg_len[0], &seg_state[0], n_seg, origin_ps, period_ps,
+                               cursor, cap - filled, &tv[filled], &cv[filled], &off_array)
+        filled += w
+        if cursor[0] >= n_seg:
+            break
+        cap *= 2
+        t = np.concatenate((t[:filled], np.empty(cap - filled, dtype=np.int64)))
+        ch = np.concatenate((ch[:filled], np.empty(cap - filled, dtype=np.uint8)))
+    return t[:filled], ch[:filled], off_array
+
+
+def emu_resolve(const int64_t[::1] t, const uint8_t[::1] ch, const int64_t[::1] xt, const uint8_t[::1] xch,
+                const int64_t[::1] xparent, int64_t dead_ps):
+    """(accepted primaries, present extras, accepted extras) as bool arrays."""
+    cdef int64_t n = t.shape[0], m = xt.shape[0]
+    acc_p = np.empty(n, dtype=np.bool_)
+    pres_x = np.empty(m, dtype=np.bool_)
+    acc_x = np.empty(m, dtype=np.bool_)
+    cdef uint8_t[::1] a = acc_p.view(np.uint8)
+    cdef uint8_t[::1] px = pres_x.view(np.uint8)
+    cdef uint8_t[::1] ax = acc_x.view(np.uint8)
+    cdef uint8_t dummy = 0
+    cdef int st
+    with nogil:
+        st = g2l_emu_resolve(_i64(t), _u8(ch), n, _i64(xt), _u8(xch), _i64(xparent), m, dead_ps,
+                             &a[0] if n else &dummy, &px[0] if m else &dummy, &ax[0] if m else &dummy)
+    if st != G2L_OK:
+        raise MemoryError("g2live emulator dead-time resolution: out of memory")
+    return acc_p, pres_x, acc_x
+
+
+def emu_merge_sync(const int64_t[::1] t, const uint8_t[::1] ch, int64_t s0, int64_t q, int64_t n_sync,
+                   uint8_t sync_ch):
+    cdef int64_t n = t.shape[0]
+    out_t = np.empty(n + n_sync, dtype=np.int64)
+    out_c = np.empty(n + n_sync, dtype=np.uint8)
+    cdef int64_t[::1] ot = out_t
+    cdef uint8_t[::1] oc = out_c
+    if n + n_sync:
+        with nogil:
+            g2l_emu_merge_sync(_i64(t), _u8(ch), n, s0, q, n_sync, sync_ch, &ot[0], &oc[0])
+    return out_t, out_c
+
+
+def emu_sort_nearly(int64_t[::1] t, uint8_t[::1] ch, int64_t max_moves):
+    """Sort (t, ch) in place by (time, channel) if that takes at most max_moves moves: the number of
+    moves, or -1 (the arrays are then permuted but not sorted)."""
+    if ch.shape[0] != t.shape[0]:
+        raise ValueError("g2live emulator: t and ch differ in length")
+    cdef int64_t r = 0
+    if t.shape[0]:
+        with nogil:
+            r = g2l_emu_sort_nearly(&t[0], &ch[0], t.shape[0], max_moves)
+    return r
+
+
+def emu_merge(const int64_t[::1] ta, const uint8_t[::1] ca, const int64_t[::1] tb, const uint8_t[::1] cb):
+    """Merge two (time, channel)-sorted tag lists."""
+    cdef int64_t na = ta.shape[0], nb = tb.shape[0]
+    if ca.shape[0] != na or cb.shape[0] != nb:
+        raise ValueError("g2live emulator: times and channels differ in length")
+    out_t = np.empty(na + nb, dtype=np.int64)
+    out_c = np.empty(na + nb, dtype=np.uint8)
+    cdef int64_t[::1] ot = out_t
+    cdef uint8_t[::1] oc = out_c
+    if na + nb:
+        with nogil:
+            g2l_emu_merge(_i64(ta), _u8(ca), na, _i64(tb), _u8(cb), nb, &ot[0], &oc[0])
+    return out_t, out_c

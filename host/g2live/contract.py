@@ -80,17 +80,17 @@ FRAME_LOSSES = 4
 
 REG_ID_VALUE = 0x47324C56
 REG_VERSION_MAJOR = 1
-REG_VERSION_MINOR = 0
+REG_VERSION_MINOR = 1
 REG_ADDR_BITS = 12
 
 REGISTERS: dict[str, Register] = {
     'ID': Register('ID', 0x000, 'ro', 0x47324C56, 1, 0, {}, 'Identifies a g2live core; drivers check it first.'),
-    'VERSION': Register('VERSION', 0x004, 'ro', 0x00010000, 1, 0, {'minor': Field(0, 16), 'major': Field(16, 16)}, 'Register-map version.'),
+    'VERSION': Register('VERSION', 0x004, 'ro', 0x00010001, 1, 0, {'minor': Field(0, 16), 'major': Field(16, 16)}, 'Register-map version.'),
     'SIZES': Register('SIZES', 0x008, 'ro', 0x00000000, 1, 0, {'n_channels': Field(0, 7), 'n_pairs': Field(8, 4), 'n_bins_log2': Field(12, 5), 'max_photons': Field(20, 6)}, 'Build-time sizes of this instance (read them instead of duplicating them).'),
     'CLK_PERIOD_PS': Register('CLK_PERIOD_PS', 0x00C, 'ro', 0x00000000, 1, 0, {}, 'Period of the time-base clock in ps.'),
     'CONTROL': Register('CONTROL', 0x010, 'rw', 0x00000000, 1, 0, {'run': Field(0, 1), 'raw_enable': Field(1, 1), 'hist_enable': Field(2, 1), 'pulsed_enable': Field(3, 1)}, 'Run control.'),
     'COMMAND': Register('COMMAND', 0x014, 'w1p', 0x00000000, 1, 0, {'clear': Field(0, 1), 'swap': Field(1, 1)}, 'One-shot commands.'),
-    'STATUS': Register('STATUS', 0x018, 'ro', 0x00000000, 1, 0, {'running': Field(0, 1), 'bank': Field(1, 1), 'dumping': Field(2, 1), 'lost': Field(3, 1)}, 'Live status.'),
+    'STATUS': Register('STATUS', 0x018, 'ro', 0x00000000, 1, 0, {'running': Field(0, 1), 'bank': Field(1, 1), 'dumping': Field(2, 1), 'lost': Field(3, 1), 'clearing': Field(4, 1)}, 'Live status.'),
     'CHANNEL_ENABLE': Register('CHANNEL_ENABLE', 0x01C, 'rw', 0xFFFFFFFF, 1, 0, {}, 'Enable mask for channels 0..31 (bit c enables channel c).'),
     'SYNC_CHANNEL': Register('SYNC_CHANNEL', 0x020, 'rw', 0x00000000, 1, 0, {}, 'Channel that carries the laser sync for the pulsed-mode block.'),
     'BIN_WIDTH_PS': Register('BIN_WIDTH_PS', 0x024, 'rw', 0x00000400, 1, 0, {}, 'Correlation bin width in ps (`bin_width_ps`). The on-chip binner accepts powers of two.'),

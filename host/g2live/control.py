@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import zmq
 
 from g2live.config import Config, ConfigError
-from g2live.stream import CurveKeys, CurveServer, bind, check_bind, pack_header
+from g2live.stream import CurveKeys, CurveServer, bind, check_bind, json_default, pack_header
 
 if TYPE_CHECKING:
     from g2live.server import Server
@@ -122,14 +122,14 @@ class ControlServer:
             if isinstance(result, tuple):  # snapshot: (result, frames)
                 result, extra = result
             reply = {"ok": True, "cmd": cmd, "id": req_id, "result": result}
-            return [json.dumps(reply, default=_default).encode(), *extra]
+            return [json.dumps(reply, default=json_default).encode(), *extra]
         except (CommandError, ConfigError) as exc:
             self.n_errors += 1
             field = getattr(exc, "field", None)
             return [
                 json.dumps(
                     {"ok": False, "cmd": cmd, "id": req_id, "error": str(exc), "field": field},
-                    default=_default,
+                    default=json_default,
                 ).encode()
             ]
         except Exception as exc:  # a device failure must not kill the server: report it
@@ -144,7 +144,7 @@ class ControlServer:
                         "error": f"{type(exc).__name__}: {exc}",
                         "field": None,
                     },
-                    default=_default,
+                    default=json_default,
                 ).encode()
             ]
 
@@ -247,15 +247,3 @@ class ControlServer:
 
     def close(self) -> None:
         self.sock.close(linger=0)
-
-
-def _default(obj: Any) -> Any:
-    import numpy as np
-
-    if isinstance(obj, np.integer):
-        return int(obj)
-    if isinstance(obj, np.floating):
-        return float(obj)
-    if isinstance(obj, np.ndarray):
-        return obj.tolist()
-    raise TypeError(f"{type(obj).__name__} is not JSON serialisable")

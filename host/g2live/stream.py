@@ -45,7 +45,7 @@ def pack_header(topic: str, payload: np.ndarray, header: dict[str, Any]) -> tupl
     if arr.dtype.byteorder == ">":
         arr = arr.astype(arr.dtype.newbyteorder("<"))
     full = {"schema": SCHEMA, "topic": topic, **header, "dtype": dtype_str(arr), "shape": list(arr.shape)}
-    return json.dumps(full, separators=(",", ":"), default=_json_default).encode(), arr
+    return json.dumps(full, separators=(",", ":"), default=json_default).encode(), arr
 
 
 def unpack_frame(parts: list[Any]) -> tuple[str, dict[str, Any], np.ndarray]:
@@ -84,7 +84,8 @@ def unpack_payload(header: Any, payload: Any, what: str = "frame") -> np.ndarray
     return np.frombuffer(mv, dtype=dtype).reshape(shape)
 
 
-def _json_default(obj: Any) -> Any:
+def json_default(obj: Any) -> Any:
+    """``json.dumps`` fallback for numpy scalars and arrays (and paths) in headers and replies."""
     if isinstance(obj, np.integer):
         return int(obj)
     if isinstance(obj, np.floating):

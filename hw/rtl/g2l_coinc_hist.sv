@@ -18,6 +18,13 @@
 // different configuration forgets the tag histories (like a new Correlator in the C twin).
 // cfg_error reports a configuration the binner cannot run (then nothing is histogrammed).
 //
+// Clear: after `clear` (and reset) the filling bank is swept to zero, one bin per clock for
+// 2**N_BINS_LOG2 clocks; `clearing` is high from the clear pulse until the sweep ends (STATUS.clearing).
+// Tags wait during the sweep, except when histograms are off (cfg_enable low, both as taken at
+// the clear and now): such tags touch no bank and pass, so raw-only and pulsed-only runs never
+// stall. The configuration is then taken at the next boundary, as for any integration that has
+// seen tags. Boundaries always wait for the sweep (a bank swap would move it to the other bank).
+//
 // Losses: a pair's history holds HIST_DEPTH tags per channel. When more tags of one channel lie
 // inside the window, the oldest are overwritten; lost_count then counts exactly the pairs the
 // histograms miss (ghosts in g2l_coinc_pair), unless lost_inexact says GHOST_DEPTH was exceeded too.
@@ -53,6 +60,7 @@ module g2l_coinc_hist #(
     output logic                        m_axis_tlast,
 
     output logic                        dumping,          // a finished bank is being streamed out
+    output logic                        clearing,         // a clear is pending or its bank sweep runs
     output logic                        bank,             // bank being filled
     output logic                        cfg_error,        // the configuration in use is invalid
     output logic [31:0]                 lost_count,       // pairs missed: history overflow, since clear
@@ -144,13 +152,18 @@ module g2l_coinc_hist #(
     wire s_tag = s_valid && !s_bnd;
     wire s_complete = s_valid && (s_bnd ? drained && dump_idle : &p_done);
     wire s_advance = s_tag && s_complete;
-    assign s_tag_ready = st == ST_RUN && !clear_pend && (!s_valid || s_complete);
+    // During the sweep a tag may pass when histograms are off as taken and as configured now.
+    wire sweep_pass = st == ST_SWEEP && !l_raw[N_PAIRS*12+32*3] && !cfg_enable && !s_tag_boundary;
+    assign s_tag_ready = (st == ST_RUN || sweep_pass) && !clear_pend && (!s_valid || s_complete);
     wire load = s_tag_valid && s_tag_ready;
     wire bnd_done = s_bnd && s_complete;
     wire clear_go = clear_pend && st == ST_RUN && !s_valid && drained;
     wire relatch = bnd_done || clear_go || (st == ST_RUN && fresh && !s_valid && !clear_pend && changed);
     wire flush = (relatch && changed) || clear_go;
     wire sweep_end = st == ST_SWEEP && sweep_addr == (NB + 1)'((1 << NB) - 1);
+    // At the sweep's end the configuration is taken afresh, unless tags passed during the sweep.
+    wire sweep_take = sweep_end && fresh;
+    assign clearing = clear || clear_pend || st == ST_SWEEP;
 
     always_ff @(posedge clk) begin
         s_first <= load;
@@ -175,7 +188,7 @@ module g2l_coinc_hist #(
             sweep_both <= 1'b0;
             sweep_addr <= '0;
         end
-        if (relatch || sweep_end) begin
+        if (relatch || sweep_take) begin
             fresh <= 1'b1;
             l_raw <= c_raw;
             l_en <= cfg_pair_enable & {N_PAIRS{c_ok && cfg_enable}};
@@ -201,6 +214,7 @@ module g2l_coinc_hist #(
             sweep_addr <= '0;
             clear_pend <= 1'b0;
             fresh <= 1'b1;
+            l_raw <= '0;
             l_en <= '0;
             cfg_error <= 1'b0;
         end

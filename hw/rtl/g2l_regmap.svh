@@ -2,11 +2,11 @@
 // Include once inside each module body that needs these constants (no include guard, on purpose).
 localparam int G2L_REG_ADDR_BITS = 12;
 localparam logic [31:0] G2L_REG_ID_VALUE = 32'h47324C56;
-localparam logic [31:0] G2L_REG_VERSION_VALUE = 32'h00010000;
+localparam logic [31:0] G2L_REG_VERSION_VALUE = 32'h00010001;
 localparam logic [11:0] G2L_REG_ID = 12'h000;
 localparam logic [31:0] G2L_REG_ID_RESET = 32'h47324C56;
 localparam logic [11:0] G2L_REG_VERSION = 12'h004;
-localparam logic [31:0] G2L_REG_VERSION_RESET = 32'h00010000;
+localparam logic [31:0] G2L_REG_VERSION_RESET = 32'h00010001;
 localparam int G2L_REG_VERSION_MINOR_LSB = 0;
 localparam int G2L_REG_VERSION_MINOR_WIDTH = 16;
 localparam int G2L_REG_VERSION_MAJOR_LSB = 16;
@@ -49,6 +49,8 @@ localparam int G2L_REG_STATUS_DUMPING_LSB = 2;
 localparam int G2L_REG_STATUS_DUMPING_WIDTH = 1;
 localparam int G2L_REG_STATUS_LOST_LSB = 3;
 localparam int G2L_REG_STATUS_LOST_WIDTH = 1;
+localparam int G2L_REG_STATUS_CLEARING_LSB = 4;
+localparam int G2L_REG_STATUS_CLEARING_WIDTH = 1;
 localparam logic [11:0] G2L_REG_CHANNEL_ENABLE = 12'h01C;
 localparam logic [31:0] G2L_REG_CHANNEL_ENABLE_RESET = 32'hFFFFFFFF;
 localparam logic [11:0] G2L_REG_SYNC_CHANNEL = 12'h020;

@@ -207,7 +207,7 @@ module g2l_top #(
     logic [63:0] hist_tdata, pulsed_tdata, rates_tdata;
     logic hist_tvalid, hist_tready, hist_tlast, pulsed_tvalid, pulsed_tready, pulsed_tlast;
     logic rates_tvalid, rates_tready, rates_tlast;
-    logic hist_dumping, pulsed_dumping;
+    logic hist_dumping, pulsed_dumping, hist_clearing;
     logic [31:0] hist_lost, pulsed_lost, hist_saturate, pulsed_pre_sync, pulsed_out_of_window, pulsed_clip;
     logic hist_bank, hist_cfg_error, pulsed_cfg_error, hist_lost_inexact;
 
@@ -218,7 +218,8 @@ module g2l_top #(
         .s_tag_valid(cons_valid[0]), .s_tag_ready(cons_ready[0]), .s_tag_channel(m_channel),
         .s_tag_time(m_time), .s_tag_boundary(m_boundary),
         .m_axis_tdata(hist_tdata), .m_axis_tvalid(hist_tvalid), .m_axis_tready(hist_tready),
-        .m_axis_tlast(hist_tlast), .dumping(hist_dumping), .bank(hist_bank), .cfg_error(hist_cfg_error),
+        .m_axis_tlast(hist_tlast), .dumping(hist_dumping), .clearing(hist_clearing), .bank(hist_bank),
+        .cfg_error(hist_cfg_error),
         .lost_count(hist_lost), .lost_inexact(hist_lost_inexact), .saturate_count(hist_saturate)
     );
 
@@ -291,9 +292,10 @@ module g2l_top #(
         st_status[G2L_REG_STATUS_BANK_LSB] = hist_bank;
         st_status[G2L_REG_STATUS_DUMPING_LSB] = hist_dumping || pulsed_dumping || rates_tvalid;
         st_status[G2L_REG_STATUS_LOST_LSB] = lost_sticky;
+        st_status[G2L_REG_STATUS_CLEARING_LSB] = hist_clearing;
     end
 
-    // Diagnostics without a register in map version 1.0 (kept as ports for the next minor).
+    // Diagnostics without a register in map version 1.1 (kept as ports for the next minor).
     wire unused_ok = &{1'b0, ch_dead_unused, reg_channel_enable[31:N_CHANNELS], reg_sync_channel[31:6],
                        hist_cfg_error, pulsed_cfg_error, pulsed_pre_sync, pulsed_out_of_window, pulsed_clip};
 endmodule

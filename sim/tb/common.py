@@ -11,9 +11,15 @@ import os
 import random
 import re
 import sysconfig
-from collections.abc import Iterator, Mapping, Sequence
+from collections import deque
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from itertools import cycle
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import numpy as np
 
 REPO = Path(__file__).resolve().parents[2]
 RTL_DIR = REPO / "hw" / "rtl"
@@ -120,6 +126,13 @@ def run_rtl(
     )
 
 
+def run_soak(sim: str, toplevel: str, sources: Sequence[Path], parameters: Mapping[str, object]) -> None:
+    """Run the cocotb test ``soak`` of ``test_<toplevel>`` over G2L_SOAK_INTEGRATIONS integrations
+    (default 300); the soak itself is skipped when that variable is unset (plain pytest runs)."""
+    run_rtl(sim, toplevel, f"test_{toplevel}", sources, parameters, testcase="soak",
+            extra_env={"G2L_SOAK_INTEGRATIONS": os.environ.get("G2L_SOAK_INTEGRATIONS", "300")})
+
+
 # ---- helpers used inside the simulator (cocotb side) ------------------------------------------
 
 
@@ -170,3 +183,126 @@ def start_clock(dut, period_ns: float = 4.0, clk_name: str = "clk") -> None:
     from cocotb.clock import Clock
 
     cocotb.start_soon(Clock(getattr(dut, clk_name), period_ns, unit="ns").start())
+
+
+# ---- tag bus: s_tag_* in, m_axis_* out (the binning blocks g2l_coinc_hist, g2l_pulsed) ---------
+
+
+@dataclass
+class Integration:
+    """Tags of one integration in stream order and the block configuration they run under.
+
+    ``clear_after``: pulse ``clear`` once these tags are in (the integration gives no output);
+    otherwise a boundary beat closes it, unless ``close`` is False.
+    """
+
+    channel: np.ndarray
+    time_ps: np.ndarray
+    config: Any
+    clear_after: bool = False
+    close: bool = True
+
+
+@dataclass
+class BusRun:
+    """What the bus loop saw."""
+
+    words: list[tuple[int, int]] = field(default_factory=list)  # (tdata, tlast)
+    accept_cycles: list[int] = field(default_factory=list)  # cycle of each accepted tag beat
+    cycles: int = 0
+
+
+def tag_beats(integrations: Sequence[Integration]) -> list[tuple]:
+    """Bus items: ("tag", ch, t), ("bnd", t), ("cfg", config) before each change, ("clear",)."""
+    items: list[tuple] = []
+    cur = None
+    for k, integ in enumerate(integrations):
+        if integ.config != cur:
+            items.append(("cfg", integ.config))
+            cur = integ.config
+        items.extend(("tag", int(c), int(t)) for c, t in zip(integ.channel, integ.time_ps, strict=True))
+        if integ.clear_after:
+            items.append(("clear",))
+        elif integ.close:
+            # the boundary lies after every tag of this integration and at the next one's first
+            last = int(integ.time_ps[-1]) if integ.time_ps.size else 0
+            nxt = integrations[k + 1].time_ps if k + 1 < len(integrations) else None
+            items.append(("bnd", int(nxt[0]) if nxt is not None and nxt.size else last + 1))
+    return items
+
+
+async def start_tag_bus(dut, cfg: Any, *, set_config: Callable[[Any, Any], None], clock: bool = True) -> None:
+    """Clock (first call of a test only), bus inputs idle, ``set_config(dut, cfg)``, reset."""
+    from cocotb.triggers import FallingEdge
+
+    if clock:
+        start_clock(dut)
+    else:
+        await FallingEdge(dut.clk)  # leave the ReadOnly phase of the previous drive_tag_bus()
+    dut.s_tag_valid.value = 0
+    dut.s_tag_boundary.value = 0
+    dut.s_tag_channel.value = 0
+    dut.s_tag_time.value = 0
+    dut.m_axis_tready.value = 0
+    dut.clear.value = 0
+    set_config(dut, cfg)
+    await reset(dut)
+
+
+async def drive_tag_bus(dut, items: list[tuple], idle: float, pause: Iterator[bool] | None, seed: int, *,
+                        set_config: Callable[[Any, Any], None], clear_hold: int = 0,
+                        quiet_cycles: int = 20) -> BusRun:
+    """Feed the :func:`tag_beats` items, collect m_axis words, until everything is in and the
+    output (``m_axis_tvalid``, ``dumping``) has been quiet for more than ``quiet_cycles`` clocks.
+
+    A "cfg" item calls ``set_config``; "clear" pulses ``clear`` for one clock, after which the
+    bus stays idle for ``clear_hold`` more clocks. Tag and boundary beats wait a random idle
+    cycle with probability ``idle``; ``pause`` (see :func:`pause_pattern`) drives tready.
+    Inputs are driven after the falling edge and sampled in ReadOnly, so a handshake seen here
+    is the one the next rising edge performs, identically on every simulator.
+    """
+    from cocotb.triggers import FallingEdge, ReadOnly
+
+    rng = random.Random(seed)
+    run = BusRun()
+    queue = deque(items)
+    cur = None
+    quiet = 0
+    clear_cycles = 0
+    while True:
+        await FallingEdge(dut.clk)
+        run.cycles += 1
+        dut.clear.value = 0
+        if clear_cycles:
+            clear_cycles -= 1
+        if cur is None and queue and not clear_cycles:
+            head = queue[0]
+            if head[0] == "cfg":
+                set_config(dut, head[1])
+                queue.popleft()
+            elif head[0] == "clear":
+                dut.clear.value = 1
+                clear_cycles = clear_hold
+                queue.popleft()
+            elif rng.random() >= idle:
+                cur = queue.popleft()
+        if cur is not None:
+            dut.s_tag_valid.value = 1
+            dut.s_tag_boundary.value = int(cur[0] == "bnd")
+            dut.s_tag_channel.value = cur[1] if cur[0] == "tag" else 0
+            dut.s_tag_time.value = cur[2] if cur[0] == "tag" else cur[1]
+        else:
+            dut.s_tag_valid.value = 0
+        ready = 1 if pause is None else int(not next(pause))
+        dut.m_axis_tready.value = ready
+        await ReadOnly()
+        if cur is not None and int(dut.s_tag_ready.value):
+            if cur[0] == "tag":
+                run.accept_cycles.append(run.cycles)
+            cur = None
+        if int(dut.m_axis_tvalid.value) and ready:
+            run.words.append((int(dut.m_axis_tdata.value), int(dut.m_axis_tlast.value)))
+        busy = cur is not None or queue or int(dut.dumping.value) or int(dut.m_axis_tvalid.value)
+        quiet = 0 if busy else quiet + 1
+        if quiet > quiet_cycles:
+            return run

@@ -7,8 +7,11 @@ plain ``numpy.random`` drawing one Poisson photon number and one exponential del
 i.e. the cheapest possible generator of such a stream without any of the physics. The two take
 turns (best of 5 each), so a busy shared machine slows both alike.
 
-Run with ``make bench``. The speed ratio emulator / baseline is printed and asserted as a
-regression guard (> 0.25 without sync; 0.3-0.65 measured on the shared 2-core machine).
+Run with ``make bench``. The absolute rates (M detected photons/s, wall clock and CPU time of the
+process) and the speed ratio emulator / baseline are printed; the ratio is asserted as a
+regression guard (> 0.45 without sync, > 0.25 with it; 0.70-0.80 and 0.50-0.56 measured on the
+shared 2-core machine with the C kernels, against 0.44-0.59 and 0.2-0.31 before). Issue 4 asks
+for >= 20 M detected photons/s on one core (docs/emulator.md, "Speed").
 """
 
 from __future__ import annotations
@@ -28,16 +31,20 @@ EMULATED_S = 3.0  # ~2.5 M detected photons
 REPEATS = 5
 
 
-def best_interleaved(fns: list[Callable[[], int]], repeats: int = REPEATS) -> list[float]:
-    """Best time of each function, the functions taking turns (a shared, noisy machine slows
-    both alike within a round)."""
+def best_interleaved(
+    fns: list[Callable[[], int]], repeats: int = REPEATS
+) -> tuple[list[float], list[float]]:
+    """Best wall-clock and best CPU time of each function, the functions taking turns (a shared,
+    noisy machine slows both alike within a round)."""
     best = [float("inf")] * len(fns)
+    best_cpu = [float("inf")] * len(fns)
     for _ in range(repeats):
         for i, fn in enumerate(fns):
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             fn()
             best[i] = min(best[i], time.perf_counter() - t0)
-    return best
+            best_cpu[i] = min(best_cpu[i], time.process_time() - c0)
+    return best, best_cpu
 
 
 def emulate(cfg: EmulatorConfig) -> Callable[[], int]:
@@ -64,14 +71,13 @@ def baseline(n: int) -> Callable[[], int]:
 def test_emulator_generation_rate(sync: bool) -> None:
     cfg = replace(BRIGHT, sync=sync)
     n = emulate(cfg)()  # warm-up (imports, page faults) and the photon count
-    t_emu, t_base = best_interleaved([emulate(cfg), baseline(n)])
-    rate = n / t_emu
+    (t_emu, t_base), (c_emu, c_base) = best_interleaved([emulate(cfg), baseline(n)])
     ratio = t_base / t_emu
     print(f"\nemulator ({'with' if sync else 'without'} 10 MHz sync channel): {n} detected photons in "
-          f"{t_emu:.3f} s = {rate / 1e6:.1f} M/s; numpy Poisson+exponential baseline "
-          f"{n / t_base / 1e6:.1f} M/s; "
-          f"emulator/baseline speed ratio {ratio:.2f}")
+          f"{t_emu:.3f} s = {n / t_emu / 1e6:.1f} M/s (CPU time {n / c_emu / 1e6:.1f} M/s); "
+          f"numpy Poisson+exponential baseline {n / t_base / 1e6:.1f} M/s (CPU {n / c_base / 1e6:.1f} M/s); "
+          f"emulator/baseline speed ratio {ratio:.2f} (CPU {c_base / c_emu:.2f})")
     if not sync:
-        assert ratio > 0.25, f"emulator only {ratio:.2f} x the baseline speed"
-    else:  # the sync channel adds 10 M tags per emulated second (8 per detected photon here)
-        assert ratio > 0.1
+        assert ratio > 0.45, f"emulator only {ratio:.2f} x the baseline speed"
+    else:  # the sync channel adds 10 M tags per emulated second (12 per detected photon here)
+        assert ratio > 0.25, f"emulator with sync only {ratio:.2f} x the baseline speed"

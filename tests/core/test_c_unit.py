@@ -26,7 +26,7 @@ def test_c_core_unit(flavour, tmp_path):
         pytest.skip("gcc is not installed")
     exe = tmp_path / f"test_core_{flavour}"
     sources = [str(CEXT / "tests" / "test_core.c"), *sorted(str(p) for p in (CEXT / "src").glob("*.c"))]
-    build = subprocess.run([gcc, *BASE, *FLAVOURS[flavour], *sources, "-o", str(exe)],
+    build = subprocess.run([gcc, *BASE, *FLAVOURS[flavour], *sources, "-o", str(exe), "-lm"],
                            capture_output=True, text=True)
     if flavour == "sanitizers" and build.returncode != 0 and "sanitize" in build.stderr:
         pytest.skip(f"this gcc cannot build with sanitizers: {build.stderr.strip()[:200]}")

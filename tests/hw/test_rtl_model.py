@@ -28,10 +28,16 @@ def model():
 
 
 def clear_and_settle(m) -> int:
-    """COMMAND.clear, then wait out the histogram-bank sweep (2**n_bins_log2 clocks, waited twice
-    over) during which the histogrammer holds the merge; returns the time of the first free cycle."""
+    """COMMAND.clear, then poll STATUS.clearing until the histogram-bank sweep (2**n_bins_log2
+    clocks) is over, as the drivers do; returns the time of the first free cycle."""
     m.write_reg(C.REG_COMMAND, 1)
-    m.run(2 * (1 << m.n_bins_log2) + 50)
+    clearing = C.REGISTERS["STATUS"].fields["clearing"]
+    t_clear = m.time_ps
+    assert clearing.get(m.read_reg(C.REG_STATUS)), "STATUS.clearing right after COMMAND.clear"
+    while clearing.get(m.read_reg(C.REG_STATUS)):
+        assert m.time_ps - t_clear < 2 * (1 << m.n_bins_log2) * m.clk_period_ps, "STATUS.clearing stuck"
+        m.run(16)
+    assert m.time_ps - t_clear >= (1 << m.n_bins_log2) * m.clk_period_ps, "clearing ended before the sweep"
     return m.time_ps + 10 * m.clk_period_ps
 
 

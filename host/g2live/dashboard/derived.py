@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from .feed import DELAY_BIN_PS, Feed
+from .worker import ThreadedWorker
 
 SLOW_FIT_S = 1.0  # trace and heralded fits: their data grow slowly, once a second is plenty
 
@@ -30,9 +31,12 @@ class Derived:
     sweep: dict[str, Any] = field(default_factory=dict)  # p_sat, i_sat_cps, qy_ratio, fitted curves
 
 
-class DerivedWorker:
+class DerivedWorker(ThreadedWorker):
+    thread_name = "g2live-dashboard-fits"
+
     def __init__(self, feed: Feed, period_s: float = 0.5,
                  pixel_energy_ev: tuple[float, float] | None = None) -> None:
+        super().__init__()
         self.feed = feed
         self.period_s = period_s
         self.pixel_energy_ev = pixel_energy_ev  # (E of pixel 0, eV per pixel), None = uncalibrated
@@ -40,20 +44,6 @@ class DerivedWorker:
         self.result = Derived()
         self._seen: dict[str, int] = {}
         self._slow_at = 0.0
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> DerivedWorker:
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name="g2live-dashboard-fits", daemon=True)
-            self._thread.start()
-        return self
-
-    def stop(self, timeout: float = 2.0) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
 
     def snapshot(self) -> Derived:
         with self.lock:

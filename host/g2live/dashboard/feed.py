@@ -21,6 +21,8 @@ import zmq
 
 from g2live.client import Frame, Subscriber
 
+from .worker import ThreadedWorker
+
 # Topics the dashboard shows; "tags" (raw words) is deliberately not subscribed: it can be large.
 TOPICS = ("g2", "rates", "pulsed", "heralded", "trace", "sweep", "status", "analysis")
 HISTORY_LEN = 3000  # points kept for time series: 5 min at 10 frames/s
@@ -132,15 +134,18 @@ class History:
         return [r for _, r in list(self.rows)[start:]], self.next_index
 
 
-class Feed:
+class Feed(ThreadedWorker):
     """Receives frames from ``pub`` in a thread; the renderer reads under ``lock``.
 
     Decoding, ``seq`` gap counting and malformed-message counting are the protocol client's
     (``g2live.client.Subscriber``); this class adds the conflation and accumulation policy.
     """
 
+    thread_name = "g2live-dashboard-feed"
+
     def __init__(self, pub: str, *, ctx: zmq.Context | None = None, rcvhwm: int = 1000,
                  server_key: bytes | str | None = None) -> None:
+        super().__init__()
         self.pub = pub
         self.lock = threading.Lock()
         self.latest: dict[str, Frame] = {}
@@ -156,20 +161,6 @@ class Feed:
         self.analysis = History()
         self.rates = History()
         self._sub = Subscriber(pub, TOPICS, ctx=ctx, rcvhwm=rcvhwm, server_key=server_key)
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> Feed:
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name="g2live-dashboard-feed", daemon=True)
-            self._thread.start()
-        return self
-
-    def stop(self, timeout: float = 2.0) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
 
     def _run(self) -> None:
         sub = self._sub

@@ -29,15 +29,22 @@ def _u32(v: int) -> int:
     return int(v) & 0xFFFFFFFF  # signed registers: two's complement
 
 
-def check_identity(read: ReadReg, where: str) -> None:
+# STATUS.clearing exists from register map 1.1 on; a 1.0 core reads the bit as 0.
+CLEARING_SINCE_MINOR = 1
+
+
+def check_identity(read: ReadReg, where: str) -> int:
+    """Refuse anything but a g2live core of this driver's major version; return its minor version."""
     ident = read(C.REG_ID)
     if ident != C.REG_ID_VALUE:
         raise DeviceError(
             f"{where}: ID register reads {ident:#010x}, not a g2live core ({C.REG_ID_VALUE:#010x})"
         )
-    major = C.REGISTERS["VERSION"].fields["major"].get(read(C.REG_VERSION))
+    version = read(C.REG_VERSION)
+    major = C.REGISTERS["VERSION"].fields["major"].get(version)
     if major != C.REG_VERSION_MAJOR:
         raise DeviceError(f"{where}: register map version {major}, this driver speaks {C.REG_VERSION_MAJOR}")
+    return C.REGISTERS["VERSION"].fields["minor"].get(version)
 
 
 def read_caps(read: ReadReg, name: str) -> DeviceCaps:
@@ -62,7 +69,10 @@ def integration_cycles(config: Config, caps: DeviceCaps) -> int:
 
 
 def program(write: WriteReg, config: Config, caps: DeviceCaps) -> None:
-    """Stop, write every setting, clear. ``config.check_device(caps)`` must have passed."""
+    """Stop, write every setting, clear. ``config.check_device(caps)`` must have passed.
+
+    The caller then waits for the clear (``wait_cleared``) before it sets CONTROL.run.
+    """
     write(C.REG_CONTROL, 0)
     write(C.REG_CHANNEL_ENABLE, config.enable_mask() & 0xFFFFFFFF)
     write(C.REG_SYNC_CHANNEL, config.sync_channel if config.sync_channel is not None else 0)
@@ -83,6 +93,27 @@ def program(write: WriteReg, config: Config, caps: DeviceCaps) -> None:
         write(C.REGISTERS["DEAD_TIME_PS"].addr(c), dead[c])
         write(C.REGISTERS["DELAY_PS"].addr(c), _u32(delay[c]))
     write(C.REG_COMMAND, C.REGISTERS["COMMAND"].fields["clear"].put(1))
+
+
+def wait_cleared(read: ReadReg, where: str, pause: Callable[[], None], expired: Callable[[], bool],
+                 budget: str) -> int:
+    """After COMMAND.clear: poll STATUS.clearing until 0 (the histogram banks are swept).
+
+    Setting CONTROL.run only then means no event waits for the sweep, so none is lost at the start.
+    ``pause`` is called between polls (sleep, or clock a simulated core); when ``expired()`` the
+    core is declared stuck. Returns the number of polls that still read 1.
+    """
+    clearing = C.REGISTERS["STATUS"].fields["clearing"]
+    polls = 0
+    while clearing.get(read(C.REG_STATUS)):
+        if expired():
+            raise DeviceError(
+                f"{where}: STATUS.clearing still reads 1 {budget} after COMMAND.clear "
+                f"(STATUS {read(C.REG_STATUS):#x}); the core does not finish its histogram-bank sweep"
+            )
+        pause()
+        polls += 1
+    return polls
 
 
 def control_word(config: Config, run: bool) -> int:

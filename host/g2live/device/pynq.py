@@ -6,6 +6,10 @@ injected (``pynq_module=``): tests put a stand-in at exactly this API boundary, 
 Verilator model of the RTL, so this driver's register writes and DMA handling are exercised
 without a board.
 
+Start-up: program, COMMAND.clear, poll STATUS.clearing until 0 (the histogram-bank sweep, 33 us at
+4096 bins and 125 MHz), only then CONTROL.run, so no event waits for the sweep and none is lost. A
+register map 1.0 core has no STATUS.clearing: the driver then waits out the sweep by the clock.
+
 The DMA channel finishes a transfer at ``tlast`` (every frame ends with one) or when the buffer is
 full; the driver re-arms at once, so the on-chip FIFO only has to absorb the re-arm latency.
 """
@@ -21,7 +25,15 @@ import numpy as np
 from g2live import contract as C
 from g2live.config import MAX_CHANNELS, Config, DeviceCaps
 from g2live.device import Device, DeviceError, Integration
-from g2live.device.hw import FrameAssembler, check_identity, control_word, program, read_caps
+from g2live.device.hw import (
+    CLEARING_SINCE_MINOR,
+    FrameAssembler,
+    check_identity,
+    control_word,
+    program,
+    read_caps,
+    wait_cleared,
+)
 
 DEFAULT_BITSTREAM = Path(__file__).resolve().parents[3] / "hw" / "boards" / "pynq-z2" / "g2live.bit"
 
@@ -63,7 +75,7 @@ class PynqDevice(Device):
                 f"pynq: the overlay has no {exc.name!r} IP (its IPs: "
                 f"{sorted(getattr(overlay, 'ip_dict', {}))})"
             ) from None
-        check_identity(self.core.read, f"pynq {core_name}")
+        self.version_minor = check_identity(self.core.read, f"pynq {core_name}")
         self._caps = read_caps(self.core.read, self.name)
         self.buffer_words = buffer_words
         self.timeout_s = timeout_s
@@ -79,11 +91,22 @@ class PynqDevice(Device):
 
     def _apply(self, config: Config) -> None:
         program(self.core.write, config, self._caps)
+        self._wait_cleared()
         self._cfg = config
         self._asm = FrameAssembler(config, self._caps)
         self._dead_seen = np.zeros(MAX_CHANNELS, np.int64)
         self.core.write(C.REG_CONTROL, control_word(config, self.running))
         self._arm()
+
+    def _wait_cleared(self) -> None:
+        """Poll STATUS.clearing after COMMAND.clear, at most ``timeout_s``."""
+        sweep_s = (1 << self._caps.n_bins_log2) * self._caps.clk_period_ps * 1e-12
+        if self.version_minor < CLEARING_SINCE_MINOR:
+            time.sleep(2 * sweep_s)  # no STATUS.clearing: twice the sweep by the clock
+            return
+        deadline = time.monotonic() + self.timeout_s
+        wait_cleared(self.core.read, "pynq", lambda: time.sleep(min(sweep_s, 1e-3)),
+                     lambda: time.monotonic() > deadline, f"{self.timeout_s} s")
 
     def start(self) -> None:
         super().start()

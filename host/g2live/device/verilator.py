@@ -4,6 +4,10 @@ The photon source's raw edges are queued into the simulated input lines ahead of
 model is clocked to each integration boundary and a little beyond (until the dump of that
 integration has come out), and the AXI4-Stream words are decoded by ``FrameAssembler``. Every
 number comes from the Verilated RTL. It runs much slower than real time; use short integrations.
+
+Start-up is the board drivers' procedure: program, COMMAND.clear, wait until STATUS.clearing reads
+0 (the histogram banks are swept), then CONTROL.run; the integration grid and the photon time line
+are anchored on the clock cycle in which CONTROL.run takes effect, so nothing is lost at the start.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ import numpy as np
 from g2live import contract as C
 from g2live.config import MAX_CHANNELS, Config, DeviceCaps
 from g2live.device import Device, DeviceError, Integration
-from g2live.device.hw import FrameAssembler, check_identity, control_word, program, read_caps
+from g2live.device.hw import FrameAssembler, check_identity, control_word, program, read_caps, wait_cleared
 from g2live.device.sources import EmulatorSource, PhotonSource
 
 
@@ -43,8 +47,9 @@ class VerilatorDevice(Device):
             source if source is not None else EmulatorSource(emulator_config, seed=seed, **emulator_overrides)
         )
         self._src_pos = self.source.t0_ps  # photons before this source time were handed to the model
-        self.t0 = self._src_pos  # source time of DUT time 0 (set in _apply)
-        self.lead_in_ps = 0
+        self.t0 = self._src_pos  # source time of DUT time 0 (set when the run starts)
+        self.lead_in_ps = 0  # the first photon enters this long after the first integration starts
+        self._run_ps: int | None = None  # DUT time from which CONTROL.run reads 1
         self.lookahead_ps = 64 * self._caps.clk_period_ps
         self._asm: FrameAssembler | None = None
 
@@ -65,23 +70,46 @@ class VerilatorDevice(Device):
     def _apply(self, config: Config) -> None:
         m = self.model
         m.reset()
-        program(m.write_reg, config, self._caps)  # ends with COMMAND.clear: DUT time restarts at 0
-        m.write_reg(C.REG_CONTROL, control_word(config, self.running))
+        program(m.write_reg, config, self._caps)  # stopped, ends with COMMAND.clear: DUT time restarts at 0
+        self._wait_cleared()
         self._cfg = config
         self._asm = FrameAssembler(config, self._caps)
         self._dead_seen = np.zeros(MAX_CHANNELS, np.int64)
-        # The register writes took some cycles: the first photon (source time _src_pos) goes in a
-        # little later, at DUT time lead_in_ps; integration k is DUT [k T, (k + 1) T).
-        clk = self._caps.clk_period_ps
-        self.lead_in_ps = -(-(m.time_ps + self.lookahead_ps) // clk) * clk
-        self.t0 = self._src_pos - self.lead_in_ps
+        self._run_ps = None
+        if self.running:
+            self._begin_run()
+
+    def _wait_cleared(self) -> None:
+        """Clock the model until STATUS.clearing reads 0 (2**n_bins_log2 clocks after the clear)."""
+        m, clk = self.model, self._caps.clk_period_ps
+        limit = 4 * (1 << self._caps.n_bins_log2) + 1024  # clocks: the sweep plus ample slack
+        t_clear = m.time_ps
+        wait_cleared(m.read_reg, "verilator model", lambda: m.run(64),
+                     lambda: m.time_ps - t_clear > limit * clk, f"{limit} clocks")
+
+    def _begin_run(self) -> None:
+        """Set CONTROL.run and anchor integrations and the photon time line on when it took effect."""
+        m, clk = self.model, self._caps.clk_period_ps
+        before = m.time_ps
+        m.write_reg(C.REG_CONTROL, control_word(self._cfg, True))
+        # g2l_axil_regs takes a write on the first clock edge of the AXI transfer: CONTROL.run reads
+        # 1 from the next cycle on, and integration k is DUT [run + k T, run + (k + 1) T).
+        self._run_ps = before + clk
+        # The first photon (source time _src_pos) goes in a little after the present cycle.
+        first = -(-(m.time_ps + self.lookahead_ps) // clk) * clk
+        self.lead_in_ps = first - self._run_ps
+        self.t0 = self._src_pos - first
         self._pushed_until = m.time_ps
-        self._asm.t_next_ps = 0
+        assert self._asm is not None
+        self._asm.t_next_ps = self._run_ps
 
     def start(self) -> None:
         super().start()
         if self.config is not None:
-            self.model.write_reg(C.REG_CONTROL, control_word(self.config, True))
+            if self._run_ps is None:
+                self._begin_run()
+            else:  # resume: the integration grid and the time line go on
+                self.model.write_reg(C.REG_CONTROL, control_word(self.config, True))
 
     def stop(self) -> None:
         super().stop()

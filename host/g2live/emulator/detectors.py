@@ -6,39 +6,55 @@ an afterpulse on the same detector (probability p_ap, delay ~ Exp(tau_ap)) and, 
 crosstalk on each neighbour (probability p_xt, delay ~ Exp(mean)). Secondaries are avalanches like
 any other (dead time applies to them, they may trigger their own secondaries).
 
-Exactness without a sequential loop: the secondaries every event *would* trigger are drawn up
-front (a forest of potential events, each with its parent). The true outcome is the unique fixed
-point of "present = primaries + children of accepted events; accepted = dead-time(present)",
-because every influence points forward in time. It is found by iterating; dead-time chains are
-only worked out inside clusters (runs of same-detector events closer than the dead time), which
-are rare at realistic rates, so each pass is cheap.
+The secondaries every event *would* trigger are drawn up front (a forest of potential events,
+each with its parent); `resolve` then walks all avalanches in time order, event by event, in a
+compiled loop (cext/src/g2l_emulate.c): an avalanche is recorded iff its detector is live, and a
+recorded avalanche releases its children. Every influence points forward in time, so this is the
+exact outcome. The per-photon optics and detector steps (`detect`) are compiled too.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .config import JITTER_CLIP_SIGMA
-
-MAX_FIXED_POINT_PASSES = 10_000
+from .config import JITTER_CLIP_SIGMA, EmulatorConfig
+from .kernels import core, seed_from
+from .spectra import line_params
 
 
 def jitter_ps(
     rng: np.random.Generator, n: int, sigma_ps: float, tail_fraction: float, tail_ps: float
 ) -> np.ndarray:
     """Timing jitter: Gaussian core clipped at +-8 sigma plus, for a fraction, an exponential tail."""
-    from .emitter import bernoulli_indices
+    sigma = max(sigma_ps, 0.0)
+    return core.emu_jitter(seed_from(rng), int(n), sigma, JITTER_CLIP_SIGMA, tail_fraction, tail_ps)
 
-    if sigma_ps > 0.0:
-        j = rng.standard_normal(n, dtype=np.float32)
-        np.clip(j, -JITTER_CLIP_SIGMA, JITTER_CLIP_SIGMA, out=j)
-        j *= np.float32(sigma_ps)
-    else:
-        j = np.zeros(n, dtype=np.float32)
-    if tail_fraction > 0.0 and tail_ps > 0.0:
-        tail = bernoulli_indices(rng, tail_fraction, n)
-        j[tail] += rng.standard_exponential(tail.size, dtype=np.float32) * np.float32(tail_ps)
-    return j
+
+def detector_params(cfg: EmulatorConfig) -> tuple[tuple, np.ndarray]:
+    """The optics + detector step of the kernels: (parameter tuple, cable delay per channel)."""
+    lines = [line_params(cfg, k) for k in (0, 1)]
+    spectro = cfg.mode == "spectro"
+    det = (
+        spectro, float(cfg.split_ratio), tuple(x[0] for x in lines), tuple(x[1] for x in lines),
+        tuple(x[2] for x in lines), float(cfg.pixel_edges_ev()[0]), cfg.pixel_width_mev * 1e-3,
+        int(cfg.n_pixels if spectro else 0), cfg.jitter_sigma_ps, JITTER_CLIP_SIGMA, cfg.jitter_tail_fraction,
+        cfg.jitter_tail_ps,
+    )
+    return det, np.asarray(cfg.delays_ps, dtype=np.float64)
+
+
+def detect(
+    rng: np.random.Generator, cfg: EmulatorConfig, base: np.ndarray, delay: np.ndarray, kind: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Optics and detectors for each photon (pulse or cycle time `base` in ps + emission `delay`):
+    channel (HBT: detector 0 with probability split_ratio; spectro: the pixel of the photon's energy,
+    photons off the array are dropped), then the tag time with jitter and cable delay, rounded to the
+    ps. Returns (time, channel) in input order (compiled kernel)."""
+    det, delays = detector_params(cfg)
+    return core.emu_detect(
+        seed_from(rng), det, delays, np.ascontiguousarray(base, dtype=np.int64),
+        np.ascontiguousarray(delay, dtype=np.float64), np.ascontiguousarray(kind, dtype=np.uint8),
+    )
 
 
 def uniform_events(
@@ -127,90 +143,14 @@ def resolve(
     event whose acceptance creates it, with t[parent] < t.
     Returns (accepted primaries, present extras, accepted extras).
 
-    Only events in clusters (any two consecutive events, over all detectors, closer than the dead
-    time) can be rejected, so the per-detector chains are worked out on that subset only.
+    Event by event in time order (compiled): equal times on one detector are taken in index order
+    (primaries first), which is the order a time tagger would see them in.
     """
-    n = t.size
-    m = xt.size
-    acc_p = np.ones(n, dtype=bool)
-    x_root = xparent < 0
-    if dead_time_ps <= 0:  # nothing is ever rejected: a secondary exists iff its ancestors do
-        present_x = _propagate(x_root, xparent, n)
-        return acc_p, present_x, present_x.copy()
-    # primaries that are in a cluster or within one dead time of an extra event
-    near = np.zeros(n, dtype=bool)
-    if n > 1:
-        close = np.flatnonzero(t[1:] - t[:-1] < dead_time_ps)
-        near[close] = True
-        near[close + 1] = True
-    if m:
-        lo = np.searchsorted(t, xt - dead_time_ps, side="left")
-        width = np.searchsorted(t, xt + dead_time_ps, side="right") - lo
-        total = int(width.sum())
-        if total:
-            start = np.cumsum(width) - width
-            near[np.repeat(lo - start, width) + np.arange(total)] = True
-    e_p = np.flatnonzero(near)  # primaries that need the exact treatment
-    if not e_p.size and not m:
-        return acc_p, np.empty(0, bool), np.empty(0, bool)
-    # the subset E = those primaries + all extras, indexed 0..k-1 (primaries first)
-    k_p = e_p.size
-    et = np.concatenate((t[e_p], xt))
-    ec = np.concatenate((ch[e_p], xch))
-    # map parents (indices into [primaries, extras]) to E indices; a parent outside E is an isolated
-    # primary, always accepted: mark it -2
-    to_e = np.full(n, -2, dtype=np.int64)
-    to_e[e_p] = np.arange(k_p)
-    ep = np.where(xparent < 0, -1, np.where(xparent < n, to_e[np.minimum(xparent, n - 1)], xparent - n + k_p))
-    order = np.lexsort((et, ec))  # detector-major, time order inside
-    tc = et[order]
-    cc = ec[order]
-    linked = np.zeros(et.size, dtype=bool)
-    linked[1:] = (tc[1:] - tc[:-1] < dead_time_ps) & (cc[1:] == cc[:-1])
-    cid = np.cumsum(~linked)
-    key = cc.astype(np.int64) << np.int64(50)
-    key += tc - tc.min()
-    x_sec = np.flatnonzero(ep != -1)  # extras that depend on a parent
-    x_par = ep[x_sec]
-    present = np.ones(et.size, dtype=bool)
-    present[k_p + x_sec] = x_par == -2  # first guess: children of isolated primaries only
-    accepted = present
-    for _ in range(MAX_FIXED_POINT_PASSES):
-        pres_sorted = present[order]
-        q = np.flatnonzero(pres_sorted)
-        q_key, q_cid = key[q], cid[q]
-        acc_sorted = np.zeros(et.size, dtype=bool)
-        first = np.ones(q.size, dtype=bool)
-        first[1:] = q_cid[1:] != q_cid[:-1]
-        anchors = np.flatnonzero(first)
-        acc_sorted[q[anchors]] = True
-        while anchors.size:
-            nxt = np.searchsorted(q_key, q_key[anchors] + dead_time_ps, side="left")
-            ok = nxt < q.size
-            nxt, anchors = nxt[ok], anchors[ok]
-            anchors = nxt[q_cid[nxt] == q_cid[anchors]]
-            acc_sorted[q[anchors]] = True
-        accepted = np.empty(et.size, dtype=bool)
-        accepted[order] = acc_sorted
-        if not x_sec.size:
-            break
-        new = np.where(x_par == -2, True, accepted[np.maximum(x_par, 0)])
-        if np.array_equal(new, present[k_p + x_sec]):
-            break
-        present[k_p + x_sec] = new
-    else:  # pragma: no cover - the fixed point is unique and reached in a handful of passes
-        raise RuntimeError("dead-time/afterpulse resolution did not converge")
-    acc_p[e_p] = accepted[:k_p]
-    return acc_p, present[k_p:], accepted[k_p:]
-
-
-def _propagate(root: np.ndarray, parent: np.ndarray, n_prim: int) -> np.ndarray:
-    """Presence of extras when nothing is rejected: an extra exists iff its parent does."""
-    present = root.copy()
-    sec = np.flatnonzero(~root)
-    par = parent[sec]
-    while True:
-        new = np.where(par < n_prim, True, present[np.maximum(par - n_prim, 0)])
-        if np.array_equal(new, present[sec]):
-            return present
-        present[sec] = new
+    if t.size > 1 and np.any(t[1:] < t[:-1]):
+        raise ValueError("resolve: primary times t must be sorted")
+    i8 = np.int64
+    return core.emu_resolve(
+        np.ascontiguousarray(t, dtype=i8), np.ascontiguousarray(ch, dtype=np.uint8),
+        np.ascontiguousarray(xt, dtype=i8), np.ascontiguousarray(xch, dtype=np.uint8),
+        np.ascontiguousarray(xparent, dtype=i8), int(dead_time_ps),
+    )

@@ -7,9 +7,10 @@ delay (tau_bx, radiative or not) and then the exciton cascade continues as for N
 
 Only pulses with at least one *detected* photon are drawn: the indices of such pulses are a
 Bernoulli process, drawn through its geometric gaps, so the cost follows the detected rate, not
-the laser repetition rate. The detection probability `a` (X) and `b` (BX) per emitted photon
-already contains QY, collection and detector efficiency, and the blinking state's QY factor (the
-emulator draws the pulses of each blinking state separately; CW photons are thinned instead).
+the laser repetition rate. The per-pulse loop is compiled (cext/src/g2l_emulate.c).
+The detection probability `a` (X) and `b` (BX) per emitted photon already contains QY,
+collection and detector efficiency, and the blinking state's QY factor (the emulator draws the
+pulses of each blinking state separately; CW photons are thinned instead).
 """
 
 from __future__ import annotations
@@ -18,83 +19,61 @@ import math
 
 import numpy as np
 
+from . import kernels
 from .excitation import poisson_outcome
+from .kernels import seed_from
 
 KIND_X = 0
 KIND_BX = 1
 
 
 def bernoulli_indices(rng: np.random.Generator, p: float, n: int) -> np.ndarray:
-    """Sorted indices in [0, n) of the successes of n Bernoulli(p) trials, via geometric gaps."""
+    """Sorted indices in [0, n) of the successes of n Bernoulli(p) trials, via geometric gaps
+    G = floor(E / -ln(1 - p)) + 1 with E ~ Exp(1) (compiled kernel)."""
     if n <= 0 or p <= 0.0:
         return np.empty(0, dtype=np.int64)
     if p >= 1.0:
         return np.arange(n, dtype=np.int64)
-    inv_lam = -1.0 / math.log1p(-p)  # gap G = floor(E / lam) + 1 with E ~ Exp(1) is Geometric(p)
-    out: list[np.ndarray] = []
-    pos = -1
-    while True:
-        m = int((n - 1 - pos) * p + 6.0 * math.sqrt((n - pos) * p) + 16)
-        x = rng.standard_exponential(m)
-        x *= inv_lam
-        x += 1.0
-        idx = x.astype(np.int64)  # truncation of a positive number: floor
-        np.cumsum(idx, out=idx)
-        idx += pos
-        if idx[-1] >= n:
-            out.append(idx[: np.searchsorted(idx, n)])
-            break
-        out.append(idx)
-        pos = int(idx[-1])
-    return np.concatenate(out) if len(out) > 1 else out[0]
+    cap = int(n * p + 6.0 * math.sqrt(n * p) + 16)
+    return kernels.core.emu_bernoulli(seed_from(rng), p, n, cap)
+
+
+def cascade_params(
+    mean_excitons: float, a: float, b: float, tau_x_ps: float, tau_bx_ps: float
+) -> list[float]:
+    """Per-pulse parameters of the cascade: (p_any, c0, c1, c2, tau_x, tau_bx).
+
+    a, b: probability that an emitted X / BX photon is detected. Outcome probabilities per pulse:
+    X after N = 1, X only after N >= 2, BX only, both; p_any is their sum and c0 < c1 < c2 their
+    cumulative sums, so one uniform number in [0, p_any) picks the outcome.
+    """
+    o = poisson_outcome(mean_excitons)
+    probs = np.array([o.p1 * a, o.p_ge2 * a * (1 - b), o.p_ge2 * b * (1 - a), o.p_ge2 * a * b])
+    c = np.cumsum(probs)
+    return [min(float(c[-1]), 1.0), float(c[0]), float(c[1]), float(c[2]), float(tau_x_ps), float(tau_bx_ps)]
 
 
 def pulsed_detections(
-    rng: np.random.Generator, mean_excitons: float, a: float, b: float, n_pulses: int,
-    tau_x_ps: float, tau_bx_ps: float,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Detected photons of n_pulses pulses: (pulse index, delay after the pulse in ps, kind).
-
-    a, b: probability that an emitted X / BX photon is detected (ON state).
+    rng: np.random.Generator, cascade: np.ndarray, det: tuple, channel_delay_ps: np.ndarray,
+    seg_first: np.ndarray, seg_len: np.ndarray, seg_state: np.ndarray, origin_ps: int, period_ps: int,
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """Tags of the detected photons of the pulses seg_first[j] .. seg_first[j] + seg_len[j] (pulse k at
+    origin_ps + k * period_ps), segment j drawn with the cascade parameters cascade[seg_state[j]]
+    (`cascade_params`, one row per blinking state) and the detector step `det`
+    (`detectors.detector_params`). Returns (time, channel) in pulse order and the number of photons
+    that missed the SPAD array (compiled kernel: cext/src/g2l_emulate.c).
     """
-    o = poisson_outcome(mean_excitons)
-    # per pulse: X-only after N=1, X-only after N>=2, BX-only, both
-    probs = np.array([o.p1 * a, o.p_ge2 * a * (1 - b), o.p_ge2 * b * (1 - a), o.p_ge2 * a * b])
-    p_any = float(probs.sum())
-    cum = np.cumsum(probs)[:-1].astype(np.float32)
-    if p_any > 0.3:  # dense: one uniform per pulse decides both "anything detected" and the outcome
-        u = rng.random(n_pulses, dtype=np.float32)
-        pulses = np.flatnonzero(u < np.float32(p_any))
-        u = u[pulses]
-    else:  # sparse: geometric gaps between pulses with a detection, then the outcome
-        pulses = bernoulli_indices(rng, p_any, n_pulses)
-        u = rng.random(pulses.size, dtype=np.float32)
-        u *= np.float32(p_any)
-    n = pulses.size
-    if n == 0:
-        e = np.empty(0, dtype=np.int64)
-        return e, np.empty(0, dtype=np.float32), np.empty(0, dtype=np.uint8)
-    # exciton delay for every pulse (pulses whose only detected photon is the BX drop it below)
-    d_x = rng.standard_exponential(n, dtype=np.float32)
-    d_x *= np.float32(tau_x_ps)
-    multi = np.flatnonzero(u >= cum[0])  # N >= 2: the biexciton decays first
-    um = u[multi]
-    sub = (um >= cum[1]).view(np.uint8) + (um >= cum[2]).view(np.uint8)  # 0 X only, 1 BX only, 2 both
-    d_bx = rng.standard_exponential(multi.size, dtype=np.float32)
-    d_bx *= np.float32(tau_bx_ps)
-    d_x[multi] += d_bx  # the exciton starts when the biexciton has decayed
-    bx_only = multi[sub == 1]
-    if bx_only.size:
-        keep = np.ones(n, dtype=bool)
-        keep[bx_only] = False
-        px, dx = pulses[keep], d_x[keep]
-    else:
-        px, dx = pulses, d_x
-    has_bx = sub >= 1
-    pb, db = pulses[multi[has_bx]], d_bx[has_bx]
-    kind = np.zeros(px.size + pb.size, dtype=np.uint8)
-    kind[px.size:] = KIND_BX
-    return np.concatenate((px, pb)), np.concatenate((dx, db)), kind
+    cascade = np.ascontiguousarray(cascade, dtype=np.float64).reshape(-1, 6)
+    seg_len = np.ascontiguousarray(seg_len, dtype=np.int64)
+    seg_state = np.ascontiguousarray(seg_state, dtype=np.uint8)
+    # expected photons: pulses with a detection + the second photon of "both" outcomes
+    per_pulse = cascade[:, 0] + cascade[:, 0] - cascade[:, 3]
+    mean = float(np.dot(seg_len, per_pulse[seg_state])) if seg_len.size else 0.0
+    cap = int(mean + 6.0 * math.sqrt(mean) + 64)
+    return kernels.core.emu_pulsed(
+        seed_from(rng), cascade, det, channel_delay_ps, np.ascontiguousarray(seg_first, dtype=np.int64),
+        seg_len, seg_state, int(origin_ps), int(period_ps), cap,
+    )
 
 
 class CwEmitter:

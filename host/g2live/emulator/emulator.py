@@ -23,10 +23,11 @@ import numpy as np
 from ..photons import Meta, PhotonData
 from .blinking import Blinking
 from .config import EmulatorConfig
-from .detectors import jitter_ps, potential_secondaries, resolve, uniform_events
-from .emitter import CwEmitter, pulsed_detections
+from .detectors import detect, detector_params, potential_secondaries, resolve, uniform_events
+from .emitter import CwEmitter, cascade_params, pulsed_detections
 from .excitation import cw_excitation_rate_hz, pulse_range
-from .optics import background_cps, route
+from .kernels import core as kernel
+from .optics import background_cps
 from .truth import predict
 
 NEVER = np.int64(-(2**62))
@@ -56,7 +57,7 @@ class Emulator:
         self._t_last = np.full(cfg.n_detectors, NEVER, dtype=np.int64)  # last accepted avalanche
         self._next_sync = 0  # index of the next laser pulse whose sync tag is still to be emitted
         self._noise_cps = background_cps(cfg)
-        self._delays = np.asarray(cfg.delays_ps, dtype=np.float32)
+        self._det: tuple[tuple, np.ndarray] | None = None  # detector parameters of the kernels
         self._truth_cache: dict[float, dict[str, Any]] = {}
         n = cfg.n_detectors
         # every loss or extra event is counted, never silent
@@ -164,13 +165,13 @@ class Emulator:
         a = cfg.qy_x * eta
         b = cfg.qy_ratio * cfg.qy_x * eta
         if cfg.excitation == "pulsed":
-            base, delay, kind = self._pulsed(t0, t1, a, b)
+            t, ch, off_array = self._pulsed(t0, t1, a, b)
         else:
             g = cw_excitation_rate_hz(self.power, cfg.tau_x_ns)
             rel, kind = self._cw.emissions(rng, g, cfg.tau_x_ns * 1e3, cfg.tau_bx_ns * 1e3, a, b, t0, t1)
             fl = np.floor(rel)
             base = t0 + fl.astype(np.int64)
-            delay = (rel - fl).astype(np.float32)
+            delay = rel - fl
             if self.blinking.enabled and base.size:  # thin each photon with its state's QY factor
                 _, q = self.blinking.factor_at(base, t0, max(t1, int(base.max()) + 1))
                 dim = np.flatnonzero(q < 1.0)
@@ -178,65 +179,38 @@ class Emulator:
                     keep = np.ones(base.size, dtype=bool)
                     keep[dim] = rng.random(dim.size) < q[dim]
                     base, delay, kind = base[keep], delay[keep], kind[keep]
-        ch, on = route(rng, cfg, kind)
-        if not on.all():
-            self.stats["off_array"] += int(on.size - np.count_nonzero(on))
-            base, delay, ch = base[on], delay[on], ch[on]
-        off = jitter_ps(rng, base.size, cfg.jitter_sigma_ps, cfg.jitter_tail_fraction, cfg.jitter_tail_ps)
-        off += delay
-        if np.any(self._delays != 0):
-            off += self._delays[ch]
-        # round to the ps: off >= -guard_ps, so adding guard_ps + 0.5 makes truncation a rounding
-        shift = cfg.guard_ps + 1
-        off += np.float32(shift + 0.5)
-        base -= shift
-        base += off.astype(np.int64)
-        self.stats["signal_detections"] += int(base.size)
-        return base, ch
+            t, ch = detect(rng, cfg, base, delay, kind)
+            off_array = base.size - t.size
+        self.stats["off_array"] += int(off_array)
+        self.stats["signal_detections"] += int(t.size)
+        return t, ch
 
-    def _pulsed(self, t0: int, t1: int, a: float, b: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Detected photons of the pulses in [t0, t1): (pulse time, delay, kind).
+    def _pulsed(self, t0: int, t1: int, a: float, b: float) -> tuple[np.ndarray, np.ndarray, int]:
+        """Tags of the detected photons of the pulses in [t0, t1) and the photons off the array.
 
-        Blinking is constant over each pulse, so the pulses of each blinking state are drawn
-        together with that state's detection probabilities (a q, b q): the segments of one state
-        are concatenated into one index space and mapped back to pulse numbers afterwards.
+        Blinking is constant over each pulse, so each blinking segment's pulses are drawn with that
+        state's detection probabilities (a q, b q), the segments in time order in one kernel call.
         """
         cfg = self.config
         period = cfg.period_ps
         k0, k1 = pulse_range(t0, t1, cfg.guard_ps, period)
         tau_x, tau_bx = cfg.tau_x_ns * 1e3, cfg.tau_bx_ns * 1e3
+        if self._det is None:
+            self._det = detector_params(cfg)
         if not self.blinking.enabled:
-            idx, delay, kind = pulsed_detections(self.rng, self.power, a, b, k1 - k0, tau_x, tau_bx)
-            base = idx * period
-            base += cfg.guard_ps + k0 * period
-            return base, delay, kind
+            cascade = np.array([cascade_params(self.power, a, b, tau_x, tau_bx)])
+            return pulsed_detections(self.rng, cascade, *self._det, np.array([k0]), np.array([k1 - k0]),
+                                     np.zeros(1, np.uint8), cfg.guard_ps, period)
         starts, states = self.blinking.segments(t0, t1)
         # pulse-index edges of the segments inside [k0, k1): pulse k belongs to the segment holding its time
         inner = -((cfg.guard_ps - np.ceil(starts[1:]).astype(np.int64)) // period)
         edges = np.concatenate(([k0], np.clip(inner, k0, k1), [k1]))
         lens = np.diff(edges)
-        parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-        for state in np.unique(states):
-            m = (states == state) & (lens > 0)
-            if not m.any():
-                continue
-            seg_len, seg_first = lens[m], edges[:-1][m]
-            q = float(self.blinking.qy_factor[state])
-            idx, delay, kind = pulsed_detections(
-                self.rng, self.power, a * q, b * q, int(seg_len.sum()), tau_x, tau_bx
-            )
-            if seg_len.size > 1:  # concatenated index -> pulse index, per sorted run (X run, BX run)
-                seg_start = np.cumsum(seg_len) - seg_len
-                idx = idx + _run_offsets(idx, seg_start, seg_first - seg_start)
-            else:
-                idx = idx + seg_first[0]
-            parts.append((idx, delay, kind))
-        if not parts:
-            return _EMPTY_I8, np.empty(0, np.float32), _EMPTY_U1
-        idx = np.concatenate([p[0] for p in parts])
-        base = idx * period
-        base += cfg.guard_ps
-        return base, np.concatenate([p[1] for p in parts]), np.concatenate([p[2] for p in parts])
+        m = lens > 0
+        qs = self.blinking.qy_factor
+        cascade = np.array([cascade_params(self.power, a * q, b * q, tau_x, tau_bx) for q in qs])
+        return pulsed_detections(self.rng, cascade, *self._det, edges[:-1][m], lens[m], states[m],
+                                 cfg.guard_ps, period)
 
     def _chunk(self, t0: int, t1: int, final: bool) -> PhotonData:
         cfg = self.config
@@ -249,7 +223,7 @@ class Emulator:
         t_ph, c_ph = self._emissions(t0, t1)
         t_n, c_n = uniform_events(rng, self._noise_cps, t0, t1)
         st["noise_events"] += int(t_n.size)
-        t, ch = _sort_tags((self._carry_t, t_ph, t_n), (self._carry_c, c_ph, c_n))
+        t, ch = _merge_tags(t_ph, c_ph, *_sort_tags((self._carry_t, t_n), (self._carry_c, c_n)))
         n = t.size
 
         # extras: secondaries every primary would trigger, and the previous chunk's last avalanches
@@ -307,7 +281,7 @@ class Emulator:
             out_t, out_c = t[:ib], ch[:ib]
         fin_x = acc_x & real_x & before_x
         if fin_x.any():
-            out_t, out_c = _insert_tags(out_t, out_c, *_sort_tags((xt[fin_x],), (xc[fin_x],)))
+            out_t, out_c = kernel.emu_merge(out_t, out_c, *_sort_tags((xt[fin_x],), (xc[fin_x],)))
         # dead-time state: the last accepted avalanche per detector, if within one dead time of the boundary
         if dead > 0 and out_t.size:
             j = int(np.searchsorted(out_t, boundary - dead, side="left"))
@@ -340,22 +314,9 @@ class Emulator:
             return t, ch
         q = period * step
         s0 = origin + k_first * period
-        d = t - s0
-        # syncs strictly earlier than each tag; at equal times the detector tag goes first because
-        # validate() puts the sync channel above all detector channels
-        before = np.clip(-((-d) // q), 0, n_sync)
-        pos = np.arange(t.size, dtype=np.int64) + before
-        n = t.size + n_sync
-        # output slot i holds sync number i - (tags before slot i); tags then overwrite their slots
-        seg = np.diff(np.concatenate(([0], pos + 1, [n])))
-        out_t = np.arange(n, dtype=np.int64)
-        out_t -= np.repeat(np.arange(t.size + 1, dtype=np.int64), seg)
-        out_t *= q
-        out_t += s0
-        out_t[pos] = t
-        out_c = np.full(n, sc, dtype=np.uint8)
-        out_c[pos] = ch
-        return out_t, out_c
+        # syncs strictly earlier than each tag go first; at equal times the detector tag goes first
+        # because validate() puts the sync channel above all detector channels (compiled merge)
+        return kernel.emu_merge_sync(t, ch, s0, q, n_sync, sc)
 
 
 _EMPTY_I8 = np.empty(0, dtype=np.int64)
@@ -387,41 +348,15 @@ def _sort_tags(
     return key, out_c
 
 
-def _insert_tags(
+def _merge_tags(
     t: np.ndarray, c: np.ndarray, ts: np.ndarray, cs: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Merge a small sorted set (ts, cs) into the sorted tags (t, c) in (time, channel) order."""
-    pos = np.searchsorted(t, ts, side="left")
-    # equal times: step over tags with a lower channel number
-    while True:
-        inside = pos < t.size
-        step = np.zeros(pos.size, dtype=bool)
-        step[inside] = (t[pos[inside]] == ts[inside]) & (c[pos[inside]] < cs[inside])
-        if not step.any():
-            break
-        pos += step
-    pos += np.arange(ts.size)
-    n = t.size + ts.size
-    other = np.ones(n, dtype=bool)
-    other[pos] = False
-    out_t = np.empty(n, dtype=np.int64)
-    out_c = np.empty(n, dtype=np.uint8)
-    out_t[pos] = ts
-    out_c[pos] = cs
-    out_t[other] = t
-    out_c[other] = c
-    return out_t, out_c
-
-
-def _run_offsets(idx: np.ndarray, seg_start: np.ndarray, offset: np.ndarray) -> np.ndarray:
-    """offset[j] for each idx with seg_start[j] <= idx < seg_start[j+1]; idx is a few sorted runs."""
-    cuts = np.flatnonzero(idx[1:] < idx[:-1]) + 1
-    bounds = np.concatenate(([0], cuts, [idx.size]))
-    out = np.empty(idx.size, dtype=np.int64)
-    for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):
-        counts = np.diff(np.concatenate(([0], np.searchsorted(idx[lo:hi], seg_start[1:]), [hi - lo])))
-        out[lo:hi] = np.repeat(offset, counts)
-    return out
+    """Sort the emitter's tags (nearly sorted: pulse order; sorted in place) and merge the sorted
+    (ts, cs) into them, in (time, channel) order. A near-sort in C; a full sort when the input is
+    far from sorted (CW batches)."""
+    if kernel.emu_sort_nearly(t, c, 16 * t.size + 1024) < 0:
+        t, c = _sort_tags((t,), (c,))
+    return kernel.emu_merge(t, c, ts, cs)
 
 
 def _plain(x: Any) -> Any:

@@ -26,18 +26,6 @@ def line_params(cfg: EmulatorConfig, kind: int) -> tuple[float, float, float]:
             cfg.urbach_mev * 1e-3)
 
 
-def sample_energy_ev(rng: np.random.Generator, cfg: EmulatorConfig, kind: np.ndarray) -> np.ndarray:
-    """Photon energies (eV) for photons of the given kinds."""
-    e = rng.standard_normal(kind.size)
-    for k in (0, 1):
-        m = kind == k
-        c, s, u = line_params(cfg, k)
-        e[m] = c + s * e[m]
-        if u > 0:
-            e[m] -= u * rng.standard_exponential(int(m.sum()))
-    return e
-
-
 def line_cdf(cfg: EmulatorConfig, kind: int, energy_ev: np.ndarray) -> np.ndarray:
     """P(E <= energy) of the line."""
     c, s, u = line_params(cfg, kind)

@@ -28,6 +28,7 @@ from g2live.io._common import (
     SYNC_CHANNEL,
     FormatError,
     Reorderer,
+    channels_present,
     chunk_ranges,
     finish,
     jsonable,
@@ -214,6 +215,18 @@ class PqLayout:
     meta: Meta
 
 
+def layout_extra(rtype: RecordType, unit_ps: float | int, dtime_ps: float | int | None,
+                 data_offset: int) -> dict[str, object]:
+    """The ``meta.extra`` entries every PicoQuant header gives (PTU and the legacy formats)."""
+    return {
+        "record_type": f"0x{rtype.code:08X}",
+        "record_type_name": rtype.name,
+        "tick_ps": unit_ps,
+        "dtime_ps": dtime_ps,
+        "header_bytes": data_offset,
+    }
+
+
 def check_records(layout: PqLayout, size: int, allow_truncated: bool) -> PqLayout:
     """Compare the header's record count with the bytes present; mismatch is an error or a note."""
     room = size - layout.data_offset
@@ -268,7 +281,21 @@ def _meta_with_counters(layout: PqLayout, decoder: RecordDecoder) -> Meta:
 BLOCK = 1 << 18  # records per decode step: keeps the temporaries in cache (2x faster than one pass)
 
 
+def roles(data: PhotonData) -> PhotonData:
+    """Channel roles of the events present: SYNC_CHANNEL is the sync (rate from the header when
+    the T2 header left it unset), every other channel a detector input."""
+    present = channels_present(data.channel)
+    roles = {c: "sync" if c == SYNC_CHANNEL else f"detector input {c}" for c in present}
+    data.meta.channel_roles = roles
+    if SYNC_CHANNEL in roles:
+        data.meta.sync_channel = SYNC_CHANNEL
+        if data.meta.sync_rate_hz is None and data.meta.extra.get("header_sync_rate_hz"):
+            data.meta.sync_rate_hz = float(data.meta.extra["header_sync_rate_hz"])
+    return data
+
+
 def read_layout(layout: PqLayout) -> PhotonData:
+    """All records of the file ``layout`` describes, with channel roles (``read`` of PTU and legacy)."""
     rec = np.fromfile(layout.path, dtype="<u4", count=layout.n_records, offset=layout.data_offset)
     if rec.size != layout.n_records:
         raise FormatError(layout.path, layout.data_offset + 4 * rec.size, "file shrank while reading")
@@ -290,7 +317,7 @@ def read_layout(layout: PqLayout) -> PhotonData:
     arrays = [out[:filled] for out in outs]
     meta = _meta_with_counters(layout, decoder)
     check_span(meta, arrays[1])
-    return finish(*arrays[:2], meta, *(arrays[2:] if layout.rtype.t3 else ()))
+    return roles(finish(*arrays[:2], meta, *(arrays[2:] if layout.rtype.t3 else ())))
 
 
 def check_span(meta: Meta, time_ps: np.ndarray) -> None:
@@ -308,6 +335,7 @@ def check_span(meta: Meta, time_ps: np.ndarray) -> None:
 
 
 def iter_layout(layout: PqLayout, chunk_records: int) -> Iterator[PhotonData]:
+    """The records in chunks of ``chunk_records``, with channel roles (``iter_chunks`` of PTU and legacy)."""
     decoder = RecordDecoder(layout.rtype)
     order = Reorderer()
     last: tuple[int, int] | None = None
@@ -345,4 +373,4 @@ def iter_layout(layout: PqLayout, chunk_records: int) -> Iterator[PhotonData]:
             if order.moved:
                 meta.notes.append(f"records were not in time order: {order.moved} events reordered so far")
             meta.extra = jsonable(meta.extra)
-            yield PhotonData(arrays[0], arrays[1], meta, *(arrays[2:] if layout.rtype.t3 else ()))
+            yield roles(PhotonData(arrays[0], arrays[1], meta, *(arrays[2:] if layout.rtype.t3 else ())))

@@ -33,8 +33,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from g2live.io._common import FormatError, snap_unit_ps
-from g2live.io._picoquant import RECORD_TYPES, PqLayout, check_records, iter_layout, read_layout
-from g2live.io.ptu import roles
+from g2live.io._picoquant import RECORD_TYPES, PqLayout, check_records, iter_layout, layout_extra, read_layout
 from g2live.photons import Meta, PhotonData
 
 TEXT = struct.Struct("<16s6s18s12s18s2s256s")  # 328 bytes
@@ -104,11 +103,7 @@ def _hydraharp(path: Path, data: bytes, text: tuple, size: int, allow_truncated:
         dtime_ps = None
         meta.resolution_ps = float(unit_ps)
     meta.extra = {
-        "record_type": f"0x{rtype.code:08X}",
-        "record_type_name": rtype.name,
-        "tick_ps": unit_ps,
-        "dtime_ps": dtime_ps,
-        "header_bytes": data_offset,
+        **layout_extra(rtype, unit_ps, dtime_ps, data_offset),
         "format_version": version,
         "header_sync_rate_hz": sync_rate,
         "creator": f"{_text(text[2])} {_text(text[3])}",
@@ -166,11 +161,7 @@ def _picoharp(path: Path, data: bytes, text: tuple, size: int, allow_truncated: 
         dtime_ps = None
         meta.resolution_ps = 4.0
     meta.extra = {
-        "record_type": f"0x{rtype.code:08X}",
-        "record_type_name": rtype.name,
-        "tick_ps": unit_ps,
-        "dtime_ps": dtime_ps,
-        "header_bytes": data_offset,
+        **layout_extra(rtype, unit_ps, dtime_ps, data_offset),
         "format_version": version,
         "creator": f"{_text(text[2])} {_text(text[3])}",
         "file_time": _text(text[4]),
@@ -205,7 +196,7 @@ def layout(path: str | os.PathLike[str], allow_truncated: bool = False) -> PqLay
 
 
 def read(path: str | os.PathLike[str], allow_truncated: bool = False) -> PhotonData:
-    return roles(read_layout(layout(path, allow_truncated)))
+    return read_layout(layout(path, allow_truncated))
 
 
 def iter_chunks(
@@ -213,5 +204,4 @@ def iter_chunks(
     chunk_records: int = 1 << 20,
     allow_truncated: bool = False,
 ) -> Iterator[PhotonData]:
-    for chunk in iter_layout(layout(path, allow_truncated), chunk_records):
-        yield roles(chunk)
+    yield from iter_layout(layout(path, allow_truncated), chunk_records)

@@ -286,17 +286,38 @@ def write(
         rec.append(data)
 
 
+_SIGNATURE = b"\x89HDF\r\n\x1a\n"
+
+
+def _swmr_write_flagged(path: Path) -> bool:
+    """True if the superblock (version 3) says the file is open for SWMR writing: a recording being
+    written, or one whose writer was killed. The flags (write access bit 0, SWMR write bit 2) are
+    byte 11 of the superblock, which sits at 0 or a power of two >= 512 (after a user block)."""
+    with open(path, "rb") as fh:
+        size = fh.seek(0, os.SEEK_END)
+        base = 0
+        while base + 12 <= size:
+            fh.seek(base)
+            head = fh.read(12)
+            if head[:8] == _SIGNATURE:
+                return head[8] >= 3 and head[11] & 0b101 == 0b101
+            base = 512 if base == 0 else base * 2
+    return False
+
+
 def _open(path: Path) -> tuple[h5py.File, bool]:
-    """Open read-only; an interrupted SWMR recording still has its 'open for write' flag set."""
+    """Open read-only, in SWMR mode for a file flagged as open for SWMR writing. HDF5 refuses a plain
+    open of such a file, and only in SWMR mode does it accept that the superblock announces an end
+    of file the writer has not reached yet (normal while writing, and frozen so by a kill)."""
     try:
-        return h5py.File(path, "r"), False
+        swmr = _swmr_write_flagged(path)
     except OSError as exc:
-        if "already open for write" not in str(exc):
-            raise FormatError(path, None, f"not a readable HDF5 file: {exc}") from None
+        raise FormatError(path, None, f"not a readable HDF5 file: {exc}") from None
     try:
-        return h5py.File(path, "r", swmr=True), True
+        return h5py.File(path, "r", swmr=swmr), swmr
     except OSError as exc:
-        raise FormatError(path, None, f"interrupted HDF5 recording cannot be opened: {exc}") from None
+        kind = "HDF5 file being written (or interrupted) in SWMR mode" if swmr else "HDF5 file"
+        raise FormatError(path, None, f"not a readable {kind}: {exc}") from None
 
 
 def _scalar(f: h5py.File, path: Path, name: str, default: Any = None) -> Any:
@@ -308,26 +329,54 @@ def _scalar(f: h5py.File, path: Path, name: str, default: Any = None) -> Any:
     return v.decode("utf-8") if isinstance(v, bytes) else v
 
 
+def _committed_rows(f: h5py.File, path: Path, pd: str, swmr: bool, meta: Meta) -> int:
+    """Rows of a g2live recording that the writer had completely written.
+
+    The writer stores a chunk's rows (extent and data of every dataset, file flushed) before
+    ``committed_records``, so the count is read FIRST and the extents after it: a writer that
+    appends in between can only make the extents larger. In SWMR mode the dataset headers are
+    re-read from disk (``refresh``) because HDF5 may have cached them when the file was opened.
+    An extent below the count cannot come from an interrupted append: the file is corrupt."""
+    complete = bool(f[f"{_USER}/complete"][()])
+    committed = int(f[f"{_USER}/committed_records"][()])
+    if committed < 0:
+        raise FormatError(path, None, f"{_USER}/committed_records is negative ({committed})")
+    rows = [f"{pd}/timestamps", f"{pd}/detectors"]
+    if f"{_USER}/sync_index" in f:
+        rows += [f"{_USER}/sync_index", f"{pd}/nanotimes"]
+    stored = 0
+    for name in rows:
+        if name not in f:
+            raise FormatError(path, None, f"Photon-HDF5 field {name} is missing")
+        ds = f[name]
+        if swmr:
+            ds.refresh()
+        if ds.ndim != 1:
+            raise FormatError(path, None, f"{name} has shape {ds.shape}, expected one dimension")
+        if ds.shape[0] < committed:
+            raise FormatError(
+                path, None, f"{name} holds {ds.shape[0]} rows, fewer than the {committed} committed records"
+            )
+        stored = max(stored, ds.shape[0])
+    if not complete:
+        meta.notes.append(
+            f"recording was interrupted or is still being written: recovered the {committed} records "
+            f"committed by its last complete append ({stored - committed} uncommitted rows ignored)"
+        )
+    return committed
+
+
 def _load(path: Path) -> tuple[h5py.File, Meta, int, str | None]:
     f, swmr = _open(path)
     try:
         pd = "/photon_data" if "/photon_data" in f else "/photon_data0" if "/photon_data0" in f else None
         if pd is None or f"{pd}/timestamps" not in f:
             raise FormatError(path, None, "no /photon_data/timestamps: not a Photon-HDF5 file")
-        n = f[f"{pd}/timestamps"].shape[0]
         if f"{_USER}/meta" in f:
             meta = meta_from_json(_scalar(f, path, f"{_USER}/meta"), path)
-            committed = int(f[f"{_USER}/committed_records"][()])
-            complete = bool(f[f"{_USER}/complete"][()])
-            if committed > n:
-                raise FormatError(path, None, f"committed_records {committed} > {n} timestamps stored")
-            if not complete:
-                meta.notes.append(
-                    f"recording was interrupted: read the {committed} committed records "
-                    f"({n - committed} uncommitted rows ignored)"
-                )
-            n = committed
+            n = _committed_rows(f, path, pd, swmr, meta)
         else:  # a Photon-HDF5 file from another program
+            n = f[f"{pd}/timestamps"].shape[0]
             meta = _foreign_meta(f, path, pd)
         return f, meta, n, pd
     except (OSError, KeyError, ValueError, TypeError) as exc:

@@ -22,8 +22,8 @@ from typing import Any
 
 import numpy as np
 
-from g2live.io._common import SYNC_CHANNEL, FormatError, channels_present, snap_unit_ps
-from g2live.io._picoquant import RECORD_TYPES, PqLayout, check_records, iter_layout, read_layout
+from g2live.io._common import SYNC_CHANNEL, FormatError, snap_unit_ps
+from g2live.io._picoquant import RECORD_TYPES, PqLayout, check_records, iter_layout, layout_extra, read_layout
 from g2live.photons import Meta, PhotonData
 
 MAGIC = b"PQTTTR\x00\x00"
@@ -159,11 +159,7 @@ def _layout(path: Path, allow_truncated: bool) -> PqLayout:
         meta.sync_rate_hz = None
     meta.extra = {
         "header_sync_rate_hz": sync_rate,
-        "record_type": f"0x{rectype:08X}",
-        "record_type_name": rtype.name,
-        "tick_ps": unit_ps,
-        "dtime_ps": dtime_ps,
-        "header_bytes": data_offset,
+        **layout_extra(rtype, unit_ps, dtime_ps, data_offset),
         "tags": tags,
     }
     meta.channel_roles = {}
@@ -171,19 +167,8 @@ def _layout(path: Path, allow_truncated: bool) -> PqLayout:
     return check_records(lay, size, allow_truncated)
 
 
-def roles(data: PhotonData) -> PhotonData:
-    present = channels_present(data.channel)
-    roles = {c: "sync" if c == SYNC_CHANNEL else f"detector input {c}" for c in present}
-    data.meta.channel_roles = roles
-    if SYNC_CHANNEL in roles:
-        data.meta.sync_channel = SYNC_CHANNEL
-        if data.meta.sync_rate_hz is None and data.meta.extra.get("header_sync_rate_hz"):
-            data.meta.sync_rate_hz = float(data.meta.extra["header_sync_rate_hz"])
-    return data
-
-
 def read(path: str | os.PathLike[str], allow_truncated: bool = False) -> PhotonData:
-    return roles(read_layout(layout(path, allow_truncated)))
+    return read_layout(layout(path, allow_truncated))
 
 
 def iter_chunks(
@@ -191,8 +176,7 @@ def iter_chunks(
     chunk_records: int = 1 << 20,
     allow_truncated: bool = False,
 ) -> Iterator[PhotonData]:
-    for chunk in iter_layout(layout(path, allow_truncated), chunk_records):
-        yield roles(chunk)
+    yield from iter_layout(layout(path, allow_truncated), chunk_records)
 
 
 # ---------------------------------------------------------------------------------------------

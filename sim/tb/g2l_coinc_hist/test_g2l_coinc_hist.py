@@ -8,14 +8,24 @@ twin's ``histograms(clear=True)`` per integration (one FRAME per enabled pair sl
 from __future__ import annotations
 
 import os
-import random
-from collections import deque
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 import pytest
-from common import param, pause_pattern, rtl, run_rtl
+from common import (
+    BusRun,
+    Integration,
+    drive_tag_bus,
+    param,
+    pause_pattern,
+    rtl,
+    run_rtl,
+    run_soak,
+    start_tag_bus,
+    tag_beats,
+)
 
 # One build per simulator: 4 pairs, 128 bins at most, a short history (16 tags per pair and
 # channel) with 32 ghosts so losses are easy to provoke and still counted exactly, and 12-bit
@@ -34,8 +44,7 @@ def test_g2l_coinc_hist(sim: str) -> None:
 @pytest.mark.bench
 def test_g2l_coinc_hist_soak(sim: str) -> None:
     """Random configurations and streams for many integrations (``make bench``)."""
-    run_rtl(sim, "g2l_coinc_hist", "test_g2l_coinc_hist", SOURCES, PARAMS, testcase="soak",
-            extra_env={"G2L_SOAK_INTEGRATIONS": os.environ.get("G2L_SOAK_INTEGRATIONS", "300")})
+    run_soak(sim, "g2l_coinc_hist", SOURCES, PARAMS)
 
 
 # ---- cocotb side ---------------------------------------------------------------------------------
@@ -49,26 +58,6 @@ class Config:
     bin_width_ps: int
     n_bins: int
     offset_ps: int = 0
-
-
-@dataclass
-class Integration:
-    """Tags of one integration, closed by a boundary beat unless ``close`` is False."""
-
-    channel: np.ndarray
-    time_ps: np.ndarray
-    config: Config
-    clear_after: bool = False  # pulse `clear` once these tags are in (the partial integration is dropped)
-    close: bool = True
-
-
-@dataclass
-class Run:
-    """What the bus loop saw."""
-
-    words: list[tuple[int, int]] = field(default_factory=list)  # (tdata, tlast)
-    accept_cycles: list[int] = field(default_factory=list)  # cycle of each accepted tag beat
-    cycles: int = 0
 
 
 def set_config(dut, cfg: Config) -> None:
@@ -115,99 +104,19 @@ def expected_words(integrations: Sequence[Integration]) -> tuple[list[int], list
     return words, hists
 
 
-def beats_of(integrations: Sequence[Integration]) -> list[tuple]:
-    """Bus items: ("tag", ch, t), ("bnd", t), ("cfg", Config), ("clear",)."""
-    items: list[tuple] = []
-    cur = None
-    for k, integ in enumerate(integrations):
-        if integ.config != cur:
-            items.append(("cfg", integ.config))
-            cur = integ.config
-        items.extend(("tag", int(c), int(t)) for c, t in zip(integ.channel, integ.time_ps, strict=True))
-        if integ.clear_after:
-            items.append(("clear",))
-        elif integ.close:
-            # the boundary lies after every tag of this integration and at the next one's first
-            last = int(integ.time_ps[-1]) if integ.time_ps.size else 0
-            nxt = integrations[k + 1].time_ps if k + 1 < len(integrations) else None
-            items.append(("bnd", int(nxt[0]) if nxt is not None and nxt.size else last + 1))
-    return items
-
-
-async def drive(dut, items: list[tuple], idle: float, pause: Iterator[bool] | None, seed: int) -> Run:
-    """Feed the items, collect m_axis words, until everything is in and the output is quiet.
-
-    Inputs are driven after the falling edge and sampled in ReadOnly, so a handshake seen here
-    is the one the next rising edge performs, identically on every simulator.
-    """
-    from cocotb.triggers import FallingEdge, ReadOnly
-
-    rng = random.Random(seed)
-    run = Run()
-    queue = deque(items)
-    cur = None
-    quiet = 0
-    clear_cycles = 0
-    while True:
-        await FallingEdge(dut.clk)
-        run.cycles += 1
-        dut.clear.value = 0
-        if clear_cycles:
-            clear_cycles -= 1
-        if cur is None and queue and not clear_cycles:
-            head = queue[0]
-            if head[0] == "cfg":
-                set_config(dut, head[1])
-                queue.popleft()
-            elif head[0] == "clear":
-                dut.clear.value = 1
-                clear_cycles = 2
-                queue.popleft()
-            elif rng.random() >= idle:
-                cur = queue.popleft()
-        if cur is not None:
-            dut.s_tag_valid.value = 1
-            dut.s_tag_boundary.value = int(cur[0] == "bnd")
-            dut.s_tag_channel.value = cur[1] if cur[0] == "tag" else 0
-            dut.s_tag_time.value = cur[2] if cur[0] == "tag" else cur[1]
-        else:
-            dut.s_tag_valid.value = 0
-        ready = 1 if pause is None else int(not next(pause))
-        dut.m_axis_tready.value = ready
-        await ReadOnly()
-        if cur is not None and int(dut.s_tag_ready.value):
-            if cur[0] == "tag":
-                run.accept_cycles.append(run.cycles)
-            cur = None
-        if int(dut.m_axis_tvalid.value) and ready:
-            run.words.append((int(dut.m_axis_tdata.value), int(dut.m_axis_tlast.value)))
-        busy = cur is not None or queue or int(dut.dumping.value) or int(dut.m_axis_tvalid.value)
-        quiet = 0 if busy else quiet + 1
-        if quiet > 40:
-            return run
+# This block's tag bus: after a clear the bus idles two more clocks; a run ends after 40 quiet clocks.
+drive = partial(drive_tag_bus, set_config=set_config, clear_hold=2, quiet_cycles=40)
 
 
 async def start(dut, cfg: Config, clock: bool = True) -> None:
     """Clock (first call of a test only), reset, and the reset sweep of both banks."""
-    from cocotb.triggers import ClockCycles, FallingEdge
-    from common import reset, start_clock
+    from cocotb.triggers import ClockCycles
 
-    if clock:
-        start_clock(dut)
-    else:
-        await FallingEdge(dut.clk)  # leave the ReadOnly phase of the previous drive()
-    dut.s_tag_valid.value = 0
-    dut.s_tag_boundary.value = 0
-    dut.s_tag_channel.value = 0
-    dut.s_tag_time.value = 0
-    dut.m_axis_tready.value = 0
-    dut.clear.value = 0
-    set_config(dut, cfg)
-    await reset(dut)
+    await start_tag_bus(dut, cfg, set_config=set_config, clock=clock)
     await ClockCycles(dut.clk, (1 << param(dut, "N_BINS_LOG2")) + 4)
 
 
-def check(run: Run, integrations: Sequence[Integration]) -> None:
+def check(run: BusRun, integrations: Sequence[Integration]) -> None:
     exp, _ = expected_words(integrations)
     got = [w for w, _ in run.words]
     # frames end with tlast on their last payload word
@@ -277,7 +186,7 @@ if cocotb is not None:
             ch, tt = random_stream(rng, 150, [0, 1, 2, 3, 4], t, mean_gap_ps=700)
             integs.append(Integration(ch, tt, cfg))
             t = int(tt[-1]) + int(rng.integers(0, 3000))
-        run = await drive(dut, beats_of(integs), idle=0.3, pause=pause_pattern("random", 3), seed=1)
+        run = await drive(dut, tag_beats(integs), idle=0.3, pause=pause_pattern("random", 3), seed=1)
         assert int(dut.lost_count.value) == 0, "lossless run expected: history too small for this stream"
         check(run, integs)
         assert int(dut.cfg_error.value) == 0
@@ -322,7 +231,7 @@ if cocotb is not None:
                 ch3, tt3 = random_stream(rng, 20, [0, 1, 2, 3], t, mean_gap_ps=50)
                 integs.append(Integration(ch3, tt3, cfg, clear_after=True))
                 t = int(tt3[-1]) + 1
-        run = await drive(dut, beats_of(integs), idle=0.0, pause=pause_pattern("bursty", 5), seed=2)
+        run = await drive(dut, tag_beats(integs), idle=0.0, pause=pause_pattern("bursty", 5), seed=2)
         assert int(dut.lost_count.value) == 0
         check(run, integs)
 
@@ -339,7 +248,7 @@ if cocotb is not None:
         ch = np.concatenate([np.zeros(n_a, np.uint8), np.ones(4, np.uint8)])
         t = np.concatenate([T0 + np.arange(n_a) * 2, T0 + 200 + np.arange(4) * 40]).astype(np.int64)
         integs = [Integration(ch, t, cfg)]
-        run = await drive(dut, beats_of(integs), idle=0.0, pause=None, seed=3)
+        run = await drive(dut, tag_beats(integs), idle=0.0, pause=None, seed=3)
         _, hists = expected_words(integs)
         got = np.array([w for w, _ in run.words][1:], dtype=np.int64)
         twin = hists[0][0]
@@ -358,7 +267,7 @@ if cocotb is not None:
         stops = np.array([T0 + lo + 10, T0 + hi - 1, T0 + hi + 2, T0 + 10 * hi])
         ch = np.concatenate([np.zeros(n_a, np.uint8), np.ones(stops.size, np.uint8)])
         integs = [Integration(ch, np.concatenate([starts, stops]).astype(np.int64), cfg)]
-        run = await drive(dut, beats_of(integs), idle=0.0, pause=None, seed=3)
+        run = await drive(dut, tag_beats(integs), idle=0.0, pause=None, seed=3)
         _, hists = expected_words(integs)
         got = np.array([w for w, _ in run.words][1:], dtype=np.int64)
         twin = hists[0][0]
@@ -374,7 +283,7 @@ if cocotb is not None:
             ch, tt = random_stream(rng, 200, [0, 1, 2], t0, mean_gap_ps=15, same_time=0.2)
             integs.append(Integration(ch, tt, cfg))
             t0 = int(tt[-1]) + 1
-        run = await drive(dut, beats_of(integs), idle=0.1, pause=pause_pattern("random", 8), seed=4)
+        run = await drive(dut, tag_beats(integs), idle=0.1, pause=pause_pattern("random", 8), seed=4)
         _, hists = expected_words(integs)
         words = [w for w, _ in run.words]
         per = 1 + cfg.n_bins
@@ -394,7 +303,7 @@ if cocotb is not None:
         ch = np.concatenate([np.zeros(n_a, np.uint8), np.ones(1, np.uint8)])
         t = np.concatenate([T0 + np.arange(n_a), [T0 + n_a + 5]]).astype(np.int64)
         integs = [Integration(ch, t, cfg)]
-        run = await drive(dut, beats_of(integs), idle=0.0, pause=None, seed=5)
+        run = await drive(dut, tag_beats(integs), idle=0.0, pause=None, seed=5)
         _, hists = expected_words(integs)
         got = np.array([w for w, _ in run.words][1:], dtype=np.int64)
         assert int(dut.lost_inexact.value) == 1
@@ -411,7 +320,7 @@ if cocotb is not None:
         ch = np.tile(np.array([0, 1], np.uint8), n)
         t = (T0 + np.repeat(np.arange(n) * 128, 2)).astype(np.int64)
         integs = [Integration(ch, t, cfg)]
-        run = await drive(dut, beats_of(integs), idle=0.0, pause=None, seed=6)
+        run = await drive(dut, tag_beats(integs), idle=0.0, pause=None, seed=6)
         _, hists = expected_words(integs)
         twin = hists[0]
         assert twin.max() > top, "the stream should overflow a bin"
@@ -439,7 +348,7 @@ if cocotb is not None:
                                   ("dense", [0, 1, 2, 3, 4, 5, 6], window // 16)]:
             ch, tt = random_stream(rng, 300, chans, t, mean_gap_ps=gap, same_time=0.0)
             integ = Integration(ch, tt, cfg)
-            run = await drive(dut, beats_of([integ]), idle=0.0, pause=None, seed=4)
+            run = await drive(dut, tag_beats([integ]), idle=0.0, pause=None, seed=4)
             check(run, [integ])
             span = run.accept_cycles[-1] - run.accept_cycles[0] + 1
             rate = len(run.accept_cycles) / span
@@ -469,7 +378,7 @@ if cocotb is not None:
         for cfg in bad:
             ch = np.tile(np.array([0, 1], np.uint8), 20)
             tt = (t + np.arange(40) * 3).astype(np.int64)
-            run = await drive(dut, beats_of([Integration(ch, tt, cfg)]), idle=0.0, pause=None, seed=7)
+            run = await drive(dut, tag_beats([Integration(ch, tt, cfg)]), idle=0.0, pause=None, seed=7)
             assert int(dut.cfg_error.value) == 1, f"{cfg} must be refused"
             assert run.words == [], "an invalid configuration histograms nothing"
             assert run.accept_cycles[-1] - run.accept_cycles[0] + 1 == len(run.accept_cycles)
@@ -477,7 +386,7 @@ if cocotb is not None:
         ch = np.tile(np.array([0, 1], np.uint8), 20)
         tt = (t + np.arange(40) * 3).astype(np.int64)
         integ = Integration(ch, tt, good)
-        run = await drive(dut, beats_of([integ]), idle=0.0, pause=None, seed=8)
+        run = await drive(dut, tag_beats([integ]), idle=0.0, pause=None, seed=8)
         assert int(dut.cfg_error.value) == 0
         check(run, [integ])
 
@@ -517,7 +426,7 @@ if cocotb is not None:
                                    same_time=float(rng.choice([0.0, 0.1, 0.4])))
             integs.append(Integration(ch, tt, cfg))
             t = int(tt[-1]) + int(rng.integers(1, 2 * window + 2))
-        run = await drive(dut, beats_of(integs), idle=float(rng.choice([0.0, 0.3])),
+        run = await drive(dut, tag_beats(integs), idle=float(rng.choice([0.0, 0.3])),
                           pause=pause_pattern("random", 12), seed=13)
         exp, hists = expected_words(integs)
         lost = int(dut.lost_count.value)

@@ -10,14 +10,24 @@ twin's totals.
 from __future__ import annotations
 
 import os
-import random
-from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 import pytest
-from common import param, pause_pattern, rtl, run_rtl
+from common import (
+    BusRun,
+    Integration,
+    drive_tag_bus,
+    param,
+    pause_pattern,
+    rtl,
+    run_rtl,
+    run_soak,
+    start_tag_bus,
+    tag_beats,
+)
 
 # One build per simulator: 40 channels (32 SPAD pixels, HBT, sync), a small photon-number
 # histogram so "that many or more" is reached, and a small herald FIFO so back-pressure bites.
@@ -35,8 +45,7 @@ def test_g2l_pulsed(sim: str) -> None:
 @pytest.mark.bench
 def test_g2l_pulsed_soak(sim: str) -> None:
     """Random configurations and streams for many integrations (``make bench``)."""
-    run_rtl(sim, "g2l_pulsed", "test_g2l_pulsed", SOURCES, PARAMS, testcase="soak",
-            extra_env={"G2L_SOAK_INTEGRATIONS": os.environ.get("G2L_SOAK_INTEGRATIONS", "300")})
+    run_soak(sim, "g2l_pulsed", SOURCES, PARAMS)
 
 
 # ---- cocotb side ---------------------------------------------------------------------------------
@@ -47,21 +56,6 @@ class Config:
     sync_channel: int
     window_ps: int = 0
     enable: bool = True
-
-
-@dataclass
-class Integration:
-    channel: np.ndarray
-    time_ps: np.ndarray
-    config: Config
-    clear_after: bool = False  # pulse `clear` once these tags are in (no frame for this integration)
-
-
-@dataclass
-class Run:
-    words: list[tuple[int, int]] = field(default_factory=list)
-    accept_cycles: list[int] = field(default_factory=list)
-    cycles: int = 0
 
 
 def set_config(dut, cfg: Config) -> None:
@@ -118,87 +112,11 @@ def expected(integrations: Sequence[Integration], max_photons: int) -> Expected:
     return exp
 
 
-def beats_of(integrations: Sequence[Integration]) -> list[tuple]:
-    items: list[tuple] = []
-    cur = None
-    for k, integ in enumerate(integrations):
-        if integ.config != cur:
-            items.append(("cfg", integ.config))
-            cur = integ.config
-        items.extend(("tag", int(c), int(t)) for c, t in zip(integ.channel, integ.time_ps, strict=True))
-        if integ.clear_after:
-            items.append(("clear",))
-        else:
-            last = int(integ.time_ps[-1]) if integ.time_ps.size else 0
-            nxt = integrations[k + 1].time_ps if k + 1 < len(integrations) else None
-            items.append(("bnd", int(nxt[0]) if nxt is not None and nxt.size else last + 1))
-    return items
+drive = partial(drive_tag_bus, set_config=set_config)
+start = partial(start_tag_bus, set_config=set_config)
 
 
-async def drive(dut, items: list[tuple], idle: float, pause: Iterator[bool] | None, seed: int) -> Run:
-    """Feed the items and collect m_axis words until everything is in and the output is quiet.
-
-    Inputs change after the falling edge and are sampled in ReadOnly: a handshake seen here is
-    the one the next rising edge performs, on every simulator.
-    """
-    from cocotb.triggers import FallingEdge, ReadOnly
-
-    rng = random.Random(seed)
-    run = Run()
-    queue = deque(items)
-    cur = None
-    quiet = 0
-    while True:
-        await FallingEdge(dut.clk)
-        run.cycles += 1
-        dut.clear.value = 0
-        if cur is None and queue:
-            head = queue[0]
-            if head[0] == "cfg":
-                set_config(dut, head[1])
-                queue.popleft()
-            elif head[0] == "clear":
-                dut.clear.value = 1
-                queue.popleft()
-            elif rng.random() >= idle:
-                cur = queue.popleft()
-        if cur is not None:
-            dut.s_tag_valid.value = 1
-            dut.s_tag_boundary.value = int(cur[0] == "bnd")
-            dut.s_tag_channel.value = cur[1] if cur[0] == "tag" else 0
-            dut.s_tag_time.value = cur[2] if cur[0] == "tag" else cur[1]
-        else:
-            dut.s_tag_valid.value = 0
-        ready = 1 if pause is None else int(not next(pause))
-        dut.m_axis_tready.value = ready
-        await ReadOnly()
-        if cur is not None and int(dut.s_tag_ready.value):
-            if cur[0] == "tag":
-                run.accept_cycles.append(run.cycles)
-            cur = None
-        if int(dut.m_axis_tvalid.value) and ready:
-            run.words.append((int(dut.m_axis_tdata.value), int(dut.m_axis_tlast.value)))
-        busy = cur is not None or queue or int(dut.dumping.value) or int(dut.m_axis_tvalid.value)
-        quiet = 0 if busy else quiet + 1
-        if quiet > 20:
-            return run
-
-
-async def start(dut, cfg: Config) -> None:
-    from common import reset, start_clock
-
-    start_clock(dut)
-    dut.s_tag_valid.value = 0
-    dut.s_tag_boundary.value = 0
-    dut.s_tag_channel.value = 0
-    dut.s_tag_time.value = 0
-    dut.m_axis_tready.value = 0
-    dut.clear.value = 0
-    set_config(dut, cfg)
-    await reset(dut)
-
-
-def check(dut, run: Run, integrations: Sequence[Integration]) -> Expected:
+def check(dut, run: BusRun, integrations: Sequence[Integration]) -> Expected:
     from g2live import contract
 
     exp = expected(integrations, param(dut, "MAX_PHOTONS"))
@@ -289,7 +207,7 @@ if cocotb is not None:
                                    pre=3 if not integs else 0)
             integs.append(Integration(ch, tt, cfg))
             t = int(tt[-1]) + 1 + int(rng.integers(0, 12_500))
-        run = await drive(dut, beats_of(integs), idle=0.2, pause=pause_pattern("random", 9), seed=1)
+        run = await drive(dut, tag_beats(integs), idle=0.2, pause=pause_pattern("random", 9), seed=1)
         exp = check(dut, run, integs)
         assert exp.n_heralds > 20 and exp.pre_sync == 3
 
@@ -352,7 +270,7 @@ if cocotb is not None:
         integs.append(Integration(np.asarray([2, 7, 8, 2, 9], np.uint8),
                                   np.asarray([t, t + 3, t + big, t + big + 10, t + big + 11], np.int64),
                                   cfg_c))
-        run = await drive(dut, beats_of(integs), idle=0.0, pause=pause_pattern("bursty", 4), seed=2)
+        run = await drive(dut, tag_beats(integs), idle=0.0, pause=pause_pattern("bursty", 4), seed=2)
         exp = check(dut, run, integs)
         assert exp.clipped == 1 and exp.pre_sync == 2
 
@@ -364,7 +282,7 @@ if cocotb is not None:
         await start(dut, cfg)
         ch, tt = pulsed_stream(rng, 300, 5_000, 0, list(range(1, 40)), 2.0, T0)
         integs = [Integration(ch, tt, cfg)]
-        run = await drive(dut, beats_of(integs), idle=0.0, pause=None, seed=3)
+        run = await drive(dut, tag_beats(integs), idle=0.0, pause=None, seed=3)
         exp = check(dut, run, integs)
         span = run.accept_cycles[-1] - run.accept_cycles[0] + 1
         rate = len(run.accept_cycles) / span
@@ -382,12 +300,12 @@ if cocotb is not None:
         await start(dut, bad)
         ch = np.tile(np.array([3, 1, 2], np.uint8), 10)
         tt = (T0 + np.repeat(np.arange(10) * 100, 3) + np.tile([0, 5, 6], 10)).astype(np.int64)
-        run = await drive(dut, beats_of([Integration(ch, tt, bad)]), idle=0.0, pause=None, seed=5)
+        run = await drive(dut, tag_beats([Integration(ch, tt, bad)]), idle=0.0, pause=None, seed=5)
         assert int(dut.cfg_error.value) == 1
         assert run.words == [], "an invalid configuration produces nothing"
         assert run.accept_cycles[-1] - run.accept_cycles[0] + 1 == len(run.accept_cycles)
         integ = Integration(ch, tt + 10_000, good)
-        run = await drive(dut, beats_of([integ]), idle=0.0, pause=None, seed=6)
+        run = await drive(dut, tag_beats([integ]), idle=0.0, pause=None, seed=6)
         assert int(dut.cfg_error.value) == 0
         # the refused integration produced nothing but still counts in the frame numbering
         exp = check(dut, run, [Integration(ch, tt, Config(n_ch, 0, enable=False)), integ])
@@ -422,7 +340,7 @@ if cocotb is not None:
                 ch, tt = np.array([others[0]], np.uint8), np.array([t], np.int64)
             integs.append(Integration(ch, tt, cfg))
             t = int(tt[-1]) + 1 + int(rng.integers(0, 2 * period))
-        run = await drive(dut, beats_of(integs), idle=float(rng.choice([0.0, 0.3])),
+        run = await drive(dut, tag_beats(integs), idle=float(rng.choice([0.0, 0.3])),
                           pause=pause_pattern("random", 12), seed=13)
         exp = check(dut, run, integs)
         dut._log.info(f"soak: {n_integ} integrations, {exp.n_heralds} heralds, {len(exp.frames)} frames")
