@@ -135,21 +135,21 @@ int64_t g2l_emu_bernoulli(g2l_rng *r, double p, int64_t n, int64_t *pos, int64_t
     return w;
 }
 
-static inline double jitter_one(g2l_rng *r, const g2l_emu_jitter_par *j) {
+/* Jitter; `tail` is a 32-bit uniform word that decides the exponential tail (P = tail_fraction). */
+static inline double jitter_one(g2l_rng *r, const g2l_emu_jitter_par *j, uint32_t tail) {
     double x = 0.0;
     if (j->sigma_ps > 0.0) {
         double z = znormal(r);
         z = z > j->clip_sigma ? j->clip_sigma : (z < -j->clip_sigma ? -j->clip_sigma : z);
         x = z * j->sigma_ps;
     }
-    if (j->tail_fraction > 0.0 && j->tail_ps > 0.0 && g2l_rng_uniform(r) < j->tail_fraction)
-        x += zexp(r) * j->tail_ps;
+    if (j->tail_ps > 0.0 && (double)tail < j->tail_fraction * 4294967296.0) x += zexp(r) * j->tail_ps;
     return x;
 }
 
 void g2l_emu_jitter(g2l_rng *r, const g2l_emu_jitter_par *j, int64_t n, float *out) {
     if (!zig_ready) g2l_emu_init();
-    for (int64_t i = 0; i < n; i++) out[i] = (float)jitter_one(r, j);
+    for (int64_t i = 0; i < n; i++) out[i] = (float)jitter_one(r, j, (uint32_t)(g2l_rng_next(r) >> 32));
 }
 
 /* floor of a double well inside the int64 range, without a libm call */
@@ -161,6 +161,7 @@ static inline int64_t floor_i64(double x) {
 static inline int detect_one(g2l_rng *r, const g2l_emu_detect_par *d, int64_t base, double delay, int kind,
                              int64_t *out_time, uint8_t *out_channel) {
     int64_t c;
+    uint64_t u = g2l_rng_next(r); /* 32 bits for the detector (HBT), 32 for the jitter tail */
     if (d->spectro) {
         const int k = kind ? 1 : 0;
         double e = d->centre_ev[k] + d->sigma_ev[k] * znormal(r);
@@ -169,9 +170,9 @@ static inline int detect_one(g2l_rng *r, const g2l_emu_detect_par *d, int64_t ba
         if (!(p >= 0.0 && p < (double)d->n_pixels)) return 0; /* off the array: lost */
         c = (int64_t)p; /* truncation of a non-negative number: the pixel */
     } else {
-        c = g2l_rng_uniform(r) >= d->split;
+        c = (double)(u >> 32) >= d->split * 4294967296.0; /* detector 0 with probability split */
     }
-    const double off = delay + jitter_one(r, &d->jitter) + d->channel_delay_ps[c];
+    const double off = delay + jitter_one(r, &d->jitter, (uint32_t)u) + d->channel_delay_ps[c];
     *out_time = base + floor_i64(off + 0.5); /* round half up */
     *out_channel = (uint8_t)c;
     return 1;
@@ -325,9 +326,17 @@ static void sync_run(int64_t *out_t, uint8_t *out_ch, int64_t m, int64_t s, int6
 void g2l_emu_merge_sync(const int64_t *t, const uint8_t *ch, int64_t n, int64_t s0, int64_t q, int64_t n_sync,
                         uint8_t sync_ch, int64_t *out_t, uint8_t *out_ch) {
     int64_t k = 0, w = 0;
+    const double inv_q = 1.0 / (double)q;
     for (int64_t i = 0; i < n; i++) {
+        /* k_end = number of syncs strictly before the tag (s0 + k q < t[i]) = ceil(d / q) for d > 0:
+         * a floating-point estimate fixed by exact integer compares (no 64-bit division per tag) */
         const int64_t d = t[i] - s0;
-        int64_t k_end = d <= 0 ? 0 : (d - 1) / q + 1; /* syncs strictly before the tag: s0 + k q < t[i] */
+        int64_t k_end = 0;
+        if (d > 0) {
+            k_end = (int64_t)((double)d * inv_q);
+            while (k_end * q < d) k_end++;
+            while (k_end > 0 && (k_end - 1) * q >= d) k_end--;
+        }
         if (k_end > n_sync) k_end = n_sync;
         if (k_end > k) {
             sync_run(out_t + w, out_ch + w, k_end - k, s0 + k * q, q, sync_ch);

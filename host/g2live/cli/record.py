@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from g2live.cli.serve import add_client_curve_args
 from g2live.client import ControlClient, ControlError, Subscriber
 from g2live.photons import Meta, PhotonData
 from g2live.stream import DEFAULT_CONTROL, DEFAULT_PUB
@@ -129,6 +130,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--duration", type=float, default=10.0, help="seconds to record (default 10)")
     p.add_argument("--pub", default=DEFAULT_PUB, help=f"publisher endpoint (default {DEFAULT_PUB})")
     p.add_argument("--control", default=DEFAULT_CONTROL, help=f"control endpoint (default {DEFAULT_CONTROL})")
-    p.add_argument("--server-key", help="server's CURVE public key file")
+    add_client_curve_args(p)
     p.add_argument("--quiet", action="store_true", help="no progress output")
     p.set_defaults(func=run)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
+from g2live.cli.serve import add_client_curve_args
 from g2live.client import ControlClient, ControlError
 from g2live.stream import DEFAULT_CONTROL
 
@@ -58,7 +59,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="send this command first (default: only status)",
     )
     p.add_argument("--control", default=DEFAULT_CONTROL, help=f"control endpoint (default {DEFAULT_CONTROL})")
-    p.add_argument("--server-key", help="server's CURVE public key file")
+    add_client_curve_args(p)
     p.add_argument("--timeout", type=float, default=3.0, help="seconds to wait for the reply")
     p.add_argument("--json", action="store_true", help="print the raw status object")
     p.set_defaults(func=run)

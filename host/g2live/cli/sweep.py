@@ -9,6 +9,7 @@ import sys
 import numpy as np
 from tqdm import tqdm
 
+from g2live.cli.serve import add_client_curve_args
 from g2live.client import ControlClient, ControlError, Subscriber
 from g2live.stream import DEFAULT_CONTROL, DEFAULT_PUB
 
@@ -107,7 +108,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--timeout", type=float, help="give up when no point arrives within this many seconds")
     p.add_argument("--pub", default=DEFAULT_PUB, help=f"publisher endpoint (default {DEFAULT_PUB})")
     p.add_argument("--control", default=DEFAULT_CONTROL, help=f"control endpoint (default {DEFAULT_CONTROL})")
-    p.add_argument("--server-key", help="server's CURVE public key file")
+    add_client_curve_args(p)
     p.add_argument("--json", action="store_true", help="print the points as JSON")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run)

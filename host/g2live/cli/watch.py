@@ -12,6 +12,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from g2live.cli.serve import add_client_curve_args
 from g2live.client import Frame, Subscriber
 from g2live.stream import DEFAULT_PUB
 
@@ -149,7 +150,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "histogram and lost-event counters of a running `g2live serve`.",
     )
     p.add_argument("--pub", default=DEFAULT_PUB, help=f"publisher endpoint (default {DEFAULT_PUB})")
-    p.add_argument("--server-key", help="server's CURVE public key file")
+    add_client_curve_args(p)
     p.add_argument("--fps", type=float, default=4.0, help="screen updates per second (default 4)")
     p.add_argument("--duration", type=float, help="exit after this many seconds")
     p.add_argument("--once", action="store_true", help="print one view and exit")
