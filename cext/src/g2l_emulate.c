@@ -326,17 +326,9 @@ static void sync_run(int64_t *out_t, uint8_t *out_ch, int64_t m, int64_t s, int6
 void g2l_emu_merge_sync(const int64_t *t, const uint8_t *ch, int64_t n, int64_t s0, int64_t q, int64_t n_sync,
                         uint8_t sync_ch, int64_t *out_t, uint8_t *out_ch) {
     int64_t k = 0, w = 0;
-    const double inv_q = 1.0 / (double)q;
     for (int64_t i = 0; i < n; i++) {
-        /* k_end = number of syncs strictly before the tag (s0 + k q < t[i]) = ceil(d / q) for d > 0:
-         * a floating-point estimate fixed by exact integer compares (no 64-bit division per tag) */
         const int64_t d = t[i] - s0;
-        int64_t k_end = 0;
-        if (d > 0) {
-            k_end = (int64_t)((double)d * inv_q);
-            while (k_end * q < d) k_end++;
-            while (k_end > 0 && (k_end - 1) * q >= d) k_end--;
-        }
+        int64_t k_end = d <= 0 ? 0 : (d - 1) / q + 1; /* syncs strictly before the tag: s0 + k q < t[i] */
         if (k_end > n_sync) k_end = n_sync;
         if (k_end > k) {
             sync_run(out_t + w, out_ch + w, k_end - k, s0 + k * q, q, sync_ch);

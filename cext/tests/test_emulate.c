@@ -128,15 +128,16 @@ static void test_detect(void) {
     d.sigma_ev[0] = 1e-6, d.sigma_ev[1] = 1e-6;
     d.e_lo_ev = 1.92, d.pixel_ev = 0.03, d.n_pixels = 4;
     d.channel_delay_ps = delays;
-    int64_t base[4] = {1000, 2000, 3000, 4000}, out_t[4];
-    double delay[4] = {0.49, 0.5, 1.51, -0.5};
-    uint8_t kind[4] = {0, 1, 0, 0}, out_c[4];
+    int64_t base[5] = {1000, 2000, 3000, 4000, 5000}, out_t[5];
+    double delay[5] = {0.49, 0.5, 1.51, -0.5, -0.7};
+    uint8_t kind[5] = {0, 1, 0, 0, 0}, out_c[5];
     g2l_rng r;
     g2l_rng_seed(&r, 1);
-    int64_t m = g2l_emu_detect(&r, &d, 4, base, delay, kind, out_t, out_c);
-    CHECK(m == 3);
-    CHECK(out_t[0] == 1000 && out_t[1] == 3002 && out_t[2] == 4000); /* round half up */
-    CHECK(out_c[0] == 2 && out_c[1] == 2 && out_c[2] == 2);
+    int64_t m = g2l_emu_detect(&r, &d, 5, base, delay, kind, out_t, out_c);
+    CHECK(m == 4);
+    /* round half up, also below zero */
+    CHECK(out_t[0] == 1000 && out_t[1] == 3002 && out_t[2] == 4000 && out_t[3] == 4999);
+    CHECK(out_c[0] == 2 && out_c[1] == 2 && out_c[2] == 2 && out_c[3] == 2);
 }
 
 static void test_resolve(void) {
