@@ -110,7 +110,10 @@ def test_g2_shown_equals_plain_subscriber(page: Page, stack: Stack) -> None:
                 g2[(h["run"], h["integration_s"])] = (h, data)
         shown = displayed_g2(page)
         last.append((shown[3], min(analysis, default=None), max(analysis, default=None)))
-        return shown if shown[3] in analysis else None
+        # The subscriber may have connected between a g2 frame and its analysis frame: wait for
+        # one whose histogram it also received.
+        h = analysis.get(shown[3])
+        return shown if h is not None and (h["run"], h["integration_s"]) in g2 else None
 
     last: list[tuple[Any, ...]] = []
     try:

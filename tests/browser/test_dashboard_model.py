@@ -195,7 +195,10 @@ def test_session_renders_frames_into_the_document(publisher: Publisher) -> None:
         assert session.sent == 1  # one update sent, now waiting for the browser's echo
         session.tick()
         assert session.sent == 1  # flow control: nothing new goes out before the echo
+        n_callbacks = len(doc.session_callbacks)
         session.ack.data = {"n": [1]}  # what the page's callback does
         assert session.acked == 1
+        # The echo schedules the next update itself: no idle wait for the periodic tick.
+        assert session.tick_pending and len(doc.session_callbacks) == n_callbacks + 1
     finally:
         dash.close()

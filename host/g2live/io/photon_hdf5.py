@@ -8,16 +8,18 @@ full Meta as JSON (``meta``), T3 ``sync_index``, and the recording state (``comm
 ``complete``). Every spec field carries its official description as the TITLE attribute.
 
 ``Recorder`` writes while acquiring: chunked, gzip-compressed, appendable datasets in HDF5 SWMR
-mode. After every appended chunk the data are flushed first and only then ``committed_records``
-is updated and flushed, so a reader never trusts rows the writer had not finished. A recording
-killed mid-write (power cut, kill -9) stays readable up to its last committed chunk: ``read``
-opens such a file in SWMR mode, returns the committed rows and notes the interruption.
+mode. After every appended chunk all rows are written and the file flushed first; only then is
+``committed_records`` updated and flushed. Readers read that count first and the extents after it
+(a reader that did the opposite raced a running writer), so they never trust rows the writer had not
+finished. A recording whose process is killed mid-write (kill -9, crash) stays readable up to its last
+committed chunk; power loss is not covered (nothing is fsync'ed). See docs/formats.md.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -289,30 +291,45 @@ def write(
 _SIGNATURE = b"\x89HDF\r\n\x1a\n"
 
 
-def _swmr_write_flagged(path: Path) -> bool:
-    """True if the superblock (version 3) says the file is open for SWMR writing: a recording being
-    written, or one whose writer was killed. The flags (write access bit 0, SWMR write bit 2) are
-    byte 11 of the superblock, which sits at 0 or a power of two >= 512 (after a user block)."""
+def _superblock(path: Path) -> tuple[bool, int, int]:
+    """(open for SWMR writing, end of file the superblock announces, file size in bytes).
+
+    Superblock version 3 keeps the status flags (write access bit 0, SWMR write bit 2) in byte 11
+    and the end-of-file address at byte 28; the superblock sits at 0 or at a power of two >= 512."""
     with open(path, "rb") as fh:
         size = fh.seek(0, os.SEEK_END)
         base = 0
-        while base + 12 <= size:
+        while base + 36 <= size:
             fh.seek(base)
-            head = fh.read(12)
+            head = fh.read(36)
             if head[:8] == _SIGNATURE:
-                return head[8] >= 3 and head[11] & 0b101 == 0b101
+                if head[8] < 3 or head[11] & 0b101 != 0b101 or head[9] != 8:
+                    return False, 0, size
+                return True, base + int.from_bytes(head[28:36], "little"), size
             base = 512 if base == 0 else base * 2
-    return False
+    return False, 0, size
 
 
 def _open(path: Path) -> tuple[h5py.File, bool]:
-    """Open read-only, in SWMR mode for a file flagged as open for SWMR writing. HDF5 refuses a plain
-    open of such a file, and only in SWMR mode does it accept that the superblock announces an end
-    of file the writer has not reached yet (normal while writing, and frozen so by a kill)."""
+    """Open read-only, in SWMR mode for a file flagged as open for SWMR writing (a recording being
+    written, or one whose writer was killed): HDF5 refuses a plain open of such a file.
+
+    A SWMR reader would retry, for minutes, metadata that lies past the end of the file, so a flagged
+    file shorter than its superblock says is refused, after waiting up to 1 s for a live writer to
+    finish the flush it is in the middle of (a truncated copy never grows)."""
     try:
-        swmr = _swmr_write_flagged(path)
+        swmr, eof, size = _superblock(path)
+        for _ in range(20):
+            if size >= eof:
+                break
+            time.sleep(0.05)
+            swmr, eof, size = _superblock(path)
     except OSError as exc:
         raise FormatError(path, None, f"not a readable HDF5 file: {exc}") from None
+    if swmr and size < eof:
+        raise FormatError(
+            path, size, f"interrupted SWMR recording is truncated: the superblock announces {eof} bytes"
+        )
     try:
         return h5py.File(path, "r", swmr=swmr), swmr
     except OSError as exc:
