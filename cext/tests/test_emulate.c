@@ -10,14 +10,7 @@
 #include "g2l_common.h"
 #include "g2l_emulate.h"
 
-static int failures = 0;
-#define CHECK(cond)                                                                      \
-    do {                                                                                 \
-        if (!(cond)) {                                                                   \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);      \
-            failures++;                                                                  \
-        }                                                                                \
-    } while (0)
+#include "check.h"
 
 static void test_variates(void) {
     CHECK(g2l_emu_init() < 1e-9); /* ziggurat tables close at the top layer */
