@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from g2live.client import ControlClient, ControlError, Subscriber
 from g2live.config import Config
+from g2live.device.power import SimulatedActuator
 from g2live.device.sim import SimDevice
-from g2live.power import SimulatedActuator
 from g2live.server import Server
 from host_helpers import ANY_PORT, load_example
 
