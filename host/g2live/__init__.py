@@ -14,7 +14,7 @@ What you type first (imported on first use, so ``import g2live`` itself stays ch
 Public API
 ----------
 read
-    Read a photon file (PicoQuant PTU/PT3/HT3, Becker & Hickl SPC, qutools, Photon-HDF5,
+    Read a photon file (PicoQuant PTU and PT2/PT3/HT2/HT3, Becker & Hickl SPC, quTAG, Photon-HDF5,
     ``.npz``) into ``PhotonData`` (``g2live.io``).
 PhotonData
     Photon arrival times and channels of one measurement, with its metadata
