@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """CURVE encryption on loopback: only clients holding the server's public key get data."""
 
 from __future__ import annotations

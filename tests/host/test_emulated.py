@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """The emulator served live: g2(0) from the frames against the emulator's truth; power sweeps."""
 
 from __future__ import annotations

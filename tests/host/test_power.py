@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Power actuators: the SCPI driver against PyVISA's simulated back-end, the simulated actuator."""
 
 from __future__ import annotations

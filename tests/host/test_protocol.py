@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """End to end over real loopback sockets, checked with a client that knows only docs/protocol.md."""
 
 from __future__ import annotations
