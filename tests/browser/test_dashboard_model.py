@@ -13,7 +13,7 @@ from g2live.dashboard import model
 from g2live.dashboard.derived import blinking_fit, peak_windows_for, sweep_fit
 from g2live.dashboard.feed import DELAY_BIN_PS, DELAY_BINS, Feed, Heralded, History
 from g2live.dashboard.server import Dashboard
-from g2live.stream import Publisher
+from g2live.server import Publisher
 
 
 def test_fmt_value_err() -> None:

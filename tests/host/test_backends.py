@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """The hardware back-ends give the same histograms as ``sim`` on the same photon stream.
 
 ``verilator`` drives the real RTL through ``g2live.rtl_model.RtlModel``. ``pynq`` is the board

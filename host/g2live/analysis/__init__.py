@@ -9,11 +9,13 @@ and ``live`` (running estimates for the streaming host).
 from .g2 import PulsedG2, background_correct, find_comb, pulsed_g2
 from .histogram import CorrelationHistogram
 from .live import LiveAnalyzer, live_g2
+from .report import analyze_photons
 
 __all__ = [
     "CorrelationHistogram",
     "LiveAnalyzer",
     "PulsedG2",
+    "analyze_photons",
     "background_correct",
     "find_comb",
     "live_g2",

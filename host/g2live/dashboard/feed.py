@@ -19,7 +19,8 @@ from typing import Any
 import numpy as np
 import zmq
 
-from g2live.client import Frame, Subscriber
+from g2live.client import Message as Frame
+from g2live.client import Subscriber
 
 from .worker import ThreadedWorker
 

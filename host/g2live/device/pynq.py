@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """The ``pynq`` back-end: the g2live core on a Zynq board through a PYNQ overlay.
 
 Registers through the core's MMIO (``read``/``write`` of the overlay IP), words through the AXI DMA
@@ -24,7 +25,7 @@ import numpy as np
 
 from g2live import contract as C
 from g2live.config import MAX_CHANNELS, Config, DeviceCaps
-from g2live.device import Device, DeviceError, Integration
+from g2live.device.base import Device, DeviceError, Integration
 from g2live.device.hw import (
     CLEARING_SINCE_MINOR,
     FrameAssembler,
@@ -188,3 +189,6 @@ class PynqDevice(Device):
         freebuffer = getattr(self.buf, "freebuffer", None)
         if freebuffer is not None:
             freebuffer()
+
+
+__all__ = ["PynqDevice"]

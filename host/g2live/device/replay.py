@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """The ``replay`` back-end: a recording played through the C twins of the on-chip blocks.
 
 The server paces it: ``speed=1`` plays it at its recorded pace, ``speed=0`` as fast as possible.
@@ -14,6 +15,8 @@ from typing import Any
 from g2live.device.sim import SimDevice
 from g2live.device.sources import FileSource, PhotonSource
 from g2live.photons import PhotonData
+
+__all__ = ["ReplayDevice", "open_replay"]
 
 
 def _looped(path: Path, chunk_records: int) -> Iterator[PhotonData]:

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """The ``sim`` back-end: photons -> the C twins of the on-chip blocks (``g2live.core``).
 
 The chain is the chip's: channel front-end (enable, dead time on raw times, signed delay, merge
@@ -19,8 +20,10 @@ import numpy as np
 
 from g2live import core
 from g2live.config import MAX_CHANNELS, Config, DeviceCaps
-from g2live.device import Device, DeviceError, Integration
+from g2live.device.base import Device, DeviceError, Integration
 from g2live.device.sources import EmulatorSource, PhotonSource
+
+__all__ = ["SimDevice", "StreamingFrontend", "heralded_rows", "result_get"]
 
 _EMPTY_C = np.zeros(0, np.uint8)
 _EMPTY_T = np.zeros(0, np.int64)
@@ -120,7 +123,17 @@ class StreamingFrontend:
 
     @property
     def pending(self) -> int:
+        """Tags held back (not yet taken)."""
         return int(self._t.size)
+
+    def pending_from(self, t_ps: int) -> int:
+        """Held-back tags at or after ``t_ps``."""
+        return int(np.count_nonzero(self._t >= t_ps))
+
+    @property
+    def last_pending_ps(self) -> int:
+        """Time of the latest held-back tag (there must be one)."""
+        return int(self._t[-1])
 
 
 class SimDevice(Device):
@@ -210,11 +223,11 @@ class SimDevice(Device):
         if self._finished or (last and fe.pending == 0 and self.source.n_read == 0):
             return None
         if last:
-            remaining_after = fe._t[fe._t >= t_stop].size if fe.pending else 0
+            remaining_after = fe.pending_from(t_stop)
             if remaining_after:
                 last = False
             elif fe.pending:
-                t_stop = max(t_start + 1, min(t_stop, int(fe._t[-1]) + 1))
+                t_stop = max(t_start + 1, min(t_stop, fe.last_pending_ps + 1))
         ch, tt = fe.take_until(t_stop)
         self._corr.update(ch, tt)
         hist = np.asarray(self._corr.histograms(clear=True), np.int64)

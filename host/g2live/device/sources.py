@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Photon sources that feed the emulated devices: the emulator, a file, or arrays in memory.
 
 Every source hands out consecutive, time-ordered slices ``read_until(t_ps)`` (all photons with
@@ -13,6 +14,8 @@ from typing import Any
 import numpy as np
 
 from g2live.photons import Meta, PhotonData
+
+__all__ = ["PhotonSource", "ArraySource", "EmulatorSource", "FileSource"]
 
 
 class PhotonSource:

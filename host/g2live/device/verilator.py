@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """The ``verilator`` back-end: photons -> the real RTL (``g2live.rtl_model.RtlModel``).
 
 The photon source's raw edges are queued into the simulated input lines ahead of the clock, the
@@ -18,9 +19,11 @@ import numpy as np
 
 from g2live import contract as C
 from g2live.config import MAX_CHANNELS, Config, DeviceCaps
-from g2live.device import Device, DeviceError, Integration
+from g2live.device.base import Device, DeviceError, Integration
 from g2live.device.hw import FrameAssembler, check_identity, control_word, program, read_caps, wait_cleared
 from g2live.device.sources import EmulatorSource, PhotonSource
+
+__all__ = ["VerilatorDevice"]
 
 
 class VerilatorDevice(Device):

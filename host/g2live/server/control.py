@@ -1,8 +1,12 @@
-"""Control socket: JSON commands over REP (docs/protocol.md section 2).
+# SPDX-License-Identifier: BSD-3-Clause
+"""The control socket: JSON commands over REP (docs/protocol.md section 2).
 
 Every request gets exactly one reply. Anything wrong with a request (not JSON, not an object,
 unknown command, missing or ill-typed argument, refused setting) gets ``ok: false`` with an
 error naming what was wrong, and leaves the server's state untouched.
+
+This module checks and decodes requests and encodes replies; what a command does is the
+loop's business, asked for through the public methods listed in ``Controlled``.
 """
 
 from __future__ import annotations
@@ -10,29 +14,53 @@ from __future__ import annotations
 import json
 import logging
 import math
-import time
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol, runtime_checkable
 
+import numpy as np
 import zmq
 
 from g2live.config import Config, ConfigError
-from g2live.stream import CurveKeys, CurveServer, bind, check_bind, json_default, pack_header
+from g2live.curve import CurveKeys, CurveServer
+from g2live.protocol import SNAPSHOT_TOPICS, CommandError, json_default, pack_header
+from g2live.server.sockets import bind_socket
 
-if TYPE_CHECKING:
-    from g2live.server import Server
+__all__ = ["Controlled", "ControlServer", "MAX_REQUEST_BYTES"]
 
-log = logging.getLogger("g2live.control")
+log = logging.getLogger("g2live.server.control")
 
 MAX_REQUEST_BYTES = 1 << 20
 
 
-class CommandError(ValueError):
-    """A request the server refuses; ``field`` names the offending argument."""
+@runtime_checkable
+class Controlled(Protocol):
+    """What the control socket asks of the acquisition loop (``g2live.server.loop.Server``)."""
 
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
+    @property
+    def config(self) -> Config: ...
+
+    @property
+    def run(self) -> int: ...
+
+    def status(self) -> dict[str, Any]: ...
+
+    def apply_config(self, config: Config) -> None: ...
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+    def new_run(self) -> None: ...
+
+    def snapshot(self, names: Sequence[str]) -> list[tuple[str, dict[str, Any], np.ndarray]]: ...
+
+    def set_power(self, power: float, reset: bool = True) -> dict[str, Any]: ...
+
+    def start_sweep(
+        self, powers: list[float], target_rel_err: float, max_s: float, min_s: float
+    ) -> dict[str, Any]: ...
+
+    def stop_sweep(self) -> bool: ...
 
 
 def _number(args: dict[str, Any], key: str, default: float | None = None, lo: float | None = None) -> float:
@@ -48,25 +76,34 @@ def _number(args: dict[str, Any], key: str, default: float | None = None, lo: fl
     return float(v)
 
 
+def _reply(reply: dict[str, Any]) -> bytes:
+    return json.dumps(reply, default=json_default).encode()
+
+
 class ControlServer:
+    """The REP socket of ``loop``: ``poll`` answers waiting requests by calling its methods."""
+
     def __init__(
         self,
         endpoint: str,
-        server: Server,
+        loop: Controlled,
         *,
         ctx: zmq.Context,
         curve: CurveKeys | None = None,
         insecure: bool = False,
         curve_server: CurveServer | None = None,
     ) -> None:
-        check_bind(endpoint, curve, insecure)
-        self.server = server
-        self.sock = ctx.socket(zmq.REP)
-        self.sock.setsockopt(zmq.LINGER, 0)
-        self.sock.setsockopt(zmq.MAXMSGSIZE, MAX_REQUEST_BYTES)
-        if curve is not None:
-            (curve_server or CurveServer(ctx, curve)).apply(self.sock)
-        bind(self.sock, endpoint, "control")
+        self.loop = loop
+        self.sock, self._own_curve = bind_socket(
+            ctx,
+            zmq.REP,
+            endpoint,
+            "control",
+            options={zmq.MAXMSGSIZE: MAX_REQUEST_BYTES},
+            curve=curve,
+            insecure=insecure,
+            curve_server=curve_server,
+        )
         self.endpoint = self.sock.getsockopt_string(zmq.LAST_ENDPOINT)
         self.poller = zmq.Poller()
         self.poller.register(self.sock, zmq.POLLIN)
@@ -95,23 +132,27 @@ class ControlServer:
             timeout_ms = 0
         return n
 
+    def _request(self, parts: list[bytes]) -> dict[str, Any]:
+        """The request object of one message (CommandError naming what is wrong with it)."""
+        if len(parts) != 1:
+            raise CommandError(f"a request is one frame of JSON, got {len(parts)} frames")
+        try:
+            req = json.loads(parts[0].decode("utf-8"))
+        except UnicodeDecodeError as exc:
+            raise CommandError(f"request is not UTF-8: {exc}") from None
+        except json.JSONDecodeError as exc:
+            raise CommandError(f"request is not valid JSON: {exc}") from None
+        if not isinstance(req, dict):
+            raise CommandError(f"request must be a JSON object, got {type(req).__name__}")
+        return req
+
     def handle(self, parts: list[bytes]) -> list[bytes]:
         """Reply frames for one request (never raises for a bad request)."""
         self.n_requests += 1
         cmd, req_id = None, None
         try:
-            if len(parts) != 1:
-                raise CommandError(f"a request is one frame of JSON, got {len(parts)} frames")
-            try:
-                req = json.loads(parts[0].decode("utf-8"))
-            except UnicodeDecodeError as exc:
-                raise CommandError(f"request is not UTF-8: {exc}") from None
-            except json.JSONDecodeError as exc:
-                raise CommandError(f"request is not valid JSON: {exc}") from None
-            if not isinstance(req, dict):
-                raise CommandError(f"request must be a JSON object, got {type(req).__name__}")
-            req_id = req.get("id")
-            cmd = req.get("cmd")
+            req = self._request(parts)
+            req_id, cmd = req.get("id"), req.get("cmd")
             if not isinstance(cmd, str):
                 raise CommandError(f"missing or non-string 'cmd' (one of {', '.join(self.commands)})", "cmd")
             fn = self.commands.get(cmd)
@@ -121,83 +162,53 @@ class ControlServer:
             extra: list[bytes] = []
             if isinstance(result, tuple):  # snapshot: (result, frames)
                 result, extra = result
-            reply = {"ok": True, "cmd": cmd, "id": req_id, "result": result}
-            return [json.dumps(reply, default=json_default).encode(), *extra]
+            return [_reply({"ok": True, "cmd": cmd, "id": req_id, "result": result}), *extra]
         except (CommandError, ConfigError) as exc:
             self.n_errors += 1
             field = getattr(exc, "field", None)
-            return [
-                json.dumps(
-                    {"ok": False, "cmd": cmd, "id": req_id, "error": str(exc), "field": field},
-                    default=json_default,
-                ).encode()
-            ]
+            return [_reply({"ok": False, "cmd": cmd, "id": req_id, "error": str(exc), "field": field})]
         except Exception as exc:  # a device failure must not kill the server: report it
             self.n_errors += 1
             log.exception("control command %s failed", cmd)
-            return [
-                json.dumps(
-                    {
-                        "ok": False,
-                        "cmd": cmd,
-                        "id": req_id,
-                        "error": f"{type(exc).__name__}: {exc}",
-                        "field": None,
-                    },
-                    default=json_default,
-                ).encode()
-            ]
+            error = f"{type(exc).__name__}: {exc}"
+            return [_reply({"ok": False, "cmd": cmd, "id": req_id, "error": error, "field": None})]
 
     # --- commands ----------------------------------------------------------------------------
     def _status(self, req: dict[str, Any]) -> dict[str, Any]:
-        return self.server.status()
+        return self.loop.status()
 
     def _configure(self, req: dict[str, Any]) -> dict[str, Any]:
         settings = req.get("settings")
         if not isinstance(settings, dict):
             raise CommandError("configure needs 'settings': an object of settings to change", "settings")
-        new: Config = self.server.config.updated(**settings)
-        self.server.apply_config(new)
-        return {"settings": new.to_dict(), "run": self.server.run}
+        new: Config = self.loop.config.updated(**settings)
+        self.loop.apply_config(new)
+        return {"settings": new.to_dict(), "run": self.loop.run}
 
     def _start(self, req: dict[str, Any]) -> dict[str, Any]:
-        if not self.server.running:
-            self.server.device_error = ""
-            self.server.source_done = False
-            self.server.device.start()
-            self.server._next_due = time.monotonic()
-        self.server._status_due = True
+        self.loop.start()
         return {"state": "running"}
 
     def _stop(self, req: dict[str, Any]) -> dict[str, Any]:
-        self.server.device.stop()
-        self.server._status_due = True
-        if self.server._analysis_stale:  # publish the analysis of everything acquired
-            self.server.update_analysis(force=True)
+        self.loop.stop()
         return {"state": "stopped"}
 
     def _reset(self, req: dict[str, Any]) -> dict[str, Any]:
-        self.server.new_run()
-        return {"run": self.server.run}
+        self.loop.new_run()
+        return {"run": self.loop.run}
 
     def _snapshot(self, req: dict[str, Any]) -> tuple[dict[str, Any], list[bytes]]:
-        from g2live.server import SNAPSHOT_DEFAULT
-
-        topics = req.get("topics", list(SNAPSHOT_DEFAULT))
+        topics = req.get("topics", list(SNAPSHOT_TOPICS))
         if not isinstance(topics, list) or not all(isinstance(t, str) for t in topics):
             raise CommandError("topics must be a list of topic names", "topics")
-        allowed = set(SNAPSHOT_DEFAULT)
         for t in topics:
-            if t not in allowed:
+            if t not in SNAPSHOT_TOPICS:
                 raise CommandError(
-                    f"topic {t!r} cannot be snapshot (only {', '.join(SNAPSHOT_DEFAULT)})", "topics"
+                    f"topic {t!r} cannot be snapshot (only {', '.join(SNAPSHOT_TOPICS)})", "topics"
                 )
-        if "analysis" in topics:
-            self.server.update_analysis(force=True)
         frames: list[bytes] = []
-        for t in topics:
-            hdr, payload = self.server.frame(t)
-            h, arr = pack_header(t, payload, {**hdr, "seq": -1})
+        for topic, hdr, payload in self.loop.snapshot(topics):
+            h, arr = pack_header(topic, payload, {**hdr, "seq": -1})  # not part of the published sequence
             frames += [h, arr.tobytes()]
         return {"topics": topics}, frames
 
@@ -207,7 +218,7 @@ class ControlServer:
         if not isinstance(reset, bool):
             raise CommandError(f"reset must be true or false, got {reset!r}", "reset")
         try:
-            return self.server.set_power(power, reset)
+            return self.loop.set_power(power, reset)
         except ValueError as exc:
             if isinstance(exc, CommandError):
                 raise
@@ -230,20 +241,12 @@ class ControlServer:
             raise CommandError("max_s must be > 0", "max_s")
         if min_s > max_s:
             raise CommandError(f"min_s ({min_s}) exceeds max_s ({max_s})", "min_s")
-        if self.server.actuator is not None:
-            for i, p in enumerate(powers):
-                try:
-                    self.server.actuator.check(float(p))
-                except ValueError as exc:
-                    raise CommandError(f"powers[{i}]: {exc}", "powers") from None
-        return self.server.start_sweep([float(p) for p in powers], target, max_s, min_s)
+        return self.loop.start_sweep([float(p) for p in powers], target, max_s, min_s)
 
     def _sweep_stop(self, req: dict[str, Any]) -> dict[str, Any]:
-        sw = self.server.sweep
-        stopped = sw is not None and not sw.done
-        if stopped:
-            sw.abort(self.server)
-        return {"stopped": stopped}
+        return {"stopped": self.loop.stop_sweep()}
 
     def close(self) -> None:
         self.sock.close(linger=0)
+        if self._own_curve is not None:
+            self._own_curve.close()

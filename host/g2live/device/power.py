@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Excitation-power actuators: one interface, a simulated one and a SCPI instrument over PyVISA.
 
 ``PowerActuator.set(p)`` refuses values outside ``[min_power, max_power]`` with a message naming
@@ -11,7 +12,9 @@ from abc import ABC, abstractmethod
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from g2live.device import Device
+    from g2live.device.base import Device
+
+__all__ = ["PowerError", "PowerActuator", "SimulatedActuator", "ScpiActuator"]
 
 
 class PowerError(ValueError):
