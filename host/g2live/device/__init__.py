@@ -22,9 +22,10 @@ from typing import Any
 
 import numpy as np
 
+from g2live import contract
 from g2live.config import MAX_CHANNELS, Config, DeviceCaps
 
-LOST_CAUSES = ("fifo", "binning", "merge")  # LOST word cause 0, 1, 2 (docs/tag_word.md)
+LOST_CAUSES = tuple(c.name for c in contract.LOST_CAUSES)  # names of LOST.cause 0, 1, 2, ...
 HERALD_COLUMNS = ("period", "channel_first", "delay_first_ps", "channel_second", "delay_second_ps")
 
 
