@@ -19,4 +19,6 @@ core = Extension(
     extra_compile_args=["-O3", "-std=c11", "-Wall", "-Wextra", "-fno-strict-aliasing"],
 )
 
-setup(ext_modules=cythonize([core], language_level=3, compiler_directives={"boundscheck": False}))
+# cext/ holds g2l_core.pxd, the C declarations the binding cimports.
+setup(ext_modules=cythonize([core], include_path=["cext"], language_level=3,
+                            compiler_directives={"boundscheck": False}))
