@@ -72,7 +72,7 @@ def _cdef(tree: rtl.HwTree) -> str:
 
 def _build_hash(tree: rtl.HwTree, sources: Sequence[Path], parameters: Mapping[str, int], vroot: Path) -> str:
     h = hashlib.sha256()
-    files = list(sources) + tree.headers() + [tree.harness(HARNESS_HEADER), tree.harness(HARNESS_SOURCE)]
+    files = list(sources) + tree.headers() + sorted(tree.harness(n) for n in (HARNESS_HEADER, HARNESS_SOURCE))
     for f in files:
         h.update(str(f.name).encode())
         h.update(f.read_bytes())
