@@ -45,7 +45,7 @@ bench: build
 
 lint: setup
 	$(VENV)/bin/ruff check host tests sim hw/spec
-	verilator --lint-only -Wall -Ihw/rtl --top-module g2l_top $$(cat hw/rtl/g2l_top.f)
+	verilator --lint-only -Wall -Ihw/rtl --top-module g2l_top $$($(PY) -m g2live.tools.rtl --hw-dir . files g2l_top.f)
 
 synth: setup
 	$(PY) -m g2live.tools.synth

@@ -2,104 +2,20 @@
 """Thin binding of the g2live C core (cext/src). Validation and friendly errors live in
 g2live.core; this module only moves contiguous numpy buffers in and out with the GIL released.
 Functions that can fail return a status (0 or a negative G2L_ERR_* code) and the offending index.
+The C declarations are in g2l_core.pxd (one block per header of cext/src); the type stub of this
+module is host/g2live/_core.pyi.
 """
 
-from libc.stdint cimport int64_t, uint8_t, uint16_t, uint64_t
+from libc.stdint cimport int64_t, uint8_t, uint64_t
 from libc.string cimport memcpy
+
+from g2l_core cimport *  # the C declarations, one block per header of cext/src
 
 import numpy as np
 
 cimport numpy as cnp
 
 cnp.import_array()
-
-
-cdef extern from "g2l_common.h":
-    ctypedef struct g2l_buf:
-        void *data
-        int64_t len
-        size_t item
-    ctypedef struct g2l_herald:
-        pass
-    int G2L_N_CHANNELS, G2L_N_CAUSES
-    int G2L_OK, G2L_ERR_NOMEM, G2L_ERR_CHANNEL, G2L_ERR_TIME, G2L_ERR_UNSORTED, G2L_ERR_OVERFLOW, G2L_ERR_ARG
-
-cdef extern from "g2l_codec.h":
-    int G2L_MALFORMED_KEEP
-    int64_t G2L_MAX_EPOCH
-    ctypedef struct g2l_encoder:
-        int64_t epoch
-    void g2l_encoder_init(g2l_encoder *e) nogil
-    int64_t g2l_encode_count(const g2l_encoder *e, const uint8_t *channel, const int64_t *time_ps,
-                             int64_t n, int64_t *err_index) nogil
-    int64_t g2l_encode(g2l_encoder *e, const uint8_t *channel, const int64_t *time_ps, int64_t n,
-                       uint64_t *out) nogil
-    ctypedef struct g2l_frame:
-        int64_t frame_kind, index, length, payload_start
-    ctypedef struct g2l_decoder:
-        int64_t epoch, last_time, offset
-        int herald_pending, in_frame
-        int64_t n_tags, malformed, out_of_order, rollovers
-        int64_t malformed_offsets[16]
-        int64_t lost[4096]
-        g2l_buf markers, heralds, frames, payload
-    void g2l_decoder_init(g2l_decoder *d) nogil
-    void g2l_decoder_free(g2l_decoder *d) nogil
-    void g2l_decoder_begin(g2l_decoder *d) nogil
-    int64_t g2l_decode(g2l_decoder *d, const uint64_t *words, int64_t n, uint8_t *out_channel,
-                       int64_t *out_time) nogil
-    void g2l_decoder_finish(g2l_decoder *d) nogil
-
-cdef extern from "g2l_correlate.h":
-    int64_t G2L_MAX_WINDOW_PS
-    ctypedef struct g2l_window:
-        int64_t n_bins
-    int g2l_window_init(g2l_window *w, int64_t bin_width_ps, int64_t n_bins, int64_t offset_ps) nogil
-    int64_t g2l_first_unsorted(const int64_t *x, int64_t n) nogil
-    void g2l_correlate(const int64_t *a, int64_t na, const int64_t *b, int64_t nb, const g2l_window *w,
-                       int64_t *hist) nogil
-    ctypedef struct g2l_correlator:
-        int64_t n_pairs
-        int64_t *hist
-        int64_t last_time, n_tags
-        int64_t counts[64]
-        g2l_window w
-    int g2l_correlator_init(g2l_correlator *c, int64_t n_pairs, const uint8_t *pair_a,
-                            const uint8_t *pair_b, int64_t bin_width_ps, int64_t n_bins,
-                            int64_t offset_ps) nogil
-    void g2l_correlator_free(g2l_correlator *c) nogil
-    int g2l_correlator_update(g2l_correlator *c, const uint8_t *channel, const int64_t *time_ps,
-                              int64_t n, int64_t *err_index) nogil
-    void g2l_correlator_swap(g2l_correlator *c) nogil
-    void g2l_correlator_clear(g2l_correlator *c) nogil
-
-cdef extern from "g2l_pulsed.h":
-    ctypedef struct g2l_pulsed:
-        int64_t max_photons, window_ps, last_time, n_syncs, pre_sync, out_of_window
-        int open
-        int64_t *photon_number
-        g2l_buf period_counts, heralds
-    int g2l_pulsed_init(g2l_pulsed *p, uint8_t sync_channel, int64_t max_photons, int64_t window_ps) nogil
-    void g2l_pulsed_free(g2l_pulsed *p) nogil
-    void g2l_pulsed_begin(g2l_pulsed *p) nogil
-    int g2l_pulsed_update(g2l_pulsed *p, const uint8_t *channel, const int64_t *time_ps, int64_t n,
-                          int64_t *err_index) nogil
-    int g2l_pulsed_flush(g2l_pulsed *p) nogil
-    void g2l_pulsed_clear(g2l_pulsed *p) nogil
-
-cdef extern from "g2l_frontend.h":
-    ctypedef struct g2l_frontend_state:
-        pass
-    int g2l_frontend_init(g2l_frontend_state *f, const int64_t *dead_time_ps, const int64_t *delay_ps,
-                          uint64_t enable_mask, int64_t *err_index) nogil
-    int64_t g2l_frontend(g2l_frontend_state *f, const uint8_t *channel, const int64_t *time_ps, int64_t n,
-                         uint8_t *out_channel, int64_t *out_time, int64_t *dead_count,
-                         int64_t *err_index) nogil
-    int g2l_merge_order(const uint8_t *channel, const int64_t *time_ps, int64_t n, int64_t *perm) nogil
-    int g2l_rates(const uint8_t *channel, int64_t n, int64_t n_channels, int64_t *counts,
-                  int64_t *err_index) nogil
-    int64_t g2l_trace(const int64_t *time_ps, int64_t n, int64_t bin_width_ps, int64_t t0_ps,
-                      int64_t n_bins, int64_t *hist) nogil
 
 
 ERR_NOMEM = G2L_ERR_NOMEM
@@ -112,18 +28,36 @@ MALFORMED_KEEP = G2L_MALFORMED_KEEP
 MAX_EPOCH = G2L_MAX_EPOCH
 MAX_WINDOW_PS = G2L_MAX_WINDOW_PS
 
-# Matches g2l_herald (g2l_common.h): field order as documented, offsets as laid out in C.
+# numpy views of the C records: offsets and sizes measured on the C structs, never copied.
+cdef g2l_herald _herald
+cdef g2l_frame _frame
+cdef g2l_marker _marker
+
+
+cdef Py_ssize_t _at(const void *field, const void *record) noexcept:
+    return <const char *>field - <const char *>record
+
+
+# g2l_herald (g2l_common.h): field order as documented.
 HERALD_DTYPE = np.dtype({
     "names": ["period", "channel_first", "delay_first_ps", "channel_second", "delay_second_ps"],
     "formats": [np.int64, np.uint8, np.int64, np.uint8, np.int64],
-    "offsets": [0, 24, 8, 25, 16],
-    "itemsize": 32,
+    "offsets": [_at(&_herald.period, &_herald), _at(&_herald.channel_first, &_herald),
+                _at(&_herald.delay_first_ps, &_herald), _at(&_herald.channel_second, &_herald),
+                _at(&_herald.delay_second_ps, &_herald)],
+    "itemsize": sizeof(g2l_herald),
 })
-# Matches g2l_marker: (marker, time_ps) with the marker number read from the low byte of its int64.
-FRAME_DTYPE = np.dtype([("frame_kind", np.int64), ("index", np.int64), ("length", np.int64),
-                        ("payload_start", np.int64)])
-MARKER_DTYPE = np.dtype({"names": ["marker", "time_ps"], "formats": [np.uint8, np.int64], "offsets": [8, 0],
-                         "itemsize": 16})
+FRAME_DTYPE = np.dtype({
+    "names": ["frame_kind", "index", "length", "payload_start"],
+    "formats": [np.int64] * 4,
+    "offsets": [_at(&_frame.frame_kind, &_frame), _at(&_frame.index, &_frame), _at(&_frame.length, &_frame),
+                _at(&_frame.payload_start, &_frame)],
+    "itemsize": sizeof(g2l_frame),
+})
+# g2l_marker: (marker, time_ps), the marker number read from the low byte of its int64 (little endian).
+MARKER_DTYPE = np.dtype({"names": ["marker", "time_ps"], "formats": [np.uint8, np.int64],
+                         "offsets": [_at(&_marker.marker, &_marker), _at(&_marker.time_ps, &_marker)],
+                         "itemsize": sizeof(g2l_marker)})
 
 cdef inline const uint8_t *_u8(const uint8_t[::1] a) noexcept nogil:
     return &a[0] if a.shape[0] else NULL
@@ -428,44 +362,6 @@ def trace(const int64_t[::1] time_ps, int64_t bin_width_ps, int64_t t0_ps, int64
 # photon-physics emulator kernels (cext/src/g2l_emulate.c), used by g2live.emulator. Every call
 # takes a 64-bit seed drawn from the emulator's numpy Generator, so runs are reproducible.
 
-cdef extern from "g2l_emulate.h":
-    ctypedef struct g2l_rng:
-        uint64_t s[4]
-    void g2l_rng_seed(g2l_rng *r, uint64_t seed) nogil
-    double g2l_emu_init() nogil
-    double g2l_rng_uniform(g2l_rng *r) nogil
-    double g2l_rng_exp(g2l_rng *r) nogil
-    double g2l_rng_normal(g2l_rng *r) nogil
-    int64_t g2l_emu_bernoulli(g2l_rng *r, double p, int64_t n, int64_t *pos, int64_t cap, int64_t *out) nogil
-    ctypedef struct g2l_emu_jitter_par:
-        double sigma_ps, clip_sigma, tail_fraction, tail_ps
-    void g2l_emu_jitter(g2l_rng *r, const g2l_emu_jitter_par *j, int64_t n, float *out) nogil
-    ctypedef struct g2l_emu_cascade:
-        double p_any, c0, c1, c2, tau_x_ps, tau_bx_ps
-    ctypedef struct g2l_emu_detect_par:
-        int spectro
-        double split
-        double centre_ev[2]
-        double sigma_ev[2]
-        double urbach_ev[2]
-        double e_lo_ev, pixel_ev
-        int64_t n_pixels
-        g2l_emu_jitter_par jitter
-        const double *channel_delay_ps
-    int64_t g2l_emu_detect(g2l_rng *r, const g2l_emu_detect_par *d, int64_t n, const int64_t *base,
-                           const double *delay, const uint8_t *kind, int64_t *out_time, uint8_t *out_channel) nogil
-    int64_t g2l_emu_pulsed(g2l_rng *r, const g2l_emu_cascade *cascade, const g2l_emu_detect_par *d,
-                           const int64_t *seg_first, const int64_t *seg_len, const uint8_t *seg_state, int64_t n_seg,
-                           int64_t origin_ps, int64_t period_ps, int64_t *cursor, int64_t cap, int64_t *out_time,
-                           uint8_t *out_channel, int64_t *off_array) nogil
-    int g2l_emu_resolve(const int64_t *t, const uint8_t *ch, int64_t n, const int64_t *xt, const uint8_t *xch,
-                        const int64_t *xparent, int64_t m, int64_t dead_ps, uint8_t *acc_p, uint8_t *present_x,
-                        uint8_t *acc_x) nogil
-    void g2l_emu_merge_sync(const int64_t *t, const uint8_t *ch, int64_t n, int64_t s0, int64_t q, int64_t n_sync,
-                            uint8_t sync_ch, int64_t *out_t, uint8_t *out_ch) nogil
-    int64_t g2l_emu_sort_nearly(int64_t *t, uint8_t *ch, int64_t n, int64_t max_moves) nogil
-    void g2l_emu_merge(const int64_t *ta, const uint8_t *ca, int64_t na, const int64_t *tb, const uint8_t *cb,
-                       int64_t nb, int64_t *out_t, uint8_t *out_ch) nogil
 
 EMU_TABLE_MISFIT = g2l_emu_init()  # ziggurat tables, built once at import (self-check ~1e-12)
 
@@ -549,6 +445,10 @@ def emu_detect(uint64_t seed, tuple det, const double[::1] channel_delay_ps, con
     return t[:w], ch[:w]
 
 
+cdef enum:
+    EMU_MAX_STATES = 3  # rows of the cascade table: blinking states (g2live.emulator.blinking)
+
+
 def emu_pulsed(uint64_t seed, const double[:, ::1] cascade, tuple det, const double[::1] channel_delay_ps,
                const int64_t[::1] seg_first, const int64_t[::1] seg_len, const uint8_t[::1] seg_state,
                int64_t origin_ps, int64_t period_ps, int64_t cap_hint):
@@ -558,9 +458,9 @@ def emu_pulsed(uint64_t seed, const double[:, ::1] cascade, tuple det, const dou
     g2l_rng_seed(&r, seed)
     cdef g2l_emu_detect_par d
     _detect_par(&d, det, channel_delay_ps)
-    cdef g2l_emu_cascade cas[3]
+    cdef g2l_emu_cascade cas[EMU_MAX_STATES]
     cdef int64_t k, n_seg = seg_first.shape[0]
-    if cascade.shape[0] > 3 or cascade.shape[1] != 6 or seg_len.shape[0] != n_seg or seg_state.shape[0] != n_seg:
+    if cascade.shape[0] > EMU_MAX_STATES or cascade.shape[1] != 6 or seg_len.shape[0] != n_seg or seg_state.shape[0] != n_seg:
         raise ValueError("g2live emulator: inconsistent segment or cascade arrays")
     for k in range(n_seg):
         if seg_state[k] >= cascade.shape[0]:

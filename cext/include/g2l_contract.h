@@ -57,6 +57,11 @@
 #define G2L_FRAME_RATES 3
 #define G2L_FRAME_LOSSES 4
 
+#define G2L_N_LOST_CAUSES 3
+#define G2L_LOST_CAUSE_FIFO 0 /* stream FIFO overflow */
+#define G2L_LOST_CAUSE_BINNING 1 /* binning back-pressure */
+#define G2L_LOST_CAUSE_MERGE 2 /* merge overflow */
+
 #define G2L_REG_ID_VALUE 0x47324C56u
 #define G2L_REG_VERSION_MAJOR 1
 #define G2L_REG_ID 0x000u

@@ -1,4 +1,5 @@
-"""Type stub of the C-core binding ``g2live._core`` (cext/_core.pyx). Use ``g2live.core``."""
+"""Type stub of the C-core binding ``g2live._core`` (cext/_core.pyx, C declarations in
+cext/g2l_core.pxd). Use ``g2live.core``."""
 
 from typing import Any
 

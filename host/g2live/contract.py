@@ -25,6 +25,13 @@ class Field(NamedTuple):
         return value << self.lsb
 
 
+class LostCause(NamedTuple):
+    code: int  # LOST.cause
+    name: str  # key of the host's per-cause counts
+    title: str
+    doc: str
+
+
 class Register(NamedTuple):
     name: str
     offset: int
@@ -77,6 +84,15 @@ FRAME_HISTOGRAM = 1
 FRAME_PHOTON_NUMBER = 2
 FRAME_RATES = 3
 FRAME_LOSSES = 4
+
+LOST_CAUSES: tuple[LostCause, ...] = (
+    LostCause(0, 'fifo', 'stream FIFO overflow', 'The raw-tag FIFO was full: output back-pressure while CONTROL.raw_enable.'),
+    LostCause(1, 'binning', 'binning back-pressure', 'A channel FIFO overflowed while a binner held the merge (also the histogram-bank sweep after COMMAND.clear).'),
+    LostCause(2, 'merge', 'merge overflow', 'A channel FIFO overflowed otherwise: input faster than one tag per clock in aggregate.'),
+)
+LOST_CAUSE_FIFO = 0
+LOST_CAUSE_BINNING = 1
+LOST_CAUSE_MERGE = 2
 
 REG_ID_VALUE = 0x47324C56
 REG_VERSION_MAJOR = 1

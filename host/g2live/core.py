@@ -28,7 +28,7 @@ MALFORMED_KEEP = int(_core.MALFORMED_KEEP)  # word offsets kept of the first mal
 ALL_CHANNELS = (1 << N_CHANNELS) - 1
 HERALD_DTYPE: np.dtype = _core.HERALD_DTYPE
 MARKER_DTYPE: np.dtype = _core.MARKER_DTYPE
-LOST_CAUSES = {0: "stream FIFO overflow", 1: "binning back-pressure", 2: "merge overflow"}
+LOST_CAUSES = {c.code: c.title for c in contract.LOST_CAUSES}  # LOST.cause -> label (generated)
 
 __all__ = [
     "Correlator",

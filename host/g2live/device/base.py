@@ -15,11 +15,12 @@ from typing import Any
 
 import numpy as np
 
+from g2live import contract
 from g2live.config import MAX_CHANNELS, Config, DeviceCaps
 
 __all__ = ["Device", "DeviceError", "Integration", "LOST_CAUSES", "HERALD_COLUMNS"]
 
-LOST_CAUSES = ("fifo", "binning", "merge")  # LOST word cause 0, 1, 2 (docs/tag_word.md)
+LOST_CAUSES = tuple(c.name for c in contract.LOST_CAUSES)  # by LOST word cause code (docs/tag_word.md)
 # Columns of ``Integration.heralded`` (and of the ``heralded`` topic, docs/protocol.md 1.2).
 HERALD_COLUMNS = ("period", "channel_first", "delay_first_ps", "channel_second", "delay_second_ps")
 

@@ -35,8 +35,17 @@ from g2live.device.hw import (
     read_caps,
     wait_cleared,
 )
+from g2live.tools import rtl
 
-DEFAULT_BITSTREAM = Path(__file__).resolve().parents[3] / "hw" / "boards" / "pynq-z2" / "g2live.bit"
+BITSTREAM = Path("hw") / "boards" / "pynq-z2" / "g2live.bit"  # where build.sh writes it, in the hardware tree
+
+
+def default_bitstream() -> Path:
+    """``hw/boards/pynq-z2/g2live.bit`` of the hardware tree: ``$G2LIVE_HW_DIR``, else the checkout."""
+    try:
+        return rtl.hw_tree().root / BITSTREAM
+    except rtl.RtlToolsError as exc:
+        raise DeviceError(f"pynq: no bitstream given (bitstream=, `--bitstream`) and {exc}") from None
 
 
 class PynqDevice(Device):
@@ -63,9 +72,12 @@ class PynqDevice(Device):
                 ) from exc
         self.pynq = pynq_module
         if overlay is None:
-            bit = Path(bitstream) if bitstream is not None else DEFAULT_BITSTREAM
+            bit = Path(bitstream) if bitstream is not None else default_bitstream()
             if not bit.exists():
-                raise DeviceError(f"pynq: bitstream {bit} does not exist (build it: hw/boards/pynq-z2/)")
+                raise DeviceError(
+                    f"pynq: bitstream {bit} does not exist: build it (hw/boards/pynq-z2/build.sh), then pass "
+                    f"bitstream= (`--bitstream`) or set {rtl.HW_DIR_ENV} to the checkout it was built in"
+                )
             overlay = pynq_module.Overlay(str(bit))
         self.overlay = overlay
         try:

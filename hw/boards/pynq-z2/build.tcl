@@ -17,7 +17,9 @@ if {[llength [get_board_parts -quiet tul.com.tw:pynq-z2:*]] > 0} {
 
 set fl [open [file join $repo hw rtl g2l_top.f]]
 foreach line [split [read $fl] "\n"] {
-    set line [string trim [lindex [split $line "//"] 0]]
+    # the same rule as g2live.tools.rtl.read_filelist: a path per line, `//` starts a comment
+    regsub {//.*} $line "" line
+    set line [string trim $line]
     if {$line ne ""} { add_files -norecurse [file join $repo $line] }
 }
 close $fl
