@@ -11,8 +11,14 @@ export PYTHONPATH := $(abspath host)$(if $(PYTHONPATH),:$(PYTHONPATH))
 APT_PKGS := iverilog yosys chromium chromium-driver libzmq3-dev
 CEXT := $(wildcard cext/*.pyx cext/*.pxd cext/src/*.c cext/src/*.h cext/include/*.h)
 PYTEST_ARGS ?=
+# Benchmark peers that need numpy < 2 (ETA 0.9.9) live in their own venv, made by `make bench`.
+BENCH_VENV := .venv-bench
+# Hypothesis: `make test` runs the derandomized ci profile (tests/conftest.py), the same examples
+# as CI on every run; `make fuzz` runs the long random search.
+HYPOTHESIS_PROFILE ?= ci
+FUZZ_ARGS ?=
 
-.PHONY: setup build run test bench lint synth contracts clean
+.PHONY: setup build run test fuzz bench bench-venv lint synth contracts clean
 
 setup: $(VENV)/.setup-done
 
@@ -24,7 +30,17 @@ $(VENV)/.setup-done: pyproject.toml setup.py
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[dev]'
-	$(PY) -m pip install -q --no-deps etabackend==0.9.9
+	touch $@
+
+# ETA imports numba, llvmlite, cffi, astunparse and pkg_resources (setuptools < 82); its declared
+# dependencies also pin bokeh 2, which it does not need to run, hence --no-deps for it alone.
+bench-venv: $(BENCH_VENV)/.setup-done
+$(BENCH_VENV)/.setup-done:
+	test -x $(BENCH_VENV)/bin/python || python3 -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install -q --upgrade pip
+	$(BENCH_VENV)/bin/python -m pip install -q "numpy>=1.26,<2" "setuptools<82" numba llvmlite cffi astunparse
+	$(BENCH_VENV)/bin/python -m pip install -q --no-deps etabackend==0.9.9
+	$(BENCH_VENV)/bin/python -c "import etabackend.eta"
 	touch $@
 
 # Rebuild the C extension in place when its sources change.
@@ -38,10 +54,18 @@ run: build
 
 test: build
 	$(PY) hw/spec/generate.py --check
-	$(PY) -m pytest -m "not bench" --benchmark-disable $(PYTEST_ARGS)
+	HYPOTHESIS_PROFILE=$(HYPOTHESIS_PROFILE) $(PY) -m pytest -m "not bench" --benchmark-disable $(PYTEST_ARGS)
 
-bench: build
-	$(PY) -m pytest -m bench --benchmark-columns=min,mean,rounds -s $(PYTEST_ARGS)
+# Every Hypothesis test with the random "fuzz" profile (50x the examples); a failure is saved in
+# .hypothesis and printed with its reproduction, to become a fixed @example of the test.
+fuzz: build
+	HYPOTHESIS_PROFILE=fuzz $(PY) -m pytest tests -m "hypothesis and not bench" \
+	  --benchmark-disable $(FUZZ_ARGS)
+
+bench: build $(BENCH_VENV)/.setup-done
+	G2LIVE_ETA_PYTHON=$(abspath $(BENCH_VENV))/bin/python \
+	  $(PY) -m pytest -m bench --benchmark-columns=min,mean,rounds -s $(PYTEST_ARGS)
+	$(MAKE) fuzz
 
 lint: setup
 	$(VENV)/bin/ruff check host tests sim hw/spec
@@ -54,6 +78,6 @@ contracts: setup
 	$(PY) hw/spec/generate.py
 
 clean:
-	rm -rf build sim_build artifacts .pytest_cache .hypothesis .benchmarks .ruff_cache
+	rm -rf build sim_build artifacts .pytest_cache .hypothesis .benchmarks .ruff_cache $(BENCH_VENV)
 	rm -f host/g2live/*.so cext/_core.c
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

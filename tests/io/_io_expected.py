@@ -141,3 +141,12 @@ def ptu_t3_file(records, sync_rate: int = 80_000_000, res_s: float = 16e-12) -> 
     ]:
         head += ptu._tag(name, typ, value)
     return head + records.astype("<u4").tobytes()
+
+
+def budget(n: int) -> int:
+    """``n`` Hypothesis examples under the ci/dev profiles (max_examples 100), scaled with the
+    profile's max_examples for the long search of ``make fuzz``."""
+    from hypothesis import settings
+
+    return max(1, n * settings.default.max_examples // 100)
+

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from _io_expected import budget
 from g2live.io import SYNC_CHANNEL
 from g2live.io._picoquant import RECORD_TYPES, RecordDecoder
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 
@@ -126,7 +127,7 @@ def _valid_words(draw: st.DrawFn, code: int, n: int) -> np.ndarray:
     return np.where(kind == 0, photon, np.where(kind == 1, marker, ovf)).astype(np.uint32)
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=budget(25))
 @given(data=st.data(), code=st.sampled_from(sorted(RECORD_TYPES)), n=st.integers(1, 3000))
 def test_random_streams_match_ptufile_and_any_split(data: st.DataObject, code: int, n: int) -> None:
     rec = _valid_words(data.draw, code, n)
@@ -144,7 +145,7 @@ def test_random_streams_match_ptufile_and_any_split(data: st.DataObject, code: i
     assert dec2.counters() == dec.counters()
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=budget(40))
 @given(
     words=st.lists(st.integers(0, 2**32 - 1), min_size=1, max_size=400),
     code=st.sampled_from(sorted(RECORD_TYPES)),
@@ -165,7 +166,7 @@ def test_arbitrary_words_split_invariant(words: list[int], code: int, cut: int) 
     )
 
 
-@settings(max_examples=15, deadline=None)
+@settings(max_examples=budget(15))
 @given(seed=st.integers(0, 2**32 - 1), chunk=st.integers(1, 500))
 def test_t3_microtimes_beyond_the_period_stream_in_order(seed: int, chunk: int, tmp_path_factory) -> None:
     """Micro-times up to 3 sync periods reorder events across records and chunk boundaries:

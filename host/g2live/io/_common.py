@@ -23,6 +23,10 @@ SYNC_CHANNEL = 64
 _SNAP_REL = 1e-6
 MAX_UNIT_PS = 1e15  # 1000 s: no real tick or sync period is longer
 MAX_TIME_PS = 2**62  # times beyond ~53 days mean a corrupted file (and would overflow int64 sums)
+# A header that states how long the measurement ran bounds every event time: events may run past
+# it by 1 % (rate-derived T3 periods, the stop latency) plus 1 s, no more.
+SPAN_REL = 0.01
+SPAN_SLACK_PS = 10**12
 
 
 class FormatError(ValueError):
@@ -33,6 +37,67 @@ class FormatError(ValueError):
         self.offset = offset
         where = f" byte {offset}:" if offset is not None else ""  # None: a field, not a position
         super().__init__(f"{self.path}:{where} {message}")
+
+
+class RecordError(ValueError):
+    """A record its instrument cannot produce; ``index`` counts records from the start of the
+    decoded block (the reader turns it into a byte offset)."""
+
+    def __init__(self, index: int, message: str) -> None:
+        self.index = int(index)
+        super().__init__(message)
+
+
+def time_limit_ps(stated_s: float | None) -> int:
+    """Latest event time (ps) of a recording whose header says it ran ``stated_s`` seconds;
+    ``MAX_TIME_PS`` when the header does not say (None, 0 or not finite)."""
+    if stated_s is None or not math.isfinite(stated_s) or stated_s <= 0:
+        return MAX_TIME_PS
+    return int(min(float(MAX_TIME_PS), stated_s * 1e12 * (1 + SPAN_REL) + SPAN_SLACK_PS))
+
+
+def limit_text(limit_ps: int) -> str:
+    """How ``limit_ps`` reads in an error message."""
+    if limit_ps >= MAX_TIME_PS:
+        return f"the {MAX_TIME_PS} ps (53 days) no recording reaches"
+    return f"the measurement time the header states ({limit_ps * 1e-12:.6g} s with its margin)"
+
+
+def check_container(path: str | os.PathLike[str], data: PhotonData, first_row: int = 0,
+                    span_s: float | None = None, before: int | None = None,
+                    origin: int | None = None) -> None:
+    """What any g2live or Photon-HDF5 writer can produce: times within +-MAX_TIME_PS in
+    non-decreasing order, T3 sync indices and micro-times >= 0, and (when the file states its
+    acquisition time ``span_s``) no wider a span of events. Errors name the row. A chunk passes
+    the last time of the chunk ``before`` it and the first time of the file (``origin``)."""
+    t = data.time_ps
+    if not t.size:
+        return
+
+    def fail(k: int, msg: str) -> None:
+        raise FormatError(path, None, f"row {first_row + int(k)}: {msg} (corrupted file?)")
+
+    lo, hi = int(t.min()), int(t.max())
+    if lo < -MAX_TIME_PS or hi > MAX_TIME_PS:
+        k = int(np.argmax((t < -MAX_TIME_PS) | (t > MAX_TIME_PS)))
+        fail(k, f"time {int(t[k])} ps is beyond +-{MAX_TIME_PS} ps (53 days)")
+    if before is not None and int(t[0]) < before:
+        fail(0, f"time {int(t[0])} ps is earlier than the row before ({before} ps)")
+    if t.size > 1:
+        back = t[1:] < t[:-1]
+        if back.any():
+            k = int(np.argmax(back)) + 1
+            fail(k, f"time {int(t[k])} ps is earlier than the row before ({int(t[k - 1])} ps)")
+    for name in ("sync_index", "microtime_ps"):
+        arr = getattr(data, name)
+        if arr is not None and arr.size and int(arr.min()) < 0:
+            k = int(np.argmax(arr < 0))
+            fail(k, f"{name} {int(arr[k])} is negative")
+    limit = time_limit_ps(span_s)
+    lo = lo if origin is None else origin
+    if limit < MAX_TIME_PS and hi - lo > limit:
+        k = int(np.argmax(t - lo > limit))
+        fail(k, f"events span more than {limit_text(limit)}")
 
 
 def snap_unit_ps(unit_ps: float) -> float | int:

@@ -27,12 +27,15 @@ from g2live.io._common import (
     MAX_TIME_PS,
     SYNC_CHANNEL,
     FormatError,
+    RecordError,
     Reorderer,
     channels_present,
     chunk_ranges,
     finish,
     jsonable,
+    limit_text,
     ticks_to_ps,
+    time_limit_ps,
 )
 from g2live.photons import Meta, PhotonData
 
@@ -69,6 +72,18 @@ PH_T3_WRAP = 65536
 HH_T2_WRAP_V1 = 33552000
 HH_T2_WRAP_V2 = 33554432
 HH_T3_WRAP = 1024
+MAX_DTIME_PS = 10**9
+
+
+def channel_count(rtype: RecordType, declared: int | None) -> int:
+    """Photon channels a record type can carry: PicoHarp 300 T2 0..4 (input 0 and the four
+    router channels), T3 routing 1..4 (0..3 here); the HydraHarp family the inputs the header
+    declares (1..64), all 64 of its 6-bit field when it does not say."""
+    if rtype.family == "PH":
+        return 4 if rtype.t3 else 5
+    if declared is not None and 1 <= declared <= 64:
+        return int(declared)
+    return 64
 
 
 @dataclass
@@ -82,7 +97,14 @@ class Decoded:
 
 @dataclass
 class RecordDecoder:
+    """Decodes blocks of records in file order. ``max_ticks`` (T2 time, T3 sync index) and
+    ``n_channels`` (photon channels 0..n_channels-1) are what the instrument can produce: a
+    record beyond them raises ``RecordError`` with its index in the block."""
+
     rtype: RecordType
+    max_ticks: int = MAX_TIME_PS
+    n_channels: int = 64
+    limit_ps: int = MAX_TIME_PS  # the time bound behind max_ticks, for the message
     offset: int = 0  # overflow correction carried into the next chunk, in ticks
     records: int = 0
     overflows: int = 0  # overflow records (each may stand for several wraps)
@@ -107,7 +129,12 @@ class RecordDecoder:
         start = self.offset
         if ovf_idx.size == 0:
             return start
-        self._guard(float(np.sum(inc, dtype=np.float64)))
+        reach = start + np.cumsum(inc, dtype=np.float64)  # float: the int64 sum may wrap
+        if reach[-1] > MAX_TIME_PS:
+            k = int(ovf_idx[np.argmax(reach > MAX_TIME_PS)])
+            raise RecordError(
+                k, f"overflow records push the time past {MAX_TIME_PS} ticks (corrupted records?)"
+            )
         level = np.empty(ovf_idx.size + 1, dtype=np.int64)
         level[0] = start
         np.cumsum(inc, dtype=np.int64, out=level[1:])
@@ -147,8 +174,11 @@ class RecordDecoder:
         ticks += offs[photon] if isinstance(offs, np.ndarray) else np.int64(offs)
         channel = (ph >> np.uint32(28)).astype(np.uint8)
         if self.rtype.t3:
+            channel -= np.uint8(1)
+        self._check(ticks, channel, photon)
+        if self.rtype.t3:
             dtime = ((ph >> np.uint32(16)) & np.uint32(0xFFF)).astype(np.int64)
-            return Decoded(channel - np.uint8(1), ticks, dtime)
+            return Decoded(channel, ticks, dtime)
         return Decoded(channel, ticks, None)
 
     def _hh(self, rec: np.ndarray) -> Decoded:
@@ -179,6 +209,7 @@ class RecordDecoder:
         ticks = (ph & low_mask).astype(np.int64)
         ticks += offs[keep] if isinstance(offs, np.ndarray) else np.int64(offs)
         channel = ((ph >> np.uint32(25)) & np.uint32(0x3F)).astype(np.uint8)
+        self._check(ticks, channel, keep)  # a sync record's channel field is 0
         if sync_idx.size:
             channel[ph >= np.uint32(0x80000000)] = SYNC_CHANNEL
         if t3:
@@ -186,11 +217,27 @@ class RecordDecoder:
             return Decoded(channel, ticks, dtime)
         return Decoded(channel, ticks, None)
 
-    def _guard(self, added: float) -> None:
-        if self.offset + added > MAX_TIME_PS:
-            raise OverflowError(
-                f"overflow records push the time past {MAX_TIME_PS} ticks (corrupted records?)"
+    def _check(self, ticks: np.ndarray, channel: np.ndarray, selected: np.ndarray) -> None:
+        """Refuse the first photon beyond the instrument's channels or the file's time span."""
+        if not ticks.size:
+            return
+        late = int(ticks.max()) > self.max_ticks
+        wide = int(channel.max()) >= self.n_channels
+        if not (late or wide):
+            return
+        bad = (ticks > self.max_ticks) | (channel >= self.n_channels)
+        k = int(np.argmax(bad))
+        index = int(np.flatnonzero(selected)[k])
+        if channel[k] >= self.n_channels:
+            raise RecordError(
+                index,
+                f"channel {int(channel[k])} does not exist on a {self.rtype.name} "
+                f"(channels 0..{self.n_channels - 1}; corrupted record?)",
             )
+        what = "sync index" if self.rtype.t3 else "time"
+        raise RecordError(
+            index, f"{what} {int(ticks[k])} ticks is past {limit_text(self.limit_ps)} (corrupted record?)"
+        )
 
     def counters(self) -> dict[str, int]:
         return {
@@ -213,6 +260,19 @@ class PqLayout:
     unit_ps: float | int  # T2: time tick; T3: sync period
     dtime_ps: float | int | None  # T3 micro-time bin
     meta: Meta
+    n_channels: int = 64  # detector inputs the header declares (HydraHarp family), else the format's
+
+    def __post_init__(self) -> None:
+        # T3 micro-times: 15-bit (12-bit PicoHarp) bins; a bin over 1 ms is no TCSPC (and its
+        # products would leave int64).
+        if self.dtime_ps is not None and not 0 < self.dtime_ps <= MAX_DTIME_PS:
+            raise ValueError(f"micro-time bin of {self.dtime_ps} ps is not a TCSPC resolution")
+
+    def decoder(self) -> RecordDecoder:
+        """A decoder bounded by what this instrument and this file can hold: channels below
+        ``n_channels`` and times within the measurement time the header states."""
+        limit = time_limit_ps(self.meta.acquisition_s)
+        return RecordDecoder(self.rtype, int(limit // self.unit_ps), self.n_channels, limit)
 
 
 def layout_extra(rtype: RecordType, unit_ps: float | int, dtime_ps: float | int | None,
@@ -252,8 +312,7 @@ def check_records(layout: PqLayout, size: int, allow_truncated: bool) -> PqLayou
 
 
 def _to_arrays(layout: PqLayout, dec: Decoded) -> list[np.ndarray]:
-    if dec.ticks.size and float(dec.ticks.max()) * float(layout.unit_ps) > MAX_TIME_PS:
-        raise OverflowError(f"times beyond {MAX_TIME_PS} ps (corrupted records?)")
+    # The decoder bounds ticks to the time limit (<= 2**62 ps): the products below stay in int64.
     if layout.rtype.t3:
         assert dec.dtime is not None and layout.dtime_ps is not None
         sync_ps = ticks_to_ps(dec.ticks, layout.unit_ps)
@@ -299,7 +358,7 @@ def read_layout(layout: PqLayout) -> PhotonData:
     rec = np.fromfile(layout.path, dtype="<u4", count=layout.n_records, offset=layout.data_offset)
     if rec.size != layout.n_records:
         raise FormatError(layout.path, layout.data_offset + 4 * rec.size, "file shrank while reading")
-    decoder = RecordDecoder(layout.rtype)
+    decoder = layout.decoder()
     # Decoded blocks go straight into arrays sized for every record (photons are fewer): no
     # list of parts and no concatenation copy; the result is a contiguous prefix of each.
     dtypes = [np.uint8, np.int64, np.int64, np.int64][: 4 if layout.rtype.t3 else 2]
@@ -308,8 +367,8 @@ def read_layout(layout: PqLayout) -> PhotonData:
     for i in range(0, rec.size, BLOCK):
         try:
             block = _to_arrays(layout, decoder.decode(rec[i : i + BLOCK]))
-        except OverflowError as exc:
-            raise FormatError(layout.path, layout.data_offset + 4 * i, str(exc)) from None
+        except RecordError as exc:
+            raise FormatError(layout.path, layout.data_offset + 4 * (i + exc.index), str(exc)) from None
         k = block[0].size
         for out, arr in zip(outs, block, strict=True):
             out[filled : filled + k] = arr
@@ -336,7 +395,7 @@ def check_span(meta: Meta, time_ps: np.ndarray) -> None:
 
 def iter_layout(layout: PqLayout, chunk_records: int) -> Iterator[PhotonData]:
     """The records in chunks of ``chunk_records``, with channel roles (``iter_chunks`` of PTU and legacy)."""
-    decoder = RecordDecoder(layout.rtype)
+    decoder = layout.decoder()
     order = Reorderer()
     last: tuple[int, int] | None = None
     with open(layout.path, "rb") as fh:
@@ -351,8 +410,10 @@ def iter_layout(layout: PqLayout, chunk_records: int) -> Iterator[PhotonData]:
             try:
                 dec = decoder.decode(rec)
                 converted = _to_arrays(layout, dec)
-            except OverflowError as exc:
-                raise FormatError(layout.path, layout.data_offset + 4 * start, str(exc)) from None
+            except RecordError as exc:
+                raise FormatError(
+                    layout.path, layout.data_offset + 4 * (start + exc.index), str(exc)
+                ) from None
             final = i == len(ranges) - 1
             mark = None if final else _watermark(layout, decoder, dec)
             if mark is None and not final:

@@ -33,7 +33,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from g2live.io._common import FormatError, snap_unit_ps
-from g2live.io._picoquant import RECORD_TYPES, PqLayout, check_records, iter_layout, layout_extra, read_layout
+from g2live.io._picoquant import (
+    RECORD_TYPES,
+    PqLayout,
+    channel_count,
+    check_records,
+    iter_layout,
+    layout_extra,
+    read_layout,
+)
 from g2live.photons import Meta, PhotonData
 
 TEXT = struct.Struct("<16s6s18s12s18s2s256s")  # 328 bytes
@@ -115,9 +123,10 @@ def _hydraharp(path: Path, data: bytes, text: tuple, size: int, allow_truncated:
         "input_rates": input_rates,
         "stop_reason": stop_reason,
     }
-    return check_records(
-        PqLayout(path, rtype, data_offset, n_records, unit_ps, dtime_ps, meta), size, allow_truncated
+    lay = PqLayout(
+        path, rtype, data_offset, n_records, unit_ps, dtime_ps, meta, channel_count(rtype, n_inputs)
     )
+    return check_records(lay, size, allow_truncated)
 
 
 def _picoharp(path: Path, data: bytes, text: tuple, size: int, allow_truncated: bool) -> PqLayout:
@@ -171,9 +180,10 @@ def _picoharp(path: Path, data: bytes, text: tuple, size: int, allow_truncated: 
         "count_rates": [t[3], t[4]],
         "stop_reason": stop_reason,
     }
-    return check_records(
-        PqLayout(path, rtype, data_offset, n_records, unit_ps, dtime_ps, meta), size, allow_truncated
+    lay = PqLayout(
+        path, rtype, data_offset, n_records, unit_ps, dtime_ps, meta, channel_count(rtype, None)
     )
+    return check_records(lay, size, allow_truncated)
 
 
 def layout(path: str | os.PathLike[str], allow_truncated: bool = False) -> PqLayout:

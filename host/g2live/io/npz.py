@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from g2live.io._common import FormatError, chunk_ranges, meta_from_json, meta_to_json
+from g2live.io._common import FormatError, check_container, chunk_ranges, meta_from_json, meta_to_json
 from g2live.photons import PhotonData
 
 FORMAT_TAG = "g2live-npz-1"
@@ -59,11 +59,13 @@ def read(path: str | os.PathLike[str]) -> PhotonData:
                 f"array {name} is {arrays[name].dtype}{arrays[name].shape}, expected 1-D {dtype.__name__}",
             )
     try:
-        return PhotonData(
+        data = PhotonData(
             arrays["channel"], arrays["time_ps"], meta, arrays.get("sync_index"), arrays.get("microtime_ps")
         )
     except ValueError as exc:
         raise FormatError(path, None, str(exc)) from None
+    check_container(path, data, span_s=meta.acquisition_s)
+    return data
 
 
 def iter_chunks(path: str | os.PathLike[str], chunk_records: int = 1 << 20) -> Iterator[PhotonData]:

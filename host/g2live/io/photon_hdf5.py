@@ -27,7 +27,14 @@ from typing import Any
 import h5py
 import numpy as np
 
-from g2live.io._common import FormatError, chunk_ranges, meta_from_json, meta_to_json
+from g2live.io._common import (
+    MAX_TIME_PS,
+    FormatError,
+    check_container,
+    chunk_ranges,
+    meta_from_json,
+    meta_to_json,
+)
 from g2live.photons import Meta, PhotonData
 
 FORMAT_VERSION = "0.5"
@@ -435,17 +442,30 @@ def _slice(f: h5py.File, path: Path, pd: str, meta: Meta, a: int, b: int) -> Pho
         unit = snap_unit_ps(meta.extra["timestamps_unit_s"] * 1e12)
     except ValueError as exc:
         raise FormatError(path, None, f"timestamps_unit: {exc}") from None
+    if ts.dtype.kind not in "iu":
+        raise FormatError(path, None, f"timestamps are {ts.dtype}, not integers")
+    bound = MAX_TIME_PS // max(1, int(np.ceil(unit)))  # checked before the product can wrap
+    if ts.size and (int(ts.max()) > bound or int(ts.min()) < -bound):
+        k = int(np.argmax((ts > bound) | (ts < -bound)))
+        raise FormatError(
+            path, None, f"row {a + k}: timestamp {int(ts[k])} x {unit} ps is beyond +-{MAX_TIME_PS} ps"
+        )
     time_ps = ticks_to_ps(ts.astype(np.int64), unit)
     return PhotonData(det.astype(np.uint8), time_ps, meta)
 
 
-def _checked_slice(f: h5py.File, path: Path, pd: str, meta: Meta, a: int, b: int) -> PhotonData:
+def _checked_slice(
+    f: h5py.File, path: Path, pd: str, meta: Meta, a: int, b: int,
+    before: int | None = None, origin: int | None = None,
+) -> PhotonData:
     try:
-        return _slice(f, path, pd, meta, a, b)
+        data = _slice(f, path, pd, meta, a, b)
     except FormatError:
         raise
     except (OSError, KeyError, ValueError, TypeError) as exc:  # corrupted chunks, wrong shapes
         raise FormatError(path, None, f"rows {a}..{b} of {pd} are not readable: {exc}") from None
+    check_container(path, data, a, meta.acquisition_s, before, origin)
+    return data
 
 
 def read(path: str | os.PathLike[str]) -> PhotonData:
@@ -458,9 +478,14 @@ def read(path: str | os.PathLike[str]) -> PhotonData:
 def iter_chunks(path: str | os.PathLike[str], chunk_records: int = 1 << 20) -> Iterator[PhotonData]:
     path = Path(path)
     f, meta, n, pd = _load(path)
+    before = origin = None
     with f:
         for a, b in chunk_ranges(n, chunk_records):
-            yield _checked_slice(f, path, pd, meta, a, b)
+            data = _checked_slice(f, path, pd, meta, a, b, before, origin)
+            if len(data):
+                before = int(data.time_ps[-1])
+                origin = int(data.time_ps[0]) if origin is None else origin
+            yield data
 
 
 def committed_records(path: str | os.PathLike[str]) -> int:

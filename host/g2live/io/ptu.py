@@ -23,7 +23,15 @@ from typing import Any
 import numpy as np
 
 from g2live.io._common import SYNC_CHANNEL, FormatError, snap_unit_ps
-from g2live.io._picoquant import RECORD_TYPES, PqLayout, check_records, iter_layout, layout_extra, read_layout
+from g2live.io._picoquant import (
+    RECORD_TYPES,
+    PqLayout,
+    channel_count,
+    check_records,
+    iter_layout,
+    layout_extra,
+    read_layout,
+)
 from g2live.photons import Meta, PhotonData
 
 MAGIC = b"PQTTTR\x00\x00"
@@ -163,7 +171,9 @@ def _layout(path: Path, allow_truncated: bool) -> PqLayout:
         "tags": tags,
     }
     meta.channel_roles = {}
-    lay = PqLayout(path, rtype, data_offset, n_records, unit_ps, dtime_ps, meta)
+    inputs = tags.get("HW_InpChannels")
+    n_channels = channel_count(rtype, inputs if isinstance(inputs, int) else None)
+    lay = PqLayout(path, rtype, data_offset, n_records, unit_ps, dtime_ps, meta, n_channels)
     return check_records(lay, size, allow_truncated)
 
 

@@ -7,6 +7,10 @@ quTAG channel numbers are kept as they are (0 = start input, 1.. = stop inputs);
 carries a laser sync is not in the file (pass ``sync_channel=``).
 Records are not guaranteed to be in time order (the device merges per-input buffers); the reader
 sorts them stably and says so in ``meta.notes``.
+
+What a quTAG cannot produce is refused with the record's byte offset: a negative time stamp or one
+past 2**62 ps (53 days of device time), and a channel above 63 (no quTAG has that many inputs;
+64 is ``SYNC_CHANNEL``). The header holds no measurement time to bound the times further.
 """
 
 from __future__ import annotations
@@ -17,12 +21,13 @@ from pathlib import Path
 
 import numpy as np
 
-from g2live.io._common import FormatError, channels_present, chunk_ranges, finish
+from g2live.io._common import MAX_TIME_PS, FormatError, channels_present, chunk_ranges, finish
 from g2live.photons import Meta, PhotonData
 
 MAGIC = bytes.fromhex("87b391fa")
 HEADER = 40
 RECORD = np.dtype([("time", "<i8"), ("channel", "<u2")])
+MAX_CHANNEL = 63
 
 
 def read(
@@ -50,11 +55,7 @@ def read(
         rec = np.fromfile(fh, dtype=RECORD, count=n)
     if rec.size != n:
         raise FormatError(path, HEADER + rec.size * RECORD.itemsize, "file shrank while reading")
-    if n and int(rec["channel"].max()) > 255:
-        bad = int(np.argmax(rec["channel"] > 255))
-        raise FormatError(
-            path, HEADER + bad * RECORD.itemsize + 8, f"channel {int(rec['channel'][bad])} > 255"
-        )
+    check_records(path, rec)
     channel = rec["channel"].astype(np.uint8)
     time_ps = np.ascontiguousarray(rec["time"])
     meta.extra = {
@@ -69,6 +70,27 @@ def read(
         for c in channels_present(data.channel)
     }
     return data
+
+
+def check_records(path: Path, rec: np.ndarray, first: int = 0) -> None:
+    """Refuse the first record no quTAG can write (``first``: its index in the file)."""
+    if not rec.size:
+        return
+    t, ch = rec["time"], rec["channel"]
+    if int(ch.max()) > MAX_CHANNEL:
+        bad = int(np.argmax(ch > MAX_CHANNEL))
+        raise FormatError(
+            path,
+            HEADER + (first + bad) * RECORD.itemsize + 8,
+            f"channel {int(ch[bad])} > {MAX_CHANNEL}: no quTAG has that input (corrupted record?)",
+        )
+    if int(t.min()) < 0 or int(t.max()) > MAX_TIME_PS:
+        bad = int(np.argmax((t < 0) | (t > MAX_TIME_PS)))
+        raise FormatError(
+            path,
+            HEADER + (first + bad) * RECORD.itemsize,
+            f"time stamp {int(t[bad])} ps is outside 0..{MAX_TIME_PS} ps (corrupted record?)",
+        )
 
 
 def iter_chunks(

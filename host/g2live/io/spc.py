@@ -24,7 +24,9 @@ from pathlib import Path
 import numpy as np
 
 from g2live.io._common import (
+    MAX_TIME_PS,
     FormatError,
+    RecordError,
     Reorderer,
     channels_present,
     chunk_ranges,
@@ -39,8 +41,10 @@ ADC_MAX = 4095
 
 
 class _State:
-    def __init__(self) -> None:
+    def __init__(self, period_ps: int) -> None:
         self.offset = 0
+        # macro-time overflows may carry the clock only as far as 2**62 ps (53 days)
+        self.max_offset = MAX_TIME_PS // period_ps - 2 * WRAP
         self.counters = {
             "records": 0,
             "overflow_records": 0,
@@ -59,9 +63,10 @@ class _State:
         multi = invalid & mtov & ~mark
         inc = np.where(multi, (w & np.uint32(0x0FFFFFFF)).astype(np.int64) * WRAP, 0)
         inc += np.where(mtov & ~invalid, WRAP, 0)
-        if self.offset + float(np.sum(inc, dtype=np.float64)) > 2**62 / 1e5:
-            raise OverflowError(
-                "macro-time overflow records push the time past int64 range (corrupted file?)"
+        if w.size and self.offset + float(np.sum(inc, dtype=np.float64)) > self.max_offset:
+            k = int(np.argmax(self.offset + np.cumsum(inc, dtype=np.float64) > self.max_offset))
+            raise RecordError(
+                k, f"macro-time overflow records push the time past {MAX_TIME_PS} ps (corrupted file?)"
             )
         run = np.cumsum(inc)
         macro = (w & np.uint32(0xFFF)).astype(np.int64) + run + self.offset
@@ -97,6 +102,8 @@ def _open(
         raise FormatError(path, 0, "macro-time clock period is 0 (not a BH SPC-130 FIFO file?)")
     period_ps = clock * 100
     micro_ps = float(microtime_resolution_ps) if microtime_resolution_ps else period_ps / (ADC_MAX + 1)
+    if not 0 < micro_ps <= 1e9:
+        raise ValueError(f"microtime_resolution_ps must be in (0, 1e9] ps, got {micro_ps!r}")
     meta = Meta(source="Becker&Hickl SPC-130/132/134/150/830", format="SPC", resolution_ps=micro_ps)
     meta.sync_rate_hz = 1e12 / period_ps
     meta.extra = {
@@ -125,11 +132,11 @@ def read(
     path = Path(path)
     meta, n, micro, period = _open(path, microtime_resolution_ps, allow_truncated)
     w = np.fromfile(path, dtype="<u4", count=n, offset=4)
-    state = _State()
+    state = _State(period)
     try:
         arrays = _arrays(*state.decode(w), period, micro)
-    except OverflowError as exc:
-        raise FormatError(path, 4, str(exc)) from None
+    except RecordError as exc:
+        raise FormatError(path, 4 + 4 * exc.index, str(exc)) from None
     meta.extra.update(state.counters)
     _notes(meta, state)
     data = finish(arrays[0], arrays[1], meta, arrays[2], arrays[3])
@@ -152,7 +159,7 @@ def iter_chunks(
 ) -> Iterator[PhotonData]:
     path = Path(path)
     meta, n, micro, period = _open(path, microtime_resolution_ps, allow_truncated)
-    state = _State()
+    state = _State(period)
     order = Reorderer()
     ranges = list(chunk_ranges(n, chunk_records))
     with open(path, "rb") as fh:
@@ -161,8 +168,8 @@ def iter_chunks(
             w = np.fromfile(fh, dtype="<u4", count=stop - start)
             try:
                 ch, macro, adc = state.decode(w)
-            except OverflowError as exc:
-                raise FormatError(path, 4 + 4 * start, str(exc)) from None
+            except RecordError as exc:
+                raise FormatError(path, 4 + 4 * (start + exc.index), str(exc)) from None
             final = i == len(ranges) - 1
             mark = None if final else (int(macro[-1]) * period if macro.size else -(2**63))
             arrays = order.push(_arrays(ch, macro, adc, period, micro), mark)
