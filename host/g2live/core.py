@@ -546,7 +546,9 @@ class Correlator:
     (docs/semantics.md "Integrations"). For ``a == b`` a tag is never paired with itself.
     """
 
-    def __init__(self, pairs: Sequence[tuple[int, int]], bin_width_ps: int, n_bins: int, offset_ps: int = 0):
+    def __init__(
+        self, pairs: Sequence[tuple[int, int]], bin_width_ps: int, n_bins: int, offset_ps: int = 0
+    ) -> None:
         bw, nb, off = _window(bin_width_ps, n_bins, offset_ps)
         p = np.asarray(pairs)
         if p.ndim != 2 or p.shape[1] != 2 or p.shape[0] == 0:
@@ -619,7 +621,7 @@ class Frontend:
     edge on a channel with a smaller delay can land before this call's last output.
     """
 
-    def __init__(self, dead_time_ps: Any = 0, delay_ps: Any = 0, enable_mask: int = ALL_CHANNELS):
+    def __init__(self, dead_time_ps: Any = 0, delay_ps: Any = 0, enable_mask: int = ALL_CHANNELS) -> None:
         self.dead_time_ps = _per_channel(dead_time_ps, "dead_time_ps")
         self.delay_ps = _per_channel(delay_ps, "delay_ps")
         mask = _int(enable_mask, "enable_mask")
@@ -721,7 +723,7 @@ class PulsedCounter:
     next sync count as ``pre_sync``; period numbering continues until ``clear()``.
     """
 
-    def __init__(self, sync_channel: int, max_photons: int, pulsed_window_ps: int = 0):
+    def __init__(self, sync_channel: int, max_photons: int, pulsed_window_ps: int = 0) -> None:
         sc, mp, win = (_int(sync_channel, "sync_channel"), _int(max_photons, "max_photons"),
                        _int(pulsed_window_ps, "pulsed_window_ps"))
         if not 0 <= sc < N_CHANNELS:

@@ -175,7 +175,9 @@ def _edges(pixel_energy_ev: np.ndarray) -> np.ndarray:
     return np.concatenate(([e[0] - (mid[0] - e[0])], mid, [e[-1] + (e[-1] - mid[-1])]))
 
 
-def _fit_lines(energies: np.ndarray, sf: np.ndarray, ss: np.ndarray, var_f: np.ndarray, var_s: np.ndarray):
+def _fit_lines(
+    energies: np.ndarray, sf: np.ndarray, ss: np.ndarray, var_f: np.ndarray, var_s: np.ndarray
+) -> tuple[LineFit, LineFit]:
     """Line fits of the BX and X spectra (pixels sorted by energy)."""
     order = np.argsort(energies)
     edges = _edges(energies[order])
