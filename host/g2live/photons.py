@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """The one in-memory representation of photon data that every layer exchanges.
 
 Readers (``g2live.io``), the emulator, recordings and the analysis all speak ``PhotonData``:
@@ -11,6 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+
+__all__ = ["Meta", "PhotonData"]
 
 
 @dataclass
@@ -30,6 +33,20 @@ class Meta:
 
 @dataclass
 class PhotonData:
+    """Time-tagged events of one recording or chunk.
+
+    Parameters
+    ----------
+    channel : numpy.ndarray
+        uint8 channel of each event.
+    time_ps : numpy.ndarray
+        int64 absolute time of each event (ps, non-decreasing).
+    meta : Meta, optional
+        What the source says about the events.
+    sync_index, microtime_ps : numpy.ndarray, optional
+        T3 only: index of each event's sync period, and its delay after that sync.
+    """
+
     channel: np.ndarray  # uint8[n]
     time_ps: np.ndarray  # int64[n], non-decreasing
     meta: Meta = field(default_factory=Meta)
@@ -55,11 +72,12 @@ class PhotonData:
         return int(self.time_ps.size)
 
     def counts(self) -> dict[int, int]:
-        """Events per channel."""
+        """Events per channel that has any: ``{channel: count}``."""
         values, n = np.unique(self.channel, return_counts=True)
         return {int(c): int(k) for c, k in zip(values, n, strict=True)}
 
     def duration_s(self) -> float:
+        """Acquisition time: ``meta.acquisition_s`` when known, else last minus first event."""
         if self.meta.acquisition_s is not None:
             return float(self.meta.acquisition_s)
         if len(self) < 2:
@@ -67,6 +85,7 @@ class PhotonData:
         return float(self.time_ps[-1] - self.time_ps[0]) * 1e-12
 
     def select(self, mask: np.ndarray) -> PhotonData:
+        """The events selected by a boolean mask or index array (same ``meta``)."""
         return PhotonData(
             self.channel[mask],
             self.time_ps[mask],
@@ -76,4 +95,5 @@ class PhotonData:
         )
 
     def channel_times(self, channel: int) -> np.ndarray:
+        """Times (ps) of the events on ``channel``."""
         return self.time_ps[self.channel == channel]

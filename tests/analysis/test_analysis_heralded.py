@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from g2live.analysis.heralded import PairRecords, _quasi_independent_spectra, heralded_from_photons
+from g2live.analysis import PairRecords, heralded_from_photons, quasi_independent_spectra
 
 
 def test_quasi_independence_recovers_spectra_without_diagonal() -> None:
@@ -12,7 +12,7 @@ def test_quasi_independence_recovers_spectra_without_diagonal() -> None:
     b = np.array([2.0, 6.0, 6.0, 3.0, 1.0])
     m = np.outer(a, b) * 10
     np.fill_diagonal(m, 0)  # same-pixel pairs lost to the dead time
-    ra, rb = _quasi_independent_spectra(m)
+    ra, rb = quasi_independent_spectra(m)
     np.testing.assert_allclose(ra / ra.sum(), a / a.sum(), rtol=1e-6)
     np.testing.assert_allclose(rb / rb.sum(), b / b.sum(), rtol=1e-6)
 
@@ -42,7 +42,7 @@ def test_emulated_heralded_spectroscopy(seed: int, crosstalk: float) -> None:
 
 
 def test_rejects_empty_records() -> None:
-    from g2live.analysis.heralded import analyze_heralded
+    from g2live.analysis import analyze_heralded
 
     empty = PairRecords(*(np.zeros(0, np.int64) for _ in range(4)))
     with pytest.raises(ValueError, match="no two-photon periods"):

@@ -127,7 +127,7 @@ def test_live_g2_matches_offline_and_never_raises() -> None:
 def test_background_correction_from_decay(blinking: str) -> None:
     """Strong background (S/(S+B) ~ 0.87): the raw g2(0) is far above the emitter's; rho estimated
     from the decays' flat background, with the blinking-aware correction, recovers it."""
-    from g2live.analysis.report import analyze_photons
+    from g2live.analysis import analyze_photons
     from g2live.emulator import Emulator, EmulatorConfig
 
     cfg = EmulatorConfig(

@@ -1,11 +1,15 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """``g2live convert IN OUT``: rewrite a photon file as Photon-HDF5 (.h5), g2live .npz or PTU T2."""
 
 from __future__ import annotations
 
 import argparse
 
+__all__ = ["register", "run"]
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``convert`` command to ``subparsers``."""
     p = subparsers.add_parser(
         "convert",
         help="convert a photon file to Photon-HDF5, .npz or PTU",
@@ -24,6 +28,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Read ``args.input`` and write it as ``args.output``; print what was converted."""
     from pathlib import Path
 
     from g2live import io

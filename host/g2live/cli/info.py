@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """``g2live info FILE [--json]``: what a photon file holds."""
 
 from __future__ import annotations
@@ -5,8 +6,11 @@ from __future__ import annotations
 import argparse
 import json
 
+__all__ = ["register", "run"]
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``info`` command to ``subparsers``."""
     p = subparsers.add_parser(
         "info",
         help="summarise a photon time-tag file",
@@ -21,6 +25,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Print the summary of ``args.file`` (``--json``: as one JSON object)."""
     from g2live import io
 
     opts = {"allow_truncated": True} if args.allow_truncated else {}

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """``g2live simulate``: write an emulated recording (Photon-HDF5, g2live .npz or PTU).
 
 Every emulator parameter is reachable: the common ones have their own option, all others go
@@ -14,6 +15,8 @@ import typing
 from dataclasses import fields
 from pathlib import Path
 from typing import Any
+
+__all__ = ["emulator_config_from_args", "register", "run"]
 
 MAX_TAGS = 4e8  # ~3.6 GB in memory
 
@@ -35,6 +38,7 @@ _OPTIONS: dict[str, tuple[str, str]] = {
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``simulate`` command to ``subparsers``."""
     p = subparsers.add_parser(
         "simulate",
         help="write an emulated photon recording (quantum dot, HBT or spectrometer + SPAD array)",
@@ -96,7 +100,19 @@ def _coerce(name: str, text: str, types: dict[str, Any]) -> Any:
         raise ValueError(f"--set {name}={text}: {exc}") from None
 
 
-def build_config(args: argparse.Namespace) -> Any:
+def emulator_config_from_args(args: argparse.Namespace) -> Any:
+    """The validated ``EmulatorConfig`` of the command's options and ``--set NAME=VALUE`` items.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        Parsed ``simulate`` options.
+
+    Returns
+    -------
+    EmulatorConfig
+        Validated (``ValueError`` names the first impossible parameter).
+    """
     from g2live.emulator import EmulatorConfig
 
     values: dict[str, Any] = {}
@@ -118,19 +134,9 @@ def build_config(args: argparse.Namespace) -> Any:
     return EmulatorConfig(**values).validate()
 
 
-def run(args: argparse.Namespace) -> int:
-    from g2live import io
-    from g2live.emulator import Emulator
-
-    out = Path(args.output)
-    if out.suffix.lower() not in (".h5", ".hdf5", ".hdf", ".npz", ".ptu"):
-        raise ValueError(f"-o {out}: use a .h5, .npz or .ptu file name")
-    if not (args.duration > 0):
-        raise ValueError(f"--duration {args.duration}: must be > 0")
-    cfg = build_config(args)
-    em = Emulator(cfg, seed=args.seed)
-    # the recording is built in memory (9 bytes per tag) before it is written
-    truth = em.truth()
+def _check_size(args: argparse.Namespace, cfg: Any, truth: dict[str, Any]) -> None:
+    """Refuse a recording too large for memory (it is built there, 9 bytes per tag, before it is
+    written)."""
     sync_rate = 1e12 / cfg.period_ps / cfg.sync_divider if cfg.sync_ch is not None else 0.0
     expected_tags = args.duration * (sync_rate + sum(truth["detected_cps"]))
     if expected_tags > MAX_TAGS:
@@ -139,22 +145,41 @@ def run(args: argparse.Namespace) -> int:
             f"({expected_tags * 9 / 1e9:.1f} GB) "
             f"exceed the {MAX_TAGS:.0e} a recording may hold in memory; shorten it, or thin the sync "
             "(--no-sync or --set sync_divider=N)")
+
+
+def _print_summary(args: argparse.Namespace, out: Path, data: Any, em: Any, wall: float) -> None:
+    stats, truth = em.stats, data.meta.extra["truth"]
+    counts = data.counts()
+    det = {c: counts.get(c, 0) for c in range(em.config.n_detectors)}
+    rates = ", ".join(f"ch{c} {n / args.duration:.4g}/s" for c, n in det.items() if n)
+    print(f"g2live simulate: {out}: {len(data)} tags ({stats['tags']} detections, "
+          f"{stats['sync_events']} sync) in "
+          f"{args.duration:g} s emulated, {wall:.2f} s wall; {rates}")
+    g2 = truth.get("g2_0_hbt", truth.get("g2_0_emitter"))
+    print(f"  predicted g2(0) = {g2:.4f}, ON fraction {truth['on_fraction']:.3f}, dead-time losses "
+          f"{sum(stats['dead_time_lost'])}, afterpulses {stats['afterpulses']}")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Emulate ``args.duration`` seconds and write them to ``args.output``."""
+    from g2live import io
+    from g2live.emulator import Emulator
+
+    out = Path(args.output)
+    if out.suffix.lower() not in (".h5", ".hdf5", ".hdf", ".npz", ".ptu"):
+        raise ValueError(f"-o {out}: use a .h5, .npz or .ptu file name")
+    if not (args.duration > 0):
+        raise ValueError(f"--duration {args.duration}: must be > 0")
+    cfg = emulator_config_from_args(args)
+    em = Emulator(cfg, seed=args.seed)
+    _check_size(args, cfg, em.truth())
     t0 = time.perf_counter()
     data = em.run(args.duration, chunk_s=args.chunk_s, progress=not args.quiet and sys.stderr.isatty())
     wall = time.perf_counter() - t0
     io.write(out, data)
-    truth = data.meta.extra["truth"]
     if args.print_truth:
+        truth = data.meta.extra["truth"]
         print(json.dumps({k: v for k, v in truth.items() if k != "config"}, indent=1, default=str))
     if not args.quiet:
-        st = em.stats
-        counts = data.counts()
-        det = {c: counts.get(c, 0) for c in range(cfg.n_detectors)}
-        rates = ", ".join(f"ch{c} {n / args.duration:.4g}/s" for c, n in det.items() if n)
-        print(f"g2live simulate: {out}: {len(data)} tags ({st['tags']} detections, "
-              f"{st['sync_events']} sync) in "
-              f"{args.duration:g} s emulated, {wall:.2f} s wall; {rates}")
-        g2 = truth.get("g2_0_hbt", truth.get("g2_0_emitter"))
-        print(f"  predicted g2(0) = {g2:.4f}, ON fraction {truth['on_fraction']:.3f}, dead-time losses "
-              f"{sum(st['dead_time_lost'])}, afterpulses {st['afterpulses']}")
+        _print_summary(args, out, data, em, wall)
     return 0

@@ -2,7 +2,7 @@
 """The running g2(0) estimate the ``analysis`` topic publishes, and how often it is recomputed.
 
 ``live_analysis`` is the pure part: g2(0), purity and their errors of the analysed pair of an
-``Accumulator``, from ``g2live.analysis.live``. ``LiveAnalysis`` keeps the latest result and
+``Accumulator``, from ``g2live.analysis.live_g2``. ``LiveAnalysis`` keeps the latest result and
 decides when to recompute it: only when new data arrived, and never so often that the fits
 slow acquisition down.
 """
@@ -36,7 +36,7 @@ def live_analysis(acc: Accumulator) -> tuple[dict[str, float | None], str, str, 
     if hist.sum() == 0:
         return values, "none", "no coincidences yet", {}
     # Imported here: scipy and lmfit take seconds, and a server without them still streams data.
-    from g2live.analysis.live import live_g2
+    from g2live.analysis import live_g2
 
     d = live_g2(
         hist,
@@ -73,7 +73,7 @@ class LiveAnalysis:
         self._stale = True
         self._next_at = 0.0
         try:  # import the analysis (scipy, lmfit: seconds) now, not in the middle of the first integration
-            import g2live.analysis.live  # noqa: F401
+            import g2live.analysis.correlation  # noqa: F401
         except ImportError as exc:
             self.error = f"g2live.analysis unavailable: {exc}"
 

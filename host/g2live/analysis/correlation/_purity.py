@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Single-photon purity, and g2(0) from per-period photon counting (pulsed mode).
 
 purity = 1 - g2(0) (with the error of g2(0)); g2(0) itself comes from ``g2.pulsed_g2`` or from
@@ -18,13 +19,40 @@ from __future__ import annotations
 
 import numpy as np
 
+__all__ = ["g2_from_heralded", "g2_from_photon_number", "purity"]
+
 
 def purity(g2_0: float, g2_0_err: float) -> tuple[float, float]:
+    """Single-photon purity 1 - g2(0) and its error (that of g2(0)).
+
+    Parameters
+    ----------
+    g2_0, g2_0_err : float
+        g2(0) and its error.
+
+    Returns
+    -------
+    tuple of float
+        Purity and its error.
+    """
     return 1.0 - g2_0, g2_0_err
 
 
 def g2_from_photon_number(photon_number: np.ndarray, p_same: float = 0.0) -> tuple[float, float]:
-    """(g2(0), error) from P(n) counts; the last bin ("n or more") is taken as exactly n."""
+    """g2(0) = <n(n-1)> / <n>^2 from photon-number counts, with its delta-method error.
+
+    Parameters
+    ----------
+    photon_number : numpy.ndarray
+        Periods with n = 0, 1, 2, ... clicks; the last bin ("n or more") is taken as exactly n.
+    p_same : float, optional
+        Probability that two photons fall on the same binary detector (HBT 50:50: 0.5).
+
+    Returns
+    -------
+    tuple of float
+        g2(0) and its error.
+    """
     c = np.asarray(photon_number, dtype=float)
     if c.ndim != 1 or c.size < 3:
         raise ValueError(f"photon_number must hold counts for n = 0, 1, 2, ..., got shape {c.shape}")
@@ -55,7 +83,24 @@ def g2_from_heralded(
     a: int,
     b: int,
 ) -> tuple[float, float]:
-    """(g2(0), error) of an HBT pair from same-period coincidences (heralded records)."""
+    """g2(0) of an HBT pair from same-period coincidences: N_AB N_periods / (N_A N_B).
+
+    Parameters
+    ----------
+    channel_first, channel_second : numpy.ndarray
+        Channels of the first and second photon of each heralded record.
+    n_periods : int
+        Laser periods observed.
+    counts_a, counts_b : int
+        Photons on channels ``a`` and ``b``.
+    a, b : int
+        The two channels.
+
+    Returns
+    -------
+    tuple of float
+        g2(0) and its error.
+    """
     cf, cs = np.asarray(channel_first), np.asarray(channel_second)
     n_ab = int(np.sum(((cf == a) & (cs == b)) | ((cf == b) & (cs == a))))
     if counts_a <= 0 or counts_b <= 0 or n_periods <= 0:

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """FCS-type cross-correlation G(tau) from photon times, normalised like the vendors' correlators.
 
     G(tau) = n_pairs(tau, w) / (N_A N_B w (T - tau) / T^2) - 1
@@ -11,10 +12,13 @@ amplitude G(0) ~ 1/N_molecules (Magde, Elson & Webb, PRL 29, 705 (1972)).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from g2live import core
+
+__all__ = ["fcs_correlation", "read_picoquant_cor"]
 
 
 def fcs_correlation(
@@ -26,7 +30,26 @@ def fcs_correlation(
     t0_ps: int = 0,
     finite_duration: bool = True,
 ) -> np.ndarray:
-    """G(A,B) at each lag window [lag, lag + width) (ps). Photons outside [t0, t0 + duration) are dropped."""
+    """G(A,B) at each lag window [lag, lag + width), normalised like the vendors' correlators.
+
+    Parameters
+    ----------
+    a_ps, b_ps : numpy.ndarray
+        Sorted photon times (ps) of channels A and B.
+    lag_ps, width_ps : numpy.ndarray
+        Start and width (ps) of each lag window.
+    duration_ps : int
+        Acquisition span T; photons outside [t0, t0 + T) are dropped.
+    t0_ps : int, optional
+        Start of the span.
+    finite_duration : bool, optional
+        Apply the (T - tau) / T correction.
+
+    Returns
+    -------
+    numpy.ndarray
+        G(tau) per window.
+    """
     lag = np.asarray(lag_ps, dtype=np.int64)
     w = np.asarray(width_ps, dtype=np.int64)
     if lag.shape != w.shape or lag.ndim != 1:
@@ -56,12 +79,8 @@ def fcs_correlation(
     return pairs / (float(a.size) * float(b.size) * w.astype(float) * eff / t) - 1.0
 
 
-def read_picoquant_cor(path: Path) -> dict:
-    """Parse a PicoHarp/SymPhoTime "TTTR Correlator Export" (.cor) text file."""
-    path = Path(path)
-    lines = path.read_text(errors="replace").splitlines()
-    if not lines or not lines[0].startswith("TTTR Correlator Export"):
-        raise ValueError(f"{path}: not a 'TTTR Correlator Export' file (line 1 is {lines[:1]!r})")
+def _cor_table(path: Path, lines: list[str]) -> tuple[dict[str, str], list[str], list[list[float]]]:
+    """Header fields, column names and rows of the lines after the first."""
     header: dict[str, str] = {}
     rows: list[list[float]] = []
     cols: list[str] = []
@@ -71,21 +90,46 @@ def read_picoquant_cor(path: Path) -> dict:
             continue
         if s.startswith("taustep"):
             cols = s.split()
-            continue
-        if cols:
-            try:
-                rows.append([float(x) for x in s.split()])
-            except ValueError:
-                raise ValueError(f"{path}:{i}: expected {len(cols)} numbers, got {s!r}") from None
-            if len(rows[-1]) != len(cols):
-                raise ValueError(f"{path}:{i}: expected {len(cols)} columns, got {len(rows[-1])}")
+        elif cols:
+            rows.append(_cor_row(path, i, s, len(cols)))
         elif ":" in s:
             k, v = s.split(":", 1)
             header[k.strip()] = v.strip()
+    return header, cols, rows
+
+
+def _cor_row(path: Path, i: int, s: str, n_cols: int) -> list[float]:
+    try:
+        row = [float(x) for x in s.split()]
+    except ValueError:
+        raise ValueError(f"{path}:{i}: expected {n_cols} numbers, got {s!r}") from None
+    if len(row) != n_cols:
+        raise ValueError(f"{path}:{i}: expected {n_cols} columns, got {len(row)}")
+    return row
+
+
+def read_picoquant_cor(path: Path) -> dict[str, Any]:
+    """Parse a PicoHarp/SymPhoTime "TTTR Correlator Export" (.cor) text file.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        The .cor file.
+
+    Returns
+    -------
+    dict
+        ``header`` (field: text), ``columns`` (names) and one array per column.
+    """
+    path = Path(path)
+    lines = path.read_text(errors="replace").splitlines()
+    if not lines or not lines[0].startswith("TTTR Correlator Export"):
+        raise ValueError(f"{path}: not a 'TTTR Correlator Export' file (line 1 is {lines[:1]!r})")
+    header, cols, rows = _cor_table(path, lines)
     if not rows:
         raise ValueError(f"{path}: no correlation table found")
     data = np.array(rows)
-    out: dict = {"header": header, "columns": cols}
+    out: dict[str, Any] = {"header": header, "columns": cols}
     for j, c in enumerate(cols):
         out[c] = data[:, j]
     return out
