@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """The dashboard in a real headless Chromium against a real `g2live serve` (sim device).
 
 Checks what a user sees: the page loads offline with a clean console, the plots move, the g2(0)

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """The dashboard's data side without a browser: conversions, accumulators, the receiver thread
 against the real publisher, fits, and one render of a page document. Quick; no Chromium."""
 
