@@ -4,14 +4,19 @@ against the real publisher, fits, and one render of a page document. Quick; no C
 
 from __future__ import annotations
 
+import fnmatch
 import time
+import tomllib
+from pathlib import Path
 
+import g2live.dashboard
 import numpy as np
 import pytest
 from bokeh.document import Document
-from browser_helpers import wait_until
+from browser_helpers import REPO, wait_until
 from g2live.dashboard import model
 from g2live.dashboard.accumulators import DELAY_BIN_PS, DELAY_BINS, Heralded, History
+from g2live.dashboard.assets import static_text
 from g2live.dashboard.derived import blinking_fit, peak_windows_for, sweep_fit
 from g2live.dashboard.feed import TOPICS, Feed
 from g2live.dashboard.snapshot import Cursor, Want
@@ -222,3 +227,15 @@ def test_session_renders_frames_into_the_document(publisher: Publisher) -> None:
         assert flow.tick_pending and len(doc.session_callbacks) == n_callbacks + 1
     finally:
         dash.close()
+
+
+def test_static_files_are_package_data() -> None:
+    """Every file of dashboard/static/ goes into a wheel (pyproject package-data) and loads as code."""
+    static = Path(g2live.dashboard.__file__).parent / "static"
+    globs = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]
+    files = sorted(p.name for p in static.iterdir())
+    assert {"dashboard.css", "live_text.js", "echo_marker.js"} <= set(files)
+    for name in files:
+        assert any(fnmatch.fnmatch(f"static/{name}", g) for g in globs["g2live.dashboard"]), name
+        code = static_text(name)
+        assert code.strip() and not code.lstrip().startswith(("//", "/*")), name  # licence header dropped
