@@ -4,8 +4,14 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
+
+from g2live.cli import _options as opt
+from g2live.cli.record import WRITE_SUFFIXES
 
 __all__ = ["register", "run"]
+
+WRITE_FORMATS = ("photon-hdf5", "npz", "ptu")  # the writable ones of g2live.io.FORMATS
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -16,15 +22,26 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Read any supported time-tag file and write it as Photon-HDF5 "
         "(.h5/.hdf5), g2live .npz or PTU Generic T2 (.ptu), chosen by OUT's extension.",
     )
-    p.add_argument("input")
-    p.add_argument("output")
+    p.add_argument("input", type=opt.existing_file)
+    p.add_argument("output", type=Path)
     p.add_argument(
-        "--format", default=None, help="output format (photon-hdf5, npz, ptu) instead of the extension"
+        "--format", choices=WRITE_FORMATS, default=None, help="output format instead of the extension"
     )
     p.add_argument(
         "--allow-truncated", action="store_true", help="convert what a truncated file holds (noted)"
     )
-    p.set_defaults(func=run)
+    p.set_defaults(func=run, check=_check)
+
+
+def _check(args: argparse.Namespace) -> None:
+    """The output's format (from --format or its extension) and folder, before reading anything."""
+    if args.format is None:
+        try:
+            opt.output_file(WRITE_SUFFIXES)(str(args.output))
+        except argparse.ArgumentTypeError as exc:
+            raise ValueError(f"OUT {exc} (or give --format)") from None
+    elif not args.output.parent.is_dir():
+        raise ValueError(f"{args.output}: folder {args.output.parent} does not exist")
 
 
 def run(args: argparse.Namespace) -> int:

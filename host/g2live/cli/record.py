@@ -12,10 +12,12 @@ from typing import Any
 
 import numpy as np
 
-from g2live.cli.serve import add_client_curve_args
+from g2live.cli import _options as opt
+from g2live.cli.serve import add_client_curve_args, add_endpoint_args, check_client_curve
 from g2live.client import ControlClient, ControlError, Message, Subscriber
 from g2live.photons import Meta, PhotonData
-from g2live.protocol import DEFAULT_CONTROL, DEFAULT_PUB
+
+WRITE_SUFFIXES = (".h5", ".hdf5", ".hdf", ".npz", ".ptu")  # the formats g2live.io.write chooses by name
 
 __all__ = ["decode_tags", "record", "register"]
 
@@ -84,19 +86,20 @@ def record(
     duration_s: float,
     *,
     server_key: str | None = None,
+    client_key: str | None = None,
     quiet: bool = False,
 ) -> PhotonData:
     """Turn raw tags on, collect ``duration_s`` of wall time, restore the setting, write ``out``."""
     from g2live import io
 
     with (
-        ControlClient(control, server_key=server_key) as ctl,
-        Subscriber(pub, ["tags", "status"], server_key=server_key) as sub,
+        ControlClient(control, server_key=server_key, client_keys=client_key) as ctl,
+        Subscriber(pub, ["tags", "status"], server_key=server_key, client_keys=client_key) as sub,
     ):
         try:
             st = ctl.status()
         except TimeoutError as exc:
-            raise OSError(f"{exc}: is `g2live serve` running?") from None
+            raise OSError(str(exc)) from None
         was_raw = st["settings"]["raw_tags"]
         if not was_raw:
             ctl.configure(raw_tags=True)  # a new run begins: tags and histograms stay consistent
@@ -138,10 +141,14 @@ def _meta(status: dict[str, Any], duration_s: float, tags: _Tags) -> Meta:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.duration <= 0:
-        raise ValueError(f"--duration must be > 0, got {args.duration}")
     data = record(
-        args.pub, args.control, args.output, args.duration, server_key=args.server_key, quiet=args.quiet
+        args.pub,
+        args.control,
+        args.output,
+        args.duration,
+        server_key=args.server_key,
+        client_key=args.client_key,
+        quiet=args.quiet,
     )
     print(f"wrote {len(data):,} tags to {args.output}")
     for note in data.meta.notes:
@@ -157,10 +164,15 @@ def register(sub: argparse._SubParsersAction) -> None:
         "(format from the file name: .h5 Photon-HDF5, .npz, ...), with the settings "
         "in the metadata. Lost frames and lost events are noted in the file.",
     )
-    p.add_argument("-o", "--output", type=Path, required=True, help="file to write")
-    p.add_argument("--duration", type=float, default=10.0, help="seconds to record (default 10)")
-    p.add_argument("--pub", default=DEFAULT_PUB, help=f"publisher endpoint (default {DEFAULT_PUB})")
-    p.add_argument("--control", default=DEFAULT_CONTROL, help=f"control endpoint (default {DEFAULT_CONTROL})")
+    p.add_argument(
+        "-o",
+        "--output",
+        type=opt.output_file(WRITE_SUFFIXES),
+        required=True,
+        help="file to write (.h5 Photon-HDF5, .npz, .ptu)",
+    )
+    p.add_argument("--duration", type=opt.SECONDS, default=10.0, help="seconds to record (default 10)")
+    add_endpoint_args(p, bind=False)
     add_client_curve_args(p)
     p.add_argument("--quiet", action="store_true", help="no progress output")
-    p.set_defaults(func=run)
+    p.set_defaults(func=run, check=check_client_curve)

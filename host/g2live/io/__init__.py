@@ -50,6 +50,8 @@ def detect_format(path: str | os.PathLike[str]) -> str:
     path = Path(path)
     with open(path, "rb") as fh:
         head = fh.read(16)
+    if not head:
+        raise FormatError(path, 0, "empty file (0 bytes)")
     if head.startswith(b"PQTTTR"):
         return "ptu"
     if head.startswith((b"PQHISTO", b"PQRES", b"PQDAT")):
@@ -71,9 +73,26 @@ def detect_format(path: str | os.PathLike[str]) -> str:
     )
 
 
+def _checked_format(path: str | os.PathLike[str], format: str | None) -> str:
+    """``format``, or the detected one; a file whose first bytes say it is another format is refused."""
+    if format is None:
+        return detect_format(path)
+    _module(format)  # a known name
+    try:
+        found = detect_format(path)
+    except FormatError:
+        return format  # no magic to contradict it (e.g. .spc): the reader decides
+    if found != format:
+        raise FormatError(path, 0, f"the file is {FORMATS[found][1]} ({found}), not {format}")
+    return format
+
+
 def read(path: str | os.PathLike[str], format: str | None = None, **options: Any) -> PhotonData:
-    """Read a whole file. ``options`` go to the format's reader (e.g. ``allow_truncated=True``)."""
-    fmt = format or detect_format(path)
+    """Read a whole file. ``options`` go to the format's reader (e.g. ``allow_truncated=True``).
+
+    ``format`` skips detection, but a file whose first bytes name another format is refused.
+    """
+    fmt = _checked_format(path, format)
     reader = _module(fmt).read
     _check_options(reader, fmt, options)
     return reader(path, **options)
@@ -94,7 +113,7 @@ def iter_chunks(
     path: str | os.PathLike[str], chunk_records: int = 1 << 20, format: str | None = None, **options: Any
 ) -> Iterator[PhotonData]:
     """Replay a file in chunks of about ``chunk_records`` records; concatenated they equal ``read``."""
-    fmt = format or detect_format(path)
+    fmt = _checked_format(path, format)
     func = _module(fmt).iter_chunks
     _check_options(func, fmt, options)
     yield from func(path, chunk_records=chunk_records, **options)
@@ -116,7 +135,7 @@ def write(path: str | os.PathLike[str], data: PhotonData, format: str | None = N
 def info(path: str | os.PathLike[str], format: str | None = None, **options: Any) -> dict[str, Any]:
     """Summary of a file (keys documented in docs/formats.md)."""
     path = Path(path)
-    fmt = format or detect_format(path)
+    fmt = _checked_format(path, format)
     data = read(path, format=fmt, **options)
     meta = data.meta
     span = float(data.time_ps[-1] - data.time_ps[0]) * 1e-12 if len(data) > 1 else 0.0

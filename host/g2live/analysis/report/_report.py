@@ -9,6 +9,7 @@ from typing import Any
 from g2live.photons import PhotonData
 
 from .._json import json_safe
+from ._arguments import check_arguments
 from ._correlation import G2Settings, background_section, correlation_section
 from ._lifetime import lifetime_section
 from ._recording import Recording
@@ -88,6 +89,11 @@ def analyze_photons(
     if len(data) == 0:
         raise ValueError(f"{source or 'data'}: no events")
     rec = Recording.of(data, source, sync_channel, rep_rate_hz)
+    check_arguments(
+        rec.counts, rec.sync, channels=channels, sync_channel=sync_channel, n_side=n_side,
+        window_ps=window_ps, bin_width_ps=bin_width_ps, half_range_ps=half_range_ps, rho=rho,
+        trace_bin_s=trace_bin_s, rep_rate_hz=rep_rate_hz,
+    )
     out = _header(rec, source)
     g2 = correlation_section(rec, G2Settings(channels, n_side, window_ps, bin_width_ps, half_range_ps, rho))
     period = g2.period_ps if g2.period_ps is not None else rec.period_ps
@@ -107,13 +113,17 @@ def analyze_photons(
     return json_safe(out)
 
 
-def analyze_file(path: str | Path, **kwargs: Any) -> dict[str, Any]:
+def analyze_file(
+    path: str | Path, *, read_options: dict[str, Any] | None = None, **kwargs: Any
+) -> dict[str, Any]:
     """``analyze_photons`` of a file in any format ``g2live.io`` reads.
 
     Parameters
     ----------
     path : str or pathlib.Path
         The recording.
+    read_options : dict, optional
+        Passed to ``g2live.io.read`` (e.g. ``{"allow_truncated": True}``).
     **kwargs
         Passed to ``analyze_photons``.
 
@@ -124,5 +134,5 @@ def analyze_file(path: str | Path, **kwargs: Any) -> dict[str, Any]:
     """
     from g2live import io
 
-    data = io.read(path)
+    data = io.read(path, **(read_options or {}))
     return analyze_photons(data, source=str(path), **kwargs)
