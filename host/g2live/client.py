@@ -246,8 +246,13 @@ class ControlClient:
         """Send raw frames (for testing malformed requests) and return the reply frames."""
         wait = timeout_s or self.timeout_s
         mark = self.link.mark()
-        self.sock.send_multipart(parts)
-        if not self.sock.poll(int(1000 * wait), zmq.POLLIN):
+        self.sock.setsockopt(zmq.SNDTIMEO, max(1, int(1000 * wait)))  # a REQ without a peer blocks
+        try:
+            self.sock.send_multipart(parts)
+            sent = True
+        except zmq.Again:
+            sent = False
+        if not sent or not self.sock.poll(int(1000 * wait), zmq.POLLIN):
             error = self.link.error(self.endpoint, wait, since=mark)
             self._close_socket()
             self._open()

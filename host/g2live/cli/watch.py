@@ -214,8 +214,9 @@ def _live(sub: Subscriber, args: argparse.Namespace, console: Console, end: floa
     with Live(
         render(latest, sub.gaps, args.pub), console=console, refresh_per_second=args.fps, screen=False
     ) as live:
-        while end is None or time.monotonic() < end:
-            latest.update(sub.latest(timeout_s=1.0 / args.fps))  # conflate: newest message per topic
+        while end is None or (left := end - time.monotonic()) > 0:
+            wait = 1.0 / args.fps if end is None else min(1.0 / args.fps, left)
+            latest.update(sub.latest(timeout_s=wait))  # conflate: newest message per topic
             now = time.monotonic()
             waiting = "" if "status" in latest else _waiting(sub, started, now)
             live.update(render(latest, sub.gaps, args.pub, now, waiting))
@@ -225,8 +226,8 @@ def _plain(sub: Subscriber, args: argparse.Namespace, end: float | None) -> None
     """A line per status message; one line when the server goes quiet, another when it is back."""
     latest: dict[str, Message] = {}
     started, said_stale, said_waiting = time.monotonic(), False, False
-    while end is None or time.monotonic() < end:
-        new = sub.latest(timeout_s=0.25)
+    while end is None or (left := end - time.monotonic()) > 0:
+        new = sub.latest(timeout_s=0.25 if end is None else min(0.25, left))
         latest.update(new)
         now = time.monotonic()
         if "status" in new:

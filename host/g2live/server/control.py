@@ -198,6 +198,8 @@ class ControlServer:
             raise CommandError(f"request is not UTF-8: {exc}") from None
         except json.JSONDecodeError as exc:
             raise CommandError(f"request is not valid JSON: {exc}") from None
+        except ValueError as exc:  # an integer of more than sys.get_int_max_str_digits() digits
+            raise CommandError(f"request holds a number this server cannot read: {exc}") from None
         except RecursionError:
             raise CommandError(_TOO_DEEP) from None
         if _depth(req) > MAX_REQUEST_DEPTH:
