@@ -81,6 +81,8 @@ def test_deep_request_is_answered(depth: int, array_server: Server, caplog: pyte
         (b'{"cmd": "set_power", "power": NaN}', "NaN is not a JSON number"),
         (b'{"cmd": "set_power", "power": Infinity}', "Infinity is not a JSON number"),
         (b'{"cmd": "set_power", "power": ' + b"9" * 400 + b"}", "power must be a finite number"),
+        # found by tests/fuzz: more digits than Python reads into an int (ValueError, a traceback)
+        (b'{"cmd": "set_power", "power": ' + b"9" * 5000 + b"}", "a number this server cannot read"),
         (b'{"cmd": "sweep", "powers": [1e400]}', "powers must be a non-empty list of numbers"),
         (b'{"cmd": "' + b"z" * 10_000 + b'"}', "unknown command"),
     ],

@@ -32,6 +32,25 @@ def test_watch_into_a_pipe_prints_lines_and_says_the_server_is_gone(array_server
     assert "\x1b[" not in res.out  # no terminal control codes in a pipe
 
 
+def test_watch_ends_at_its_duration_whatever_its_fps() -> None:
+    """Found by tests/fuzz: `--fps 0.001` waited 1000 s for a frame, past `--duration 1`."""
+    import signal
+
+    from host_helpers import free_port
+
+    def expired(*_: object) -> None:
+        raise TimeoutError("watch ran past its --duration")
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.alarm(60)  # a hang bound, not a speed requirement
+    try:
+        res = run_cli("watch", "--pub", f"tcp://127.0.0.1:{free_port()}", "--fps", "0.001", "--duration", "1")
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+    assert res.code == 0 and res.clean, res
+
+
 def _status(received: float, interval: float = 1.0, state: str = "running") -> Message:
     header = {"schema": 1, "topic": "status", "seq": 0, "run": 0, "state": state, "lost_total": 0,
               "lost": {}, "integration_s": 1.0, "device": "sim", "status_interval_s": interval}
