@@ -1,8 +1,8 @@
 """PicoQuant PTU (unified TTTR) files: T2 and T3 of every PicoQuant record type.
 
 The tag header is parsed here (so every error names its byte offset); the records are decoded
-by the vectorised decoder in ``_picoquant`` (as fast as ptufile's C decoder, see
-tests/bench/test_bench_io.py). ``ptufile`` is the independent reference the tests and the
+in C through ``_picoquant`` (faster than ptufile's decoder on the real files, see
+docs/performance.md "Reading files"). ``ptufile`` is the independent reference the tests and the
 benchmark compare against; it is not the reader because (measured with ptufile 2026.2.6) it
 returns T2 sync events as channel 0, indistinguishable from detector 0, multiplies the count of
 a HydraHarp-v2/MultiHarp T2 overflow record by the 2**25 wrap in 32-bit arithmetic (times go
