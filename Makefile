@@ -62,10 +62,11 @@ fuzz: build
 	HYPOTHESIS_PROFILE=fuzz $(PY) -m pytest tests -m "hypothesis and not bench" \
 	  --benchmark-disable $(FUZZ_ARGS)
 
+# The long random search runs after the benchmarks whatever they give; either failing fails bench.
 bench: build $(BENCH_VENV)/.setup-done
 	G2LIVE_ETA_PYTHON=$(abspath $(BENCH_VENV))/bin/python \
-	  $(PY) -m pytest -m bench --benchmark-columns=min,mean,rounds -s $(PYTEST_ARGS)
-	$(MAKE) fuzz
+	  $(PY) -m pytest -m bench --benchmark-columns=min,mean,rounds -s $(PYTEST_ARGS); \
+	status=$$?; $(MAKE) fuzz || status=1; exit $$status
 
 lint: setup
 	$(VENV)/bin/ruff check host tests sim hw/spec

@@ -2,22 +2,41 @@
 
 ``read(path)`` picks the reader from the file's magic bytes (extension only where a format has
 no magic: .spc), ``iter_chunks`` replays a file in pieces (same events, same order as ``read``),
+``read_with_markers`` / ``iter_chunks_with_markers`` also return the marker records (PicoQuant
+special records 1..15, SPC MARK) apart from the photons, as ``MARKER_DTYPE`` arrays,
 ``write`` produces Photon-HDF5, g2live .npz or PTU (Generic T2), ``info`` summarises a file.
 Bad input raises ``FormatError`` (a ``ValueError``) that names the file and the byte offset.
-Channel numbering and time conversion are documented in docs/formats.md.
+Records are decoded by the C core (cext/src/g2l_records.c). Channel numbering, time conversion
+and markers are documented in docs/formats.md.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from g2live.io._common import SYNC_CHANNEL, FormatError, channel_counts
+from g2live.io._records import MARKER_DTYPE, no_markers
 from g2live.photons import PhotonData
 
-__all__ = ["FORMATS", "SYNC_CHANNEL", "FormatError", "detect_format", "info", "iter_chunks", "read", "write"]
+__all__ = [
+    "FORMATS",
+    "MARKER_DTYPE",
+    "SYNC_CHANNEL",
+    "FormatError",
+    "detect_format",
+    "info",
+    "iter_chunks",
+    "iter_chunks_with_markers",
+    "read",
+    "read_with_markers",
+    "write",
+]
 
 # name -> (module, what it reads, writable)
 FORMATS: dict[str, tuple[str, str, bool]] = {
@@ -79,10 +98,29 @@ def read(path: str | os.PathLike[str], format: str | None = None, **options: Any
     return reader(path, **options)
 
 
-def _check_options(func: Any, fmt: str, options: dict[str, Any]) -> None:
+def read_with_markers(
+    path: str | os.PathLike[str], format: str | None = None, **options: Any
+) -> tuple[PhotonData, np.ndarray]:
+    """``read`` plus the file's marker records, one decode pass: a ``MARKER_DTYPE`` array of
+    (record index in the file, time_ps, marker bits), in file order. Formats without markers
+    (quTAG, Photon-HDF5, npz) give an empty array."""
+    fmt = format or detect_format(path)
+    module = _module(fmt)
+    if not hasattr(module, "read_with_markers"):
+        return read(path, format=fmt, **options), no_markers()
+    _check_options(module.read_with_markers, fmt, options)
+    return module.read_with_markers(path, **options)
+
+
+@functools.lru_cache(maxsize=64)
+def _parameters(func: Any) -> frozenset[str]:
     import inspect
 
-    known = set(inspect.signature(func).parameters) - {"path"}
+    return frozenset(inspect.signature(func).parameters) - {"path"}
+
+
+def _check_options(func: Any, fmt: str, options: dict[str, Any]) -> None:
+    known = _parameters(func)
     unknown = sorted(set(options) - known)
     if unknown:
         raise ValueError(
@@ -98,6 +136,20 @@ def iter_chunks(
     func = _module(fmt).iter_chunks
     _check_options(func, fmt, options)
     yield from func(path, chunk_records=chunk_records, **options)
+
+
+def iter_chunks_with_markers(
+    path: str | os.PathLike[str], chunk_records: int = 1 << 20, format: str | None = None, **options: Any
+) -> Iterator[tuple[PhotonData, np.ndarray]]:
+    """``iter_chunks`` with the markers of each chunk's records (empty for formats without)."""
+    fmt = format or detect_format(path)
+    module = _module(fmt)
+    if not hasattr(module, "iter_chunks_with_markers"):
+        for data in iter_chunks(path, chunk_records, format=fmt, **options):
+            yield data, no_markers()
+        return
+    _check_options(module.iter_chunks_with_markers, fmt, options)
+    yield from module.iter_chunks_with_markers(path, chunk_records=chunk_records, **options)
 
 
 def write(path: str | os.PathLike[str], data: PhotonData, format: str | None = None, **options: Any) -> None:

@@ -1,8 +1,8 @@
 """PicoQuant PTU (unified TTTR) files: T2 and T3 of every PicoQuant record type.
 
 The tag header is parsed here (so every error names its byte offset); the records are decoded
-by the vectorised decoder in ``_picoquant`` (as fast as ptufile's C decoder, see
-tests/bench/test_bench_io.py). ``ptufile`` is the independent reference the tests and the
+in C through ``_picoquant`` (faster than ptufile's decoder on the real files, see
+docs/performance.md "Reading files"). ``ptufile`` is the independent reference the tests and the
 benchmark compare against; it is not the reader because (measured with ptufile 2026.2.6) it
 returns T2 sync events as channel 0, indistinguishable from detector 0, multiplies the count of
 a HydraHarp-v2/MultiHarp T2 overflow record by the 2**25 wrap in 32-bit arithmetic (times go
@@ -32,6 +32,7 @@ from g2live.io._picoquant import (
     layout_extra,
     read_layout,
 )
+from g2live.io._records import no_markers
 from g2live.photons import Meta, PhotonData
 
 MAGIC = b"PQTTTR\x00\x00"
@@ -52,10 +53,15 @@ TY_BINARYBLOB = 0xFFFFFFFF
 _EPOCH = _dt.datetime(1899, 12, 30)  # TDateTime counts days from here
 
 
-def parse_tags(path: Path, data: bytes) -> tuple[dict[str, Any], int]:
+class _Short(Exception):
+    """The bytes read so far end inside the tag header: read more."""
+
+
+def parse_tags(path: Path, data: bytes, complete: bool = True) -> tuple[dict[str, Any], int]:
     """Parse the tag list that starts at byte 16; return (tags, offset of the first record).
 
-    Indexed tags (index >= 0) are stored as ``name[index]``.
+    Indexed tags (index >= 0) are stored as ``name[index]``. ``complete``: ``data`` is all the
+    header there is (else running out of it raises ``_Short``).
     """
     if len(data) < 16:
         raise FormatError(path, len(data), "file ends inside the 16-byte PTU preamble")
@@ -65,6 +71,8 @@ def parse_tags(path: Path, data: bytes) -> tuple[dict[str, Any], int]:
     pos = 16
     while True:
         if pos + TAG_SIZE > len(data):
+            if not complete:
+                raise _Short
             raise FormatError(
                 path, pos, f"file ends (at {len(data)} bytes) inside the tag header, before Header_End"
             )
@@ -90,6 +98,8 @@ def parse_tags(path: Path, data: bytes) -> tuple[dict[str, Any], int]:
                 raise FormatError(path, value_pos, f"tag {name}: date {days!r} days out of range") from None
         elif typ in (TY_FLOAT8ARRAY, TY_ANSISTRING, TY_WIDESTRING, TY_BINARYBLOB):
             length = struct.unpack("<q", raw)[0]
+            if length >= 0 and pos + length > len(data) and not complete:
+                raise _Short
             if length < 0 or pos + length > len(data):
                 raise FormatError(
                     path, value_pos, f"tag {name}: length {length} runs past the end of the file"
@@ -128,9 +138,14 @@ def layout(path: str | os.PathLike[str], allow_truncated: bool = False) -> PqLay
 
 def _layout(path: Path, allow_truncated: bool) -> PqLayout:
     size = path.stat().st_size
+    limit = min(size, 16 << 20)  # no tag header is longer
     with open(path, "rb") as fh:
-        head = fh.read(min(size, 16 << 20))
-    tags, data_offset = parse_tags(path, head)
+        head = fh.read(min(limit, 1 << 16))  # enough for almost every header: read more only if not
+        try:
+            tags, data_offset = parse_tags(path, head, complete=len(head) == limit)
+        except _Short:
+            head += fh.read(limit - len(head))
+            tags, data_offset = parse_tags(path, head)
     rectype = int(_need(path, tags, "TTResultFormat_TTTRRecType"))
     if rectype not in RECORD_TYPES:
         raise FormatError(path, None, f"unknown TTTR record type 0x{rectype:08X} (not a T2/T3 PTU file?)")
@@ -181,12 +196,29 @@ def read(path: str | os.PathLike[str], allow_truncated: bool = False) -> PhotonD
     return read_layout(layout(path, allow_truncated))
 
 
+def read_with_markers(
+    path: str | os.PathLike[str], allow_truncated: bool = False
+) -> tuple[PhotonData, np.ndarray]:
+    """The photons and the marker records (``g2live.io.MARKER_DTYPE``)."""
+    marks: list[np.ndarray] = []
+    data = read_layout(layout(path, allow_truncated), marks)
+    return data, (np.concatenate(marks) if marks else no_markers())
+
+
 def iter_chunks(
     path: str | os.PathLike[str],
     chunk_records: int = 1 << 20,
     allow_truncated: bool = False,
 ) -> Iterator[PhotonData]:
     yield from iter_layout(layout(path, allow_truncated), chunk_records)
+
+
+def iter_chunks_with_markers(
+    path: str | os.PathLike[str],
+    chunk_records: int = 1 << 20,
+    allow_truncated: bool = False,
+) -> Iterator[tuple[PhotonData, np.ndarray]]:
+    yield from iter_layout(layout(path, allow_truncated), chunk_records, with_markers=True)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -204,7 +236,7 @@ def _tag(name: str, typ: int, value: Any = 0, idx: int = -1) -> bytes:
         blob = value.encode("utf-8" if typ == TY_ANSISTRING else "utf-16-le") + b"\x00"
         blob += b"\x00" * (-len(blob) % 8)
         return struct.pack("<32siIq", ident, idx, typ, len(blob)) + blob
-    if typ == TY_FLOAT8:
+    if typ in (TY_FLOAT8, TY_TDATETIME):
         return struct.pack("<32siId", ident, idx, typ, float(value))
     return struct.pack("<32siIq", ident, idx, typ, int(value))
 
@@ -247,6 +279,15 @@ def encode_t2(channel: np.ndarray, time_ps: np.ndarray) -> np.ndarray:
     return out
 
 
+def _version() -> str:
+    try:
+        from importlib.metadata import version
+
+        return version("g2live")
+    except Exception:  # a source checkout without an installed distribution
+        return "0.1.0"
+
+
 def write(path: str | os.PathLike[str], data: PhotonData) -> None:
     """Write PTU with Generic T2 records at 1 ps; T3 data is written as its absolute times."""
     import json
@@ -258,7 +299,10 @@ def write(path: str | os.PathLike[str], data: PhotonData) -> None:
     duration_ms = data.duration_s() * 1e3
     head = MAGIC + b"1.0.00\x00\x00"
     head += _tag("File_GUID", TY_ANSISTRING, "{" + str(uuid.uuid4()).upper() + "}")
+    created = (_dt.datetime.now() - _EPOCH) / _dt.timedelta(days=1)
+    head += _tag("File_CreatingTime", TY_TDATETIME, created)
     head += _tag("CreatorSW_Name", TY_ANSISTRING, "g2live")
+    head += _tag("CreatorSW_Version", TY_ANSISTRING, _version())
     head += _tag("Measurement_Mode", TY_INT8, 2)
     head += _tag("Measurement_SubMode", TY_INT8, 0)
     head += _tag("HW_Type", TY_ANSISTRING, "g2live")
