@@ -11,10 +11,14 @@ export PYTHONPATH := $(abspath host)$(if $(PYTHONPATH),:$(PYTHONPATH))
 APT_PKGS := iverilog yosys chromium chromium-driver libzmq3-dev
 CEXT := $(wildcard cext/*.pyx cext/*.pxd cext/src/*.c cext/src/*.h cext/include/*.h)
 PYTEST_ARGS ?=
+# pynq for the stand-in board and the driver tests: not in the venv (it pins numpy<2, setuptools<=80;
+# host/g2live/device/pynq_env.py explains), but --no-deps into the checkout, imported after the venv.
+PYNQ_SITE := build/pynq-site
+PYNQ_PKGS := pynq==4.0.0 pynqutils==0.1.3 pynqmetadata==0.2.0 nest_asyncio==1.6.0 setuptools==80.0.0
 
 .PHONY: setup build run test bench lint synth contracts clean
 
-setup: $(VENV)/.setup-done
+setup: $(VENV)/.setup-done $(PYNQ_SITE)/.done
 
 $(VENV)/.setup-done: pyproject.toml setup.py
 	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
@@ -27,8 +31,14 @@ $(VENV)/.setup-done: pyproject.toml setup.py
 	$(PY) -m pip install -q --no-deps etabackend==0.9.9
 	touch $@
 
+$(PYNQ_SITE)/.done: $(VENV)/.setup-done
+	rm -rf $(PYNQ_SITE)
+	$(PY) -m pip install -q --no-deps --target $(PYNQ_SITE) $(PYNQ_PKGS)
+	$(PY) -c 'from g2live.device.pynq_env import import_pynq; print("pynq", import_pynq().__version__, "in $(PYNQ_SITE)")'
+	touch $@
+
 # Rebuild the C extension in place when its sources change.
-build: build/.build-done
+build: build/.build-done $(PYNQ_SITE)/.done
 build/.build-done: $(VENV)/.setup-done $(CEXT)
 	$(PY) setup.py -q build_ext --inplace
 	mkdir -p build && touch $@
