@@ -16,7 +16,7 @@ PYTEST_ARGS ?=
 PYNQ_SITE := build/pynq-site
 PYNQ_PKGS := pynq==4.0.0 pynqutils==0.1.3 pynqmetadata==0.2.0 nest_asyncio==1.6.0 setuptools==80.0.0
 
-.PHONY: setup build run test bench lint synth contracts clean
+.PHONY: setup build run test bench lint synth contracts bitstream clean
 
 setup: $(VENV)/.setup-done $(PYNQ_SITE)/.done
 
@@ -62,6 +62,16 @@ synth: setup
 
 contracts: setup
 	$(PY) hw/spec/generate.py
+
+# The PYNQ-Z2 overlay (hw/boards/pynq-z2/build.tcl says when it fails and why).
+bitstream:
+	@if ! command -v vivado >/dev/null 2>&1; then \
+	  echo "make bitstream: Vivado is not on PATH, so no bitstream can be built here." >&2; \
+	  echo "  Install Vivado 2020.2 or newer (the free Standard edition covers the Zynq-7020) and the" >&2; \
+	  echo "  PYNQ-Z2 board files, then: source <Vivado install>/settings64.sh && make bitstream" >&2; \
+	  exit 2; \
+	fi
+	hw/boards/pynq-z2/build.sh
 
 clean:
 	rm -rf build sim_build artifacts .pytest_cache .hypothesis .benchmarks .ruff_cache
