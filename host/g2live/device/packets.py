@@ -22,26 +22,16 @@ def record_ends(words: np.ndarray) -> np.ndarray:
     """True for every word that ends a record (a stream that stops inside a record ends False)."""
     w = np.ascontiguousarray(words, np.uint64)
     kind = (w >> np.uint64(C.KIND.lsb)) & np.uint64(C.KIND.mask)
-    ends = np.zeros(w.size, bool)
-    i, n = 0, w.size
+    ends = np.ones(w.size, bool)  # a word of any other kind is a record of its own
     frame, herald = int(C.KIND_FRAME), int(C.KIND_HERALD)
-    while i < n:
-        k = int(kind[i])
-        if k == frame:
-            last = i + C.FRAME_LENGTH.get(int(w[i]))
-        elif k == herald:
-            last = i + 1
-        else:
-            # a run of single-word records up to the next FRAME or HERALD
-            rest = kind[i:]
-            stop = np.flatnonzero((rest == frame) | (rest == herald))
-            j = i + (int(stop[0]) if stop.size else rest.size)
-            ends[i:j] = True
-            i = j
-            continue
-        if last < n:
-            ends[last] = True
-        i = last + 1
+    outside = 0  # first index not inside a multi-word record
+    for s in np.flatnonzero((kind == frame) | (kind == herald)):
+        s = int(s)
+        if s < outside:
+            continue  # frame payload that happens to look like a header
+        last = s + (C.FRAME_LENGTH.get(int(w[s])) if int(kind[s]) == frame else 1)
+        ends[s: min(last, w.size)] = False
+        outside = last + 1
     return ends
 
 

@@ -200,6 +200,12 @@ class PynqDevice(Device):
         if self.config is not None:
             self._apply(self.config)
 
+    def set_source_power(self, power: float) -> bool:
+        """Only an overlay with an emulated photon source (the stand-in board) has a power to set;
+        on a board the laser's power goes through a ``g2live.power`` instrument."""
+        setter = getattr(self.overlay, "set_source_power", None)
+        return bool(setter(power)) if setter is not None else False
+
     @property
     def paced(self) -> bool:
         return True  # the board runs in real time; acquire() waits for it

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import asyncio
 import struct
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -201,6 +202,10 @@ class StandInOverlay:
     def is_loaded(self) -> bool:
         return True
 
+    def set_source_power(self, power: float) -> bool:
+        """The emulated source's excitation power (the stand-in's laser)."""
+        return self.board.set_source_power(power)
+
 
 class StandInBoard:
     """The board: RTL core + photon source + DMA + interrupt controller behind a pynq ``Device``."""
@@ -223,6 +228,7 @@ class StandInBoard:
         self.intc = AxiIntc(lambda: int(self.dma.irq))
         self.register_writes: list[tuple[int, int]] = []  # core registers, in order
         self.accesses = 0
+        self.board_seconds = 0.0  # host time spent simulating the board (advance): not the driver's
         self.lookahead_ps = 64 * self.clk
         self._anchored = False
         self._src_pos = self.source.t0_ps
@@ -316,11 +322,13 @@ class StandInBoard:
     # ---- the board's clock ----------------------------------------------------------------------
     def advance(self, cycles: int) -> None:
         """Let the board run ``cycles`` clocks: photons in, stream words into the armed buffer."""
+        t = time.perf_counter()
         m = self.model
         if self._anchored:
             self._push_until(m.time_ps + cycles * self.clk + self.lookahead_ps)
         m.run(cycles)
         self.sync()
+        self.board_seconds += time.perf_counter() - t
 
     def sync(self) -> None:
         """Hand the words the DMA's sink took to the DMA model (it writes them to memory)."""
