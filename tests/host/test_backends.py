@@ -211,3 +211,45 @@ def test_pynq_refuses_a_wrong_core(standin: Any, tmp_path: Path) -> None:
     good = FakeCore(C.REG_VERSION_MAJOR << 16 | C.REG_VERSION_MINOR, 0)
     with pytest.raises(DeviceError, match=r"cannot hold the core's longest record \(4097 words"):
         PynqDevice(pynq_module=standin.pynq, overlay=_fake_overlay(standin, good), buffer_words=4096)
+
+
+class ClockCore(FakeCore):
+    """A 1.2 core on a board clock module whose reference locks (or never does)."""
+
+    def __init__(self, ref_present: bool) -> None:
+        super().__init__(C.REG_VERSION_MAJOR << 16 | C.REG_VERSION_MINOR, 0)
+        self.ref_present = ref_present
+        self.clock(False)
+
+    def clock(self, use_ref: bool) -> None:
+        f = C.REGISTERS["CLOCK_STATUS"].fields
+        self.regs[C.REG_CLOCK_STATUS] = (f["present"].put(1) | f["locked"].put(1)
+                                         | f["ref_locked"].put(int(self.ref_present))
+                                         | f["ref_selected"].put(int(use_ref and self.ref_present)))
+
+    def write(self, offset: int, value: int) -> None:
+        super().write(offset, value)
+        if offset == C.REG_CLOCK_CONTROL:
+            self.clock(bool(value & 1))
+
+
+def test_pynq_clock_reference(standin: Any) -> None:
+    plain = FakeCore(C.REG_VERSION_MAJOR << 16 | C.REG_VERSION_MINOR, 0)  # CLOCK_STATUS reads 0
+    dev = PynqDevice(pynq_module=standin.pynq, overlay=_fake_overlay(standin, plain))
+    with pytest.raises(DeviceError, match="no board clock module"):
+        dev.use_external_reference()
+    core = ClockCore(ref_present=True)
+    dev = PynqDevice(pynq_module=standin.pynq, overlay=_fake_overlay(standin, core))
+    assert dev.use_external_reference()["ref_selected"] == 1
+    assert core.writes[-1] == (C.REG_CLOCK_CONTROL, 1)
+    missing = ClockCore(ref_present=False)
+    dev = PynqDevice(pynq_module=standin.pynq, overlay=_fake_overlay(standin, missing))
+    with pytest.raises(DeviceError, match=r"did not lock to the external reference .* back on the board"):
+        dev.use_external_reference(timeout_s=0.05)
+    assert missing.writes[-1] == (C.REG_CLOCK_CONTROL, 0)
+    # an unlocked time base: configure() refuses before the run
+    f = C.REGISTERS["CLOCK_STATUS"].fields
+    missing.regs[C.REG_CLOCK_STATUS] = f["present"].put(1)
+    with pytest.raises(DeviceError, match="time-base MMCM is not locked"):
+        dev.configure(CFG)
+    assert all(v & 1 == 0 for a, v in missing.writes if a == C.REG_CONTROL)
