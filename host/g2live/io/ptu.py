@@ -136,16 +136,40 @@ def layout(path: str | os.PathLike[str], allow_truncated: bool = False) -> PqLay
         raise FormatError(path, None, f"PTU header values are not usable: {exc}") from None
 
 
-def _layout(path: Path, allow_truncated: bool) -> PqLayout:
-    size = path.stat().st_size
+def _read_tags(path: Path, size: int) -> tuple[dict[str, Any], int]:
+    """The tag header and the offset of the first record."""
     limit = min(size, 16 << 20)  # no tag header is longer
     with open(path, "rb") as fh:
         head = fh.read(min(limit, 1 << 16))  # enough for almost every header: read more only if not
         try:
-            tags, data_offset = parse_tags(path, head, complete=len(head) == limit)
+            return parse_tags(path, head, complete=len(head) == limit)
         except _Short:
             head += fh.read(limit - len(head))
-            tags, data_offset = parse_tags(path, head)
+            return parse_tags(path, head)
+
+
+def _time_units(path: Path, tags: dict[str, Any], rtype: Any, glob_s: float, sync_rate: float,
+                meta: Meta) -> tuple[int, float | int | None]:
+    """The record time unit and (T3) the micro-time unit in ps; sets the timing fields of ``meta``."""
+    unit_ps = snap_unit_ps(glob_s * 1e12)  # T3: the sync period (vendor demo code uses GlobalResolution)
+    if not rtype.t3:
+        meta.resolution_ps = float(unit_ps)
+        # In T2 the sync input is a timed channel: its rate matters only if its events are in the
+        # file (``roles`` sets it then). PicoHarp 300 T2 reports input 0's count rate here.
+        meta.sync_rate_hz = None
+        return unit_ps, None
+    res_s = float(_need(path, tags, "MeasDesc_Resolution"))
+    if not res_s > 0:
+        raise FormatError(path, None, f"MeasDesc_Resolution is {res_s!r}, must be > 0")
+    dtime_ps: float | int = snap_unit_ps(res_s * 1e12)
+    meta.resolution_ps = float(dtime_ps)
+    meta.sync_rate_hz = sync_rate if sync_rate > 0 else 1.0 / glob_s
+    return unit_ps, dtime_ps
+
+
+def _layout(path: Path, allow_truncated: bool) -> PqLayout:
+    size = path.stat().st_size
+    tags, data_offset = _read_tags(path, size)
     rectype = int(_need(path, tags, "TTResultFormat_TTTRRecType"))
     if rectype not in RECORD_TYPES:
         raise FormatError(path, None, f"unknown TTTR record type 0x{rectype:08X} (not a T2/T3 PTU file?)")
@@ -165,21 +189,7 @@ def _layout(path: Path, allow_truncated: bool) -> PqLayout:
     # StopAfter is the time actually measured; AcquisitionTime is the time that was set.
     acq_ms = tags.get("TTResult_StopAfter") or tags.get("MeasDesc_AcquisitionTime")
     meta.acquisition_s = float(acq_ms) * 1e-3 if acq_ms else None
-    if rtype.t3:
-        res_s = float(_need(path, tags, "MeasDesc_Resolution"))
-        if not res_s > 0:
-            raise FormatError(path, None, f"MeasDesc_Resolution is {res_s!r}, must be > 0")
-        unit_ps = snap_unit_ps(glob_s * 1e12)  # sync period (vendor demo code uses GlobalResolution)
-        dtime_ps: float | int | None = snap_unit_ps(res_s * 1e12)
-        meta.resolution_ps = float(dtime_ps)
-        meta.sync_rate_hz = sync_rate if sync_rate > 0 else 1.0 / glob_s
-    else:
-        unit_ps = snap_unit_ps(glob_s * 1e12)
-        dtime_ps = None
-        meta.resolution_ps = float(unit_ps)
-        # In T2 the sync input is a timed channel: its rate matters only if its events are in the
-        # file (``roles`` sets it then). PicoHarp 300 T2 reports input 0's count rate here.
-        meta.sync_rate_hz = None
+    unit_ps, dtime_ps = _time_units(path, tags, rtype, glob_s, sync_rate, meta)
     meta.extra = {
         "header_sync_rate_hz": sync_rate,
         **layout_extra(rtype, unit_ps, dtime_ps, data_offset),
