@@ -2,7 +2,9 @@
 
 ``read(path)`` picks the reader from the file's magic bytes (extension only where a format has
 no magic: .spc), ``iter_chunks`` replays a file in pieces (same events, same order as ``read``),
-``write`` produces Photon-HDF5, g2live .npz or PTU (Generic T2), ``info`` summarises a file.
+``write`` produces Photon-HDF5, g2live .npz or PTU (T2, or T3 for T3 data), ``open_writer`` writes
+the same formats chunk by chunk (bounded memory), ``info`` summarises a file (streaming).
+T3 data always come with ``meta.sync_period_ps`` (``g2live.photons`` has the rule).
 Bad input raises ``FormatError`` (a ``ValueError``) that names the file and the byte offset.
 Channel numbering and time conversion are documented in docs/formats.md.
 """
@@ -12,12 +14,15 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
-from g2live.io._common import SYNC_CHANNEL, FormatError, channel_counts
-from g2live.photons import PhotonData
+from g2live.io._common import SYNC_CHANNEL, FormatError
+from g2live.photons import Meta, PhotonData
 
-__all__ = ["FORMATS", "SYNC_CHANNEL", "FormatError", "detect_format", "info", "iter_chunks", "read", "write"]
+__all__ = [
+    "FORMATS", "SYNC_CHANNEL", "FormatError", "Writer", "detect_format", "info", "iter_chunks", "open_writer",
+    "read", "write",
+]
 
 # name -> (module, what it reads, writable)
 FORMATS: dict[str, tuple[str, str, bool]] = {
@@ -35,6 +40,10 @@ _WRITE_EXT = {
     ".npz": "npz",
     ".ptu": "ptu",
 }
+
+
+# writable format -> module with open_writer(path, meta, t3, **options)
+_WRITERS = {"ptu": "_ptu_write", "photon-hdf5": "photon_hdf5", "npz": "npz"}
 
 
 def _module(fmt: str) -> Any:
@@ -76,7 +85,20 @@ def read(path: str | os.PathLike[str], format: str | None = None, **options: Any
     fmt = format or detect_format(path)
     reader = _module(fmt).read
     _check_options(reader, fmt, options)
-    return reader(path, **options)
+    return _with_period(reader(path, **options))
+
+
+def _with_period(data: PhotonData) -> PhotonData:
+    """Give T3 data the sync period their times were derived with (``meta.sync_period_ps``)."""
+    meta = data.meta
+    if data.is_t3 and meta.sync_period_ps is None:
+        from g2live.io._common import snap_unit_ps
+
+        period = meta.extra.get("tick_ps") or meta.extra.get("macro_period_ps")
+        if period is None and meta.sync_rate_hz:
+            period = snap_unit_ps(1e12 / float(meta.sync_rate_hz))
+        meta.sync_period_ps = period
+    return data
 
 
 def _check_options(func: Any, fmt: str, options: dict[str, Any]) -> None:
@@ -97,10 +119,22 @@ def iter_chunks(
     fmt = format or detect_format(path)
     func = _module(fmt).iter_chunks
     _check_options(func, fmt, options)
-    yield from func(path, chunk_records=chunk_records, **options)
+    for chunk in func(path, chunk_records=chunk_records, **options):
+        yield _with_period(chunk)
 
 
-def write(path: str | os.PathLike[str], data: PhotonData, format: str | None = None, **options: Any) -> None:
+class Writer(Protocol):
+    """What ``open_writer`` returns: ``append`` chunks in stream order, then ``close``."""
+
+    count: int  # events written so far
+
+    def append(self, data: PhotonData) -> None: ...
+
+    def close(self, acquisition_s: float | None = None, meta: Meta | None = None) -> None: ...
+
+
+def output_format(path: str | os.PathLike[str], format: str | None = None) -> str:
+    """The writable format of ``path`` (from its extension unless ``format`` is given), checked."""
     fmt = format or _WRITE_EXT.get(Path(path).suffix.lower())
     if fmt is None:
         raise ValueError(
@@ -110,27 +144,78 @@ def write(path: str | os.PathLike[str], data: PhotonData, format: str | None = N
         raise ValueError(
             f"writing {fmt!r} is not supported; writable: " + ", ".join(k for k, v in FORMATS.items() if v[2])
         )
-    _module(fmt).write(path, data, **options)
+    return fmt
+
+
+def open_writer(
+    path: str | os.PathLike[str], meta: Meta, t3: bool = False, format: str | None = None, **options: Any
+) -> Writer:
+    """A writer that takes a recording chunk by chunk in bounded memory (Photon-HDF5, npz, PTU).
+
+    Parameters
+    ----------
+    path : path-like
+        Output file; the format comes from its extension unless ``format`` is given.
+    meta : Meta
+        The recording's metadata (``close(meta=...)`` may replace it with the final one).
+    t3 : bool, optional
+        Chunks are T3 (``sync_index``, ``microtime_ps``, ``meta.sync_period_ps``).
+    **options
+        Format options (Photon-HDF5: ``compression``, ``source_file``...; PTU: ``tcspc_bin_ps``).
+    """
+    import importlib
+
+    fmt = output_format(path, format)
+    module = importlib.import_module(f"g2live.io.{_WRITERS[fmt]}")
+    _check_options(module.open_writer, fmt, options)
+    return module.open_writer(path, meta, t3=t3, **options)
+
+
+def write(path: str | os.PathLike[str], data: PhotonData, format: str | None = None, **options: Any) -> None:
+    """Write a whole recording (T3 data in the T3 layout of the format)."""
+    writer = open_writer(path, data.meta, t3=data.is_t3, format=format, **options)
+    try:
+        writer.append(data)
+    finally:
+        writer.close()
 
 
 def info(path: str | os.PathLike[str], format: str | None = None, **options: Any) -> dict[str, Any]:
     """Summary of a file (keys documented in docs/formats.md)."""
+    import numpy as np
+
     path = Path(path)
     fmt = format or detect_format(path)
-    data = read(path, format=fmt, **options)
-    meta = data.meta
-    span = float(data.time_ps[-1] - data.time_ps[0]) * 1e-12 if len(data) > 1 else 0.0
+    counts = np.zeros(256, np.int64)
+    first = last = None
+    t3 = False
+    meta = Meta()
+    roles: dict[int, str] = {}
+    for chunk in iter_chunks(path, format=fmt, **options):  # bounded memory, whatever the size
+        meta, t3 = chunk.meta, chunk.is_t3
+        roles.update(meta.channel_roles)
+        if len(chunk):
+            counts += np.bincount(chunk.channel, minlength=256)
+            first = int(chunk.time_ps[0]) if first is None else first
+            last = int(chunk.time_ps[-1])
+    n = int(counts.sum())
+    span = float(last - first) * 1e-12 if n > 1 and first is not None and last is not None else 0.0
+    meta.channel_roles = dict(sorted(roles.items()))
+    if fmt in ("ptu", "legacy") and n > 1:  # as read() does: a header time the events do not fit
+        from g2live.io._picoquant import check_span
+
+        check_span(meta, np.array([first, last], np.int64))
     return {
         "file": str(path),
         "size_bytes": path.stat().st_size,
         "format": fmt,
         "format_detail": meta.format,
         "instrument": meta.source,
-        "mode": "T3" if data.sync_index is not None else "T2",
+        "mode": "T3" if t3 else "T2",
         "record_type": meta.extra.get("record_type"),
-        "records": int(meta.extra.get("records", len(data))),
-        "photons": len(data),
-        "photons_per_channel": {str(c): n for c, n in channel_counts(data.channel).items()},
+        "records": int(meta.extra.get("records", n)),
+        "photons": n,
+        "photons_per_channel": {str(c): int(counts[c]) for c in np.flatnonzero(counts)},
         "channel_roles": {str(c): r for c, r in meta.channel_roles.items()},
         "duration_s": span,
         "acquisition_s": meta.acquisition_s,
