@@ -282,6 +282,17 @@ cdef class PulsedCounter:
             st = g2l_pulsed_update(&self.p, _u8(channel), _i64(time_ps), time_ps.shape[0], &err)
         return st, err, self._outputs()
 
+    def update_periodic(self, const uint8_t[::1] channel, const int64_t[::1] time_ps, int64_t s0, int64_t q,
+                        int64_t n_sync):
+        """Photons only, syncs s0 + j q (j < n_sync): returns (status, err_index, outputs)."""
+        cdef int64_t err = -1
+        cdef int st
+        g2l_pulsed_begin(&self.p)
+        with nogil:
+            st = g2l_pulsed_update_periodic(&self.p, _u8(channel), _i64(time_ps), time_ps.shape[0], s0, q,
+                                            n_sync, &err)
+        return st, err, self._outputs()
+
     def flush(self):
         g2l_pulsed_begin(&self.p)
         st = g2l_pulsed_flush(&self.p)

@@ -18,8 +18,8 @@ Lifetime (``g2live.analysis.lifetime``)
     fit_tail, fit_reconvolution, LifetimeFit, emg_periodic, decay_histogram, periodic_decay,
     quiet_bin
 Blinking (``g2live.analysis.blinking``)
-    analyze_blinking, BlinkingResult, fit_poisson_mixture, PoissonMixture, change_points,
-    intensity_trace, flid
+    analyze_blinking, analyze_blinking_trace, BlinkingResult, fit_poisson_mixture, PoissonMixture,
+    change_points, change_points_binned, fine_factor, intensity_trace, flid
 Heralded spectroscopy and emission lines (``g2live.analysis.heralded``)
     analyze_heralded, heralded_from_photons, HeraldedResult, PairRecords, records_from_core,
     adjacent_period_pairs, quasi_independent_spectra, fit_line, LineFit, fit_urbach_tail,
@@ -80,7 +80,10 @@ _SECTIONS: dict[str, tuple[str, ...]] = {
         "BlinkingResult",
         "PoissonMixture",
         "analyze_blinking",
+        "analyze_blinking_trace",
         "change_points",
+        "change_points_binned",
+        "fine_factor",
         "fit_poisson_mixture",
         "flid",
         "intensity_trace",

@@ -213,6 +213,16 @@ class Emulator:
                 final = end
             yield encoder.encode(part.channel, part.time_ps)
 
+    def meta(self, duration_s: float | None = None) -> Meta:
+        """The recording's metadata now: roles, sync, ``truth`` and the ``stats`` so far.
+
+        Parameters
+        ----------
+        duration_s : float, optional
+            Acquisition time to state (``meta.acquisition_s``).
+        """
+        return self._meta(duration_s)
+
     # ------------------------------------------------------------------ internals
     def _meta(self, duration_s: float | None) -> Meta:
         cfg = self.config

@@ -20,7 +20,7 @@ from g2live.io._common import SYNC_CHANNEL, FormatError
 from g2live.photons import Meta, PhotonData
 
 __all__ = [
-    "FORMATS", "SYNC_CHANNEL", "FormatError", "Writer", "detect_format", "info", "iter_chunks", "open_writer",
+    "FORMATS", "SYNC_CHANNEL", "BatchedWriter", "FormatError", "Writer", "detect_format", "info", "iter_chunks", "open_writer",
     "read", "write",
 ]
 
@@ -147,8 +147,60 @@ def output_format(path: str | os.PathLike[str], format: str | None = None) -> st
     return fmt
 
 
+class BatchedWriter:
+    """Collects small chunks into batches of about ``batch_events`` before handing them to
+    ``writer``: one Photon-HDF5 append (resize, write, flush, commit) per batch instead of per
+    chunk. Memory: one batch. For files written in one go (simulate, convert), not for crash-safe
+    recording, where every chunk must be committed as it comes."""
+
+    def __init__(self, writer: Writer, batch_events: int = 1 << 21) -> None:
+        self.writer = writer
+        self.batch_events = batch_events
+        self._parts: list[PhotonData] = []
+        self._n = 0
+
+    @property
+    def count(self) -> int:
+        return self.writer.count + self._n
+
+    @property
+    def notes(self) -> list[str]:
+        return list(getattr(self.writer, "notes", []))
+
+    def append(self, data: PhotonData) -> None:
+        if len(data):
+            self._parts.append(data)
+            self._n += len(data)
+        if self._n >= self.batch_events:
+            self.flush()
+
+    def flush(self) -> None:
+        """Hand the collected chunks to the writer as one."""
+        if not self._parts:
+            return
+        parts, self._parts, self._n = self._parts, [], 0
+        self.writer.append(parts[0] if len(parts) == 1 else _concat(parts))
+
+    def close(self, acquisition_s: float | None = None, meta: Meta | None = None) -> None:
+        try:
+            self.flush()
+        finally:
+            self.writer.close(acquisition_s=acquisition_s, meta=meta)
+
+
+def _concat(parts: list[PhotonData]) -> PhotonData:
+    import numpy as np
+
+    def cat(name: str) -> Any:
+        arrays = [getattr(p, name) for p in parts]
+        return None if arrays[0] is None else np.concatenate(arrays)
+
+    return PhotonData(cat("channel"), cat("time_ps"), parts[-1].meta, cat("sync_index"), cat("microtime_ps"))
+
+
 def open_writer(
-    path: str | os.PathLike[str], meta: Meta, t3: bool = False, format: str | None = None, **options: Any
+    path: str | os.PathLike[str], meta: Meta, t3: bool = False, format: str | None = None,
+    batch_events: int = 0, **options: Any
 ) -> Writer:
     """A writer that takes a recording chunk by chunk in bounded memory (Photon-HDF5, npz, PTU).
 
@@ -160,6 +212,9 @@ def open_writer(
         The recording's metadata (``close(meta=...)`` may replace it with the final one).
     t3 : bool, optional
         Chunks are T3 (``sync_index``, ``microtime_ps``, ``meta.sync_period_ps``).
+    batch_events : int, optional
+        Collect chunks into batches of this many events before writing (``BatchedWriter``);
+        0 writes every chunk as it comes (crash-safe recording).
     **options
         Format options (Photon-HDF5: ``compression``, ``source_file``...; PTU: ``tcspc_bin_ps``).
     """
@@ -168,7 +223,8 @@ def open_writer(
     fmt = output_format(path, format)
     module = importlib.import_module(f"g2live.io.{_WRITERS[fmt]}")
     _check_options(module.open_writer, fmt, options)
-    return module.open_writer(path, meta, t3=t3, **options)
+    writer = module.open_writer(path, meta, t3=t3, **options)
+    return BatchedWriter(writer, batch_events) if batch_events > 0 else writer
 
 
 def write(path: str | os.PathLike[str], data: PhotonData, format: str | None = None, **options: Any) -> None:

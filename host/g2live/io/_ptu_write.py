@@ -232,6 +232,13 @@ class PtuWriter:
         self._carry = int(data.sync_index[-1]) // T3_WRAP
         return rec
 
+    @property
+    def notes(self) -> list[str]:
+        """What writing changed (micro-times floored to the dtime bin)."""
+        if not self._quantised:
+            return []
+        return [f"{self._quantised} micro-times floored to the {self.bin_ps} ps dtime bin of PTU T3"]
+
     def close(self, acquisition_s: float | None = None, meta: Meta | None = None) -> None:
         """Patch the header (records, time, inputs, Meta) and close the file."""
         if self._fh is None:
@@ -241,9 +248,7 @@ class PtuWriter:
         if self._last is not None and self._first_ps is not None:
             span_s = (self._last[0] - self._first_ps) * 1e-12
         duration_ms = round(1e3 * (acquisition_s or meta.acquisition_s or span_s))
-        notes = list(meta.notes)
-        if self._quantised:
-            notes.append(f"{self._quantised} micro-times floored to the {self.bin_ps} ps dtime bin of PTU T3")
+        notes = [*meta.notes, *self.notes]
         meta_json = json.dumps(jsonable({**vars(meta), "notes": notes, "extra": {}}), sort_keys=True)
         blob = meta_json.encode("utf-8")[: _META_BYTES - 1]
         values = {
