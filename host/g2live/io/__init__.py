@@ -20,8 +20,8 @@ from g2live.io._common import SYNC_CHANNEL, FormatError
 from g2live.photons import Meta, PhotonData
 
 __all__ = [
-    "FORMATS", "SYNC_CHANNEL", "BatchedWriter", "FormatError", "Writer", "detect_format", "info", "iter_chunks",
-    "open_writer", "output_format", "read", "write",
+    "FORMATS", "SYNC_CHANNEL", "BatchedWriter", "FormatError", "Writer", "detect_format", "info",
+    "iter_chunks", "open_writer", "output_format", "read", "write",
 ]
 
 # name -> (module, what it reads, writable)
