@@ -16,7 +16,7 @@ period's sync: the TCSPC "nanotime" in ps). ``meta.sync_period_ps`` is the sync 
 
     time_ps = ticks_to_ps(sync_index, sync_period_ps) + microtime_ps
 
-``ticks_to_ps`` (``g2live.io._common``) multiplies exactly when the period is a whole number of
+``ticks_to_ps`` (here; the readers use it too) multiplies exactly when the period is a whole number of
 ps (80 MHz: 12,500 ps; the emulator always rounds its period to whole ps), and otherwise takes
 the integer part exactly and rounds the fractional product half to even (76 MHz: 13,157.894...
 ps, sync 3 at 39,474 ps). The sync edges themselves are ``ticks_to_ps(k, sync_period_ps)``: sync
@@ -33,7 +33,9 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Meta", "PhotonData", "merge_syncs", "sync_count_before", "sync_times_ps", "t3_time_ps"]
+__all__ = [
+    "Meta", "PhotonData", "merge_syncs", "sync_count_before", "sync_times_ps", "t3_time_ps", "ticks_to_ps",
+]
 
 
 @dataclass
@@ -52,10 +54,22 @@ class Meta:
     sync_period_ps: float | None = None  # T3: the period time_ps is derived with (int when whole ps)
 
 
-def _ticks_to_ps(ticks: np.ndarray, unit_ps: float) -> np.ndarray:
-    from g2live.io._common import ticks_to_ps  # the one conversion rule (docs/formats.md "Times")
+def ticks_to_ps(ticks: np.ndarray, unit_ps: float | int) -> np.ndarray:
+    """Convert integer ticks of ``unit_ps`` to int64 ps: the nearest integer of ``ticks * unit_ps``.
 
-    return ticks_to_ps(ticks, unit_ps)
+    Whole-ps units multiply exactly. Otherwise the unit is split into its integer part (exact
+    int64 product) and fraction (float64 product, rounded half to even), so the result is exact
+    to the rounding of the fraction term, which stays below 2**53 for any realistic tick count.
+    """
+    ticks = np.asarray(ticks, dtype=np.int64)
+    if isinstance(unit_ps, int):
+        return ticks * np.int64(unit_ps)
+    whole = math.floor(unit_ps)
+    frac = unit_ps - whole
+    out = np.rint(ticks.astype(np.float64) * frac).astype(np.int64)
+    if whole:
+        out += ticks * np.int64(whole)
+    return out
 
 
 def whole_ps(period_ps: float) -> int | None:
@@ -80,7 +94,7 @@ def t3_time_ps(sync_index: np.ndarray, microtime_ps: np.ndarray, period_ps: floa
     numpy.ndarray
         int64 ps.
     """
-    out = _ticks_to_ps(np.asarray(sync_index, np.int64), _unit(period_ps))
+    out = ticks_to_ps(np.asarray(sync_index, np.int64), _unit(period_ps))
     out += np.asarray(microtime_ps, np.int64)
     return out
 
@@ -96,7 +110,7 @@ def _unit(period_ps: float) -> float | int:
 
 def sync_times_ps(k0: int, k1: int, period_ps: float) -> np.ndarray:
     """Times (ps) of syncs ``k0 .. k1 - 1`` by the T3 rule (sync 0 at time 0)."""
-    return _ticks_to_ps(np.arange(k0, max(k0, k1), dtype=np.int64), _unit(period_ps))
+    return ticks_to_ps(np.arange(k0, max(k0, k1), dtype=np.int64), _unit(period_ps))
 
 
 def sync_count_before(t_ps: int, period_ps: float) -> int:

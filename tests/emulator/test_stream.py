@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import replace
 
 import numpy as np
@@ -193,9 +194,31 @@ def test_cli_simulate_writes_a_recording(tmp_path, capsys) -> None:
     rc = cli_main(["simulate", "-o", str(tmp_path / "bad.npz"), "--set", "nonsense=1"])
     assert rc == 1
     assert "nonsense" in capsys.readouterr().err
-    rc = cli_main(["simulate", "-o", str(tmp_path / "big.npz"), "--duration", "100"])  # 1e9 sync tags
-    assert rc == 1
-    assert "sync_divider" in capsys.readouterr().err and not (tmp_path / "big.npz").exists()
+    # the output is checked (and created) before anything is emulated: a 1e6 s run fails at once
+    t0 = time.perf_counter()
+    rc = cli_main(["simulate", "-o", str(tmp_path / "no" / "dir.h5"), "--duration", "1e6", "--quiet"])
+    assert rc == 1 and time.perf_counter() - t0 < 60 and "dir.h5" in capsys.readouterr().err
+    rc = cli_main(["simulate", "-o", str(tmp_path / "x.xyz"), "--quiet"])
+    assert rc == 1 and ".h5, .npz or .ptu" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("ext", [".h5", ".npz", ".ptu"])
+def test_cli_simulate_streams_t3_and_t2(tmp_path, ext: str) -> None:
+    """simulate writes T3 by default (no sync events), T2 with --records t2, in every format; the
+    streamed file equals the in-memory run of the same seed (PTU: micro-times in 4 ps bins)."""
+    from g2live import io
+
+    args = ["--duration", "0.02", "--collection", "0.3", "--seed", "6", "--chunk-s", "0.003", "--quiet"]
+    assert cli_main(["simulate", "-o", str(tmp_path / f"t3{ext}"), *args]) == 0
+    assert cli_main(["simulate", "-o", str(tmp_path / f"t2{ext}"), "--records", "t2", *args]) == 0
+    t3, t2 = io.read(tmp_path / f"t3{ext}"), io.read(tmp_path / f"t2{ext}")
+    ref = Emulator(replace(EmulatorConfig(), collection_efficiency=0.3), seed=6).run(0.02, chunk_s=0.003)
+    assert t3.is_t3 and not t2.is_t3 and t3.meta.sync_period_ps == 100_000
+    assert np.array_equal(t3.sync_index, ref.sync_index) and np.array_equal(t3.channel, ref.channel)
+    bin_ps = 4 if ext == ".ptu" else 1
+    assert np.array_equal(t3.microtime_ps, ref.microtime_ps // bin_ps * bin_ps)
+    assert int(np.count_nonzero(t2.channel == 8)) == 200_000  # one sync event per pulse
+    assert t3.meta.extra.get("stats", {}).get("sync_events", 200_000) == 200_000  # final stats stored
 
 
 def test_docs_table_lists_every_parameter_with_its_default(repo_root) -> None:

@@ -22,6 +22,7 @@ Blinking (``g2live.analysis.blinking``)
     change_points, change_points_binned, fine_factor, intensity_trace, flid
 Heralded spectroscopy and emission lines (``g2live.analysis.heralded``)
     analyze_heralded, heralded_from_photons, HeraldedResult, PairRecords, records_from_core,
+    QuietAccumulator, HeraldedAccumulator, SyncModel, heralded_result,
     adjacent_period_pairs, quasi_independent_spectra, fit_line, LineFit, fit_urbach_tail,
     UrbachFit, line_cdf
 Power dependence (``g2live.analysis.power``)
@@ -89,15 +90,19 @@ _SECTIONS: dict[str, tuple[str, ...]] = {
         "intensity_trace",
     ),
     "heralded": (
+        "HeraldedAccumulator",
         "HeraldedResult",
         "LineFit",
         "PairRecords",
+        "QuietAccumulator",
+        "SyncModel",
         "UrbachFit",
         "adjacent_period_pairs",
         "analyze_heralded",
         "fit_line",
         "fit_urbach_tail",
         "heralded_from_photons",
+        "heralded_result",
         "line_cdf",
         "quasi_independent_spectra",
         "records_from_core",

@@ -31,14 +31,22 @@ class Progress:
         What is counted, and the label.
     """
 
-    def __init__(self, enabled: bool, total: float | None = None, unit: str = "", desc: str = "",
-                 **kwargs: Any) -> None:
+    def __init__(
+        self, enabled: bool, total: float | None = None, unit: str = "", desc: str = "", **kwargs: Any
+    ) -> None:
         self._bar = None
         if enabled:
             from tqdm import tqdm
 
-            self._bar = tqdm(total=total, unit=unit, desc=desc, file=sys.stderr, dynamic_ncols=True,
-                             unit_scale=True, **kwargs)
+            self._bar = tqdm(
+                total=total,
+                unit=unit,
+                desc=desc,
+                file=sys.stderr,
+                dynamic_ncols=True,
+                unit_scale=True,
+                **kwargs,
+            )
 
     def advance(self, n: float) -> None:
         """Count ``n`` more."""

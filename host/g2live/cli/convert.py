@@ -53,6 +53,8 @@ def run(args: argparse.Namespace) -> int:
     chunks = io.iter_chunks(src, chunk_records=args.chunk_records, **opts)
     counts = np.zeros(256, np.int64)
     writer = last = None
+    roles: dict[int, str] = {}
+    span: list[int] = []
     try:
         with Progress(wanted(args.quiet), unit="ev", desc="converting") as bar:
             for chunk in chunks:
@@ -61,15 +63,20 @@ def run(args: argparse.Namespace) -> int:
                                             batch_events=1 << 21, **extra)
                 writer.append(chunk)
                 counts += np.bincount(chunk.channel, minlength=256)
+                roles.update(chunk.meta.channel_roles)
+                if len(chunk):
+                    span[:] = [span[0] if span else int(chunk.time_ps[0]), int(chunk.time_ps[-1])]
                 bar.advance(len(chunk))
                 last = chunk
     finally:
+        meta = None if last is None else io.whole_meta(last.meta, io.detect_format(src), roles,
+                                                      (span[0], span[1]) if span else None)
         if writer is not None:
-            writer.close(meta=None if last is None else last.meta)
-    if writer is None:
+            writer.close(meta=meta)  # what read() of the input gives: the file's counters, roles, notes
+    if writer is None or meta is None:
         raise ValueError(f"{src}: no photons to convert")
     per = ", ".join(f"ch{c}: {int(counts[c])}" for c in np.flatnonzero(counts))
     print(f"{args.input} -> {args.output}: {int(counts.sum())} events ({per})")
-    for note in [*(last.meta.notes if last is not None else []), *getattr(writer, "notes", [])]:
+    for note in [*meta.notes, *getattr(writer, "notes", [])]:
         print(f"note: {note}")
     return 0

@@ -21,7 +21,7 @@ from g2live.photons import Meta, PhotonData
 
 __all__ = [
     "FORMATS", "SYNC_CHANNEL", "BatchedWriter", "FormatError", "Writer", "detect_format", "info",
-    "iter_chunks", "open_writer", "output_format", "read", "write",
+    "iter_chunks", "open_writer", "output_format", "read", "whole_meta", "write",
 ]
 
 # name -> (module, what it reads, writable)
@@ -236,6 +236,24 @@ def write(path: str | os.PathLike[str], data: PhotonData, format: str | None = N
         writer.close()
 
 
+def whole_meta(last: Meta, fmt: str, roles: dict[int, str], span: tuple[int, int] | None) -> Meta:
+    """The Meta ``read`` gives, from a streamed file: the last chunk's (its counters are the
+    file's), with the channel roles of all chunks and, for PicoQuant files, the header's
+    acquisition time dropped when the events do not fit it (as ``read`` does)."""
+    import copy
+
+    import numpy as np
+
+    meta = copy.deepcopy(last)
+    meta.extra.pop("chunk_records", None)
+    meta.channel_roles = dict(sorted(roles.items()))
+    if fmt in ("ptu", "legacy") and span is not None:
+        from g2live.io._picoquant import check_span
+
+        check_span(meta, np.array(span, np.int64))
+    return meta
+
+
 def info(path: str | os.PathLike[str], format: str | None = None, **options: Any) -> dict[str, Any]:
     """Summary of a file (keys documented in docs/formats.md)."""
     import numpy as np
@@ -256,11 +274,8 @@ def info(path: str | os.PathLike[str], format: str | None = None, **options: Any
             last = int(chunk.time_ps[-1])
     n = int(counts.sum())
     span = float(last - first) * 1e-12 if n > 1 and first is not None and last is not None else 0.0
-    meta.channel_roles = dict(sorted(roles.items()))
-    if fmt in ("ptu", "legacy") and n > 1:  # as read() does: a header time the events do not fit
-        from g2live.io._picoquant import check_span
-
-        check_span(meta, np.array([first, last], np.int64))
+    known = n > 1 and first is not None and last is not None
+    meta = whole_meta(meta, fmt, roles, (first, last) if known else None)
     return {
         "file": str(path),
         "size_bytes": path.stat().st_size,

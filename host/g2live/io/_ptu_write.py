@@ -29,7 +29,7 @@ from typing import IO, Any
 import numpy as np
 
 from g2live.io._common import SYNC_CHANNEL, jsonable
-from g2live.io.ptu import MAGIC, TY_ANSISTRING, TY_EMPTY8, TY_FLOAT8, TY_INT8, _tag
+from g2live.io._ptu_tags import MAGIC, TY_ANSISTRING, TY_EMPTY8, TY_FLOAT8, TY_INT8, _tag
 from g2live.photons import Meta, PhotonData, t3_time_ps
 
 __all__ = ["GENERIC_T2", "HYDRAHARP_T3_V2", "PtuWriter", "encode_t2", "encode_t3", "open_writer", "write"]

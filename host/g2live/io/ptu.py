@@ -31,22 +31,23 @@ from g2live.io._picoquant import (
     layout_extra,
     read_layout,
 )
+from g2live.io._ptu_tags import (  # noqa: F401 - the tag vocabulary, also for writers and tests
+    MAGIC,
+    TAG_SIZE,
+    TY_ANSISTRING,
+    TY_BINARYBLOB,
+    TY_BITSET64,
+    TY_BOOL8,
+    TY_COLOR8,
+    TY_EMPTY8,
+    TY_FLOAT8,
+    TY_FLOAT8ARRAY,
+    TY_INT8,
+    TY_TDATETIME,
+    TY_WIDESTRING,
+    _tag,
+)
 from g2live.photons import Meta, PhotonData
-
-MAGIC = b"PQTTTR\x00\x00"
-TAG_SIZE = 48
-
-TY_EMPTY8 = 0xFFFF0008
-TY_BOOL8 = 0x00000008
-TY_INT8 = 0x10000008
-TY_BITSET64 = 0x11000008
-TY_COLOR8 = 0x12000008
-TY_FLOAT8 = 0x20000008
-TY_TDATETIME = 0x21000008
-TY_FLOAT8ARRAY = 0x2001FFFF
-TY_ANSISTRING = 0x4001FFFF
-TY_WIDESTRING = 0x4002FFFF
-TY_BINARYBLOB = 0xFFFFFFFF
 
 _EPOCH = _dt.datetime(1899, 12, 30)  # TDateTime counts days from here
 
@@ -190,20 +191,6 @@ def iter_chunks(
 
 # ---------------------------------------------------------------------------------------------
 # Writing (Generic T2, HydraHarp T3 v2, chunk by chunk) lives in g2live.io._ptu_write.
-
-
-def _tag(name: str, typ: int, value: Any = 0, idx: int = -1) -> bytes:
-    ident = name.encode("ascii")
-    if len(ident) > 31:
-        raise ValueError(f"PTU tag name {name!r} longer than 31 characters")
-    if typ in (TY_ANSISTRING, TY_WIDESTRING):
-        blob = value.encode("utf-8" if typ == TY_ANSISTRING else "utf-16-le") + b"\x00"
-        blob += b"\x00" * (-len(blob) % 8)
-        return struct.pack("<32siIq", ident, idx, typ, len(blob)) + blob
-    if typ == TY_FLOAT8:
-        return struct.pack("<32siId", ident, idx, typ, float(value))
-    return struct.pack("<32siIq", ident, idx, typ, int(value))
-
 
 
 def write(path: str | os.PathLike[str], data: PhotonData, tcspc_bin_ps: int | None = None) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from ._change_points import change_points_binned
+from ._change_points import WINDOW_BINS, change_points_binned
 from ._mixture import fit_poisson_mixture
 
 __all__ = ["BlinkingResult", "analyze_blinking", "analyze_blinking_trace", "fine_factor"]
@@ -107,7 +107,8 @@ def analyze_blinking_trace(
     thr_cps = mix.threshold / bw_s
     cps = change_points_binned(fine, alpha)
     cum = np.concatenate(([0], np.cumsum(fine)))
-    segs, on_time = _segments(cum, cps, fine_bin_ps, t0_ps, thr_cps)
+    edges = np.arange(WINDOW_BINS, fine.size, WINDOW_BINS)  # the segmentation windows bound segments too
+    segs, on_time = _segments(cum, np.union1d(cps, edges), fine_bin_ps, t0_ps, thr_cps)
     total = float(fine.size * fine_bin_ps)
     return BlinkingResult(
         on_fraction=on_time / total,

@@ -92,15 +92,19 @@ def _cut_crosstalk(pairs: PairRecords, independent: PairRecords, window_ps: int)
 
 
 def _signal_fraction(
-    rho: float | None, singles_delay_ps: np.ndarray | None, period_ps: float | None, bin_ps: int
+    rho: float | None, singles_delay_ps: np.ndarray | None, period_ps: float | None, bin_ps: int,
+    singles_hist: np.ndarray | None = None,
 ) -> tuple[float, str | None]:
-    """rho = S/(S+B) as given, or from the flat background of the singles' decay; 1 (no
-    subtraction) with a note when it cannot be had."""
+    """rho = S/(S+B) as given, or from the flat background of the singles' decay (delays, or
+    their histogram over one period); 1 (no subtraction) with a note when it cannot be had."""
     if rho is not None:
         return rho, None
-    if singles_delay_ps is None or period_ps is None:
+    if singles_hist is not None:
+        h = np.asarray(singles_hist, np.int64)
+    elif singles_delay_ps is None or period_ps is None:
         return 1.0, "rho unknown (no singles decay): accidental pairs not subtracted"
-    h = decay_histogram(singles_delay_ps, bin_ps, period_ps)
+    else:
+        h = decay_histogram(singles_delay_ps, bin_ps, period_ps)
     try:
         tf = fit_tail(h, bin_ps)
     except ValueError as exc:
@@ -221,6 +225,7 @@ def analyze_heralded(
     period_ps: float | None = None,
     crosstalk_window_ps: int = 200,
     singles_delay_ps: np.ndarray | None = None,
+    singles_hist: np.ndarray | None = None,
 ) -> HeraldedResult:
     """Heralded spectra, binding energy and lifetimes.
 
@@ -247,6 +252,9 @@ def analyze_heralded(
         Adjacent-pixel pairs closer than this are crosstalk.
     singles_delay_ps : numpy.ndarray, optional
         Delays after the sync of all detections.
+    singles_hist : numpy.ndarray, optional
+        Their histogram over one period in ``delay_bin_ps`` bins instead (what a streaming pass
+        accumulates).
 
     Returns
     -------
@@ -261,7 +269,7 @@ def analyze_heralded(
         raise ValueError("analyze_heralded: no two-photon periods")
     notes: list[str] = []
     cut = _cut_crosstalk(pairs, independent, crosstalk_window_ps)
-    rho, note = _signal_fraction(rho, singles_delay_ps, period_ps, delay_bin_ps)
+    rho, note = _signal_fraction(rho, singles_delay_ps, period_ps, delay_bin_ps, singles_hist)
     if note:
         notes.append(note)
     # independent pairs per period pair -> expected accidentals in the same period
