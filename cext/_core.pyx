@@ -257,8 +257,11 @@ cdef class PulsedCounter:
     cdef g2l_pulsed p
     cdef readonly int status
 
-    def __cinit__(self, uint8_t sync_channel, int64_t max_photons, int64_t window_ps):
+    def __cinit__(self, uint8_t sync_channel, int64_t max_photons, int64_t window_ps,
+                  bint keep_period_counts=True):
         self.status = g2l_pulsed_init(&self.p, sync_channel, max_photons, window_ps)
+        if self.status == 0:
+            g2l_pulsed_keep_period_counts(&self.p, keep_period_counts)
 
     def __dealloc__(self):
         g2l_pulsed_free(&self.p)

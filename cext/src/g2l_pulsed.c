@@ -14,6 +14,7 @@ int g2l_pulsed_init(g2l_pulsed *p, uint8_t sync_channel, int64_t max_photons, in
     p->photon_number = calloc((size_t)(max_photons + 1), sizeof(int64_t));
     if (!p->photon_number) return G2L_ERR_NOMEM;
     g2l_buf_init(&p->period_counts, sizeof(uint16_t));
+    p->keep_period_counts = 1;
     g2l_buf_init(&p->heralds, sizeof(g2l_herald));
     g2l_pulsed_clear(p);
     return G2L_OK;
@@ -25,6 +26,8 @@ void g2l_pulsed_free(g2l_pulsed *p) {
     g2l_buf_free(&p->period_counts);
     g2l_buf_free(&p->heralds);
 }
+
+void g2l_pulsed_keep_period_counts(g2l_pulsed *p, int keep) { p->keep_period_counts = keep != 0; }
 
 void g2l_pulsed_begin(g2l_pulsed *p) {
     p->period_counts.len = 0;
@@ -68,7 +71,7 @@ static void commit_pending(g2l_pulsed *p) {
 static int close_period(g2l_pulsed *p) {
     int64_t n = p->cur.n;
     uint16_t c = n > UINT16_MAX ? UINT16_MAX : (uint16_t)n; /* saturates: a period of 65535+ photons */
-    if (g2l_buf_push(&p->period_counts, &c) != G2L_OK) return G2L_ERR_NOMEM;
+    if (p->keep_period_counts && g2l_buf_push(&p->period_counts, &c) != G2L_OK) return G2L_ERR_NOMEM;
     p->photon_number[n < p->max_photons ? n : p->max_photons]++;
     if (n >= 2) {
         g2l_herald r = {0};
@@ -81,6 +84,22 @@ static int close_period(g2l_pulsed *p) {
     }
     p->open = 0;
     memset(&p->cur, 0, sizeof(p->cur));
+    return G2L_OK;
+}
+
+/* `run` syncs, the last at t_last, while the open period is empty and no photon is held: what that
+ * many sync events do (each closes an empty period: a zero count, photon_number[0]++), at once. */
+static int close_empty(g2l_pulsed *p, int64_t run, int64_t t_last) {
+    if (p->keep_period_counts) {
+        if (g2l_buf_reserve(&p->period_counts, run) != G2L_OK) return G2L_ERR_NOMEM;
+        memset((uint16_t *)p->period_counts.data + p->period_counts.len, 0, (size_t)run * sizeof(uint16_t));
+        p->period_counts.len += run;
+    }
+    p->photon_number[0] += run;
+    p->n_syncs += run;
+    p->period = p->n_syncs - 1;
+    p->t_sync = t_last;
+    p->last_time = t_last;
     return G2L_OK;
 }
 
@@ -116,21 +135,34 @@ int g2l_pulsed_update(g2l_pulsed *p, const uint8_t *channel, const int64_t *time
         }
         last = time_ps[i];
     }
+    const uint8_t sc = p->sync_channel;
     for (int64_t i = 0; i < n; i++) {
-        if (channel[i] == p->sync_channel) {
-            if (sync_event(p, time_ps[i]) != G2L_OK) {
+        if (channel[i] != sc) {
+            photon_event(p, channel[i], time_ps[i]);
+            continue;
+        }
+        if (sync_event(p, time_ps[i]) != G2L_OK) {
+            *err_index = i;
+            return G2L_ERR_NOMEM;
+        }
+        if (p->pend.n) continue; /* photons held at this time may still join the new period */
+        /* the period just opened is empty: the syncs that follow at once each close an empty
+         * one (a 10 MHz sync against kcps of photons: nearly every tag), counted in bulk */
+        int64_t j = i + 1;
+        while (j < n && channel[j] == sc) j++;
+        if (j > i + 1) {
+            if (close_empty(p, j - i - 1, time_ps[j - 1]) != G2L_OK) {
                 *err_index = i;
                 return G2L_ERR_NOMEM;
             }
-        } else {
-            photon_event(p, channel[i], time_ps[i]);
+            i = j - 1;
         }
     }
     return G2L_OK;
 }
 
 /* Syncs s0 + j q, j = 0 .. m - 1: what m sync events do, with the runs of empty periods between
- * them closed in bulk (a zero count each, photon_number[0] += run): O(1) per run, not per sync. */
+ * them closed in bulk (close_empty): O(1) per run, not per sync. */
 static int sync_run(g2l_pulsed *p, int64_t s0, int64_t q, int64_t m) {
     int64_t j = 0;
     /* a period with photons (open or held) closes one sync at a time */
@@ -138,17 +170,8 @@ static int sync_run(g2l_pulsed *p, int64_t s0, int64_t q, int64_t m) {
         if (sync_event(p, s0 + j * q) != G2L_OK) return G2L_ERR_NOMEM;
         j++;
     }
-    int64_t run = m - j; /* the open period is empty: each of these syncs closes an empty one */
-    if (run <= 0) return G2L_OK;
-    if (g2l_buf_reserve(&p->period_counts, run) != G2L_OK) return G2L_ERR_NOMEM;
-    memset((uint16_t *)p->period_counts.data + p->period_counts.len, 0, (size_t)run * sizeof(uint16_t));
-    p->period_counts.len += run;
-    p->photon_number[0] += run;
-    p->n_syncs += run;
-    p->period = p->n_syncs - 1;
-    p->t_sync = s0 + (m - 1) * q;
-    p->last_time = p->t_sync;
-    return G2L_OK;
+    /* the open period is empty: each of these syncs closes an empty one */
+    return m > j ? close_empty(p, m - j, s0 + (m - 1) * q) : G2L_OK;
 }
 
 int g2l_pulsed_update_periodic(g2l_pulsed *p, const uint8_t *channel, const int64_t *time_ps, int64_t n,

@@ -55,7 +55,9 @@ class Correlator:
 
 class PulsedCounter:
     status: int
-    def __init__(self, sync_channel: int, max_photons: int, window_ps: int) -> None: ...
+    def __init__(
+        self, sync_channel: int, max_photons: int, window_ps: int, keep_period_counts: bool = True
+    ) -> None: ...
     def update(self, channel: np.ndarray, time_ps: np.ndarray) -> tuple[int, int, dict[str, Any]]: ...
     def update_periodic(
         self, channel: np.ndarray, time_ps: np.ndarray, s0: int, q: int, n_sync: int

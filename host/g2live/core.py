@@ -721,9 +721,12 @@ class PulsedCounter:
     ``update()`` returns the periods closed by that call's syncs, ``flush()`` closes the open
     period; any chunk split gives the one-call result. Photons after a ``flush()`` and before the
     next sync count as ``pre_sync``; period numbering continues until ``clear()``.
+    ``keep_period_counts=False`` leaves ``period_counts`` empty (the chip reports only the
+    histogram and the pair records; a 10 MHz sync would otherwise give 2 MB of counts a second).
     """
 
-    def __init__(self, sync_channel: int, max_photons: int, pulsed_window_ps: int = 0) -> None:
+    def __init__(self, sync_channel: int, max_photons: int, pulsed_window_ps: int = 0,
+                 keep_period_counts: bool = True) -> None:
         sc, mp, win = (_int(sync_channel, "sync_channel"), _int(max_photons, "max_photons"),
                        _int(pulsed_window_ps, "pulsed_window_ps"))
         if not 0 <= sc < N_CHANNELS:
@@ -733,7 +736,7 @@ class PulsedCounter:
         if not 0 <= win < 2**63:
             raise ValueError(f"pulsed_window_ps = {win} must be >= 0 (0 = whole period)")
         self.sync_channel, self.max_photons, self.pulsed_window_ps = sc, mp, win
-        self._p = _core.PulsedCounter(sc, mp, win)
+        self._p = _core.PulsedCounter(sc, mp, win, bool(keep_period_counts))
         self._last = np.iinfo(np.int64).min
         self.photon_number = np.zeros(mp + 1, dtype=np.int64)  # cumulative since clear()
 
