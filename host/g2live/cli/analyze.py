@@ -271,7 +271,11 @@ def _print_result(r: dict[str, Any]) -> None:
         f" mode {r['mode']}"
     )
     rates = ", ".join(f"ch{c}: {_fmt(v, unit='cps')}" for c, v in r["rates_cps"].items())
-    print(f"  rates            {rates}  (sync: {r['sync_channel']})")
+    if r.get("records") == "T3" and r.get("sync_rate_hz"):
+        sync = f"in the T3 records, {r['sync_rate_hz'] / 1e6:.7g} MHz"
+    else:
+        sync = f"{r['sync_channel']}"
+    print(f"  rates            {rates}  (sync: {sync})")
     print(
         f"  g2(0)            {_fmt(r['g2_0'], r['g2_0_err'])}   (side-peak normalised; "
         f"68% interval {_interval(r['g2_0_ci'])})"
