@@ -22,7 +22,7 @@ Blinking (``g2live.analysis.blinking``)
     change_points, change_points_binned, fine_factor, intensity_trace, flid
 Heralded spectroscopy and emission lines (``g2live.analysis.heralded``)
     analyze_heralded, heralded_from_photons, HeraldedResult, PairRecords, records_from_core,
-    QuietAccumulator, HeraldedAccumulator, SyncModel, heralded_result,
+    QuietAccumulator, HeraldedAccumulator, SyncModel, heralded_result, PairBins, analyze_heralded_bins,
     adjacent_period_pairs, quasi_independent_spectra, fit_line, LineFit, fit_urbach_tail,
     UrbachFit, line_cdf
 Power dependence (``g2live.analysis.power``)
@@ -93,12 +93,14 @@ _SECTIONS: dict[str, tuple[str, ...]] = {
         "HeraldedAccumulator",
         "HeraldedResult",
         "LineFit",
+        "PairBins",
         "PairRecords",
         "QuietAccumulator",
         "SyncModel",
         "UrbachFit",
         "adjacent_period_pairs",
         "analyze_heralded",
+        "analyze_heralded_bins",
         "fit_line",
         "fit_urbach_tail",
         "heralded_from_photons",

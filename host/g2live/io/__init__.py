@@ -254,8 +254,11 @@ def whole_meta(last: Meta, fmt: str, roles: dict[int, str], span: tuple[int, int
     return meta
 
 
-def info(path: str | os.PathLike[str], format: str | None = None, **options: Any) -> dict[str, Any]:
-    """Summary of a file (keys documented in docs/formats.md)."""
+def info(
+    path: str | os.PathLike[str], format: str | None = None, progress: Any = None, **options: Any
+) -> dict[str, Any]:
+    """Summary of a file (keys documented in docs/formats.md), read chunk by chunk;
+    ``progress(n_events)`` is called after every chunk."""
     import numpy as np
 
     path = Path(path)
@@ -268,6 +271,8 @@ def info(path: str | os.PathLike[str], format: str | None = None, **options: Any
     for chunk in iter_chunks(path, format=fmt, **options):  # bounded memory, whatever the size
         meta, t3 = chunk.meta, chunk.is_t3
         roles.update(meta.channel_roles)
+        if progress is not None:
+            progress(len(chunk))
         if len(chunk):
             counts += np.bincount(chunk.channel, minlength=256)
             first = int(chunk.time_ps[0]) if first is None else first

@@ -7,7 +7,7 @@ import numpy as np
 
 from g2live.photons import PhotonData
 
-from ._analysis import HeraldedResult, analyze_heralded
+from ._analysis import HeraldedResult, analyze_heralded_bins
 from ._stream import HeraldedAccumulator, QuietAccumulator, SyncModel
 
 __all__ = ["heralded_from_photons", "heralded_result"]
@@ -62,26 +62,23 @@ def heralded_from_photons(
     quiet = QuietAccumulator(sync, period_ps, delay_bin_ps)
     quiet.add(data)
     shift = quiet.shift_ps()
-    acc = HeraldedAccumulator(sync, shift, period_ps, delay_bin_ps)
+    acc = HeraldedAccumulator(sync, shift, period_ps, delay_bin_ps, crosstalk_window_ps)
     acc.add(data)
     acc.finish()
-    return heralded_result(acc, shift, pixel_energy_ev, pixels, rho, period_ps, crosstalk_window_ps)
+    return heralded_result(acc, shift, pixel_energy_ev, pixels, rho, period_ps)
 
 
 def heralded_result(acc: HeraldedAccumulator, shift_ps: int, pixel_energy_ev: np.ndarray,
-                    pixels: np.ndarray | None, rho: float | None, period_ps: float,
-                    crosstalk_window_ps: int = 200) -> HeraldedResult:
+                    pixels: np.ndarray | None, rho: float | None, period_ps: float) -> HeraldedResult:
     """``analyze_heralded`` of what a pass of ``HeraldedAccumulator`` collected."""
-    res = analyze_heralded(
-        acc.pairs,
-        acc.independent,
+    res = analyze_heralded_bins(
+        acc.pair_bins,
+        acc.independent_bins,
         acc.n_periods,
         pixel_energy_ev,
         pixels=pixels,
         rho=rho,
-        delay_bin_ps=acc.bin_ps,
         period_ps=period_ps,
-        crosstalk_window_ps=crosstalk_window_ps,
         singles_hist=acc.singles,
     )
     res.sync_shift_ps = float(shift_ps)

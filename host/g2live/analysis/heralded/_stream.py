@@ -5,20 +5,22 @@ heralded step accumulate, in bounded memory, for T2 streams (sync events) and T3
 Pass 1 (``QuietAccumulator``) histograms every photon's delay after its sync to find the quiet
 point of the period. Pass 2 (``HeraldedAccumulator``) moves each photon later by the distance to
 that point (the same as moving each sync earlier: periods then start where no photon is) and
-collects what ``analyze_heralded`` needs: the pair records of the pulsed block
-(``core.PulsedCounter``; for T3 photons its periodic entry point, so the syncs are never built),
-the adjacent-period pairs, the closed periods and the singles' decay histogram.
+collects what ``analyze_heralded`` needs, binned as it comes (``PairBins``: fixed memory for any
+length): the pair records of the pulsed block (``core.PulsedCounter``; for T3 photons its
+periodic entry point, so the syncs are never built), the adjacent-period pairs, the closed
+periods and the singles' decay histogram.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
 from g2live.photons import PhotonData
 
 from ..lifetime import decay_histogram, quiet_bin
+from ._binned import PairBins
 from ._pairs import PairRecords, records_from_core
 
 __all__ = ["AdjacentPairs", "HeraldedAccumulator", "QuietAccumulator", "SyncModel"]
@@ -90,12 +92,14 @@ class QuietAccumulator:
 
 @dataclass
 class AdjacentPairs:
-    """``adjacent_period_pairs`` over a stream: the first photon of period i with the first of
-    period i + 1, ordered by delay; the pair that reaches into the last (still open) period is
-    dropped at the end."""
+    """``adjacent_period_pairs`` over a stream, binned as they come (``PairBins``): the first
+    photon of period i with the first of period i + 1, ordered by delay. The pair that reaches
+    into the latest period is held back until a later period shows it was not the last (the last
+    period is still open at the end and its pair is dropped)."""
 
-    parts: list[tuple[np.ndarray, ...]] = field(default_factory=list)
+    bins: PairBins
     carry: tuple[int, int, int] | None = None  # (period, channel, delay) of the latest first photon
+    held: tuple[PairRecords, int] | None = None  # the pair into the latest period, and that period
 
     def add(self, per: np.ndarray, ch: np.ndarray, delay: np.ndarray) -> None:
         if not per.size:
@@ -108,36 +112,43 @@ class AdjacentPairs:
             p = np.concatenate(([self.carry[0]], p))
             c = np.concatenate(([self.carry[1]], c))
             d = np.concatenate(([self.carry[2]], d))
+        self.carry = (int(p[-1]), int(c[-1]), int(d[-1]))
+        if p.size > 1 and self.held is not None:  # a later period came: the held pair was closed
+            self.bins.add(self.held[0])
+            self.held = None
         nxt = np.flatnonzero(np.diff(p) == 1)
         i, j = nxt, nxt + 1
         swap = d[j] < d[i]
         a, b = np.where(swap, j, i), np.where(swap, i, j)
-        self.parts.append((c[a], d[a], c[b], d[b], p[j]))
-        self.carry = (int(p[-1]), int(c[-1]), int(d[-1]))
+        pairs = PairRecords(c[a], d[a], c[b], d[b])
+        latest = p[j] == p[-1]
+        if latest.any():
+            self.held = (pairs.select(latest), int(p[-1]))
+            pairs = pairs.select(~latest)
+        self.bins.add(pairs)
 
-    def records(self, n_syncs: int) -> PairRecords:
-        """The pairs of closed periods (the last of ``n_syncs`` periods is still open)."""
-        if not self.parts:
-            e = np.zeros(0, np.int64)
-            return PairRecords(e, e.copy(), e.copy(), e.copy())
-        cols = [np.concatenate([part[k] for part in self.parts]) for k in range(5)]
-        keep = cols[4] < n_syncs - 1
-        return PairRecords(*(np.asarray(x[keep], np.int64) for x in cols[:4]))
+    def finish(self, n_syncs: int) -> None:
+        """The last of ``n_syncs`` periods is open: a held pair into it is dropped."""
+        if self.held is not None and self.held[1] < n_syncs - 1:
+            self.bins.add(self.held[0])
+        self.held = None
 
 
 class HeraldedAccumulator:
     """Pass 2: pair records, adjacent-period pairs, closed periods and the singles' decay, with
     every photon moved ``-shift_ps`` later (module docstring)."""
 
-    def __init__(self, sync: SyncModel, shift_ps: int, period_ps: float, bin_ps: int) -> None:
+    def __init__(
+        self, sync: SyncModel, shift_ps: int, period_ps: float, bin_ps: int, window_ps: int = 200
+    ) -> None:
         from g2live import core
         from g2live.io._common import Reorderer
 
         self.sync, self.delta = sync, -int(shift_ps)
         self.period_ps, self.bin_ps = float(period_ps), int(bin_ps)
-        self._pulsed = core.PulsedCounter(sync.channel, 4, 0)
-        self._heralds: list[np.ndarray] = []
-        self.adjacent = AdjacentPairs()
+        self._pulsed = core.PulsedCounter(sync.channel, 4, 0, keep_period_counts=False)
+        self.pair_bins = PairBins.empty(window_ps, bin_ps, self.period_ps)
+        self.adjacent = AdjacentPairs(PairBins.empty(window_ps, bin_ps, self.period_ps))
         self.singles = np.zeros(int(np.ceil(self.period_ps / self.bin_ps)), np.int64)
         self._order = Reorderer()
         self._last: int | None = None
@@ -159,7 +170,7 @@ class HeraldedAccumulator:
     def _t2(self, ch: np.ndarray, t: np.ndarray) -> None:
         if not t.size:
             return
-        self._heralds.append(self._pulsed.update(ch, t).heralded)
+        self.pair_bins.add(records_from_core(self._pulsed.update(ch, t).heralded))
         per, delay, idx, self._last, self._n = _t2_delays(ch, t, self.sync.channel, self._last, self._n)
         self.adjacent.add(per, ch[idx], delay)
         self.singles += decay_histogram(delay, self.bin_ps, self.period_ps)
@@ -169,7 +180,8 @@ class HeraldedAccumulator:
         # syncs stay where they are (k q, before end_ps); only the photons moved
         k_end = -(-self.sync.end_ps // q) if final else int(t[-1]) // q + 1
         k_end = max(k_end, self._n)
-        self._heralds.append(self._pulsed.update_periodic(ch, t, self._n * q, q, k_end - self._n).heralded)
+        res = self._pulsed.update_periodic(ch, t, self._n * q, q, k_end - self._n)
+        self.pair_bins.add(records_from_core(res.heralded))
         self._n = k_end
         per = t // q
         delay = t - per * q
@@ -183,17 +195,14 @@ class HeraldedAccumulator:
         else:
             ch, t = self._order.push([np.zeros(0, np.uint8), np.zeros(0, np.int64)], None)
             self._t2(ch, t)
-        self._heralds.append(self._pulsed.flush().heralded)
+        self.pair_bins.add(records_from_core(self._pulsed.flush().heralded))
         self.n_syncs = self._n
+        self.adjacent.finish(self.n_syncs)
 
     @property
-    def pairs(self) -> PairRecords:
-        """Same-period records: the first two photons of each period with two or more."""
-        return records_from_core(np.concatenate(self._heralds))
-
-    @property
-    def independent(self) -> PairRecords:
-        return self.adjacent.records(self.n_syncs)
+    def independent_bins(self) -> PairBins:
+        """The adjacent-period pairs of closed periods, binned."""
+        return self.adjacent.bins
 
     @property
     def n_periods(self) -> int:
