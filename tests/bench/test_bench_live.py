@@ -124,7 +124,7 @@ def test_sim_device_end_to_end() -> None:
         t_e2e, tags = _serve(dev, rep_rate_hz=1e7)
         emulated_s = tags / 1.007e7  # ~1e7 syncs + ~7e4 photons per emulated second
         em = Emulator(ecfg, seed=1)
-        t_emu = best_of(lambda em=em, s=emulated_s: sum(len(c) for c in em.chunks(s, chunk_s=0.02)), 1)
+        t_emu = best_of(lambda em=em, s=emulated_s: sum(len(c) for c in em.chunks(s, chunk_s=0.1)), 1)
         rows[rec] = (tags, t_e2e, t_emu)
     print("\nserve --device sim --speed 0 (emulator -> C twins -> Server loop)")
     for rec, (tags, t_e2e, t_emu) in rows.items():
