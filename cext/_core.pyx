@@ -257,8 +257,11 @@ cdef class PulsedCounter:
     cdef g2l_pulsed p
     cdef readonly int status
 
-    def __cinit__(self, uint8_t sync_channel, int64_t max_photons, int64_t window_ps):
+    def __cinit__(self, uint8_t sync_channel, int64_t max_photons, int64_t window_ps,
+                  bint keep_period_counts=True):
         self.status = g2l_pulsed_init(&self.p, sync_channel, max_photons, window_ps)
+        if self.status == 0:
+            g2l_pulsed_keep_period_counts(&self.p, keep_period_counts)
 
     def __dealloc__(self):
         g2l_pulsed_free(&self.p)
@@ -280,6 +283,17 @@ cdef class PulsedCounter:
         g2l_pulsed_begin(&self.p)
         with nogil:
             st = g2l_pulsed_update(&self.p, _u8(channel), _i64(time_ps), time_ps.shape[0], &err)
+        return st, err, self._outputs()
+
+    def update_periodic(self, const uint8_t[::1] channel, const int64_t[::1] time_ps, int64_t s0, int64_t q,
+                        int64_t n_sync):
+        """Photons only, syncs s0 + j q (j < n_sync): returns (status, err_index, outputs)."""
+        cdef int64_t err = -1
+        cdef int st
+        g2l_pulsed_begin(&self.p)
+        with nogil:
+            st = g2l_pulsed_update_periodic(&self.p, _u8(channel), _i64(time_ps), time_ps.shape[0], s0, q,
+                                            n_sync, &err)
         return st, err, self._outputs()
 
     def flush(self):

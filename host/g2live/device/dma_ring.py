@@ -31,8 +31,8 @@ from typing import Any
 
 import numpy as np
 
-from g2live.device.base import DeviceError
 from g2live.device.axi_dma_model import DMACR, DMASR, S2MM
+from g2live.device.base import DeviceError
 
 __all__ = ["DmaRing", "RingStats", "describe_dmasr"]
 

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from g2live import _core
-from g2live.photons import Meta, PhotonData
+from g2live.photons import Meta, PhotonData, ticks_to_ps  # noqa: F401 - the one tick rule, re-exported
 
 # Host channel numbers for events that are not detector inputs (documented in docs/formats.md).
 # Detector inputs keep their own 0-based numbers (0..63); the sync input of a T2 recording, when
@@ -109,24 +109,6 @@ def snap_unit_ps(unit_ps: float) -> float | int:
     if whole >= 1 and abs(unit_ps - whole) <= _SNAP_REL * unit_ps:
         return int(whole)
     return float(unit_ps)
-
-
-def ticks_to_ps(ticks: np.ndarray, unit_ps: float | int) -> np.ndarray:
-    """Convert integer ticks of ``unit_ps`` to int64 ps: the nearest integer of ``ticks * unit_ps``.
-
-    Whole-ps units multiply exactly. Otherwise the unit is split into its integer part (exact
-    int64 product) and fraction (float64 product, rounded half to even), so the result is exact
-    to the rounding of the fraction term, which stays below 2**53 for any realistic tick count.
-    """
-    ticks = np.asarray(ticks, dtype=np.int64)
-    if isinstance(unit_ps, int):
-        return ticks * np.int64(unit_ps)
-    whole = math.floor(unit_ps)
-    frac = unit_ps - whole
-    out = np.rint(ticks.astype(np.float64) * frac).astype(np.int64)
-    if whole:
-        out += ticks * np.int64(whole)
-    return out
 
 
 def jsonable(value: Any) -> Any:

@@ -15,14 +15,13 @@ from __future__ import annotations
 import datetime as _dt
 import os
 import struct
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from g2live.io._common import SYNC_CHANNEL, FormatError, snap_unit_ps
+from g2live.io._common import FormatError, snap_unit_ps
 from g2live.io._picoquant import (
     RECORD_TYPES,
     PqLayout,
@@ -32,23 +31,24 @@ from g2live.io._picoquant import (
     layout_extra,
     read_layout,
 )
+from g2live.io._ptu_tags import (  # noqa: F401 - the tag vocabulary, also for writers and tests
+    MAGIC,
+    TAG_SIZE,
+    TY_ANSISTRING,
+    TY_BINARYBLOB,
+    TY_BITSET64,
+    TY_BOOL8,
+    TY_COLOR8,
+    TY_EMPTY8,
+    TY_FLOAT8,
+    TY_FLOAT8ARRAY,
+    TY_INT8,
+    TY_TDATETIME,
+    TY_WIDESTRING,
+    _tag,
+)
 from g2live.io._records import no_markers
 from g2live.photons import Meta, PhotonData
-
-MAGIC = b"PQTTTR\x00\x00"
-TAG_SIZE = 48
-
-TY_EMPTY8 = 0xFFFF0008
-TY_BOOL8 = 0x00000008
-TY_INT8 = 0x10000008
-TY_BITSET64 = 0x11000008
-TY_COLOR8 = 0x12000008
-TY_FLOAT8 = 0x20000008
-TY_TDATETIME = 0x21000008
-TY_FLOAT8ARRAY = 0x2001FFFF
-TY_ANSISTRING = 0x4001FFFF
-TY_WIDESTRING = 0x4002FFFF
-TY_BINARYBLOB = 0xFFFFFFFF
 
 _EPOCH = _dt.datetime(1899, 12, 30)  # TDateTime counts days from here
 
@@ -232,100 +232,11 @@ def iter_chunks_with_markers(
 
 
 # ---------------------------------------------------------------------------------------------
-# Writing: Generic T2 records (MultiHarp / PicoHarp 330 layout) at 1 ps, read by PicoQuant
-# software and ptufile alike.
-
-GENERIC_T2 = 0x00010207
+# Writing (Generic T2, HydraHarp T3 v2, chunk by chunk) lives in g2live.io._ptu_write.
 
 
-def _tag(name: str, typ: int, value: Any = 0, idx: int = -1) -> bytes:
-    ident = name.encode("ascii")
-    if len(ident) > 31:
-        raise ValueError(f"PTU tag name {name!r} longer than 31 characters")
-    if typ in (TY_ANSISTRING, TY_WIDESTRING):
-        blob = value.encode("utf-8" if typ == TY_ANSISTRING else "utf-16-le") + b"\x00"
-        blob += b"\x00" * (-len(blob) % 8)
-        return struct.pack("<32siIq", ident, idx, typ, len(blob)) + blob
-    if typ in (TY_FLOAT8, TY_TDATETIME):
-        return struct.pack("<32siId", ident, idx, typ, float(value))
-    return struct.pack("<32siIq", ident, idx, typ, int(value))
+def write(path: str | os.PathLike[str], data: PhotonData, tcspc_bin_ps: int | None = None) -> None:
+    """Write PTU: Generic T2 records at 1 ps, or HydraHarp T3 v2 records for T3 data."""
+    from g2live.io._ptu_write import write as _write
 
-
-def encode_t2(channel: np.ndarray, time_ps: np.ndarray) -> np.ndarray:
-    """Generic T2 records (with overflow records) for events already in stream order."""
-    channel = np.asarray(channel, dtype=np.uint8)
-    time_ps = np.asarray(time_ps, dtype=np.int64)
-    if time_ps.size and time_ps[0] < 0:
-        raise ValueError(f"PTU T2 cannot hold negative times (first event at {int(time_ps[0])} ps)")
-    bad = (channel > 62) & (channel != SYNC_CHANNEL)
-    if bad.any():
-        raise ValueError(
-            f"PTU T2 holds detector channels 0..62 and the sync ({SYNC_CHANNEL}); got {int(channel[bad][0])}"
-        )
-    wrap = np.int64(33554432)
-    epoch = time_ps // wrap
-    low = (time_ps - epoch * wrap).astype(np.uint32)
-    gaps = np.diff(epoch, prepend=np.int64(0))
-    if (gaps < 0).any():
-        raise ValueError("events must be in time order to write PTU")
-    # One overflow record per 2**25-1 wraps at most (its time field counts the wraps).
-    n_ovf = np.where(gaps > 0, (gaps + 0x1FFFFFE) // 0x1FFFFFF, 0)
-    total = channel.size + int(n_ovf.sum())
-    out = np.empty(total, dtype="<u4")
-    pos = np.arange(channel.size) + np.cumsum(n_ovf)
-    is_sync = channel == SYNC_CHANNEL
-    ch_field = np.where(is_sync, 0, channel).astype(np.uint32)
-    out[pos] = (is_sync.astype(np.uint32) << np.uint32(31)) | (ch_field << np.uint32(25)) | low
-    mask = np.ones(total, dtype=bool)
-    mask[pos] = False
-    g = gaps[gaps > 0]
-    k = n_ovf[gaps > 0]
-    full = np.int64(0x1FFFFFF)
-    first = np.cumsum(k) - k  # index of each gap's first overflow record
-    within = np.arange(int(k.sum())) - np.repeat(first, k)
-    last_count = np.repeat(g - (k - 1) * full, k)
-    counts = np.where(within < np.repeat(k - 1, k), full, last_count)
-    out[mask] = np.uint32(0xFE000000) | counts.astype(np.uint32)
-    return out
-
-
-def _version() -> str:
-    try:
-        from importlib.metadata import version
-
-        return version("g2live")
-    except Exception:  # a source checkout without an installed distribution
-        return "0.1.0"
-
-
-def write(path: str | os.PathLike[str], data: PhotonData) -> None:
-    """Write PTU with Generic T2 records at 1 ps; T3 data is written as its absolute times."""
-    import json
-
-    from g2live.io._common import jsonable
-
-    rec = encode_t2(data.channel, data.time_ps)
-    meta = data.meta
-    duration_ms = data.duration_s() * 1e3
-    head = MAGIC + b"1.0.00\x00\x00"
-    head += _tag("File_GUID", TY_ANSISTRING, "{" + str(uuid.uuid4()).upper() + "}")
-    created = (_dt.datetime.now() - _EPOCH) / _dt.timedelta(days=1)
-    head += _tag("File_CreatingTime", TY_TDATETIME, created)
-    head += _tag("CreatorSW_Name", TY_ANSISTRING, "g2live")
-    head += _tag("CreatorSW_Version", TY_ANSISTRING, _version())
-    head += _tag("Measurement_Mode", TY_INT8, 2)
-    head += _tag("Measurement_SubMode", TY_INT8, 0)
-    head += _tag("HW_Type", TY_ANSISTRING, "g2live")
-    head += _tag("MeasDesc_Resolution", TY_FLOAT8, 1e-12)
-    head += _tag("MeasDesc_GlobalResolution", TY_FLOAT8, 1e-12)
-    head += _tag("MeasDesc_AcquisitionTime", TY_INT8, round(duration_ms))
-    head += _tag("TTResult_SyncRate", TY_INT8, round(meta.sync_rate_hz or 0))
-    head += _tag("TTResult_NumberOfRecords", TY_INT8, rec.size)
-    head += _tag("TTResultFormat_TTTRRecType", TY_INT8, GENERIC_T2)
-    head += _tag("TTResultFormat_BitsPerRecord", TY_INT8, 32)
-    meta_json = json.dumps(jsonable({**vars(meta), "extra": {}}), sort_keys=True)
-    head += _tag("g2live_Meta", TY_ANSISTRING, meta_json)
-    head += _tag("Header_End", TY_EMPTY8, 0)
-    with open(path, "wb") as fh:
-        fh.write(head)
-        rec.tofile(fh)
+    _write(path, data, tcspc_bin_ps=tcspc_bin_ps)
