@@ -96,6 +96,7 @@ def _pools(cmd: str, server: Any, files: dict[str, Path]) -> dict[str, st.Search
         **dict.fromkeys(("channels", "rho", "pixel_energy"), st.sampled_from([*PAIRS, ""])),
         **dict.fromkeys(("scpi", "scpi_set", "scpi_query", "scpi_unit"), st.sampled_from(BAD_TEXT)),
         **dict.fromkeys(("rep_rate", "rep_rate_hz"), st.sampled_from(RATES)),
+        "chunk_records": st.sampled_from(["1000", "65536", "1e6", "16777217", *BAD_NUMBERS]),
     }
 
 

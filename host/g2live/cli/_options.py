@@ -30,6 +30,7 @@ __all__ = [
     "SEED",
     "CHANNEL",
     "SECONDS",
+    "CHUNK_RECORDS",
     "channel_pair",
     "fraction_pair",
     "number_list",
@@ -125,6 +126,9 @@ SECONDS = number(0, lo_open=True)  # a duration
 PORT = integer(1, 65535)
 SEED = integer(0)
 CHANNEL = integer(0, 255)  # a channel number of a photon file (uint8; devices have 0..63)
+# records per chunk of a streamed file: 2**24 decoded records are ~0.5 GB, beyond that a chunk
+# costs memory and gains no speed
+CHUNK_RECORDS = integer(1, 1 << 24)
 
 
 def _split(text: str, n: tuple[int, ...], what: str) -> list[str]:
