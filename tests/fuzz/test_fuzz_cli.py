@@ -162,8 +162,8 @@ def command_line(draw: st.DrawFn, cmd: str, server: Any, files: dict[str, Path])
 
 def _examples(cmd: str) -> int:
     if cmd in ("dashboard", "run", "sweep"):
-        return budget(15, most=150)
-    return budget(30, most=300) if cmd in SLOW else budget(80, most=2000)
+        return budget(8, most=150)
+    return budget(15, most=300) if cmd in SLOW else budget(30, most=2000)
 
 
 @pytest.fixture(autouse=True)

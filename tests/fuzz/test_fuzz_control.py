@@ -97,7 +97,7 @@ def _check(reply: list[bytes], frames: list[bytes]) -> None:
     assert len(reply[0]) < 2 * MAX_REQUEST_BYTES
 
 
-@settings(max_examples=budget(600), deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=budget(200), deadline=None, suppress_health_check=list(HealthCheck))
 @given(req=requests())
 def test_fuzz_control_requests(
     req: tuple[str, list[bytes]], live_server: Any, caplog: pytest.LogCaptureFixture

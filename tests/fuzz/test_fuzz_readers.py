@@ -82,7 +82,7 @@ def test_fuzz_reader(
 ) -> None:
     d = tmp_path_factory.mktemp(f"fuzz-{fmt}")
 
-    @settings(max_examples=budget(200), deadline=None, suppress_health_check=list(HealthCheck))
+    @settings(max_examples=budget(50), deadline=None, suppress_health_check=list(HealthCheck))
     @given(blob=blobs(fmt, valid_heads), truncated=st.booleans(), cli=st.integers(0, 4))
     def case(blob: bytes, truncated: bool, cli: int) -> None:
         COUNTS[("reader inputs", fmt)] += 1
