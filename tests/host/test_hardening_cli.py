@@ -169,6 +169,13 @@ def test_output_format_hint_names_an_option_that_exists(tmp_path: Path, recordin
     assert "format=" not in res.err
 
 
+def test_simulate_names_a_missing_output_folder(tmp_path: Path) -> None:
+    """Found checking from the user's side: `simulate -o nodir/x.h5` printed h5py's errno text."""
+    res = run_cli("simulate", "-o", str(tmp_path / "nodir" / "x.h5"), "--quiet")
+    assert res.one_line_error() and "-o" in res.err and "does not exist" in res.err, res
+    assert "Errno" not in res.err and "synchronously" not in res.err
+
+
 def test_empty_file_says_empty(tmp_path: Path) -> None:
     (tmp_path / "empty.ptu").write_bytes(b"")
     for cmd in ("info", "analyze"):

@@ -166,6 +166,10 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.output)
     if out.suffix.lower() not in (".h5", ".hdf5", ".hdf", ".npz", ".ptu"):
         raise ValueError(f"-o {out}: use a .h5, .npz or .ptu file name")
+    if not out.parent.is_dir():
+        raise ValueError(f"-o {out}: folder {str(out.parent)!r} does not exist")
+    if out.is_dir():
+        raise ValueError(f"-o {out} is a folder")
     if not (args.duration > 0):
         raise ValueError(f"--duration {args.duration}: must be > 0")
     cfg = emulator_config_from_args(args)
