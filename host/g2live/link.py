@@ -107,7 +107,7 @@ class LinkMonitor:
         """The error that best explains ``missing`` (no reply, nothing received) from ``endpoint``
         within ``timeout_s``; ``since``: a ``mark()`` taken when the request was sent."""
         st = self.drain()
-        where = f"{endpoint}: {missing} within {timeout_s:g} s"
+        where = f"{endpoint}: {missing} within {timeout_s:.3g} s"
         if st.failure == zmq.EVENT_HANDSHAKE_FAILED_AUTH:
             return KeyRejectedError(
                 f"{where}: the server refused our CURVE key (ZAP status {st.failure_value}): give "

@@ -259,9 +259,42 @@ def test_dashboard_beyond_loopback_needs_the_token(array_server: Server) -> None
         code, body, cookie = _get(f"{base}?token={token}")
         assert code == 200 and "g2live_token=" in cookie and "httponly" in cookie.lower()
         assert _get(base, cookie=f"g2live_token={token}")[0] == 200
+        # the WebSocket (what the controls talk through): refused before the upgrade without it
+        ws = f"ws://127.0.0.1:{port}/ws"
+        assert _websocket(ws) == "refused: HTTP 403"
+        assert _websocket(ws, cookie=f"g2live_token={token}") == "ACK"
     finally:
         proc.terminate()
-        proc.wait(30)
+        _, err = proc.communicate(timeout=30)
+    assert "Traceback" not in err and "Uncaught exception" not in err, err
+
+
+def _websocket(url: str, cookie: str | None = None) -> str:
+    """What a Bokeh client opening a session on ``url`` gets: its first message type or the refusal."""
+    import asyncio
+    import json
+
+    from bokeh.settings import settings as bokeh_settings
+    from bokeh.util.token import generate_jwt_token, generate_session_id
+    from tornado.httpclient import HTTPClientError, HTTPRequest
+    from tornado.websocket import websocket_connect
+
+    token = generate_jwt_token(generate_session_id(), secret_key=bokeh_settings.secret_key_bytes(),
+                               signed=bokeh_settings.sign_sessions(), expiration=300)
+    headers = {"Origin": url.replace("ws://", "http://").rsplit("/ws", 1)[0]}
+    if cookie:
+        headers["Cookie"] = cookie
+
+    async def probe() -> str:
+        try:
+            conn = await websocket_connect(HTTPRequest(url, headers=headers), subprotocols=["bokeh", token])
+        except HTTPClientError as exc:
+            return f"refused: HTTP {exc.code}"
+        msg = await asyncio.wait_for(conn.read_message(), 30)
+        conn.close()
+        return "closed" if msg is None else json.loads(msg)["msgtype"]
+
+    return asyncio.run(probe())
 
 
 def test_dashboard_insecure_warns(array_server: Server) -> None:

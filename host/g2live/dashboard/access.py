@@ -7,8 +7,9 @@ Authentication is a random token shown once, in the URL printed on the console
 (``http://host:port/?token=...``): the first visit with it sets a cookie (HttpOnly,
 SameSite=Strict), so the token leaves the address bar's history of later visits and every
 request and the page's WebSocket carry the cookie. Bokeh's auth hooks (``TokenAuth``, an
-``AuthProvider``) check it on the page and on the WebSocket; without it a request is sent to a
-page that says where the token is (HTTP 403).
+``AuthProvider``) check it on every request, before the handler runs: a page request without it
+is sent to a page that says where the token is (HTTP 403); a WebSocket upgrade without it is
+refused with HTTP 403 before the handshake, so no session is made.
 
 The token travels in clear over plain HTTP: on a network you do not trust, use an SSH tunnel
 (``ssh -L 5006:127.0.0.1:5006 labpc``) instead.
@@ -22,7 +23,8 @@ from collections.abc import Callable
 from typing import Any
 
 from bokeh.server.auth_provider import AuthProvider
-from tornado.web import RequestHandler
+from tornado.web import HTTPError, RequestHandler
+from tornado.websocket import WebSocketHandler
 
 from .wire import is_loopback
 
@@ -78,8 +80,11 @@ class TokenAuth(AuthProvider):
         super().__init__()
 
     @property
-    def get_user(self) -> Callable[[Any], str | None]:
-        return self._user
+    def get_user_async(self) -> Callable[[Any], Any]:
+        # async: Bokeh runs it in every handler's prepare(), before a WebSocket's upgrade. The sync
+        # hook runs in WSHandler.open(), after the 101: it could only fail there (a traceback in
+        # the log per refused client), not refuse
+        return self._user_async
 
     @property
     def login_url(self) -> str:
@@ -88,6 +93,12 @@ class TokenAuth(AuthProvider):
     @property
     def login_handler(self) -> type[RequestHandler]:
         return _TokenNeeded
+
+    async def _user_async(self, handler: RequestHandler) -> str | None:
+        user = self._user(handler)
+        if user is None and isinstance(handler, WebSocketHandler):
+            raise HTTPError(403, "the dashboard's token is missing")  # before the upgrade: no session
+        return user
 
     def _user(self, handler: RequestHandler) -> str | None:
         if _same(handler.get_cookie(COOKIE), self.token):
