@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import sys
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol, runtime_checkable
 
@@ -198,8 +199,13 @@ class ControlServer:
             raise CommandError(f"request is not UTF-8: {exc}") from None
         except json.JSONDecodeError as exc:
             raise CommandError(f"request is not valid JSON: {exc}") from None
-        except ValueError as exc:  # an integer of more than sys.get_int_max_str_digits() digits
-            raise CommandError(f"request holds a number this server cannot read: {exc}") from None
+        except CommandError:
+            raise  # NaN / Infinity, named by _no_constant
+        except ValueError:  # an integer of more digits than Python reads (its hint is for Python)
+            raise CommandError(
+                f"request holds a number this server cannot read: an integer of more than "
+                f"{sys.get_int_max_str_digits()} digits"
+            ) from None
         except RecursionError:
             raise CommandError(_TOO_DEEP) from None
         if _depth(req) > MAX_REQUEST_DEPTH:
