@@ -175,6 +175,8 @@ int g2l_correlator_init(g2l_correlator *c, int64_t n_pairs, const uint8_t *pair_
         c->pair_b[p] = pair_b[p];
         c->used[pair_a[p]] = c->used[pair_b[p]] = 1;
     }
+    for (int k = 0; k < G2L_N_CHANNELS; k++)
+        if (c->used[k]) c->used_list[c->n_used++] = (uint8_t)k;
     /* An older tag t0 pairs with a later tag t only while t - t0 < hi (t0 on a) or t0 - t >= lo
      * (t0 on b), so it can be forgotten once t - t0 >= max(hi, 1 - lo). */
     __int128 keep = c->w.hi > 1 - c->w.lo ? c->w.hi : 1 - c->w.lo;
@@ -193,6 +195,7 @@ void g2l_correlator_free(g2l_correlator *c) {
 }
 
 static int history_append(g2l_history *h, const int64_t *t, int64_t n) {
+    if (n == 0) return G2L_OK;
     if (h->start + h->len + n > h->cap) {
         if (h->start) { /* reclaim the forgotten front first */
             memmove(h->t, h->t + h->start, (size_t)h->len * sizeof(int64_t));
@@ -228,26 +231,201 @@ static void history_prune(g2l_history *h, int64_t now, uint64_t keep) {
     if (!h->len) h->start = 0;
 }
 
-/* Tags that passed validation, in stream order. */
-static int correlator_add(g2l_correlator *c, const uint8_t *channel, const int64_t *time_ps, int64_t n) {
+/* Tags per channel of a checked chunk into cnt[G2L_N_CHANNELS]. Four tables break the
+ * store-to-load chain one table has when a channel repeats (a sync channel). */
+static void count_channels(const uint8_t *channel, int64_t n, int64_t *cnt) {
+    int64_t c4[4][G2L_N_CHANNELS];
+    memset(c4, 0, sizeof(c4));
+    int64_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        c4[0][channel[i]]++;
+        c4[1][channel[i + 1]]++;
+        c4[2][channel[i + 2]]++;
+        c4[3][channel[i + 3]]++;
+    }
+    for (; i < n; i++) c4[0][channel[i]]++;
+    for (int k = 0; k < G2L_N_CHANNELS; k++) cnt[k] = c4[0][k] + c4[1][k] + c4[2][k] + c4[3][k];
+}
+
+/* Where a chunk's tags are located when something is wrong with one (rare): the first tag with
+ * an impossible channel or out of stream order, and which of the two it is. */
+static int64_t locate_invalid(const uint8_t *channel, const int64_t *time_ps, int64_t n, int64_t last,
+                              int *status) {
+    for (int64_t i = 0; i < n; i++) {
+        const int64_t prev = i ? time_ps[i - 1] : last;
+        if (channel[i] >= G2L_N_CHANNELS || time_ps[i] < prev) {
+            *status = channel[i] >= G2L_N_CHANNELS ? G2L_ERR_CHANNEL : G2L_ERR_UNSORTED;
+            return i;
+        }
+    }
+    return -1;
+}
+
+/* One tag of scan_split: check it, write its time to each used channel's next slot and advance
+ * the slot of its own channel. */
+#define SPLIT_STEP(j, NS)                                                \
+    do {                                                                 \
+        const uint8_t ch_ = channel[i + (j)];                            \
+        const int64_t t_ = time_ps[i + (j)];                             \
+        bad |= (ch_ >= G2L_N_CHANNELS) | (t_ < prev);                    \
+        prev = t_;                                                       \
+        o0[p0] = t_;                                                     \
+        p0 += ch_ == k0;                                                 \
+        o1[p1] = t_;                                                     \
+        p1 += ch_ == k1;                                                 \
+        if ((NS) > 2) {                                                  \
+            o2[p2] = t_;                                                 \
+            p2 += ch_ == k2;                                             \
+            o3[p3] = t_;                                                 \
+            p3 += ch_ == k3;                                             \
+        }                                                                \
+    } while (0)
+
+/* The fast path for up to NS = 2 or 4 used channels: one pass that checks the chunk and splits the
+ * used channels' tags, channel used_list[u] to scratch + u * (n + 1). Write positions stay in
+ * registers with no branch (a region has one slot more than the chunk, for the writes past a
+ * channel's last tag). The tags of other channels (a sync) are counted in a second pass only when
+ * there are any. Returns the first bad tag (-1: none), as locate_invalid. */
+static inline __attribute__((always_inline)) int64_t
+scan_split(const g2l_correlator *c, const uint8_t *channel, const int64_t *time_ps, int64_t n, int64_t *cnt,
+           int64_t *scratch, int *status, const int NS) {
+    const uint8_t k0 = c->n_used > 0 ? c->used_list[0] : 255, k1 = c->n_used > 1 ? c->used_list[1] : 255;
+    const uint8_t k2 = c->n_used > 2 ? c->used_list[2] : 255, k3 = c->n_used > 3 ? c->used_list[3] : 255;
+    int64_t *const o0 = scratch, *const o1 = scratch + (n + 1);
+    int64_t *const o2 = scratch + 2 * (n + 1), *const o3 = scratch + 3 * (n + 1);
+    int64_t p0 = 0, p1 = 0, p2 = 0, p3 = 0, prev = c->last_time;
+    int bad = 0;
+    int64_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        SPLIT_STEP(0, NS);
+        SPLIT_STEP(1, NS);
+        SPLIT_STEP(2, NS);
+        SPLIT_STEP(3, NS);
+    }
+    for (; i < n; i++) SPLIT_STEP(0, NS);
+    if (bad) return locate_invalid(channel, time_ps, n, c->last_time, status);
+    if (p0 + p1 + p2 + p3 < n) {
+        count_channels(channel, n, cnt);
+    } else {
+        memset(cnt, 0, G2L_N_CHANNELS * sizeof(int64_t));
+        const int64_t p[4] = {p0, p1, p2, p3};
+        for (int u = 0; u < c->n_used; u++) cnt[c->used_list[u]] = p[u];
+    }
+    return -1;
+}
+#undef SPLIT_STEP
+
+/* The general path's first pass over a chunk: tags per channel into cnt[G2L_N_CHANNELS], and the first tag with an
+ * impossible channel or out of stream order (-1: none; *status says which). Four count tables
+ * break the store-to-load chain one table has when a channel repeats (a sync channel); the checks
+ * are accumulated without branches and the bad tag is located only when there is one. */
+static int64_t scan_chunk(const uint8_t *channel, const int64_t *time_ps, int64_t n, int64_t last,
+                          int64_t *cnt, int *status) {
+    int64_t c4[4][G2L_N_CHANNELS];
+    memset(c4, 0, sizeof(c4));
+    int bad = n > 0 && time_ps[0] < last;
+    int64_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        const uint8_t k0 = channel[i], k1 = channel[i + 1], k2 = channel[i + 2], k3 = channel[i + 3];
+        bad |= (k0 | k1 | k2 | k3) >= G2L_N_CHANNELS;
+        bad |= (i > 0 && time_ps[i] < time_ps[i - 1]) | (time_ps[i + 1] < time_ps[i]) |
+               (time_ps[i + 2] < time_ps[i + 1]) | (time_ps[i + 3] < time_ps[i + 2]);
+        c4[0][k0 & (G2L_N_CHANNELS - 1)]++;
+        c4[1][k1 & (G2L_N_CHANNELS - 1)]++;
+        c4[2][k2 & (G2L_N_CHANNELS - 1)]++;
+        c4[3][k3 & (G2L_N_CHANNELS - 1)]++;
+    }
+    for (; i < n; i++) {
+        bad |= channel[i] >= G2L_N_CHANNELS || (i > 0 && time_ps[i] < time_ps[i - 1]);
+        c4[0][channel[i] & (G2L_N_CHANNELS - 1)]++;
+    }
+    if (bad) return locate_invalid(channel, time_ps, n, last, status);
+    for (int k = 0; k < G2L_N_CHANNELS; k++) cnt[k] = c4[0][k] + c4[1][k] + c4[2][k] + c4[3][k];
+    return -1;
+}
+
+/* The general path (more than four used channels), after scan_chunk: the used channels' tags to
+ * scratch + off[k] in one pass; the unused channels' tags go to the spare slot. */
+static void split_channels(const g2l_correlator *c, const uint8_t *channel, const int64_t *time_ps, int64_t n,
+                           const int64_t *off, int64_t spare, int64_t *scratch) {
+    int64_t pos[G2L_N_CHANNELS];
+    for (int k = 0; k < G2L_N_CHANNELS; k++) pos[k] = c->used[k] ? off[k] : spare;
+    for (int64_t i = 0; i < n; i++) {
+        const uint8_t k = channel[i];
+        scratch[pos[k]] = time_ps[i];
+        pos[k] += c->used[k];
+    }
+}
+
+static int scratch_reserve(g2l_correlator *c, int64_t need) {
+    if (need <= c->scratch_cap) return G2L_OK;
+    free(c->scratch); /* its content is not kept: no copy */
+    c->scratch_cap = 0;
+    int64_t *p = malloc((size_t)need * sizeof(int64_t));
+    c->scratch = p;
+    if (!p) return G2L_ERR_NOMEM;
+    c->scratch = p;
+    c->scratch_cap = need;
+    return G2L_OK;
+}
+
+/* Keep, of channel k's new tags t[0 .. n), those a later tag can still reach (now - t < keep). */
+static int history_keep(g2l_correlator *c, int k, const int64_t *t, int64_t n, int64_t now) {
+    g2l_history *h = &c->past[k];
+    int64_t lo = 0, hi = n; /* first new tag still reachable */
+    while (lo < hi) {
+        int64_t m = lo + (hi - lo) / 2;
+        if ((uint64_t)now - (uint64_t)t[m] >= c->keep)
+            lo = m + 1;
+        else
+            hi = m;
+    }
+    if (lo > 0) h->len = h->start = 0; /* a newer tag of this channel is already out of reach */
+    else history_prune(h, now, c->keep);
+    return history_append(h, t + lo, n - lo);
+}
+
+/* Check, count and split one chunk into c->scratch: channel k's tags at off[k] (cnt[k] of them).
+ * G2L_OK, an error with *err_index (nothing taken), or G2L_ERR_NOMEM. */
+static int correlator_split(g2l_correlator *c, const uint8_t *channel, const int64_t *time_ps, int64_t n,
+                            int64_t *cnt, int64_t *off, int64_t *err_index) {
+    int status = G2L_OK;
+    int64_t bad;
+    memset(off, 0, G2L_N_CHANNELS * sizeof(int64_t));
+    if (c->n_used <= 4) {
+        const int ns = c->n_used <= 2 ? 2 : 4;
+        if (scratch_reserve(c, ns * (n + 1)) != G2L_OK) return G2L_ERR_NOMEM;
+        bad = ns == 2 ? scan_split(c, channel, time_ps, n, cnt, c->scratch, &status, 2)
+                      : scan_split(c, channel, time_ps, n, cnt, c->scratch, &status, 4);
+        for (int u = 0; u < c->n_used; u++) off[c->used_list[u]] = u * (n + 1);
+    } else {
+        bad = scan_chunk(channel, time_ps, n, c->last_time, cnt, &status);
+        if (bad < 0) {
+            int64_t total = 0;
+            for (int k = 0; k < G2L_N_CHANNELS; k++) {
+                off[k] = total;
+                if (c->used[k]) total += cnt[k];
+            }
+            if (scratch_reserve(c, total + 1) != G2L_OK) return G2L_ERR_NOMEM; /* + the spare slot */
+            split_channels(c, channel, time_ps, n, off, total, c->scratch);
+        }
+    }
+    if (bad >= 0) {
+        *err_index = bad;
+        return status;
+    }
+    return G2L_OK;
+}
+
+int g2l_correlator_update(g2l_correlator *c, const uint8_t *channel, const int64_t *time_ps, int64_t n,
+                          int64_t *err_index) {
     if (n == 0) return G2L_OK;
-    int64_t cnt[G2L_N_CHANNELS] = {0}, off[G2L_N_CHANNELS], pos[G2L_N_CHANNELS];
-    for (int64_t i = 0; i < n; i++) cnt[channel[i]]++;
-    int64_t total = 0;
-    for (int k = 0; k < G2L_N_CHANNELS; k++) {
-        c->counts[k] += cnt[k];
-        off[k] = pos[k] = total;
-        if (c->used[k]) total += cnt[k];
-    }
+    int64_t cnt[G2L_N_CHANNELS], off[G2L_N_CHANNELS];
+    int st = correlator_split(c, channel, time_ps, n, cnt, off, err_index);
+    if (st == G2L_ERR_NOMEM) *err_index = 0;
+    if (st != G2L_OK) return st; /* nothing of this call is taken */
+    for (int k = 0; k < G2L_N_CHANNELS; k++) c->counts[k] += cnt[k];
     c->n_tags += n;
-    if (total > c->scratch_cap) {
-        int64_t *p = realloc(c->scratch, (size_t)total * sizeof(int64_t));
-        if (!p) return G2L_ERR_NOMEM;
-        c->scratch = p;
-        c->scratch_cap = total;
-    }
-    for (int64_t i = 0; i < n; i++)
-        if (c->used[channel[i]]) c->scratch[pos[channel[i]]++] = time_ps[i];
     const g2l_window *w = &c->w;
     for (int64_t p = 0; p < c->n_pairs; p++) {
         const uint8_t a = c->pair_a[p], b = c->pair_b[p];
@@ -261,29 +439,15 @@ static int correlator_add(g2l_correlator *c, const uint8_t *channel, const int64
         g2l_correlate(an, cnt[a], bp->t + bp->start, bp->len, w, h);
     }
     const int64_t now = time_ps[n - 1];
-    for (int k = 0; k < G2L_N_CHANNELS; k++) {
-        if (!c->used[k]) continue;
-        if (cnt[k] && history_append(&c->past[k], c->scratch + off[k], cnt[k]) != G2L_OK) return G2L_ERR_NOMEM;
-        history_prune(&c->past[k], now, c->keep);
+    for (int u = 0; u < c->n_used; u++) {
+        const int k = c->used_list[u];
+        if (history_keep(c, k, c->scratch + off[k], cnt[k], now) != G2L_OK) {
+            *err_index = 0;
+            return G2L_ERR_NOMEM;
+        }
     }
     c->last_time = now;
     return G2L_OK;
-}
-
-int g2l_correlator_update(g2l_correlator *c, const uint8_t *channel, const int64_t *time_ps, int64_t n,
-                          int64_t *err_index) {
-    int64_t last = c->last_time;
-    for (int64_t i = 0; i < n; i++) {
-        int status = channel[i] >= G2L_N_CHANNELS ? G2L_ERR_CHANNEL : time_ps[i] < last ? G2L_ERR_UNSORTED : G2L_OK;
-        if (status != G2L_OK) { /* nothing of this call is taken */
-            *err_index = i;
-            return status;
-        }
-        last = time_ps[i];
-    }
-    int st = correlator_add(c, channel, time_ps, n);
-    if (st != G2L_OK) *err_index = 0;
-    return st;
 }
 
 void g2l_correlator_swap(g2l_correlator *c) {

@@ -45,6 +45,8 @@ typedef struct {
     int64_t *hist;         /* [n_pairs * n_bins] */
     g2l_history past[G2L_N_CHANNELS];
     uint8_t used[G2L_N_CHANNELS]; /* channel appears in a pair */
+    uint8_t used_list[G2L_N_CHANNELS]; /* those channels, ascending */
+    int n_used;
     int64_t *scratch;      /* this chunk's tags, split by channel */
     int64_t scratch_cap;
     int64_t last_time;     /* INT64_MIN before the first tag */
