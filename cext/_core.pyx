@@ -249,6 +249,15 @@ cdef class Correlator:
     def counts(self):
         return np.array([self.c.counts[k] for k in range(G2L_N_CHANNELS)], dtype=np.int64)
 
+    @property
+    def simd(self):
+        """1 when chunks are checked and split with the AVX-512 kernels, 0 for the portable ones."""
+        return self.c.simd
+
+    @simd.setter
+    def simd(self, bint on):
+        self.c.simd = g2l_split_simd_available() if on else 0
+
 
 # ---------------------------------------------------------------------------------------------
 # pulsed mode

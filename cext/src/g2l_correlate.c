@@ -10,6 +10,8 @@
  */
 #include "g2l_correlate.h"
 
+#include "g2l_split.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -177,6 +179,7 @@ int g2l_correlator_init(g2l_correlator *c, int64_t n_pairs, const uint8_t *pair_
     }
     for (int k = 0; k < G2L_N_CHANNELS; k++)
         if (c->used[k]) c->used_list[c->n_used++] = (uint8_t)k;
+    c->simd = g2l_split_simd_available();
     /* An older tag t0 pairs with a later tag t only while t - t0 < hi (t0 on a) or t0 - t >= lo
      * (t0 on b), so it can be forgotten once t - t0 >= max(hi, 1 - lo). */
     __int128 keep = c->w.hi > 1 - c->w.lo ? c->w.hi : 1 - c->w.lo;
@@ -190,7 +193,11 @@ void g2l_correlator_free(g2l_correlator *c) {
     free(c->pair_b);
     free(c->hist);
     free(c->scratch);
-    for (int k = 0; k < G2L_N_CHANNELS; k++) free(c->past[k].t);
+    free(c->undo_hist);
+    for (int k = 0; k < G2L_N_CHANNELS; k++) {
+        free(c->past[k].t);
+        free(c->undo_past[k].t);
+    }
     memset(c, 0, sizeof(*c));
 }
 
@@ -231,132 +238,6 @@ static void history_prune(g2l_history *h, int64_t now, uint64_t keep) {
     if (!h->len) h->start = 0;
 }
 
-/* Tags per channel of a checked chunk into cnt[G2L_N_CHANNELS]. Four tables break the
- * store-to-load chain one table has when a channel repeats (a sync channel). */
-static void count_channels(const uint8_t *channel, int64_t n, int64_t *cnt) {
-    int64_t c4[4][G2L_N_CHANNELS];
-    memset(c4, 0, sizeof(c4));
-    int64_t i = 0;
-    for (; i + 4 <= n; i += 4) {
-        c4[0][channel[i]]++;
-        c4[1][channel[i + 1]]++;
-        c4[2][channel[i + 2]]++;
-        c4[3][channel[i + 3]]++;
-    }
-    for (; i < n; i++) c4[0][channel[i]]++;
-    for (int k = 0; k < G2L_N_CHANNELS; k++) cnt[k] = c4[0][k] + c4[1][k] + c4[2][k] + c4[3][k];
-}
-
-/* Where a chunk's tags are located when something is wrong with one (rare): the first tag with
- * an impossible channel or out of stream order, and which of the two it is. */
-static int64_t locate_invalid(const uint8_t *channel, const int64_t *time_ps, int64_t n, int64_t last,
-                              int *status) {
-    for (int64_t i = 0; i < n; i++) {
-        const int64_t prev = i ? time_ps[i - 1] : last;
-        if (channel[i] >= G2L_N_CHANNELS || time_ps[i] < prev) {
-            *status = channel[i] >= G2L_N_CHANNELS ? G2L_ERR_CHANNEL : G2L_ERR_UNSORTED;
-            return i;
-        }
-    }
-    return -1;
-}
-
-/* One tag of scan_split: check it, write its time to each used channel's next slot and advance
- * the slot of its own channel. */
-#define SPLIT_STEP(j, NS)                                                \
-    do {                                                                 \
-        const uint8_t ch_ = channel[i + (j)];                            \
-        const int64_t t_ = time_ps[i + (j)];                             \
-        bad |= (ch_ >= G2L_N_CHANNELS) | (t_ < prev);                    \
-        prev = t_;                                                       \
-        o0[p0] = t_;                                                     \
-        p0 += ch_ == k0;                                                 \
-        o1[p1] = t_;                                                     \
-        p1 += ch_ == k1;                                                 \
-        if ((NS) > 2) {                                                  \
-            o2[p2] = t_;                                                 \
-            p2 += ch_ == k2;                                             \
-            o3[p3] = t_;                                                 \
-            p3 += ch_ == k3;                                             \
-        }                                                                \
-    } while (0)
-
-/* The fast path for up to NS = 2 or 4 used channels: one pass that checks the chunk and splits the
- * used channels' tags, channel used_list[u] to scratch + u * (n + 1). Write positions stay in
- * registers with no branch (a region has one slot more than the chunk, for the writes past a
- * channel's last tag). The tags of other channels (a sync) are counted in a second pass only when
- * there are any. Returns the first bad tag (-1: none), as locate_invalid. */
-static inline __attribute__((always_inline)) int64_t
-scan_split(const g2l_correlator *c, const uint8_t *channel, const int64_t *time_ps, int64_t n, int64_t *cnt,
-           int64_t *scratch, int *status, const int NS) {
-    const uint8_t k0 = c->n_used > 0 ? c->used_list[0] : 255, k1 = c->n_used > 1 ? c->used_list[1] : 255;
-    const uint8_t k2 = c->n_used > 2 ? c->used_list[2] : 255, k3 = c->n_used > 3 ? c->used_list[3] : 255;
-    int64_t *const o0 = scratch, *const o1 = scratch + (n + 1);
-    int64_t *const o2 = scratch + 2 * (n + 1), *const o3 = scratch + 3 * (n + 1);
-    int64_t p0 = 0, p1 = 0, p2 = 0, p3 = 0, prev = c->last_time;
-    int bad = 0;
-    int64_t i = 0;
-    for (; i + 4 <= n; i += 4) {
-        SPLIT_STEP(0, NS);
-        SPLIT_STEP(1, NS);
-        SPLIT_STEP(2, NS);
-        SPLIT_STEP(3, NS);
-    }
-    for (; i < n; i++) SPLIT_STEP(0, NS);
-    if (bad) return locate_invalid(channel, time_ps, n, c->last_time, status);
-    if (p0 + p1 + p2 + p3 < n) {
-        count_channels(channel, n, cnt);
-    } else {
-        memset(cnt, 0, G2L_N_CHANNELS * sizeof(int64_t));
-        const int64_t p[4] = {p0, p1, p2, p3};
-        for (int u = 0; u < c->n_used; u++) cnt[c->used_list[u]] = p[u];
-    }
-    return -1;
-}
-#undef SPLIT_STEP
-
-/* The general path's first pass over a chunk: tags per channel into cnt[G2L_N_CHANNELS], and the first tag with an
- * impossible channel or out of stream order (-1: none; *status says which). Four count tables
- * break the store-to-load chain one table has when a channel repeats (a sync channel); the checks
- * are accumulated without branches and the bad tag is located only when there is one. */
-static int64_t scan_chunk(const uint8_t *channel, const int64_t *time_ps, int64_t n, int64_t last,
-                          int64_t *cnt, int *status) {
-    int64_t c4[4][G2L_N_CHANNELS];
-    memset(c4, 0, sizeof(c4));
-    int bad = n > 0 && time_ps[0] < last;
-    int64_t i = 0;
-    for (; i + 4 <= n; i += 4) {
-        const uint8_t k0 = channel[i], k1 = channel[i + 1], k2 = channel[i + 2], k3 = channel[i + 3];
-        bad |= (k0 | k1 | k2 | k3) >= G2L_N_CHANNELS;
-        bad |= (i > 0 && time_ps[i] < time_ps[i - 1]) | (time_ps[i + 1] < time_ps[i]) |
-               (time_ps[i + 2] < time_ps[i + 1]) | (time_ps[i + 3] < time_ps[i + 2]);
-        c4[0][k0 & (G2L_N_CHANNELS - 1)]++;
-        c4[1][k1 & (G2L_N_CHANNELS - 1)]++;
-        c4[2][k2 & (G2L_N_CHANNELS - 1)]++;
-        c4[3][k3 & (G2L_N_CHANNELS - 1)]++;
-    }
-    for (; i < n; i++) {
-        bad |= channel[i] >= G2L_N_CHANNELS || (i > 0 && time_ps[i] < time_ps[i - 1]);
-        c4[0][channel[i] & (G2L_N_CHANNELS - 1)]++;
-    }
-    if (bad) return locate_invalid(channel, time_ps, n, last, status);
-    for (int k = 0; k < G2L_N_CHANNELS; k++) cnt[k] = c4[0][k] + c4[1][k] + c4[2][k] + c4[3][k];
-    return -1;
-}
-
-/* The general path (more than four used channels), after scan_chunk: the used channels' tags to
- * scratch + off[k] in one pass; the unused channels' tags go to the spare slot. */
-static void split_channels(const g2l_correlator *c, const uint8_t *channel, const int64_t *time_ps, int64_t n,
-                           const int64_t *off, int64_t spare, int64_t *scratch) {
-    int64_t pos[G2L_N_CHANNELS];
-    for (int k = 0; k < G2L_N_CHANNELS; k++) pos[k] = c->used[k] ? off[k] : spare;
-    for (int64_t i = 0; i < n; i++) {
-        const uint8_t k = channel[i];
-        scratch[pos[k]] = time_ps[i];
-        pos[k] += c->used[k];
-    }
-}
-
 static int scratch_reserve(g2l_correlator *c, int64_t need) {
     if (need <= c->scratch_cap) return G2L_OK;
     free(c->scratch); /* its content is not kept: no copy */
@@ -385,45 +266,32 @@ static int history_keep(g2l_correlator *c, int k, const int64_t *t, int64_t n, i
     return history_append(h, t + lo, n - lo);
 }
 
-/* Check, count and split one chunk into c->scratch: channel k's tags at off[k] (cnt[k] of them).
- * G2L_OK, an error with *err_index (nothing taken), or G2L_ERR_NOMEM. */
+/* Split one checked block into c->scratch: channel k's tags at off[k] (cnt[k] of them). */
 static int correlator_split(g2l_correlator *c, const uint8_t *channel, const int64_t *time_ps, int64_t n,
-                            int64_t *cnt, int64_t *off, int64_t *err_index) {
-    int status = G2L_OK;
-    int64_t bad;
+                            int64_t *cnt, int64_t *off) {
     memset(off, 0, G2L_N_CHANNELS * sizeof(int64_t));
-    if (c->n_used <= 4) {
-        const int ns = c->n_used <= 2 ? 2 : 4;
-        if (scratch_reserve(c, ns * (n + 1)) != G2L_OK) return G2L_ERR_NOMEM;
-        bad = ns == 2 ? scan_split(c, channel, time_ps, n, cnt, c->scratch, &status, 2)
-                      : scan_split(c, channel, time_ps, n, cnt, c->scratch, &status, 4);
-        for (int u = 0; u < c->n_used; u++) off[c->used_list[u]] = u * (n + 1);
-    } else {
-        bad = scan_chunk(channel, time_ps, n, c->last_time, cnt, &status);
-        if (bad < 0) {
-            int64_t total = 0;
-            for (int k = 0; k < G2L_N_CHANNELS; k++) {
-                off[k] = total;
-                if (c->used[k]) total += cnt[k];
-            }
-            if (scratch_reserve(c, total + 1) != G2L_OK) return G2L_ERR_NOMEM; /* + the spare slot */
-            split_channels(c, channel, time_ps, n, off, total, c->scratch);
-        }
+    if (c->n_used <= G2L_SPLIT_MAX_KEYS) {
+        const int64_t stride = n + G2L_SPLIT_SLACK;
+        if (scratch_reserve(c, G2L_SPLIT_MAX_KEYS * stride) != G2L_OK) return G2L_ERR_NOMEM;
+        g2l_split_few(channel, time_ps, n, c->used_list, c->n_used, c->scratch, stride, cnt, c->simd);
+        for (int u = 0; u < c->n_used; u++) off[c->used_list[u]] = u * stride;
+        return G2L_OK;
     }
-    if (bad >= 0) {
-        *err_index = bad;
-        return status;
+    g2l_count_channels(channel, n, cnt);
+    int64_t total = 0;
+    for (int k = 0; k < G2L_N_CHANNELS; k++) {
+        off[k] = total;
+        if (c->used[k]) total += cnt[k];
     }
+    if (scratch_reserve(c, total + 1) != G2L_OK) return G2L_ERR_NOMEM; /* + the spare slot */
+    g2l_split_all(channel, time_ps, n, c->used, off, total, c->scratch);
     return G2L_OK;
 }
 
-int g2l_correlator_update(g2l_correlator *c, const uint8_t *channel, const int64_t *time_ps, int64_t n,
-                          int64_t *err_index) {
-    if (n == 0) return G2L_OK;
+/* One checked block: split, correlate new x new, past x new and new x past, keep the history. */
+static int correlator_block(g2l_correlator *c, const uint8_t *channel, const int64_t *time_ps, int64_t n) {
     int64_t cnt[G2L_N_CHANNELS], off[G2L_N_CHANNELS];
-    int st = correlator_split(c, channel, time_ps, n, cnt, off, err_index);
-    if (st == G2L_ERR_NOMEM) *err_index = 0;
-    if (st != G2L_OK) return st; /* nothing of this call is taken */
+    if (correlator_split(c, channel, time_ps, n, cnt, off) != G2L_OK) return G2L_ERR_NOMEM;
     for (int k = 0; k < G2L_N_CHANNELS; k++) c->counts[k] += cnt[k];
     c->n_tags += n;
     const g2l_window *w = &c->w;
@@ -441,12 +309,95 @@ int g2l_correlator_update(g2l_correlator *c, const uint8_t *channel, const int64
     const int64_t now = time_ps[n - 1];
     for (int u = 0; u < c->n_used; u++) {
         const int k = c->used_list[u];
-        if (history_keep(c, k, c->scratch + off[k], cnt[k], now) != G2L_OK) {
+        if (history_keep(c, k, c->scratch + off[k], cnt[k], now) != G2L_OK) return G2L_ERR_NOMEM;
+    }
+    c->last_time = now;
+    return G2L_OK;
+}
+
+/* ---- an update is all or nothing ----
+ * A chunk is checked block by block as it is correlated (the block is then in the cache for the
+ * split: one pass over memory instead of two). When a later block holds a bad tag, the state
+ * saved at the start of the call is restored. Saving costs a copy of the histograms and of the
+ * history, so a long chunk is saved only when that copy is small against the chunk; otherwise,
+ * and for a chunk of one block, the whole chunk is checked first. */
+
+static int copy_history(g2l_history *to, const g2l_history *from) {
+    to->start = 0;
+    to->len = 0;
+    return history_append(to, from->t + from->start, from->len);
+}
+
+/* Whether saving is cheaper than a separate check pass over the n tags of this call. */
+static int undo_worth(const g2l_correlator *c, int64_t n) {
+    int64_t words = c->n_pairs * c->w.n_bins;
+    for (int u = 0; u < c->n_used; u++) words += c->past[c->used_list[u]].len;
+    return 8 * words <= n; /* at most one byte copied per tag */
+}
+
+static int undo_save(g2l_correlator *c) {
+    const int64_t words = c->n_pairs * c->w.n_bins;
+    if (!c->undo_hist) {
+        c->undo_hist = malloc((size_t)words * sizeof(int64_t));
+        if (!c->undo_hist) return G2L_ERR_NOMEM;
+    }
+    memcpy(c->undo_hist, c->hist, (size_t)words * sizeof(int64_t));
+    memcpy(c->undo_counts, c->counts, sizeof(c->counts));
+    c->undo_n_tags = c->n_tags;
+    c->undo_last_time = c->last_time;
+    for (int u = 0; u < c->n_used; u++) {
+        const int k = c->used_list[u];
+        if (copy_history(&c->undo_past[k], &c->past[k]) != G2L_OK) return G2L_ERR_NOMEM;
+    }
+    return G2L_OK;
+}
+
+static int undo_restore(g2l_correlator *c) {
+    memcpy(c->hist, c->undo_hist, (size_t)(c->n_pairs * c->w.n_bins) * sizeof(int64_t));
+    memcpy(c->counts, c->undo_counts, sizeof(c->counts));
+    c->n_tags = c->undo_n_tags;
+    c->last_time = c->undo_last_time;
+    for (int u = 0; u < c->n_used; u++) {
+        const int k = c->used_list[u];
+        if (copy_history(&c->past[k], &c->undo_past[k]) != G2L_OK) return G2L_ERR_NOMEM;
+    }
+    return G2L_OK;
+}
+
+/* Blocks small enough that a block's tags are still in the cache when they are split and its split
+ * tags when they are correlated. Any split gives the same histograms. */
+#define BLOCK_TAGS 65536
+
+int g2l_correlator_update(g2l_correlator *c, const uint8_t *channel, const int64_t *time_ps, int64_t n,
+                          int64_t *err_index) {
+    int status = G2L_OK;
+    const int per_block = n > BLOCK_TAGS && undo_worth(c, n);
+    if (per_block) {
+        if (undo_save(c) != G2L_OK) {
             *err_index = 0;
             return G2L_ERR_NOMEM;
         }
+    } else {
+        const int64_t bad = g2l_check_chunk(channel, time_ps, n, c->last_time, &status, c->simd);
+        if (bad >= 0) { /* nothing of this call is taken */
+            *err_index = bad;
+            return status;
+        }
     }
-    c->last_time = now;
+    for (int64_t s = 0; s < n; s += BLOCK_TAGS) {
+        const int64_t m = n - s < BLOCK_TAGS ? n - s : BLOCK_TAGS;
+        if (per_block) {
+            const int64_t bad = g2l_check_chunk(channel + s, time_ps + s, m, c->last_time, &status, c->simd);
+            if (bad >= 0) { /* nothing of this call is taken */
+                *err_index = s + bad;
+                return undo_restore(c) == G2L_OK ? status : G2L_ERR_NOMEM;
+            }
+        }
+        if (correlator_block(c, channel + s, time_ps + s, m) != G2L_OK) {
+            *err_index = s; /* out of memory: the blocks before s were taken */
+            return G2L_ERR_NOMEM;
+        }
+    }
     return G2L_OK;
 }
 
