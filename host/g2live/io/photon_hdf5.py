@@ -266,7 +266,10 @@ class Recorder:
         self._committed.flush()
         self._f.flush()
 
-    def close(self, acquisition_s: float | None = None) -> None:
+    def close(self, acquisition_s: float | None = None, meta: Meta | None = None) -> None:
+        """Mark the recording complete. ``meta``: the final metadata (what is only known at the end,
+        e.g. why it ended), written after the SWMR session, since a SWMR writer cannot replace a
+        dataset; a crash in between leaves the complete file with the metadata of its start."""
         if self._f is None:
             return
         if acquisition_s is not None:
@@ -279,6 +282,11 @@ class Recorder:
         self._complete.flush()
         self._f.close()
         self._f = None
+        if meta is not None:
+            with h5py.File(self.path, "r+") as f:
+                del f[f"{_USER}/meta"]
+                f.create_dataset(f"{_USER}/meta", data=np.bytes_(meta_to_json(meta).encode("utf-8")))
+            self.meta = meta
 
     def __enter__(self) -> Recorder:
         return self
