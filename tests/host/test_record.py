@@ -34,7 +34,9 @@ def free_port() -> int:
 
 
 def g2live(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
-    return subprocess.run([*G2LIVE, *args], capture_output=True, text=True, timeout=timeout, cwd=ROOT, env=ENV)
+    return subprocess.run(
+        [*G2LIVE, *args], capture_output=True, text=True, timeout=timeout, cwd=ROOT, env=ENV
+    )
 
 
 def status(ctl: str) -> dict:
