@@ -251,12 +251,13 @@ cdef class Correlator:
 
     @property
     def simd(self):
-        """1 when chunks are checked and split with the AVX-512 kernels, 0 for the portable ones."""
+        """Kernels that check and split chunks: 0 portable C, 1 AVX2, 2 AVX-512 (g2l_split.h)."""
         return self.c.simd
 
     @simd.setter
-    def simd(self, bint on):
-        self.c.simd = g2l_split_simd_available() if on else 0
+    def simd(self, int level):
+        """Choose the kernels (tests, benchmarks); clamped to what this CPU runs."""
+        self.c.simd = max(0, min(level, g2l_split_simd_available()))
 
 
 # ---------------------------------------------------------------------------------------------

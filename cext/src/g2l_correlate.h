@@ -47,7 +47,7 @@ typedef struct {
     uint8_t used[G2L_N_CHANNELS]; /* channel appears in a pair */
     uint8_t used_list[G2L_N_CHANNELS]; /* those channels, ascending */
     int n_used;
-    int simd;              /* 1: split chunks with the AVX-512 kernel (g2l_split.h) */
+    int simd;              /* kernel level of the chunk splitter (g2l_split.h: none, AVX2, AVX-512) */
     int64_t *scratch;      /* this chunk's tags, split by channel */
     int64_t scratch_cap;
     int64_t last_time;     /* INT64_MIN before the first tag */

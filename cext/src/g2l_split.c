@@ -10,25 +10,26 @@
  *   registers); the channels nobody correlates (a sync) are counted in a second pass only when
  *   present;
  * - many channels: a counting pass, then one scatter with offsets from the counts.
- * With AVX-512 the check and the few-channel split take eight tags per step (compare, compress).
+ * With AVX-512 the check and the few-channel split take eight tags per step (compare, compress);
+ * with AVX2 four (compare; the compress is a permutation from a table of the 16 lane masks).
  */
 #include "g2l_split.h"
 
 #include <string.h>
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-#define G2L_HAVE_AVX512 1
+#define G2L_HAVE_X86_SIMD 1
 #include <immintrin.h>
 #else
-#define G2L_HAVE_AVX512 0
+#define G2L_HAVE_X86_SIMD 0
 #endif
 
 int g2l_split_simd_available(void) {
-#if G2L_HAVE_AVX512
-    return __builtin_cpu_supports("avx512f") ? 1 : 0;
-#else
-    return 0;
+#if G2L_HAVE_X86_SIMD
+    if (__builtin_cpu_supports("avx512f")) return G2L_SIMD_AVX512;
+    if (__builtin_cpu_supports("avx2")) return G2L_SIMD_AVX2;
 #endif
+    return G2L_SIMD_NONE;
 }
 
 /* ---- check ---- */
@@ -47,12 +48,33 @@ static int64_t locate_invalid(const uint8_t *channel, const int64_t *time_ps, in
 
 static int any_invalid_scalar(const uint8_t *channel, const int64_t *time_ps, int64_t n, int64_t last) {
     int bad = n > 0 && time_ps[0] < last;
-    for (int64_t i = 0; i < n; i++) bad |= channel[i] >= G2L_N_CHANNELS;
+    uint8_t bits = 0; /* a channel >= 64 sets bit 6 or 7 */
+    for (int64_t i = 0; i < n; i++) bits |= channel[i];
     for (int64_t i = 1; i < n; i++) bad |= time_ps[i] < time_ps[i - 1];
-    return bad;
+    return bad | ((bits & (uint8_t)~(G2L_N_CHANNELS - 1)) != 0);
 }
 
-#if G2L_HAVE_AVX512
+#if G2L_HAVE_X86_SIMD
+__attribute__((target("avx2"))) static int any_invalid_avx2(const uint8_t *channel, const int64_t *time_ps,
+                                                            int64_t n, int64_t last) {
+    if (n == 0) return 0;
+    int bad = time_ps[0] < last;
+    uint8_t bits = 0;
+    __m256i m = _mm256_setzero_si256(), c = _mm256_setzero_si256();
+    int64_t i = 0;
+    for (; i + 32 <= n; i += 32) c = _mm256_or_si256(c, _mm256_loadu_si256((const __m256i *)(channel + i)));
+    for (; i < n; i++) bits |= channel[i];
+    for (i = 1; i + 4 <= n; i += 4) { /* time_ps[i - 1 .. i + 2] against time_ps[i .. i + 3] */
+        const __m256i t = _mm256_loadu_si256((const __m256i *)(time_ps + i));
+        const __m256i before = _mm256_loadu_si256((const __m256i *)(time_ps + i - 1));
+        m = _mm256_or_si256(m, _mm256_cmpgt_epi64(before, t));
+    }
+    for (; i < n; i++) bad |= time_ps[i] < time_ps[i - 1];
+    const __m256i high = _mm256_set1_epi8((char)(uint8_t)~(G2L_N_CHANNELS - 1));
+    bad |= !_mm256_testz_si256(c, high) || (bits & (uint8_t)~(G2L_N_CHANNELS - 1));
+    return bad | !_mm256_testz_si256(m, m);
+}
+
 __attribute__((target("avx512f"))) static int any_invalid_avx512(const uint8_t *channel, const int64_t *time_ps,
                                                                  int64_t n, int64_t last) {
     if (n == 0) return 0;
@@ -74,9 +96,11 @@ __attribute__((target("avx512f"))) static int any_invalid_avx512(const uint8_t *
 int64_t g2l_check_chunk(const uint8_t *channel, const int64_t *time_ps, int64_t n, int64_t last, int *status,
                         int simd) {
     int bad;
-#if G2L_HAVE_AVX512
-    if (simd)
+#if G2L_HAVE_X86_SIMD
+    if (simd >= G2L_SIMD_AVX512)
         bad = any_invalid_avx512(channel, time_ps, n, last);
+    else if (simd == G2L_SIMD_AVX2)
+        bad = any_invalid_avx2(channel, time_ps, n, last);
     else
 #endif
         bad = any_invalid_scalar(channel, time_ps, n, last);
@@ -138,7 +162,45 @@ static inline __attribute__((always_inline)) void split_scalar(const uint8_t *ch
 }
 #undef SPLIT_ONE
 
-#if G2L_HAVE_AVX512
+#if G2L_HAVE_X86_SIMD
+/* Four tags per step: the lanes of a channel are moved to the front by a permutation from this
+ * table (indexed by the 4-bit lane mask, two 32-bit indices per 64-bit lane) and a whole vector
+ * is stored (the regions' slack). */
+static const int32_t COMPRESS4[16][8] = {
+    {0, 1, 0, 1, 0, 1, 0, 1}, {0, 1, 0, 1, 0, 1, 0, 1}, {2, 3, 0, 1, 0, 1, 0, 1}, {0, 1, 2, 3, 0, 1, 0, 1},
+    {4, 5, 0, 1, 0, 1, 0, 1}, {0, 1, 4, 5, 0, 1, 0, 1}, {2, 3, 4, 5, 0, 1, 0, 1}, {0, 1, 2, 3, 4, 5, 0, 1},
+    {6, 7, 0, 1, 0, 1, 0, 1}, {0, 1, 6, 7, 0, 1, 0, 1}, {2, 3, 6, 7, 0, 1, 0, 1}, {0, 1, 2, 3, 6, 7, 0, 1},
+    {4, 5, 6, 7, 0, 1, 0, 1}, {0, 1, 4, 5, 6, 7, 0, 1}, {2, 3, 4, 5, 6, 7, 0, 1}, {0, 1, 2, 3, 4, 5, 6, 7},
+};
+
+__attribute__((target("avx2"))) static void split_avx2(const uint8_t *channel, const int64_t *time_ps, int64_t n,
+                                                       const uint8_t *k, int nk, int64_t *out, int64_t stride,
+                                                       int64_t *pos) {
+    int64_t p[G2L_SPLIT_MAX_KEYS] = {0};
+    __m256i key[G2L_SPLIT_MAX_KEYS];
+    for (int u = 0; u < G2L_SPLIT_MAX_KEYS; u++) key[u] = _mm256_set1_epi64x(k[u]);
+    int64_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        int32_t four;
+        memcpy(&four, channel + i, sizeof(four));
+        const __m256i ch = _mm256_cvtepu8_epi64(_mm_cvtsi32_si128(four));
+        const __m256i t = _mm256_loadu_si256((const __m256i *)(time_ps + i));
+        for (int u = 0; u < nk; u++) {
+            const int m = _mm256_movemask_pd(_mm256_castsi256_pd(_mm256_cmpeq_epi64(ch, key[u])));
+            const __m256i idx = _mm256_loadu_si256((const __m256i *)COMPRESS4[m]);
+            _mm256_storeu_si256((__m256i *)(out + u * stride + p[u]), _mm256_permutevar8x32_epi32(t, idx));
+            p[u] += __builtin_popcount((unsigned)m);
+        }
+    }
+    for (; i < n; i++) {
+        for (int u = 0; u < nk; u++) {
+            out[u * stride + p[u]] = time_ps[i];
+            p[u] += channel[i] == k[u];
+        }
+    }
+    for (int u = 0; u < G2L_SPLIT_MAX_KEYS; u++) pos[u] = p[u];
+}
+
 /* Eight tags per step: each region gets the compressed times of its channel (a whole vector is
  * stored: the regions' slack). */
 __attribute__((target("avx512f"))) static void split_avx512(const uint8_t *channel, const int64_t *time_ps,
@@ -172,9 +234,11 @@ void g2l_split_few(const uint8_t *channel, const int64_t *time_ps, int64_t n, co
     uint8_t k[G2L_SPLIT_MAX_KEYS] = {255, 255, 255, 255};
     for (int u = 0; u < n_keys; u++) k[u] = keys[u];
     int64_t pos[G2L_SPLIT_MAX_KEYS] = {0};
-#if G2L_HAVE_AVX512
-    if (simd)
+#if G2L_HAVE_X86_SIMD
+    if (simd >= G2L_SIMD_AVX512)
         split_avx512(channel, time_ps, n, k, n_keys, out, stride, pos);
+    else if (simd == G2L_SIMD_AVX2)
+        split_avx2(channel, time_ps, n, k, n_keys, out, stride, pos);
     else
 #endif
         if (n_keys <= 2)

@@ -12,7 +12,10 @@
 /* Most channels g2l_split_few separates in one pass. */
 #define G2L_SPLIT_MAX_KEYS 4
 
-/* 1 when this CPU runs the AVX-512 kernels below (`simd` argument), else 0. */
+/* Kernels (the `simd` argument below): portable C, AVX2, AVX-512. */
+enum { G2L_SIMD_NONE = 0, G2L_SIMD_AVX2 = 1, G2L_SIMD_AVX512 = 2 };
+
+/* The best kernel level this CPU runs. */
 int g2l_split_simd_available(void);
 
 /* -1 when every tag has a channel < G2L_N_CHANNELS and the times are non-decreasing, starting
@@ -26,7 +29,7 @@ void g2l_count_channels(const uint8_t *channel, int64_t n, int64_t *count);
 
 /* A checked block's times of channel keys[u] (u < n_keys <= G2L_SPLIT_MAX_KEYS), in stream
  * order, to out + u * stride (stride >= n + G2L_SPLIT_SLACK); count[G2L_N_CHANNELS] filled.
- * `simd` = 0 forces the portable kernel. */
+ * `simd`: the kernel level (above), at most g2l_split_simd_available(). */
 void g2l_split_few(const uint8_t *channel, const int64_t *time_ps, int64_t n, const uint8_t *keys, int n_keys,
                    int64_t *out, int64_t stride, int64_t *count, int simd);
 

@@ -145,7 +145,7 @@ static void test_correlator(void) {
     g2l_correlator_free(&c);
 }
 
-/* The chunk splitter's kernels (portable and, where the CPU has it, AVX-512) against a plain loop. */
+/* The chunk splitter's kernels (portable and, where the CPU has them, AVX2 and AVX-512) against a plain loop. */
 static void test_split(void) {
     enum { N = 1003 }; /* not a multiple of the vector width */
     uint8_t ch[N];
