@@ -189,3 +189,17 @@ def test_killed_server_is_saved_and_reported(tmp_path: Path) -> None:
     assert any("ended early: server gone" in note for note in data.meta.notes)
     assert data.meta.acquisition_s == info["span_s"] < 120
     assert len(data) == committed_records(out) > 0
+
+
+def test_recorder_close_writes_the_final_metadata(tmp_path: Path) -> None:
+    from g2live.io.photon_hdf5 import Recorder
+    from g2live.photons import Meta, PhotonData
+
+    out = tmp_path / "final.h5"
+    rec = Recorder(out, Meta(source="test", extra={"recording": {"ended": None}}))
+    rec.append(PhotonData(np.array([0, 1], np.uint8), np.array([10, 20], np.int64)))
+    final = Meta(source="test", acquisition_s=2.5, notes=["ended early"], extra={"recording": {"ended": "x"}})
+    rec.close(2.5, meta=final)
+    data = io.read(out)
+    assert data.meta.acquisition_s == 2.5 and data.meta.extra["recording"]["ended"] == "x"
+    assert data.meta.notes == ["ended early"] and len(data) == 2
