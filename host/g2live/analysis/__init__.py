@@ -18,10 +18,11 @@ Lifetime (``g2live.analysis.lifetime``)
     fit_tail, fit_reconvolution, LifetimeFit, emg_periodic, decay_histogram, periodic_decay,
     quiet_bin
 Blinking (``g2live.analysis.blinking``)
-    analyze_blinking, BlinkingResult, fit_poisson_mixture, PoissonMixture, change_points,
-    intensity_trace, flid
+    analyze_blinking, analyze_blinking_trace, BlinkingResult, fit_poisson_mixture, PoissonMixture,
+    change_points, change_points_binned, fine_factor, intensity_trace, flid
 Heralded spectroscopy and emission lines (``g2live.analysis.heralded``)
     analyze_heralded, heralded_from_photons, HeraldedResult, PairRecords, records_from_core,
+    QuietAccumulator, HeraldedAccumulator, SyncModel, heralded_result, PairBins, analyze_heralded_bins,
     adjacent_period_pairs, quasi_independent_spectra, fit_line, LineFit, fit_urbach_tail,
     UrbachFit, line_cdf
 Power dependence (``g2live.analysis.power``)
@@ -80,21 +81,30 @@ _SECTIONS: dict[str, tuple[str, ...]] = {
         "BlinkingResult",
         "PoissonMixture",
         "analyze_blinking",
+        "analyze_blinking_trace",
         "change_points",
+        "change_points_binned",
+        "fine_factor",
         "fit_poisson_mixture",
         "flid",
         "intensity_trace",
     ),
     "heralded": (
+        "HeraldedAccumulator",
         "HeraldedResult",
         "LineFit",
+        "PairBins",
         "PairRecords",
+        "QuietAccumulator",
+        "SyncModel",
         "UrbachFit",
         "adjacent_period_pairs",
         "analyze_heralded",
+        "analyze_heralded_bins",
         "fit_line",
         "fit_urbach_tail",
         "heralded_from_photons",
+        "heralded_result",
         "line_cdf",
         "quasi_independent_spectra",
         "records_from_core",

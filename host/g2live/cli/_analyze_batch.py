@@ -87,7 +87,8 @@ def run_batch(args: argparse.Namespace, options: dict[str, Any]) -> int:
         raise ValueError("--sweep takes no recordings besides its DIR_OR_FILE")
     table, figure = _outputs(args)
     files = find_recordings([args.file, *args.more], recursive=args.recursive)
-    res = analyze_many(files, options, workers=args.workers, scheduler=args.scheduler, progress=not args.json)
+    show = not (args.json or args.quiet)
+    res = analyze_many(files, options, workers=args.workers, scheduler=args.scheduler, progress=show)
     if args.json:
         print(json.dumps(res.rows, indent=1))
     else:

@@ -28,11 +28,12 @@ from typing import Any, TypeVar
 import numpy as np
 
 from ..lifetime import LifetimeFit, decay_histogram, fit_tail
+from ._binned import ADJACENT, FAR_PIXELS, PairBins
 from ._lines import LineFit, fit_line
-from ._pairs import PairRecords, crosstalk_mask, pair_matrix
+from ._pairs import PairRecords, crosstalk_mask
 from ._spectra import quasi_independent_spectra
 
-__all__ = ["HeraldedResult", "analyze_heralded"]
+__all__ = ["HeraldedResult", "analyze_heralded", "analyze_heralded_bins"]
 
 T = TypeVar("T")
 
@@ -70,37 +71,48 @@ class HeraldedResult:
 
 @dataclass(frozen=True)
 class _Cut:
-    """Pairs after the crosstalk cut, and what the cut removed."""
+    """Pairs (binned) with what the crosstalk cut removed."""
 
-    good: PairRecords
-    independent: PairRecords
+    good: PairBins  # the same-period pairs; ``kept`` after the cut
+    independent: PairBins  # the adjacent-period pairs; ``kept`` after the cut
     removed: int
     excess: float  # removed pairs beyond the genuine ones expected in the cut
 
+    @property
+    def n_good(self) -> int:
+        return int(self.good.kept.sum())
 
-def _cut_crosstalk(pairs: PairRecords, independent: PairRecords, window_ps: int) -> _Cut:
-    """Remove adjacent-pixel pairs at near-zero separation."""
-    xt = crosstalk_mask(pairs, window_ps)
-    dt = pairs.delay_second_ps - pairs.delay_first_ps
-    adjacent = np.abs(pairs.pixel_second - pairs.pixel_first) == 1
-    far = np.abs(pairs.pixel_second - pairs.pixel_first) >= 2
-    f_w = float(np.mean(dt[far] < window_ps)) if far.any() else 0.0
-    expect_genuine = float(np.sum(adjacent & ~xt)) * f_w / (1 - f_w) if f_w < 1 else float("nan")
-    removed = int(xt.sum())
-    ind = independent.select(~crosstalk_mask(independent, window_ps))
-    return _Cut(pairs.select(~xt), ind, removed, float(removed - expect_genuine))
+    @property
+    def n_independent(self) -> int:
+        return int(self.independent.kept.sum())
+
+
+def _cut_crosstalk(pairs: PairBins, independent: PairBins) -> _Cut:
+    """Remove adjacent-pixel pairs at near-zero separation; the genuine pairs expected among them
+    from the fraction f_w of non-adjacent pairs that close."""
+    far_near = int(pairs.near[FAR_PIXELS].sum())
+    far_all = far_near + int(pairs.far[FAR_PIXELS].sum())
+    f_w = far_near / far_all if far_all else 0.0
+    adjacent_kept = float(pairs.far[ADJACENT].sum())
+    expect_genuine = adjacent_kept * f_w / (1 - f_w) if f_w < 1 else float("nan")
+    removed = pairs.crosstalk_removed
+    return _Cut(pairs, independent, removed, float(removed - expect_genuine))
 
 
 def _signal_fraction(
-    rho: float | None, singles_delay_ps: np.ndarray | None, period_ps: float | None, bin_ps: int
+    rho: float | None, singles_delay_ps: np.ndarray | None, period_ps: float | None, bin_ps: int,
+    singles_hist: np.ndarray | None = None,
 ) -> tuple[float, str | None]:
-    """rho = S/(S+B) as given, or from the flat background of the singles' decay; 1 (no
-    subtraction) with a note when it cannot be had."""
+    """rho = S/(S+B) as given, or from the flat background of the singles' decay (delays, or
+    their histogram over one period); 1 (no subtraction) with a note when it cannot be had."""
     if rho is not None:
         return rho, None
-    if singles_delay_ps is None or period_ps is None:
+    if singles_hist is not None:
+        h = np.asarray(singles_hist, np.int64)
+    elif singles_delay_ps is None or period_ps is None:
         return 1.0, "rho unknown (no singles decay): accidental pairs not subtracted"
-    h = decay_histogram(singles_delay_ps, bin_ps, period_ps)
+    else:
+        h = decay_histogram(singles_delay_ps, bin_ps, period_ps)
     try:
         tf = fit_tail(h, bin_ps)
     except ValueError as exc:
@@ -117,30 +129,24 @@ def _attempt(notes: list[str], what: str, fn: Callable[..., T], *args: Any, **kw
         return None
 
 
-def _different_pixels(r: PairRecords) -> np.ndarray:
-    # a pixel's dead time removes same-pixel pairs at short separations, afterpulses add some
-    return r.pixel_first != r.pixel_second
-
-
-def _fit_tau_bx(cut: _Cut, scale: float, span: float, bin_ps: int) -> LifetimeFit:
+def _fit_tau_bx(cut: _Cut, scale: float, bin_ps: int) -> LifetimeFit:
     """tau_BX from the first photon's delay; accidental pairs enter as a template (the independent
-    pairs' histogram) whose scale is fitted: its shape (mostly exciton-first) differs from tau_bx."""
-    dp, dpi = _different_pixels(cut.good), _different_pixels(cut.independent)
-    hb = decay_histogram(cut.good.delay_first_ps[dp], bin_ps, span)
-    tb = decay_histogram(cut.independent.delay_first_ps[dpi], bin_ps, span) * scale
+    pairs' histogram) whose scale is fitted: its shape (mostly exciton-first) differs from tau_bx.
+    Pairs on one pixel are left out: a pixel's dead time removes them at short separations and
+    afterpulses add some."""
+    hb = cut.good.first_delay
+    tb = cut.independent.first_delay * scale
     return fit_tail(hb, bin_ps, template=tb if tb.sum() > 0 else None)
 
 
 def _fit_tau_x(
-    cut: _Cut, scale: float, span: float, bin_ps: int, window_ps: int, accidental_scale: float | None
+    cut: _Cut, scale: float, bin_ps: int, window_ps: int, accidental_scale: float | None
 ) -> LifetimeFit:
     """tau_X from the delay between the two photons, from after the crosstalk cut (which removes
     some genuine adjacent-pixel pairs there). The separation of accidental pairs looks like tau_x:
     their scale comes from the tau_bx fit."""
-    g, ind = cut.good, cut.independent
-    dp, dpi = _different_pixels(g), _different_pixels(ind)
-    hx = decay_histogram(g.delay_second_ps[dp] - g.delay_first_ps[dp], bin_ps, span)
-    tx = decay_histogram(ind.delay_second_ps[dpi] - ind.delay_first_ps[dpi], bin_ps, span) * scale
+    hx = cut.good.separation
+    tx = cut.independent.separation * scale
     return fit_tail(
         hx,
         bin_ps,
@@ -152,8 +158,9 @@ def _fit_tau_x(
 
 def _spectra(cut: _Cut, pix: np.ndarray, spec_scale: float) -> tuple[np.ndarray, ...]:
     """BX and X spectra with the accidental pairs' spectra subtracted, and their variances."""
-    sf_raw, ss_raw = quasi_independent_spectra(pair_matrix(cut.good, pix))
-    sf_acc, ss_acc = quasi_independent_spectra(pair_matrix(cut.independent, pix))
+    sel = np.ix_(pix, pix)
+    sf_raw, ss_raw = quasi_independent_spectra(cut.good.kept[sel].astype(float))
+    sf_acc, ss_acc = quasi_independent_spectra(cut.independent.kept[sel].astype(float))
     sf, ss = sf_raw - spec_scale * sf_acc, ss_raw - spec_scale * ss_acc
     var_f = np.maximum(sf_raw + spec_scale**2 * sf_acc, 1.0)
     var_s = np.maximum(ss_raw + spec_scale**2 * ss_acc, 1.0)
@@ -189,7 +196,7 @@ def _fit_lines(
 def _new_result(
     cut: _Cut, n_acc: float, rho: float, energies: np.ndarray, notes: list[str]
 ) -> HeraldedResult:
-    n = len(cut.good)
+    n = cut.n_good
     return HeraldedResult(
         None,
         None,
@@ -221,6 +228,7 @@ def analyze_heralded(
     period_ps: float | None = None,
     crosstalk_window_ps: int = 200,
     singles_delay_ps: np.ndarray | None = None,
+    singles_hist: np.ndarray | None = None,
 ) -> HeraldedResult:
     """Heralded spectra, binding energy and lifetimes.
 
@@ -247,39 +255,70 @@ def analyze_heralded(
         Adjacent-pixel pairs closer than this are crosstalk.
     singles_delay_ps : numpy.ndarray, optional
         Delays after the sync of all detections.
+    singles_hist : numpy.ndarray, optional
+        Their histogram over one period in ``delay_bin_ps`` bins instead (what a streaming pass
+        accumulates).
 
     Returns
     -------
     HeraldedResult
         Binding energy, tau_BX, tau_X with errors, corrected spectra, accidentals, crosstalk.
     """
+    if len(pairs) == 0:
+        raise ValueError("analyze_heralded: no two-photon periods")
+    if period_ps:
+        span = float(period_ps)
+    else:  # the latest second photon of the pairs the crosstalk cut keeps
+        kept = pairs.select(~crosstalk_mask(pairs, crosstalk_window_ps))
+        span = float(max(int(kept.delay_second_ps.max(initial=1)), 1))
+    return analyze_heralded_bins(
+        PairBins.of(pairs, crosstalk_window_ps, delay_bin_ps, span),
+        PairBins.of(independent, crosstalk_window_ps, delay_bin_ps, span),
+        n_periods, pixel_energy_ev, pixels=pixels, rho=rho, period_ps=period_ps,
+        singles_delay_ps=singles_delay_ps, singles_hist=singles_hist,
+    )
+
+
+def analyze_heralded_bins(
+    pairs: PairBins,
+    independent: PairBins,
+    n_periods: int,
+    pixel_energy_ev: np.ndarray,
+    pixels: np.ndarray | None = None,
+    rho: float | None = None,
+    period_ps: float | None = None,
+    singles_delay_ps: np.ndarray | None = None,
+    singles_hist: np.ndarray | None = None,
+) -> HeraldedResult:
+    """``analyze_heralded`` of binned pairs (``PairBins``, what a pass over a recording
+    accumulates; their window, bin and span are the analysis's)."""
     energies = np.asarray(pixel_energy_ev, dtype=float)
     pix = np.arange(energies.size) if pixels is None else np.asarray(pixels, dtype=np.int64)
     if pix.size != energies.size:
         raise ValueError(f"{pix.size} pixels but {energies.size} pixel energies")
-    if len(pairs) == 0:
+    if pairs.total == 0:
         raise ValueError("analyze_heralded: no two-photon periods")
     notes: list[str] = []
-    cut = _cut_crosstalk(pairs, independent, crosstalk_window_ps)
-    rho, note = _signal_fraction(rho, singles_delay_ps, period_ps, delay_bin_ps)
+    bin_ps, window_ps = pairs.bin_ps, pairs.window_ps
+    cut = _cut_crosstalk(pairs, independent)
+    rho, note = _signal_fraction(rho, singles_delay_ps, period_ps, bin_ps, singles_hist)
     if note:
         notes.append(note)
     # independent pairs per period pair -> expected accidentals in the same period
     scale = (1 - rho**2) * n_periods / max(n_periods - 1, 1)
-    res = _new_result(cut, scale * len(cut.independent), rho, energies, notes)
-    span = float(period_ps) if period_ps else float(max(cut.good.delay_second_ps.max(), 1))
-    fb = _attempt(notes, "tau_bx fit failed", _fit_tau_bx, cut, scale, span, delay_bin_ps)
+    res = _new_result(cut, scale * cut.n_independent, rho, energies, notes)
+    fb = _attempt(notes, "tau_bx fit failed", _fit_tau_bx, cut, scale, bin_ps)
     if fb is not None:
         res.tau_bx_ns, res.tau_bx_err_ns = fb.tau_ps[0] / 1e3, fb.tau_err_ps[0] / 1e3
         if fb.template_scale is not None:
             res.accidental_scale_fit, res.accidental_scale_err = fb.template_scale, fb.template_scale_err
-    fit_x = (cut, scale, span, delay_bin_ps, crosstalk_window_ps, res.accidental_scale_fit)
+    fit_x = (cut, scale, bin_ps, window_ps, res.accidental_scale_fit)
     fx = _attempt(notes, "tau_x fit failed", _fit_tau_x, *fit_x)
     if fx is not None:
         res.tau_x_ns, res.tau_x_err_ns = fx.tau_ps[0] / 1e3, fx.tau_err_ps[0] / 1e3
     spec_scale = _accidental_scale(scale, res.accidental_scale_fit, res.accidental_scale_err)
-    res.n_accidental_expected = spec_scale * len(cut.independent)
-    res.accidental_fraction = res.n_accidental_expected / len(cut.good)
+    res.n_accidental_expected = spec_scale * cut.n_independent
+    res.accidental_fraction = res.n_accidental_expected / cut.n_good
     sf, ss, var_f, var_s = _spectra(cut, pix, spec_scale)
     res.spectrum_first, res.spectrum_second = sf.tolist(), ss.tolist()
     lines = _attempt(notes, "line fit failed", _fit_lines, energies, sf, ss, var_f, var_s)

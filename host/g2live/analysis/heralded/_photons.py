@@ -5,38 +5,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..lifetime import decay_histogram, quiet_bin
-from ._analysis import HeraldedResult, analyze_heralded
-from ._pairs import adjacent_period_pairs, records_from_core
+from g2live.photons import PhotonData
 
-__all__ = ["heralded_from_photons"]
+from ._analysis import HeraldedResult, analyze_heralded_bins
+from ._stream import HeraldedAccumulator, QuietAccumulator, SyncModel
 
-
-def _delays_after_sync(ch: np.ndarray, t: np.ndarray, sync_channel: int) -> np.ndarray:
-    """Delay of each photon after the latest sync (photons before the first sync left out)."""
-    is_sync = ch == sync_channel
-    sync_t = t[is_sync]
-    per = np.searchsorted(sync_t, t[~is_sync], side="right") - 1
-    ok = per >= 0
-    return t[~is_sync][ok] - sync_t[per[ok]]
-
-
-def _quiet_shift(ch: np.ndarray, t: np.ndarray, sync_channel: int, period_ps: float, bin_ps: int) -> int:
-    """How far (ps, <= 0) to move every sync so that periods start at the quietest point."""
-    delays = _delays_after_sync(ch, t, sync_channel)
-    h = decay_histogram(np.mod(delays, period_ps), bin_ps, period_ps)
-    q = quiet_bin(h) * bin_ps
-    return int(round(q - period_ps)) if q > 0 else 0  # move each sync earlier by period - q
-
-
-def _shift_syncs(
-    ch: np.ndarray, t: np.ndarray, sync_channel: int, shift: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """The stream with every sync moved by ``shift``, re-sorted by (time, channel)."""
-    t2 = t.copy()
-    t2[ch == sync_channel] += shift
-    order = np.lexsort((ch, t2))
-    return ch[order], t2[order]
+__all__ = ["heralded_from_photons", "heralded_result"]
 
 
 def heralded_from_photons(
@@ -76,8 +50,6 @@ def heralded_from_photons(
     HeraldedResult
         As ``analyze_heralded``, with ``sync_shift_ps``.
     """
-    from g2live import core
-
     ch = np.asarray(channel, dtype=np.uint8)
     t = np.asarray(time_ps, dtype=np.int64)
     sync_t = t[ch == sync_channel]
@@ -85,22 +57,29 @@ def heralded_from_photons(
         raise ValueError(f"heralded: fewer than 3 syncs on channel {sync_channel}")
     if period_ps is None:
         period_ps = float(np.median(np.diff(sync_t)))
-    shift = _quiet_shift(ch, t, sync_channel, period_ps, delay_bin_ps)
-    if shift:
-        ch, t = _shift_syncs(ch, t, sync_channel, shift)
-    pairs = records_from_core(core.pulsed(ch, t, sync_channel, 4).heralded)
-    ind, n_periods = adjacent_period_pairs(ch, t, sync_channel)
-    res = analyze_heralded(
-        pairs,
-        ind,
-        n_periods,
+    data = PhotonData(ch, t)
+    sync = SyncModel(sync_channel)
+    quiet = QuietAccumulator(sync, period_ps, delay_bin_ps)
+    quiet.add(data)
+    shift = quiet.shift_ps()
+    acc = HeraldedAccumulator(sync, shift, period_ps, delay_bin_ps, crosstalk_window_ps)
+    acc.add(data)
+    acc.finish()
+    return heralded_result(acc, shift, pixel_energy_ev, pixels, rho, period_ps)
+
+
+def heralded_result(acc: HeraldedAccumulator, shift_ps: int, pixel_energy_ev: np.ndarray,
+                    pixels: np.ndarray | None, rho: float | None, period_ps: float) -> HeraldedResult:
+    """``analyze_heralded`` of what a pass of ``HeraldedAccumulator`` collected."""
+    res = analyze_heralded_bins(
+        acc.pair_bins,
+        acc.independent_bins,
+        acc.n_periods,
         pixel_energy_ev,
         pixels=pixels,
         rho=rho,
-        delay_bin_ps=delay_bin_ps,
         period_ps=period_ps,
-        crosstalk_window_ps=crosstalk_window_ps,
-        singles_delay_ps=_delays_after_sync(ch, t, sync_channel),
+        singles_hist=acc.singles,
     )
-    res.sync_shift_ps = float(shift)
+    res.sync_shift_ps = float(shift_ps)
     return res

@@ -7,21 +7,22 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
 from ..correlation import (
     CorrelationHistogram,
     background_correct,
     comb_contrast,
-    correlation_histogram,
     find_comb,
     fit_cw,
     pulsed_g2,
 )
+from ._accumulate import PairAccumulator
 from ._recording import Recording
 from ._section import Section
+from ._source import run_pass
 
-__all__ = ["G2_KEYS", "G2Settings", "background_section", "correlation_section"]
+__all__ = [
+    "G2_KEYS", "G2Settings", "background_section", "correlation_section", "g2_window", "pair_accumulator",
+]
 
 MAX_BINS = 1 << 16
 
@@ -65,23 +66,41 @@ def _pair(rec: Recording, channels: tuple[int, int] | None) -> tuple[int, int]:
     return min(busiest), max(busiest)
 
 
-def _histogram(
-    rec: Recording, ta: np.ndarray, tb: np.ndarray, s: G2Settings
-) -> tuple[CorrelationHistogram, bool]:
-    """The correlation histogram over +-max(200 ns, (K + 1.5) P + 60 ns), and whether it is a
-    pulsed comb. A long period found in it widens the histogram to hold K side peaks around any
-    cable delay."""
-    period = rec.period_ps
-    half = s.half_range_ps or max(200_000.0, (s.n_side + 1.5) * (period or 0.0) + 60_000.0)
-    res = int(max(rec.data.meta.resolution_ps, 1))
+def _half_range(s: G2Settings, period: float | None) -> float:
+    return s.half_range_ps or max(200_000.0, (s.n_side + 1.5) * (period or 0.0) + 60_000.0)
+
+
+def g2_window(rec: Recording, s: G2Settings, period: float | None) -> tuple[int, int]:
+    """Bin width and bins of the correlation histogram: +-max(200 ns, (K + 1.5) P + 60 ns), at
+    most ``MAX_BINS`` bins, no finer than the resolution or 16 ps."""
+    half = _half_range(s, period)
+    res = int(max(rec.meta.resolution_ps, 1))
     bw = s.bin_width_ps or max(int(math.ceil(2 * half / MAX_BINS)), res, 16)
-    h = correlation_histogram(ta, tb, bw, int(2 * half // bw))
+    return bw, int(2 * half // bw)
+
+
+def pair_accumulator(rec: Recording, s: G2Settings) -> PairAccumulator:
+    """The histogram the g2 step starts from (filled in the report's main pass)."""
+    a, b = _pair(rec, s.channels)
+    return PairAccumulator(a, b, *g2_window(rec, s, rec.period_ps))
+
+
+def _histogram(rec: Recording, acc: PairAccumulator, s: G2Settings) -> tuple[CorrelationHistogram, bool]:
+    """The correlation histogram, and whether it is a pulsed comb. A long period found in it
+    widens the histogram (a pass of its own) to hold K side peaks around any cable delay."""
+    period = rec.period_ps
+    h = acc.histogram
+    assert h is not None, "the pair histogram is filled by a pass before the g2 step"
     comb = find_comb(h, period)
     is_comb = period is not None or comb_contrast(h, comb) > 3.0
+    half = _half_range(s, period)
     if period is None and is_comb and (s.n_side + 1.5) * comb.period_ps + 60_000 > half:
         half = (s.n_side + 1.5) * comb.period_ps + 60_000.0
         bw = s.bin_width_ps or max(int(math.ceil(2 * half / MAX_BINS)), 16)
-        h = correlation_histogram(ta, tb, bw, int(2 * half // bw))
+        wide = PairAccumulator(acc.a, acc.b, bw, int(2 * half // bw))
+        run_pass(rec.source, "g2 (wider)", [wide])
+        assert wide.histogram is not None
+        h = wide.histogram
     return h, is_comb
 
 
@@ -129,17 +148,18 @@ def _cw(h: CorrelationHistogram, counts_ab: tuple[int, int], rec: Recording) -> 
     return Section(values)
 
 
-def correlation_section(rec: Recording, s: G2Settings) -> Section:
+def correlation_section(rec: Recording, s: G2Settings, acc: PairAccumulator) -> Section:
     """Channels, excitation, g2(0) (pulsed: both estimators; CW: the antibunching fit), purity,
-    delay offset, period; with given ``rho`` the background-corrected g2(0)."""
-    a_ch, b_ch = _pair(rec, s.channels)
-    ta, tb = rec.data.channel_times(a_ch), rec.data.channel_times(b_ch)
-    if ta.size == 0 or tb.size == 0:
-        raise ValueError(f"{rec.name}: channel {a_ch if ta.size == 0 else b_ch} has no events")
-    h, pulsed = _histogram(rec, ta, tb, s)
+    delay offset, period; with given ``rho`` the background-corrected g2(0). ``acc`` holds the
+    pair histogram (``pair_accumulator``) after the report's main pass."""
+    a_ch, b_ch = acc.a, acc.b
+    na, nb = rec.counts.get(a_ch, 0), rec.counts.get(b_ch, 0)
+    if na == 0 or nb == 0:
+        raise ValueError(f"{rec.name}: channel {a_ch if na == 0 else b_ch} has no events")
+    h, pulsed = _histogram(rec, acc, s)
     values: dict[str, Any] = {"channels": [a_ch, b_ch], "excitation": "pulsed" if pulsed else "cw"}
     values.update(dict.fromkeys(G2_KEYS))
-    est = _pulsed(h, (ta.size, tb.size), rec, s) if pulsed else _cw(h, (ta.size, tb.size), rec)
+    est = _pulsed(h, (na, nb), rec, s) if pulsed else _cw(h, (na, nb), rec)
     values.update(est.values)
     if values["g2_0"] is not None:
         values["purity"], values["purity_err"] = 1.0 - values["g2_0"], values["g2_0_err"]

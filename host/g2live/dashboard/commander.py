@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Control commands from the page, sent on one worker thread so the page never blocks.
 
 ZeroMQ sockets belong to one thread: a single-thread executor owns the ``ControlClient`` (REQ)
@@ -11,13 +12,27 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
-from g2live.client import ControlClient, ControlError
+from .wire import ControlClient, ControlError
+
+__all__ = ["Commander", "Reply"]
 
 # {"ok": True, "cmd": str, "result": {...}} or {"ok": False, "cmd": str, "error": str, "field": str | None}
 Reply = dict[str, Any]
 
 
 class Commander:
+    """Sends control commands to ``g2live serve`` from a worker thread, for all browser sessions.
+
+    Parameters
+    ----------
+    endpoint : str
+        The server's control endpoint (``tcp://host:port``).
+    timeout_s : float
+        How long one command waits for the server's reply.
+    server_key : bytes or str, optional
+        The server's CURVE public key, when it uses CURVE.
+    """
+
     def __init__(self, endpoint: str, timeout_s: float = 3.0, server_key: bytes | str | None = None) -> None:
         self.endpoint = endpoint
         self.timeout_s = timeout_s
@@ -41,12 +56,29 @@ class Commander:
 
     def submit(self, cmd: str, args: dict[str, Any] | None = None,
                done: Callable[[Reply], None] | None = None) -> Future[Reply]:
+        """Queue ``cmd`` with keyword ``args``; ``done(reply)`` is called on the worker thread.
+
+        Parameters
+        ----------
+        cmd : str
+            Command name (docs/protocol.md, section 2).
+        args : dict, optional
+            The command's arguments.
+        done : callable, optional
+            Called with the ``Reply`` once the server answered, refused or timed out.
+
+        Returns
+        -------
+        concurrent.futures.Future
+            Resolves to the ``Reply``; it never raises for a refused or unanswered command.
+        """
         fut = self._pool.submit(self._call, cmd, dict(args or {}))
         if done is not None:
             fut.add_done_callback(lambda f: done(f.result()))
         return fut
 
     def close(self) -> None:
+        """Close the control socket and stop the worker thread."""
         self._pool.submit(self._close_client).result(timeout=5)
         self._pool.shutdown(wait=True)
 
