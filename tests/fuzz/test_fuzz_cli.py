@@ -96,6 +96,11 @@ def _pools(cmd: str, server: Any, files: dict[str, Path]) -> dict[str, st.Search
         **dict.fromkeys(("channels", "rho", "pixel_energy"), st.sampled_from([*PAIRS, ""])),
         **dict.fromkeys(("scpi", "scpi_set", "scpi_query", "scpi_unit"), st.sampled_from(BAD_TEXT)),
         **dict.fromkeys(("rep_rate", "rep_rate_hz"), st.sampled_from(RATES)),
+        "more": _paths(files, "rec.npz", "cut.ptu", "noise.bin", "folder"),
+        "table": st.sampled_from([str(files["dir"] / n) for n in ("t.csv", "t.pq", "t.txt", "no/t.csv")]),
+        "figure": st.sampled_from([str(files["dir"] / n) for n in ("f.png", "f.jpg")] + [""]),
+        "workers": st.sampled_from(["0", "-1", "abc", "1e3", "2000"]),
+        "scheduler": st.sampled_from(["tcp://127.0.0.1:1", "127.0.0.1:99999", "garbage", "udp://x:5", ""]),
         "chunk_records": st.sampled_from(["1000", "65536", "1e6", "16777217", *BAD_NUMBERS]),
     }
 
@@ -131,6 +136,8 @@ def _bounding(cmd: str, argv: list[str], server: Any) -> list[str]:
         extra += ["--pub", server.pub_endpoint]
     if cmd in ("record", "sweep", "status") and "--control" not in argv:
         extra += ["--control", server.control_endpoint]
+    if cmd == "analyze" and "--workers" not in argv and "--scheduler" not in argv:
+        extra += ["--workers", "0"]  # many files serially: a local Dask cluster per case is minutes
     if cmd == "simulate" and "--duration" not in argv:
         extra += ["--duration", "0.05"]
     if cmd == "simulate" and "--quiet" not in argv:

@@ -38,6 +38,7 @@ __all__ = [
     "bind_endpoint",
     "connect_endpoint",
     "listen_host",
+    "dask_address",
     "server_key",
     "client_key",
     "existing_file",
@@ -195,6 +196,18 @@ def listen_host(text: str) -> str:
     except ValueError:
         raise Invalid(f"{text!r} is not an address or host name") from None
     return text
+
+
+def dask_address(text: str) -> str:
+    """A Dask scheduler's address: ``[SCHEME://]HOST:PORT`` (tcp, tls, ws, wss), port 1..65535."""
+    scheme, sep, rest = text.strip().rpartition("://")
+    if sep and scheme not in ("tcp", "tls", "ws", "wss"):
+        raise Invalid(f"{text!r}: scheme {scheme!r} is not one of tcp, tls, ws, wss")
+    host, colon, port = rest.rpartition(":")
+    if not colon or not host or " " in host:
+        raise Invalid(f"{text!r} is not a scheduler address ([tcp://]HOST:PORT)")
+    PORT(port)
+    return text.strip()
 
 
 def server_key(text: str) -> str:

@@ -11,11 +11,11 @@ import argparse
 from pathlib import Path
 
 from g2live.cli import _options as opt
-from g2live.cli.record import WRITE_SUFFIXES
 
 __all__ = ["register", "run"]
 
 WRITE_FORMATS = ("photon-hdf5", "npz", "ptu")  # the writable ones of g2live.io.FORMATS
+WRITE_SUFFIXES = (".h5", ".hdf5", ".hdf", ".npz", ".ptu")  # the formats g2live.io.write chooses by name
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
