@@ -108,7 +108,7 @@ def _pools(cmd: str, server: Any, files: dict[str, Path]) -> dict[str, st.Search
 def _value(action: argparse.Action, pools: dict[str, st.SearchStrategy[str]]) -> st.SearchStrategy[str]:
     """What to type for one option: its pool, its choices, or numbers."""
     if action.choices is not None:
-        choices = [c for c in action.choices if c != "verilator"]
+        choices = [str(c) for c in action.choices if c != "verilator"]  # what is typed is text
         return st.one_of(st.sampled_from(choices), st.sampled_from(["", "bogus"]))
     return pools.get(action.dest, st.sampled_from(NUMBERS))
 
