@@ -25,6 +25,7 @@ import numpy as np
 
 from g2live.client import ControlClient, ControlError, Message, Subscriber
 from g2live.photons import Meta, PhotonData
+from g2live.protocol import NoReplyError
 
 __all__ = [
     "RECORD_SUFFIXES",
@@ -349,8 +350,9 @@ def record(
     ):
         try:
             status = ctl.status()
-        except TimeoutError as exc:
-            raise OSError(f"{exc}: is `g2live serve` running?") from None
+        except TimeoutError as exc:  # a NoReplyError already says why (no server, key refused, ...)
+            why = str(exc) if isinstance(exc, NoReplyError) else f"{exc}: is `g2live serve` running?"
+            raise OSError(why) from None
         meta = _meta(status, duration_s)
         rec = Recorder(out, meta, compression=compression)  # the file exists before raw tags are on
         try:

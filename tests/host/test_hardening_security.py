@@ -131,7 +131,7 @@ def test_status_with_a_z85_key_and_a_client_key(keys: dict[str, Path], curve_ser
     ],
 )
 def test_distinct_errors(
-    case: str, error: str, message: str, keys: dict[str, Path], curve_server: Server
+    case: str, error: str, message: str, keys: dict[str, Path], curve_server: Server, tmp_path: Path
 ) -> None:
     """Was: "no reply ... is g2live serve running?" for all four."""
     from g2live import protocol
@@ -152,6 +152,12 @@ def test_distinct_errors(
     res = run_cli("status", "--control", endpoint, "--timeout", "1", *_cli_keys(kw))
     assert res.one_line_error(), res
     assert message in res.err
+    # record says the same (was, after main's crash-safe record: "...: is `g2live serve` running?"
+    # appended to every reason)
+    res = run_cli("record", "-o", str(tmp_path / "r.h5"), "--duration", "1", "--control", endpoint,
+                  "--pub", curve_server.pub_endpoint, *_cli_keys(kw))
+    assert res.one_line_error() and message in res.err, res
+    assert case == "no server" or "is `g2live serve` running?" not in res.err, res
 
 
 def _cli_keys(kw: dict[str, object]) -> list[str]:
