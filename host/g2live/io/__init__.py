@@ -106,10 +106,10 @@ def read(path: str | os.PathLike[str], format: str | None = None, **options: Any
     fmt = format or detect_format(path)
     reader = _module(fmt).read
     _check_options(reader, fmt, options)
-    return _with_period(reader(path, **options))
+    return with_sync_period(reader(path, **options))
 
 
-def _with_period(data: PhotonData) -> PhotonData:
+def with_sync_period(data: PhotonData) -> PhotonData:
     """Give T3 data the sync period their times were derived with (``meta.sync_period_ps``)."""
     meta = data.meta
     if data.is_t3 and meta.sync_period_ps is None:
@@ -134,7 +134,7 @@ def read_with_markers(
         return read(path, format=fmt, **options), no_markers()
     _check_options(module.read_with_markers, fmt, options)
     data, markers = module.read_with_markers(path, **options)
-    return _with_period(data), markers
+    return with_sync_period(data), markers
 
 
 @functools.lru_cache(maxsize=64)
@@ -161,7 +161,7 @@ def iter_chunks(
     func = _module(fmt).iter_chunks
     _check_options(func, fmt, options)
     for chunk in func(path, chunk_records=chunk_records, **options):
-        yield _with_period(chunk)
+        yield with_sync_period(chunk)
 
 
 def iter_chunks_with_markers(
@@ -176,7 +176,7 @@ def iter_chunks_with_markers(
         return
     _check_options(module.iter_chunks_with_markers, fmt, options)
     for data, markers in module.iter_chunks_with_markers(path, chunk_records=chunk_records, **options):
-        yield _with_period(data), markers
+        yield with_sync_period(data), markers
 
 
 
