@@ -140,7 +140,7 @@ def test_shrinking_file_is_an_error(realdata: Path, tmp_path: Path) -> None:
 
 def test_missing_file_waits_then_fails(tmp_path: Path) -> None:
     with pytest.raises(FormatError, match="no readable file appeared"):
-        list(follow_chunks(tmp_path / "never.ptu", idle_s=0.1, poll_s=0.01))
+        list(follow_chunks(tmp_path / "never.ptu", idle_s=0.1, poll_s=0.01, wait_s=0.1))
 
 
 def test_rotation_continues_the_time_line(realdata: Path, tmp_path: Path) -> None:

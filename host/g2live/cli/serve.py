@@ -81,6 +81,8 @@ def add_server_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--idle-s", type=float, default=5.0,
                    help="follow: writing has ended after this long without growth (default 5)")
     p.add_argument("--poll-s", type=float, default=0.05, help="follow: pause between looks at the file")
+    p.add_argument("--wait-s", type=float, default=60.0,
+                   help="follow: wait this long for the file to appear with its first events (default 60)")
     p.add_argument("--rotate", action="store_true",
                    help="follow: then go on with the next file (same folder and extension, next name)")
     p.add_argument("--bitstream", type=Path, help="pynq: overlay .bit file (with its .hwh beside it)")
@@ -143,8 +145,10 @@ def device_from_args(args: argparse.Namespace) -> Device:
     if args.device == "follow":
         if args.file is None:
             raise ValueError("--device follow needs --file FILE (it may not exist yet)")
+        print(f"g2live serve: following {args.file} (waiting up to {args.wait_s:g} s for its first events; "
+              f"writing has ended after {args.idle_s:g} s without growth)", file=sys.stderr, flush=True)
         return open_device("follow", path=args.file, idle_s=args.idle_s, poll_s=args.poll_s,
-                           rotate=args.rotate)
+                           rotate=args.rotate, wait_s=args.wait_s)
     if args.device == "pynq":
         return open_device("pynq", bitstream=args.bitstream)
     raise ValueError(f"unknown device {args.device}")

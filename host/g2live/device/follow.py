@@ -26,12 +26,12 @@ class FollowDevice(SimDevice):
     name = "follow"
 
     def __init__(self, path: Path, idle_s: float = 5.0, poll_s: float = 0.05, rotate: bool = False,
-                 chunk_records: int = 1 << 20) -> None:
+                 chunk_records: int = 1 << 20, wait_s: float = 60.0) -> None:
         self.path = Path(path)
         self.stats = FollowStats()
         self._closed = False
         chunks = follow_chunks(self.path, idle_s=idle_s, poll_s=poll_s, rotate=rotate, stats=self.stats,
-                               stop=lambda: self._closed, chunk_records=chunk_records)
+                               stop=lambda: self._closed, chunk_records=chunk_records, wait_s=wait_s)
         super().__init__(source=PhotonSource(chunks))
 
     @property
@@ -47,6 +47,7 @@ class FollowDevice(SimDevice):
 
 
 def open_follow(path: str | Path, idle_s: float = 5.0, poll_s: float = 0.05, rotate: bool = False,
-                chunk_records: int = 1 << 20) -> FollowDevice:
-    """A ``FollowDevice`` on ``path`` (which may not exist yet: it is waited for up to ``idle_s``)."""
-    return FollowDevice(Path(path), idle_s, poll_s, rotate, chunk_records)
+                chunk_records: int = 1 << 20, wait_s: float = 60.0) -> FollowDevice:
+    """A ``FollowDevice`` on ``path``. The file may not exist yet: building the device waits up to
+    ``wait_s`` for it to appear with a complete header and its first events."""
+    return FollowDevice(Path(path), idle_s, poll_s, rotate, chunk_records, wait_s)

@@ -31,6 +31,7 @@ class Hdf5Follower:
         self.origin: int | None = None
         self.saw_complete = False  # the end mark was set: one more read takes the last rows
         self.ended = False
+        self.grew = False
         self.error: FormatError | None = None
 
     def _read(self, start: int) -> tuple[PhotonData, int, bool] | None:
@@ -44,25 +45,24 @@ class Hdf5Follower:
         return out
 
     def poll(self) -> list[PhotonData]:
-        out: list[PhotonData] = []
+        """The next committed rows (at most ``chunk_records``)."""
         complete_before = self.saw_complete
-        while True:
-            got = self._read(self.done)
-            if got is None:
-                return out
-            data, n, complete = got
-            self.saw_complete = self.saw_complete or complete
-            self.done += len(data)
-            self.stats.records += len(data)
-            if len(data):
-                self.before = int(data.time_ps[-1])
-                self.origin = int(data.time_ps[0]) if self.origin is None else self.origin
-                out.append(data)
-            if self.done >= n:
-                break
+        self.grew = False
+        got = self._read(self.done)
+        if got is None:
+            return []
+        data, n, complete = got
+        self.saw_complete = self.saw_complete or complete
+        self.done += len(data)
+        self.stats.records += len(data)
+        self.grew = len(data) > 0
         # the end mark is read after the row count: it counts once a later read found no more rows
-        self.ended = complete_before and not out
-        return out
+        self.ended = complete_before and self.done >= n and not self.grew
+        if not len(data):
+            return []
+        self.before = int(data.time_ps[-1])
+        self.origin = int(data.time_ps[0]) if self.origin is None else self.origin
+        return [data]
 
     def finish(self) -> list[PhotonData]:
         if self.error is not None:

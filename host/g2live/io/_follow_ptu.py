@@ -56,6 +56,7 @@ class PtuFollower:
         self.order = Reorderer()
         self.done = 0  # records decoded
         self.ended = False
+        self.grew = False
         self.fh = open(path, "rb", buffering=0)  # noqa: SIM115 - closed by finish()
         self.fh.seek(self.offset)
 
@@ -94,12 +95,12 @@ class PtuFollower:
         return n
 
     def poll(self) -> list[PhotonData]:
+        """The next chunk of complete records (at most ``chunk_records``); ``grew`` says whether
+        there were any (a chunk of only overflow or marker records has no events)."""
         self._reread_header()
         avail = self._available()
-        out = []
-        while self.done < avail:
-            n = min(self.chunk_records, avail - self.done)
-            out.append(self._decode(n))
+        self.grew = self.done < avail
+        out = [self._decode(min(self.chunk_records, avail - self.done))] if self.grew else []
         if self.declared and self.done >= self.declared:
             self.ended = True
         return [c for c in out if len(c)]

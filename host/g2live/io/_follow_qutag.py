@@ -38,6 +38,7 @@ class QutagFollower:
         self.seen = np.zeros(64, bool)
         self.order = Reorderer()
         self.ended = False  # the format has no end mark
+        self.grew = False
 
     def poll(self) -> list[PhotonData]:
         size = os.fstat(self.fh.fileno()).st_size
@@ -47,9 +48,8 @@ class QutagFollower:
         room = size - qutag.HEADER
         if room % size_rec:
             self.stats.partial_waits += 1
-        out = []
-        while self.done < room // size_rec:
-            out.append(self._decode(min(self.chunk_records, room // size_rec - self.done)))
+        self.grew = self.done < room // size_rec
+        out = [self._decode(min(self.chunk_records, room // size_rec - self.done))] if self.grew else []
         return [c for c in out if len(c)]
 
     def _decode(self, n: int) -> PhotonData:

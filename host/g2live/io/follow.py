@@ -44,7 +44,7 @@ class FollowStats:
 
     files: list[str] = field(default_factory=list)  # files followed, in order
     polls: int = 0
-    growths: int = 0  # polls that found new complete records
+    growths: int = 0  # polls that found new complete records (one chunk of at most chunk_records each)
     bytes_read: int = 0
     records: int = 0  # complete records (HDF5: rows) consumed
     events: int = 0  # photon events handed on
@@ -140,46 +140,53 @@ def _wait_next(path: Path, idle_s: float, poll_s: float, stop: Callable[[], bool
     return None
 
 
-def _poll(follower: Any, path: Path, stats: FollowStats, chunk_records: int) -> tuple[Any, list[PhotonData]]:
-    """(the follower, once the file is ready; the chunks of this look at the file)."""
+def _poll(follower: Any, path: Path, stats: FollowStats,
+          chunk_records: int) -> tuple[Any, list[PhotonData] | None]:
+    """(the follower, once the file is ready; the chunks of this look at the file, None when the
+    file is not ready)."""
     stats.polls += 1
     try:
         follower = follower or _open_follower(path, stats, chunk_records)
         return follower, follower.poll()
     except NotReady:
-        return follower, []
+        return follower, None
 
 
 def _follow_one(path: Path, stats: FollowStats, idle_s: float, poll_s: float, chunk_records: int,
-                stop: Callable[[], bool], rotate: bool) -> Iterator[PhotonData]:
+                stop: Callable[[], bool], rotate: bool, wait_s: float) -> Iterator[PhotonData]:
     """One file until the format's end, ``idle_s`` without growth, a next file (``rotate``) or
     ``stop()``."""
     follower = None
+    got_any = False
     last_growth = time.monotonic()
     while True:
         if stop():
             stats.end = "stopped"
             break
         follower, chunks = _poll(follower, path, stats, chunk_records)
-        if chunks:
+        grew = follower is not None and follower.grew
+        got_any = got_any or grew
+        if grew:
             stats.growths += 1
             last_growth = time.monotonic()
-            yield from chunks
+            yield from chunks or []
         if follower is not None and follower.ended:
             stats.end = "format"
             break
-        if not chunks:
+        if not grew:
             if rotate and follower is not None and next_file(path) is not None:
                 stats.end = "rotated"
                 break
-            if time.monotonic() - last_growth >= idle_s:
+            # before its first records a file may wait for the recording to start
+            if time.monotonic() - last_growth >= (idle_s if got_any else wait_s):
                 stats.end = "idle"
                 break
             time.sleep(poll_s)
     if follower is not None:
         yield from follower.finish()
-    elif stats.end == "idle":
-        raise FormatError(path, None, f"no readable file appeared within {idle_s:g} s")
+    if stats.end == "idle" and not got_any:
+        what = "no readable file appeared" if follower is None else "no records were written"
+        raise FormatError(path, None, f"{what} within {wait_s:g} s")
 
 
 def follow_chunks(
@@ -190,6 +197,7 @@ def follow_chunks(
     stats: FollowStats | None = None,
     stop: Callable[[], bool] | None = None,
     chunk_records: int = 1 << 20,
+    wait_s: float = 60.0,
 ) -> Iterator[PhotonData]:
     """Events of a file that another program is writing, as they become complete.
 
@@ -210,9 +218,12 @@ def follow_chunks(
         Returns True to stop following (the events read so far are handed on).
     chunk_records : int
         Records decoded per chunk at most.
+    wait_s : float
+        How long to wait for the first file to appear with a complete header (a follower is
+        usually started before the recording).
     """
-    if idle_s <= 0 or poll_s <= 0:
-        raise ValueError(f"follow: idle_s and poll_s must be > 0 (got {idle_s}, {poll_s})")
+    if idle_s <= 0 or poll_s <= 0 or wait_s <= 0:
+        raise ValueError(f"follow: idle_s, poll_s and wait_s must be > 0 (got {idle_s}, {poll_s}, {wait_s})")
     stats = stats if stats is not None else FollowStats()
     stop = stop or (lambda: False)
     from g2live.io import with_sync_period
@@ -222,7 +233,8 @@ def follow_chunks(
     while current is not None:
         stats.files.append(str(current))
         last_meta, t3 = None, False
-        for chunk in _follow_one(current, stats, idle_s, poll_s, chunk_records, stop, rotate):
+        for chunk in _follow_one(current, stats, idle_s, poll_s, chunk_records, stop, rotate,
+                                 wait_s if len(stats.files) == 1 else idle_s):
             chunk = with_sync_period(chunk)
             last_meta, t3 = chunk.meta, chunk.is_t3
             stats.events += len(chunk)
