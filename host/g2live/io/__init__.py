@@ -1,7 +1,8 @@
 """Photon time-tag files in and out: every reader returns ``g2live.photons.PhotonData``.
 
 ``read(path)`` picks the reader from the file's magic bytes (extension only where a format has
-no magic: .spc), ``iter_chunks`` replays a file in pieces (same events, same order as ``read``),
+no magic: .spc, .dump, .ttbin), ``iter_chunks`` replays a file in pieces (same events, same order
+as ``read``),
 ``read_with_markers`` / ``iter_chunks_with_markers`` also return the marker records (PicoQuant
 special records 1..15, SPC MARK) apart from the photons, as ``MARKER_DTYPE`` arrays,
 ``write`` produces Photon-HDF5, g2live .npz or PTU (T2, or T3 for T3 data), ``open_writer`` writes
@@ -53,6 +54,8 @@ FORMATS: dict[str, tuple[str, str, bool]] = {
     "spc": ("spc", "Becker&Hickl SPC-130/132/134/150/830 .spc", False),
     "photon-hdf5": ("photon_hdf5", "Photon-HDF5 0.5", True),
     "npz": ("npz", "g2live .npz", True),
+    "swabian": ("swabian", "Swabian Time Tagger 16-byte tag dump (.dump, as ETA reads it)", False),
+    "ttbin": ("ttbin", "Swabian Time Tagger .ttbin (through Swabian's TimeTagger library)", False),
 }
 _WRITE_EXT = {
     ".h5": "photon-hdf5",
@@ -62,6 +65,9 @@ _WRITE_EXT = {
     ".ptu": "ptu",
 }
 
+
+# formats without magic bytes, told by their extension
+_NO_MAGIC = {".dump": "swabian", ".ttbin": "ttbin"}
 
 # writable format -> module with open_writer(path, meta, t3, **options)
 _WRITERS = {"ptu": "_ptu_write", "photon-hdf5": "photon_hdf5", "npz": "npz"}
@@ -96,6 +102,8 @@ def detect_format(path: str | os.PathLike[str]) -> str:
         return "npz"
     if path.suffix.lower() == ".spc":
         return "spc"
+    if path.suffix.lower() in _NO_MAGIC:  # headerless or undocumented: the extension decides
+        return _NO_MAGIC[path.suffix.lower()]
     raise FormatError(
         path, 0, f"unknown file format (first bytes {head[:8].hex()}, extension {path.suffix!r})"
     )
