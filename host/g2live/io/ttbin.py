@@ -1,8 +1,13 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """Swabian Time Tagger ``.ttbin`` files (``FileWriter`` output), read through Swabian's own
 ``TimeTagger.FileReader``: the format is not documented for other readers, so g2live does not
-guess it. The library comes with Swabian's Time Tagger software (Python package ``TimeTagger``;
-on PyPI ``swabian-timetagger``); without it, reading raises ``FormatError`` saying so.
+guess it. The library comes with Swabian's Time Tagger software (module ``TimeTagger``) or from
+PyPI (``swabian-timetagger``, module ``Swabian.TimeTagger``); without it, reading raises
+``FormatError`` saying so. Checked against swabian-timetagger 2.22.6 (in a separate venv): the
+buffer API (``getTimestamps``, ``getChannels``, ``getEventTypes``, ``getMissedEvents``), and that
+its reader only logs "Incorrect Header" for a file it cannot read, then reports no data (refused
+here). No ``.ttbin`` file could be made without a Time Tagger (its virtual tagger needs one for the
+licence), so reading real tags through it is not verified.
 
 Events are the time tags (event type 0) with Swabian channel numbers mapped as for the 16-byte
 dumps (``g2live.io.swabian``: n rising -> n, -n falling -> 32 + n); overflow and missed-event
@@ -24,20 +29,36 @@ from g2live.photons import PhotonData
 
 __all__ = ["read", "iter_chunks", "file_reader"]
 
-PACKAGE_HINT = ("reading .ttbin files needs Swabian Instruments' Time Tagger library (the Python "
-                "module `TimeTagger`: install Swabian's Time Tagger software, or `pip install "
-                "swabian-timetagger`), which is not installed here; Swabian's `FileReader` is the only "
-                "documented reader of this format. Alternatively export the tags with Swabian's "
-                "software as a 16-byte dump (.dump), which g2live reads directly")
+PACKAGE_HINT = ("reading .ttbin files needs Swabian Instruments' Time Tagger library (`pip install "
+                "swabian-timetagger`, or Swabian's Time Tagger software), which is not installed "
+                "here; Swabian's `FileReader` is the only documented reader of this format. "
+                "Alternatively export the tags with Swabian's software as a 16-byte dump (.dump), "
+                "which g2live reads directly")
+
+
+def _library() -> Any:
+    """Swabian's module: ``Swabian.TimeTagger`` (the PyPI wheel) or ``TimeTagger`` (the installer)."""
+    import importlib
+
+    for name in ("Swabian.TimeTagger", "TimeTagger"):
+        try:
+            return importlib.import_module(name)
+        except ImportError:
+            continue
+    return None
 
 
 def file_reader(path: Path) -> Any:
-    """Swabian's ``TimeTagger.FileReader`` on ``path``, or a ``FormatError`` naming the package."""
+    """Swabian's ``FileReader`` on ``path``, or a ``FormatError`` naming the package."""
+    lib = _library()
+    if lib is None:
+        raise FormatError(path, None, PACKAGE_HINT)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} does not exist")
     try:
-        import TimeTagger  # type: ignore[import-not-found]
-    except ImportError:
-        raise FormatError(path, None, PACKAGE_HINT) from None
-    return TimeTagger.FileReader(str(path))
+        return lib.FileReader(str(path))
+    except RuntimeError as exc:
+        raise FormatError(path, None, f"Swabian's FileReader: {exc}") from None
 
 
 def _records(buf: Any) -> np.ndarray:
@@ -68,6 +89,11 @@ def iter_chunks(path: str | os.PathLike[str], chunk_records: int = 1 << 20) -> I
         meta = _meta(counters, present)
         meta.format = "Swabian .ttbin"
         yield PhotonData(arrays[0], arrays[1], meta)
+    if first == 0:
+        # Swabian 2.22's reader logs "Incorrect Header" for a file it cannot read and then just
+        # reports no data: never pass that off as an empty recording
+        raise FormatError(path, 0, "Swabian's FileReader read no tags (not a .ttbin file, or one it "
+                          "cannot open: its log above says why)")
 
 
 def read(path: str | os.PathLike[str]) -> PhotonData:
