@@ -161,3 +161,43 @@ def test_rotation_continues_the_time_line(realdata: Path, tmp_path: Path) -> Non
     np.testing.assert_array_equal(t[len(ref):], t3_time_ps(sync[len(ref):], ref.microtime_ps,
                                                            ref.meta.sync_period_ps))
     assert int(t[len(ref)]) > int(t[len(ref) - 1])
+
+
+def test_server_answers_while_the_follow_device_waits_for_the_writer(realdata: Path, tmp_path: Path) -> None:
+    """While the file has no events past the next integration, the device is not ready and the
+    server keeps serving control requests; appended records are then published."""
+    from g2live.client import ControlClient, Subscriber
+    from g2live.server import Server
+
+    raw, offset, at = _ptu_pieces(realdata)
+    head = bytearray(raw[:offset])
+    head[at:at + 8] = struct.pack("<q", 0)
+    dst = tmp_path / "live.ptu"
+    dst.write_bytes(bytes(head) + raw[offset:offset + 4 * 20000])
+    dev = open_device("follow", path=dst, idle_s=30, poll_s=0.01)
+    srv = Server(dev, Config(channels=(0, 1), pairs=((0, 1),), sync_channel=None, integration_s=0.5),
+                 pub="tcp://127.0.0.1:*", control="tcp://127.0.0.1:*")
+    sub = Subscriber(srv.pub_endpoint, ["g2"])
+    th = srv.start_thread()
+    try:
+        time.sleep(0.3)
+        status = ControlClient(srv.control_endpoint).status()  # answered while the device waits
+        assert status["device"] == "follow" and not status["source_done"]
+        assert status["device_info"]["follow"]["end"] == "" and status["n_integrations"] < 2
+        with open(dst, "r+b") as fh:  # the writer goes on and finishes
+            fh.seek(0, 2)
+            fh.write(raw[offset + 4 * 20000:])
+            fh.seek(at)
+            fh.write(raw[at:at + 8])
+        last = sub.wait_for("g2", 30, lambda f: f.header["integration_s"] >= 7.0)
+        assert last.header["device"] == "follow"
+        t0 = time.monotonic()
+        while not (status := ControlClient(srv.control_endpoint).status())["source_done"]:
+            assert time.monotonic() - t0 < 30
+            time.sleep(0.05)
+        assert status["device_info"]["follow"]["end"] == "format"  # the patched record count
+        assert status["device_info"]["follow"]["events"] == len(io.read(dst))
+    finally:
+        srv.stop_event.set()
+        th.join(10)
+        sub.close()

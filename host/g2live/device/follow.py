@@ -6,6 +6,7 @@ end of writing by the format's mark or ``idle_s`` without growth) go through the
 on-chip blocks exactly as ``replay`` plays a finished file, so live g2, the dashboard, ``record``
 and sweeps work on it unchanged. ``acquire()`` waits for the writer (the device is paced by it):
 an integration is published once the file holds events past its end, or writing has ended.
+Meanwhile ``ready`` is False and the server answers control requests.
 What the follower counted (partial records waited for, header updates, retries, bytes left at
 the end) is in ``info()["follow"]``, which the status topic carries.
 """
@@ -31,12 +32,23 @@ class FollowDevice(SimDevice):
         self.stats = FollowStats()
         self._closed = False
         chunks = follow_chunks(self.path, idle_s=idle_s, poll_s=poll_s, rotate=rotate, stats=self.stats,
-                               stop=lambda: self._closed, chunk_records=chunk_records, wait_s=wait_s)
+                               stop=lambda: self._closed, chunk_records=chunk_records, wait_s=wait_s,
+                               heartbeat=True)
         super().__init__(source=PhotonSource(chunks))
 
     @property
     def paced(self) -> bool:
         return True  # the writer sets the pace: acquire() waits for its data
+
+    @property
+    def ready(self) -> bool:
+        """The file holds the events of the next integration (or writing has ended)."""
+        cfg = self.config
+        if cfg is None:
+            return True
+        t_stop = self.t_next + round(cfg.integration_s * 1e12)
+        min_delay = min((cfg.delay_ps.get(c, 0) for c in cfg.channels), default=0)
+        return self.source.available_until(t_stop - min_delay)  # what acquire() feeds (sim.py)
 
     def info(self) -> dict[str, Any]:
         return {**super().info(), "file": str(self.path), "follow": self.stats.as_dict()}

@@ -152,17 +152,27 @@ def _poll(follower: Any, path: Path, stats: FollowStats,
         return follower, None
 
 
+def _idle_end(path: Path, follower: Any, stats: FollowStats, rotate: bool, waited_s: float,
+              limit_s: float) -> bool:
+    """After a look that found nothing: has this file ended (a next file, or idle too long)?"""
+    if rotate and follower is not None and next_file(path) is not None:
+        stats.end = "rotated"
+        return True
+    if waited_s >= limit_s:
+        stats.end = "idle"
+        return True
+    return False
+
+
 def _follow_one(path: Path, stats: FollowStats, idle_s: float, poll_s: float, chunk_records: int,
-                stop: Callable[[], bool], rotate: bool, wait_s: float) -> Iterator[PhotonData]:
+                stop: Callable[[], bool], rotate: bool, wait_s: float,
+                heartbeat: bool) -> Iterator[PhotonData | None]:
     """One file until the format's end, ``idle_s`` without growth, a next file (``rotate``) or
-    ``stop()``."""
+    ``stop()``; with ``heartbeat`` a None after every look that found nothing."""
     follower = None
     got_any = False
     last_growth = time.monotonic()
-    while True:
-        if stop():
-            stats.end = "stopped"
-            break
+    while not stop():
         follower, chunks = _poll(follower, path, stats, chunk_records)
         grew = follower is not None and follower.grew
         got_any = got_any or grew
@@ -173,15 +183,16 @@ def _follow_one(path: Path, stats: FollowStats, idle_s: float, poll_s: float, ch
         if follower is not None and follower.ended:
             stats.end = "format"
             break
+        # before its first records a file may wait for the recording to start
+        limit = idle_s if got_any else wait_s
         if not grew:
-            if rotate and follower is not None and next_file(path) is not None:
-                stats.end = "rotated"
-                break
-            # before its first records a file may wait for the recording to start
-            if time.monotonic() - last_growth >= (idle_s if got_any else wait_s):
-                stats.end = "idle"
+            if _idle_end(path, follower, stats, rotate, time.monotonic() - last_growth, limit):
                 break
             time.sleep(poll_s)
+            if heartbeat:
+                yield None
+    else:
+        stats.end = "stopped"
     if follower is not None:
         yield from follower.finish()
     if stats.end == "idle" and not got_any:
@@ -198,7 +209,8 @@ def follow_chunks(
     stop: Callable[[], bool] | None = None,
     chunk_records: int = 1 << 20,
     wait_s: float = 60.0,
-) -> Iterator[PhotonData]:
+    heartbeat: bool = False,
+) -> Iterator[Any]:
     """Events of a file that another program is writing, as they become complete.
 
     Parameters
@@ -221,6 +233,9 @@ def follow_chunks(
     wait_s : float
         How long to wait for the first file to appear with a complete header (a follower is
         usually started before the recording).
+    heartbeat : bool
+        Yield None after every look that found nothing new, so a consumer can do other work
+        (``g2live.device.sources.PhotonSource`` takes None as "nothing yet").
     """
     if idle_s <= 0 or poll_s <= 0 or wait_s <= 0:
         raise ValueError(f"follow: idle_s, poll_s and wait_s must be > 0 (got {idle_s}, {poll_s}, {wait_s})")
@@ -233,9 +248,12 @@ def follow_chunks(
     while current is not None:
         stats.files.append(str(current))
         last_meta, t3 = None, False
-        for chunk in _follow_one(current, stats, idle_s, poll_s, chunk_records, stop, rotate,
-                                 wait_s if len(stats.files) == 1 else idle_s):
-            chunk = with_sync_period(chunk)
+        for item in _follow_one(current, stats, idle_s, poll_s, chunk_records, stop, rotate,
+                                wait_s if len(stats.files) == 1 else idle_s, heartbeat):
+            if item is None:
+                yield None
+                continue
+            chunk = with_sync_period(item)
             last_meta, t3 = chunk.meta, chunk.is_t3
             stats.events += len(chunk)
             yield shift.apply(chunk)
