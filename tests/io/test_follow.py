@@ -49,11 +49,22 @@ def _integrations(dev: object, integration_s: float, chans: list[int]) -> list:
     return out
 
 
-@pytest.mark.parametrize("kind", ["ptu_t2", "ptu_t3", "qutag", "photon_hdf5"])
+@pytest.fixture(scope="module")
+def swabian_dump(tmp_path_factory: pytest.TempPathFactory, realdata: Path) -> Path:
+    """The real PicoHarp T2 photons as a Swabian 16-byte dump (inputs 1 and 2)."""
+    from g2live.io import swabian
+
+    data = io.read(realdata / REAL["ptu_t2"])
+    path = tmp_path_factory.mktemp("swabian") / "picoharp.dump"
+    swabian.write(path, type(data)(data.channel + 1, data.time_ps, data.meta))
+    return path
+
+
+@pytest.mark.parametrize("kind", ["ptu_t2", "ptu_t3", "qutag", "photon_hdf5", "swabian"])
 def test_follow_device_publishes_what_replay_of_the_whole_file_does(
-    kind: str, realdata: Path, simulated_h5: Path, tmp_path: Path
+    kind: str, realdata: Path, simulated_h5: Path, swabian_dump: Path, tmp_path: Path
 ) -> None:
-    src = simulated_h5 if kind == "photon_hdf5" else realdata / REAL[kind]
+    src = {"photon_hdf5": simulated_h5, "swabian": swabian_dump}.get(kind) or realdata / REAL.get(kind, "")
     dst = tmp_path / f"growing{src.suffix}"
     writer = subprocess.Popen([sys.executable, str(WRITER), str(src), str(dst), "--seed", "3",
                                "--pieces", "30", "--pause-s", "0.01"])
@@ -79,7 +90,7 @@ def test_follow_device_publishes_what_replay_of_the_whole_file_does(
     assert stats["events"] == len(io.read(src))
     assert stats["trailing_bytes"] == 0 and stats["growths"] >= 2
     # PTU: the count patched into the header at the end is the format's own end mark
-    assert stats["end"] == {"ptu_t2": "format", "ptu_t3": "format", "qutag": "idle"}.get(kind, "format")
+    assert stats["end"] == {"qutag": "idle", "swabian": "idle"}.get(kind, "format")
 
 
 def _ptu_pieces(realdata: Path) -> tuple[bytes, int, int]:

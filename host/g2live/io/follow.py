@@ -11,6 +11,7 @@ What each format allows (docs/formats.md "Following a growing file"):
   that the file holds is the format's own end of writing.
 * quTAG binary: 40-byte header, 10-byte records; records of different inputs may come out of
   order, so events are held back until every input seen so far has passed them.
+* Swabian 16-byte tag dumps: complete 16-byte records (no header, no end mark).
 * Photon-HDF5 written by g2live (``Recorder``, SWMR): the file is re-opened at every poll and
   only the rows of ``committed_records`` are read; ``complete`` is the format's end. A Photon-HDF5
   file from another program carries no commit count: rows are read as the dataset extent grows,
@@ -69,7 +70,7 @@ def _open_follower(path: Path, stats: FollowStats, chunk_records: int) -> Any:
         size = path.stat().st_size
     except FileNotFoundError:
         raise NotReady from None
-    if size < 16:
+    if size < 16:  # enough to tell the format (and one Swabian tag)
         raise NotReady
     fmt = io.detect_format(path)
     if fmt == "ptu":
@@ -84,7 +85,12 @@ def _open_follower(path: Path, stats: FollowStats, chunk_records: int) -> Any:
         from g2live.io._follow_h5 import Hdf5Follower
 
         return Hdf5Follower(path, stats, chunk_records)
-    raise FormatError(path, 0, f"following a growing {fmt} file is not supported (PTU, quTAG, Photon-HDF5)")
+    if fmt == "swabian":
+        from g2live.io._follow_swabian import SwabianFollower
+
+        return SwabianFollower(path, stats, chunk_records)
+    raise FormatError(path, 0, f"following a growing {fmt} file is not supported "
+                      "(PTU, quTAG, Photon-HDF5, Swabian .dump)")
 
 
 def next_file(path: Path) -> Path | None:

@@ -31,7 +31,8 @@ import numpy as np
 from g2live.io._common import MAX_TIME_PS, FormatError, Reorderer, chunk_ranges, finish
 from g2live.photons import Meta, PhotonData
 
-__all__ = ["RECORD", "TAG_TYPES", "read", "iter_chunks", "write", "to_g2live_channel"]
+__all__ = ["RECORD", "TAG_TYPES", "counters", "decode", "iter_chunks", "meta_of", "read", "to_g2live_channel",
+           "write"]
 
 RECORD = np.dtype([("type", "u1"), ("reserved", "u1"), ("missed", "<u2"), ("channel", "<i4"),
                    ("time", "<i8")])
@@ -46,7 +47,8 @@ def to_g2live_channel(swabian: np.ndarray) -> np.ndarray:
     return np.where(c < 0, FALLING - c, c)
 
 
-def _counters() -> dict[str, int]:
+def counters() -> dict[str, int]:
+    """Fresh counters of the non-tag records (``meta.extra``)."""
     return {"records": 0, "error_records": 0, "overflow_records": 0, "missed_events": 0,
             "missed_event_records": 0, "overflow_open": 0}
 
@@ -80,7 +82,8 @@ def _tally(rec: np.ndarray, counters: dict[str, int]) -> None:
     counters["missed_events"] += int(rec["missed"][missed].sum())
 
 
-def _meta(counters: dict[str, int], present: set[int]) -> Meta:
+def meta_of(counters: dict[str, int], present: set[int]) -> Meta:
+    """The Meta of tags read so far: counters, notes of lost tags, channel roles."""
     meta = Meta(source="Swabian Instruments Time Tagger", format="Swabian 16-byte tags", resolution_ps=1.0)
     meta.extra = dict(counters)
     if counters["overflow_records"] or counters["missed_events"]:
@@ -94,8 +97,10 @@ def _meta(counters: dict[str, int], present: set[int]) -> Meta:
     return meta
 
 
-def _load(path: Path, rec: np.ndarray, first: int, counters: dict[str, int],
-          present: set[int]) -> tuple[np.ndarray, np.ndarray]:
+def decode(path: Path, rec: np.ndarray, first: int, counters: dict[str, int],
+           present: set[int]) -> tuple[np.ndarray, np.ndarray]:
+    """Records (index ``first`` on) as (channel, time_ps) of their time tags; the others are
+    counted in ``counters``; channels seen are added to ``present``."""
     _check(path, rec, first)
     _tally(rec, counters)
     tags = rec[rec["type"] == 0]
@@ -117,9 +122,9 @@ def read(path: str | os.PathLike[str], allow_truncated: bool = False) -> PhotonD
     path = Path(path)
     n = _records(path, allow_truncated)
     rec = np.fromfile(path, dtype=RECORD, count=n)
-    counters, present = _counters(), set()
-    channel, time_ps = _load(path, rec, 0, counters, present)
-    meta = _meta(counters, present)
+    counts, present = counters(), set()
+    channel, time_ps = decode(path, rec, 0, counts, present)
+    meta = meta_of(counts, present)
     if n * RECORD.itemsize != path.stat().st_size:
         meta.notes.append("truncated file: an incomplete tag at the end was ignored")
     return finish(channel, time_ps, meta, what="tags", in_place=True)
@@ -131,17 +136,17 @@ def iter_chunks(path: str | os.PathLike[str], chunk_records: int = 1 << 20,
     have passed them (the watermark: the last tag time of each chunk)."""
     path = Path(path)
     n = _records(path, allow_truncated)
-    counters, present = _counters(), set()
+    counts, present = counters(), set()
     order = Reorderer()
     with open(path, "rb") as fh:
         ranges = list(chunk_ranges(n, chunk_records))
         for i, (a, b) in enumerate(ranges):
             rec = np.fromfile(fh, dtype=RECORD, count=b - a)
-            channel, time_ps = _load(path, rec, a, counters, present)
+            channel, time_ps = decode(path, rec, a, counts, present)
             final = i == len(ranges) - 1
             mark = None if final else (int(time_ps.max()) if time_ps.size else -(2**63))
             arrays = order.push([channel, time_ps], mark)
-            meta = _meta(counters, present)
+            meta = meta_of(counts, present)
             if order.moved:
                 meta.notes.append(f"tags were not in time order: {order.moved} events reordered so far")
             yield PhotonData(arrays[0], arrays[1], meta)

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from g2live.io._common import FormatError, Reorderer, finish
-from g2live.io.swabian import RECORD, _counters, _load, _meta
+from g2live.io.swabian import RECORD, counters, decode, meta_of
 from g2live.photons import PhotonData
 
 __all__ = ["read", "iter_chunks", "file_reader"]
@@ -75,18 +75,18 @@ def _records(buf: Any) -> np.ndarray:
 def iter_chunks(path: str | os.PathLike[str], chunk_records: int = 1 << 20) -> Iterator[PhotonData]:
     path = Path(path)
     reader = file_reader(path)
-    counters: dict[str, int] = _counters()
+    counts: dict[str, int] = counters()
     present: set[int] = set()
     order = Reorderer()
     first = 0
     while reader.hasData():
         rec = _records(reader.getData(chunk_records))
-        channel, time_ps = _load(path, rec, first, counters, present)
+        channel, time_ps = decode(path, rec, first, counts, present)
         first += rec.size
         last = not reader.hasData()
         mark = None if last else (int(time_ps.max()) if time_ps.size else -(2**63))
         arrays = order.push([channel, time_ps], mark)
-        meta = _meta(counters, present)
+        meta = meta_of(counts, present)
         meta.format = "Swabian .ttbin"
         yield PhotonData(arrays[0], arrays[1], meta)
     if first == 0:
@@ -99,7 +99,7 @@ def iter_chunks(path: str | os.PathLike[str], chunk_records: int = 1 << 20) -> I
 def read(path: str | os.PathLike[str]) -> PhotonData:
     chunks = list(iter_chunks(path))
     if not chunks:
-        return finish(np.zeros(0, np.uint8), np.zeros(0, np.int64), _meta(_counters(), set()))
+        return finish(np.zeros(0, np.uint8), np.zeros(0, np.int64), meta_of(counters(), set()))
     meta = chunks[-1].meta
     return finish(np.concatenate([c.channel for c in chunks]), np.concatenate([c.time_ps for c in chunks]),
                   meta, what="tags", in_place=True)
