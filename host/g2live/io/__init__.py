@@ -2,12 +2,12 @@
 
 ``read(path)`` picks the reader from the file's magic bytes (extension only where a format has
 no magic: .spc, .dump, .ttbin), ``iter_chunks`` replays a file in pieces (same events, same order
-as ``read``),
-``read_with_markers`` / ``iter_chunks_with_markers`` also return the marker records (PicoQuant
-special records 1..15, SPC MARK) apart from the photons, as ``MARKER_DTYPE`` arrays,
+as ``read``), ``read_with_markers`` / ``iter_chunks_with_markers`` also return the marker records
+(PicoQuant special records 1..15, SPC MARK) apart from the photons, as ``MARKER_DTYPE`` arrays,
 ``write`` produces Photon-HDF5, g2live .npz or PTU (T2, or T3 for T3 data), ``open_writer`` writes
-the same formats chunk by chunk (bounded memory), ``info`` summarises a file (streaming), and ``g2live.io.follow.follow_chunks`` reads a file another
-program is still writing (docs/formats.md "Following a growing file").
+the same formats chunk by chunk (bounded memory), ``info`` summarises a file (streaming), and
+``g2live.io.follow.follow_chunks`` reads a file another program is still writing
+(docs/formats.md "Following a growing file").
 T3 data always come with ``meta.sync_period_ps`` (``g2live.photons`` has the rule).
 Bad input raises ``FormatError`` (a ``ValueError``) that names the file and the byte offset.
 Records are decoded by the C core (cext/src/g2l_records.c). Channel numbering, time conversion
