@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: BSD-3-Clause
 /* Correlation over arbitrary bin edges: docs/semantics.md "Log-binned correlation".
  *
- * Laurence et al., Opt. Lett. 31, 829 (2006): for each tag a[i] of the anchor side, one pointer
- * per edge e_k marks the first partner at or beyond a[i] + e_k; the pointers only move forward as
- * a[i] grows, so a pass costs O((na + nb) * n_edges) and any span of lags (1 ns .. 10 s) is exact
- * pair counting, not the coarsened time of a multi-tau correlator. The streaming correlator counts
+ * Exact pair counting over arbitrary edges (as Laurence et al., Opt. Lett. 31, 829 (2006)), so any
+ * span of lags (1 ns .. 10 s) is counted, not the coarsened time of a multi-tau correlator. Per
+ * edge e, S(e) = #pairs with b - a < e is one branch-free merge of a + e with b (Laurence's
+ * pointer per edge, summed); bin k is S(e_{k+1}) - S(e_k). Cost O(n_edges * (na + partners
+ * span)), no data-dependent branch per tag. The streaming correlator counts
  * each pair when its later tag arrives (like g2l_correlator): new x new, past a x new b (anchored
  * on the new b, so the cost follows the chunk, not the 10 s of history) and new a x past b.
  */
@@ -20,25 +21,7 @@ int g2l_edges_check(const int64_t *edges, int64_t n_edges) {
     return G2L_OK;
 }
 
-/* First index >= j with x[index] >= a + e (x sorted); exact when a + e leaves int64. */
-static inline int64_t advance_ge(const int64_t *x, int64_t n, int64_t j, int64_t a, int64_t e) {
-    int64_t thr;
-    if (__builtin_add_overflow(a, e, &thr)) return e > 0 ? n : 0;
-    while (j < n && x[j] < thr) j++;
-    return j;
-}
-
-/* First index >= j with x[index] > b - e (x sorted); exact when b - e leaves int64. */
-static inline int64_t advance_gt(const int64_t *x, int64_t n, int64_t j, int64_t b, int64_t e) {
-    int64_t thr;
-    if (__builtin_sub_overflow(b, e, &thr)) return e < 0 ? n : 0;
-    while (j < n && x[j] <= thr) j++;
-    return j;
-}
-
-static int64_t lower_bound(const int64_t *x, int64_t n, int64_t a, int64_t e) {
-    int64_t thr;
-    if (__builtin_add_overflow(a, e, &thr)) return e > 0 ? n : 0;
+static int64_t lower_bound(const int64_t *x, int64_t n, int64_t thr) {
     int64_t l = 0, h = n;
     while (l < h) {
         int64_t m = l + (h - l) / 2;
@@ -47,9 +30,7 @@ static int64_t lower_bound(const int64_t *x, int64_t n, int64_t a, int64_t e) {
     return l;
 }
 
-static int64_t upper_bound(const int64_t *x, int64_t n, int64_t b, int64_t e) {
-    int64_t thr;
-    if (__builtin_sub_overflow(b, e, &thr)) return e < 0 ? n : 0;
+static int64_t upper_bound(const int64_t *x, int64_t n, int64_t thr) {
     int64_t l = 0, h = n;
     while (l < h) {
         int64_t m = l + (h - l) / 2;
@@ -58,45 +39,129 @@ static int64_t upper_bound(const int64_t *x, int64_t n, int64_t b, int64_t e) {
     return l;
 }
 
-/* Pointers on the stack for the usual few hundred edges, on the heap beyond. */
-#define STACK_EDGES 512
+/* One merge step of count_below's fast path (state i, j, s; see there). */
+#define BELOW_STEP(i, j, s, e)                              \
+    do {                                                    \
+        const int64_t adv_ = b[j] < a[i] + (e);             \
+        (s) += (uint64_t)(1 - adv_) * (uint64_t)(j);        \
+        (j) += adv_;                                        \
+        (i) += 1 - adv_;                                    \
+    } while (0)
 
+/* sum over i of #{j : b[j] < a[i] + e} (pairs with b - a < e), modulo 2**64.
+ * A branch-free merge that starts at a[0]'s partner (binary search), so it walks all of a and
+ * only the part of b up to a[na-1] + e. a + e is exact: when it leaves int64 for some a[i] the
+ * count of that a[i] is 0 (below) or nb (above), decided per element on the slow path. */
+static uint64_t count_below(const int64_t *a, int64_t na, const int64_t *b, int64_t nb, int64_t e) {
+    int64_t t0, t1;
+    if (__builtin_add_overflow(a[0], e, &t0) || __builtin_add_overflow(a[na - 1], e, &t1)) {
+        uint64_t s = 0;
+        for (int64_t i = 0, j = 0; i < na; i++) {
+            int64_t thr;
+            if (__builtin_add_overflow(a[i], e, &thr)) {
+                s += e > 0 ? (uint64_t)nb : 0;
+                continue;
+            }
+            while (j < nb && b[j] < thr) j++;
+            s += (uint64_t)j;
+        }
+        return s;
+    }
+    int64_t i = 0, j = lower_bound(b, nb, t0);
+    uint64_t s = 0;
+    while (i < na && j < nb) BELOW_STEP(i, j, s, e);
+    return s + (uint64_t)(na - i) * (uint64_t)j;
+}
+
+/* sum over j of #{i : a[i] <= b[j] - e} (pairs with b - a >= e), modulo 2**64; the mirror of
+ * count_below, walking all of b and the part of a from b[0] - e on. */
+static uint64_t count_atleast(const int64_t *a, int64_t na, const int64_t *b, int64_t nb, int64_t e) {
+    int64_t t0, t1;
+    if (__builtin_sub_overflow(b[0], e, &t0) || __builtin_sub_overflow(b[nb - 1], e, &t1)) {
+        uint64_t s = 0;
+        for (int64_t j = 0, i = 0; j < nb; j++) {
+            int64_t thr;
+            if (__builtin_sub_overflow(b[j], e, &thr)) {
+                s += e < 0 ? (uint64_t)na : 0;
+                continue;
+            }
+            while (i < na && a[i] <= thr) i++;
+            s += (uint64_t)i;
+        }
+        return s;
+    }
+    int64_t j = 0, i = upper_bound(a, na, t0);
+    uint64_t s = 0;
+    while (j < nb && i < na) {
+        const int64_t adv = a[i] <= b[j] - e;
+        s += (uint64_t)(1 - adv) * (uint64_t)i;
+        i += adv;
+        j += 1 - adv;
+    }
+    return s + (uint64_t)(nb - j) * (uint64_t)i;
+}
+
+/* S(e[0..3]) at once: four independent merges interleaved keep the core busy (each alone is
+ * bound by the load-compare-advance latency), as in g2l_correlate.c. Fast path only. */
+static void count_below4(const int64_t *a, int64_t na, const int64_t *b, int64_t nb, const int64_t *e,
+                         uint64_t *out) {
+    int64_t i0 = 0, i1 = 0, i2 = 0, i3 = 0;
+    int64_t j0 = lower_bound(b, nb, a[0] + e[0]), j1 = lower_bound(b, nb, a[0] + e[1]);
+    int64_t j2 = lower_bound(b, nb, a[0] + e[2]), j3 = lower_bound(b, nb, a[0] + e[3]);
+    uint64_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    while ((i0 < na) & (i1 < na) & (i2 < na) & (i3 < na) & (j0 < nb) & (j1 < nb) & (j2 < nb) & (j3 < nb)) {
+        BELOW_STEP(i0, j0, s0, e[0]);
+        BELOW_STEP(i1, j1, s1, e[1]);
+        BELOW_STEP(i2, j2, s2, e[2]);
+        BELOW_STEP(i3, j3, s3, e[3]);
+    }
+    while (i0 < na && j0 < nb) BELOW_STEP(i0, j0, s0, e[0]);
+    while (i1 < na && j1 < nb) BELOW_STEP(i1, j1, s1, e[1]);
+    while (i2 < na && j2 < nb) BELOW_STEP(i2, j2, s2, e[2]);
+    while (i3 < na && j3 < nb) BELOW_STEP(i3, j3, s3, e[3]);
+    out[0] = s0 + (uint64_t)(na - i0) * (uint64_t)j0;
+    out[1] = s1 + (uint64_t)(na - i1) * (uint64_t)j1;
+    out[2] = s2 + (uint64_t)(na - i2) * (uint64_t)j2;
+    out[3] = s3 + (uint64_t)(na - i3) * (uint64_t)j3;
+}
+
+static int fits(const int64_t *a, int64_t na, int64_t e) {
+    int64_t t;
+    return !__builtin_add_overflow(a[0], e, &t) && !__builtin_add_overflow(a[na - 1], e, &t);
+}
+
+/* hist[k] = S(e_{k+1}) - S(e_k) with S(e) the pairs below e: exact, since the true difference
+ * is a count below 2**63 and the sums are taken modulo 2**64. */
 int g2l_correlate_edges(const int64_t *a, int64_t na, const int64_t *b, int64_t nb, const int64_t *edges,
                         int64_t n_edges, int64_t *hist) {
     if (na == 0 || nb == 0) return G2L_OK;
-    int64_t stack[STACK_EDGES], *p = n_edges <= STACK_EDGES ? stack : malloc((size_t)n_edges * sizeof(int64_t));
-    if (!p) return G2L_ERR_NOMEM;
-    for (int64_t k = 0; k < n_edges; k++) p[k] = lower_bound(b, nb, a[0], edges[k]);
-    for (int64_t i = 0; i < na; i++) {
-        const int64_t ai = a[i];
-        int64_t prev = p[0] = advance_ge(b, nb, p[0], ai, edges[0]);
-        for (int64_t k = 1; k < n_edges; k++) {
-            const int64_t cur = p[k] = advance_ge(b, nb, p[k], ai, edges[k]);
-            hist[k - 1] += cur - prev;
-            prev = cur;
+    uint64_t prev = 0, cur[4];
+    for (int64_t k = 0; k < n_edges;) {
+        int64_t m = 1;
+        if (k + 4 <= n_edges && fits(a, na, edges[k]) && fits(a, na, edges[k + 3])) {
+            count_below4(a, na, b, nb, edges + k, cur);
+            m = 4;
+        } else {
+            cur[0] = count_below(a, na, b, nb, edges[k]);
+        }
+        for (int64_t q = 0; q < m; q++, k++) {
+            if (k) hist[k - 1] += (int64_t)(cur[q] - prev);
+            prev = cur[q];
         }
     }
-    if (p != stack) free(p);
     return G2L_OK;
 }
 
+/* The same counts from the b side: hist[k] = R(e_k) - R(e_{k+1}), R(e) the pairs at or above e. */
 int g2l_correlate_edges_rev(const int64_t *a, int64_t na, const int64_t *b, int64_t nb, const int64_t *edges,
                             int64_t n_edges, int64_t *hist) {
     if (na == 0 || nb == 0) return G2L_OK;
-    int64_t stack[STACK_EDGES], *q = n_edges <= STACK_EDGES ? stack : malloc((size_t)n_edges * sizeof(int64_t));
-    if (!q) return G2L_ERR_NOMEM;
-    for (int64_t k = 0; k < n_edges; k++) q[k] = upper_bound(a, na, b[0], edges[k]);
-    for (int64_t j = 0; j < nb; j++) {
-        const int64_t bj = b[j];
-        /* a in (bj - e_{k+1}, bj - e_k]: q[k] - q[k+1] with q[k] = first a > bj - e_k */
-        int64_t prev = q[0] = advance_gt(a, na, q[0], bj, edges[0]);
-        for (int64_t k = 1; k < n_edges; k++) {
-            const int64_t cur = q[k] = advance_gt(a, na, q[k], bj, edges[k]);
-            hist[k - 1] += prev - cur;
-            prev = cur;
-        }
+    uint64_t prev = count_atleast(a, na, b, nb, edges[0]);
+    for (int64_t k = 1; k < n_edges; k++) {
+        const uint64_t cur = count_atleast(a, na, b, nb, edges[k]);
+        hist[k - 1] += (int64_t)(prev - cur);
+        prev = cur;
     }
-    if (q != stack) free(q);
     return G2L_OK;
 }
 

@@ -11,8 +11,7 @@
 int g2l_edges_check(const int64_t *edges, int64_t n_edges);
 
 /* Add to hist[n_edges - 1] the number of pairs with edges[k] <= b - a < edges[k + 1] (a, b
- * non-decreasing; exact over the whole int64 range). G2L_OK, or G2L_ERR_NOMEM (hist untouched)
- * when more than 512 edges need a pointer array that cannot be allocated. */
+ * non-decreasing; exact over the whole int64 range). Returns G2L_OK. */
 int g2l_correlate_edges(const int64_t *a, int64_t na, const int64_t *b, int64_t nb, const int64_t *edges,
                         int64_t n_edges, int64_t *hist);
 

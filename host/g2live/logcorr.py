@@ -67,7 +67,7 @@ def _edges(edges_ps: Any) -> np.ndarray:
     e = _times(edges_ps, "edges_ps")
     if e.size < 2:
         raise ValueError(f"edges_ps needs at least 2 edges, got {e.size}")
-    bad = np.flatnonzero(np.diff(e) <= 0)
+    bad = np.flatnonzero(e[1:] <= e[:-1])  # compare, never subtract: the edges may span int64
     if bad.size:
         k = int(bad[0]) + 1
         raise ValueError(f"edges_ps must increase strictly: edges_ps[{k}] = {int(e[k])} <= {int(e[k - 1])}")
