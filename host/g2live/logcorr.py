@@ -107,7 +107,8 @@ def pcorrelate_normalize(counts: np.ndarray, edges_ps: np.ndarray, duration_ps: 
         return np.where(den > 0, g * ((int(duration_ps) - e[1:]) / den), np.nan)
 
 
-def tttrlib_normalize(counts: np.ndarray, edges_ps: np.ndarray, duration_ps: int, n_a: int, n_b: int) -> np.ndarray:
+def tttrlib_normalize(counts: np.ndarray, edges_ps: np.ndarray, duration_ps: int, n_a: int,
+                      n_b: int) -> np.ndarray:
     """tttrlib's ``laurence`` normalisation: ``counts * (T / w - 1) / (N_a N_b)``."""
     w = np.diff(np.asarray(edges_ps, dtype=np.int64)).astype(np.float64)
     return np.asarray(counts) * (float(duration_ps) / w - 1.0) / (float(n_a) * float(n_b))
@@ -146,7 +147,8 @@ class EdgeCorrelator:
         self.pairs: list[tuple[int, int]] = [(int(x), int(y)) for x, y in zip(pa, pb, strict=True)]
         self._c = _core.EdgeCorrelator(pa, pb, self.edges_ps)
         if self._c.status == _core.ERR_NOMEM:
-            raise MemoryError(f"g2live EdgeCorrelator: no memory for {len(self.pairs)} x {self.edges_ps.size} bins")
+            raise MemoryError(f"g2live EdgeCorrelator: no memory for {len(self.pairs)} pairs "
+                              f"x {self.edges_ps.size} edges")
         if self._c.status < 0:
             raise ValueError(f"cannot build the edge correlator (status {self._c.status})")
 
@@ -180,7 +182,8 @@ class EdgeCorrelator:
             return np.full(nbins, np.nan)
         tau = self.edges_ps[1:]
         origin = min(fa, fb)
-        # head_a holds every a tag < first_a + max(edge) >= origin + tau; tail_b every b tag > last_b - max(edge)
+        # head_a holds every a tag < first_a + max(edge) >= origin + tau,
+        # tail_b every b tag > last_b - max(edge)
         n_a_from = na - np.searchsorted(head_a, origin + np.maximum(tau, 0), side="left")
         n_a_from = np.where(tau > 0, n_a_from, na)
         n_b_until = nb - (tail_b.size - np.searchsorted(tail_b, lb - np.maximum(tau, 0), side="right"))

@@ -114,7 +114,8 @@ def pulsed(channel: Sequence[int], time_ps: Sequence[int], sync_channel: int, ma
             "out_of_window": out_of_window}
 
 
-def correlate_edges_pairs(a: Sequence[int], b: Sequence[int], edges: Sequence[int], auto: bool = False) -> np.ndarray:
+def correlate_edges_pairs(a: Sequence[int], b: Sequence[int], edges: Sequence[int],
+                          auto: bool = False) -> np.ndarray:
     """Brute force over all pairs into arbitrary edges: bin k holds edges[k] <= b - a < edges[k+1]."""
     h = np.zeros(len(edges) - 1, dtype=np.int64)
     for i, x in enumerate(a):
