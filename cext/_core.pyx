@@ -312,6 +312,77 @@ cdef class EdgeCorrelator:
         return self.c.last_time
 
 
+cdef class Coincidences:
+    cdef g2l_coinc c
+    cdef readonly int status
+
+    def __cinit__(self, const uint64_t[::1] sets, int64_t window_ps):
+        self.status = g2l_coinc_init(&self.c, sets.shape[0], &sets[0] if sets.shape[0] else NULL, window_ps)
+
+    def __dealloc__(self):
+        g2l_coinc_free(&self.c)
+
+    def update(self, const uint8_t[::1] channel, const int64_t[::1] time_ps):
+        cdef int64_t err = -1
+        cdef int st
+        with nogil:
+            st = g2l_coinc_update(&self.c, _u8(channel), _i64(time_ps), time_ps.shape[0], &err)
+        return st, err
+
+    def counts(self):
+        return np.array([self.c.counts[k] for k in range(self.c.n_sets)], dtype=np.int64)
+
+    def clear(self):
+        g2l_coinc_clear(&self.c)
+
+    @property
+    def last_time(self):
+        return self.c.last_time
+
+
+cdef class Anchored:
+    cdef g2l_anchored h
+    cdef readonly int status
+
+    def __cinit__(self, bint g3, uint8_t anchor, uint8_t x, uint8_t y, int64_t bin_width_ps, int64_t n_bins,
+                  int64_t offset_ps):
+        self.status = g2l_anchored_init(&self.h, g3, anchor, x, y, bin_width_ps, n_bins, offset_ps)
+
+    def __dealloc__(self):
+        g2l_anchored_free(&self.h)
+
+    def update(self, const uint8_t[::1] channel, const int64_t[::1] time_ps):
+        cdef int64_t err = -1
+        cdef int st
+        with nogil:
+            st = g2l_anchored_update(&self.h, _u8(channel), _i64(time_ps), time_ps.shape[0], &err)
+        return st, err
+
+    def flush(self):
+        g2l_anchored_flush(&self.h)
+
+    def counts(self):
+        """(closed anchors, with x, with y, with both, pending anchors)."""
+        return self.h.n_anchor, self.h.n_x, self.h.n_y, self.h.n_xy, self.h.pending.len
+
+    def histogram(self):
+        cdef int64_t n = self.h.n_bins
+        out = np.empty((n, n), dtype=np.int64)
+        cdef int64_t[:, ::1] o = out
+        if self.h.hist != NULL:
+            memcpy(&o[0, 0], self.h.hist, <size_t>(n * n * 8))
+        else:
+            out[:] = 0
+        return out
+
+    def clear(self):
+        g2l_anchored_clear(&self.h)
+
+    @property
+    def last_time(self):
+        return self.h.last_time
+
+
 # ---------------------------------------------------------------------------------------------
 # pulsed mode
 

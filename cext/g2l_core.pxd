@@ -191,3 +191,26 @@ cdef extern from "g2l_edges.h":
     int g2l_edge_correlator_update(g2l_edge_correlator *c, const uint8_t *channel, const int64_t *time_ps,
                                    int64_t n, int64_t *err_index) nogil
     void g2l_edge_correlator_clear(g2l_edge_correlator *c) nogil
+
+
+cdef extern from "g2l_coinc.h":
+    ctypedef struct g2l_coinc:
+        int64_t n_sets
+        int64_t *counts
+        int64_t last_time
+    int g2l_coinc_init(g2l_coinc *c, int64_t n_sets, const uint64_t *sets, int64_t window_ps) nogil
+    void g2l_coinc_free(g2l_coinc *c) nogil
+    int g2l_coinc_update(g2l_coinc *c, const uint8_t *channel, const int64_t *time_ps, int64_t n,
+                         int64_t *err_index) nogil
+    void g2l_coinc_clear(g2l_coinc *c) nogil
+    ctypedef struct g2l_anchored:
+        int64_t n_bins, n_anchor, n_x, n_y, n_xy, last_time
+        int64_t *hist
+        g2l_history pending
+    int g2l_anchored_init(g2l_anchored *h, int g3, uint8_t anchor, uint8_t x, uint8_t y, int64_t bin_width_ps,
+                          int64_t n_bins, int64_t offset_ps) nogil
+    void g2l_anchored_free(g2l_anchored *h) nogil
+    int g2l_anchored_update(g2l_anchored *h, const uint8_t *channel, const int64_t *time_ps, int64_t n,
+                            int64_t *err_index) nogil
+    void g2l_anchored_flush(g2l_anchored *h) nogil
+    void g2l_anchored_clear(g2l_anchored *h) nogil
