@@ -63,7 +63,8 @@ def on_state_g2(duration_s: float, seed: int) -> dict[str, float]:
     s, e = on_windows(blinking)
     on = pulsed_g2(gated_histogram(a, b, s, e, 1000, n_bins, 0), period_ps=period, zero_ps=0.0)
     return {"truth_on": truth["g2_0_hbt_on"], "truth_all": truth["g2_0_hbt"], "on": on.g2_0,
-            "on_err": on.g2_0_err, "all": all_states.g2_0, "all_err": all_states.g2_0_err, "on_fraction": blinking.on_fraction}
+            "on_err": on.g2_0_err, "all": all_states.g2_0, "all_err": all_states.g2_0_err,
+            "on_fraction": blinking.on_fraction}
 
 
 def test_on_state_g2_equals_the_emulators_on_state_truth():
