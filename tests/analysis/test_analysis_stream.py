@@ -85,3 +85,22 @@ def test_analyze_never_reads_a_file_whole(
     assert got == want
     # a survey, then one main pass (g2, lifetime and blinking together): nothing read twice more
     assert list(dict.fromkeys(passes)) == ["survey", "g2, lifetime, blinking"]
+
+
+def test_log_correlation_step_streams_exactly(recordings: dict[str, Path]) -> None:
+    """The logcorr step (streamed, chunks cutting anywhere) equals the one-shot log correlation
+    from the pair's first photon; it only runs when asked for."""
+    from g2live import logcorr
+    from g2live.analysis.report import ALL_STEPS
+
+    path = recordings["t2"]
+    r = analyze_file(path, chunk_records=4_999, steps=ALL_STEPS)
+    assert analyze_file(path, chunk_records=4_999)["log_correlation"] is None
+    lc = r["log_correlation"]
+    d = io.read(path)
+    a, b = d.channel_times(lc["channels"][0]), d.channel_times(lc["channels"][1])
+    edges = np.array(lc["edges_ps"])
+    assert edges[0] == 1000 and lc["counts"] == logcorr.correlate_edges(a, b, edges).tolist()
+    want = logcorr.log_correlation(a, b, edges, origin_ps=min(int(a[0]), int(b[0])))
+    got = np.array([np.nan if x is None else x for x in lc["g"]])
+    np.testing.assert_array_equal(got, want)

@@ -15,15 +15,17 @@ from g2live.photons import PhotonData
 from .._json import json_safe
 from ._correlation import G2Settings, background_section, correlation_section, pair_accumulator
 from ._lifetime import decay_accumulator, lifetime_section
+from ._logcorr import logcorr_accumulator, logcorr_section
 from ._recording import Recording
 from ._section import Section
 from ._source import ChunkSource, Progress, run_pass
 from ._steps import blinking_section, heralded_section, quiet_accumulator, trace_accumulator, truth_section
 
-__all__ = ["SCHEMA", "STEPS", "analyze_file", "analyze_photons"]
+__all__ = ["ALL_STEPS", "SCHEMA", "STEPS", "analyze_file", "analyze_photons"]
 
 SCHEMA = 1
-STEPS = ("g2", "lifetime", "blinking", "heralded")
+STEPS = ("g2", "lifetime", "blinking", "heralded")  # the default; "logcorr" is asked for by name
+ALL_STEPS = (*STEPS, "logcorr")
 
 
 def _header(rec: Recording) -> dict[str, Any]:
@@ -51,7 +53,8 @@ def _analyze(rec: Recording, s: G2Settings, steps: tuple[str, ...], trace_bin_s:
     decay = decay_accumulator(rec, steps, rec.period_ps)
     trace = trace_accumulator(rec, steps, trace_bin_s)
     quiet = quiet_accumulator(rec, steps, rec.period_ps)
-    accs = [pair, decay, quiet, None if isinstance(trace, str) else trace]
+    logc = logcorr_accumulator(rec, steps, s)
+    accs = [pair, decay, quiet, *(None if isinstance(x, str) else x for x in (trace, logc))]
     run_pass(rec.source, "g2, lifetime, blinking", accs)
     g2 = correlation_section(rec, s, pair)
     period = g2.period_ps if g2.period_ps is not None else rec.period_ps
@@ -63,6 +66,7 @@ def _analyze(rec: Recording, s: G2Settings, steps: tuple[str, ...], trace_bin_s:
         background_section(g2.values, life.values, s.rho),
         blinking_section(rec, steps, trace),
         heralded_section(rec, steps, period, quiet),
+        logcorr_section(logc),
         truth_section(rec),
     )
     for sec in sections:
@@ -112,7 +116,8 @@ def analyze_photons(
     rep_rate_hz : float, optional
         Laser repetition rate (default: metadata, or found).
     steps : tuple of str, optional
-        Which of lifetime, blinking, heralded run (rates and g2 always do).
+        Which of lifetime, blinking, heralded, logcorr run (rates and g2 always do; logcorr, the
+        log-binned G(tau) from 1 ns, only when named).
 
     Returns
     -------
