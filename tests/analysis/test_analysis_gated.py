@@ -76,6 +76,21 @@ def test_on_state_g2_equals_the_emulators_on_state_truth():
     assert 0.07 < r["on_fraction"] < 0.13
 
 
+def test_analyze_on_state_step():
+    """``analyze --on-state``: the report's g2_0_on from the ON segments equals the ON-state truth."""
+    from g2live.analysis import analyze_photons
+    from g2live.analysis.report import STEPS
+
+    emu = Emulator(DOT, seed=8)
+    d = emu.run(30.0)
+    r = analyze_photons(d, steps=(*STEPS, "g2_on"), rep_rate_hz=DOT.rep_rate_hz, trace_bin_s=1e-3)
+    truth = emu.truth()
+    assert r["excitation"] == "pulsed" and r["on_gate"]["n_windows"] > 100
+    assert abs(r["g2_0_on"] - truth["g2_0_hbt_on"]) < 3 * r["g2_0_on_err"]
+    assert abs(r["g2_0"] - truth["g2_0_hbt"]) < 3 * r["g2_0_err"]
+    assert analyze_photons(d, rep_rate_hz=DOT.rep_rate_hz)["g2_0_on"] is None  # only when asked for
+
+
 @pytest.mark.bench
 def test_bench_on_state_g2_long_run():
     r = on_state_g2(80.0, 7)

@@ -45,6 +45,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--log-corr", action="store_true",
                    help="add the log-binned G(tau) of the HBT pair, 1 ns .. 10 s (key log_correlation)")
+    p.add_argument("--on-state", action="store_true",
+                   help="add the pulsed g2(0) inside the blinking ON segments only (keys g2_0_on, on_gate)")
     p.add_argument("--trace-bin-ms", type=float, default=10.0, help="intensity-trace bin for blinking (ms)")
     p.add_argument("--rate-model", choices=("cascade", "exciton"), help="sweep: saturation model")
     p.add_argument("--chunk-records", type=int, default=1 << 20,
@@ -142,7 +144,7 @@ def _analyze(analyze_file: Any, path: Path, args: argparse.Namespace, bars: _Pas
         rho=_pair(args.rho, "rho", float),
         trace_bin_s=args.trace_bin_ms * 1e-3,
         rep_rate_hz=args.rep_rate,
-        steps=(*STEPS, "logcorr") if args.log_corr else STEPS,
+        steps=(*STEPS, *(["logcorr"] if args.log_corr else []), *(["g2_on"] if args.on_state else [])),
     )
 
 

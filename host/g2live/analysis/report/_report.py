@@ -14,6 +14,7 @@ from g2live.photons import PhotonData
 
 from .._json import json_safe
 from ._correlation import G2Settings, background_section, correlation_section, pair_accumulator
+from ._gated import on_state_section
 from ._lifetime import decay_accumulator, lifetime_section
 from ._logcorr import logcorr_accumulator, logcorr_section
 from ._recording import Recording
@@ -24,8 +25,8 @@ from ._steps import blinking_section, heralded_section, quiet_accumulator, trace
 __all__ = ["ALL_STEPS", "SCHEMA", "STEPS", "analyze_file", "analyze_photons"]
 
 SCHEMA = 1
-STEPS = ("g2", "lifetime", "blinking", "heralded")  # the default; "logcorr" is asked for by name
-ALL_STEPS = (*STEPS, "logcorr")
+STEPS = ("g2", "lifetime", "blinking", "heralded")  # the default; "logcorr", "g2_on" asked for by name
+ALL_STEPS = (*STEPS, "logcorr", "g2_on")
 
 
 def _header(rec: Recording) -> dict[str, Any]:
@@ -67,6 +68,7 @@ def _analyze(rec: Recording, s: G2Settings, steps: tuple[str, ...], trace_bin_s:
         blinking_section(rec, steps, trace),
         heralded_section(rec, steps, period, quiet),
         logcorr_section(logc),
+        on_state_section(rec, s, steps, trace, g2.values, pair),
         truth_section(rec),
     )
     for sec in sections:
@@ -116,8 +118,8 @@ def analyze_photons(
     rep_rate_hz : float, optional
         Laser repetition rate (default: metadata, or found).
     steps : tuple of str, optional
-        Which of lifetime, blinking, heralded, logcorr run (rates and g2 always do; logcorr, the
-        log-binned G(tau) from 1 ns, only when named).
+        Which of lifetime, blinking, heralded, logcorr, g2_on run (rates and g2 always do;
+        logcorr, the log-binned G(tau) from 1 ns, and g2_on, the ON-state g2(0), only when named).
 
     Returns
     -------
