@@ -315,8 +315,25 @@ def _print_result(r: dict[str, Any]) -> None:
             f"  tau_BX / tau_X   {_fmt(hr['tau_bx_ns'], hr['tau_bx_err_ns'], 'ns')} / "
             f"{_fmt(hr['tau_x_ns'], hr['tau_x_err_ns'], 'ns')}"
         )
+    _print_optional(r)
     for n in r["notes"]:
         print(f"  note: {n}")
+
+
+def _print_optional(r: dict[str, Any]) -> None:
+    """The steps asked for by name: ON-state g2(0) and the log-binned G(tau) (one line a decade)."""
+    if r.get("g2_0_on") is not None:
+        gate = r["on_gate"]
+        print(f"  g2(0) ON state   {_fmt(r['g2_0_on'], r['g2_0_on_err'])}   ({gate['n_windows']} ON segments,"
+              f" {gate['on_time_s']:.3g} s)")
+    lc = r.get("log_correlation")
+    if lc:
+        edges, g = lc["edges_ps"], lc["g"]
+        pair = f"{lc['channels'][0]}->{lc['channels'][1]}"
+        print(f"  G(tau) {pair}    (pycorrelate normalisation; tau = bin's right edge)")
+        for k in range(0, len(g), 10):
+            val = "n/a" if g[k] is None else f"{g[k]:.4g}"
+            print(f"    tau {edges[k + 1] * 1e-12:9.3g} s   G {val:>8}   pairs {lc['counts'][k]}")
 
 
 def _print_sweep(r: dict[str, Any]) -> None:
