@@ -123,6 +123,7 @@ def test_coincidence_and_heralded_g2_options_stream_exactly(recordings: dict[str
     h.flush()
     assert r["coincidences"]["counts"] == c.counts().tolist() and c.counts()[0] > 0
     hg, want = r["heralded_g2"], h.result()
-    assert (hg["n_herald"], hg["n_a"], hg["n_b"], hg["n_ab"]) == (want.n_herald, want.n_a, want.n_b, want.n_ab)
+    got = (hg["n_herald"], hg["n_a"], hg["n_b"], hg["n_ab"])
+    assert got == (want.n_herald, want.n_a, want.n_b, want.n_ab)
     assert want.n_a > 100 and hg["g2"] == want.g2
     assert analyze_file(path)["coincidences"] is None
