@@ -98,7 +98,7 @@ int g2l_anchored_init(g2l_anchored *h, int g3, uint8_t anchor, uint8_t x, uint8_
     h->bin_width_ps = bin_width_ps;
     h->n_bins = n_bins;
     if (g3) {
-        if (n_bins > ((int64_t)1 << 14)) return G2L_ERR_ARG; /* 2**28 cells at most */
+        if (n_bins > ((int64_t)1 << 12)) return G2L_ERR_ARG; /* 2**24 cells (128 MiB) at most */
         h->hist = calloc((size_t)(n_bins * n_bins), sizeof(int64_t));
         if (!h->hist) return G2L_ERR_NOMEM;
     }

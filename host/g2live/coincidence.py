@@ -147,8 +147,8 @@ class G3:
         if len({x, y, z}) != 3:
             raise ValueError(f"a, b and c must be three distinct channels, got {a}, {b}, {c}")
         bw, nb, off = _window(bin_width_ps, n_bins, offset_ps)
-        if nb > 2**14:
-            raise ValueError(f"n_bins = {nb} exceeds 16384 per axis")
+        if nb > 2**12:
+            raise ValueError(f"n_bins = {nb} exceeds 4096 per axis (4096 x 4096 int64 cells are 128 MiB)")
         self.a, self.b, self.c = x, y, z
         self.bin_width_ps, self.n_bins, self.offset_ps = bw, nb, off
         self._c = _core.Anchored(True, x, y, z, bw, nb, off)
