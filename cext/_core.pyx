@@ -249,6 +249,16 @@ cdef class Correlator:
     def counts(self):
         return np.array([self.c.counts[k] for k in range(G2L_N_CHANNELS)], dtype=np.int64)
 
+    @property
+    def simd(self):
+        """Kernels that check and split chunks: 0 portable C, 1 AVX2, 2 AVX-512 (g2l_split.h)."""
+        return self.c.simd
+
+    @simd.setter
+    def simd(self, int level):
+        """Choose the kernels (tests, benchmarks); clamped to what this CPU runs."""
+        self.c.simd = max(0, min(level, g2l_split_simd_available()))
+
 
 def correlate_edges(const int64_t[::1] a, const int64_t[::1] b, const int64_t[::1] edges):
     """Returns (status, hist). Inputs sorted and edges strictly increasing (checked by the caller)."""

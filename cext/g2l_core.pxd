@@ -86,6 +86,7 @@ cdef extern from "g2l_correlate.h":
         int64_t last_time, n_tags
         int64_t counts[G2L_N_CHANNELS]
         g2l_window w
+        int simd
     int g2l_correlator_init(g2l_correlator *c, int64_t n_pairs, const uint8_t *pair_a,
                             const uint8_t *pair_b, int64_t bin_width_ps, int64_t n_bins,
                             int64_t offset_ps) nogil
@@ -94,6 +95,9 @@ cdef extern from "g2l_correlate.h":
                               int64_t n, int64_t *err_index) nogil
     void g2l_correlator_swap(g2l_correlator *c) nogil
     void g2l_correlator_clear(g2l_correlator *c) nogil
+
+cdef extern from "g2l_split.h":
+    int g2l_split_simd_available() nogil
 
 
 cdef extern from "g2l_pulsed.h":

@@ -13,6 +13,7 @@
 #include "g2l_edges.h"
 #include "g2l_frontend.h"
 #include "g2l_pulsed.h"
+#include "g2l_split.h"
 
 #include "check.h"
 
@@ -146,6 +147,67 @@ static void test_correlator(void) {
     g2l_correlator_free(&c);
 }
 
+/* The chunk splitter's kernels (portable and, where the CPU has them, AVX2 and AVX-512) against a plain loop. */
+static void test_split(void) {
+    enum { N = 1003 }; /* not a multiple of the vector width */
+    uint8_t ch[N];
+    int64_t t[N], last = -5;
+    for (int i = 0; i < N; i++) {
+        ch[i] = (uint8_t)(rnd() % 10);
+        last += (int64_t)(rnd() % 3);
+        t[i] = last;
+    }
+    const uint8_t keys[4] = {7, 0, 3, 9};
+    int64_t *out = malloc(sizeof(int64_t) * 4 * (N + G2L_SPLIT_SLACK));
+    for (int simd = 0; simd <= g2l_split_simd_available(); simd++) {
+        for (int nk = 1; nk <= 4; nk++) {
+            int64_t count[G2L_N_CHANNELS];
+            g2l_split_few(ch, t, N, keys, nk, out, N + G2L_SPLIT_SLACK, count, simd);
+            for (int u = 0; u < nk; u++) {
+                int64_t p = 0;
+                for (int i = 0; i < N; i++)
+                    if (ch[i] == keys[u]) CHECK(out[u * (N + G2L_SPLIT_SLACK) + p++] == t[i]);
+                CHECK(count[keys[u]] == p);
+            }
+            int64_t total = 0;
+            for (int k = 0; k < G2L_N_CHANNELS; k++) total += count[k];
+            CHECK(total == N && count[5] > 0); /* channels in no key are counted too */
+        }
+        int status = G2L_OK;
+        CHECK(g2l_check_chunk(ch, t, N, t[0], &status, simd) == -1);
+        const int at[] = {0, 1, 7, 8, 9, 500, N - 1};
+        for (size_t j = 0; j < sizeof(at) / sizeof(at[0]); j++) {
+            const int i = at[j];
+            const int64_t keep_t = t[i];
+            t[i] = (i ? t[i - 1] : t[0]) - 1;
+            CHECK(g2l_check_chunk(ch, t, N, i ? INT64_MIN : t[0] + 1, &status, simd) == i &&
+                  status == G2L_ERR_UNSORTED);
+            t[i] = keep_t;
+            const uint8_t keep_c = ch[i];
+            ch[i] = G2L_N_CHANNELS;
+            CHECK(g2l_check_chunk(ch, t, N, INT64_MIN, &status, simd) == i && status == G2L_ERR_CHANNEL);
+            ch[i] = keep_c;
+        }
+    }
+    /* many channels: counts, offsets, one scatter */
+    uint8_t used[G2L_N_CHANNELS] = {0};
+    int64_t count[G2L_N_CHANNELS], off[G2L_N_CHANNELS], total = 0;
+    for (int k = 0; k < 6; k++) used[k] = 1;
+    g2l_count_channels(ch, N, count);
+    for (int k = 0; k < G2L_N_CHANNELS; k++) {
+        off[k] = total;
+        if (used[k]) total += count[k];
+    }
+    g2l_split_all(ch, t, N, used, off, total, out);
+    for (int k = 0; k < 6; k++) {
+        int64_t p = 0;
+        for (int i = 0; i < N; i++)
+            if (ch[i] == k) CHECK(out[off[k] + p++] == t[i]);
+        CHECK(p == count[k]);
+    }
+    free(out);
+}
+
 static void test_pulsed(void) {
     g2l_pulsed p;
     CHECK(g2l_pulsed_init(&p, 2, 2, 0) == G2L_OK);
@@ -272,6 +334,7 @@ int main(void) {
     test_codec();
     test_correlate();
     test_correlator();
+    test_split();
     test_pulsed();
     test_frontend();
     test_edges();

@@ -11,6 +11,8 @@ from typing import Any
 
 import numpy as np
 
+from g2live.cli._analyze_batch import add_batch_args, is_batch, run_batch
+
 __all__ = ["analyze_sweep", "register", "run"]
 
 
@@ -25,7 +27,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "table with columns power, rate_cps[, rate_err, g2_0, g2_0_err, integration_s]. "
         "Keys of --json are documented in docs/analysis.md.",
     )
-    p.add_argument("file", nargs="?", help="recording to analyse")
+    p.add_argument("file", nargs="?", help="recording to analyse (or a folder of them: see below)")
     p.add_argument("--sweep", metavar="DIR_OR_FILE", help="fit saturation and g2(0) vs power of a sweep")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.add_argument(
@@ -63,6 +65,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="records read per chunk: the file is analysed in passes of chunks, never whole "
                    "(default 2**20)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
+    add_batch_args(p)
     p.set_defaults(func=run)
 
 
@@ -109,10 +112,37 @@ def _pair(text: str | None, name: str, cast: type = int) -> tuple[Any, Any] | No
     return vals[0], vals[1]
 
 
+def _file_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The per-file analysis options (``analyze_file`` keywords), the same for one file or many."""
+    return {
+        "chunk_records": args.chunk_records,
+        "channels": _pair(args.channels, "channels"),
+        "sync_channel": args.sync,
+        "n_side": args.n_side,
+        "window_ps": args.window_ns * 1e3 if args.window_ns else None,
+        "bin_width_ps": args.bin_ps,
+        "rho": _pair(args.rho, "rho", float),
+        "trace_bin_s": args.trace_bin_ms * 1e-3,
+        "rep_rate_hz": args.rep_rate,
+        "steps": _steps(args),
+        "conditioned": _conditioned(args),
+    }
+
+
+def _steps(args: argparse.Namespace) -> tuple[str, ...]:
+    """The default report steps plus the ones asked for by name (--log-corr, --on-state)."""
+    from g2live.analysis.report import STEPS
+
+    return (*STEPS, *(["logcorr"] if args.log_corr else []), *(["g2_on"] if args.on_state else []))
+
+
 def run(args: argparse.Namespace) -> int:
-    """Analyse FILE or ``--sweep``; print the result (``--json``: as JSON)."""
+    """Analyse FILE, many files (``g2live.cli._analyze_batch``) or ``--sweep``; print the result
+    (``--json``: as JSON)."""
     from g2live.analysis import analyze_file
 
+    if is_batch(args):
+        return run_batch(args, _file_options(args))
     if (args.file is None) == (args.sweep is None):
         raise ValueError("give either FILE or --sweep DIR_OR_FILE")
     if args.sweep:
@@ -129,7 +159,7 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError(f"{path}: no such file")
     bars = _PassBars(wanted(args.quiet))
     try:
-        res = _analyze(analyze_file, path, args, bars)
+        res = analyze_file(path, progress=bars, **_file_options(args))
     finally:
         bars.close()
     if args.json:
@@ -137,26 +167,6 @@ def run(args: argparse.Namespace) -> int:
     else:
         _print_result(res)
     return 0
-
-
-def _analyze(analyze_file: Any, path: Path, args: argparse.Namespace, bars: _PassBars) -> dict[str, Any]:
-    from g2live.analysis.report import STEPS
-
-    return analyze_file(
-        path,
-        chunk_records=args.chunk_records,
-        progress=bars,
-        channels=_pair(args.channels, "channels"),
-        sync_channel=args.sync,
-        n_side=args.n_side,
-        window_ps=args.window_ns * 1e3 if args.window_ns else None,
-        bin_width_ps=args.bin_ps,
-        rho=_pair(args.rho, "rho", float),
-        trace_bin_s=args.trace_bin_ms * 1e-3,
-        rep_rate_hz=args.rep_rate,
-        steps=(*STEPS, *(["logcorr"] if args.log_corr else []), *(["g2_on"] if args.on_state else [])),
-        conditioned=_conditioned(args),
-    )
 
 
 def _conditioned(args: argparse.Namespace) -> Any:

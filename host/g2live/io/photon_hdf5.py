@@ -343,7 +343,8 @@ class Recorder:
         self._f.flush()
 
     def close(self, acquisition_s: float | None = None, meta: Meta | None = None) -> None:
-        """Finish the file; ``meta`` (optional) replaces the stored one, e.g. with final counters."""
+        """Mark the recording complete; ``meta`` (optional) replaces the stored one with what is only
+        known at the end (final counters, why it ended)."""
         if self._f is None:
             return
         if meta is not None:
