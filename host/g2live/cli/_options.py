@@ -32,6 +32,9 @@ __all__ = [
     "SECONDS",
     "CHUNK_RECORDS",
     "channel_pair",
+    "channel_sets",
+    "channel_triple",
+    "WINDOW_NS",
     "fraction_pair",
     "number_list",
     "number_pair",
@@ -127,6 +130,7 @@ SECONDS = number(0, lo_open=True)  # a duration
 PORT = integer(1, 65535)
 SEED = integer(0)
 CHANNEL = integer(0, 255)  # a channel number of a photon file (uint8; devices have 0..63)
+WINDOW_NS = number(0, 1e9, lo_open=True)  # a coincidence window in ns: up to 1 s
 # records per chunk of a streamed file: 2**24 decoded records are ~0.5 GB, beyond that a chunk
 # costs memory and gains no speed
 CHUNK_RECORDS = integer(1, 1 << 24)
@@ -146,6 +150,26 @@ def channel_pair(text: str) -> tuple[int, int]:
     if a == b:
         raise Invalid(f"the two channels must differ, got {text!r}")
     return a, b
+
+
+def channel_sets(text: str) -> str:
+    """Channel sets separated by ';' (``0,1;0,1,2``): 2 to 8 different channels each; unchanged."""
+    sets = [part for part in text.split(";") if part.strip()]
+    if not sets:
+        raise Invalid(f"expected channel sets like '0,1;0,1,2', got {text!r}")
+    for part in sets:
+        chans = [CHANNEL(x) for x in part.split(",")]
+        if not 2 <= len(chans) <= 8 or len(set(chans)) != len(chans):
+            raise Invalid(f"{part!r}: a set is 2 to 8 different channels")
+    return text
+
+
+def channel_triple(text: str) -> str:
+    """``H,A,B``: three different channels; returned unchanged."""
+    chans = [CHANNEL(x) for x in _split(text, (3,), "channels (H,A,B)")]
+    if len(set(chans)) != 3:
+        raise Invalid(f"the three channels must differ, got {text!r}")
+    return text
 
 
 def fraction_pair(text: str) -> tuple[float, float]:

@@ -104,7 +104,8 @@ def add_server_args(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--power", type=opt.number(), help="initial excitation power (sim: P/P_sat; SCPI: its unit)"
     )
-    p.add_argument("--file", type=opt.existing_file, help="recording to play back (--device replay)")
+    p.add_argument("--file", type=Path, help="recording to play back (--device replay) or to follow while it "
+                   "is written (--device follow)")
     p.add_argument(
         "--speed",
         type=opt.NON_NEGATIVE,
@@ -112,6 +113,14 @@ def add_server_args(p: argparse.ArgumentParser) -> None:
         help="pace: 1 = real time (default), 2 = twice as fast, 0 = as fast as possible",
     )
     p.add_argument("--loop", action="store_true", help="replay: start again at the end of the file")
+    p.add_argument("--idle-s", type=opt.SECONDS, default=5.0,
+                   help="follow: writing has ended after this long without growth (default 5)")
+    p.add_argument("--poll-s", type=opt.number(0, 60, lo_open=True), default=0.05,
+                   help="follow: pause between looks at the file")
+    p.add_argument("--wait-s", type=opt.NON_NEGATIVE, default=60.0,
+                   help="follow: wait this long for the file to appear with its first events (default 60)")
+    p.add_argument("--rotate", action="store_true",
+                   help="follow: then go on with the next file (same folder and extension, next name)")
     p.add_argument(
         "--bitstream", type=opt.existing_file, help="pynq: overlay .bit file (with its .hwh beside it)"
     )
@@ -137,7 +146,8 @@ def add_server_args(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--insecure", action="store_true", help="allow a non-loopback bind without CURVE")
     p.add_argument("--stopped", action="store_true", help="do not start acquiring until a start command")
-    p.add_argument("--exit-at-end", action="store_true", help="replay: exit when the file has been played")
+    p.add_argument("--exit-at-end", action="store_true",
+                   help="replay, follow: exit when the file has been played (follow: its writing ended)")
 
 
 def _kv(items: list[str], what: str) -> dict[str, Any]:
@@ -177,6 +187,13 @@ def device_from_args(args: argparse.Namespace) -> Device:
         if args.file is None:
             raise ValueError("--device replay needs --file RECORDING")
         return open_device("replay", path=args.file, loop=args.loop)
+    if args.device == "follow":
+        if args.file is None:
+            raise ValueError("--device follow needs --file FILE (it may not exist yet)")
+        print(f"g2live serve: following {args.file} (waiting up to {args.wait_s:g} s for its first events; "
+              f"writing has ended after {args.idle_s:g} s without growth)", file=sys.stderr, flush=True)
+        return open_device("follow", path=args.file, idle_s=args.idle_s, poll_s=args.poll_s,
+                           rotate=args.rotate, wait_s=args.wait_s)
     if args.device == "pynq":
         return open_device("pynq", bitstream=args.bitstream)
     raise ValueError(f"unknown device {args.device}")
@@ -263,8 +280,10 @@ def check_server_args(args: argparse.Namespace) -> None:
     """Options that only make sense together (``serve`` and ``run``)."""
     if args.curve_clients and not args.curve_secret:
         raise ValueError("--curve-clients needs --curve-secret")
-    if args.file is not None and args.device != "replay":
-        raise ValueError(f"--file applies to --device replay, not {args.device}")
+    if args.file is not None and args.device not in ("replay", "follow"):
+        raise ValueError(f"--file applies to --device replay or follow, not {args.device}")
+    if args.file is not None and args.device == "replay" and not Path(args.file).is_file():
+        raise ValueError(f"--file {args.file}: no such file")  # follow may wait for it (--wait-s)
     if args.emulator and args.device not in ("sim", "verilator"):
         raise ValueError(f"--emulator applies to the sim and verilator devices, not {args.device}")
     if getattr(args, "force", False) and not getattr(args, "curve_keygen", None):

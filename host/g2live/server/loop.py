@@ -393,7 +393,8 @@ class Server:
         self.control.poll(self._wait_s(time.monotonic()))
         self._expire_leases()
         now = time.monotonic()
-        if self.running and (self.device.paced or self.speed <= 0 or now >= self._next_due):
+        due = self.device.paced or self.speed <= 0 or now >= self._next_due
+        if self.running and due and self.device.ready:  # ready: a live source (follow) has the data
             integ = self._acquire()
             if integ is None:
                 if not self.source_done:
