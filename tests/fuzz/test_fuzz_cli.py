@@ -81,6 +81,9 @@ def _pools(cmd: str, server: Any, files: dict[str, Path]) -> dict[str, st.Search
     hosts = st.sampled_from(["127.0.0.1", "localhost", "::1", "0.0.0.0", "1.2.3.4", "", "a b", "*"])
     return {
         **dict.fromkeys(("duration", "timeout", "max_s", "chunk_s", "fps"), times),
+        **dict.fromkeys(("idle_s", "poll_s", "wait_s"), times),
+        "coincidences": st.sampled_from(["0,1", "0,1;0,1,8", "0,0", "0", "a;b", ";", "0,1,2,3,4,5,6,7,8"]),
+        "heralded_g2": st.sampled_from(["8,0,1", "0,0,1", "0,1", "a,b,c", "300,0,1", ""]),
         **dict.fromkeys(("pub", "control", "connect"), endpoint),
         "port": port,
         **dict.fromkeys(("host", "http_host"), hosts),
@@ -118,6 +121,8 @@ def _bounding(cmd: str, argv: list[str], server: Any) -> list[str]:
     extra: list[str] = []
     if cmd in ("serve", "run") and "--duration" not in argv:
         extra += ["--duration", "0.3"]
+    if cmd in ("serve", "run") and "--wait-s" not in argv:
+        extra += ["--wait-s", "0.5"]  # --device follow on a file that never comes waits this long
     if cmd == "run":
         extra += ["--terminal"]  # the browser view would serve until interrupted
     if cmd in ("serve", "run"):

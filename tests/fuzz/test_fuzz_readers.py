@@ -29,6 +29,8 @@ MAGIC = {
     "spc": b"",
     "photon-hdf5": b"\x89HDF\r\n\x1a\n",
     "npz": b"PK\x03\x04",
+    "swabian": b"",  # no magic: chosen by the .dump extension
+    "ttbin": b"",  # no magic: .ttbin, read through Swabian's library when installed
 }
 SUFFIX = {
     "ptu": ".ptu",
@@ -37,6 +39,8 @@ SUFFIX = {
     "spc": ".spc",
     "photon-hdf5": ".h5",
     "npz": ".npz",
+    "swabian": ".dump",
+    "ttbin": ".ttbin",
 }
 
 

@@ -7,10 +7,11 @@ import argparse
 import json
 
 from g2live.cli import _options as opt
+from g2live.io import FORMATS
 
 __all__ = ["register", "run"]
 
-READ_FORMATS = ("ptu", "legacy", "qutag", "spc", "photon-hdf5", "npz")  # g2live.io.FORMATS
+READ_FORMATS = tuple(FORMATS)  # every reader g2live.io has (a new one is offered at once)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
