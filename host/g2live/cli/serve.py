@@ -283,7 +283,7 @@ def check_server_args(args: argparse.Namespace) -> None:
     if args.file is not None and args.device not in ("replay", "follow"):
         raise ValueError(f"--file applies to --device replay or follow, not {args.device}")
     if args.file is not None and args.device == "replay" and not Path(args.file).is_file():
-        raise ValueError(f"--file {args.file}: no such file")  # follow may wait for it (--wait-s)
+        raise ValueError(f"--file {args.file} does not exist")  # follow may wait for it (--wait-s)
     if args.emulator and args.device not in ("sim", "verilator"):
         raise ValueError(f"--emulator applies to the sim and verilator devices, not {args.device}")
     if getattr(args, "force", False) and not getattr(args, "curve_keygen", None):
