@@ -42,8 +42,9 @@ def test_emulated_heralded_spectroscopy(seed: int, crosstalk: float) -> None:
 
 
 def test_rejects_empty_records() -> None:
-    from g2live.analysis import analyze_heralded
+    from g2live.analysis import HeraldedData, analyze_heralded
 
     empty = PairRecords(*(np.zeros(0, np.int64) for _ in range(4)))
+    data = HeraldedData(empty, np.zeros((16, 100), np.int64), np.arange(16), 16, 1600.0, 10)
     with pytest.raises(ValueError, match="no two-photon periods"):
-        analyze_heralded(empty, empty, 10, np.linspace(2.3, 2.6, 16))
+        analyze_heralded(data, np.linspace(2.3, 2.6, 16))

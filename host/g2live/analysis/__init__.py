@@ -7,7 +7,8 @@ that loads on first use (scipy and lmfit take seconds to import).
 Correlation and g2 (``g2live.analysis.correlation``)
     CorrelationHistogram, correlation_histogram   pair counts by delay, from the C core
     pulsed_g2, PulsedG2          pulsed g2(0): side-peak and Poisson normalised, exact intervals
-    find_comb, Comb, comb_contrast, peak_areas, PeakAreas, find_zero_delay, ZeroDelay,
+    find_comb, Comb, comb_contrast, comb_evidence, CombEvidence, peak_areas, PeakAreas,
+    find_zero_delay, ZeroDelay,
     peak_decay_ps, overlap_mapping, DETECT_SIGMA   the steps of pulsed_g2
     background_correct, rho_from_rates   g2(0) without uncorrelated background
     fit_cw, CwFit, antibunching_model, two_sided   CW g2(tau) antibunching fit
@@ -21,9 +22,10 @@ Blinking (``g2live.analysis.blinking``)
     analyze_blinking, BlinkingResult, fit_poisson_mixture, PoissonMixture, change_points,
     intensity_trace, flid
 Heralded spectroscopy and emission lines (``g2live.analysis.heralded``)
-    analyze_heralded, heralded_from_photons, HeraldedResult, PairRecords, records_from_core,
-    adjacent_period_pairs, quasi_independent_spectra, fit_line, LineFit, fit_urbach_tail,
-    UrbachFit, line_cdf
+    analyze_heralded, heralded_from_photons, heralded_from_t3, HeraldedResult, HeraldedData,
+    heralded_data, heralded_data_from_tags, fit_crosstalk, Crosstalk, accidentals, Accidentals,
+    PairRecords, records_from_core, adjacent_period_pairs, quasi_independent_spectra,
+    centroid_shift, fit_line, LineFit, fit_urbach_tail, UrbachFit, line_cdf
 Power dependence (``g2live.analysis.power``)
     fit_power_sweep, PowerFit, rate_model, g2_model, read_sweep_table, SWEEP_COLUMNS
 Report (``g2live.analysis.report``)
@@ -41,6 +43,7 @@ _SECTIONS: dict[str, tuple[str, ...]] = {
         "DETECT_SIGMA",
         "LIVE_KEYS",
         "Comb",
+        "CombEvidence",
         "CorrelationHistogram",
         "CwFit",
         "LiveAnalyzer",
@@ -50,6 +53,7 @@ _SECTIONS: dict[str, tuple[str, ...]] = {
         "antibunching_model",
         "background_correct",
         "comb_contrast",
+        "comb_evidence",
         "correlation_histogram",
         "fcs_correlation",
         "find_comb",
@@ -86,15 +90,24 @@ _SECTIONS: dict[str, tuple[str, ...]] = {
         "intensity_trace",
     ),
     "heralded": (
+        "Accidentals",
+        "Crosstalk",
+        "HeraldedData",
         "HeraldedResult",
         "LineFit",
         "PairRecords",
         "UrbachFit",
+        "accidentals",
         "adjacent_period_pairs",
         "analyze_heralded",
+        "centroid_shift",
+        "fit_crosstalk",
         "fit_line",
         "fit_urbach_tail",
+        "heralded_data",
+        "heralded_data_from_tags",
         "heralded_from_photons",
+        "heralded_from_t3",
         "line_cdf",
         "quasi_independent_spectra",
         "records_from_core",
