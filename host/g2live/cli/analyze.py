@@ -43,6 +43,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="A[,B]",
         help="signal fraction S/(S+B) per detector for the background-corrected g2(0)",
     )
+    p.add_argument(
+        "--zero-ps", type=float, help="known zero delay of the pair (b - a, ps; default: found from the dip)"
+    )
     p.add_argument("--trace-bin-ms", type=float, default=10.0, help="intensity-trace bin for blinking (ms)")
     p.add_argument("--rate-model", choices=("cascade", "exciton"), help="sweep: saturation model")
     p.set_defaults(func=run)
@@ -89,6 +92,7 @@ def run(args: argparse.Namespace) -> int:
         rho=_pair(args.rho, "rho", float),
         trace_bin_s=args.trace_bin_ms * 1e-3,
         rep_rate_hz=args.rep_rate,
+        zero_ps=args.zero_ps,
     )
     if args.json:
         print(json.dumps(res, indent=1))
@@ -221,45 +225,85 @@ def _fmt(v: Any, err: Any = None, unit: str = "", digits: int = 4) -> str:
     return s + (f" {unit}" if unit else "")
 
 
+_REASONS: list[str] = []  # reasons of the values withheld in the report being printed
+
+
+def _value(r: dict[str, Any], key: str, err: Any = None, unit: str = "") -> str:
+    """A result, or "withheld [n]" with the reason listed under the report."""
+    why = (r.get("withheld") or {}).get(key)
+    if r.get(key) is None and why:
+        if why not in _REASONS:
+            _REASONS.append(why)
+        return f"withheld [{_REASONS.index(why) + 1}]"
+    return _fmt(r.get(key), err, unit)
+
+
+def _print_g2(r: dict[str, Any]) -> None:
+    print(
+        f"  g2(0)            {_value(r, 'g2_0', r['g2_0_err'])}   (side-peak normalised; "
+        f"68% interval {_interval(r.get('g2_0_ci'))})"
+        if r["excitation"] == "pulsed"
+        else f"  g2(0)            {_value(r, 'g2_0', r['g2_0_err'])}   (CW antibunching fit)"
+    )
+    print(
+        f"  g2(0) Poisson    {_value(r, 'g2_0_poisson_norm', r.get('g2_0_poisson_norm_err'))}   "
+        f"(N_a N_b / (f T); side peaks / Poisson = {_fmt(r.get('side_over_poisson'))})"
+    )
+    if r.get("g2_0_corrected") is not None or (r.get("withheld") or {}).get("g2_0_corrected"):
+        rho = ", ".join(f"{x:.3f}" for x in r.get("rho") or [])
+        print(
+            f"  g2(0) corrected  {_value(r, 'g2_0_corrected', r.get('g2_0_corrected_err'))}   "
+            f"(background, rho = {rho})"
+        )
+    pur = _value(r, "purity", r["purity_err"])
+    if r.get("purity") is None and r.get("purity_ci"):
+        pur += f"   (68% interval {_interval(r['purity_ci'])})"
+    print(f"  purity           {pur}")
+
+
+def _print_heralded(hr: dict[str, Any]) -> None:
+    print(
+        f"  heralded pairs   {hr['n_pairs']} used of {hr.get('n_records', hr['n_pairs'])} records"
+        f" (genuine {_fmt(hr.get('n_genuine'), hr.get('n_genuine_err'))}, accidental fraction"
+        f" {_fmt(hr['accidental_fraction'])}, crosstalk"
+        f" {_fmt(hr['crosstalk_excess'], hr.get('crosstalk_excess_err'))}"
+        f" pairs within {_fmt(hr.get('crosstalk_window_ps'), unit='ps')})"
+    )
+    print(f"  binding energy   {_value(hr, 'binding_energy_mev', hr['binding_energy_err_mev'], 'meV')}"
+          "   (mean X - mean BX photon energy)")
+    print(f"  tau_BX           {_value(hr, 'tau_bx_ns', hr['tau_bx_err_ns'], 'ns')}")
+    print(f"  tau_X            {_value(hr, 'tau_x_ns', hr['tau_x_err_ns'], 'ns')}")
+    j = hr.get("jitter")
+    if j:
+        tail = f"tail {j['tail_fraction']:.2f} x {j['tail_ps']:.0f} ps"
+        print(f"  timing response  {j['fwhm_ps']:.0f} ps FWHM, {tail}"
+              " (fitted from the singles)")
+
+
 def _print_result(r: dict[str, Any]) -> None:
+    _REASONS.clear()
     print(
         f"{r['file']}  ({r['format']}, {r['source']}), {_fmt(r['duration_s'], unit='s')}, {r['excitation']},"
         f" mode {r['mode']}"
     )
     rates = ", ".join(f"ch{c}: {_fmt(v, unit='cps')}" for c, v in r["rates_cps"].items())
     print(f"  rates            {rates}  (sync: {r['sync_channel']})")
+    if r.get("excitation_evidence"):
+        print(f"  excitation       {r['excitation']}: {r['excitation_evidence']}")
+    _print_g2(r)
     print(
-        f"  g2(0)            {_fmt(r['g2_0'], r['g2_0_err'])}   (side-peak normalised; "
-        f"68% interval {_interval(r['g2_0_ci'])})"
-    )
-    print(
-        f"  g2(0) Poisson    {_fmt(r['g2_0_poisson_norm'], r.get('g2_0_poisson_norm_err'))}   "
-        f"(N_a N_b / (f T); side peaks / Poisson = {_fmt(r.get('side_over_poisson'))})"
-    )
-    if r.get("g2_0_corrected") is not None:
-        rho = ", ".join(f"{x:.3f}" for x in r.get("rho") or [])
-        print(
-            f"  g2(0) corrected  {_fmt(r['g2_0_corrected'], r.get('g2_0_corrected_err'))}   "
-            f"(background, rho = {rho})"
-        )
-    print(f"  purity           {_fmt(r['purity'], r['purity_err'])}")
-    print(
-        f"  delay offset     {_fmt(r['delay_offset_ps'], r.get('delay_offset_err_ps'), 'ps')}   "
+        f"  delay offset     {_value(r, 'delay_offset_ps', r.get('delay_offset_err_ps'), 'ps')}   "
         f"period {_fmt(r['period_ps'], unit='ps')}"
     )
-    print(f"  lifetime         {_fmt(r['lifetime_ns'], r['lifetime_err_ns'], 'ns')}")
-    print(f"  ON fraction      {_fmt(r['on_fraction'])}")
+    print(f"  lifetime         {_value(r, 'lifetime_ns', r['lifetime_err_ns'], 'ns')}")
+    print(f"  ON fraction      {_value(r, 'on_fraction', r.get('on_fraction_err'))}")
     hr = r.get("heralded")
     if hr:
-        print(
-            f"  heralded pairs   {hr['n_pairs']} (accidental fraction {_fmt(hr['accidental_fraction'])},"
-            f" crosstalk removed {hr['crosstalk_removed']})"
-        )
-        print(f"  binding energy   {_fmt(hr['binding_energy_mev'], hr['binding_energy_err_mev'], 'meV')}")
-        print(
-            f"  tau_BX / tau_X   {_fmt(hr['tau_bx_ns'], hr['tau_bx_err_ns'], 'ns')} / "
-            f"{_fmt(hr['tau_x_ns'], hr['tau_x_err_ns'], 'ns')}"
-        )
+        _print_heralded(hr)
+    for line in r.get("interpretation") or []:
+        print(f"  meaning: {line}")
+    for i, why in enumerate(_REASONS, 1):
+        print(f"  [{i}] withheld: {why}")
     for n in r["notes"]:
         print(f"  note: {n}")
 
@@ -274,4 +318,6 @@ def _print_sweep(r: dict[str, Any]) -> None:
 
 
 def _interval(ci: list[float] | None) -> str:
-    return "n/a" if not ci else f"[{ci[0]:.4g}, {ci[1]:.4g}]"
+    if not ci:
+        return "n/a"
+    return f"[{ci[0]:.4g}, {ci[1]:.4g}]" if ci[1] != float("inf") else f">= {ci[0]:.4g}"

@@ -25,6 +25,7 @@ def live_analysis(acc: Accumulator) -> tuple[dict[str, float | None], str, str, 
     """Running g2(0), purity and errors of the analysed pair, from ``g2live.analysis``.
 
     Returns (values of ANALYSIS_COLUMNS, source, status: "ok" or why no g2(0) yet, details).
+    A value outside its physical range is None in ``values``; ``details["withheld"]`` says why.
     """
     cfg = acc.config
     values: dict[str, float | None] = dict.fromkeys(ANALYSIS_COLUMNS)
@@ -49,9 +50,13 @@ def live_analysis(acc: Accumulator) -> tuple[dict[str, float | None], str, str, 
     )
     for k in ("g2_0", "g2_0_err", "purity", "purity_err", "g2_0_poisson_norm"):
         values[k] = d.get(k)
+    if values["g2_0"] is None and values["g2_0_err"] is None and d.get("g2_0_hi") is not None:
+        # withheld at its physical bound: the interval's half width still says how well it is known
+        values["g2_0_err"] = 0.5 * (d["g2_0_hi"] - d["g2_0_lo"])
     values["n_center"] = d.get("center_area")
     clean = {k: (None if v is None or not math.isfinite(float(v)) else float(v)) for k, v in values.items()}
     details = {k: v for k, v in d.items() if isinstance(v, (int, float, str)) or v is None}
+    details["withheld"] = {str(k): str(v) for k, v in (d.get("withheld") or {}).items()}
     return clean, SOURCE, str(d.get("status", "ok")), details
 
 

@@ -234,6 +234,11 @@ class Server:
             "source_done": self.source_done,
             "late_s": self.late_s,
             "analysis_error": self.estimates.error,
+            # the running estimate as the analysis topic carries it, with what is withheld and why
+            "analysis": {
+                "values": dict(self.estimates.values),
+                "withheld": dict(self.estimates.details.get("withheld") or {}),
+            },
             "device_error": self.device_error,
             "settings": self.config.to_dict(),
             "pub": self.pub_endpoint,
@@ -319,7 +324,8 @@ class Server:
             return
         info = topics.RunInfo(self.run, self.config, self.device.name)
         unit = self.actuator.unit if self.actuator else None
-        hdr, payload = topics.sweep(info, self.acc, point, unit, self.estimates.error)
+        withheld = self.estimates.details.get("withheld") or {}
+        hdr, payload = topics.sweep(info, self.acc, point, unit, self.estimates.error, withheld)
         self.publisher.publish("sweep", payload, hdr)
         if self.sweep.done:
             self._status_due = True

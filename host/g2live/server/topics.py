@@ -116,6 +116,9 @@ def analysis(info: RunInfo, acc: Accumulator, live: LiveAnalysis) -> TopicMessag
         "source": live.source,
         "error": live.error,
         "details": live.details,
+        # values that were computed but may not be reported (outside their physical range, zero
+        # delay not identified): key -> why (docs/protocol.md)
+        "withheld": dict(live.details.get("withheld") or {}),
     }
     return hdr, vals
 
@@ -167,7 +170,12 @@ def empty_integration(acc: Accumulator) -> Integration:
 
 # --- sweep -------------------------------------------------------------------------------------
 def sweep(
-    info: RunInfo, acc: Accumulator, point: SweepPoint, power_unit: str | None, analysis_error: str
+    info: RunInfo,
+    acc: Accumulator,
+    point: SweepPoint,
+    power_unit: str | None,
+    analysis_error: str,
+    withheld: dict[str, str] | None = None,
 ) -> TopicMessage:
     """One finished sweep point, measured over the run ``acc`` holds."""
     payload = np.array(
@@ -184,5 +192,6 @@ def sweep(
         "power_unit": power_unit,
         "target_rel_err": point.target_rel_err,
         "analysis_error": analysis_error,
+        "withheld": dict(withheld or {}),  # key -> why it is None (physical range, zero delay unknown)
     }
     return hdr, payload

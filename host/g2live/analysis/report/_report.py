@@ -14,6 +14,7 @@ from ._lifetime import lifetime_section
 from ._recording import Recording
 from ._section import Section
 from ._steps import blinking_section, heralded_section, truth_section
+from ._verdict import interpret_g2, withhold
 
 __all__ = ["SCHEMA", "STEPS", "analyze_file", "analyze_photons"]
 
@@ -51,13 +52,15 @@ def analyze_photons(
     source: str = "",
     rep_rate_hz: float | None = None,
     steps: tuple[str, ...] = STEPS,
+    zero_ps: float | None = None,
 ) -> dict[str, Any]:
     """Everything g2live can say about one recording, as a JSON-ready dict (``g2live analyze``).
 
     Keys (stable; docs/analysis.md): rates, g2(0) (pulsed: both estimators; CW: the antibunching
     fit), purity, delay offset, lifetime, ON fraction, the heralded results of spectro recordings
     and the emulator's truth. Anything that could not be computed is None with the reason in
-    ``notes``.
+    ``notes``; a value outside its physical range (g2(0) < 0, purity > 1, ...) or without a usable
+    error is None with the reason in ``withheld`` (its clipped interval stays in ``*_ci``).
 
     Parameters
     ----------
@@ -79,6 +82,8 @@ def analyze_photons(
         Laser repetition rate (default: metadata, or found).
     steps : tuple of str, optional
         Which of lifetime, blinking, heralded run (rates and g2 always do).
+    zero_ps : float, optional
+        Known zero delay of the pair (b - a, ps); default: found from the data.
 
     Returns
     -------
@@ -89,7 +94,8 @@ def analyze_photons(
         raise ValueError(f"{source or 'data'}: no events")
     rec = Recording.of(data, source, sync_channel, rep_rate_hz)
     out = _header(rec, source)
-    g2 = correlation_section(rec, G2Settings(channels, n_side, window_ps, bin_width_ps, half_range_ps, rho))
+    settings = G2Settings(channels, n_side, window_ps, bin_width_ps, half_range_ps, rho, zero_ps)
+    g2 = correlation_section(rec, settings)
     period = g2.period_ps if g2.period_ps is not None else rec.period_ps
     life = lifetime_section(rec, steps, period)
     period = life.period_ps if life.period_ps is not None else period
@@ -104,7 +110,10 @@ def analyze_photons(
     for s in sections:
         out.update(s.values)
         out["notes"].extend(s.notes)
-    return json_safe(out)
+    out = json_safe(out)
+    withhold(out)
+    out["interpretation"] = interpret_g2(out)
+    return out
 
 
 def analyze_file(path: str | Path, **kwargs: Any) -> dict[str, Any]:

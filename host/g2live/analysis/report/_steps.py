@@ -6,18 +6,21 @@ from __future__ import annotations
 import numpy as np
 
 from ..blinking import analyze_blinking
-from ..heralded import heralded_from_photons
+from ..heralded import heralded_from_photons, heralded_from_t3
 from ._recording import Recording
 from ._section import Section
 
 __all__ = ["TRUTH_KEYS", "blinking_section", "heralded_section", "truth_section"]
 
-TRUTH_KEYS = ("g2_0_emitter", "tau_x_ns", "tau_bx_ns", "on_fraction", "power", "qy_ratio")
+TRUTH_KEYS = (
+    "g2_0_emitter", "g2_0_hbt", "tau_x_ns", "tau_bx_ns", "on_fraction", "power", "qy_ratio",
+    "binding_centroid_mev",
+)
 
 
 def blinking_section(rec: Recording, steps: tuple[str, ...], trace_bin_s: float) -> Section:
     """``on_fraction`` and the blinking summary (without its segments) of all detector photons."""
-    defaults = {"on_fraction": None}
+    defaults = {"on_fraction": None, "on_fraction_err": None}
     if "blinking" not in steps:
         return Section.skipped(defaults)
     try:
@@ -26,28 +29,32 @@ def blinking_section(rec: Recording, steps: tuple[str, ...], trace_bin_s: float)
         return Section.skipped(defaults, f"blinking: {exc}")
     summary = bl.to_dict()
     summary.pop("segments", None)
-    return Section({"on_fraction": bl.on_fraction, "blinking": summary})
+    values = {"on_fraction": bl.on_fraction, "on_fraction_err": bl.on_fraction_err, "blinking": summary}
+    return Section(values)
 
 
 def heralded_section(rec: Recording, steps: tuple[str, ...], period: float | None) -> Section:
-    """Binding energy, tau_BX and tau_X of a spectro recording (``heralded``)."""
+    """Binding energy, tau_BX and tau_X of a spectro recording (``heralded``): from the sync
+    channel (T2) or from the photons' period index and micro-time (T3)."""
     if not rec.spectro or "heralded" not in steps:
         return Section()
-    if rec.sync is None:
-        return Section.skipped({}, "heralded: a spectro recording without a sync channel")
-    pixel_e = rec.pixel_energy_ev
+    pixel_e = np.asarray(rec.pixel_energy_ev, dtype=float)
+    pixels = np.arange(len(pixel_e))
+    data = rec.data
     try:
-        hr = heralded_from_photons(
-            rec.data.channel,
-            rec.data.time_ps,
-            rec.sync,
-            np.asarray(pixel_e),
-            pixels=np.arange(len(pixel_e)),
-            period_ps=period,
-        )
+        if data.sync_index is not None and data.microtime_ps is not None and period:
+            det = rec.detector_mask()
+            hr = heralded_from_t3(data.channel[det], data.sync_index[det], data.microtime_ps[det], period,
+                                  pixel_e, pixels=pixels)
+        elif rec.sync is None:
+            return Section.skipped({}, "heralded: a spectro recording without a sync channel or micro-times")
+        else:
+            hr = heralded_from_photons(
+                data.channel, data.time_ps, rec.sync, pixel_e, pixels=pixels, period_ps=period
+            )
     except ValueError as exc:
         return Section.skipped({}, f"heralded: {exc}")
-    return Section({"heralded": hr.to_dict()})
+    return Section({"heralded": hr.to_dict()}, [f"heralded: {n}" for n in hr.notes])
 
 
 def truth_section(rec: Recording) -> Section:
