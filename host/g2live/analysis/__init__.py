@@ -23,13 +23,14 @@ Blinking (``g2live.analysis.blinking``)
     intensity_trace, flid
 Heralded spectroscopy and emission lines (``g2live.analysis.heralded``)
     analyze_heralded, heralded_from_photons, heralded_from_t3, HeraldedResult, HeraldedData,
-    heralded_data, heralded_data_from_tags, fit_crosstalk, Crosstalk, accidentals, Accidentals,
+    heralded_data, heralded_data_from_tags, HeraldedStream, fit_crosstalk, Crosstalk,
+    accidentals, Accidentals,
     PairRecords, records_from_core, adjacent_period_pairs, quasi_independent_spectra,
     centroid_shift, fit_line, LineFit, fit_urbach_tail, UrbachFit, line_cdf
 Power dependence (``g2live.analysis.power``)
     fit_power_sweep, PowerFit, rate_model, g2_model, read_sweep_table, SWEEP_COLUMNS
 Report (``g2live.analysis.report``)
-    analyze_photons, analyze_file, detect_sync, recording_power, json_safe, SCHEMA
+    analyze_photons, analyze_file, detect_sync, recording_power, json_safe, check_heralded, SCHEMA
 """
 
 from __future__ import annotations
@@ -94,6 +95,7 @@ _SECTIONS: dict[str, tuple[str, ...]] = {
         "Crosstalk",
         "HeraldedData",
         "HeraldedResult",
+        "HeraldedStream",
         "LineFit",
         "PairRecords",
         "UrbachFit",
@@ -113,7 +115,15 @@ _SECTIONS: dict[str, tuple[str, ...]] = {
         "records_from_core",
     ),
     "power": ("SWEEP_COLUMNS", "PowerFit", "fit_power_sweep", "g2_model", "rate_model", "read_sweep_table"),
-    "report": ("SCHEMA", "analyze_file", "analyze_photons", "detect_sync", "json_safe", "recording_power"),
+    "report": (
+        "SCHEMA",
+        "analyze_file",
+        "analyze_photons",
+        "check_heralded",
+        "detect_sync",
+        "json_safe",
+        "recording_power",
+    ),
 }
 _WHERE = {name: section for section, names in _SECTIONS.items() for name in names}
 

@@ -234,7 +234,7 @@ class SimDevice(Device):
         counts = np.zeros(MAX_CHANNELS, np.int64)
         c = np.asarray(core.rates(ch, MAX_CHANNELS), np.int64)
         counts[: c.size] = c
-        integ = Integration(t_start, t_stop, hist, counts, n_tags=int(tt.size))
+        integ = Integration(t_start, t_stop, hist, counts, n_tags=int(tt.size), stream=(ch, tt))
         if self._pulsed is not None:
             res = self._pulsed.update(ch, tt)
             integ.photon_number = np.asarray(result_get(res, "photon_number"), np.int64)

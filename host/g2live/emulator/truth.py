@@ -27,6 +27,7 @@ from .spectra import pixel_weights
 
 __all__ = [
     "channel_weights",
+    "g2_setup",
     "emitted_per_second_on",
     "g2_cw_curve",
     "g2_zero_cw",
@@ -325,6 +326,35 @@ def _g2_setup(cfg: EmulatorConfig, power: float, sig: np.ndarray, noise: np.ndar
     if side <= 0 or poisson <= 0:
         return {}
     return {"g2_0_setup": float(centre / side), "g2_0_setup_poisson_norm": float(centre / poisson)}
+
+
+def g2_setup(
+    cfg: EmulatorConfig, power: float | None = None, mean_q: float | None = None, mean_q2: float | None = None
+) -> dict[str, float]:
+    """``g2_0_setup`` and ``g2_0_setup_poisson_norm`` (HBT, pulsed), with the blinking moments of
+    one recording (``stats["pulses_by_state"]``) instead of the long-run ones when given.
+
+    Parameters
+    ----------
+    cfg : EmulatorConfig
+        The parameters.
+    power : float, optional
+        P / P_sat (default ``cfg.power``).
+    mean_q, mean_q2 : float, optional
+        <q> and <q^2> of the QY factor over the recording's pulses.
+
+    Returns
+    -------
+    dict
+        The two truths (empty when undefined).
+    """
+    power = cfg.power if power is None else float(power)
+    bm = _blinking_moments(cfg)
+    sig = signal_cps(cfg, power)  # the ON-state signal per period comes out of sig / <q>
+    if mean_q is not None and mean_q2 is not None:
+        sig = sig / bm["mean_q"] * mean_q
+        bm = {"mean_q": mean_q, "mean_q2": mean_q2}
+    return _g2_setup(cfg, power, sig, background_cps(cfg), bm)
 
 
 def _g2_hbt_with_noise(cfg: EmulatorConfig, power: float, sig: np.ndarray, noise: np.ndarray,

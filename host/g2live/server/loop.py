@@ -32,7 +32,7 @@ from g2live.protocol import DEFAULT_CONTROL, DEFAULT_PUB, CommandError
 from g2live.server import topics
 from g2live.server.accumulator import Accumulator
 from g2live.server.control import ControlServer
-from g2live.server.estimates import LiveAnalysis
+from g2live.server.estimates import LiveAnalysis, LiveHeralded
 from g2live.server.publisher import Publisher
 from g2live.server.sweep import SweepRunner
 
@@ -85,6 +85,8 @@ class Server:
         self.acc = Accumulator(self.config)
         self.last_integ: Integration | None = None
         self.estimates = LiveAnalysis(analysis_interval_s)
+        self.heralded_live = LiveHeralded()
+        self.heralded_live.configure(self.config, self._pixel_energy_ev())
         self.sweep: SweepRunner | None = None
         self.sweep_count = 0
         self.t0 = time.time()
@@ -140,8 +142,19 @@ class Server:
         self.acc = Accumulator(self.config)
         self.last_integ = None
         self.estimates.new_run()
+        self.heralded_live.configure(self.config, self._pixel_energy_ev())
         self._status_due = True
         self._next_due = time.monotonic()
+
+    def _pixel_energy_ev(self) -> list[float] | None:
+        """Energies of the array's pixels when the source is a spectro recording or emulator."""
+        src = getattr(self.device, "source", None)
+        cfg = getattr(src, "emulator_config", None)
+        if cfg is not None and getattr(cfg, "mode", "") == "spectro":
+            return [float(e) for e in cfg.pixel_energy_ev()]
+        extra = getattr(getattr(src, "meta", None), "extra", None) or {}
+        e = extra.get("pixel_energy_ev") if isinstance(extra, dict) else None
+        return [float(x) for x in e] if e is not None else None
 
     def apply_config(self, config: Config) -> None:
         """Validate against the device (raises ConfigError, nothing changed) and apply."""
@@ -269,6 +282,8 @@ class Server:
             integ = self.last_integ or topics.empty_integration(acc)
         if integ is None:
             raise CommandError(f"topic {topic!r} has no accumulated state to snapshot", "topics")
+        if topic == "heralded":
+            return topics.heralded(info, integ, time.time(), self.heralded_live.header())
         return build(info, integ, time.time())
 
     def publish(self, topic: str, integ: Integration | None = None) -> None:
@@ -287,6 +302,8 @@ class Server:
         if integ is None:
             return None
         self.acc.add(integ)
+        self.heralded_live.add(integ.stream)
+        self.heralded_live.refresh()
         self.last_integ = integ
         self.estimates.mark_stale()
         self._publish_integration(integ)

@@ -138,8 +138,16 @@ def rates(info: RunInfo, integ: Integration, now: float) -> TopicMessage:
     return hdr, rate
 
 
-def heralded(info: RunInfo, integ: Integration, now: float) -> TopicMessage:
+def heralded(
+    info: RunInfo, integ: Integration, now: float, live: dict[str, Any] | None = None
+) -> TopicMessage:
+    """The integration's pair records; ``live`` (``LiveHeralded.header()``) adds the run's corrected
+    values (``analysis``, ``analysis_error``) and ``pixel_energy_ev`` (docs/protocol.md)."""
     hdr = {**info.of_integration(integ, now), "columns": list(HERALD_COLUMNS)}
+    if integ.photon_number is not None:
+        hdr["n_periods"] = int(np.sum(integ.photon_number))  # periods closed in this integration
+    if live is not None:
+        hdr.update(live)
     return hdr, np.ascontiguousarray(integ.heralded, np.int64)
 
 

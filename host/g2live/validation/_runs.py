@@ -2,9 +2,10 @@
 """One emulated run of a grid point and the pulls of its estimates against the emulator's truth.
 
 The truths (docs/validation.md says why each is the right one):
-- g2(0) side-peak: ``truth["g2_0_setup"]``, the full-period peak-area ratio of this setup
-  (emitter, background, dark counts and afterpulses), K = 4 side peaks;
-- g2(0) Poisson-normalised: ``truth["g2_0_setup_poisson_norm"]``; purity: 1 - ``g2_0_setup``;
+- g2(0) side-peak: ``g2_0_setup``, the full-period peak-area ratio of this setup (emitter,
+  background, dark counts and afterpulses), K = 4 side peaks;
+- g2(0) Poisson-normalised: ``g2_0_setup_poisson_norm``; purity: 1 - ``g2_0_setup``; both with the
+  blinking moments of the recording's own pulses (``truth.g2_setup``);
 - lifetime: tau_X; ON fraction: the long-run ON fraction of the blinking process;
 - P_sat: 1 (powers are in units of P_sat);
 - tau_BX, tau_X: the emitter's; binding energy: ``truth["binding_centroid_mev"]``, the mean X
@@ -72,12 +73,26 @@ def _pull(
     return Pull(name, case.name, seed, float(v), float(e), lo, hi, float(truth), "")
 
 
+def _realised(cfg: Any, stats: dict[str, Any]) -> dict[str, float]:
+    """``g2_setup`` with the blinking moments of the recording's own pulses: the peak areas and
+    the singles of *this* recording follow those, and a Poisson-normalised g2(0) measures them."""
+    from g2live.emulator.blinking import Blinking
+    from g2live.emulator.truth import g2_setup
+
+    n = np.asarray(stats.get("pulses_by_state", [0, 0, 0]), dtype=float)
+    q = Blinking(cfg, np.random.default_rng(0)).qy_factor
+    if n.sum() <= 0:
+        return g2_setup(cfg)
+    return g2_setup(cfg, mean_q=float(n @ q / n.sum()), mean_q2=float(n @ q**2 / n.sum()))
+
+
 def _hbt(case: Case, seed: int) -> list[Pull]:
     from g2live.analysis import analyze_photons
     from g2live.emulator import Emulator
 
-    data = Emulator(_config(case), seed=seed).run(case.duration_s)
-    t = data.meta.extra["truth"]
+    cfg = _config(case)
+    data = Emulator(cfg, seed=seed).run(case.duration_s)
+    t = data.meta.extra["truth"] | _realised(cfg, data.meta.extra["stats"])
     r = analyze_photons(data, steps=("g2", "lifetime", "blinking"))
     g = r.get("g2") or {}
     why = "zero delay not identified" if g.get("zero_method") == "expected" else ""
@@ -101,13 +116,14 @@ def _hbt(case: Case, seed: int) -> list[Pull]:
 
 
 def _sweep_point(case: Case, seed: int, power: float) -> tuple[float, float, Any, Any]:
-    """Detector rate with its error (Poisson and blinking) and corrected g2(0) at one power."""
+    """Detector rate (dead-time corrected) with its error (Poisson and blinking) and the
+    background-corrected g2(0) at one power."""
     from g2live.analysis import analyze_photons
     from g2live.emulator import Emulator
 
     data = Emulator(replace(_config(case), power=power), seed=seed).run(case.duration_s)
     r = analyze_photons(data, steps=("g2", "lifetime", "blinking"))
-    rate, dur = r["detector_rate_cps"], r["duration_s"]
+    rate, dur = r["detector_rate_corrected_cps"], r["duration_s"]
     bl = r.get("blinking") or {}
     swing = (bl.get("on_rate_cps", 0.0) - bl.get("off_rate_cps", 0.0)) * (r.get("on_fraction_err") or 0.0)
     return rate, float(np.sqrt(rate / dur + swing**2)), r.get("g2_0_corrected"), r.get("g2_0_corrected_err")

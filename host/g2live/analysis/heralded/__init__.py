@@ -6,6 +6,7 @@ heralded_from_photons   the same from a recording's tags with a sync channel (T2
 heralded_from_t3        the same from T3 photons (period index + micro-time)
 HeraldedData            pair records + per-pixel singles histograms; adds across chunks
 heralded_data, heralded_data_from_tags   make it from periods / from a tag stream
+HeraldedStream          the same chunk by chunk (live server, chunked files)
 PairRecords             two photons of one period (``records_from_core``, ``adjacent_period_pairs``)
 fit_crosstalk, Crosstalk   crosstalk pairs by pixel distance and delay
 accidentals, Accidentals   accidental pairs predicted from the singles
@@ -23,12 +24,14 @@ from ._pairs import PairRecords, adjacent_period_pairs, records_from_core
 from ._photons import heralded_from_photons, heralded_from_t3
 from ._records import HeraldedData, heralded_data, heralded_data_from_tags
 from ._spectra import centroid_shift, quasi_independent_spectra
+from ._stream import HeraldedStream
 
 __all__ = [
     "Accidentals",
     "Crosstalk",
     "HeraldedData",
     "HeraldedResult",
+    "HeraldedStream",
     "LineFit",
     "PairRecords",
     "UrbachFit",

@@ -44,6 +44,23 @@ class Afterpulsing:
         return cls(0.0, 0.0, 1.0, 0.0, dead_time_ps, 0)
 
 
+def _accidental_same_pixel(
+    singles: np.ndarray, edges: np.ndarray, period_ps: float, bin_ps: int
+) -> np.ndarray:
+    """Same-pixel pairs of any photon and a later independent event, per separation bin: the
+    independent level of each pixel is its singles' median over the last fifth of the period."""
+    s = np.asarray(singles, dtype=float)
+    if s.ndim == 1:
+        s = s[None, :]
+    n_late = s[:, int(0.8 * s.shape[1]) :]
+    level = np.median(n_late, axis=1) if n_late.shape[1] else np.zeros(s.shape[0])  # per bin, per pixel
+    cum = np.concatenate((np.zeros((s.shape[0], 1)), np.cumsum(s, axis=1)), axis=1)
+    mid = 0.5 * (edges[1:] + edges[:-1])
+    early = cum[:, np.clip(((period_ps - mid) // bin_ps).astype(int), 0, s.shape[1])]  # [p, bins]
+    # the run's count of (photon at t1 < P - dt, independent event at t1 + dt) = sum_p F_p n_p width / bin
+    return (level[:, None] * early).sum(axis=0) * np.diff(edges) / bin_ps
+
+
 def fit_afterpulsing(
     same_dt_ps: np.ndarray,
     first_delay_ps: np.ndarray,
@@ -61,7 +78,8 @@ def fit_afterpulsing(
     first_delay_ps : numpy.ndarray
         Their first photons' delays (unused beyond the dead time estimate; kept for checks).
     singles : numpy.ndarray
-        All photons' delays summed over pixels (``bin_ps`` bins over one period): F(P - dt).
+        All photons' delays per pixel ([pixels, bins] over one period; or summed): F(P - dt), and
+        the accidental same-pixel pairs.
     bin_ps : int
         Bin of ``singles``.
     period_ps : float
@@ -85,21 +103,23 @@ def fit_afterpulsing(
     if edges.size < 8:
         return Afterpulsing.none(dead)
     y = np.histogram(dt, edges)[0].astype(float)
+    acc_same = _accidental_same_pixel(singles, edges, period_ps, bin_ps)
     c = np.asarray(singles, dtype=float)
+    c = c.sum(axis=0) if c.ndim == 2 else c
     cum = np.concatenate(([0.0], np.cumsum(c)))
     mid = 0.5 * (edges[1:] + edges[:-1])
     f_early = cum[np.clip(((period_ps - mid) // bin_ps).astype(int), 0, c.size)]  # photons with t1 < P - dt
-    room = np.maximum(period_ps - mid, 0.0)
     p = lmfit.Parameters()
     p.add("p_ap", value=max(y.sum() / max(f_early[0], 1.0), 1e-6), min=0, max=1)
-    p.add("tau", value=min(50_000.0, period_ps / 3), min=step / 2, max=20 * period_ps)
-    p.add("acc", value=max(y[-3:].mean() / max(room[-3:].mean(), 1.0), 0.0), min=0)
+    p.add("tau", value=min(50_000.0, period_ps / 3), min=step / 2, max=5 * period_ps)
+    # cascades whose X lands on the BX's pixel after the dead time decay with tau_x; the
+    # accidental same-pixel pairs are fixed from the singles
     p.add("casc", value=max(y[0] * 0.1, 0.0), min=0)
 
     def model(pp: lmfit.Parameters, _x: np.ndarray) -> np.ndarray:
         tau = pp["tau"].value
-        ap = pp["p_ap"].value * (np.exp(-edges[:-1] / tau) - np.exp(-edges[1:] / tau)) * f_early
-        return ap + pp["acc"].value * room + pp["casc"].value * np.exp(-(mid - lo) / max(tau_x_ps, 1.0))
+        ap = pp["p_ap"].value * (np.exp(-edges[:-1] / tau) - np.exp(-edges[1:] / tau))
+        return ap * f_early + acc_same + pp["casc"].value * np.exp(-(mid - lo) / max(tau_x_ps, 1.0))
 
     fit = poisson_fit(model, p, np.arange(y.size), y)
     return Afterpulsing(

@@ -136,6 +136,7 @@ def heralded_data_from_tags(
     pixels: np.ndarray,
     period_ps: float | None = None,
     bin_ps: int = 16,
+    shift_ps: int | None = None,
 ) -> HeraldedData:
     """``heralded_data`` of a tag stream with a sync channel (T2): periods from the syncs, moved to
     the quietest point of the period.
@@ -152,6 +153,8 @@ def heralded_data_from_tags(
         Laser period (default: the median sync interval).
     bin_ps : int, optional
         Bin of the singles histograms.
+    shift_ps : int, optional
+        Where periods start relative to the sync (<= 0; default: the quietest point).
 
     Returns
     -------
@@ -169,7 +172,9 @@ def heralded_data_from_tags(
     pt, pc = t[~is_sync], ch[~is_sync]
     per = np.searchsorted(sync_t, pt, side="right") - 1
     ok = per >= 0
-    shift = quiet_shift_ps(pt[ok] - sync_t[per[ok]], period_ps, bin_ps)
+    if shift_ps is None:
+        shift_ps = quiet_shift_ps(pt[ok] - sync_t[per[ok]], period_ps, bin_ps)
+    shift = int(shift_ps)
     start = sync_t + shift
     # a photon at exactly a period start belongs to that period (docs/semantics.md)
     per = np.searchsorted(start, pt, side="right") - 1

@@ -12,7 +12,7 @@ from ..lifetime import LifetimeFit, fit_tail, periodic_decay
 from ._recording import Recording
 from ._section import Section
 
-__all__ = ["channel_lifetimes", "lifetime_section"]
+__all__ = ["channel_lifetimes", "dead_time_ps", "lifetime_section"]
 
 _DEFAULTS = {"lifetime_ns": None, "lifetime_err_ns": None}
 
@@ -30,30 +30,56 @@ def _sync_delays(rec: Recording, det_mask: np.ndarray, period: float) -> tuple[n
     return delays[keep], pc[ok][keep]
 
 
-def _two_components(hist: np.ndarray, lbw: float, start: float, one: LifetimeFit) -> dict[str, Any] | None:
+def _two_components(
+    hist: np.ndarray, lbw: float, start: float, stop: float | None, one: LifetimeFit
+) -> LifetimeFit | None:
     """The two-exponential tail fit, when it is clearly better than one component."""
     try:
-        two = fit_tail(hist, lbw, t0_ps=start, n_exp=2)
+        two = fit_tail(hist, lbw, t0_ps=start, stop_ps=stop, n_exp=2)
     except ValueError:
         return None  # the second component is optional: no fit, no entry
-    return two.to_dict() if one.deviance - two.deviance > stats.chi2.isf(1e-6, 2) else None
+    return two if one.deviance - two.deviance > stats.chi2.isf(1e-6, 2) else None
+
+
+def _stop(hist: np.ndarray, lbw: float, start: float, dead_ps: float | None) -> float | None:
+    """End of the lifetime fit: the detector's dead time after the peak. Later, the afterpulses of
+    the pulse's own photons (which cannot come sooner) add a slow component the model lacks."""
+    if not dead_ps or dead_ps >= 0.9 * hist.size * lbw:
+        return None
+    peak = int(np.argmax(np.convolve(hist, np.ones(3) / 3, mode="same")))
+    return start + peak * lbw + dead_ps
 
 
 def _channel_fit(
-    delays: np.ndarray, lbw: float, period: float
+    delays: np.ndarray, lbw: float, period: float, dead_ps: float | None = None
 ) -> tuple[dict[str, Any], tuple[float, float] | None]:
-    """One channel's tail fit entry, and its (tau, error) when the error is usable."""
+    """One channel's tail fit entry, and its (tau, error) when the error is usable.
+
+    The lifetime is fitted up to the dead time after the peak (``_stop``); with two components
+    clearly better, it is the component that carries most photons (the other is listed)."""
     hist, start = periodic_decay(delays, lbw, period)
-    one = fit_tail(hist, lbw, t0_ps=start)
+    full = fit_tail(hist, lbw, t0_ps=start)
     # flat background of the decay = photons not correlated with the laser (dark counts, stray
     # light, afterpulses): 1 - its share is the signal fraction rho = S / (S + B)
-    rho_c = float(np.clip(1.0 - one.background_per_bin * hist.size / max(hist.sum(), 1), 0.0, 1.0))
-    entry: dict[str, Any] = {"tail": one.to_dict(), "signal_fraction": rho_c}
-    two = _two_components(hist, lbw, start, one)
+    rho_c = float(np.clip(1.0 - full.background_per_bin * hist.size / max(hist.sum(), 1), 0.0, 1.0))
+    stop = _stop(hist, lbw, start, dead_ps)
+    one = fit_tail(hist, lbw, t0_ps=start, stop_ps=stop) if stop is not None else full
+    entry: dict[str, Any] = {"tail": one.to_dict(), "signal_fraction": rho_c, "fit_stop_ps": stop}
+    two = _two_components(hist, lbw, start, stop, one)
+    tau, err = one.tau_ps[0], one.tau_err_ps[0]
     if two is not None:
-        entry["tail_2exp"] = two
-    usable = np.isfinite(one.tau_err_ps[0]) and one.tau_err_ps[0] > 0
-    return entry, ((one.tau_ps[0], one.tau_err_ps[0]) if usable else None)
+        entry["tail_2exp"] = two.to_dict()
+        k = int(np.argmax(two.amplitude_fraction))
+        tau, err = two.tau_ps[k], two.tau_err_ps[k]
+    usable = np.isfinite(err) and err > 0
+    return entry, ((tau, err) if usable else None)
+
+
+def dead_time_ps(times: np.ndarray) -> float | None:
+    """A detector's dead time: its shortest interval between two recorded events (None: < 100 events)."""
+    d = np.diff(np.asarray(times, dtype=np.int64)[:2_000_000])
+    d = d[d > 0]
+    return float(d.min()) if d.size >= 100 else None
 
 
 def _busiest(chans: np.ndarray, max_channels: int, min_photons: int) -> list[int]:
@@ -72,6 +98,7 @@ def channel_lifetimes(
     period: float,
     max_channels: int = 8,
     min_photons: int = 1000,
+    dead_ps: dict[int, float | None] | None = None,
 ) -> dict[str, Any]:
     """Tail fit per detector channel (their cable delays differ, so decays are not summed); the
     lifetime is the inverse-variance mean over channels, or the busiest channel's when they
@@ -81,7 +108,7 @@ def channel_lifetimes(
     per: dict[str, Any] = {}
     taus, errs = [], []
     for c in busiest:
-        per[str(c)], usable = _channel_fit(delays[chans == c], lbw, period)
+        per[str(c)], usable = _channel_fit(delays[chans == c], lbw, period, (dead_ps or {}).get(c))
         if usable is not None:
             taus.append(usable[0])
             errs.append(usable[1])
@@ -130,7 +157,9 @@ def lifetime_section(rec: Recording, steps: tuple[str, ...], period: float | Non
     if delays is None or not delays.size > 100 or not found:
         return Section(dict(_DEFAULTS), ["lifetime: no micro-times and no sync channel"], new_period)
     try:
-        life = channel_lifetimes(delays, chans, float(rec.data.meta.resolution_ps), float(found))
+        dead = {c: dead_time_ps(rec.data.channel_times(c)) for c in rec.detectors}
+        res = float(rec.data.meta.resolution_ps)
+        life = channel_lifetimes(delays, chans, res, float(found), dead_ps=dead)
     except ValueError as exc:
         return Section(dict(_DEFAULTS), [f"lifetime: {exc}"], new_period)
     values = {"lifetime_ns": life["tau_ns"], "lifetime_err_ns": life["tau_err_ns"], "lifetime": life}

@@ -22,8 +22,25 @@ SCHEMA = 1
 STEPS = ("g2", "lifetime", "blinking", "heralded")
 
 
+def _dead_time_corrected(rec: Recording) -> tuple[dict[str, float | None], float | None]:
+    """Each detector's dead time (its shortest interval) and the detector rate with the dead-time
+    losses undone (non-paralysable: R = R_meas / (1 - R_meas d), per detector)."""
+    from ._lifetime import dead_time_ps
+
+    dur = rec.duration_s
+    dead = {c: dead_time_ps(rec.data.channel_times(c)) for c in rec.detectors}
+    if dur <= 0:
+        return {str(c): None for c in dead}, None
+    total = 0.0
+    for c, d in dead.items():
+        r = rec.counts[c] / dur
+        total += r / (1 - r * d * 1e-12) if d and r * d * 1e-12 < 0.5 else r
+    return {str(c): (d / 1e3 if d else None) for c, d in dead.items()}, total
+
+
 def _header(rec: Recording, source: str) -> dict[str, Any]:
     data, counts, dur = rec.data, rec.counts, rec.duration_s
+    dead, corrected = _dead_time_corrected(rec)
     return {
         "schema": SCHEMA,
         "file": source,
@@ -34,6 +51,8 @@ def _header(rec: Recording, source: str) -> dict[str, Any]:
         "sync_channel": rec.sync,
         "rates_cps": {str(c): counts[c] / dur if dur > 0 else None for c in sorted(counts)},
         "detector_rate_cps": sum(counts[c] for c in rec.detectors) / dur if dur > 0 else None,
+        "dead_time_ns": dead,  # per detector: its shortest interval between two events
+        "detector_rate_corrected_cps": corrected,  # dead-time losses undone
         "mode": "spectro" if rec.spectro else "hbt",
     }
 

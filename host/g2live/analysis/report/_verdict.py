@@ -14,7 +14,7 @@ from typing import Any
 
 from .._physical import check
 
-__all__ = ["interpret_g2", "withhold"]
+__all__ = ["check_heralded", "interpret_g2", "withhold"]
 
 _PAIRS = (  # key, error key, interval key
     ("g2_0", "g2_0_err", "g2_0_ci"),
@@ -123,14 +123,19 @@ def _on_fraction(out: dict[str, Any], withheld: dict[str, str]) -> None:
         out["on_fraction_err"] = c.err
 
 
-def _heralded(out: dict[str, Any], withheld: dict[str, str]) -> None:
-    her = out.get("heralded")
-    if not isinstance(her, dict):
-        return
+def check_heralded(her: dict[str, Any]) -> dict[str, str]:
+    """Check the heralded values of ``her`` (a ``HeraldedResult`` dict) in place; the reasons of
+    what is withheld (also kept under ``her["withheld"]``). The live server uses it too."""
     hw: dict[str, str] = her.setdefault("withheld", {})
     for key, err_key in _HERALDED:
         _apply(her, key, err_key, None, hw)
-    withheld.update({f"heralded.{k}": v for k, v in hw.items()})
+    return hw
+
+
+def _heralded(out: dict[str, Any], withheld: dict[str, str]) -> None:
+    her = out.get("heralded")
+    if isinstance(her, dict):
+        withheld.update({f"heralded.{k}": v for k, v in check_heralded(her).items()})
 
 
 def _spectro_purity(out: dict[str, Any], withheld: dict[str, str]) -> None:
