@@ -18,7 +18,7 @@ BENCH_VENV := .venv-bench
 HYPOTHESIS_PROFILE ?= ci
 FUZZ_ARGS ?=
 
-.PHONY: setup build run test fuzz bench bench-venv lint synth contracts clean
+.PHONY: setup build run test fuzz bench bench-venv lint synth contracts validate clean
 
 setup: $(VENV)/.setup-done
 
@@ -66,6 +66,11 @@ bench: build $(BENCH_VENV)/.setup-done
 	G2LIVE_ETA_PYTHON=$(abspath $(BENCH_VENV))/bin/python \
 	  $(PY) -m pytest -m bench --benchmark-columns=min,mean,rounds -s $(PYTEST_ARGS)
 	$(MAKE) fuzz
+
+# The analysis measured like an instrument: the full validation grid (docs/validation.md), one
+# process per core; writes the pull table into docs/validation.md and its plots into docs/img/.
+validate: build
+	$(PY) -m g2live.validation --doc docs/validation.md $(VALIDATE_ARGS)
 
 lint: setup
 	$(VENV)/bin/ruff check host tests sim hw/spec

@@ -167,6 +167,16 @@ class LiveHeralded:
         self._stream = HeraldedStream(config.sync_channel, pixels, 1e12 / config.rep_rate_hz)
         self.error = "collecting heralded pairs"
 
+    @property
+    def stream(self) -> Any:
+        """The ``HeraldedStream`` of the run (None when the run cannot be analysed)."""
+        return self._stream
+
+    def wait(self, timeout_s: float | None = None) -> None:
+        """Wait for a running background analysis to finish."""
+        if self._thread is not None:
+            self._thread.join(timeout_s)
+
     def add(self, stream: tuple[np.ndarray, np.ndarray] | None) -> None:
         """Feed one integration's tags."""
         if self._stream is not None and stream is not None:
