@@ -105,7 +105,9 @@ _SWEEP_KEYS = ("power", "rate_cps", "rate_err", "g2_0", "g2_0_err")
 
 
 def _folder_point(f: Path, fmt: str, args: argparse.Namespace) -> dict[str, Any]:
-    """One sweep point: a recording's power (from its metadata), detector rate and g2(0)."""
+    """One sweep point: a recording's power (from its metadata), detector rate (dead-time losses
+    undone; error: Poisson and the blinking's ON-time scatter) and g2(0) (background-corrected
+    when the decays give the signal fraction: the sweep's g2 model has no background)."""
     from g2live import io
     from g2live.analysis import analyze_photons, recording_power
 
@@ -119,18 +121,22 @@ def _folder_point(f: Path, fmt: str, args: argparse.Namespace) -> dict[str, Any]
         n_side=args.n_side,
         sync_channel=args.sync,
         channels=_pair(args.channels, "channels"),
-        steps=("g2",),
+        steps=("g2", "lifetime", "blinking"),
         rep_rate_hz=args.rep_rate,
     )
     dur = r["duration_s"] or 0.0
-    rate = r["detector_rate_cps"]
+    rate = r.get("detector_rate_corrected_cps") or r["detector_rate_cps"]
+    bl = r.get("blinking") or {}
+    swing = (bl.get("on_rate_cps", 0.0) - bl.get("off_rate_cps", 0.0)) * (r.get("on_fraction_err") or 0.0)
+    corrected = r.get("g2_0_corrected") is not None
     return {
         "file": f.name,
         "power": pw,
         "rate_cps": rate,
-        "rate_err": (rate / dur) ** 0.5 if dur > 0 and rate else None,
-        "g2_0": r["g2_0"],
-        "g2_0_err": r["g2_0_err"],
+        "rate_err": (rate / dur + swing**2) ** 0.5 if dur > 0 and rate else None,
+        "g2_0": r["g2_0_corrected"] if corrected else r["g2_0"],
+        "g2_0_err": r["g2_0_corrected_err"] if corrected else r["g2_0_err"],
+        "g2_0_background_corrected": corrected,
     }
 
 
@@ -189,6 +195,7 @@ def _fit_table(table: dict[str, np.ndarray], rate_model: str | None) -> Any:
         g2v[ok] if use_g2 else None,
         g2e[ok] if use_g2 else None,
         rate_model_name=rate_model,
+        background_cps="fit" if int(ok.sum()) >= 5 else None,  # dark counts and background do not saturate
     )
 
 
@@ -212,7 +219,7 @@ def analyze_sweep(path: Path, args: argparse.Namespace) -> dict[str, Any]:
     rows, table = _folder_sweep(path, args) if path.is_dir() else _table_sweep(path)
     d = _fit_table(table, args.rate_model).to_dict()
     keys = ("p_sat", "p_sat_err", "i_sat_cps", "i_sat_cps_err", "qy_ratio", "qy_ratio_err", "rate_model")
-    keys += ("chi2", "dof", "notes")
+    keys += ("chi2", "dof", "notes", "background_cps", "background_cps_err")
     return json_safe({**{k: d[k] for k in keys}, "points": rows})
 
 

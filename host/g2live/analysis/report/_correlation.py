@@ -115,7 +115,8 @@ def _histogram(
     period = rec.period_ps
     if period is not None:
         rate = f"{1e12 / period / 1e6:.4g} MHz"
-        evidence = f"sync channel {rec.sync} ({rate})" if rec.sync is not None else f"{rate} given"
+        given = f"{rate} in the file or given"
+        evidence = f"sync channel {rec.sync} ({rate})" if rec.sync is not None else given
     else:
         period, evidence = _search_comb(rec, ta, tb)
     half = s.half_range_ps or max(200_000.0, (s.n_side + 1.5) * (period or 0.0) + 60_000.0)

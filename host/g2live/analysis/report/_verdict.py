@@ -178,7 +178,9 @@ def interpret_g2(out: dict[str, Any]) -> list[str]:
     lines: list[str] = []
     if g is None or c is None or ge is None or ce is None:
         return lines
-    if abs(g - c) > 2 * math.hypot(ge, ce) or abs(g - c) > 0.1 * max(abs(g), 1e-12):
+    # both come from the same counts, so their difference is known far better than either: a
+    # difference beyond either's error is one that matters
+    if abs(g - c) > max(ge, ce):
         rho = out.get("rho") or []
         lines.append(
             f"g2(0) {g:.3g} includes the uncorrelated background (signal fraction rho = "
