@@ -18,9 +18,15 @@ BENCH_VENV := .venv-bench
 HYPOTHESIS_PROFILE ?= ci
 FUZZ_ARGS ?=
 
-.PHONY: setup build run test fuzz bench bench-venv lint synth contracts validate clean
+.PHONY: setup build run test fuzz bench bench-venv lint synth contracts bitstream validate clean
 
-setup: $(VENV)/.setup-done
+# pynq for the stand-in board and the driver tests: it pins numpy<2 and setuptools<=80
+# (host/g2live/device/pynq_env.py explains), so it goes --no-deps into a folder of its own inside
+# the venv that a .pth file puts on sys.path AFTER site-packages: the venv's numpy stays.
+PYNQ_SITE := $(VENV)/pynq-site
+PYNQ_PKGS := pynq==4.0.0 pynqutils==0.1.3 pynqmetadata==0.2.0 nest_asyncio==1.6.0 setuptools==80.0.0
+
+setup: $(VENV)/.setup-done $(PYNQ_SITE)/.done
 
 $(VENV)/.setup-done: pyproject.toml setup.py
 	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
@@ -43,8 +49,15 @@ $(BENCH_VENV)/.setup-done:
 	$(BENCH_VENV)/bin/python -c "import etabackend.eta"
 	touch $@
 
+$(PYNQ_SITE)/.done: $(VENV)/.setup-done
+	rm -rf $(PYNQ_SITE)
+	$(PY) -m pip install -q --no-deps --target $(PYNQ_SITE) $(PYNQ_PKGS)
+	echo "$(abspath $(PYNQ_SITE))" > "$$($(PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/zz-g2live-pynq-site.pth"
+	$(PY) -W ignore -c 'import numpy, pynq.lib.dma; print("pynq", pynq.__version__, "beside numpy", numpy.__version__)'
+	touch $@
+
 # Rebuild the C extension in place when its sources change.
-build: build/.build-done
+build: build/.build-done $(PYNQ_SITE)/.done
 build/.build-done: $(VENV)/.setup-done $(CEXT)
 	$(PY) setup.py -q build_ext --inplace
 	mkdir -p build && touch $@
@@ -62,10 +75,11 @@ fuzz: build
 	HYPOTHESIS_PROFILE=fuzz $(PY) -m pytest tests -m "hypothesis and not bench" \
 	  --benchmark-disable $(FUZZ_ARGS)
 
+# The long random search runs after the benchmarks whatever they give; either failing fails bench.
 bench: build $(BENCH_VENV)/.setup-done
 	G2LIVE_ETA_PYTHON=$(abspath $(BENCH_VENV))/bin/python \
-	  $(PY) -m pytest -m bench --benchmark-columns=min,mean,rounds -s $(PYTEST_ARGS)
-	$(MAKE) fuzz
+	  $(PY) -m pytest -m bench --benchmark-columns=min,mean,rounds -s $(PYTEST_ARGS); \
+	status=$$?; $(MAKE) fuzz || status=1; exit $$status
 
 # The analysis measured like an instrument: the full validation grid (docs/validation.md), one
 # process per core; writes the pull table into docs/validation.md and its plots into docs/img/.
@@ -81,6 +95,16 @@ synth: setup
 
 contracts: setup
 	$(PY) hw/spec/generate.py
+
+# The PYNQ-Z2 overlay (hw/boards/pynq-z2/build.tcl says when it fails and why).
+bitstream:
+	@if ! command -v vivado >/dev/null 2>&1; then \
+	  echo "make bitstream: Vivado is not on PATH, so no bitstream can be built here." >&2; \
+	  echo "  Install Vivado 2020.2 or newer (the free Standard edition covers the Zynq-7020) and the" >&2; \
+	  echo "  PYNQ-Z2 board files, then: source <Vivado install>/settings64.sh && make bitstream" >&2; \
+	  exit 2; \
+	fi
+	hw/boards/pynq-z2/build.sh
 
 clean:
 	rm -rf build sim_build artifacts .pytest_cache .hypothesis .benchmarks .ruff_cache $(BENCH_VENV)

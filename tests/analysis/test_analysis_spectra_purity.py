@@ -92,8 +92,11 @@ def test_hbt_g2_from_heralded_records() -> None:
         afterpulse_probability=0.0,
     )
     d = Emulator(cfg, seed=12).run(0.3)
-    sc = d.meta.sync_channel
-    pr = core.pulsed(d.channel, d.time_ps, sc, 4)
+    # T3 photons: the pulsed block counts them per period with the syncs implied (k x period)
+    q = d.meta.sync_period_ps
+    pc = core.PulsedCounter(8, 4)
+    parts = [pc.update_periodic(d.channel, d.time_ps, 0, q, int(0.3e12) // q), pc.flush()]
+    pr = core.PulsedResult.combine(parts)
     n_periods = int(pr.photon_number.sum())
     c = d.counts()
     g, e = g2_from_heralded(

@@ -11,7 +11,8 @@ def test_live_heralded_equals_offline() -> None:
     from g2live.emulator import Emulator, EmulatorConfig
     from g2live.server.estimates import LiveHeralded
 
-    cfg = EmulatorConfig(mode="spectro", power=1.0, collection_efficiency=0.15, tau_bx_ns=0.8)
+    cfg = EmulatorConfig(mode="spectro", power=1.0, collection_efficiency=0.15, tau_bx_ns=0.8,
+                         records="t2")
     d = Emulator(cfg, seed=41).run(1.0)
     energies = [float(e) for e in d.meta.extra["pixel_energy_ev"]]
     live = LiveHeralded(interval_s=0.0)

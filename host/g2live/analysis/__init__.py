@@ -19,12 +19,12 @@ Lifetime (``g2live.analysis.lifetime``)
     fit_tail, fit_reconvolution, LifetimeFit, emg_periodic, decay_histogram, periodic_decay,
     quiet_bin
 Blinking (``g2live.analysis.blinking``)
-    analyze_blinking, BlinkingResult, fit_poisson_mixture, PoissonMixture, change_points,
-    intensity_trace, flid
+    analyze_blinking, analyze_blinking_trace, BlinkingResult, fit_poisson_mixture, PoissonMixture,
+    change_points, change_points_binned, fine_factor, intensity_trace, flid
 Heralded spectroscopy and emission lines (``g2live.analysis.heralded``)
     analyze_heralded, heralded_from_photons, heralded_from_t3, HeraldedResult, HeraldedData,
     heralded_data, heralded_data_from_tags, HeraldedStream, fit_crosstalk, Crosstalk,
-    accidentals, Accidentals,
+    accidentals, Accidentals, QuietAccumulator, HeraldedAccumulator, SyncModel, heralded_result,
     PairRecords, records_from_core, adjacent_period_pairs, quasi_independent_spectra,
     centroid_shift, fit_line, LineFit, fit_urbach_tail, UrbachFit, line_cdf
 Power dependence (``g2live.analysis.power``)
@@ -85,7 +85,10 @@ _SECTIONS: dict[str, tuple[str, ...]] = {
         "BlinkingResult",
         "PoissonMixture",
         "analyze_blinking",
+        "analyze_blinking_trace",
         "change_points",
+        "change_points_binned",
+        "fine_factor",
         "fit_poisson_mixture",
         "flid",
         "intensity_trace",
@@ -93,11 +96,14 @@ _SECTIONS: dict[str, tuple[str, ...]] = {
     "heralded": (
         "Accidentals",
         "Crosstalk",
+        "HeraldedAccumulator",
         "HeraldedData",
         "HeraldedResult",
         "HeraldedStream",
         "LineFit",
         "PairRecords",
+        "QuietAccumulator",
+        "SyncModel",
         "UrbachFit",
         "accidentals",
         "adjacent_period_pairs",
@@ -110,6 +116,7 @@ _SECTIONS: dict[str, tuple[str, ...]] = {
         "heralded_data_from_tags",
         "heralded_from_photons",
         "heralded_from_t3",
+        "heralded_result",
         "line_cdf",
         "quasi_independent_spectra",
         "records_from_core",

@@ -48,7 +48,39 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--trace-bin-ms", type=float, default=10.0, help="intensity-trace bin for blinking (ms)")
     p.add_argument("--rate-model", choices=("cascade", "exciton"), help="sweep: saturation model")
+    p.add_argument("--chunk-records", type=int, default=1 << 20,
+                   help="records read per chunk: the file is analysed in passes of chunks, never whole "
+                   "(default 2**20)")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=run)
+
+
+class _PassBars:
+    """One progress bar per pass of the report (``analyze_file(progress=...)``); the survey
+    counts the events, so the later passes know their total."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.step: str | None = None
+        self.events = 0
+        self.bar: Any = None
+
+    def __call__(self, step: str, n: int) -> None:
+        from g2live.cli._progress import Progress
+
+        if step != self.step:
+            self.close()
+            total = None if step == "survey" else self.events
+            self.bar = Progress(self.enabled, total=total, unit="ev", desc=step)
+            self.step = step
+        if step == "survey":
+            self.events += n
+        self.bar.advance(n)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
 
 
 def _pair(text: str | None, name: str, cast: type = int) -> tuple[Any, Any] | None:
@@ -79,11 +111,28 @@ def run(args: argparse.Namespace) -> int:
         else:
             _print_sweep(res)
         return 0
+    from g2live.cli._progress import wanted
+
     path = Path(args.file)
     if not path.exists():
         raise ValueError(f"{path}: no such file")
-    res = analyze_file(
+    bars = _PassBars(wanted(args.quiet))
+    try:
+        res = _analyze(analyze_file, path, args, bars)
+    finally:
+        bars.close()
+    if args.json:
+        print(json.dumps(res, indent=1))
+    else:
+        _print_result(res)
+    return 0
+
+
+def _analyze(analyze_file: Any, path: Path, args: argparse.Namespace, bars: _PassBars) -> dict[str, Any]:
+    return analyze_file(
         path,
+        chunk_records=args.chunk_records,
+        progress=bars,
         channels=_pair(args.channels, "channels"),
         sync_channel=args.sync,
         n_side=args.n_side,
@@ -94,11 +143,6 @@ def run(args: argparse.Namespace) -> int:
         rep_rate_hz=args.rep_rate,
         zero_ps=args.zero_ps,
     )
-    if args.json:
-        print(json.dumps(res, indent=1))
-    else:
-        _print_result(res)
-    return 0
 
 
 _SWEEP_KEYS = ("power", "rate_cps", "rate_err", "g2_0", "g2_0_err")
@@ -109,15 +153,15 @@ def _folder_point(f: Path, fmt: str, args: argparse.Namespace) -> dict[str, Any]
     undone; error: Poisson and the blinking's ON-time scatter) and g2(0) (background-corrected
     when the decays give the signal fraction: the sweep's g2 model has no background)."""
     from g2live import io
-    from g2live.analysis import analyze_photons, recording_power
+    from g2live.analysis import analyze_file, recording_power
 
-    data = io.read(f, format=fmt)
-    pw = recording_power(data)
+    head = next(io.iter_chunks(f, chunk_records=1, format=fmt), None)  # the metadata, not the photons
+    pw = None if head is None else recording_power(head)
     if pw is None:
         raise ValueError(f"{f}: no power in its metadata (meta.extra['power'] or truth.power)")
-    r = analyze_photons(
-        data,
-        source=str(f),
+    r = analyze_file(
+        f,
+        chunk_records=args.chunk_records,
         n_side=args.n_side,
         sync_channel=args.sync,
         channels=_pair(args.channels, "channels"),
@@ -294,7 +338,11 @@ def _print_result(r: dict[str, Any]) -> None:
         f" mode {r['mode']}"
     )
     rates = ", ".join(f"ch{c}: {_fmt(v, unit='cps')}" for c, v in r["rates_cps"].items())
-    print(f"  rates            {rates}  (sync: {r['sync_channel']})")
+    if r.get("records") == "T3" and r.get("sync_rate_hz"):
+        sync = f"in the T3 records, {r['sync_rate_hz'] / 1e6:.7g} MHz"
+    else:
+        sync = f"{r['sync_channel']}"
+    print(f"  rates            {rates}  (sync: {sync})")
     if r.get("excitation_evidence"):
         print(f"  excitation       {r['excitation']}: {r['excitation_evidence']}")
     _print_g2(r)

@@ -2,23 +2,26 @@
 """``g2live simulate``: write an emulated recording (Photon-HDF5, g2live .npz or PTU).
 
 Every emulator parameter is reachable: the common ones have their own option, all others go
-through ``--set NAME=VALUE`` (names and units in docs/emulator.md).
+through ``--set NAME=VALUE`` (names and units in docs/emulator.md). The recording is streamed
+to the file chunk by chunk, so memory stays bounded whatever ``--duration``; pulsed excitation
+with a sync is written as T3 records (``--records t2`` writes a sync event per pulse instead).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
 import typing
 from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
-__all__ = ["emulator_config_from_args", "register", "run"]
+import numpy as np
 
-MAX_TAGS = 4e8  # ~3.6 GB in memory
+from g2live.cli._progress import Progress, wanted
+
+__all__ = ["emulator_config_from_args", "register", "run"]
 
 # option -> EmulatorConfig field (the option's type comes from the field)
 _OPTIONS: dict[str, tuple[str, str]] = {
@@ -58,6 +61,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     for opt, (name, text) in _OPTIONS.items():
         p.add_argument(opt, dest=name, type=float if name != "n_pixels" else int, default=None, help=text)
     p.add_argument("--no-sync", action="store_true", help="do not record the laser sync channel")
+    p.add_argument("--records", choices=("t3", "t2"), default=None,
+                   help="pulsed with sync: t3 (photons carry sync period and delay; default) or t2 (a sync "
+                   "event per pulse)")
     p.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                    help="any other emulator parameter, e.g. --set urbach_mev=20 (repeatable)")
     p.add_argument("--chunk-s", type=float, default=0.05, help="emulation chunk length in s (default 0.05)")
@@ -122,7 +128,7 @@ def emulator_config_from_args(args: argparse.Namespace) -> Any:
             raise ValueError(f"--set {item!r}: expected NAME=VALUE")
         name, text = item.split("=", 1)
         values[name.strip()] = _coerce(name.strip(), text.strip(), types)
-    for name in ("mode", "excitation", "blinking"):
+    for name in ("mode", "excitation", "blinking", "records"):
         if getattr(args, name) is not None:
             values[name] = getattr(args, name)
     for name, _ in _OPTIONS.values():
@@ -134,26 +140,14 @@ def emulator_config_from_args(args: argparse.Namespace) -> Any:
     return EmulatorConfig(**values).validate()
 
 
-def _check_size(args: argparse.Namespace, cfg: Any, truth: dict[str, Any]) -> None:
-    """Refuse a recording too large for memory (it is built there, 9 bytes per tag, before it is
-    written)."""
-    sync_rate = 1e12 / cfg.period_ps / cfg.sync_divider if cfg.sync_ch is not None else 0.0
-    expected_tags = args.duration * (sync_rate + sum(truth["detected_cps"]))
-    if expected_tags > MAX_TAGS:
-        raise ValueError(
-            f"--duration {args.duration:g}: about {expected_tags:.3g} tags "
-            f"({expected_tags * 9 / 1e9:.1f} GB) "
-            f"exceed the {MAX_TAGS:.0e} a recording may hold in memory; shorten it, or thin the sync "
-            "(--no-sync or --set sync_divider=N)")
-
-
-def _print_summary(args: argparse.Namespace, out: Path, data: Any, em: Any, wall: float) -> None:
-    stats, truth = em.stats, data.meta.extra["truth"]
-    counts = data.counts()
-    det = {c: counts.get(c, 0) for c in range(em.config.n_detectors)}
-    rates = ", ".join(f"ch{c} {n / args.duration:.4g}/s" for c, n in det.items() if n)
-    print(f"g2live simulate: {out}: {len(data)} tags ({stats['tags']} detections, "
-          f"{stats['sync_events']} sync) in "
+def _print_summary(args: argparse.Namespace, out: Path, counts: np.ndarray, em: Any, wall: float) -> None:
+    stats, truth = em.stats, em.truth()
+    n = int(counts.sum())
+    det = {c: int(counts[c]) for c in range(em.config.n_detectors)}
+    rates = ", ".join(f"ch{c} {k / args.duration:.4g}/s" for c, k in det.items() if k)
+    syncs = (f"{stats['sync_events']} sync periods as T3 records" if em.config.t3
+             else f"{stats['sync_events']} sync")
+    print(f"g2live simulate: {out}: {n} tags ({stats['tags']} detections, {syncs}) in "
           f"{args.duration:g} s emulated, {wall:.2f} s wall; {rates}")
     g2 = truth.get("g2_0_hbt", truth.get("g2_0_emitter"))
     print(f"  predicted g2(0) = {g2:.4f}, ON fraction {truth['on_fraction']:.3f}, dead-time losses "
@@ -161,7 +155,7 @@ def _print_summary(args: argparse.Namespace, out: Path, data: Any, em: Any, wall
 
 
 def run(args: argparse.Namespace) -> int:
-    """Emulate ``args.duration`` seconds and write them to ``args.output``."""
+    """Emulate ``args.duration`` seconds and stream them into ``args.output``."""
     from g2live import io
     from g2live.emulator import Emulator
 
@@ -172,14 +166,23 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError(f"--duration {args.duration}: must be > 0")
     cfg = emulator_config_from_args(args)
     em = Emulator(cfg, seed=args.seed)
-    _check_size(args, cfg, em.truth())
+    counts = np.zeros(256, np.int64)
     t0 = time.perf_counter()
-    data = em.run(args.duration, chunk_s=args.chunk_s, progress=not args.quiet and sys.stderr.isatty())
+    # a bad path fails here, before any work; batches of 2**21 events keep appends few and memory small
+    writer = io.open_writer(out, em.meta(args.duration), t3=cfg.t3, batch_events=1 << 21)
+    try:
+        with Progress(wanted(args.quiet), total=args.duration, unit="s", desc="emulating",
+                      bar_format="{l_bar}{bar}| {n:.3g}/{total:.3g} s [{elapsed}<{remaining}]") as bar:
+            for part in em.chunks(args.duration, chunk_s=args.chunk_s):
+                writer.append(part)
+                counts += np.bincount(part.channel, minlength=256)
+                bar.to(part.meta.extra["chunk_end_ps"] * 1e-12)
+    finally:
+        writer.close(meta=em.meta(args.duration))  # final stats; a failed run keeps what it wrote
     wall = time.perf_counter() - t0
-    io.write(out, data)
     if args.print_truth:
-        truth = data.meta.extra["truth"]
+        truth = em.truth()
         print(json.dumps({k: v for k, v in truth.items() if k != "config"}, indent=1, default=str))
     if not args.quiet:
-        _print_summary(args, out, data, em, wall)
+        _print_summary(args, out, counts, em, wall)
     return 0

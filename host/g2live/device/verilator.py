@@ -131,7 +131,7 @@ class VerilatorDevice(Device):
             return
         src_t = t_ps + self.t0
         if src_t > self._src_pos:
-            raw = self.source.read_until(src_t)
+            raw = self.source.read_until(src_t, sync_channel=self._cfg.sync_channel)  # T3: syncs rebuilt
             if len(raw):
                 self.model.push_events(raw.channel, raw.time_ps - self.t0)
             self._src_pos = src_t

@@ -84,6 +84,7 @@ class EmulatorConfig:
     sync: bool = True  # record the laser sync as a channel (pulsed only)
     sync_channel: int | None = None  # None: 8 in HBT mode, n_pixels in spectro mode
     sync_divider: int = 1  # record every n-th laser pulse on the sync channel
+    records: str = "t3"  # pulsed with sync: "t3" (sync period + delay per photon) or "t2" (sync events)
     extra: dict[str, Any] = field(default_factory=dict)  # free-form notes carried into truth
 
     # ---- derived values -------------------------------------------------------------------
@@ -100,6 +101,16 @@ class EmulatorConfig:
         if self.sync_channel is not None:
             return int(self.sync_channel)
         return DEFAULT_HBT_SYNC_CHANNEL if self.mode == "hbt" else int(self.n_pixels)
+
+    @property
+    def t3(self) -> bool:
+        """Photons carry their sync period index and delay (no sync events): pulsed, sync on, "t3"."""
+        return self.sync_ch is not None and self.records == "t3"
+
+    @property
+    def sync_period_ps(self) -> int:
+        """Period of the recorded sync (every ``sync_divider``-th pulse), whole ps."""
+        return self.period_ps * self.sync_divider
 
     @property
     def period_ps(self) -> int:
@@ -144,6 +155,7 @@ class EmulatorConfig:
 
         need(self.excitation in ("pulsed", "cw"), "excitation", 'must be "pulsed" or "cw"')
         need(self.mode in ("hbt", "spectro"), "mode", 'must be "hbt" or "spectro"')
+        need(self.records in ("t3", "t2"), "records", 'must be "t3" or "t2"')
         need(self.blinking in ("none", "exponential", "powerlaw"), "blinking",
              'must be "none", "exponential" or "powerlaw"')
         for name in ("rep_rate_hz", "tau_x_ns", "tau_bx_ns", "energy_x_ev", "on_mean_ms", "off_mean_ms",

@@ -2,7 +2,14 @@
 """The top-level emulator: excitation -> emitter -> optics -> detectors -> time-ordered tags.
 
 Time is int64 picoseconds. The first laser pulse is at `guard_ps` (so that jitter and negative
-cable delays never produce negative times); pulse k is at guard_ps + k * period_ps.
+cable delays never produce negative times); pulse k is at guard_ps + k * period_ps. The laser sync
+k (every `sync_divider`-th pulse) is at k * sync_period_ps, `guard_ps` before its pulse: prompt
+photons stamped early by jitter still fall after their own sync, and no event precedes sync 0.
+
+Records: pulsed with a sync gives T3 chunks by default (`records="t3"`): each photon carries its
+sync period `sync_index` and its delay `microtime_ps` after that sync, and no sync events exist
+(`g2live.photons` has the rule that ties them to `time_ps`). `records="t2"` inserts a sync event
+per recorded pulse instead, on `sync_ch`; the two are the same stream (`PhotonData.with_syncs`).
 
 Chunking: chunk i covers the laser pulses (pulsed) or emission cycles (CW) in
 [T_i, T_i+1). Its detections may land a little before T_i+1 (jitter) or long after it (decay,
@@ -69,7 +76,7 @@ class Emulator:
         self._carry_t = np.empty(0, dtype=np.int64)
         self._carry_c = np.empty(0, dtype=np.uint8)
         self._t_last = np.full(cfg.n_detectors, NEVER, dtype=np.int64)  # last accepted avalanche
-        self._next_sync = 0  # index of the next laser pulse whose sync tag is still to be emitted
+        self._next_sync = 0  # index of the next sync not yet emitted (T2) or counted (T3)
         self._noise_cps = background_cps(cfg)
         self._det: tuple[tuple, np.ndarray] | None = None  # detector parameters of the kernels
         self._truth_cache: dict[float, dict[str, Any]] = {}
@@ -155,8 +162,7 @@ class Emulator:
         PhotonData
             The tags, with ``meta.extra["truth"]`` (predictions) and ``["stats"]`` (losses, extras).
         """
-        parts_c: list[np.ndarray] = []
-        parts_t: list[np.ndarray] = []
+        parts: list[PhotonData] = []
         start = self._t
         bar = None
         if progress:
@@ -165,15 +171,20 @@ class Emulator:
             bar = tqdm(total=duration_s, unit="s", desc="emulating",
                        bar_format="{l_bar}{bar}| {n:.3g}/{total:.3g} s")
         for part in self.chunks(duration_s, chunk_s):
-            parts_c.append(part.channel)
-            parts_t.append(part.time_ps)
+            parts.append(part)
             if bar is not None:
                 bar.update((part.meta.extra["chunk_end_ps"] - start) * 1e-12 - bar.n)
         if bar is not None:
             bar.close()
-        ch = np.concatenate(parts_c) if parts_c else np.empty(0, np.uint8)
-        t = np.concatenate(parts_t) if parts_t else np.empty(0, np.int64)
-        return PhotonData(ch, t, self._meta(duration_s))
+
+        def cat(name: str, dtype: type) -> np.ndarray:
+            arrays = [getattr(p, name) for p in parts]
+            return np.concatenate(arrays) if arrays else np.empty(0, dtype)
+
+        t3 = self.config.t3
+        return PhotonData(cat("channel", np.uint8), cat("time_ps", np.int64), self._meta(duration_s),
+                          cat("sync_index", np.int64) if t3 else None,
+                          cat("microtime_ps", np.int64) if t3 else None)
 
     def words(self, duration_s: float | None = None, chunk_s: float = 0.05) -> Iterator[np.ndarray]:
         """Tag words in the hardware format (via `g2live.core.Encoder`).
@@ -195,15 +206,30 @@ class Emulator:
         except ImportError as exc:  # the C core is built separately (setup.py build_ext --inplace)
             raise RuntimeError(f"words mode needs the C core g2live.core: {exc}") from exc
         encoder = core.Encoder()
+        final = 0  # syncs before this were encoded
         for part in self.chunks(duration_s, chunk_s):
+            if part.is_t3:  # the hardware sees sync edges: rebuild them (exact)
+                end = part.meta.extra["final_ps"]
+                part = part.with_syncs(self.config.sync_ch, final, end)  # type: ignore[arg-type]
+                final = end
             yield encoder.encode(part.channel, part.time_ps)
+
+    def meta(self, duration_s: float | None = None) -> Meta:
+        """The recording's metadata now: roles, sync, ``truth`` and the ``stats`` so far.
+
+        Parameters
+        ----------
+        duration_s : float, optional
+            Acquisition time to state (``meta.acquisition_s``).
+        """
+        return self._meta(duration_s)
 
     # ------------------------------------------------------------------ internals
     def _meta(self, duration_s: float | None) -> Meta:
         cfg = self.config
         roles = {c: (f"detector {c}" if cfg.mode == "hbt" else f"pixel {c}") for c in range(cfg.n_detectors)}
         sc = cfg.sync_ch
-        if sc is not None:
+        if sc is not None and not cfg.t3:
             roles[sc] = "sync"
         extra: dict[str, Any] = {"truth": self.truth(), "stats": _plain(self.stats), "seed": self.seed}
         if cfg.mode == "spectro":
@@ -212,11 +238,12 @@ class Emulator:
             source="g2live.emulator",
             format="g2live emulator",
             resolution_ps=1.0,
-            sync_rate_hz=(1e12 / cfg.period_ps / cfg.sync_divider) if sc is not None else None,
-            sync_channel=sc,
+            sync_rate_hz=1e12 / cfg.sync_period_ps if sc is not None else None,
+            sync_channel=None if cfg.t3 else sc,
             channel_roles=roles,
             acquisition_s=duration_s,
             extra=extra,
+            sync_period_ps=cfg.sync_period_ps if cfg.t3 else None,
         )
 
     def _emissions(self, t0: int, t1: int) -> tuple[np.ndarray, np.ndarray]:
@@ -361,35 +388,40 @@ class Emulator:
         self._carry(t, ch, x, r, final)
         out_t, out_c = self._final_tags(t, ch, x, r, boundary, dead)
         self.stats["tags"] += int(out_t.size)
-        out_t, out_c = self._merge_sync(out_t, out_c, boundary)
         self.stats["emulated_s"] = t1 * 1e-12
         meta = self._meta(None)
         meta.extra["chunk_end_ps"] = t1
+        meta.extra["final_ps"] = boundary  # every event (and sync) before it is in this or an earlier chunk
         meta.extra["power"] = self.power
+        if self.config.t3:
+            self._count_syncs(boundary)
+            q = np.int64(self.config.sync_period_ps)
+            index = out_t // q  # times are >= 0: sync 0 is at time 0
+            return PhotonData(out_c, out_t, meta, index, out_t - index * q)
+        out_t, out_c = self._merge_sync(out_t, out_c, boundary)
         return PhotonData(out_c, out_t, meta)
 
+    def _count_syncs(self, boundary: int) -> tuple[int, int]:
+        """Syncs ``k0 .. k0 + n - 1`` that lie before ``boundary`` and after the previous chunk's."""
+        q = self.config.sync_period_ps
+        k0 = self._next_sync
+        n = max(0, -(-boundary // q) - k0)  # sync k is at k * q
+        self._next_sync = k0 + n
+        self.stats["sync_events"] += n
+        return k0, n
+
     def _merge_sync(self, t: np.ndarray, ch: np.ndarray, boundary: int) -> tuple[np.ndarray, np.ndarray]:
-        """Insert the sync tags of the pulses before `boundary` in (time, channel) order."""
-        cfg = self.config
-        sc = cfg.sync_ch
+        """Insert the sync tags before `boundary` in (time, channel) order."""
+        sc = self.config.sync_ch
         if sc is None:
             return t, ch
-        period = cfg.period_ps
-        step = cfg.sync_divider
-        origin = cfg.guard_ps
-        k_first = self._next_sync
-        # pulses k_first, k_first + step, ... with origin + k * period < boundary
-        k_end = -((origin - boundary) // period)  # first pulse index at or after the boundary
-        n_sync = max(0, -((k_first - k_end) // step))
-        self._next_sync = k_first + n_sync * step
-        self.stats["sync_events"] += n_sync
+        k0, n_sync = self._count_syncs(boundary)
         if n_sync == 0:
             return t, ch
-        q = period * step
-        s0 = origin + k_first * period
+        q = self.config.sync_period_ps
         # syncs strictly earlier than each tag go first; at equal times the detector tag goes first
         # because validate() puts the sync channel above all detector channels (compiled merge)
-        return kernel.emu_merge_sync(t, ch, s0, q, n_sync, sc)
+        return kernel.emu_merge_sync(t, ch, k0 * q, q, n_sync, sc)
 
 
 _EMPTY_I8 = np.empty(0, dtype=np.int64)

@@ -11,7 +11,8 @@ from typing import Any
 
 import numpy as np
 
-from g2live.photons import Meta, PhotonData
+from g2live import _core
+from g2live.photons import Meta, PhotonData, ticks_to_ps  # noqa: F401 - the one tick rule, re-exported
 
 # Host channel numbers for events that are not detector inputs (documented in docs/formats.md).
 # Detector inputs keep their own 0-based numbers (0..63); the sync input of a T2 recording, when
@@ -110,24 +111,6 @@ def snap_unit_ps(unit_ps: float) -> float | int:
     return float(unit_ps)
 
 
-def ticks_to_ps(ticks: np.ndarray, unit_ps: float | int) -> np.ndarray:
-    """Convert integer ticks of ``unit_ps`` to int64 ps: the nearest integer of ``ticks * unit_ps``.
-
-    Whole-ps units multiply exactly. Otherwise the unit is split into its integer part (exact
-    int64 product) and fraction (float64 product, rounded half to even), so the result is exact
-    to the rounding of the fraction term, which stays below 2**53 for any realistic tick count.
-    """
-    ticks = np.asarray(ticks, dtype=np.int64)
-    if isinstance(unit_ps, int):
-        return ticks * np.int64(unit_ps)
-    whole = math.floor(unit_ps)
-    frac = unit_ps - whole
-    out = np.rint(ticks.astype(np.float64) * frac).astype(np.int64)
-    if whole:
-        out += ticks * np.int64(whole)
-    return out
-
-
 def jsonable(value: Any) -> Any:
     """Turn header values into plain JSON types so metadata round-trips bit-identically."""
     if isinstance(value, dict):
@@ -171,8 +154,12 @@ def in_order(channel: np.ndarray, time_ps: np.ndarray) -> bool:
 
 
 def stream_order(channel: np.ndarray, time_ps: np.ndarray) -> np.ndarray:
-    """Stable permutation into stream order (time_ps, then channel)."""
-    return np.lexsort((channel, time_ps))
+    """Stable permutation into stream order (time_ps, then channel). Files out of order are
+    nearly in order (T3 micro-times, per-input buffers): an insertion sort in C does those in
+    about one pass; a real shuffle falls back to numpy's lexsort (the same stable order)."""
+    t = np.ascontiguousarray(time_ps, np.int64)
+    perm = _core.stream_order_nearly(t, np.ascontiguousarray(channel, np.uint8), 8 * t.size + 4096)
+    return np.lexsort((channel, time_ps)) if perm is None else perm
 
 
 def finish(
@@ -182,21 +169,34 @@ def finish(
     sync_index: np.ndarray | None = None,
     microtime_ps: np.ndarray | None = None,
     what: str = "records",
+    ordered: bool | None = None,
+    json_extra: bool = False,
+    in_place: bool = False,
 ) -> PhotonData:
-    """Build PhotonData in stream order; a reorder is recorded in ``meta.notes``, never silent."""
-    if not in_order(channel, time_ps):
+    """Build PhotonData in stream order; a reorder is recorded in ``meta.notes``, never silent.
+    ``ordered``: whether the events are known to be in stream order already (a C decoder tracks
+    it), None to check. ``json_extra``: ``meta.extra`` holds JSON types only already (a reader
+    that builds it so skips the conversion, which costs more than decoding a small file).
+    ``in_place``: the arrays are the caller's own, to be reordered where they are."""
+    if ordered is None:
+        ordered = in_order(channel, time_ps)
+    if not ordered:
         order = stream_order(channel, time_ps)
-        moved = int(np.count_nonzero(order != np.arange(order.size)))
+        if in_place:
+            moved = _core.apply_order(order, channel, time_ps, sync_index, microtime_ps)
+        else:
+            moved = int(np.count_nonzero(order != np.arange(order.size)))
+            channel = channel[order]
+            time_ps = time_ps[order]
+            if sync_index is not None:
+                sync_index = sync_index[order]
+            if microtime_ps is not None:
+                microtime_ps = microtime_ps[order]
         meta.notes.append(
             f"{what} were not in time order: sorted stably by (time_ps, channel); {moved} events moved"
         )
-        channel = channel[order]
-        time_ps = time_ps[order]
-        if sync_index is not None:
-            sync_index = sync_index[order]
-        if microtime_ps is not None:
-            microtime_ps = microtime_ps[order]
-    meta.extra = jsonable(meta.extra)
+    if not json_extra:
+        meta.extra = jsonable(meta.extra)
     return PhotonData(channel, time_ps, meta, sync_index, microtime_ps)
 
 
@@ -212,11 +212,23 @@ class Reorderer:
         self._held: list[np.ndarray] | None = None
         self.moved = 0
 
-    def push(self, arrays: list[np.ndarray], watermark: int | None) -> list[np.ndarray]:
-        if self._held is not None:
+    def held(self) -> list[np.ndarray] | None:
+        """The events held back from the last chunk (a decoder may write the next chunk behind them)."""
+        return self._held
+
+    def push(
+        self,
+        arrays: list[np.ndarray],
+        watermark: int | None,
+        ordered: bool | None = None,
+        with_held: bool = False,
+    ) -> list[np.ndarray]:
+        """``with_held``: ``arrays`` start with the held events already; ``ordered``: they are known
+        to be in stream order (None: check)."""
+        if self._held is not None and not with_held:
             arrays = [np.concatenate((h, a)) for h, a in zip(self._held, arrays, strict=True)]
         channel, time_ps = arrays[0], arrays[1]
-        if not in_order(channel, time_ps):
+        if not (in_order(channel, time_ps) if ordered is None else ordered):
             order = stream_order(channel, time_ps)
             self.moved += int(np.count_nonzero(order != np.arange(order.size)))
             arrays = [a[order] for a in arrays]

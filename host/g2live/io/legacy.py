@@ -32,6 +32,8 @@ import struct
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
+
 from g2live.io._common import FormatError, snap_unit_ps
 from g2live.io._picoquant import (
     RECORD_TYPES,
@@ -42,6 +44,7 @@ from g2live.io._picoquant import (
     layout_extra,
     read_layout,
 )
+from g2live.io._records import no_markers
 from g2live.photons import Meta, PhotonData
 
 TEXT = struct.Struct("<16s6s18s12s18s2s256s")  # 328 bytes
@@ -190,7 +193,7 @@ def layout(path: str | os.PathLike[str], allow_truncated: bool = False) -> PqLay
     path = Path(path)
     size = path.stat().st_size
     with open(path, "rb") as fh:
-        data = fh.read(min(size, 1 << 20))
+        data = fh.read(min(size, 1 << 16))  # the fixed headers end well before 64 KiB
     text = _unpack(path, TEXT, data, 0, "file identification block")
     ident = _text(text[0])
     builders = {"HydraHarp": _hydraharp, "PicoHarp 300": _picoharp}
@@ -209,9 +212,26 @@ def read(path: str | os.PathLike[str], allow_truncated: bool = False) -> PhotonD
     return read_layout(layout(path, allow_truncated))
 
 
+def read_with_markers(
+    path: str | os.PathLike[str], allow_truncated: bool = False
+) -> tuple[PhotonData, np.ndarray]:
+    """The photons and the marker records (``g2live.io.MARKER_DTYPE``)."""
+    marks: list[np.ndarray] = []
+    data = read_layout(layout(path, allow_truncated), marks)
+    return data, (np.concatenate(marks) if marks else no_markers())
+
+
 def iter_chunks(
     path: str | os.PathLike[str],
     chunk_records: int = 1 << 20,
     allow_truncated: bool = False,
 ) -> Iterator[PhotonData]:
     yield from iter_layout(layout(path, allow_truncated), chunk_records)
+
+
+def iter_chunks_with_markers(
+    path: str | os.PathLike[str],
+    chunk_records: int = 1 << 20,
+    allow_truncated: bool = False,
+) -> Iterator[tuple[PhotonData, np.ndarray]]:
+    yield from iter_layout(layout(path, allow_truncated), chunk_records, with_markers=True)

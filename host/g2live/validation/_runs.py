@@ -144,24 +144,24 @@ def _sweep(case: Case, seed: int) -> list[Pull]:
 
 
 def _spectro(case: Case, seed: int) -> list[Pull]:
-    from g2live.analysis import heralded_from_photons
+    """The heralded step of the report (what ``g2live analyze`` prints) on the emulated recording."""
+    from g2live.analysis import analyze_photons
     from g2live.emulator import Emulator
 
     data = Emulator(_config(case), seed=seed).run(case.duration_s)
     t = data.meta.extra["truth"]
-    h = heralded_from_photons(
-        data.channel, data.time_ps, data.meta.sync_channel, np.asarray(t["pixel_energy_ev"])
-    )
-    why = "; ".join(h.notes)
+    r = analyze_photons(data, steps=("heralded",))
+    h = r.get("heralded") or {}
+    why = "; ".join(r["notes"] + [f"{k}: {v}" for k, v in (r.get("withheld") or {}).items()])
     return [
-        _pull("tau_BX", case, seed, h.tau_bx_ns, h.tau_bx_err_ns, t["tau_bx_ns"], why=why),
-        _pull("tau_X", case, seed, h.tau_x_ns, h.tau_x_err_ns, t["tau_x_ns"], why=why),
+        _pull("tau_BX", case, seed, h.get("tau_bx_ns"), h.get("tau_bx_err_ns"), t["tau_bx_ns"], why=why),
+        _pull("tau_X", case, seed, h.get("tau_x_ns"), h.get("tau_x_err_ns"), t["tau_x_ns"], why=why),
         _pull(
             "binding energy",
             case,
             seed,
-            h.binding_energy_mev,
-            h.binding_energy_err_mev,
+            h.get("binding_energy_mev"),
+            h.get("binding_energy_err_mev"),
             t["binding_centroid_mev"],
             why=why,
         ),

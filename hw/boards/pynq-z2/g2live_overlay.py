@@ -24,9 +24,10 @@ from g2live.config import DeviceCaps
 from g2live.device.hw import check_identity, read_caps
 
 try:
+    import pynq
     from pynq import Overlay
 except ImportError:  # not a PYNQ image: the class below still imports, loading refuses
-    Overlay = None
+    pynq = Overlay = None
 
 __all__ = ["CORE_CELL", "DEFAULT_BITFILE", "DMA_CELL", "G2liveOverlay"]
 
@@ -61,4 +62,5 @@ class G2liveOverlay(Overlay or _NoPynq):  # type: ignore[misc]
         """The g2live driver on this overlay: ``PynqDevice(overlay=self, **kwargs)``."""
         from g2live.device.pynq import PynqDevice
 
+        kwargs.setdefault("pynq_module", pynq)  # the pynq this overlay was loaded with
         return PynqDevice(overlay=self, core_name=CORE_CELL, dma_name=DMA_CELL, **kwargs)

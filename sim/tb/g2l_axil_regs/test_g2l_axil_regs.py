@@ -45,6 +45,7 @@ async def setup(dut):
     dut.st_count.value = 0
     dut.st_lost_count.value = 0
     dut.st_dead_count.value = 0
+    dut.st_clock_status.value = 0
     master = AxiLiteMaster(AxiLiteBus.from_prefix(dut, "s_axil"), dut.clk, dut.rst)
     await reset(dut)
     return master
@@ -68,7 +69,9 @@ def output_of(dut, name: str, slot: int) -> int:
            "N_BINS": dut.reg_n_bins, "OFFSET_PS": dut.reg_offset_ps,
            "INTEGRATION_CYCLES": dut.reg_integration_cycles, "PULSED_WINDOW_PS": dut.reg_pulsed_window_ps,
            "TIME_PRESET_LO": dut.reg_time_preset, "TIME_PRESET_HI": dut.reg_time_preset,
-           "PAIR": dut.reg_pair, "DEAD_TIME_PS": dut.reg_dead_time_ps, "DELAY_PS": dut.reg_delay_ps}[name]
+           "PAIR": dut.reg_pair, "DEAD_TIME_PS": dut.reg_dead_time_ps, "DELAY_PS": dut.reg_delay_ps,
+           "PACKET_WORDS": dut.reg_packet_words, "PACKET_TIMEOUT_CYCLES": dut.reg_packet_timeout_cycles,
+           "CLOCK_CONTROL": dut.reg_clock_control}[name]
     v = int(sig.value)
     if name == "TIME_PRESET_HI":
         slot = 1
@@ -166,7 +169,7 @@ async def command_pulses(dut) -> None:
 
 @cocotb.test()
 async def arrays_status_and_bad_addresses(dut) -> None:
-    """Status inputs appear in STATUS/COUNT/LOST_COUNT/DEAD_COUNT; slots beyond the instance
+    """Status inputs appear in STATUS/CLOCK_STATUS/COUNT/LOST_COUNT/DEAD_COUNT; slots beyond the instance
     read 0 and ignore writes; unmapped addresses and read-only writes answer SLVERR."""
     from g2live import contract as k
 
@@ -180,6 +183,9 @@ async def arrays_status_and_bad_addresses(dut) -> None:
     status = rng.getrandbits(32)
     dut.st_status.value = status
     assert await rd(m, k.REG_STATUS) == (status, OKAY)
+    clock = rng.getrandbits(32)
+    dut.st_clock_status.value = clock
+    assert await rd(m, k.REG_CLOCK_STATUS) == (clock, OKAY)
     for name, vals in st.items():
         reg = k.REGISTERS[name]
         for c in range(reg.count):

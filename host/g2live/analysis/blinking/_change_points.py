@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["change_points"]
+__all__ = ["WINDOW_BINS", "change_points", "change_points_binned"]
 
 
 def _critical_llr(n: int, alpha: float) -> float:
@@ -82,4 +82,80 @@ def change_points(
         found.append(cp)
         stack.append((lo, cp + 1, depth + 1))
         stack.append((cp, hi, depth + 1))
+    return np.array(sorted(set(found)), dtype=np.int64)
+
+
+def _best_split_binned(cum: np.ndarray, alpha: float, min_photons: int) -> int | None:
+    """Bin edge (index into ``cum``, the cumulative counts 0..N at the segment's bin edges) of the
+    most likely rate change, or None when it is not significant: the likelihood ratio above with
+    k = photons before the edge and V = its time fraction."""
+    n_edges = cum.size - 1
+    total = float(cum[-1] - cum[0])
+    if n_edges < 2 or total < 2 * min_photons:
+        return None
+    k = (cum[1:-1] - cum[0]).astype(np.float64)
+    v = np.arange(1, n_edges, dtype=np.float64) / n_edges
+    with np.errstate(divide="ignore", invalid="ignore"):
+        llr = np.where(k > 0, k * np.log(k / total / v), 0.0)
+        llr += np.where(total - k > 0, (total - k) * np.log((total - k) / total / (1 - v)), 0.0)
+    llr[(k < min_photons) | (total - k < min_photons)] = -np.inf  # both parts long enough
+    j = int(np.argmax(llr))
+    if not np.isfinite(llr[j]) or llr[j] < _critical_llr(int(total), alpha):
+        return None
+    return j + 1
+
+
+WINDOW_BINS = 1 << 14  # fine bins segmented at a time (1.6 s of 100-us bins)
+
+
+def _segment(cum: np.ndarray, alpha: float, min_photons: int, max_depth: int) -> list[int]:
+    """Binary segmentation of one window (``cum``: cumulative counts at its bin edges)."""
+    found: list[int] = []
+    stack = [(0, cum.size - 1, 0)]
+    while stack:
+        lo, hi, depth = stack.pop()
+        if depth > max_depth:
+            continue
+        split = _best_split_binned(cum[lo : hi + 1], alpha, min_photons)
+        if split is None:
+            continue
+        cp = lo + split
+        found.append(cp)
+        stack.append((lo, cp, depth + 1))
+        stack.append((cp, hi, depth + 1))
+    return found
+
+
+def change_points_binned(
+    counts: np.ndarray, alpha: float = 0.01, min_photons: int = 20, max_depth: int = 40,
+    window: int = WINDOW_BINS,
+) -> np.ndarray:
+    """Rate changes of a finely binned photon stream: the Watkins-Yang test above evaluated at bin
+    edges (the photons' own times are not kept, so the changes are located to one bin).
+
+    Binary segmentation runs on windows of ``window`` bins: over a long stretch with many switches
+    no single change point fits, the first split is then not significant and switches inside go
+    unfound, so the ON fraction would drift with the recording's length (measured on an emulated
+    blinking dot: 0.817 for 20 s, 0.937 for 300 s on one window; 0.815 and 0.813 on 2**14-bin
+    windows). Window edges are segment boundaries (``analyze_blinking_trace``), not change points.
+
+    Parameters
+    ----------
+    counts : numpy.ndarray
+        Photons per bin (equal bins).
+    alpha, min_photons, max_depth : optional
+        As in ``change_points``.
+    window : int, optional
+        Bins segmented at a time.
+
+    Returns
+    -------
+    numpy.ndarray
+        Sorted int64 bin edges (1 .. n_bins - 1) where the rate changes.
+    """
+    cum = np.concatenate(([0], np.cumsum(np.asarray(counts, dtype=np.int64))))
+    found: list[int] = []
+    for a in range(0, cum.size - 1, window):
+        b = min(a + window, cum.size - 1)
+        found.extend(a + cp for cp in _segment(cum[a : b + 1], alpha, min_photons, max_depth))
     return np.array(sorted(set(found)), dtype=np.int64)

@@ -7,6 +7,8 @@ heralded_from_t3        the same from T3 photons (period index + micro-time)
 HeraldedData            pair records + per-pixel singles histograms; adds across chunks
 heralded_data, heralded_data_from_tags   make it from periods / from a tag stream
 HeraldedStream          the same chunk by chunk (live server, chunked files)
+QuietAccumulator, HeraldedAccumulator, SyncModel, heralded_result
+                        the same in passes over chunks (T2 sync events or T3 photons)
 PairRecords             two photons of one period (``records_from_core``, ``adjacent_period_pairs``)
 fit_crosstalk, Crosstalk   crosstalk pairs by pixel distance and delay
 accidentals, Accidentals   accidental pairs predicted from the singles
@@ -21,6 +23,7 @@ from ._analysis import HeraldedResult, analyze_heralded
 from ._crosstalk import Crosstalk, fit_crosstalk
 from ._lines import LineFit, UrbachFit, fit_line, fit_urbach_tail, line_cdf
 from ._pairs import PairRecords, adjacent_period_pairs, records_from_core
+from ._passes import HeraldedAccumulator, QuietAccumulator, SyncModel, heralded_result
 from ._photons import heralded_from_photons, heralded_from_t3
 from ._records import HeraldedData, heralded_data, heralded_data_from_tags
 from ._spectra import centroid_shift, quasi_independent_spectra
@@ -29,11 +32,14 @@ from ._stream import HeraldedStream
 __all__ = [
     "Accidentals",
     "Crosstalk",
+    "HeraldedAccumulator",
     "HeraldedData",
     "HeraldedResult",
     "HeraldedStream",
     "LineFit",
     "PairRecords",
+    "QuietAccumulator",
+    "SyncModel",
     "UrbachFit",
     "accidentals",
     "adjacent_period_pairs",
@@ -46,6 +52,7 @@ __all__ = [
     "heralded_data_from_tags",
     "heralded_from_photons",
     "heralded_from_t3",
+    "heralded_result",
     "line_cdf",
     "quasi_independent_spectra",
     "records_from_core",

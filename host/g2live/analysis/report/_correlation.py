@@ -7,21 +7,23 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
 from ..correlation import (
     CorrelationHistogram,
     background_correct,
     comb_evidence,
-    correlation_histogram,
     find_comb,
     fit_cw,
     pulsed_g2,
 )
+from ._accumulate import PairAccumulator
 from ._recording import Recording
 from ._section import Section
+from ._source import run_pass
 
-__all__ = ["G2_KEYS", "G2Settings", "background_section", "correlation_section"]
+__all__ = [
+    "G2_KEYS", "G2Settings", "background_section", "correlation_section", "g2_window", "pair_accumulator",
+    "search_accumulator",
+]
 
 MAX_BINS = 1 << 16
 
@@ -70,6 +72,34 @@ SEARCH_HALF_PS = 5_000_000.0  # the comb search histogram: +-5 us ...
 SEARCH_BIN_PS = 256  # ... in 256 ps bins (periods down to ~2 ns, up to ~1 us)
 
 
+def _half_range(s: G2Settings, period: float | None) -> float:
+    return s.half_range_ps or max(200_000.0, (s.n_side + 1.5) * (period or 0.0) + 60_000.0)
+
+
+def g2_window(rec: Recording, s: G2Settings, period: float | None) -> tuple[int, int]:
+    """Bin width and bins of the correlation histogram: +-max(200 ns, (K + 1.5) P + 60 ns), at
+    most ``MAX_BINS`` bins, no finer than the resolution or 16 ps."""
+    half = _half_range(s, period)
+    res = int(max(rec.meta.resolution_ps, 1))
+    bw = s.bin_width_ps or max(int(math.ceil(2 * half / MAX_BINS)), res, 16)
+    return bw, int(2 * half // bw)
+
+
+def pair_accumulator(rec: Recording, s: G2Settings) -> PairAccumulator:
+    """The histogram the g2 step starts from (filled in the report's main pass)."""
+    a, b = _pair(rec, s.channels)
+    return PairAccumulator(a, b, *g2_window(rec, s, rec.period_ps))
+
+
+def search_accumulator(rec: Recording, s: G2Settings) -> PairAccumulator | None:
+    """Without a known laser period: the +-5 us histogram the comb is searched on (main pass)."""
+    if rec.period_ps is not None:
+        return None
+    a, b = _pair(rec, s.channels)
+    bw = max(SEARCH_BIN_PS, int(rec.meta.resolution_ps))
+    return PairAccumulator(a, b, bw, int(2 * SEARCH_HALF_PS // bw))
+
+
 def _half(h: CorrelationHistogram, right: bool) -> CorrelationHistogram:
     """The negative-delay or positive-delay half of ``h``."""
     n = h.n_bins // 2
@@ -78,16 +108,13 @@ def _half(h: CorrelationHistogram, right: bool) -> CorrelationHistogram:
     return CorrelationHistogram(counts, h.bin_width_ps, int(lo + (counts.size // 2) * h.bin_width_ps))
 
 
-def _search_comb(rec: Recording, ta: np.ndarray, tb: np.ndarray) -> tuple[float | None, str]:
-    """The laser period from the photons alone: the comb of side peaks over +-5 us, or None (CW)
-    when there is none; with the evidence in words.
+def _search_comb(h: CorrelationHistogram) -> tuple[float | None, str]:
+    """The laser period from the photons alone: the comb of side peaks over +-5 us (``h``), or
+    None (CW) when there is none; with the evidence in words.
 
     The comb is searched for on one half of the delays and tested on the other (and the other way
     round), so the search over thousands of candidate periods cannot make noise look like a comb.
     """
-    res = max(int(rec.data.meta.resolution_ps), 1)
-    bw = max(SEARCH_BIN_PS, res)
-    h = correlation_histogram(ta, tb, bw, int(2 * SEARCH_HALF_PS // bw))
     if h.counts.sum() == 0:
         return None, "no pairs within +-5 us: CW assumed"
     tests = []
@@ -102,27 +129,35 @@ def _search_comb(rec: Recording, ta: np.ndarray, tb: np.ndarray) -> tuple[float 
             " peaks above their trough, on the half of the delays the comb was not searched on")
     if all(ev.pulsed for _, ev in tests) and abs(tests[0][0].period_ps / tests[1][0].period_ps - 1) < 0.01:
         period = find_comb(h, None).period_ps
-        return period, f"comb of side peaks every {period / 1e3:.4g} ns without a sync ({what})"
+        return period, f"comb of side peaks every {period / 1e3:.4g} ns in the photons ({what})"
     return None, f"no comb of side peaks ({what}): CW"
 
 
 def _histogram(
-    rec: Recording, ta: np.ndarray, tb: np.ndarray, s: G2Settings
+    rec: Recording, acc: PairAccumulator, search: PairAccumulator | None, s: G2Settings
 ) -> tuple[CorrelationHistogram, float | None, str]:
-    """The correlation histogram over +-max(200 ns, (K + 1.5) P + 60 ns), whether it is a pulsed
-    comb, and why. Without a known laser period the comb is searched for over +-5 us first, so a
-    pulsed recording without a sync channel is recognised from its side peaks."""
+    """The correlation histogram, the laser period (None: CW) and why. Without a known period the
+    comb is searched for on the +-5 us histogram (``search``), so a pulsed recording without a
+    sync channel is recognised from its side peaks; a period found there that needs a wider
+    window than the main pass used gets a pass of its own."""
     period = rec.period_ps
+    h = acc.histogram
+    assert h is not None, "the pair histogram is filled by a pass before the g2 step"
     if period is not None:
         rate = f"{1e12 / period / 1e6:.4g} MHz"
         given = f"{rate} in the file or given"
         evidence = f"sync channel {rec.sync} ({rate})" if rec.sync is not None else given
-    else:
-        period, evidence = _search_comb(rec, ta, tb)
-    half = s.half_range_ps or max(200_000.0, (s.n_side + 1.5) * (period or 0.0) + 60_000.0)
-    res = int(max(rec.data.meta.resolution_ps, 1))
-    bw = s.bin_width_ps or max(int(math.ceil(2 * half / MAX_BINS)), res, 16)
-    h = correlation_histogram(ta, tb, bw, int(2 * half // bw))
+        return h, period, evidence
+    if search is None or search.histogram is None:
+        return h, None, "no comb search: CW assumed"
+    period, evidence = _search_comb(search.histogram)
+    if rec.sync is not None:  # e.g. a filtered sync: its events do not give the laser's rate
+        evidence = f"sync channel {rec.sync} without a known rate; {evidence}"
+    if period is not None and g2_window(rec, s, period) != (acc.bin_width_ps, acc.n_bins):
+        wide = PairAccumulator(acc.a, acc.b, *g2_window(rec, s, period))
+        run_pass(rec.source, "g2 (wider)", [wide])
+        assert wide.histogram is not None
+        h = wide.histogram
     return h, period, evidence
 
 
@@ -181,14 +216,18 @@ def _cw(h: CorrelationHistogram, counts_ab: tuple[int, int], rec: Recording) -> 
     return Section(values, [f"cw g2 fit: {n}" for n in c.notes])
 
 
-def correlation_section(rec: Recording, s: G2Settings) -> Section:
+def correlation_section(
+    rec: Recording, s: G2Settings, acc: PairAccumulator, search: PairAccumulator | None = None
+) -> Section:
     """Channels, excitation, g2(0) (pulsed: both estimators; CW: the antibunching fit), purity,
-    delay offset, period; with given ``rho`` the background-corrected g2(0)."""
-    a_ch, b_ch = _pair(rec, s.channels)
-    ta, tb = rec.data.channel_times(a_ch), rec.data.channel_times(b_ch)
-    if ta.size == 0 or tb.size == 0:
-        raise ValueError(f"{rec.name}: channel {a_ch if ta.size == 0 else b_ch} has no events")
-    h, period, evidence = _histogram(rec, ta, tb, s)
+    delay offset, period; with given ``rho`` the background-corrected g2(0). ``acc`` holds the
+    pair histogram (``pair_accumulator``) after the report's main pass, ``search`` the comb
+    search's (``search_accumulator``) when the period was not known."""
+    a_ch, b_ch = acc.a, acc.b
+    na, nb = rec.counts.get(a_ch, 0), rec.counts.get(b_ch, 0)
+    if na == 0 or nb == 0:
+        raise ValueError(f"{rec.name}: channel {a_ch if na == 0 else b_ch} has no events")
+    h, period, evidence = _histogram(rec, acc, search, s)
     pulsed = period is not None
     values: dict[str, Any] = {
         "channels": [a_ch, b_ch],
@@ -196,7 +235,7 @@ def correlation_section(rec: Recording, s: G2Settings) -> Section:
         "excitation_evidence": evidence,
     }
     values.update(dict.fromkeys(G2_KEYS))
-    est = _pulsed(h, (ta.size, tb.size), rec, s, period) if pulsed else _cw(h, (ta.size, tb.size), rec)
+    est = _pulsed(h, (na, nb), rec, s, period) if pulsed else _cw(h, (na, nb), rec)
     values.update(est.values)
     if values["g2_0"] is not None:
         values["purity"], values["purity_err"] = 1.0 - values["g2_0"], values["g2_0_err"]

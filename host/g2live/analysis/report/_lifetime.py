@@ -8,26 +8,15 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from ..lifetime import LifetimeFit, fit_tail, periodic_decay
+from ..lifetime import LifetimeFit, fit_tail, quiet_bin
+from ._accumulate import DecayAccumulator
 from ._recording import Recording
 from ._section import Section
+from ._source import run_pass
 
-__all__ = ["channel_lifetimes", "dead_time_ps", "lifetime_section"]
+__all__ = ["channel_lifetimes", "decay_accumulator", "lifetime_section"]
 
 _DEFAULTS = {"lifetime_ns": None, "lifetime_err_ns": None}
-
-
-def _sync_delays(rec: Recording, det_mask: np.ndarray, period: float) -> tuple[np.ndarray, np.ndarray]:
-    """Delay of each detector photon after the latest sync; with a filtered sync only photons within
-    1.5 periods of a recorded sync are kept. Returns (delays, channels)."""
-    data = rec.data
-    st = data.channel_times(rec.sync)
-    pt, pc = data.time_ps[det_mask], data.channel[det_mask]
-    per = np.searchsorted(st, pt, side="right") - 1
-    ok = per >= 0
-    delays = pt[ok] - st[per[ok]]
-    keep = delays < 1.5 * period
-    return delays[keep], pc[ok][keep]
 
 
 def _two_components(
@@ -51,64 +40,64 @@ def _stop(hist: np.ndarray, lbw: float, start: float, dead_ps: float | None) -> 
 
 
 def _channel_fit(
-    delays: np.ndarray, lbw: float, period: float, dead_ps: float | None = None
+    periodic: np.ndarray, lbw: float, dead_ps: float | None = None
 ) -> tuple[dict[str, Any], tuple[float, float] | None]:
-    """One channel's tail fit entry, and its (tau, error) when the error is usable.
+    """One channel's tail fit entry from its decay histogram over one period (rotated here to
+    start at its quiet bin, as ``periodic_decay`` does), and its (tau, error) when usable.
 
     The lifetime is fitted up to the dead time after the peak (``_stop``); with two components
     clearly better, it is the component that carries most photons (the other is listed)."""
-    hist, start = periodic_decay(delays, lbw, period)
+    q = quiet_bin(periodic)
+    hist, start = np.roll(periodic, -q), q * lbw
     full = fit_tail(hist, lbw, t0_ps=start)
     # flat background of the decay = photons not correlated with the laser (dark counts, stray
     # light, afterpulses): 1 - its share is the signal fraction rho = S / (S + B)
     rho_c = float(np.clip(1.0 - full.background_per_bin * hist.size / max(hist.sum(), 1), 0.0, 1.0))
     stop = _stop(hist, lbw, start, dead_ps)
     one = fit_tail(hist, lbw, t0_ps=start, stop_ps=stop) if stop is not None else full
+    if not (np.isfinite(one.tau_err_ps[0]) and one.tau_err_ps[0] > 0):
+        stop, one = None, full  # e.g. no background left before the stop to pin: the whole period
     entry: dict[str, Any] = {"tail": one.to_dict(), "signal_fraction": rho_c, "fit_stop_ps": stop}
     two = _two_components(hist, lbw, start, stop, one)
     tau, err = one.tau_ps[0], one.tau_err_ps[0]
     if two is not None:
         entry["tail_2exp"] = two.to_dict()
         k = int(np.argmax(two.amplitude_fraction))
-        tau, err = two.tau_ps[k], two.tau_err_ps[k]
+        if np.isfinite(two.tau_err_ps[k]) and two.tau_err_ps[k] > 0:  # else: the one-component fit
+            tau, err = two.tau_ps[k], two.tau_err_ps[k]
     usable = np.isfinite(err) and err > 0
     return entry, ((tau, err) if usable else None)
 
 
-def dead_time_ps(times: np.ndarray) -> float | None:
-    """A detector's dead time: its shortest interval between two recorded events (None: < 100 events)."""
-    d = np.diff(np.asarray(times, dtype=np.int64)[:2_000_000])
-    d = d[d > 0]
-    return float(d.min()) if d.size >= 100 else None
-
-
-def _busiest(chans: np.ndarray, max_channels: int, min_photons: int) -> list[int]:
-    vals, n = np.unique(chans, return_counts=True)
-    busiest = [int(c) for c, k in sorted(zip(vals, n, strict=True), key=lambda x: -x[1]) if k >= min_photons]
+def _busiest(photons: dict[int, int], max_channels: int, min_photons: int) -> list[int]:
+    busiest = [c for c, k in sorted(sorted(photons.items()), key=lambda x: -x[1]) if k >= min_photons]
     busiest = busiest[:max_channels]
     if not busiest:
         raise ValueError(f"no detector channel has {min_photons} photons with a delay")
     return busiest
 
 
+def lifetime_bin_ps(resolution_ps: float, period: float) -> float:
+    """Decay-histogram bin: the resolution, at least period / 4096 and 1 ps."""
+    return max(resolution_ps, period / 4096.0, 1.0)
+
+
 def channel_lifetimes(
-    delays: np.ndarray,
-    chans: np.ndarray,
-    resolution_ps: float,
-    period: float,
+    decays: dict[int, tuple[np.ndarray, int]],
+    lbw: float,
     max_channels: int = 8,
     min_photons: int = 1000,
     dead_ps: dict[int, float | None] | None = None,
 ) -> dict[str, Any]:
     """Tail fit per detector channel (their cable delays differ, so decays are not summed); the
     lifetime is the inverse-variance mean over channels, or the busiest channel's when they
-    disagree (polarisation, different detectors)."""
-    lbw = max(resolution_ps, period / 4096.0, 1.0)
-    busiest = _busiest(chans, max_channels, min_photons)
+    disagree (polarisation, different detectors). ``decays``: ``{channel: (decay histogram
+    over one period in bins of lbw, photons)}`` (``DecayAccumulator.channels``)."""
+    busiest = _busiest({c: n for c, (_, n) in decays.items()}, max_channels, min_photons)
     per: dict[str, Any] = {}
     taus, errs = [], []
     for c in busiest:
-        per[str(c)], usable = _channel_fit(delays[chans == c], lbw, period, (dead_ps or {}).get(c))
+        per[str(c)], usable = _channel_fit(decays[c][0], lbw, (dead_ps or {}).get(c))
         if usable is not None:
             taus.append(usable[0])
             errs.append(usable[1])
@@ -131,35 +120,43 @@ def channel_lifetimes(
     }
 
 
-def _delays(
-    rec: Recording, period: float | None
-) -> tuple[np.ndarray | None, np.ndarray | None, float | None]:
-    """Detector photons' delays after their sync (T3 micro-times, or from the sync channel) with
-    their channels, and the period (from the sync intervals when unknown)."""
-    det_mask = rec.detector_mask()
-    data = rec.data
-    if data.microtime_ps is not None:
-        return data.microtime_ps[det_mask], data.channel[det_mask], period
-    if rec.sync is None or rec.counts.get(rec.sync, 0) <= 2:
-        return None, None, period
-    if period is None:
-        period = float(np.percentile(np.diff(data.channel_times(rec.sync)), 0.5))
-    return *_sync_delays(rec, det_mask, period), period
+def decay_accumulator(
+    rec: Recording, steps: tuple[str, ...], period: float | None
+) -> DecayAccumulator | None:
+    """The decay histograms the lifetime step needs with ``period``, or None when it cannot run
+    (not asked for, no period, no micro-times and no sync)."""
+    if "lifetime" not in steps or not period or not (rec.t3 or rec.sync is not None):
+        return None
+    lbw = lifetime_bin_ps(float(rec.meta.resolution_ps), float(period))
+    return DecayAccumulator(rec.detectors, None if rec.t3 else rec.sync, float(period), lbw)
 
 
-def lifetime_section(rec: Recording, steps: tuple[str, ...], period: float | None) -> Section:
-    """``lifetime_ns`` (and the per-channel fits under ``lifetime``); the laser period taken from
-    the sync intervals when it was not known before."""
+def _sample_period(rec: Recording) -> float | None:
+    """The period from the first sync intervals (0.5 % quantile: a filtered sync's gaps are longer)."""
+    if rec.sync_sample is None or rec.sync_sample.size <= 2:
+        return None
+    return float(np.percentile(np.diff(rec.sync_sample), 0.5))
+
+
+def lifetime_section(
+    rec: Recording, steps: tuple[str, ...], period: float | None, acc: DecayAccumulator | None = None
+) -> Section:
+    """``lifetime_ns`` (and the per-channel fits under ``lifetime``) from ``acc`` when it was
+    accumulated with this period, else from a pass of its own; the laser period taken from the
+    sync intervals when it was not known before."""
     if "lifetime" not in steps:
         return Section.skipped(_DEFAULTS)
-    delays, chans, found = _delays(rec, period)
+    found = period
+    if found is None and not rec.t3 and rec.sync is not None and rec.counts.get(rec.sync, 0) > 2:
+        found = _sample_period(rec)
     new_period = found if period is None else None
-    if delays is None or not delays.size > 100 or not found:
+    if acc is None or acc.period_ps != found:
+        acc = decay_accumulator(rec, steps, found)
+        run_pass(rec.source, "lifetime", [acc])
+    if acc is None or not sum(n for _, n in acc.channels().values()) > 100:
         return Section(dict(_DEFAULTS), ["lifetime: no micro-times and no sync channel"], new_period)
     try:
-        dead = {c: dead_time_ps(rec.data.channel_times(c)) for c in rec.detectors}
-        res = float(rec.data.meta.resolution_ps)
-        life = channel_lifetimes(delays, chans, res, float(found), dead_ps=dead)
+        life = channel_lifetimes(acc.channels(), acc.bin_width_ps, dead_ps=rec.dead_ps)
     except ValueError as exc:
         return Section(dict(_DEFAULTS), [f"lifetime: {exc}"], new_period)
     values = {"lifetime_ns": life["tau_ns"], "lifetime_err_ns": life["tau_err_ns"], "lifetime": life}

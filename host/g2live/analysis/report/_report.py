@@ -1,5 +1,9 @@
 # SPDX-License-Identifier: BSD-3-Clause
-"""``analyze_photons``: every step of the report in order, merged into one JSON-ready dict."""
+"""``analyze_photons`` / ``analyze_file``: every step of the report in order, merged into one
+JSON-ready dict. The recording is read in passes of chunks (``_source``): a survey, one main pass
+that fills the pair histogram, the decay histograms and the fine trace together, and further
+passes only where a step needs what an earlier one found (a wider g2 window, a period found in
+the g2 step, the heralded quiet point). Memory is bounded whatever the recording's length."""
 
 from __future__ import annotations
 
@@ -9,11 +13,18 @@ from typing import Any
 from g2live.photons import PhotonData
 
 from .._json import json_safe
-from ._correlation import G2Settings, background_section, correlation_section
-from ._lifetime import lifetime_section
+from ._correlation import (
+    G2Settings,
+    background_section,
+    correlation_section,
+    pair_accumulator,
+    search_accumulator,
+)
+from ._lifetime import decay_accumulator, lifetime_section
 from ._recording import Recording
 from ._section import Section
-from ._steps import blinking_section, heralded_section, truth_section
+from ._source import ChunkSource, Progress, run_pass
+from ._steps import blinking_section, heralded_section, quiet_accumulator, trace_accumulator, truth_section
 from ._verdict import interpret_g2, withhold
 
 __all__ = ["SCHEMA", "STEPS", "analyze_file", "analyze_photons"]
@@ -23,12 +34,11 @@ STEPS = ("g2", "lifetime", "blinking", "heralded")
 
 
 def _dead_time_corrected(rec: Recording) -> tuple[dict[str, float | None], float | None]:
-    """Each detector's dead time (its shortest interval) and the detector rate with the dead-time
-    losses undone (non-paralysable: R = R_meas / (1 - R_meas d), per detector)."""
-    from ._lifetime import dead_time_ps
-
+    """Each detector's dead time (its shortest interval, from the survey's sample) and the
+    detector rate with the dead-time losses undone (non-paralysable: R = R_meas / (1 - R_meas d),
+    per detector)."""
     dur = rec.duration_s
-    dead = {c: dead_time_ps(rec.data.channel_times(c)) for c in rec.detectors}
+    dead = {c: (rec.dead_ps or {}).get(c) for c in rec.detectors}
     if dur <= 0:
         return {str(c): None for c in dead}, None
     total = 0.0
@@ -38,14 +48,14 @@ def _dead_time_corrected(rec: Recording) -> tuple[dict[str, float | None], float
     return {str(c): (d / 1e3 if d else None) for c, d in dead.items()}, total
 
 
-def _header(rec: Recording, source: str) -> dict[str, Any]:
-    data, counts, dur = rec.data, rec.counts, rec.duration_s
+def _header(rec: Recording) -> dict[str, Any]:
+    counts, dur = rec.counts, rec.duration_s
     dead, corrected = _dead_time_corrected(rec)
     return {
         "schema": SCHEMA,
-        "file": source,
-        "source": data.meta.source,
-        "format": data.meta.format,
+        "file": rec.source.file,
+        "source": rec.meta.source,
+        "format": rec.meta.format,
         "notes": [],
         "duration_s": dur,
         "sync_channel": rec.sync,
@@ -54,7 +64,37 @@ def _header(rec: Recording, source: str) -> dict[str, Any]:
         "dead_time_ns": dead,  # per detector: its shortest interval between two events
         "detector_rate_corrected_cps": corrected,  # dead-time losses undone
         "mode": "spectro" if rec.spectro else "hbt",
+        "records": "T3" if rec.t3 else "T2",
+        "sync_rate_hz": rec.meta.sync_rate_hz,
     }
+
+
+def _analyze(rec: Recording, s: G2Settings, steps: tuple[str, ...], trace_bin_s: float) -> dict[str, Any]:
+    """The steps on a surveyed recording (module docstring for the passes)."""
+    out = _header(rec)
+    pair = pair_accumulator(rec, s)
+    search = search_accumulator(rec, s)
+    decay = decay_accumulator(rec, steps, rec.period_ps)
+    trace = trace_accumulator(rec, steps, trace_bin_s)
+    quiet = quiet_accumulator(rec, steps, rec.period_ps)
+    accs = [pair, search, decay, quiet, None if isinstance(trace, str) else trace]
+    run_pass(rec.source, "g2, lifetime, blinking", accs)
+    g2 = correlation_section(rec, s, pair, search)
+    period = g2.period_ps if g2.period_ps is not None else rec.period_ps
+    life = lifetime_section(rec, steps, period, decay)
+    period = life.period_ps if life.period_ps is not None else period
+    sections: tuple[Section, ...] = (
+        g2,
+        life,
+        background_section(g2.values, life.values, s.rho),
+        blinking_section(rec, steps, trace),
+        heralded_section(rec, steps, period, quiet),
+        truth_section(rec),
+    )
+    for sec in sections:
+        out.update(sec.values)
+        out["notes"].extend(sec.notes)
+    return json_safe(out)
 
 
 def analyze_photons(
@@ -111,37 +151,40 @@ def analyze_photons(
     """
     if len(data) == 0:
         raise ValueError(f"{source or 'data'}: no events")
-    rec = Recording.of(data, source, sync_channel, rep_rate_hz)
-    out = _header(rec, source)
+    src = ChunkSource.of_data(data, source)
+    return _run(src, channels, sync_channel, n_side, window_ps, bin_width_ps, half_range_ps, rho,
+                trace_bin_s, rep_rate_hz, steps, zero_ps)
+
+
+def _run(src: ChunkSource, channels: tuple[int, int] | None, sync_channel: int | None, n_side: int,
+         window_ps: float | None, bin_width_ps: int | None, half_range_ps: float | None,
+         rho: tuple[float, float] | None, trace_bin_s: float, rep_rate_hz: float | None,
+         steps: tuple[str, ...], zero_ps: float | None = None) -> dict[str, Any]:
+    rec = Recording.of(src, sync_channel, rep_rate_hz)
+    if not rec.counts:
+        raise ValueError(f"{src.name}: no events")
     settings = G2Settings(channels, n_side, window_ps, bin_width_ps, half_range_ps, rho, zero_ps)
-    g2 = correlation_section(rec, settings)
-    period = g2.period_ps if g2.period_ps is not None else rec.period_ps
-    life = lifetime_section(rec, steps, period)
-    period = life.period_ps if life.period_ps is not None else period
-    sections: tuple[Section, ...] = (
-        g2,
-        life,
-        background_section(g2.values, life.values, rho),
-        blinking_section(rec, steps, trace_bin_s),
-        heralded_section(rec, steps, period),
-        truth_section(rec),
-    )
-    for s in sections:
-        out.update(s.values)
-        out["notes"].extend(s.notes)
-    out = json_safe(out)
+    out = _analyze(rec, settings, steps, trace_bin_s)
     withhold(out)
     out["interpretation"] = interpret_g2(out)
     return out
 
 
-def analyze_file(path: str | Path, **kwargs: Any) -> dict[str, Any]:
-    """``analyze_photons`` of a file in any format ``g2live.io`` reads.
+def analyze_file(
+    path: str | Path, *, chunk_records: int = 1 << 20, progress: Progress | None = None, **kwargs: Any
+) -> dict[str, Any]:
+    """``analyze_photons`` of a file in any format ``g2live.io`` reads, streamed: the file is read
+    in passes of ``chunk_records`` records, never whole, so memory stays bounded whatever its
+    length; the report equals ``analyze_photons(io.read(path))`` (tests/analysis).
 
     Parameters
     ----------
     path : str or pathlib.Path
         The recording.
+    chunk_records : int, optional
+        Records per chunk.
+    progress : callable, optional
+        ``progress(step, n_events)`` after every chunk of every pass.
     **kwargs
         Passed to ``analyze_photons``.
 
@@ -150,7 +193,18 @@ def analyze_file(path: str | Path, **kwargs: Any) -> dict[str, Any]:
     dict
         The report.
     """
-    from g2live import io
+    src = ChunkSource.of_file(path, chunk_records=chunk_records, progress=progress)
+    keys = ("channels", "sync_channel", "n_side", "window_ps", "bin_width_ps", "half_range_ps", "rho",
+            "trace_bin_s", "rep_rate_hz", "steps", "zero_ps")
+    unknown = sorted(set(kwargs) - set(keys))
+    if unknown:
+        raise TypeError(f"analyze_file: unknown argument(s) {', '.join(unknown)}")
+    opts = {**_DEFAULTS, **kwargs}
+    return _run(src, *(opts[k] for k in keys))
 
-    data = io.read(path)
-    return analyze_photons(data, source=str(path), **kwargs)
+
+_DEFAULTS: dict[str, Any] = {
+    "channels": None, "sync_channel": None, "n_side": 4, "window_ps": None, "bin_width_ps": None,
+    "half_range_ps": None, "rho": None, "trace_bin_s": 0.01, "rep_rate_hz": None, "steps": STEPS,
+    "zero_ps": None,
+}
