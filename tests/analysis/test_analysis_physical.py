@@ -184,3 +184,16 @@ def test_heralded_without_pairs_left_is_an_answer_not_a_crash() -> None:
     r = analyze_heralded(data, np.linspace(2.3, 2.5, 8))
     assert r.n_pairs == 0 and r.tau_bx_ns is None and r.tau_x_ns is None and r.binding_energy_mev is None
     assert r.accidental_fraction is None and r.notes
+
+
+def test_delay_offset_without_an_error_is_withheld() -> None:
+    """With the zero delay given (``--zero-ps``) the reported offset is the comb's peak centre,
+    not a measurement: no error, so no result."""
+    from g2live.analysis.report._verdict import withhold
+
+    out = {"delay_offset_ps": 88.7, "delay_offset_err_ps": None, "g2_0": None}
+    withhold(out)
+    assert out["delay_offset_ps"] is None and "delay_offset_ps" in out["withheld"]
+    ok = {"delay_offset_ps": 23_940.0, "delay_offset_err_ps": 13.0, "g2_0": None}
+    withhold(ok)
+    assert ok["delay_offset_ps"] == 23_940.0 and "delay_offset_ps" not in ok["withheld"]

@@ -21,6 +21,7 @@ _PAIRS = (  # key, error key, interval key
     ("g2_0_poisson_norm", "g2_0_poisson_norm_err", "g2_0_poisson_norm_ci"),
     ("g2_0_corrected", "g2_0_corrected_err", "g2_0_corrected_ci"),
     ("lifetime_ns", "lifetime_err_ns", None),
+    ("delay_offset_ps", "delay_offset_err_ps", None),  # e.g. a given zero delay: the comb's peak, unmeasured
 )
 _HERALDED = (
     ("tau_bx_ns", "tau_bx_err_ns"),
