@@ -82,43 +82,56 @@ def parse_tags(path: Path, data: bytes, complete: bool = True) -> tuple[dict[str
             raise FormatError(path, pos, f"corrupted tag header: tag name {raw_name[:16]!r}")
         value_pos = pos + 40
         pos += TAG_SIZE
-        if typ in (TY_EMPTY8,):
-            value: Any = None
-        elif typ == TY_BOOL8:
-            value = struct.unpack("<q", raw)[0] != 0
-        elif typ in (TY_INT8, TY_BITSET64, TY_COLOR8):
-            value = struct.unpack("<q", raw)[0]
-        elif typ == TY_FLOAT8:
-            value = struct.unpack("<d", raw)[0]
-        elif typ == TY_TDATETIME:
-            days = struct.unpack("<d", raw)[0]
-            try:
-                value = (_EPOCH + _dt.timedelta(days=days)).isoformat()
-            except (OverflowError, ValueError):
-                raise FormatError(path, value_pos, f"tag {name}: date {days!r} days out of range") from None
-        elif typ in (TY_FLOAT8ARRAY, TY_ANSISTRING, TY_WIDESTRING, TY_BINARYBLOB):
-            length = struct.unpack("<q", raw)[0]
-            if length >= 0 and pos + length > len(data) and not complete:
-                raise _Short
-            if length < 0 or pos + length > len(data):
-                raise FormatError(
-                    path, value_pos, f"tag {name}: length {length} runs past the end of the file"
-                )
-            blob = data[pos : pos + length]
-            pos += length
-            if typ == TY_FLOAT8ARRAY:
-                value = np.frombuffer(blob[: length - length % 8], "<f8").tolist()
-            elif typ == TY_ANSISTRING:
-                value = blob.split(b"\x00", 1)[0].decode("latin-1")
-            elif typ == TY_WIDESTRING:
-                value = blob.decode("utf-16-le", "replace").split("\x00", 1)[0]
-            else:
-                value = f"<{length} bytes>"
+        if typ in _BLOB_TYPES:
+            value, pos = _blob_value(path, data, pos, name, typ, raw, complete)
         else:
-            raise FormatError(path, pos - TAG_SIZE + 36, f"tag {name}: unknown tag type 0x{typ:08X}")
+            value = _fixed_value(path, value_pos, name, typ, raw)
         if name == "Header_End":
             return tags, pos
         tags[name if idx < 0 else f"{name}[{idx}]"] = value
+
+
+_BLOB_TYPES = (TY_FLOAT8ARRAY, TY_ANSISTRING, TY_WIDESTRING, TY_BINARYBLOB)
+
+
+def _fixed_value(path: Path, value_pos: int, name: str, typ: int, raw: bytes) -> Any:
+    """The value of an 8-byte tag (everything but strings, arrays and blobs)."""
+    if typ == TY_EMPTY8:
+        return None
+    if typ == TY_BOOL8:
+        return struct.unpack("<q", raw)[0] != 0
+    if typ in (TY_INT8, TY_BITSET64, TY_COLOR8):
+        return struct.unpack("<q", raw)[0]
+    if typ == TY_FLOAT8:
+        return struct.unpack("<d", raw)[0]
+    if typ == TY_TDATETIME:
+        days = struct.unpack("<d", raw)[0]
+        try:
+            return (_EPOCH + _dt.timedelta(days=days)).isoformat()
+        except (OverflowError, ValueError):
+            raise FormatError(path, value_pos, f"tag {name}: date {days!r} days out of range") from None
+    raise FormatError(path, value_pos - 4, f"tag {name}: unknown tag type 0x{typ:08X}")
+
+
+def _blob_value(
+    path: Path, data: bytes, pos: int, name: str, typ: int, raw: bytes, complete: bool
+) -> tuple[Any, int]:
+    """The value of a tag whose bytes follow it (``pos``), and the position after them."""
+    length = struct.unpack("<q", raw)[0]
+    if length >= 0 and pos + length > len(data) and not complete:
+        raise _Short
+    if length < 0 or pos + length > len(data):
+        raise FormatError(path, pos - 8, f"tag {name}: length {length} runs past the end of the file")
+    blob = data[pos : pos + length]
+    if typ == TY_FLOAT8ARRAY:
+        value: Any = np.frombuffer(blob[: length - length % 8], "<f8").tolist()
+    elif typ == TY_ANSISTRING:
+        value = blob.split(b"\x00", 1)[0].decode("latin-1")
+    elif typ == TY_WIDESTRING:
+        value = blob.decode("utf-16-le", "replace").split("\x00", 1)[0]
+    else:
+        value = f"<{length} bytes>"
+    return value, pos + length
 
 
 def _need(path: Path, tags: dict[str, Any], name: str) -> Any:
