@@ -23,6 +23,8 @@ BOUNDS: dict[str, tuple[float, float]] = {
     "g2_0": (0.0, INF),
     "g2_0_poisson_norm": (0.0, INF),
     "g2_0_corrected": (0.0, INF),
+    "g2_0_on": (0.0, INF),
+    "heralded_g2": (0.0, INF),
     "purity": (0.0, 1.0),
     "lifetime_ns": (0.0, INF),
     "tau_bx_ns": (0.0, INF),

@@ -53,7 +53,7 @@ from g2live.photons import Meta, PhotonData
 _EPOCH = _dt.datetime(1899, 12, 30)  # TDateTime counts days from here
 
 
-class _Short(Exception):
+class IncompleteHeader(Exception):
     """The bytes read so far end inside the tag header: read more."""
 
 
@@ -61,7 +61,7 @@ def parse_tags(path: Path, data: bytes, complete: bool = True) -> tuple[dict[str
     """Parse the tag list that starts at byte 16; return (tags, offset of the first record).
 
     Indexed tags (index >= 0) are stored as ``name[index]``. ``complete``: ``data`` is all the
-    header there is (else running out of it raises ``_Short``).
+    header there is (else running out of it raises ``IncompleteHeader``).
     """
     if len(data) < 16:
         raise FormatError(path, len(data), "file ends inside the 16-byte PTU preamble")
@@ -72,7 +72,7 @@ def parse_tags(path: Path, data: bytes, complete: bool = True) -> tuple[dict[str
     while True:
         if pos + TAG_SIZE > len(data):
             if not complete:
-                raise _Short
+                raise IncompleteHeader
             raise FormatError(
                 path, pos, f"file ends (at {len(data)} bytes) inside the tag header, before Header_End"
             )
@@ -119,7 +119,7 @@ def _blob_value(
     """The value of a tag whose bytes follow it (``pos``), and the position after them."""
     length = struct.unpack("<q", raw)[0]
     if length >= 0 and pos + length > len(data) and not complete:
-        raise _Short
+        raise IncompleteHeader
     if length < 0 or pos + length > len(data):
         raise FormatError(path, pos - 8, f"tag {name}: length {length} runs past the end of the file")
     blob = data[pos : pos + length]
@@ -156,7 +156,7 @@ def _read_tags(path: Path, size: int) -> tuple[dict[str, Any], int]:
         head = fh.read(min(limit, 1 << 16))  # enough for almost every header: read more only if not
         try:
             return parse_tags(path, head, complete=len(head) == limit)
-        except _Short:
+        except IncompleteHeader:
             head += fh.read(limit - len(head))
             return parse_tags(path, head)
 

@@ -21,7 +21,8 @@ _PAIRS = (  # key, error key, interval key
     ("g2_0_poisson_norm", "g2_0_poisson_norm_err", "g2_0_poisson_norm_ci"),
     ("g2_0_corrected", "g2_0_corrected_err", "g2_0_corrected_ci"),
     ("lifetime_ns", "lifetime_err_ns", None),
-    ("delay_offset_ps", "delay_offset_err_ps", None),  # e.g. a given zero delay: the comb's peak, unmeasured
+    ("delay_offset_ps", "delay_offset_err_ps", None),
+    ("g2_0_on", "g2_0_on_err", None),  # e.g. a given zero delay: the comb's peak, unmeasured
 )
 _HERALDED = (
     ("tau_bx_ns", "tau_bx_err_ns"),
@@ -148,6 +149,17 @@ def _spectro_purity(out: dict[str, Any], withheld: dict[str, str]) -> None:
         out["purity"], out["purity_err"] = None, None
 
 
+def _heralded_g2(out: dict[str, Any], withheld: dict[str, str]) -> None:
+    """The g2 conditioned on a herald (``--heralded-g2``), under ``heralded_g2.g2``."""
+    hg = out.get("heralded_g2")
+    if not hg or hg.get("g2") is None:
+        return
+    c = check("heralded_g2", hg["g2"], hg.get("g2_err"))
+    if c.withheld:
+        withheld["heralded_g2"] = c.reason or "withheld"
+    hg["g2"], hg["g2_err"] = c.value, c.err
+
+
 def withhold(out: dict[str, Any]) -> None:
     """Check every reported value of the report ``out`` in place; reasons under ``withheld``."""
     withheld: dict[str, str] = out.setdefault("withheld", {})
@@ -165,6 +177,7 @@ def withhold(out: dict[str, Any]) -> None:
     _spectro_purity(out, withheld)
     _on_fraction(out, withheld)
     _heralded(out, withheld)
+    _heralded_g2(out, withheld)
 
 
 def interpret_g2(out: dict[str, Any]) -> list[str]:
