@@ -71,21 +71,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--zero-ps", type=opt.number(-1e12, 1e12),
         help="known zero delay of the pair (b - a, ps; default: found from the dip)"
     )
-    p.add_argument("--log-corr", action="store_true",
-                   help="add the log-binned G(tau) of the HBT pair, 1 ns .. 10 s (key log_correlation)")
-    p.add_argument("--on-state", action="store_true",
-                   help="add the pulsed g2(0) inside the blinking ON segments only (keys g2_0_on, on_gate)")
-    p.add_argument("--coincidences", metavar="SETS", type=opt.channel_sets,
-                   help="N-fold coincidence counters, channel sets separated by ';', e.g. '0,1;0,1,2' "
-                   "(key coincidences; window --coinc-window-ns)")
-    p.add_argument("--coinc-window-ns", type=opt.WINDOW_NS, default=1.0,
-                   help="coincidence window, up to 1e9 ns (default 1 ns)")
-    p.add_argument("--heralded-g2", metavar="H,A,B", type=opt.channel_triple,
-                   help="g2 of detectors A, B conditioned on herald channel H (key heralded_g2)")
-    p.add_argument("--herald-window-ns", type=opt.WINDOW_NS, default=1.0,
-                   help="detection window after each herald (default 1 ns)")
-    p.add_argument("--herald-offset-ns", type=opt.number(-1e9, 1e9), default=0.0,
-                   help="start of the window relative to the herald (default 0)")
+    _add_step_options(p)
     p.add_argument("--rate-model", choices=("cascade", "exciton"), help="sweep: saturation model")
     p.add_argument(
         "--allow-truncated", action="store_true", help="analyse what a truncated file holds (noted)"
@@ -102,6 +88,25 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     add_batch_args(p)
     p.set_defaults(func=run, check=_check)
+
+
+def _add_step_options(p: argparse.ArgumentParser) -> None:
+    """The optional report steps: log-binned G(tau), ON-state g2(0), coincidences, heralded g2."""
+    p.add_argument("--log-corr", action="store_true",
+                   help="add the log-binned G(tau) of the HBT pair, 1 ns .. 10 s (key log_correlation)")
+    p.add_argument("--on-state", action="store_true",
+                   help="add the pulsed g2(0) inside the blinking ON segments only (keys g2_0_on, on_gate)")
+    p.add_argument("--coincidences", metavar="SETS", type=opt.channel_sets,
+                   help="N-fold coincidence counters, channel sets separated by ';', e.g. '0,1;0,1,2' "
+                   "(key coincidences; window --coinc-window-ns)")
+    p.add_argument("--coinc-window-ns", type=opt.WINDOW_NS, default=1.0,
+                   help="coincidence window, up to 1e9 ns (default 1 ns)")
+    p.add_argument("--heralded-g2", metavar="H,A,B", type=opt.channel_triple,
+                   help="g2 of detectors A, B conditioned on herald channel H (key heralded_g2)")
+    p.add_argument("--herald-window-ns", type=opt.WINDOW_NS, default=1.0,
+                   help="detection window after each herald (default 1 ns)")
+    p.add_argument("--herald-offset-ns", type=opt.number(-1e9, 1e9), default=0.0,
+                   help="start of the window relative to the herald (default 0)")
 
 
 def _check(args: argparse.Namespace) -> None:
