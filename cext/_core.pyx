@@ -75,11 +75,13 @@ cdef extern from "g2l_correlate.h":
 
 cdef extern from "g2l_pulsed.h":
     ctypedef struct g2l_pulsed:
-        int64_t max_photons, window_ps, last_time, n_syncs, pre_sync, out_of_window
+        int64_t max_photons, window_ps, last_time, n_rec, pre_sync, out_of_window
         int open
         int64_t *photon_number
         g2l_buf period_counts, heralds
-    int g2l_pulsed_init(g2l_pulsed *p, uint8_t sync_channel, int64_t max_photons, int64_t window_ps) nogil
+    int g2l_pulsed_init(g2l_pulsed *p, uint8_t sync_channel, int64_t max_photons, int64_t window_ps,
+                        int divider_log2, int avg_log2) nogil
+    int64_t g2l_pulsed_period_q8(const g2l_pulsed *p) nogil
     void g2l_pulsed_free(g2l_pulsed *p) nogil
     void g2l_pulsed_begin(g2l_pulsed *p) nogil
     int g2l_pulsed_update(g2l_pulsed *p, const uint8_t *channel, const int64_t *time_ps, int64_t n,
@@ -323,8 +325,9 @@ cdef class PulsedCounter:
     cdef g2l_pulsed p
     cdef readonly int status
 
-    def __cinit__(self, uint8_t sync_channel, int64_t max_photons, int64_t window_ps):
-        self.status = g2l_pulsed_init(&self.p, sync_channel, max_photons, window_ps)
+    def __cinit__(self, uint8_t sync_channel, int64_t max_photons, int64_t window_ps, int divider_log2=0,
+                  int avg_log2=8):
+        self.status = g2l_pulsed_init(&self.p, sync_channel, max_photons, window_ps, divider_log2, avg_log2)
 
     def __dealloc__(self):
         g2l_pulsed_free(&self.p)
@@ -358,11 +361,58 @@ cdef class PulsedCounter:
 
     @property
     def n_syncs(self):
-        return self.p.n_syncs
+        return self.p.n_rec
 
     @property
     def open(self):
         return bool(self.p.open)
+
+    @property
+    def period_q8(self):
+        return g2l_pulsed_period_q8(&self.p)
+
+
+# ---------------------------------------------------------------------------------------------
+# conditional sync filter
+
+cdef extern from "g2l_syncfilter.h":
+    ctypedef struct g2l_sync_filter:
+        uint8_t sync_channel
+        int enable
+        int held
+        int64_t filtered
+    void g2l_sync_filter_init(g2l_sync_filter *f, uint8_t sync_channel, int enable) nogil
+    int64_t g2l_sync_filter_run(g2l_sync_filter *f, const uint8_t *channel, const int64_t *time_ps, int64_t n,
+                                uint8_t *out_channel, int64_t *out_time) nogil
+
+
+cdef class SyncFilter:
+    cdef g2l_sync_filter f
+
+    def __cinit__(self, uint8_t sync_channel, bint enable):
+        g2l_sync_filter_init(&self.f, sync_channel, enable)
+
+    def run(self, const uint8_t[::1] channel, const int64_t[::1] time_ps):
+        """Returns (channel, time_ps) of the filtered stream."""
+        cdef int64_t n = time_ps.shape[0], k
+        och = np.empty(n + 1, dtype=np.uint8)
+        ot = np.empty(n + 1, dtype=np.int64)
+        cdef uint8_t[::1] ochv = och
+        cdef int64_t[::1] otv = ot
+        with nogil:
+            k = g2l_sync_filter_run(&self.f, _u8(channel), _i64(time_ps), n, &ochv[0], &otv[0])
+        return och[:k], ot[:k]
+
+    def set_enable(self, bint enable):
+        self.f.enable = enable
+
+    @property
+    def filtered(self):
+        return self.f.filtered
+
+    @property
+    def held(self):
+        return bool(self.f.held)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -2,7 +2,8 @@
 
 Both the cocotb module and the pytest entry point. The bench plays the channels: in cycle m it
 may push, per channel, one tag with raw time in [(m-1)P, mP) plus the channel's delay, and drives
-the watermark base (m-2)P, the contract g2l_top gives the merge. Order is checked against the C
+the time base mP: an input latency of one clock (IN_LATENCY = 1), the contract g2l_top gives the
+merge with its TDC and channel latencies. Order is checked against the C
 twin ``g2live.core.frontend`` (which merges into (time, channel) order); with back-pressure the
 delivered tags must be exactly the pushed ones minus the ``overflow`` pulses of their channel.
 """
@@ -15,13 +16,13 @@ import numpy as np
 import pytest
 from common import param, pause_pattern, rtl, run_rtl
 
-PARAMS = {"N_CHANNELS": 4, "FIFO_DEPTH_LOG2": 3, "BND_DEPTH_LOG2": 2}
+PARAMS = {"N_CHANNELS": 4, "FIFO_DEPTH_LOG2": 3, "BND_DEPTH_LOG2": 2, "CLK_PERIOD_PS": 4000, "IN_LATENCY": 1}
 P = 4000  # ps per cycle in this bench
 
 
 @pytest.mark.rtl
 def test_g2l_merge(sim: str) -> None:
-    run_rtl(sim, "g2l_merge", "test_g2l_merge", rtl("g2l_fifo", "g2l_merge"), PARAMS)
+    run_rtl(sim, "g2l_merge", "test_g2l_merge", rtl("g2l_fifo", "g2l_skid", "g2l_merge_node", "g2l_merge"), PARAMS)
 
 
 # ---- cocotb side -----------------------------------------------------------------------------
@@ -42,8 +43,7 @@ async def run_merge(dut, rng: random.Random, cycles: int, p_fire: float, delays:
     dut.out_ready.value = 1
     dut.clear.value = 0
     dut.cfg_delay_ps.value = sum((d & 0xFFFFFFFF) << (32 * c) for c, d in enumerate(delays))
-    dut.wm_base_ps.value = 0
-    dut.bnd_wm_ps.value = 0
+    dut.time_ps.value = 0
     await reset(dut)
     pushed: list[tuple[int, int]] = []  # (channel, raw)
     bounds: list[int] = []
@@ -67,8 +67,7 @@ async def run_merge(dut, rng: random.Random, cycles: int, p_fire: float, delays:
         await FallingEdge(dut.clk)
         active = state["cycle"] < cycles
         dut.out_ready.value = 1 if pauses is None or not active else int(not next(pauses))
-        dut.wm_base_ps.value = (m - 2) * P
-        dut.bnd_wm_ps.value = m * P
+        dut.time_ps.value = m * P
         valid, times = 0, 0
         if active:
             for c in range(n):
