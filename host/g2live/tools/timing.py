@@ -85,7 +85,7 @@ def board_blocks(board: Mapping[str, int] = BOARD) -> list[Block]:
               {"N_CHANNELS": n, "N_PAIRS": p, "N_BINS_LOG2": nb, "MAX_PHOTONS": mp, "CLK_PERIOD_PS": clk}),
         Block("g2l_stream_out", ("g2l_stream_out",), {"N_CHANNELS": n, "N_SRC": 3}),
         Block("g2l_coinc_pair", ("g2l_bram_sdp", "g2l_coinc_pair"), {"N_BINS_LOG2": nb}),
-        Block("g2l_pulsed", ("g2l_fifo", "g2l_pulsed"), {"N_CHANNELS": n, "MAX_PHOTONS": mp}),
+        Block("g2l_pulsed", ("g2l_fifo", "g2l_pulsed"), {"N_CHANNELS": n, "MAX_PHOTONS": mp, "PERIOD_AVG_LOG2": 8}),
         Block("g2l_coinc_hist", ("g2l_fifo", "g2l_bram_sdp", "g2l_coinc_pair", "g2l_coinc_hist"),
               {"N_CHANNELS": n, "N_PAIRS": p, "N_BINS_LOG2": nb}),
     ]
