@@ -155,7 +155,8 @@ module g2l_merge #(
     assign held = |stall_hist;
 
     // Node 0 and the padding leaves exist only to keep the heap indexing simple.
-    wire unused_ok = &{1'b0, n_pop[0], n_valid[0], n_time[63:0], n_wm[63:0], n_tag[TW-1:0]};
+    // The root's watermark has no parent to use it.
+    wire unused_ok = &{1'b0, n_pop[0], n_valid[0], n_time[63:0], n_wm[127:0], n_tag[TW-1:0]};
 endmodule
 
 `resetall

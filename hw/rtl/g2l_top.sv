@@ -369,6 +369,7 @@ module g2l_top #(
 
     // Diagnostics without a register in map version 1.1 (kept as ports for the next minor).
     wire unused_ok = &{1'b0, ch_dead_unused, reg_channel_enable[31:N_CHANNELS], reg_sync_channel[31:6],
+                       reg_sync_divider[31:3],
                        hist_cfg_error, pulsed_cfg_error, pulsed_pre_sync, pulsed_out_of_window, pulsed_clip};
 endmodule
 
