@@ -12,7 +12,7 @@ APT_PKGS := iverilog yosys chromium chromium-driver libzmq3-dev
 CEXT := $(wildcard cext/*.pyx cext/*.pxd cext/src/*.c cext/src/*.h cext/include/*.h)
 PYTEST_ARGS ?=
 
-.PHONY: setup build run test bench lint synth contracts clean
+.PHONY: setup build run test bench lint synth timing contracts clean
 
 setup: $(VENV)/.setup-done
 
@@ -49,6 +49,11 @@ lint: setup
 
 synth: setup
 	$(PY) -m g2live.tools.synth
+
+# Worst cell-only path of every block and of g2l_top at board parameters; fails above half the
+# 8 ns clock (docs/hardware.md "Timing"). About 15 minutes on two cores.
+timing: setup
+	$(PY) -m g2live.tools.timing
 
 contracts: setup
 	$(PY) hw/spec/generate.py

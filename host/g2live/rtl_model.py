@@ -29,6 +29,7 @@ from g2live import contract as C
 REPO = Path(__file__).resolve().parents[2]
 HARNESS_DIR = REPO / "sim" / "harness"
 RTL_DIR = REPO / "hw" / "rtl"
+CONTRACT_DIR = REPO / "cext" / "include"  # g2l_contract.h: register addresses for the harness
 DEFAULT_BUILD_ROOT = REPO / "build" / "rtl_model"
 LIB_NAME = "libg2l_harness.so"
 
@@ -68,7 +69,8 @@ def _cdef() -> str:
 
 def _build_hash(sources: Sequence[Path], parameters: Mapping[str, int], vroot: Path) -> str:
     h = hashlib.sha256()
-    files = list(sources) + sorted(RTL_DIR.glob("*.svh")) + sorted(HARNESS_DIR.glob("g2l_harness.*"))
+    files = (list(sources) + sorted(RTL_DIR.glob("*.svh")) + sorted(HARNESS_DIR.glob("g2l_harness.*"))
+             + [CONTRACT_DIR / "g2l_contract.h"])
     for f in files:
         h.update(str(f.name).encode())
         h.update(f.read_bytes())
@@ -110,6 +112,7 @@ def build_library(
     cxx = [
         os.environ.get("CXX", "g++"), "-O2", "-fPIC", "-shared", "-std=c++17",
         f"-I{obj}", f"-I{vroot / 'include'}", f"-I{vroot / 'include' / 'vltstd'}", f"-I{HARNESS_DIR}",
+        f"-I{CONTRACT_DIR}",
         str(HARNESS_DIR / "g2l_harness.cpp"), str(obj / "Vg2l_top__ALL.a"), str(obj / "libverilated.a"),
         "-pthread", "-latomic", "-o", str(tmp / LIB_NAME),
     ]
@@ -208,7 +211,8 @@ class RtlModel:
         """Queue input edges at absolute times (ps, non-decreasing), applied as the clock reaches them.
 
         A time becomes (cycle, fine) = divmod(time_ps, CLK_PERIOD_PS). Each channel's edges must be
-        two or more cycles apart (a line goes low between rising edges); violations raise naming
+        two or more cycles apart (a line goes low between rising edges), the sync input's one or
+        more while SYNC_DIVIDER > 1 (its prescaler counts every edge); violations raise naming
         the edge. Edges whose cycle has already passed when reached are dropped and counted in
         ``stats()['edges_late']``.
         """

@@ -9,6 +9,9 @@ integration of its later tag (docs/semantics.md "Integrations").
 The front-end twin is a function of one array; ``StreamingFrontend`` makes it exact across
 chunks: it carries each channel's last accepted raw edge into the next call (so the dead time
 spans chunk boundaries) and holds back delayed tags that a later chunk could still precede.
+With ``sync_divider`` D > 1 it first keeps only every D-th raw sync edge from the start (the on-chip
+prescaler in front of the sync input); the raw stream goes through the conditional sync filter
+when ``sync_filter`` is set (docs/semantics.md "Sync prescaler", "Conditional filter").
 """
 
 from __future__ import annotations
@@ -70,9 +73,22 @@ class StreamingFrontend:
         self._ch = _EMPTY_C
         self._t = _EMPTY_T
         self.dead_count = np.zeros(MAX_CHANNELS, np.int64)
+        self.sync_channel = config.sync_channel
+        self.sync_divider = config.sync_divider
+        self._sync_seen = 0  # raw sync edges since the start: the prescaler passes 0, D, 2D, ...
+
+    def _prescale(self, channel: np.ndarray, time_ps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        if self.sync_divider == 1 or self.sync_channel is None:
+            return channel, time_ps
+        is_sync = np.asarray(channel) == self.sync_channel
+        k = self._sync_seen + np.cumsum(is_sync) - 1  # index of each sync edge
+        self._sync_seen += int(is_sync.sum())
+        keep = ~is_sync | (k % self.sync_divider == 0)
+        return np.asarray(channel)[keep], np.asarray(time_ps)[keep]
 
     def push(self, channel: np.ndarray, time_ps: np.ndarray, raw_end_ps: int) -> None:
         """Raw edges (time ordered), with every raw edge before ``raw_end_ps`` now delivered."""
+        channel, time_ps = self._prescale(channel, time_ps)
         carry = sorted((t, c) for c, t in self.last_raw.items())
         if carry:
             cc = np.array([c for _, c in carry], np.uint8)
@@ -156,10 +172,12 @@ class SimDevice(Device):
         pairs = list(config.pairs)
         self._corr = core.Correlator(pairs, config.bin_width_ps, config.n_bins, config.offset_ps)
         self._pulsed = (
-            core.PulsedCounter(config.sync_channel, config.max_photons, config.pulsed_window_ps)
+            core.PulsedCounter(config.sync_channel, config.max_photons, config.pulsed_window_ps,
+                               config.sync_divider)
             if config.sync_channel is not None
             else None
         )
+        self._filter = core.SyncFilter(config.sync_channel) if config.sync_filter else None
         self._cfg = config
         self._raw_end = self.t_next  # raw edges before this were pushed into the front-end
         self._dead_reported = np.zeros(MAX_CHANNELS, np.int64)
@@ -235,8 +253,9 @@ class SimDevice(Device):
         )  # edges removed while this integration's raw data came in
         self._dead_reported = fe.dead_count.copy()
         if cfg.raw_tags:
+            rch, rt = self._filter.update(ch, tt) if self._filter is not None else (ch, tt)
             integ.tag_words = (
-                np.asarray(core.Encoder().encode(ch, tt), np.uint64) if tt.size else np.zeros(0, np.uint64)
+                np.asarray(core.Encoder().encode(rch, rt), np.uint64) if rt.size else np.zeros(0, np.uint64)
             )
         integ.last_input = last
         self._finished = last

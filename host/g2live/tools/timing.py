@@ -52,11 +52,6 @@ DEFAULT_OUT = REPO / "build" / "timing" / "timing.json"
 BOARD = {"N_CHANNELS": 9, "N_PAIRS": 4, "N_BINS_LOG2": 12, "MAX_PHOTONS": 15, "CLK_PERIOD_PS": 8000}
 FAST_CLK_PS = 4000  # 250 MHz, reported for information
 
-_RTL = ("g2l_fifo", "g2l_bram_sdp", "g2l_sync_edge", "g2l_tdc_model", "g2l_channel", "g2l_merge",
-        "g2l_rate_counters", "g2l_axil_regs", "g2l_stream_out", "g2l_coinc_pair", "g2l_coinc_hist",
-        "g2l_pulsed", "g2l_sync_div", "g2l_sync_filter")
-
-
 @dataclass(frozen=True)
 class Block:
     """One timing run: a top module, the files it needs, the parameters it gets in g2l_top."""
@@ -69,6 +64,7 @@ class Block:
         if self.top == "g2l_top":
             return sources()
         return [RTL_DIR / f"{f}.sv" for f in self.files]
+
 
 
 def board_blocks(board: Mapping[str, int] = BOARD) -> list[Block]:
@@ -88,14 +84,9 @@ def board_blocks(board: Mapping[str, int] = BOARD) -> list[Block]:
         Block("g2l_pulsed", ("g2l_fifo", "g2l_pulsed"), {"N_CHANNELS": n, "MAX_PHOTONS": mp, "PERIOD_AVG_LOG2": 8}),
         Block("g2l_coinc_hist", ("g2l_fifo", "g2l_bram_sdp", "g2l_coinc_pair", "g2l_coinc_hist"),
               {"N_CHANNELS": n, "N_PAIRS": p, "N_BINS_LOG2": nb}),
+        Block("g2l_sync_filter", ("g2l_sync_filter",), {}),
+        Block("g2l_sync_div", ("g2l_sync_div",), {"MAX_LOG2": 4}),
     ]
-    have = {f.stem for f in RTL_DIR.glob("*.sv")}
-    for extra, files, params in (
-        ("g2l_sync_div", ("g2l_sync_div",), {"CLK_PERIOD_PS": clk}),
-        ("g2l_sync_filter", ("g2l_sync_filter",), {"N_CHANNELS": n}),
-    ):
-        if extra in have:
-            out.append(Block(extra, files, params))
     return out
 
 
@@ -121,8 +112,8 @@ class Timing:
         return self.worst_ps <= clk_period_ps // 2
 
 
-def _synth_script(block: Block, work: Path) -> str:
-    srcs = " ".join(str(s) for s in block.paths())
+def _synth_script(block: Block, work: Path, sources: Sequence[Path] | None = None) -> str:
+    srcs = " ".join(str(s) for s in (sources if sources is not None else block.paths()))
     params = "".join(f" -set {k} {int(v)}" for k, v in block.parameters.items())
     lines = [
         f"read_verilog -sv -I{RTL_DIR} {srcs}",
@@ -184,13 +175,14 @@ def parse_sta(text: str) -> tuple[int, list[tuple[str, str, str]], list[str]]:
     return worst, path, warnings
 
 
-def time_block(block: Block, workdir: Path | None = None) -> Timing:
-    """Synthesise one block and return its worst cell-only path."""
+def time_block(block: Block, workdir: Path | None = None, sources: Sequence[Path] | None = None) -> Timing:
+    """Synthesise one block (from ``sources``, default its RTL files) and return its worst
+    cell-only path."""
     work = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix=f"g2l_timing_{block.top}_"))
     work.mkdir(parents=True, exist_ok=True)
     t0 = time.monotonic()
     script = work / "synth.ys"
-    script.write_text(_synth_script(block, work))
+    script.write_text(_synth_script(block, work, sources))
     _run_yosys(script, work / "yosys.log")
     script = work / "sta.ys"
     script.write_text(_sta_script(block, work))
