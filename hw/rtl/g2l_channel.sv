@@ -30,10 +30,16 @@ module g2l_channel #(
     end
 
     // ---- stage 1: raw time ----------------------------------------------------------------
+    // edge_base_ps + fine as a short add of the low bits and a choice between the high bits and
+    // the high bits + 1 (formed in parallel): the fine time may come late from the TDC.
+    localparam int LO = FINE_W;
     logic        hit1;
     logic [63:0] raw1;
+    wire  [LO:0]     lo_sum = {1'b0, edge_base_ps[LO-1:0]} + {1'b0, in_fine_ps};
+    wire  [63-LO:0]  hi = edge_base_ps[63:LO];
+    wire  [63-LO:0]  hi_p1 = hi + 1'b1;
     always_ff @(posedge clk) begin
-        raw1 <= edge_base_ps + {{(64 - FINE_W){1'b0}}, in_fine_ps};
+        raw1 <= {lo_sum[LO] ? hi_p1 : hi, lo_sum[LO-1:0]};
         hit1 <= !(rst || clear) && in_hit && cfg_enable;
     end
 

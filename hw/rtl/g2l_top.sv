@@ -324,11 +324,11 @@ module g2l_top #(
         .filtered_count(st_sync_filtered)
     );
     logic raw_full, raw_empty, raw_pop;
-    logic [RAW_FIFO_LOG2:0] raw_count;
+    logic [RAW_FIFO_LOG2:0] raw_count_unused;
     logic [69:0] raw_head;
     g2l_fifo #(.WIDTH(70), .DEPTH_LOG2(RAW_FIFO_LOG2)) u_raw (
         .clk(clk), .rst(rst || clear), .wr_en(rf_valid), .wr_data({rf_channel, rf_time}),
-        .rd_en(raw_pop), .rd_data(raw_head), .empty(raw_empty), .full(raw_full), .count(raw_count)
+        .rd_en(raw_pop), .rd_data(raw_head), .empty(raw_empty), .full(raw_full), .count(raw_count_unused)
     );
     always_ff @(posedge clk) begin
         if (rst || clear) lost_c0 <= '0;
@@ -336,15 +336,37 @@ module g2l_top #(
     end
 
     // ---- output ---------------------------------------------------------------------------------
+    // Register stages in front of the framer: the raw FIFO's head (its block-RAM read is slow) and
+    // each frame source, so the framer's arbitration never reaches back into them.
+    logic        rq_valid, rq_ready, rq_in_ready;
+    logic [69:0] rq_data;
+    assign raw_pop = rq_in_ready;
+    g2l_skid #(.WIDTH(70)) u_raw_head (
+        .clk(clk), .rst(rst || clear),
+        .in_valid(!raw_empty), .in_ready(rq_in_ready), .in_data(raw_head),
+        .out_valid(rq_valid), .out_ready(rq_ready), .out_data(rq_data)
+    );
+    logic [3*64-1:0] fq_tdata;
+    logic [2:0]      fq_tvalid, fq_tready, fq_tlast, fs_tready;
+    wire  [3*65-1:0] fs_in = {rates_tlast, rates_tdata, pulsed_tlast, pulsed_tdata, hist_tlast, hist_tdata};
+    wire  [2:0]      fs_valid = {rates_tvalid, pulsed_tvalid, hist_tvalid};
+    assign {rates_tready, pulsed_tready, hist_tready} = fs_tready;
+    for (genvar k = 0; k < 3; k++) begin : g_frame_in
+        g2l_skid #(.WIDTH(65)) u_frame_in (
+            .clk(clk), .rst(rst || clear),
+            .in_valid(fs_valid[k]), .in_ready(fs_tready[k]), .in_data(fs_in[k*65 +: 65]),
+            .out_valid(fq_tvalid[k]), .out_ready(fq_tready[k]), .out_data({fq_tlast[k], fq_tdata[k*64 +: 64]})
+        );
+    end
+
     g2l_stream_out #(.N_CHANNELS(N_CHANNELS), .N_SRC(3)) u_out (
         .clk(clk), .rst(rst), .clear(clear),
-        .raw_valid(!raw_empty), .raw_ready(raw_pop), .raw_channel(raw_head[69:64]),
-        .raw_time(raw_head[63:0]), .raw_last(raw_count == (RAW_FIFO_LOG2 + 1)'(1)),
+        // the head is the last raw tag buffered when it is alone in its stage and the FIFO is empty
+        .raw_valid(rq_valid), .raw_ready(rq_ready), .raw_channel(rq_data[69:64]),
+        .raw_time(rq_data[63:0]), .raw_last(rq_valid && rq_in_ready && raw_empty),
         .lost_c0(lost_c0), .lost_c1(lost_c1), .lost_c2(lost_c2),
-        .s_frame_tdata({rates_tdata, pulsed_tdata, hist_tdata}),
-        .s_frame_tvalid({rates_tvalid, pulsed_tvalid, hist_tvalid}),
-        .s_frame_tready({rates_tready, pulsed_tready, hist_tready}),
-        .s_frame_tlast({rates_tlast, pulsed_tlast, hist_tlast}),
+        .s_frame_tdata(fq_tdata), .s_frame_tvalid(fq_tvalid), .s_frame_tready(fq_tready),
+        .s_frame_tlast(fq_tlast),
         .m_axis_tdata(m_axis_tdata), .m_axis_tvalid(m_axis_tvalid), .m_axis_tready(m_axis_tready),
         .m_axis_tlast(m_axis_tlast)
     );
@@ -362,14 +384,14 @@ module g2l_top #(
         st_status = '0;
         st_status[G2L_REG_STATUS_RUNNING_LSB] = run;
         st_status[G2L_REG_STATUS_BANK_LSB] = hist_bank;
-        st_status[G2L_REG_STATUS_DUMPING_LSB] = hist_dumping || pulsed_dumping || rates_tvalid;
+        st_status[G2L_REG_STATUS_DUMPING_LSB] = hist_dumping || pulsed_dumping || rates_tvalid || |fq_tvalid;
         st_status[G2L_REG_STATUS_LOST_LSB] = lost_sticky;
         st_status[G2L_REG_STATUS_CLEARING_LSB] = hist_clearing || clear_pending;
     end
 
     // Diagnostics without a register in map version 1.1 (kept as ports for the next minor).
     wire unused_ok = &{1'b0, ch_dead_unused, reg_channel_enable[31:N_CHANNELS], reg_sync_channel[31:6],
-                       reg_sync_divider[31:3],
+                       reg_sync_divider[31:3], raw_count_unused,
                        hist_cfg_error, pulsed_cfg_error, pulsed_pre_sync, pulsed_out_of_window, pulsed_clip};
 endmodule
 

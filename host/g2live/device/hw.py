@@ -86,7 +86,8 @@ def program(write: WriteReg, config: Config, caps: DeviceCaps) -> None:
     write(C.REG_INTEGRATION_CYCLES, integration_cycles(config, caps))
     write(C.REG_PULSED_WINDOW_PS, config.pulsed_window_ps)
     if caps.sync_input is not None:  # map >= 1.2
-        write(C.REG_SYNC_DIVIDER, C.REGISTERS["SYNC_DIVIDER"].fields["log2"].put(config.sync_divider.bit_length() - 1))
+        log2 = C.REGISTERS["SYNC_DIVIDER"].fields["log2"]
+        write(C.REG_SYNC_DIVIDER, log2.put(config.sync_divider.bit_length() - 1))
     pf = C.REGISTERS["PAIR"].fields
     for k in range(min(caps.n_pairs, C.REGISTERS["PAIR"].count)):
         if k < len(config.pairs):

@@ -16,19 +16,21 @@ import numpy as np
 import pytest
 from common import param, pause_pattern, rtl, run_rtl
 
-PARAMS = {"N_CHANNELS": 4, "FIFO_DEPTH_LOG2": 3, "BND_DEPTH_LOG2": 2, "CLK_PERIOD_PS": 4000, "IN_LATENCY": 1}
+PARAMS = {"N_CHANNELS": 4, "FIFO_DEPTH_LOG2": 3, "BND_DEPTH_LOG2": 2, "CLK_PERIOD_PS": 4000,
+          "IN_LATENCY": 1}
 P = 4000  # ps per cycle in this bench
 
 
 @pytest.mark.rtl
 def test_g2l_merge(sim: str) -> None:
-    run_rtl(sim, "g2l_merge", "test_g2l_merge", rtl("g2l_fifo", "g2l_skid", "g2l_merge_node", "g2l_merge"), PARAMS)
+    run_rtl(sim, "g2l_merge", "test_g2l_merge", rtl("g2l_fifo", "g2l_skid", "g2l_merge_node", "g2l_merge"),
+            PARAMS)
 
 
 # ---- cocotb side -----------------------------------------------------------------------------
 
 async def run_merge(dut, rng: random.Random, cycles: int, p_fire: float, delays: list[int],
-                    ready: str, bnd_every: int = 0) -> dict:
+                    ready: str, bnd_every: int = 0, ties: bool = False) -> dict:
     """Drive `cycles` cycles of input, then drain; return what went in and came out."""
     import cocotb
     from cocotb.triggers import FallingEdge, RisingEdge
@@ -70,9 +72,10 @@ async def run_merge(dut, rng: random.Random, cycles: int, p_fire: float, delays:
         dut.time_ps.value = m * P
         valid, times = 0, 0
         if active:
+            together = rng.random() < p_fire  # ties: all channels at once, at the cycle start
             for c in range(n):
-                if rng.random() < p_fire:
-                    raw = (m - 1) * P + rng.randrange(P)
+                if (together if ties else rng.random() < p_fire):
+                    raw = (m - 1) * P + (0 if ties else rng.randrange(P))
                     valid |= 1 << c
                     times |= ((raw + delays[c]) & (2**64 - 1)) << (64 * c)
                     pushed.append((c, raw))
@@ -140,6 +143,25 @@ if cocotb is not None:
         delays = [0, 1000, -1000, 0][:n] + [0] * max(0, n - 4)
         res = await run_merge(dut, rng, 600, 1.0, delays, "none", bnd_every=50)
         check(res, delays, lossless=False)
+
+    @cocotb.test()
+    async def ties(dut) -> None:
+        """Every channel at one time (equal times: ascending channel), boundaries at exactly the
+        time of the next tags (boundary first): exactly the twin's order."""
+        rng = random.Random(4)
+        n = param(dut, "N_CHANNELS")
+        res = await run_merge(dut, rng, 2000, 0.1, [0] * n, "none", bnd_every=7, ties=True)
+        check(res, [0] * n, lossless=True)
+
+    @cocotb.test()
+    async def ties_and_spread(dut) -> None:
+        """The same ties with delays that put the channels five clocks apart in both directions
+        (the watermarks hold the early ones back) and a few output stalls."""
+        rng = random.Random(5)
+        n = param(dut, "N_CHANNELS")
+        delays = [(-1) ** c * 5 * P + c for c in range(n)]  # +-5 clocks, not a multiple of P
+        res = await run_merge(dut, rng, 2000, 0.05, delays, "half", bnd_every=13, ties=True)
+        check(res, delays, lossless=True)
 
     @cocotb.test()
     async def backpressure(dut) -> None:

@@ -127,7 +127,8 @@ class TB:
         """Queue edges (absolute ps); each channel's edges must be min_gap cycles apart."""
         for c in range(self.n_channels):
             cyc = time_ps[channel == c] // self.period
-            assert np.all(np.diff(cyc) >= self.min_gap[c]), f"channel {c}: edges closer than {self.min_gap[c]} cycles"
+            gap = self.min_gap[c]
+            assert np.all(np.diff(cyc) >= gap), f"channel {c}: edges closer than {gap} cycles"
         self.queue.extend(zip(time_ps.tolist(), channel.tolist(), strict=True))
         self.queue[self.qpos:] = sorted(self.queue[self.qpos:])
 
