@@ -158,6 +158,18 @@ module g2l_coinc_hist #(
         c_keep_a <= c4_keep_a;
         c_keep_b <= c4_keep_b;
         c_keep_auto <= $signed(c4_keep_a) > $signed(c4_keep_b) ? c4_keep_a : c4_keep_b;
+        if (rst) begin  // (also keeps the flags out of slow shift-register LUTs)
+            c1_ok <= 1'b0;
+            c2_ok <= 1'b0;
+            c3_ok <= 1'b0;
+            c4_ok <= 1'b0;
+            c_ok <= 1'b0;
+            c1_shift <= '0;
+            c2_shift <= '0;
+            c3_shift <= '0;
+            c4_shift <= '0;
+            c_shift <= '0;
+        end
     end
 
     logic [RAW_W-1:0] l_raw;
