@@ -25,6 +25,13 @@ class Field(NamedTuple):
         return value << self.lsb
 
 
+class LostCause(NamedTuple):
+    code: int  # LOST.cause
+    name: str  # key of the host's per-cause counts
+    title: str
+    doc: str
+
+
 class Register(NamedTuple):
     name: str
     offset: int
@@ -78,20 +85,29 @@ FRAME_PHOTON_NUMBER = 2
 FRAME_RATES = 3
 FRAME_LOSSES = 4
 
+LOST_CAUSES: tuple[LostCause, ...] = (
+    LostCause(0, 'fifo', 'stream FIFO overflow', 'The raw-tag FIFO was full: output back-pressure while CONTROL.raw_enable.'),
+    LostCause(1, 'binning', 'binning back-pressure', 'A channel FIFO overflowed while a binner held the merge (also the histogram-bank sweep after COMMAND.clear).'),
+    LostCause(2, 'merge', 'merge overflow', 'A channel FIFO overflowed otherwise: input faster than one tag per clock in aggregate.'),
+)
+LOST_CAUSE_FIFO = 0
+LOST_CAUSE_BINNING = 1
+LOST_CAUSE_MERGE = 2
+
 REG_ID_VALUE = 0x47324C56
 REG_VERSION_MAJOR = 1
-REG_VERSION_MINOR = 2
+REG_VERSION_MINOR = 3
 REG_ADDR_BITS = 12
 
 REGISTERS: dict[str, Register] = {
     'ID': Register('ID', 0x000, 'ro', 0x47324C56, 1, 0, {}, 'Identifies a g2live core; drivers check it first.'),
-    'VERSION': Register('VERSION', 0x004, 'ro', 0x00010002, 1, 0, {'minor': Field(0, 16), 'major': Field(16, 16)}, 'Register-map version.'),
+    'VERSION': Register('VERSION', 0x004, 'ro', 0x00010003, 1, 0, {'minor': Field(0, 16), 'major': Field(16, 16)}, 'Register-map version.'),
     'SIZES': Register('SIZES', 0x008, 'ro', 0x00000000, 1, 0, {'n_channels': Field(0, 7), 'n_pairs': Field(8, 4), 'n_bins_log2': Field(12, 5), 'max_photons': Field(20, 6), 'sync_input': Field(26, 6)}, 'Build-time sizes of this instance (read them instead of duplicating them).'),
     'CLK_PERIOD_PS': Register('CLK_PERIOD_PS', 0x00C, 'ro', 0x00000000, 1, 0, {}, 'Period of the time-base clock in ps.'),
     'CONTROL': Register('CONTROL', 0x010, 'rw', 0x00000000, 1, 0, {'run': Field(0, 1), 'raw_enable': Field(1, 1), 'hist_enable': Field(2, 1), 'pulsed_enable': Field(3, 1), 'sync_filter': Field(4, 1)}, 'Run control.'),
     'COMMAND': Register('COMMAND', 0x014, 'w1p', 0x00000000, 1, 0, {'clear': Field(0, 1), 'swap': Field(1, 1)}, 'One-shot commands.'),
     'STATUS': Register('STATUS', 0x018, 'ro', 0x00000000, 1, 0, {'running': Field(0, 1), 'bank': Field(1, 1), 'dumping': Field(2, 1), 'lost': Field(3, 1), 'clearing': Field(4, 1)}, 'Live status.'),
-    'CHANNEL_ENABLE': Register('CHANNEL_ENABLE', 0x01C, 'rw', 0x00000000, 1, 0, {}, 'Enable mask for channels 0..31 (bit c enables channel c). All inputs are disabled after reset: a driver enables what it uses (since 1.2; 1.1 reset to all ones).'),
+    'CHANNEL_ENABLE': Register('CHANNEL_ENABLE', 0x01C, 'rw', 0x00000000, 1, 0, {}, 'Enable mask for channels 0..31 (bit c enables channel c). All inputs are disabled after reset: a driver enables what it uses (since 1.3; 1.2 and earlier reset to all ones).'),
     'SYNC_CHANNEL': Register('SYNC_CHANNEL', 0x020, 'rw', 0x00000000, 1, 0, {}, 'Channel that carries the laser sync for the pulsed-mode block.'),
     'BIN_WIDTH_PS': Register('BIN_WIDTH_PS', 0x024, 'rw', 0x00000400, 1, 0, {}, 'Correlation bin width in ps (`bin_width_ps`). The on-chip binner accepts powers of two.'),
     'N_BINS': Register('N_BINS', 0x028, 'rw', 0x00000400, 1, 0, {}, 'Number of correlation bins (`n_bins`), a power of two up to 2**n_bins_log2.'),
@@ -101,9 +117,13 @@ REGISTERS: dict[str, Register] = {
     'TIME_PRESET_LO': Register('TIME_PRESET_LO', 0x038, 'rw', 0x00000000, 1, 0, {}, 'Low word of the time base value (in clock cycles) loaded by COMMAND.clear (tests start near roll-over).'),
     'TIME_PRESET_HI': Register('TIME_PRESET_HI', 0x03C, 'rw', 0x00000000, 1, 0, {}, 'High word of the time-base preset.'),
     'PAIR': Register('PAIR', 0x040, 'rw', 0x00000000, 8, 4, {'a': Field(0, 6), 'b': Field(8, 6), 'enable': Field(31, 1)}, 'Correlation pair k: histogram of `b - a`.'),
-    'SYNC_DIVIDER': Register('SYNC_DIVIDER', 0x060, 'rw', 0x00000000, 1, 0, {'log2': Field(0, 3)}, "Sync prescaler on input SIZES.sync_input (like PicoQuant's SyncDiv): only every 2**log2-th laser edge reaches the TDC and becomes a sync tag; the pulsed block reconstructs every laser period in between from the measured sync period (docs/semantics.md). Change while stopped, then COMMAND.clear (since 1.2)."),
-    'SYNC_FILTERED': Register('SYNC_FILTERED', 0x064, 'ro', 0x00000000, 1, 0, {}, 'Sync tags the conditional filter (CONTROL.sync_filter) kept out of the raw stream since the last clear; saturates at 2**32-1 (since 1.2).'),
-    'SYNC_PERIOD': Register('SYNC_PERIOD', 0x068, 'ro', 0x00000000, 1, 0, {}, "The pulsed block's measured laser period (the one it reconstructs periods with) in units of 2**-8 ps; 0 until measured (since 1.2)."),
+    'SYNC_DIVIDER': Register('SYNC_DIVIDER', 0x060, 'rw', 0x00000000, 1, 0, {'log2': Field(0, 3)}, "Sync prescaler on input SIZES.sync_input (like PicoQuant's SyncDiv): only every 2**log2-th laser edge reaches the TDC and becomes a sync tag; the pulsed block reconstructs every laser period in between from the measured sync period (docs/semantics.md). Change while stopped, then COMMAND.clear (since 1.3)."),
+    'SYNC_FILTERED': Register('SYNC_FILTERED', 0x064, 'ro', 0x00000000, 1, 0, {}, 'Sync tags the conditional filter (CONTROL.sync_filter) kept out of the raw stream since the last clear; saturates at 2**32-1 (since 1.3).'),
+    'SYNC_PERIOD': Register('SYNC_PERIOD', 0x068, 'ro', 0x00000000, 1, 0, {}, "The pulsed block's measured laser period (the one it reconstructs periods with) in units of 2**-8 ps; 0 until measured (since 1.3)."),
+    'PACKET_WORDS': Register('PACKET_WORDS', 0x0E0, 'rw', 0x00000001, 1, 0, {}, "DMA packet length N: the stream's tlast ends a packet at the first record end once it holds N words or more (frames and HERALD pairs are never split; a packet holds at most N - 1 + the longest record). Size the DMA buffer for it (since 1.2)."),
+    'PACKET_TIMEOUT_CYCLES': Register('PACKET_TIMEOUT_CYCLES', 0x0E4, 'rw', 0x00000000, 1, 0, {}, 'A packet open this many clocks ends at its next record end even if shorter than PACKET_WORDS, so an idle stream still reaches the host; 0 = every record is its own packet (since 1.2).'),
+    'CLOCK_CONTROL': Register('CLOCK_CONTROL', 0x0E8, 'rw', 0x00000000, 1, 0, {'ref_select': Field(0, 1)}, 'Board clocking request (since 1.2).'),
+    'CLOCK_STATUS': Register('CLOCK_STATUS', 0x0EC, 'ro', 0x00000000, 1, 0, {'present': Field(0, 1), 'locked': Field(1, 1), 'ref_locked': Field(2, 1), 'ref_selected': Field(3, 1), 'unlock_count': Field(8, 8)}, "Board clocking status from the board's clock module; all zero where there is none (simulation) (since 1.2)."),
     'DEAD_TIME_PS': Register('DEAD_TIME_PS', 0x100, 'rw', 0x00000000, 64, 4, {}, 'Dead time of channel c in ps: an edge sooner than this after the last accepted edge is discarded (and counted).'),
     'DELAY_PS': Register('DELAY_PS', 0x200, 'rw', 0x00000000, 64, 4, {}, 'Signed delay added to every time of channel c, ps (cable and detector delays).'),
     'COUNT': Register('COUNT', 0x300, 'ro', 0x00000000, 64, 4, {}, 'Events of channel c in the last finished integration (count-rate counter).'),
@@ -131,6 +151,10 @@ REG_PAIR = 0x040
 REG_SYNC_DIVIDER = 0x060
 REG_SYNC_FILTERED = 0x064
 REG_SYNC_PERIOD = 0x068
+REG_PACKET_WORDS = 0x0E0
+REG_PACKET_TIMEOUT_CYCLES = 0x0E4
+REG_CLOCK_CONTROL = 0x0E8
+REG_CLOCK_STATUS = 0x0EC
 REG_DEAD_TIME_PS = 0x100
 REG_DELAY_PS = 0x200
 REG_COUNT = 0x300

@@ -55,7 +55,11 @@ module g2l_top #(
     output logic      [63:0]              m_axis_tdata,
     output logic                          m_axis_tvalid,
     input  wire logic                     m_axis_tready,
-    output logic                          m_axis_tlast
+    output logic                          m_axis_tlast,
+
+    // board clock module (hw/boards/*): CLOCK_STATUS in, CLOCK_CONTROL out; 0 where there is none
+    input  wire logic [31:0]              clock_status,
+    output logic      [31:0]              clock_control
 );
     // The contract header defines every field; a block uses only some of them.
     /* verilator lint_off UNUSEDPARAM */
@@ -84,6 +88,7 @@ module g2l_top #(
     logic [31:0] st_status;
     logic [N_CHANNELS*32-1:0] st_count, st_lost_count, st_dead_count;
     logic [31:0] st_sync_filtered, st_sync_period;
+    logic [31:0] reg_packet_words, reg_packet_timeout_cycles;
 
     g2l_axil_regs #(
         .N_CHANNELS(N_CHANNELS), .N_PAIRS(N_PAIRS), .N_BINS_LOG2(N_BINS_LOG2),
@@ -103,9 +108,12 @@ module g2l_top #(
         .reg_integration_cycles(reg_integration_cycles), .reg_pulsed_window_ps(reg_pulsed_window_ps),
         .reg_sync_divider(reg_sync_divider),
         .reg_time_preset(reg_time_preset), .reg_pair(reg_pair), .reg_dead_time_ps(reg_dead_time_ps),
-        .reg_delay_ps(reg_delay_ps), .cmd_clear(cmd_clear), .cmd_swap(cmd_swap),
+        .reg_delay_ps(reg_delay_ps), .reg_packet_words(reg_packet_words),
+        .reg_packet_timeout_cycles(reg_packet_timeout_cycles), .reg_clock_control(clock_control),
+        .cmd_clear(cmd_clear), .cmd_swap(cmd_swap),
         .st_status(st_status), .st_count(st_count), .st_lost_count(st_lost_count),
-        .st_dead_count(st_dead_count), .st_sync_filtered(st_sync_filtered), .st_sync_period(st_sync_period)
+        .st_dead_count(st_dead_count), .st_sync_filtered(st_sync_filtered), .st_sync_period(st_sync_period),
+        .st_clock_status(clock_status)
     );
 
     wire run = reg_control[G2L_REG_CONTROL_RUN_LSB];
@@ -335,7 +343,7 @@ module g2l_top #(
         else for (int c = 0; c < N_CHANNELS; c++) lost_c0[c] <= rf_valid && raw_full && rf_channel == 6'(c);
     end
 
-    // ---- output ---------------------------------------------------------------------------------
+    // ---- output: framer, then DMA packets (tlast where the host wants it) ---------------------
     // Register stages in front of the framer: the raw FIFO's head (its block-RAM read is slow) and
     // each frame source, so the framer's arbitration never reaches back into them.
     logic        rq_valid, rq_ready, rq_in_ready;
@@ -359,6 +367,8 @@ module g2l_top #(
         );
     end
 
+    logic [63:0] fr_tdata;
+    logic        fr_tvalid, fr_tready, fr_tlast_unused;
     g2l_stream_out #(.N_CHANNELS(N_CHANNELS), .N_SRC(3)) u_out (
         .clk(clk), .rst(rst), .clear(clear),
         // the head is the last raw tag buffered when it is alone in its stage and the FIFO is empty
@@ -367,6 +377,13 @@ module g2l_top #(
         .lost_c0(lost_c0), .lost_c1(lost_c1), .lost_c2(lost_c2),
         .s_frame_tdata(fq_tdata), .s_frame_tvalid(fq_tvalid), .s_frame_tready(fq_tready),
         .s_frame_tlast(fq_tlast),
+        .m_axis_tdata(fr_tdata), .m_axis_tvalid(fr_tvalid), .m_axis_tready(fr_tready),
+        .m_axis_tlast(fr_tlast_unused)
+    );
+    g2l_axis_packetizer u_packets (
+        .clk(clk), .rst(rst), .clear(clear),
+        .cfg_packet_words(reg_packet_words), .cfg_timeout_cycles(reg_packet_timeout_cycles),
+        .s_axis_tdata(fr_tdata), .s_axis_tvalid(fr_tvalid), .s_axis_tready(fr_tready),
         .m_axis_tdata(m_axis_tdata), .m_axis_tvalid(m_axis_tvalid), .m_axis_tready(m_axis_tready),
         .m_axis_tlast(m_axis_tlast)
     );
@@ -392,7 +409,8 @@ module g2l_top #(
     // Diagnostics without a register in map version 1.1 (kept as ports for the next minor).
     wire unused_ok = &{1'b0, ch_dead_unused, reg_channel_enable[31:N_CHANNELS], reg_sync_channel[31:6],
                        reg_sync_divider[31:3], raw_count_unused,
-                       hist_cfg_error, pulsed_cfg_error, pulsed_pre_sync, pulsed_out_of_window, pulsed_clip};
+                       hist_cfg_error, pulsed_cfg_error, pulsed_pre_sync, pulsed_out_of_window, pulsed_clip,
+                       fr_tlast_unused};
 endmodule
 
 `resetall

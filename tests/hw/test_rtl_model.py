@@ -42,7 +42,7 @@ def clear_and_settle(m) -> int:
 
 
 def enable_all(m) -> None:
-    """CHANNEL_ENABLE resets to 0 (map 1.2): switch every input on."""
+    """CHANNEL_ENABLE resets to 0 (map 1.3): switch every input on."""
     m.write_reg(C.REG_CHANNEL_ENABLE, (1 << m.n_channels) - 1)
 
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """What the hardware back-ends (``verilator``, ``pynq``) share: programming the register map from a
 ``Config`` and turning the decoded AXI4-Stream back into ``Integration``s.
 
@@ -18,8 +19,21 @@ import numpy as np
 from g2live import contract as C
 from g2live import core
 from g2live.config import MAX_CHANNELS, Config, DeviceCaps
-from g2live.device import LOST_CAUSES, DeviceError, Integration
+from g2live.device.base import LOST_CAUSES, DeviceError, Integration
 from g2live.device.sim import heralded_rows
+
+__all__ = [
+    "ReadReg",
+    "WriteReg",
+    "CLEARING_SINCE_MINOR",
+    "check_identity",
+    "read_caps",
+    "integration_cycles",
+    "program",
+    "wait_cleared",
+    "control_word",
+    "FrameAssembler",
+]
 
 ReadReg = Callable[[int], int]
 WriteReg = Callable[[int, int], None]
@@ -31,8 +45,8 @@ def _u32(v: int) -> int:
 
 # STATUS.clearing exists from register map 1.1 on; a 1.0 core reads the bit as 0.
 CLEARING_SINCE_MINOR = 1
-# The sync prescaler and filter (SYNC_DIVIDER, CONTROL.sync_filter, SIZES.sync_input) from 1.2 on.
-SYNC_SINCE_MINOR = 2
+# The sync prescaler and filter (SYNC_DIVIDER, CONTROL.sync_filter, SIZES.sync_input) from 1.3 on.
+SYNC_SINCE_MINOR = 3
 
 
 def check_identity(read: ReadReg, where: str) -> int:
@@ -85,7 +99,7 @@ def program(write: WriteReg, config: Config, caps: DeviceCaps) -> None:
     write(C.REG_OFFSET_PS, _u32(config.offset_ps))
     write(C.REG_INTEGRATION_CYCLES, integration_cycles(config, caps))
     write(C.REG_PULSED_WINDOW_PS, config.pulsed_window_ps)
-    if caps.sync_input is not None:  # map >= 1.2
+    if caps.sync_input is not None:  # map >= 1.3
         log2 = C.REGISTERS["SYNC_DIVIDER"].fields["log2"]
         write(C.REG_SYNC_DIVIDER, log2.put(config.sync_divider.bit_length() - 1))
     pf = C.REGISTERS["PAIR"].fields

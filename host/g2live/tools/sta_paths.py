@@ -86,37 +86,51 @@ def read_library(paths: Iterable[Path]) -> dict[str, CellTiming]:
     """Timing arcs per base cell type from RTLIL files of the (specify-carrying) cell library."""
     lib: dict[str, CellTiming] = defaultdict(CellTiming)
     for path in paths:
-        if not Path(path).is_file():
-            continue
-        module = None
-        widths: dict[str, int] = {}
-        cell_type = None
-        params: dict[str, str] = {}
-        conns: dict[str, str] = {}
-        for line in Path(path).read_text().splitlines():
-            if m := _MODULE.match(line):
-                module, widths = _base_name(m.group(1)), {}
-                continue
-            if module is None:
-                continue
-            if line.startswith("end") and cell_type is None:
-                module = None
-                continue
-            if cell_type is None:
-                if m := _WIRE.match(line):
-                    w = re.search(r"width\s+(\d+)", m.group(1))
-                    widths[m.group(2).lstrip("\\")] = int(w.group(1)) if w else 1
-                elif m := _CELL.match(line):
-                    cell_type, params, conns = m.group(1), {}, {}
-                continue
-            if m := _PARAM.match(line):
-                params[m.group(1).lstrip("\\")] = m.group(2)
-            elif m := _CONNECT.match(line):
-                conns[m.group(1).lstrip("\\")] = m.group(2)
-            elif line.strip() == "end":
-                _add_cell(lib[module], cell_type, params, conns, widths)
-                cell_type = None
+        if Path(path).is_file():
+            _RtlilReader(lib).read(Path(path).read_text())
     return dict(lib)
+
+
+class _RtlilReader:
+    """Line by line through an RTLIL file: each module's wire widths, then its specify cells."""
+
+    def __init__(self, lib: dict[str, CellTiming]) -> None:
+        self.lib = lib
+        self.module: str | None = None
+        self.widths: dict[str, int] = {}
+        self.cell_type: str | None = None
+        self.params: dict[str, str] = {}
+        self.conns: dict[str, str] = {}
+
+    def read(self, text: str) -> None:
+        for line in text.splitlines():
+            if m := _MODULE.match(line):
+                self.module, self.widths = _base_name(m.group(1)), {}
+            elif self.module is None:
+                continue
+            elif self.cell_type is None:
+                self._module_line(line)
+            else:
+                self._cell_line(line)
+
+    def _module_line(self, line: str) -> None:
+        if line.startswith("end"):
+            self.module = None
+        elif m := _WIRE.match(line):
+            w = re.search(r"width\s+(\d+)", m.group(1))
+            self.widths[m.group(2).lstrip("\\")] = int(w.group(1)) if w else 1
+        elif m := _CELL.match(line):
+            self.cell_type, self.params, self.conns = m.group(1), {}, {}
+
+    def _cell_line(self, line: str) -> None:
+        if m := _PARAM.match(line):
+            self.params[m.group(1).lstrip("\\")] = m.group(2)
+        elif m := _CONNECT.match(line):
+            self.conns[m.group(1).lstrip("\\")] = m.group(2)
+        elif line.strip() == "end":
+            assert self.module is not None and self.cell_type is not None
+            _add_cell(self.lib[self.module], self.cell_type, self.params, self.conns, self.widths)
+            self.cell_type = None
 
 
 def _add_cell(t: CellTiming, typ: str, params: dict[str, str], conns: dict[str, str],
@@ -171,6 +185,18 @@ def worst_path(arrival_json: Path, top: str, lib: dict[str, CellTiming]) -> Time
     mod = json.loads(Path(arrival_json).read_text())["modules"][top]
     arr, names = _arrivals(mod)
     cells = mod["cells"]
+    inputs = {b for p in mod["ports"].values() if p["direction"] == "input" for b in p["bits"]
+              if isinstance(b, int)}
+    ends = [*_cell_ends(cells, lib, arr, names), *_output_ends(mod, arr)]
+    if not ends:
+        raise ValueError(f"{top}: no timed end point (no sta_arrival attributes?)")
+    score, bit, end = max(ends, key=lambda e: e[0])  # the first of equal scores
+    steps, start = _backtrack(bit, arr, _drivers(cells), cells, lib, names, inputs)
+    return TimedPath(score, end, start, [end, *steps])
+
+
+def _drivers(cells: dict) -> dict[int, tuple[str, Pin]]:
+    """The cell output pin that drives each bit."""
     driver: dict[int, tuple[str, Pin]] = {}
     for cname, c in cells.items():
         for port, bits in c["connections"].items():
@@ -178,34 +204,31 @@ def worst_path(arrival_json: Path, top: str, lib: dict[str, CellTiming]) -> Time
                 for i, b in enumerate(bits):
                     if isinstance(b, int):
                         driver[b] = (cname, (port, i))
-    inputs = {b for p in mod["ports"].values() if p["direction"] == "input" for b in p["bits"]
-              if isinstance(b, int)}
-    best: tuple[int, int, str] | None = None  # (score, bit, end label)
+    return driver
+
+
+def _cell_ends(cells: dict, lib: dict[str, CellTiming], arr: dict[int, int],
+               names: dict[int, str]) -> list[tuple[int, int, str]]:
+    """(arrival + setup, bit, label) of every cell input with a setup check."""
+    out: list[tuple[int, int, str]] = []
     for cname, c in cells.items():
         t = lib.get(c["type"].lstrip("\\"))
-        if t is None:
+        if t is None or not t.setup:
             continue
         for port, bits in c["connections"].items():
             if c["port_directions"].get(port) != "input":
                 continue
             for i, b in enumerate(bits):
                 req = t.setup.get((port, i))
-                if req is None or not isinstance(b, int) or b not in arr:
-                    continue
-                score = arr[b] + req
-                if best is None or score > best[0]:
-                    best = (score, b, f"{_cell_label(cname, c, names)} ({c['type']}.{port})")
-    for pname, p in mod["ports"].items():
-        if p["direction"] == "input":
-            continue
-        for b in p["bits"]:
-            if isinstance(b, int) and b in arr and (best is None or arr[b] > best[0]):
-                best = (arr[b], b, f"output {pname}")
-    if best is None:
-        raise ValueError(f"{top}: no timed end point (no sta_arrival attributes?)")
-    score, bit, end = best
-    steps, start = _backtrack(bit, arr, driver, cells, lib, names, inputs)
-    return TimedPath(score, end, start, [end, *steps])
+                if req is not None and isinstance(b, int) and b in arr:
+                    out.append((arr[b] + req, b, f"{_cell_label(cname, c, names)} ({c['type']}.{port})"))
+    return out
+
+
+def _output_ends(mod: dict, arr: dict[int, int]) -> list[tuple[int, int, str]]:
+    """(arrival, bit, label) of the module's output bits."""
+    return [(arr[b], b, f"output {pname}") for pname, p in mod["ports"].items() if p["direction"] != "input"
+            for b in p["bits"] if isinstance(b, int) and b in arr]
 
 
 def _cell_label(cname: str, c: dict, names: dict[int, str]) -> str:

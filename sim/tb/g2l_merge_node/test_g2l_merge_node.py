@@ -102,7 +102,8 @@ if cocotb is not None:
             assert not b_pop or vb, "B popped without a head"
             if out_valid and ready:
                 got.append((int(dut.out_time.value), int(dut.out_tag.value)))
-                assert got[-1] == want[len(got) - 1], f"item {len(got) - 1}: {got[-1]} != {want[len(got) - 1]}"
+                k = len(got) - 1
+                assert got[k] == want[k], f"item {k}: {got[k]} != {want[k]}"
             sa.k += a_pop
             sb.k += b_pop
             await RisingEdge(dut.clk)

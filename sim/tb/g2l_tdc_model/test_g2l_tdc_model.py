@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 
+import cocotb
 import pytest
 from common import param, rtl, run_rtl
 
@@ -21,48 +22,41 @@ def test_g2l_tdc_model(sim: str) -> None:
     run_rtl(sim, "g2l_tdc_model", "test_g2l_tdc_model", rtl("g2l_sync_edge", "g2l_tdc_model"), PARAMS)
 
 
-try:
-    import cocotb
-except ImportError:  # collected by pytest outside the simulator
-    cocotb = None
+@cocotb.test()
+async def edges_and_latency(dut) -> None:
+    from cocotb.triggers import FallingEdge, RisingEdge
+    from common import reset, start_clock
 
-if cocotb is not None:
-
-    @cocotb.test()
-    async def edges_and_latency(dut) -> None:
-        from cocotb.triggers import FallingEdge, RisingEdge
-        from common import reset, start_clock
-
-        start_clock(dut)
-        dut.in_pulse.value = 0
-        dut.sim_fine_ps.value = 0
-        await reset(dut)
-        latency = param(dut, "STAGES") + 1
-        period = param(dut, "CLK_PERIOD_PS")
-        rng = random.Random(4)
-        # line level per cycle: random runs of low and high (run length 1 = fastest legal toggling)
-        level: list[int] = []
-        while len(level) < 3000:
-            level += [0] * rng.choice([1, 1, 2, 5, 30]) + [1] * rng.choice([1, 1, 3, 40])
-        expected: dict[int, int] = {}  # cycle of the hit -> fine time
-        hits: dict[int, int] = {}
-        prev = 0
-        for cyc, lv in enumerate(level):
-            await FallingEdge(dut.clk)
-            fine = rng.randrange(period)
-            dut.in_pulse.value = lv
-            dut.sim_fine_ps.value = fine
-            if lv and not prev:
-                expected[cyc + latency] = fine
-            prev = lv
-            await RisingEdge(dut.clk)
-            # values before this edge: the hit output of cycle `cyc`
-            if int(dut.hit.value):
-                hits[cyc] = int(dut.fine_ps.value)
-        for _ in range(latency + 2):
-            cyc += 1
-            await RisingEdge(dut.clk)
-            if int(dut.hit.value):
-                hits[cyc] = int(dut.fine_ps.value)
-        assert len(expected) > 100, "the stimulus must have many edges"
-        assert hits == expected, "one hit per rising edge, STAGES + 1 clocks later, with its fine time"
+    start_clock(dut)
+    dut.in_pulse.value = 0
+    dut.sim_fine_ps.value = 0
+    await reset(dut)
+    latency = param(dut, "STAGES") + 1
+    period = param(dut, "CLK_PERIOD_PS")
+    rng = random.Random(4)
+    # line level per cycle: random runs of low and high (run length 1 = fastest legal toggling)
+    level: list[int] = []
+    while len(level) < 3000:
+        level += [0] * rng.choice([1, 1, 2, 5, 30]) + [1] * rng.choice([1, 1, 3, 40])
+    expected: dict[int, int] = {}  # cycle of the hit -> fine time
+    hits: dict[int, int] = {}
+    prev = 0
+    for cyc, lv in enumerate(level):
+        await FallingEdge(dut.clk)
+        fine = rng.randrange(period)
+        dut.in_pulse.value = lv
+        dut.sim_fine_ps.value = fine
+        if lv and not prev:
+            expected[cyc + latency] = fine
+        prev = lv
+        await RisingEdge(dut.clk)
+        # values before this edge: the hit output of cycle `cyc`
+        if int(dut.hit.value):
+            hits[cyc] = int(dut.fine_ps.value)
+    for _ in range(latency + 2):
+        cyc += 1
+        await RisingEdge(dut.clk)
+        if int(dut.hit.value):
+            hits[cyc] = int(dut.fine_ps.value)
+    assert len(expected) > 100, "the stimulus must have many edges"
+    assert hits == expected, "one hit per rising edge, STAGES + 1 clocks later, with its fine time"
