@@ -23,6 +23,7 @@ module g2l_top #(
     parameter int MERGE_FIFO_LOG2 = 5,   // log2 entries of each channel FIFO in the merge
     parameter int RAW_FIFO_LOG2 = 9,     // log2 entries of the raw tag FIFO before the stream
     parameter int SYNC_STAGES = 2,       // TDC input synchroniser flops
+    parameter int TDC_LATENCY = SYNC_STAGES + 1,  // clocks from an edge's cycle to the TDC's hit
     parameter int SYNC_INPUT = N_CHANNELS - 1,  // input with the sync prescaler (the board's sync pin)
     parameter int PERIOD_AVG_LOG2 = 8    // the pulsed block measures the laser period over 2**this syncs
 ) (
@@ -72,9 +73,9 @@ module g2l_top #(
         if (CLK_PERIOD_PS < 1 || CLK_PERIOD_PS > 65536) $error("%m: CLK_PERIOD_PS must fit the 16-bit fine time");
         if (MAX_PHOTONS < 1 || MAX_PHOTONS > 63) $error("%m: MAX_PHOTONS must be 1..63");
         if (SYNC_INPUT < 0 || SYNC_INPUT >= N_CHANNELS) $error("%m: SYNC_INPUT must be an input channel");
+        if (TDC_LATENCY < SYNC_STAGES + 1) $error("%m: TDC_LATENCY must be >= SYNC_STAGES + 1");
     end
 
-    localparam int TDC_LATENCY = SYNC_STAGES + 1;  // g2l_tdc_model: hit this many clocks after the edge's cycle
     localparam int CHANNEL_LATENCY = 2;            // g2l_channel: hit to tag_valid
     localparam logic [63:0] P = 64'(CLK_PERIOD_PS);
 
@@ -207,7 +208,9 @@ module g2l_top #(
     for (genvar c = 0; c < N_CHANNELS; c++) begin : g_ch
         wire hit;
         wire [15:0] fine;
-        g2l_tdc_model #(.CLK_PERIOD_PS(CLK_PERIOD_PS), .FINE_W(16), .STAGES(SYNC_STAGES)) u_tdc (
+        g2l_tdc_model #(
+            .CLK_PERIOD_PS(CLK_PERIOD_PS), .FINE_W(16), .STAGES(SYNC_STAGES), .LATENCY(TDC_LATENCY)
+        ) u_tdc (
             .clk(clk), .rst(rst), .in_pulse(line[c]), .sim_fine_ps(in_fine_ps[c*16 +: 16]),
             .hit(hit), .fine_ps(fine)
         );

@@ -37,6 +37,15 @@ def test_g2l_top(sim: str) -> None:
             extra_env={"G2L_FIGURES": str(FIGURES.with_name(f"rtl_figures_{sim}.json"))})
 
 
+@pytest.mark.rtl
+@pytest.mark.timeout(900)
+def test_g2l_top_deep_tdc(sim: str) -> None:
+    """A TDC three clocks deeper than its synchroniser (a real encoder and calibration pipeline):
+    the edge time base and the merge's watermark follow TDC_LATENCY, the raw words stay bit-exact."""
+    run_rtl(sim, "g2l_top", "test_g2l_top", read_filelist("g2l_top.f"), {**PARAMS, "TDC_LATENCY": 6},
+            testcase="raw_stream")
+
+
 # ---- cocotb side -----------------------------------------------------------------------------
 
 class TB:
