@@ -42,11 +42,22 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from g2live.tools import rtl
 from g2live.tools.sta_paths import read_library, worst_path
-from g2live.tools.synth import RTL_DIR, SynthError, _run_yosys, sources
+from g2live.tools.synth import SynthError, _run_yosys, sources
 
-REPO = RTL_DIR.parents[1]
-DEFAULT_OUT = REPO / "build" / "timing" / "timing.json"
+
+def _rtl_dir() -> Path:
+    """The RTL of the hardware tree g2live.tools.rtl finds (the checkout, or the installed copy)."""
+    try:
+        return rtl.hw_tree().rtl_dir
+    except rtl.RtlToolsError as exc:
+        raise SynthError(str(exc)) from None
+
+
+def default_out() -> Path:
+    """``<build dir>/timing/timing.json`` of the hardware tree."""
+    return rtl.hw_tree().build_dir / "timing" / "timing.json"
 
 # hw/boards/pynq-z2 (g2l_pynq_top.v): the parameters the board builds g2l_top with.
 BOARD = {"N_CHANNELS": 9, "N_PAIRS": 4, "N_BINS_LOG2": 12, "MAX_PHOTONS": 15, "CLK_PERIOD_PS": 8000}
@@ -63,7 +74,7 @@ class Block:
     def paths(self) -> list[Path]:
         if self.top == "g2l_top":
             return sources()
-        return [RTL_DIR / f"{f}.sv" for f in self.files]
+        return [_rtl_dir() / f"{f}.sv" for f in self.files]
 
 
 
@@ -80,6 +91,7 @@ def board_blocks(board: Mapping[str, int] = BOARD) -> list[Block]:
         Block("g2l_axil_regs", ("g2l_axil_regs",),
               {"N_CHANNELS": n, "N_PAIRS": p, "N_BINS_LOG2": nb, "MAX_PHOTONS": mp, "CLK_PERIOD_PS": clk}),
         Block("g2l_stream_out", ("g2l_stream_out",), {"N_CHANNELS": n, "N_SRC": 3}),
+        Block("g2l_axis_packetizer", ("g2l_axis_packetizer",), {}),
         Block("g2l_coinc_pair", ("g2l_bram_sdp", "g2l_coinc_pair"), {"N_BINS_LOG2": nb}),
         Block("g2l_pulsed", ("g2l_fifo", "g2l_pulsed"),
               {"N_CHANNELS": n, "MAX_PHOTONS": mp, "PERIOD_AVG_LOG2": 8}),
@@ -117,7 +129,7 @@ def _synth_script(block: Block, work: Path, sources: Sequence[Path] | None = Non
     srcs = " ".join(str(s) for s in (sources if sources is not None else block.paths()))
     params = "".join(f" -set {k} {int(v)}" for k, v in block.parameters.items())
     lines = [
-        f"read_verilog -sv -I{RTL_DIR} {srcs}",
+        f"read_verilog -sv -I{_rtl_dir()} {srcs}",
         *([f"chparam{params} {block.top}"] if params else []),
         f"hierarchy -check -top {block.top}",
         f"synth_xilinx -family xc7 -flatten -noiopad -noclkbuf -top {block.top}",
@@ -222,8 +234,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--modules", default="", help="comma list of blocks (default: all)")
     ap.add_argument("--no-top", action="store_true", help="blocks only, not g2l_top as a whole")
     ap.add_argument("-j", "--jobs", type=int, default=1, help="Yosys runs in parallel")
-    ap.add_argument("-o", "--out", type=Path, default=DEFAULT_OUT, help="JSON output (default %(default)s)")
+    ap.add_argument("-o", "--out", type=Path, default=None,
+                    help="JSON output (default: <build dir>/timing/timing.json)")
     args = ap.parse_args(argv)
+    args.out = args.out or default_out()
     blocks = board_blocks()
     if args.modules:
         want = [m.strip() for m in args.modules.split(",") if m.strip()]
