@@ -18,7 +18,7 @@ BENCH_VENV := .venv-bench
 HYPOTHESIS_PROFILE ?= ci
 FUZZ_ARGS ?=
 
-.PHONY: setup build run test fuzz bench bench-venv lint synth timing contracts bitstream clean
+.PHONY: setup build run test fuzz bench bench-venv lint synth timing contracts bitstream validate clean
 
 # pynq for the stand-in board and the driver tests: it pins numpy<2 and setuptools<=80
 # (host/g2live/device/pynq_env.py explains), so it goes --no-deps into a folder of its own inside
@@ -80,6 +80,11 @@ bench: build $(BENCH_VENV)/.setup-done
 	G2LIVE_ETA_PYTHON=$(abspath $(BENCH_VENV))/bin/python \
 	  $(PY) -m pytest -m bench --benchmark-columns=min,mean,rounds -s $(PYTEST_ARGS); \
 	status=$$?; $(MAKE) fuzz || status=1; exit $$status
+
+# The analysis measured like an instrument: the full validation grid (docs/validation.md), one
+# process per core; writes the pull table into docs/validation.md and its plots into docs/img/.
+validate: build
+	$(PY) -m g2live.validation --doc docs/validation.md $(VALIDATE_ARGS)
 
 lint: setup
 	$(VENV)/bin/ruff check host tests sim hw/spec

@@ -11,6 +11,8 @@ from typing import Any
 
 import numpy as np
 
+from g2live.cli._analyze_batch import add_batch_args, is_batch, run_batch
+
 __all__ = ["analyze_sweep", "register", "run"]
 
 
@@ -25,7 +27,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "table with columns power, rate_cps[, rate_err, g2_0, g2_0_err, integration_s]. "
         "Keys of --json are documented in docs/analysis.md.",
     )
-    p.add_argument("file", nargs="?", help="recording to analyse")
+    p.add_argument("file", nargs="?", help="recording to analyse (or a folder of them: see below)")
     p.add_argument("--sweep", metavar="DIR_OR_FILE", help="fit saturation and g2(0) vs power of a sweep")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.add_argument(
@@ -43,12 +45,30 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="A[,B]",
         help="signal fraction S/(S+B) per detector for the background-corrected g2(0)",
     )
+    p.add_argument(
+        "--zero-ps", type=float, help="known zero delay of the pair (b - a, ps; default: found from the dip)"
+    )
+    p.add_argument("--log-corr", action="store_true",
+                   help="add the log-binned G(tau) of the HBT pair, 1 ns .. 10 s (key log_correlation)")
+    p.add_argument("--on-state", action="store_true",
+                   help="add the pulsed g2(0) inside the blinking ON segments only (keys g2_0_on, on_gate)")
+    p.add_argument("--coincidences", metavar="SETS",
+                   help="N-fold coincidence counters, channel sets separated by ';', e.g. '0,1;0,1,2' "
+                   "(key coincidences; window --coinc-window-ns)")
+    p.add_argument("--coinc-window-ns", type=float, default=1.0, help="coincidence window (default 1 ns)")
+    p.add_argument("--heralded-g2", metavar="H,A,B",
+                   help="g2 of detectors A, B conditioned on herald channel H (key heralded_g2)")
+    p.add_argument("--herald-window-ns", type=float, default=1.0,
+                   help="detection window after each herald (default 1 ns)")
+    p.add_argument("--herald-offset-ns", type=float, default=0.0,
+                   help="start of the window relative to the herald (default 0)")
     p.add_argument("--trace-bin-ms", type=float, default=10.0, help="intensity-trace bin for blinking (ms)")
     p.add_argument("--rate-model", choices=("cascade", "exciton"), help="sweep: saturation model")
     p.add_argument("--chunk-records", type=int, default=1 << 20,
                    help="records read per chunk: the file is analysed in passes of chunks, never whole "
                    "(default 2**20)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
+    add_batch_args(p)
     p.set_defaults(func=run)
 
 
@@ -95,10 +115,38 @@ def _pair(text: str | None, name: str, cast: type = int) -> tuple[Any, Any] | No
     return vals[0], vals[1]
 
 
+def _file_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The per-file analysis options (``analyze_file`` keywords), the same for one file or many."""
+    return {
+        "chunk_records": args.chunk_records,
+        "channels": _pair(args.channels, "channels"),
+        "sync_channel": args.sync,
+        "n_side": args.n_side,
+        "window_ps": args.window_ns * 1e3 if args.window_ns else None,
+        "bin_width_ps": args.bin_ps,
+        "rho": _pair(args.rho, "rho", float),
+        "trace_bin_s": args.trace_bin_ms * 1e-3,
+        "rep_rate_hz": args.rep_rate,
+        "steps": _steps(args),
+        "conditioned": _conditioned(args),
+        "zero_ps": args.zero_ps,
+    }
+
+
+def _steps(args: argparse.Namespace) -> tuple[str, ...]:
+    """The default report steps plus the ones asked for by name (--log-corr, --on-state)."""
+    from g2live.analysis.report import STEPS
+
+    return (*STEPS, *(["logcorr"] if args.log_corr else []), *(["g2_on"] if args.on_state else []))
+
+
 def run(args: argparse.Namespace) -> int:
-    """Analyse FILE or ``--sweep``; print the result (``--json``: as JSON)."""
+    """Analyse FILE, many files (``g2live.cli._analyze_batch``) or ``--sweep``; print the result
+    (``--json``: as JSON)."""
     from g2live.analysis import analyze_file
 
+    if is_batch(args):
+        return run_batch(args, _file_options(args))
     if (args.file is None) == (args.sweep is None):
         raise ValueError("give either FILE or --sweep DIR_OR_FILE")
     if args.sweep:
@@ -115,7 +163,7 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError(f"{path}: no such file")
     bars = _PassBars(wanted(args.quiet))
     try:
-        res = _analyze(analyze_file, path, args, bars)
+        res = analyze_file(path, progress=bars, **_file_options(args))
     finally:
         bars.close()
     if args.json:
@@ -125,27 +173,39 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _analyze(analyze_file: Any, path: Path, args: argparse.Namespace, bars: _PassBars) -> dict[str, Any]:
-    return analyze_file(
-        path,
-        chunk_records=args.chunk_records,
-        progress=bars,
-        channels=_pair(args.channels, "channels"),
-        sync_channel=args.sync,
-        n_side=args.n_side,
-        window_ps=args.window_ns * 1e3 if args.window_ns else None,
-        bin_width_ps=args.bin_ps,
-        rho=_pair(args.rho, "rho", float),
-        trace_bin_s=args.trace_bin_ms * 1e-3,
-        rep_rate_hz=args.rep_rate,
-    )
+def _conditioned(args: argparse.Namespace) -> Any:
+    """The coincidence / heralded-g2 settings of the command line, or None."""
+    from g2live.analysis.report import Conditioned
+
+    if not args.coincidences and not args.heralded_g2:
+        return None
+    sets: list[tuple[int, ...]] = []
+    for part in (args.coincidences or "").split(";"):
+        if part.strip():
+            try:
+                sets.append(tuple(int(x) for x in part.split(",")))
+            except ValueError:
+                msg = f"--coincidences: expected channel numbers like '0,1;0,1,2', got {part!r}"
+                raise ValueError(msg) from None
+    herald = None
+    if args.heralded_g2:
+        try:
+            h, a, b = (int(x) for x in args.heralded_g2.split(","))
+        except ValueError:
+            msg = f"--heralded-g2: expected three channels H,A,B, got {args.heralded_g2!r}"
+            raise ValueError(msg) from None
+        herald = (h, a, b)
+    return Conditioned(tuple(sets), round(args.coinc_window_ns * 1e3), herald,
+                       round(args.herald_window_ns * 1e3), round(args.herald_offset_ns * 1e3))
 
 
 _SWEEP_KEYS = ("power", "rate_cps", "rate_err", "g2_0", "g2_0_err")
 
 
 def _folder_point(f: Path, fmt: str, args: argparse.Namespace) -> dict[str, Any]:
-    """One sweep point: a recording's power (from its metadata), detector rate and g2(0)."""
+    """One sweep point: a recording's power (from its metadata), detector rate (dead-time losses
+    undone; error: Poisson and the blinking's ON-time scatter) and g2(0) (background-corrected
+    when the decays give the signal fraction: the sweep's g2 model has no background)."""
     from g2live import io
     from g2live.analysis import analyze_file, recording_power
 
@@ -159,18 +219,22 @@ def _folder_point(f: Path, fmt: str, args: argparse.Namespace) -> dict[str, Any]
         n_side=args.n_side,
         sync_channel=args.sync,
         channels=_pair(args.channels, "channels"),
-        steps=("g2",),
+        steps=("g2", "lifetime", "blinking"),
         rep_rate_hz=args.rep_rate,
     )
     dur = r["duration_s"] or 0.0
-    rate = r["detector_rate_cps"]
+    rate = r.get("detector_rate_corrected_cps") or r["detector_rate_cps"]
+    bl = r.get("blinking") or {}
+    swing = (bl.get("on_rate_cps", 0.0) - bl.get("off_rate_cps", 0.0)) * (r.get("on_fraction_err") or 0.0)
+    corrected = r.get("g2_0_corrected") is not None
     return {
         "file": f.name,
         "power": pw,
         "rate_cps": rate,
-        "rate_err": (rate / dur) ** 0.5 if dur > 0 and rate else None,
-        "g2_0": r["g2_0"],
-        "g2_0_err": r["g2_0_err"],
+        "rate_err": (rate / dur + swing**2) ** 0.5 if dur > 0 and rate else None,
+        "g2_0": r["g2_0_corrected"] if corrected else r["g2_0"],
+        "g2_0_err": r["g2_0_corrected_err"] if corrected else r["g2_0_err"],
+        "g2_0_background_corrected": corrected,
     }
 
 
@@ -229,6 +293,7 @@ def _fit_table(table: dict[str, np.ndarray], rate_model: str | None) -> Any:
         g2v[ok] if use_g2 else None,
         g2e[ok] if use_g2 else None,
         rate_model_name=rate_model,
+        background_cps="fit" if int(ok.sum()) >= 5 else None,  # dark counts and background do not saturate
     )
 
 
@@ -252,7 +317,7 @@ def analyze_sweep(path: Path, args: argparse.Namespace) -> dict[str, Any]:
     rows, table = _folder_sweep(path, args) if path.is_dir() else _table_sweep(path)
     d = _fit_table(table, args.rate_model).to_dict()
     keys = ("p_sat", "p_sat_err", "i_sat_cps", "i_sat_cps_err", "qy_ratio", "qy_ratio_err", "rate_model")
-    keys += ("chi2", "dof", "notes")
+    keys += ("chi2", "dof", "notes", "background_cps", "background_cps_err")
     return json_safe({**{k: d[k] for k in keys}, "points": rows})
 
 
@@ -265,7 +330,63 @@ def _fmt(v: Any, err: Any = None, unit: str = "", digits: int = 4) -> str:
     return s + (f" {unit}" if unit else "")
 
 
+_REASONS: list[str] = []  # reasons of the values withheld in the report being printed
+
+
+def _value(r: dict[str, Any], key: str, err: Any = None, unit: str = "") -> str:
+    """A result, or "withheld [n]" with the reason listed under the report."""
+    why = (r.get("withheld") or {}).get(key)
+    if r.get(key) is None and why:
+        if why not in _REASONS:
+            _REASONS.append(why)
+        return f"withheld [{_REASONS.index(why) + 1}]"
+    return _fmt(r.get(key), err, unit)
+
+
+def _print_g2(r: dict[str, Any]) -> None:
+    print(
+        f"  g2(0)            {_value(r, 'g2_0', r['g2_0_err'])}   (side-peak normalised; "
+        f"68% interval {_interval(r.get('g2_0_ci'))})"
+        if r["excitation"] == "pulsed"
+        else f"  g2(0)            {_value(r, 'g2_0', r['g2_0_err'])}   (CW antibunching fit)"
+    )
+    print(
+        f"  g2(0) Poisson    {_value(r, 'g2_0_poisson_norm', r.get('g2_0_poisson_norm_err'))}   "
+        f"(N_a N_b / (f T); side peaks / Poisson = {_fmt(r.get('side_over_poisson'))})"
+    )
+    if r.get("g2_0_corrected") is not None or (r.get("withheld") or {}).get("g2_0_corrected"):
+        rho = ", ".join(f"{x:.3f}" for x in r.get("rho") or [])
+        print(
+            f"  g2(0) corrected  {_value(r, 'g2_0_corrected', r.get('g2_0_corrected_err'))}   "
+            f"(background, rho = {rho})"
+        )
+    pur = _value(r, "purity", r["purity_err"])
+    if r.get("purity") is None and r.get("purity_ci"):
+        pur += f"   (68% interval {_interval(r['purity_ci'])})"
+    print(f"  purity           {pur}")
+
+
+def _print_heralded(hr: dict[str, Any]) -> None:
+    print(
+        f"  heralded pairs   {hr['n_pairs']} used of {hr.get('n_records', hr['n_pairs'])} records"
+        f" (genuine {_fmt(hr.get('n_genuine'), hr.get('n_genuine_err'))}, accidental fraction"
+        f" {_fmt(hr['accidental_fraction'])}, crosstalk"
+        f" {_fmt(hr['crosstalk_excess'], hr.get('crosstalk_excess_err'))}"
+        f" pairs within {_fmt(hr.get('crosstalk_window_ps'), unit='ps')})"
+    )
+    print(f"  binding energy   {_value(hr, 'binding_energy_mev', hr['binding_energy_err_mev'], 'meV')}"
+          "   (mean X - mean BX photon energy)")
+    print(f"  tau_BX           {_value(hr, 'tau_bx_ns', hr['tau_bx_err_ns'], 'ns')}")
+    print(f"  tau_X            {_value(hr, 'tau_x_ns', hr['tau_x_err_ns'], 'ns')}")
+    j = hr.get("jitter")
+    if j:
+        tail = f"tail {j['tail_fraction']:.2f} x {j['tail_ps']:.0f} ps"
+        print(f"  timing response  {j['fwhm_ps']:.0f} ps FWHM, {tail}"
+              " (fitted from the singles)")
+
+
 def _print_result(r: dict[str, Any]) -> None:
+    _REASONS.clear()
     print(
         f"{r['file']}  ({r['format']}, {r['source']}), {_fmt(r['duration_s'], unit='s')}, {r['excitation']},"
         f" mode {r['mode']}"
@@ -276,40 +397,52 @@ def _print_result(r: dict[str, Any]) -> None:
     else:
         sync = f"{r['sync_channel']}"
     print(f"  rates            {rates}  (sync: {sync})")
+    if r.get("excitation_evidence"):
+        print(f"  excitation       {r['excitation']}: {r['excitation_evidence']}")
+    _print_g2(r)
     print(
-        f"  g2(0)            {_fmt(r['g2_0'], r['g2_0_err'])}   (side-peak normalised; "
-        f"68% interval {_interval(r['g2_0_ci'])})"
-    )
-    print(
-        f"  g2(0) Poisson    {_fmt(r['g2_0_poisson_norm'], r.get('g2_0_poisson_norm_err'))}   "
-        f"(N_a N_b / (f T); side peaks / Poisson = {_fmt(r.get('side_over_poisson'))})"
-    )
-    if r.get("g2_0_corrected") is not None:
-        rho = ", ".join(f"{x:.3f}" for x in r.get("rho") or [])
-        print(
-            f"  g2(0) corrected  {_fmt(r['g2_0_corrected'], r.get('g2_0_corrected_err'))}   "
-            f"(background, rho = {rho})"
-        )
-    print(f"  purity           {_fmt(r['purity'], r['purity_err'])}")
-    print(
-        f"  delay offset     {_fmt(r['delay_offset_ps'], r.get('delay_offset_err_ps'), 'ps')}   "
+        f"  delay offset     {_value(r, 'delay_offset_ps', r.get('delay_offset_err_ps'), 'ps')}   "
         f"period {_fmt(r['period_ps'], unit='ps')}"
     )
-    print(f"  lifetime         {_fmt(r['lifetime_ns'], r['lifetime_err_ns'], 'ns')}")
-    print(f"  ON fraction      {_fmt(r['on_fraction'])}")
+    print(f"  lifetime         {_value(r, 'lifetime_ns', r['lifetime_err_ns'], 'ns')}")
+    print(f"  ON fraction      {_value(r, 'on_fraction', r.get('on_fraction_err'))}")
     hr = r.get("heralded")
     if hr:
-        print(
-            f"  heralded pairs   {hr['n_pairs']} (accidental fraction {_fmt(hr['accidental_fraction'])},"
-            f" crosstalk removed {hr['crosstalk_removed']})"
-        )
-        print(f"  binding energy   {_fmt(hr['binding_energy_mev'], hr['binding_energy_err_mev'], 'meV')}")
-        print(
-            f"  tau_BX / tau_X   {_fmt(hr['tau_bx_ns'], hr['tau_bx_err_ns'], 'ns')} / "
-            f"{_fmt(hr['tau_x_ns'], hr['tau_x_err_ns'], 'ns')}"
-        )
+        _print_heralded(hr)
+    _print_optional(r)
+    for line in r.get("interpretation") or []:
+        print(f"  meaning: {line}")
+    for i, why in enumerate(_REASONS, 1):
+        print(f"  [{i}] withheld: {why}")
     for n in r["notes"]:
         print(f"  note: {n}")
+
+
+def _print_optional(r: dict[str, Any]) -> None:
+    """The steps asked for by name: ON-state g2(0), coincidences, heralded g2 and the log-binned
+    G(tau) (one line a decade)."""
+    co, hg = r.get("coincidences"), r.get("heralded_g2")
+    if co:
+        for s, n in zip(co["sets"], co["counts"], strict=True):
+            print(f"  coincidences     {','.join(map(str, s))}: {n} within {co['window_ps']} ps")
+    if hg:
+        h, a, b = hg["channels"]
+        g = _value({"heralded_g2": hg["g2"], "withheld": r.get("withheld")}, "heralded_g2", hg["g2_err"])
+        print(f"  heralded g2      {g}   (herald {h}: {hg['n_herald']}, with {a}: "
+              f"{hg['n_a']}, with {b}: {hg['n_b']}, both: {hg['n_ab']})")
+    if r.get("on_gate"):
+        gate = r["on_gate"]
+        g = _value(r, "g2_0_on", r["g2_0_on_err"])
+        print(f"  g2(0) ON state   {g}   ({gate['n_windows']} ON segments,"
+              f" {gate['on_time_s']:.3g} s)")
+    lc = r.get("log_correlation")
+    if lc:
+        edges, g = lc["edges_ps"], lc["g"]
+        pair = f"{lc['channels'][0]}->{lc['channels'][1]}"
+        print(f"  G(tau) {pair}    (pycorrelate normalisation; tau = bin's right edge)")
+        for k in range(0, len(g), 10):
+            val = "n/a" if g[k] is None else f"{g[k]:.4g}"
+            print(f"    tau {edges[k + 1] * 1e-12:9.3g} s   G {val:>8}   pairs {lc['counts'][k]}")
 
 
 def _print_sweep(r: dict[str, Any]) -> None:
@@ -322,4 +455,6 @@ def _print_sweep(r: dict[str, Any]) -> None:
 
 
 def _interval(ci: list[float] | None) -> str:
-    return "n/a" if not ci else f"[{ci[0]:.4g}, {ci[1]:.4g}]"
+    if not ci:
+        return "n/a"
+    return f"[{ci[0]:.4g}, {ci[1]:.4g}]" if ci[1] != float("inf") else f">= {ci[0]:.4g}"

@@ -32,7 +32,8 @@ from g2live.protocol import DEFAULT_CONTROL, DEFAULT_PUB, CommandError
 from g2live.server import topics
 from g2live.server.accumulator import Accumulator
 from g2live.server.control import ControlServer
-from g2live.server.estimates import LiveAnalysis
+from g2live.server.estimates import LiveAnalysis, LiveHeralded
+from g2live.server.lease import MAX_TTL_S, RawTagLeases
 from g2live.server.publisher import Publisher
 from g2live.server.sweep import SweepRunner
 
@@ -85,8 +86,11 @@ class Server:
         self.acc = Accumulator(self.config)
         self.last_integ: Integration | None = None
         self.estimates = LiveAnalysis(analysis_interval_s)
+        self.heralded_live = LiveHeralded()
+        self.heralded_live.configure(self.config, self._pixel_energy_ev())
         self.sweep: SweepRunner | None = None
         self.sweep_count = 0
+        self.leases = RawTagLeases()
         self.t0 = time.time()
         self._status_at = 0.0
         self._status_due = True
@@ -140,12 +144,28 @@ class Server:
         self.acc = Accumulator(self.config)
         self.last_integ = None
         self.estimates.new_run()
+        self.heralded_live.configure(self.config, self._pixel_energy_ev())
         self._status_due = True
         self._next_due = time.monotonic()
+
+    def _pixel_energy_ev(self) -> list[float] | None:
+        """Energies of the array's pixels when the source is a spectro recording or emulator."""
+        src = getattr(self.device, "source", None)
+        cfg = getattr(src, "emulator_config", None)
+        if cfg is not None and getattr(cfg, "mode", "") == "spectro":
+            return [float(e) for e in cfg.pixel_energy_ev()]
+        extra = getattr(getattr(src, "meta", None), "extra", None) or {}
+        e = extra.get("pixel_energy_ev") if isinstance(extra, dict) else None
+        return [float(x) for x in e] if e is not None else None
 
     def apply_config(self, config: Config) -> None:
         """Validate against the device (raises ConfigError, nothing changed) and apply."""
         config.check_device(self.device.caps)
+        if config.raw_tags != self.config.raw_tags:
+            self.leases.overridden()  # set explicitly: the leases' end leaves it as it is
+        self._configure(config)
+
+    def _configure(self, config: Config) -> None:
         was_running = self.running
         self.device.configure(config)
         self.config = config
@@ -196,6 +216,42 @@ class Server:
             self.device.start()
         return {"sweep_id": self.sweep.sweep_id, "n_points": len(powers)}
 
+    def lease_raw_tags(self, lease: str | None, ttl_s: float) -> dict[str, Any]:
+        """Grant (``lease`` None) or renew a lease on ``raw_tags`` (docs/protocol.md section 2.1).
+
+        The first lease switches raw tags on (a new run) when they were off; the setting found
+        is restored when the last lease is released or expires.
+        """
+        if not 0 < ttl_s <= MAX_TTL_S:
+            raise CommandError(f"ttl_s must be in (0, {MAX_TTL_S:g}] s, got {ttl_s}", "ttl_s")
+        now = time.monotonic()
+        if lease is None:
+            lease = self.leases.grant(ttl_s, now, self.config.raw_tags)
+            if not self.config.raw_tags:
+                self._configure(self.config.updated(raw_tags=True))
+        elif not self.leases.renew(lease, ttl_s, now):
+            raise CommandError(f"no raw-tag lease {lease!r}: it expired or was released", "lease")
+        return {"lease": lease, "ttl_s": ttl_s, "run": self.run, "raw_tags": self.config.raw_tags}
+
+    def release_raw_tags(self, lease: str) -> dict[str, Any]:
+        """End a lease; after the last one the ``raw_tags`` setting found by the first is restored."""
+        released = self.leases.release(lease)
+        self._restore_raw_tags()
+        return {"released": released, "raw_tags": self.config.raw_tags, "run": self.run}
+
+    def _restore_raw_tags(self) -> None:
+        restore = self.leases.take_restore()
+        if restore is not None and restore != self.config.raw_tags:
+            self._configure(self.config.updated(raw_tags=restore))
+
+    def _expire_leases(self) -> None:
+        """Leases whose client stopped renewing them end; the last one restores ``raw_tags``."""
+        gone = self.leases.expire(time.monotonic())
+        if gone:
+            log.warning("raw-tag lease(s) %s expired: their client stopped renewing them", ", ".join(gone))
+            self._restore_raw_tags()
+            self._status_due = True
+
     def stop_sweep(self) -> bool:
         """Abort a running sweep; False when none was running."""
         if self.sweep is None or self.sweep.done:
@@ -234,8 +290,14 @@ class Server:
             "source_done": self.source_done,
             "late_s": self.late_s,
             "analysis_error": self.estimates.error,
+            # the running estimate as the analysis topic carries it, with what is withheld and why
+            "analysis": {
+                "values": dict(self.estimates.values),
+                "withheld": dict(self.estimates.details.get("withheld") or {}),
+            },
             "device_error": self.device_error,
             "settings": self.config.to_dict(),
+            "raw_tags_leases": self.leases.to_dict(time.monotonic()),
             "pub": self.pub_endpoint,
             "control": self.control_endpoint,
         }
@@ -264,6 +326,8 @@ class Server:
             integ = self.last_integ or topics.empty_integration(acc)
         if integ is None:
             raise CommandError(f"topic {topic!r} has no accumulated state to snapshot", "topics")
+        if topic == "heralded":
+            return topics.heralded(info, integ, time.time(), self.heralded_live.header())
         return build(info, integ, time.time())
 
     def publish(self, topic: str, integ: Integration | None = None) -> None:
@@ -282,6 +346,8 @@ class Server:
         if integ is None:
             return None
         self.acc.add(integ)
+        self.heralded_live.add(integ.stream)
+        self.heralded_live.refresh()
         self.last_integ = integ
         self.estimates.mark_stale()
         self._publish_integration(integ)
@@ -319,7 +385,8 @@ class Server:
             return
         info = topics.RunInfo(self.run, self.config, self.device.name)
         unit = self.actuator.unit if self.actuator else None
-        hdr, payload = topics.sweep(info, self.acc, point, unit, self.estimates.error)
+        withheld = self.estimates.details.get("withheld") or {}
+        hdr, payload = topics.sweep(info, self.acc, point, unit, self.estimates.error, withheld)
         self.publisher.publish("sweep", payload, hdr)
         if self.sweep.done:
             self._status_due = True
@@ -346,8 +413,10 @@ class Server:
     def tick(self) -> None:
         """Answer control requests until the next integration is due, then acquire it."""
         self.control.poll(self._wait_s(time.monotonic()))
+        self._expire_leases()
         now = time.monotonic()
-        if self.running and (self.device.paced or self.speed <= 0 or now >= self._next_due):
+        due = self.device.paced or self.speed <= 0 or now >= self._next_due
+        if self.running and due and self.device.ready:  # ready: a live source (follow) has the data
             integ = self._acquire()
             if integ is None:
                 if not self.source_done:
