@@ -1,9 +1,13 @@
 hw/rtl/g2l_fifo.sv
+hw/rtl/g2l_skid.sv
 hw/rtl/g2l_bram_sdp.sv
+hw/rtl/g2l_sync_div.sv
 hw/rtl/g2l_sync_edge.sv
 hw/rtl/g2l_tdc_model.sv
 hw/rtl/g2l_channel.sv
+hw/rtl/g2l_merge_node.sv
 hw/rtl/g2l_merge.sv
+hw/rtl/g2l_sync_filter.sv
 hw/rtl/g2l_rate_counters.sv
 hw/rtl/g2l_axil_regs.sv
 hw/rtl/g2l_stream_out.sv

@@ -2,8 +2,8 @@
 
 Both the cocotb module and the pytest entry point. Random pulse trains (including lines held
 high for many cycles and pulses on consecutive rising edges) are driven at the falling edge; a
-hit must appear exactly STAGES + 1 clocks after the cycle of each rising edge, carrying that
-edge's fine time, and never otherwise.
+hit must appear exactly LATENCY clocks after the cycle of each rising edge (STAGES + 1, and three
+more for a deeper TDC pipeline), carrying that edge's fine time, and never otherwise.
 """
 
 from __future__ import annotations
@@ -18,8 +18,10 @@ PARAMS = {"CLK_PERIOD_PS": 4000, "STAGES": 2}
 
 
 @pytest.mark.rtl
-def test_g2l_tdc_model(sim: str) -> None:
-    run_rtl(sim, "g2l_tdc_model", "test_g2l_tdc_model", rtl("g2l_sync_edge", "g2l_tdc_model"), PARAMS)
+@pytest.mark.parametrize("latency", [3, 6])
+def test_g2l_tdc_model(sim: str, latency: int) -> None:
+    run_rtl(sim, "g2l_tdc_model", "test_g2l_tdc_model", rtl("g2l_sync_edge", "g2l_tdc_model"),
+            {**PARAMS, "LATENCY": latency})
 
 
 @cocotb.test()
@@ -31,7 +33,8 @@ async def edges_and_latency(dut) -> None:
     dut.in_pulse.value = 0
     dut.sim_fine_ps.value = 0
     await reset(dut)
-    latency = param(dut, "STAGES") + 1
+    latency = param(dut, "LATENCY")
+    assert latency >= param(dut, "STAGES") + 1
     period = param(dut, "CLK_PERIOD_PS")
     rng = random.Random(4)
     # line level per cycle: random runs of low and high (run length 1 = fastest legal toggling)
@@ -59,4 +62,4 @@ async def edges_and_latency(dut) -> None:
         if int(dut.hit.value):
             hits[cyc] = int(dut.fine_ps.value)
     assert len(expected) > 100, "the stimulus must have many edges"
-    assert hits == expected, "one hit per rising edge, STAGES + 1 clocks later, with its fine time"
+    assert hits == expected, "one hit per rising edge, LATENCY clocks later, with its fine time"
