@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # g2live: every target uses .venv and creates it (make setup) when missing.
 SHELL := /bin/bash
 VENV := .venv

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Build the C core (cext/src, plain C) and its thin Cython binding as ``g2live._core``, and put
 the RTL with its Verilator harness into wheels as ``g2live/_hw``.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # cython: language_level=3, boundscheck=False, wraparound=False, initializedcheck=False
 """Thin binding of the g2live C core (cext/src). Validation and friendly errors live in
 g2live.core; this module only moves contiguous numpy buffers in and out with the GIL released.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """The tag word and register map are defined once (hw/spec/*.toml); these tests fail on drift."""
 
 from __future__ import annotations

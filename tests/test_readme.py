@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """The README's promises that can drift: the two commands, and the emulator parameter table."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 /* Tag-word encoder and decoder: docs/semantics.md "Decoder", docs/tag_word.md. */
 #include "g2l_codec.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 /* Tag-word encoder and decoder (docs/semantics.md "Decoder", docs/tag_word.md). */
 #ifndef G2L_CODEC_H
 #define G2L_CODEC_H

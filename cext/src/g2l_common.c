@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 /* Growable buffers and the exact divider used by the binning steps. */
 #include "g2l_common.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 /* Shared definitions of the g2live C core: status codes and a growable buffer.
  *
  * Plain C11, no Python. Every public function reports errors through a negative status and the

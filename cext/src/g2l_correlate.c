@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 /* Correlation histogram: docs/semantics.md "Correlation histogram" and "Integrations".
  *
  * correlate() is a merge of the sorted a and b arrays. Each step compares b[j] with a[i]: when

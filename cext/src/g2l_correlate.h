@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 /* Correlation histogram: docs/semantics.md "Correlation histogram" and "Integrations". */
 #ifndef G2L_CORRELATE_H
 #define G2L_CORRELATE_H

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 /* Compiled kernels of the photon-physics emulator; see g2l_emulate.h and docs/emulator.md. */
 #include "g2l_emulate.h"
 

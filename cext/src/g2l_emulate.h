@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 /* Compiled kernels of the photon-physics emulator (host/g2live/emulator): the per-photon loops.
  *
  * Plain C11, no Python. The physics is documented in docs/emulator.md; these loops draw exactly

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 /* Channel front-end, rates and trace: docs/semantics.md "Channel front-end" and "Rates and trace". */
 #include "g2l_frontend.h"
 

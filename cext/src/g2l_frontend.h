@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 /* Channel front-end, rates and trace: docs/semantics.md "Channel front-end" and "Rates and trace". */
 #ifndef G2L_FRONTEND_H
 #define G2L_FRONTEND_H

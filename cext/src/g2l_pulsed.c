@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 /* Pulsed mode against the sync: docs/semantics.md "Pulsed mode against the sync" and
  * "Sync prescaler". */
 #include "g2l_pulsed.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 /* Conditional sync filter on the raw tag stream: docs/semantics.md "Conditional filter". */
 #include "g2l_syncfilter.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 /* Shared by the C unit-test programs in cext/tests/: count failed checks, keep going, report. */
 #ifndef G2L_TESTS_CHECK_H
 #define G2L_TESTS_CHECK_H

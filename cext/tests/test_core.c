@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 /* C-level unit tests of the g2live core (cext/src), no Python involved.
  * Built and run by tests/core/test_c_unit.py (also under AddressSanitizer/UBSan).
  * Prints one line per failed check and exits non-zero when any check failed. */

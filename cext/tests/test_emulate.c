@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 /* C-level unit tests of the emulator kernels (cext/src/g2l_emulate.c), no Python involved.
  * Built and run by tests/emulator/test_emulate_c.py (also under AddressSanitizer/UBSan).
  * Statistical checks use fixed seeds and 5-sigma tolerances. Prints one line per failed check

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Type stub of the C-core binding ``g2live._core`` (cext/_core.pyx, C declarations in
 cext/g2l_core.pxd). Use ``g2live.core``."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """The real RTL (``hw/rtl/g2l_top``) as a Python object, simulated by Verilator.
 
 ``RtlModel`` compiles the top together with the C harness in ``sim/harness/`` into a shared library

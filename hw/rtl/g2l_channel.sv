@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 `resetall
 `timescale 1ns / 1ps
 `default_nettype none

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 hw/rtl/g2l_fifo.sv
 hw/rtl/g2l_skid.sv
 hw/rtl/g2l_bram_sdp.sv

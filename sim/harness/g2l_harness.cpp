@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Verilator harness: the real g2l_top behind a plain C ABI (see g2l_harness.h).
 //
 // One clock cycle: drive inputs with clk low, sample the handshakes that complete on the coming

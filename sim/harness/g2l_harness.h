@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 /* Plain C ABI around the Verilated g2l_top (sim/harness/g2l_harness.cpp).
  *
  * Loaded by host/g2live/rtl_model.py through cffi (which parses the declarations between the

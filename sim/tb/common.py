@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Shared helpers for the cocotb testbenches in ``sim/tb/<module>/test_<module>.py``.
 
 Each test file is both the cocotb module (run inside the simulator) and the pytest entry point

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """pytest setup for the RTL testbenches: the ``sim`` axis and the import path of ``common``."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Helpers of the analysis tests: synthetic data sampled directly from the models (known truth,
 cheap: no photons simulated), and a loader for the measured files."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Blinking: two-state photon streams with known switching, sampled directly."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """CW g2(tau) fit: coverage on histograms sampled from the model, and emulated CW data."""
 
 from __future__ import annotations

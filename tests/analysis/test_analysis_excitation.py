@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Pulsed or CW, from the photons alone (issue 13): a pulsed recording without its sync channel
 is recognised by its comb of side peaks and gives the purity the same photons give with the sync."""
 

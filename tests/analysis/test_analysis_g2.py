@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Pulsed g2(0): comb and zero-delay detection, exact intervals, coverage over many realisations."""
 
 from __future__ import annotations

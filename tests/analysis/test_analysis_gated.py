@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Gated correlation: marker windows, ON-state gate from the blinking analysis, and ON-state
 g2(0) of an emulated blinking dot against the emulator's ON-state truth."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Heralded spectroscopy on emulated SPAD-array recordings with known binding energy and lifetimes."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Lifetime fits: coverage on synthetic decays sampled from the model, and the measured T3 files."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """No command reports an impossible number as a result (issue 13): every case the issue found is
 fed through the command a user runs, and every result it prints is checked.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Purity vs power: saturation + cascade g2(0) fits, sweep tables, and an emulated sweep."""
 
 from __future__ import annotations

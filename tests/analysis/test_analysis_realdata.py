@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Measured files in ../shared/realdata: expected values from their SOURCE.md files."""
 
 from __future__ import annotations

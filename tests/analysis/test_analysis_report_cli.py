@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """`g2live analyze` end to end on emulated recordings written through g2live.io, and the live API."""
 
 from __future__ import annotations

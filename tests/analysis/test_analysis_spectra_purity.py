@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Line fits (Gaussian + Urbach tail on pixels), Urbach slope, and purity estimators."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """The validation's fixed-seed subset (``g2live.validation.QUICK``): every estimator unbiased to
 0.3 sigma against the emulator's truth (the full grid: ``make validate``, docs/validation.md)."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Throughput of the C core against its peers on one synthetic pulsed-HBT data set
 (/work/shared/PEERS.md): 2e7 tags, two channels at 100 kcps each, 10 MHz pulses, all pairs
 within +-500 ns in 1 ns bins (n_bins = 1000, offset 0), best of 3, one core, in the same run.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Generation speed of the photon-physics emulator, against the floor cost of its random numbers.
 
 The emulator: a bright pulsed HBT measurement (10 MHz, <N> = 1, 30 % collection, ~0.8 Mcps

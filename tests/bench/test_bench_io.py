@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """File-reading throughput of g2live.io against the library readers, measured in the same run.
 
 Run with ``make bench`` (pytest -m bench -s), or this file alone:

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Log-binned correlation (g2live.logcorr) against pycorrelate and tttrlib in the same run.
 
 Data: two detectors on a blinking emitter, 50 kcps each over 20 s (1e6 tags per channel), lags

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Streaming benchmarks over loopback, each next to a bare-pyzmq baseline measured in the same run.
 
 - 4096-bin histograms of 4 pairs (128 KiB frames): frames per second received, and

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Plain, obviously-right references for the C twins (docs/semantics.md), used by tests/core.
 
 Everything here follows the text of docs/semantics.md literally, with Python integers (no

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Build and run the C-level unit tests in cext/tests/ with gcc: once as the extension is built
 (-O3) and once under AddressSanitizer + UBSan. One entry per C test program."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Encoder / decoder (docs/semantics.md "Decoder", docs/tag_word.md)."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Coincidences, heralded g2 and g3 (g2live.coincidence) against plain references written from
 their definitions, on random and adversarial streams (ties, window edges, chunk boundaries)."""
 

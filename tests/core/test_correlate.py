@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """correlate / Correlator against the brute-force reference (docs/semantics.md "Correlation
 histogram", "Integrations")."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Log-binned correlation (g2live.logcorr) against the brute-force reference and pycorrelate's
 normalisation (docs/semantics.md "Log-binned correlation")."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """``correlate`` against independent peers on the same data: exact equality of the integer
 histograms (pycorrelate ``pcorrelate``, tttrlib ``Correlator``; /work/shared/PEERS.md)."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Pulsed mode, channel front-end, rates and trace against the plain references
 (docs/semantics.md "Pulsed mode against the sync", "Channel front-end", "Rates and trace")."""
 

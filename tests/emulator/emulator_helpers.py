@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Shared helpers for the emulator tests (imported by name: the test folders are not packages):
 a clean base configuration and correlation peak areas."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Detector model: exact dead time with afterpulsing and crosstalk against a sequential reference."""
 
 from __future__ import annotations

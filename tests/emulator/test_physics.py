@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """The emulated photons obey the model: g2(0) vs power, saturation, lifetimes, dead time, afterpulsing,
 dark counts, blinking and heralded spectra. Fixed seeds; tolerances are 5 standard errors from counts."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """The emulator's stream: order, chunk continuity, sync channel, power changes, words, metadata, CLI."""
 
 from __future__ import annotations

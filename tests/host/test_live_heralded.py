@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """The live heralded values are the ones `g2live analyze` computes for the same photons."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """``g2live.rtl_model.RtlModel``: the Verilated g2l_top behind the C harness (sim/harness/).
 
 Uses the default-parameter build that the ``verilator`` device back-end uses too (cached under

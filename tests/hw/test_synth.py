@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Yosys synthesis of g2l_top for xc7: resources must match what the RTL describes.
 
 A parse problem that silently drops logic still passes simulation; here it shows as missing

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Expected contents of the real files, transcribed from each folder's SOURCE.md."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """The numpy record decoders g2live had before the C core decoded records (issue 19), kept as the
 reference the identity tests compare the C decoders with (tests/io/test_io_identity.py).
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Fixtures of the file-format tests; expected values live in _io_expected.py."""
 
 from __future__ import annotations

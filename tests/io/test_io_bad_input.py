@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Bad input: truncated files, wrong magic, unknown record types, corrupted headers, files that
 claim more records than they hold and records their instrument cannot produce (negative or absurd
 times, times past the measurement time the header states, channels the device does not have)

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Legacy PicoQuant headers built field by field from the documented layout: g2live and
 phconvert's independent PT3/HT3 header parsers must agree on the records and rates."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Every real file loads with the counts, durations and rates its SOURCE.md states, and agrees
 event by event with an independent reader (ptufile for PTU, tttrlib for HT3 and SPC)."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Recording while acquiring: a Photon-HDF5 recording is readable while it is written, survives
 kill -9 up to its last committed chunk, and a truncated copy is refused or read as a prefix."""
 

@@ -1,4 +1,5 @@
 """PicoQuant record decoding (the C decoder behind g2live.io._picoquant.RecordDecoder) against
+# SPDX-License-Identifier: BSD-3-Clause
 hand-built records, the ptufile C decoder and the numpy reference decoder (tests/io/_reference.py)
 on random record streams, chunk-split invariance, and the marker records it returns."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Writing: Photon-HDF5 and npz round trips are lossless; written Photon-HDF5 passes phconvert's
 validator; written PTU reads back identically with ptufile and with g2live."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Photon time-tag files in and out: every reader returns ``g2live.photons.PhotonData``.
 
 ``read(path)`` picks the reader from the file's magic bytes (extension only where a format has

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Shared pieces of the readers: the error type, tick conversion, ordering and JSON-safe metadata."""
 
 from __future__ import annotations

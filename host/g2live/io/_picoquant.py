@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """PicoQuant 32-bit TTTR records (shared by PTU and the legacy formats), decoded by the C core.
 
 One ``RecordDecoder`` per file carries the overflow state across chunks, so a file decoded in

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """PicoQuant legacy TTTR files: HydraHarp .ht3/.ht2 (format 1.0 and 2.0), PicoHarp .pt3/.pt2 (2.0).
 
 Fixed binary headers (little-endian, packed) followed by the same 32-bit records as PTU, decoded

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """g2live's simple .npz: arrays ``channel`` (uint8), ``time_ps`` (int64), and for T3 data
 ``sync_index`` and ``microtime_ps`` (int64), ``meta`` (a 0-d unicode array holding the Meta as JSON)
 and ``format``. T3 files written since the T3 layout omit ``time_ps``: it follows from the other

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Photon-HDF5 (photon-hdf5.github.io, format version 0.5) reading and writing with h5py.
 
 What g2live writes, per the spec: ``/photon_data/detectors`` (uint8 = g2live channel),

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """PicoQuant PTU (unified TTTR) files: T2 and T3 of every PicoQuant record type.
 
 The tag header is parsed here (so every error names its byte offset); the records are decoded

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """qutools quTAG binary time-tag files (the "BINARY" export of the quTAG software).
 
 Layout: a 40-byte header that starts with the 4 bytes ``87 B3 91 FA``, then 10-byte records:

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Becker & Hickl SPC-130/132/134/150/830 FIFO files (.spc), the "SPC-130" 32-bit record format.
 
 No magic number: the first 32-bit word holds the macro-time clock period in units of 0.1 ns in

@@ -1,2 +1,3 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Developer tools around the hardware sources: ``rtl`` finds the RTL tree, its file lists and
 Verilator; ``synth`` runs Yosys (`make synth`)."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """``make synth``: synthesise g2l_top for a Xilinx 7-series part with Yosys and count resources.
 
 Runs ``synth_xilinx -family xc7 -flatten`` on the sources of ``hw/rtl/g2l_top.f`` (in the hardware

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # Build the g2live PYNQ-Z2 overlay: g2live.bit + g2live.hwh (same base name, as pynq.Overlay needs),
 # with g2live_utilization.txt and g2live_timing.txt beside them.
 #   vivado -mode batch -source hw/boards/pynq-z2/build.tcl     (or ./build.sh, or `make bitstream`)

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 ## g2live on PYNQ-Z2: SPAD and sync inputs (3.3 V LVCMOS). Pins from the PYNQ-Z2 v1.0 master XDC;
 ## check them against your board revision before connecting detectors.
 ## Detector outputs are usually NIM or TTL into 50 ohm: use a level shifter / comparator board,

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # Block design "g2live" for PYNQ-Z2, sourced by build.tcl inside an open project whose sources
 # already hold the RTL. Cell names are the driver's contract: host/g2live/device/pynq.py looks up
 # g2l_top_0 and axi_dma_0; pynq finds the DMA's interrupt through axi_intc_0.

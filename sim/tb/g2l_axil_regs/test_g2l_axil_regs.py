@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """g2l_axil_regs (hw/rtl/g2l_axil_regs.sv): the AXI4-Lite register map against g2live.contract.
 
 Both the cocotb module and the pytest entry point. Every expected value (identity, reset values,

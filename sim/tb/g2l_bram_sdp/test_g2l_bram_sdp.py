@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """g2l_bram_sdp (hw/rtl/g2l_bram_sdp.sv): one write port, registered read port, against a list.
 
 Both the cocotb module and the pytest entry point. After every word is written once, random

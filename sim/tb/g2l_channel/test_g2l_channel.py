@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """g2l_channel (hw/rtl/g2l_channel.sv): enable, dead time on raw times and signed delay, bit-exact.
 
 Both the cocotb module and the pytest entry point. The bench drives raw edge times directly

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """g2l_coinc_hist (hw/rtl/g2l_coinc_hist.sv) against its C twin ``g2live.core.Correlator``.
 
 This file is both the cocotb test module (run inside the simulator) and the pytest entry point.

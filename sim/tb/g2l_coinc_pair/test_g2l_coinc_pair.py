@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """g2l_coinc_pair: one correlation pair, driven as g2l_coinc_hist drives it, vs ``g2live.core.Correlator``.
 
 Both the cocotb module and the pytest entry point. The testbench plays the parent: it zeroes

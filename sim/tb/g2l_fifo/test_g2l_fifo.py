@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """g2l_fifo (hw/rtl/g2l_fifo.sv): first-word-fall-through FIFO against a deque, cycle by cycle.
 
 Both the cocotb module and the pytest entry point. Random push/pop in phases (fill, drain,

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """g2l_merge (hw/rtl/g2l_merge.sv): time order, watermarks, boundaries and exact overflow counts.
 
 Both the cocotb module and the pytest entry point. The bench plays the channels: in cycle m it

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """g2l_rate_counters (hw/rtl/g2l_rate_counters.sv): per-channel counts and losses per integration.
 
 Both the cocotb module and the pytest entry point. Random tag streams cut by boundary beats (held

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """g2l_stream_out (hw/rtl/g2l_stream_out.sv): TAG/ROLLOVER/LOST words and whole frames on one stream.
 
 Both the cocotb module and the pytest entry point. Raw tags with times crossing several epochs,

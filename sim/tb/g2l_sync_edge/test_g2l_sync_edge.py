@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """g2l_sync_edge: one registered pulse per rising edge, STAGES + 1 clocks later, reset clears history.
 
 Both the cocotb module and the pytest entry point. The line and the reset are driven after the

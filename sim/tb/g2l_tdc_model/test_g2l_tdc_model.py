@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """g2l_tdc_model + g2l_sync_edge: one hit per rising edge, fixed latency, fine time aligned.
 
 Both the cocotb module and the pytest entry point. Random pulse trains (including lines held

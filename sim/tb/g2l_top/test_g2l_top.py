@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """g2l_top (hw/rtl/g2l_top.sv): the whole core against the C twins in ``g2live.core``.
 
 Both the cocotb module (run inside the simulator) and the pytest entry point. Input edges are
