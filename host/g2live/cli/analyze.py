@@ -133,7 +133,9 @@ def _partial(res: dict[str, Any], args: argparse.Namespace) -> int:
         missing.append("background-corrected g2(0) (--rho)")
     if not missing or args.allow_partial:
         return 0
-    why = "; ".join(res.get("notes") or []) or "see the notes"
+    withheld = res.get("withheld") or {}
+    reasons = [withheld[key] for name, key in wanted if key in withheld]
+    why = "; ".join(reasons or res.get("notes") or []) or "see the notes"
     print(
         f"g2live analyze: error: {' and '.join(missing)} could not be computed: {why} "
         "(--allow-partial accepts a partial result)",
