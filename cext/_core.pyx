@@ -674,6 +674,7 @@ cdef extern from "g2l_tdc.h":
     int g2l_tdc_cal_run(g2l_tdc_cal *c, const int64_t *cycle, const uint16_t *code, int64_t n, uint16_t *fine,
                         int64_t *err_index) nogil
     void g2l_tdc_cal_advance(g2l_tdc_cal *c, int64_t cycle) nogil
+    void g2l_tdc_cal_restart(g2l_tdc_cal *c, int64_t cycle) nogil
     uint16_t g2l_tdc_cal_entry(const g2l_tdc_cal *c, _tdc_i32 code) nogil
 
 
@@ -770,6 +771,9 @@ cdef class TdcCal:
     def advance(self, int64_t cycle):
         g2l_tdc_cal_advance(&self.c, cycle)
 
+    def restart(self, int64_t cycle):
+        g2l_tdc_cal_restart(&self.c, cycle)
+
     def table(self):
         """The active table (2**code_w entries)."""
         cdef _tdc_i32 k, nc = 1 << self.c.code_w
@@ -779,7 +783,12 @@ cdef class TdcCal:
             o[k] = g2l_tdc_cal_entry(&self.c, k)
         return out
 
+    def set_inputs(self, bint enable, bint use_nominal):
+        """cal_enable / use_nominal from the next hit on."""
+        self.c.enable = enable
+        self.c.use_nominal = use_nominal
+
     @property
     def state(self):
-        return {"bank": self.c.bank, "valid": bool(self.c.valid), "n_tables": self.c.n_tables, "n": self.c.n,
+        return {"enable": bool(self.c.enable), "use_nominal": bool(self.c.use_nominal), "bank": self.c.bank, "valid": bool(self.c.valid), "n_tables": self.c.n_tables, "n": self.c.n,
                 "swap_at": self.c.swap_at, "collect_from": self.c.collect_from}

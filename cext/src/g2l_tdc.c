@@ -114,6 +114,14 @@ void g2l_tdc_cal_advance(g2l_tdc_cal *c, int64_t cycle) {
     }
 }
 
+void g2l_tdc_cal_restart(g2l_tdc_cal *c, int64_t cycle) {
+    g2l_tdc_cal_advance(c, cycle);  /* a swap due before the restart has happened */
+    memset(c->hist, 0, ((size_t)1 << c->code_w) * sizeof *c->hist);
+    c->n = 0;
+    c->swap_at = -1;
+    c->collect_from = cycle + 1 + ((int64_t)1 << c->code_w);
+}
+
 uint16_t g2l_tdc_cal_entry(const g2l_tdc_cal *c, int32_t code) {
     return c->table[((size_t)c->bank << c->code_w) + (size_t)code];
 }

@@ -71,6 +71,9 @@ void g2l_tdc_cal_free(g2l_tdc_cal *c);
  * for hit i. G2L_TDC_ERR_ORDER (nothing of the call after *err_index processed) on bad input. */
 int g2l_tdc_cal_run(g2l_tdc_cal *c, const int64_t *cycle, const uint16_t *code, int64_t n, uint16_t *fine,
                     int64_t *err_index);
+/* cal_restart pulsed in `cycle`: the histogram and any table being built are dropped, collection
+ * starts again after the clearing sweep (cycle + 1 + 2**code_w). The active table stays. */
+void g2l_tdc_cal_restart(g2l_tdc_cal *c, int64_t cycle);
 /* Apply a table swap due at or before `cycle` (hits do this themselves). */
 void g2l_tdc_cal_advance(g2l_tdc_cal *c, int64_t cycle);
 /* Active table entry (what host_data shows). */

@@ -179,7 +179,16 @@ class CalibrationTwin:
         return fine
 
     def advance(self, cycle: int) -> None:
+        """Apply a table swap due at or before ``cycle``."""
         self._c.advance(int(cycle))
+
+    def set_inputs(self, enable: bool, use_nominal: bool) -> None:
+        """cal_enable and use_nominal as they are from the next hit on."""
+        self._c.set_inputs(bool(enable), bool(use_nominal))
+
+    def restart(self, cycle: int) -> None:
+        """cal_restart pulsed in ``cycle`` (the histogram and a table being built are dropped)."""
+        self._c.restart(int(cycle))
 
     def table(self) -> np.ndarray:
         return self._c.table()
