@@ -12,7 +12,7 @@ APT_PKGS := iverilog yosys chromium chromium-driver libzmq3-dev
 CEXT := $(wildcard cext/*.pyx cext/*.pxd cext/src/*.c cext/src/*.h cext/include/*.h)
 PYTEST_ARGS ?=
 
-.PHONY: setup build run test bench lint synth contracts clean
+.PHONY: setup build run test bench tdc lint synth contracts clean
 
 setup: $(VENV)/.setup-done
 
@@ -43,9 +43,15 @@ test: build
 bench: build
 	$(PY) -m pytest -m bench --benchmark-columns=min,mean,rounds -s $(PYTEST_ARGS)
 
+# The TDC at the board clock against its delay-line model: >= 10**6 measured edges per simulator
+# (G2L_SIMS=verilator or icarus for one); figures in build/tdc/board_<sim>.json.
+tdc: build
+	$(PY) -m pytest -m bench sim/tb/g2l_tdc -s $(PYTEST_ARGS)
+
 lint: setup
 	$(VENV)/bin/ruff check host tests sim hw/spec
-	verilator --lint-only -Wall -Ihw/rtl --top-module g2l_top $$(cat hw/rtl/g2l_top.f)
+	verilator --lint-only -Wall -Ihw/rtl --top-module g2l_top hw/lint/xilinx_prims.v $$(cat hw/rtl/g2l_top.f)
+	verilator --lint-only -Wall -Ihw/rtl --top-module g2l_top -GTDC_LINE=0 $$(cat hw/rtl/g2l_top.f)
 
 synth: setup
 	$(PY) -m g2live.tools.synth

@@ -23,7 +23,7 @@ enum {
 
 #define G2L_TDC_HEAD_TAPS 8   /* taps per chain that tell the input level (g2l_tdc.svh) */
 #define G2L_TDC_TAIL_TAPS 4   /* taps per chain at the far end */
-#define G2L_TDC_BUILD_TAIL 6  /* new table serves hits from last_hit + 2**code_w + this */
+#define G2L_TDC_BUILD_TAIL 9  /* new table serves hits from last_hit + 2**code_w + this */
 
 /* Encoder and hit detector over consecutive snapshots (one per clock, 0/1 per tap, chain-major:
  * sample[s * n_chains * taps_per_chain + c * taps_per_chain + t]), starting from reset. Writes the

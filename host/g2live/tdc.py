@@ -19,12 +19,14 @@ a fine time through a table built online by code-density calibration. This modul
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from g2live import _core
+from g2live import contract as C
 
 __all__ = [
     "CARRY4_CI_CO_PS",
@@ -35,9 +37,12 @@ __all__ = [
     "IdealTdc",
     "TdcGeometry",
     "cal_table",
+    "configure_calibration",
     "encode",
     "ideal_code",
     "nominal_fine",
+    "read_status",
+    "read_table",
     "score",
 ]
 
@@ -48,7 +53,7 @@ CARRY4_CYINIT_CO_PS = (536.0, 494.0, 592.0, 580.0)
 
 # Per-snapshot flags of the encoder (cext/src/g2l_tdc.h).
 HIT, OVERLAP, SHORT, OVERRANGE = 1, 2, 4, 8
-BUILD_TAIL = 6  # g2l_tdc.svh G2L_TDC_BUILD_TAIL
+BUILD_TAIL = 9  # g2l_tdc.svh G2L_TDC_BUILD_TAIL
 CALIB_LATENCY = 2  # g2l_tdc.svh G2L_TDC_CALIB_LATENCY
 ADDS_PER_STAGE = 2  # g2l_tdc.svh G2L_TDC_ADDS_PER_STAGE
 
@@ -196,6 +201,51 @@ class CalibrationTwin:
     @property
     def state(self) -> dict[str, int]:
         return self._c.state
+
+
+# ---- the TDC registers of a core (map 1.2): any read_reg / write_reg pair ------------------------
+
+
+def configure_calibration(write_reg: Callable[[int, int], None], channels: Iterable[int], log2_hits: int = 16,
+                          use_nominal: bool = False, restart: bool = True) -> None:
+    """Build the listed channels' tables online from their own hits (2**log2_hits per table).
+
+    Leave out a channel whose edges are locked to the FPGA clock (a sync generated from the same
+    crystal): code density needs edges spread uniformly over the clock period.
+    """
+    if not 8 <= log2_hits <= 20:
+        raise ValueError(f"log2_hits must be 8..20 (the RTL's range), got {log2_hits}")
+    mask = 0
+    for c in channels:
+        if not 0 <= c < 32:
+            raise ValueError(f"channel {c}: TDC_CAL_ENABLE covers channels 0..31")
+        mask |= 1 << c
+    f = C.REGISTERS["TDC_CONTROL"].fields
+    write_reg(C.REG_TDC_CONTROL, f["cal_log2_hits"].put(log2_hits) | f["use_nominal"].put(int(use_nominal)))
+    write_reg(C.REG_TDC_CAL_ENABLE, mask)
+    if restart:  # collections restart with the new size
+        write_reg(C.REG_TDC_COMMAND, C.REGISTERS["TDC_COMMAND"].fields["cal_restart"].put(1))
+
+
+def read_status(read_reg: Callable[[int], int], write_reg: Callable[[int, int], None], channel: int) -> dict:
+    """TDC_STATUS of one channel as a dict (table_valid, bank, collecting, building, short_seen,
+    overrange_seen, cal_count) plus its overlap count."""
+    write_reg(C.REG_TDC_SELECT, C.REGISTERS["TDC_SELECT"].fields["channel"].put(channel))
+    v = read_reg(C.REG_TDC_STATUS)
+    out = {name: f.get(v) for name, f in C.REGISTERS["TDC_STATUS"].fields.items()}
+    out["overlap_count"] = read_reg(C.REGISTERS["TDC_OVERLAP_COUNT"].addr(channel))
+    return out
+
+
+def read_table(read_reg: Callable[[int], int], write_reg: Callable[[int, int], None], channel: int,
+               n_codes: int) -> np.ndarray:
+    """Fine times (ps) of codes 0 .. n_codes-1 in the channel's table in use."""
+    sel = C.REGISTERS["TDC_SELECT"].fields
+    out = np.empty(n_codes, np.int64)
+    for k in range(n_codes):
+        write_reg(C.REG_TDC_SELECT, sel["channel"].put(channel) | sel["code"].put(k))
+        out[k] = C.REGISTERS["TDC_TABLE"].fields["fine_ps"].get(read_reg(C.REG_TDC_TABLE))
+    return out
 
 
 # ---- delay-line model ----------------------------------------------------------------------------

@@ -14,6 +14,8 @@ localparam int G2L_TDC_CALIB_LATENCY = 2;   // g2l_tdc_calib: code in -> fine ti
 localparam int G2L_TDC_HEAD_TAPS = 8;       // taps per chain that tell the input level
 localparam int G2L_TDC_TAIL_TAPS = 4;       // taps per chain at the far end (over-range check)
 
+// (Verilator sees each function's result variable hide the function of the including module.)
+/* verilator lint_off VARHIDDEN */
 function automatic int g2l_tdc_clog2(input int x);
     int r;
     r = 0;
@@ -35,7 +37,8 @@ endfunction
 function automatic int g2l_tdc_latency(input int n_bits);
     g2l_tdc_latency = 2 + g2l_tdc_pop_stages(n_bits) + 1 + G2L_TDC_CALIB_LATENCY;
 endfunction
+/* verilator lint_on VARHIDDEN */
 
 // g2l_tdc_calib: the table built from a collection whose last hit is in cycle c serves hits
 // from cycle c + 2**CODE_W + G2L_TDC_BUILD_TAIL on (the C twin g2l_tdc_cal_run uses the same).
-localparam int G2L_TDC_BUILD_TAIL = 6;
+localparam int G2L_TDC_BUILD_TAIL = 9;

@@ -20,9 +20,11 @@
 // Schedule (the C twin g2l_tdc_cal_run follows it to the clock): after reset or cal_restart the
 // histogram is cleared for 2**CODE_W clocks, then collection starts. A hit in cycle c counts when
 // cal_enable is set and collection is running. If it is the 2**L-th, the sweep reads the
-// histogram from cycle c + 2 on and the new table serves every hit from cycle c + 2**CODE_W +
+// histogram from cycle c + 3 on and the new table serves every hit from cycle c + 2**CODE_W +
 // G2L_TDC_BUILD_TAIL on, when the next collection starts; hits in between are measured with the
 // old table and not counted. Hits must be at least two clocks apart (g2l_tdc_encoder's are).
+// Every block-RAM output is registered before arithmetic (its clock-to-out is 2.5 ns of the 4 ns
+// cell-delay budget).
 module g2l_tdc_calib #(
     parameter int CLK_PERIOD_PS = 4000,  // P: the table maps codes to 0 .. P - 1
     parameter int FINE_W = 16,           // bits of the fine time
@@ -64,11 +66,11 @@ module g2l_tdc_calib #(
         if (CAL_LOG2_MIN < 1 || CAL_LOG2_MAX > 24 || CAL_LOG2_MIN > CAL_LOG2_MAX)
             $error("%m: need 1 <= CAL_LOG2_MIN <= CAL_LOG2_MAX <= 24");
         if (NOM_BIN_PS < 1 || NOM_BIN_PS > 127) $error("%m: NOM_BIN_PS must be 1..127");
-        if (G2L_TDC_BUILD_TAIL != 6) $error("%m: the build pipeline below swaps six clocks after its last read");
+        if (G2L_TDC_BUILD_TAIL != 9) $error("%m: the pipelines below swap nine clocks after 2**CODE_W reads");
         if (G2L_TDC_CALIB_LATENCY != 2) $error("%m: the lookup below has two stages");
     end
 
-    localparam logic [1:0] S_CLEAR = 2'd0, S_COLLECT = 2'd1, S_BUILD = 2'd2;
+    localparam logic [1:0] S_CLEAR = 2'd0, S_COLLECT = 2'd1, S_DRAIN = 2'd2, S_BUILD = 2'd3;
     logic [1:0]          st;
     logic [CODE_W-1:0]   a;        // sweep address (clear, build)
     logic [HW-1:0]       n;        // hits in this collection
@@ -93,19 +95,25 @@ module g2l_tdc_calib #(
     );
 
     // ---- collection: read-modify-write of the hit's counter ------------------------------------
+    // read (c) -> counter registered (c+1) -> written back + 1 (c+2). A hit two clocks later on the
+    // same code reads before that write lands: its counter is forwarded from the write.
     wire               count_hit = in_hit && cal_enable && st == S_COLLECT;
-    logic              inc;        // a counter read last cycle is written back + 1 now
-    logic [CODE_W-1:0] inc_addr;
+    logic              inc1, inc2, wrote;
+    logic [CODE_W-1:0] inc_a1, inc_a2, wrote_a;
+    logic [HW-1:0]     inc_q2, wrote_v;
+    logic [1:0]        drain;  // clocks until the last increment has landed
 
-    // ---- build pipeline: read (r) -> h (r+1) -> 2C + h (r+2) -> P * x (r+3) -> fine, write (r+4) -
-    logic              b_rd, b1, b2, b3, b4, last1, last2, last3, last4;
-    logic [CODE_W-1:0] a1, a2, a3, a4;
-    logic [HW-1:0]     cum;    // C_k: hits on the codes below the one in stage 1
-    logic [XW-1:0]     x2;
-    logic [PW-1:0]     p3;
-    logic [FINE_W-1:0] f4;
-    wire  [PW-1:0]     e3 = p3 >> (l_q + 5'd1);
-    wire  [FINE_W-1:0] f3 = e3 == '0 ? P - 1'b1 : P - FINE_W'(e3);
+    // ---- build pipeline: read (r) -> h (r+1) -> 2C + h (r+2) -> P * x (r+3, a DSP) -> copy
+    // (r+4) -> fine (r+5) -> write (r+6) ----------------------------------------------------------
+    logic              b_rd, b1, b2, b3, b4, b5, b6, last1, last2, last3, last4, last5, last6;
+    logic [CODE_W-1:0] a1, a2, a3, a4, a5, a6;
+    logic [HW-1:0]     h2;
+    logic [HW-1:0]     cum;    // C_k: hits on the codes below the one in stage 2
+    logic [XW-1:0]     x3;
+    logic [PW-1:0]     p4, p5;
+    logic [FINE_W-1:0] f6;
+    wire  [PW-1:0]     e5 = p5 >> (l_q + 5'd1);
+    wire  [FINE_W-1:0] f5 = e5 == '0 ? P - 1'b1 : P - FINE_W'(e5);
 
     always_comb begin
         h_rd = 1'b0;
@@ -120,38 +128,55 @@ module g2l_tdc_calib #(
             h_ra = a;
             h_wr = b1;  // clear each counter once read
             h_wa = a1;
-        end else begin
+        end else begin  // collecting or draining the last increment
             h_rd = count_hit;
-            h_wr = inc;
-            h_wa = inc_addr;
-            h_wd = h_q + 1'b1;
+            h_wr = inc2;
+            h_wa = inc_a2;
+            h_wd = inc_q2 + 1'b1;
         end
     end
 
     always_ff @(posedge clk) begin
-        inc <= 1'b0;
-        inc_addr <= in_code;
+        // collection pipeline
+        inc1 <= count_hit;
+        inc_a1 <= in_code;
+        inc2 <= inc1;
+        inc_a2 <= inc_a1;
+        inc_q2 <= wrote && wrote_a == inc_a1 ? wrote_v : h_q;
+        wrote <= inc2;
+        wrote_a <= inc_a2;
+        wrote_v <= inc_q2 + 1'b1;
+        // build pipeline
         a1 <= a;
         last1 <= b_rd && a == CODE_W'(NC - 1);
-        x2 <= {cum, 1'b0} + XW'(h_q);
+        h2 <= h_q;
         a2 <= a1;
         last2 <= last1;
-        p3 <= PW'(x2) * PW'(CLK_PERIOD_PS);
+        x3 <= {cum, 1'b0} + XW'(h2);
         a3 <= a2;
         last3 <= last2;
-        f4 <= f3;
+        p4 <= PW'(x3) * PW'(CLK_PERIOD_PS);
         a4 <= a3;
         last4 <= last3;
+        p5 <= p4;  // out of the DSP before the shift
+        a5 <= a4;
+        last5 <= last4;
+        f6 <= f5;
+        a6 <= a5;
+        last6 <= last5;
         b1 <= b_rd && st == S_BUILD;
         b2 <= b1;
         b3 <= b2;
         b4 <= b3;
-        if (b1) cum <= cum + h_q;
+        b5 <= b4;
+        b6 <= b5;
+        if (b2) cum <= cum + h2;
         if (rst || cal_restart) begin
             st <= S_CLEAR;
             a <= '0;
             b_rd <= 1'b0;
-            {b1, b2, b3, b4, last1, last2, last3, last4} <= '0;
+            {inc1, inc2, wrote} <= '0;
+            {b1, b2, b3, b4, b5, b6, last1, last2, last3, last4, last5, last6} <= '0;
         end else begin
             case (st)
                 S_CLEAR: begin
@@ -163,15 +188,21 @@ module g2l_tdc_calib #(
                     end
                 end
                 S_COLLECT: begin
-                    inc <= count_hit;
-                    if (inc) begin
+                    if (count_hit) begin
                         n <= n + 1'b1;
-                        if (n + 1'b1 == HW'(1) << l_q) begin
-                            st <= S_BUILD;
-                            a <= '0;
-                            b_rd <= 1'b1;
-                            cum <= '0;
+                        if (n + 1'b1 == HW'(1) << l_q) begin  // the last hit of this collection
+                            st <= S_DRAIN;
+                            drain <= 2'd2;
                         end
+                    end
+                end
+                S_DRAIN: begin
+                    drain <= drain - 1'b1;
+                    if (drain == 2'd1) begin  // the last increment lands this cycle
+                        st <= S_BUILD;
+                        a <= '0;
+                        b_rd <= 1'b1;
+                        cum <= '0;
                     end
                 end
                 default: begin  // S_BUILD
@@ -179,7 +210,7 @@ module g2l_tdc_calib #(
                         a <= a + 1'b1;
                         if (a == CODE_W'(NC - 1)) b_rd <= 1'b0;
                     end
-                    if (last4) begin  // the last entry is written this cycle: swap at its edge
+                    if (last6) begin  // the last entry is written this cycle: swap at its edge
                         bank <= !bank;
                         table_valid <= 1'b1;
                         cal_count <= cal_count + 1'b1;
@@ -199,9 +230,9 @@ module g2l_tdc_calib #(
         end
     end
 
-    assign t_wr = b4;
-    assign t_wa = {!bank, a4};
-    assign t_wd = f4;
+    assign t_wr = b6;
+    assign t_wa = {!bank, a6};
+    assign t_wd = f6;
     assign collecting = st == S_COLLECT;
     assign building = st == S_BUILD;
 

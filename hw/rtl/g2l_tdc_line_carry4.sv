@@ -22,19 +22,20 @@ module g2l_tdc_line_carry4 #(
     output logic      [N_CHAINS*N_CARRY4*4-1:0] sample  // first rank, chain-major
 );
     for (genvar c = 0; c < N_CHAINS; c++) begin : g_chain
-        wire [N_CARRY4*4-1:0] co;
+        wire [N_CARRY4-1:0] co3;  // carry out of each CARRY4
         for (genvar k = 0; k < N_CARRY4; k++) begin : g_c4
             wire ci;
             if (k == 0) begin : g_first
                 assign ci = 1'b0;
             end else begin : g_next
-                assign ci = co[k * 4 - 1];
+                assign ci = co3[k - 1];
             end
             g2l_tdc_carry4_cell u_cell (
                 .clk(clk), .ci(ci), .cyinit(k == 0 ? in_pulse : 1'b0),
-                .co(co[k * 4 +: 4]), .q(sample[(c * N_CARRY4 + k) * 4 +: 4])
+                .co3(co3[k]), .q(sample[(c * N_CARRY4 + k) * 4 +: 4])
             );
         end
+        wire unused_ok = co3[N_CARRY4 - 1];  // the last carry out goes nowhere
     end
 endmodule
 

@@ -2,7 +2,7 @@
 `timescale 1ns / 1ps
 `default_nettype none
 
-// g2live top level: per-channel TDC + front-end, time-ordered merge with integration
+// g2live top level: per-channel carry-chain TDC (g2l_tdc) + front-end, time-ordered merge with integration
 // boundaries, correlation histogrammer and pulsed-mode block (g2l_coinc_hist, g2l_pulsed),
 // rate/loss counters, register block (AXI4-Lite) and one AXI4-Stream output. See
 // docs/hardware.md for the block diagram and the internal tag bus.
@@ -18,13 +18,19 @@ module g2l_top #(
     parameter int CLK_PERIOD_PS = 4000,  // time-base clock period (250 MHz)
     parameter int MERGE_FIFO_LOG2 = 5,   // log2 entries of each channel FIFO in the merge
     parameter int RAW_FIFO_LOG2 = 9,     // log2 entries of the raw tag FIFO before the stream
-    parameter int SYNC_STAGES = 2        // TDC input synchroniser flops
+    // ---- carry-chain TDC (g2l_tdc; docs/hardware.md "TDC") ----
+    parameter int TDC_LINE = 1,          // 1 = CARRY4 line (synthesis), 0 = zero-time line (cycle-based sim)
+    parameter int TDC_N_CHAINS = 2,      // carry chains per channel
+    parameter int TDC_CARRY4_MIN_PS = 70,  // fastest CARRY4 the line must cover a period with
+    parameter int TDC_N_CARRY4 = (CLK_PERIOD_PS * 5 + 4 * TDC_CARRY4_MIN_PS - 1) / (4 * TDC_CARRY4_MIN_PS),
+    parameter int TDC_CARRY4_NOM_PS = 114,  // nominal CARRY4 delay: bin width before calibration
+    parameter int TDC_NOM_BIN_PS = (TDC_CARRY4_NOM_PS + 2 * TDC_N_CHAINS) / (4 * TDC_N_CHAINS)
 ) (
     input  wire logic                     clk,
     input  wire logic                     rst,          // synchronous, active high
 
     input  wire logic [N_CHANNELS-1:0]    in_pulse,     // SPAD / sync lines
-    input  wire logic [N_CHANNELS*16-1:0] in_fine_ps,   // simulation TDC: fine time of each edge
+    input  wire logic [N_CHANNELS*16-1:0] in_fine_ps,   // TDC_LINE = 0 only: fine time of each edge
 
     input  wire logic [11:0]              s_axil_awaddr,
     input  wire logic [2:0]               s_axil_awprot,
@@ -54,6 +60,7 @@ module g2l_top #(
     // The contract header defines every field; a block uses only some of them.
     /* verilator lint_off UNUSEDPARAM */
     `include "g2l_regmap.svh"
+    `include "g2l_tdc.svh"
     /* verilator lint_on UNUSEDPARAM */
 
     initial begin
@@ -63,7 +70,9 @@ module g2l_top #(
         if (MAX_PHOTONS < 1 || MAX_PHOTONS > 63) $error("%m: MAX_PHOTONS must be 1..63");
     end
 
-    localparam int TDC_LATENCY = SYNC_STAGES + 1;  // g2l_tdc_model: hit this many clocks after the edge's cycle
+    // g2l_tdc: a hit this many clocks after its edge's cycle (its pipeline depth, from its geometry)
+    localparam int TDC_N_TAPS = TDC_N_CHAINS * 4 * TDC_N_CARRY4;
+    localparam int TDC_LATENCY = g2l_tdc_latency(TDC_N_TAPS);
     localparam logic [63:0] P = 64'(CLK_PERIOD_PS);
     // No tag that has not reached a merge FIFO can have a raw time before time_ps - WM_LAG: the
     // TDC latency plus the channel register plus one cycle of margin.
@@ -78,6 +87,9 @@ module g2l_top #(
     logic cmd_clear, cmd_swap;
     logic [31:0] st_status;
     logic [N_CHANNELS*32-1:0] st_count, st_lost_count, st_dead_count;
+    logic [31:0] reg_tdc_control, reg_tdc_cal_enable, reg_tdc_select, st_tdc_status, st_tdc_table;
+    logic [N_CHANNELS*32-1:0] st_tdc_overlap;
+    logic cmd_tdc_restart;
 
     g2l_axil_regs #(
         .N_CHANNELS(N_CHANNELS), .N_PAIRS(N_PAIRS), .N_BINS_LOG2(N_BINS_LOG2),
@@ -98,7 +110,15 @@ module g2l_top #(
         .reg_time_preset(reg_time_preset), .reg_pair(reg_pair), .reg_dead_time_ps(reg_dead_time_ps),
         .reg_delay_ps(reg_delay_ps), .cmd_clear(cmd_clear), .cmd_swap(cmd_swap),
         .st_status(st_status), .st_count(st_count), .st_lost_count(st_lost_count),
-        .st_dead_count(st_dead_count)
+        .st_dead_count(st_dead_count),
+        .reg_tdc_control(reg_tdc_control), .reg_tdc_cal_enable(reg_tdc_cal_enable),
+        .reg_tdc_select(reg_tdc_select), .cmd_tdc_restart(cmd_tdc_restart), .st_tdc_status(st_tdc_status),
+        .st_tdc_table(st_tdc_table),
+        .st_tdc_sizes((32'(TDC_N_TAPS) << G2L_REG_TDC_SIZES_N_TAPS_LSB)
+                      | (32'(TDC_N_CHAINS) << G2L_REG_TDC_SIZES_N_CHAINS_LSB)
+                      | (32'(TDC_LINE) << G2L_REG_TDC_SIZES_LINE_LSB)
+                      | (32'(TDC_LATENCY) << G2L_REG_TDC_SIZES_LATENCY_LSB)),
+        .st_tdc_nom_bin_ps(32'(TDC_NOM_BIN_PS)), .st_tdc_overlap_count(st_tdc_overlap)
     );
 
     wire run = reg_control[G2L_REG_CONTROL_RUN_LSB];
@@ -143,13 +163,50 @@ module g2l_top #(
     logic [N_CHANNELS-1:0]    ch_dead_unused;
     wire  [63:0]              edge_base_ps = time_ps - 64'(TDC_LATENCY) * P;
 
+    // ---- carry-chain TDC per channel: calibration settings, status of the selected channel ----
+    wire        tdc_use_nominal = reg_tdc_control[G2L_REG_TDC_CONTROL_USE_NOMINAL_LSB];
+    wire [4:0]  tdc_log2_hits = reg_tdc_control[G2L_REG_TDC_CONTROL_CAL_LOG2_HITS_LSB +: 5];
+    wire [5:0]  tdc_sel = reg_tdc_select[G2L_REG_TDC_SELECT_CHANNEL_LSB +: 6];
+    wire [15:0] tdc_code = reg_tdc_select[G2L_REG_TDC_SELECT_CODE_LSB +: 16];
+    logic [N_CHANNELS*32-1:0] tdc_status_all;
+    logic [N_CHANNELS*16-1:0] tdc_table_all;
+    always_comb begin
+        st_tdc_status = '0;
+        st_tdc_table = '0;
+        for (int c = 0; c < N_CHANNELS; c++)
+            if (tdc_sel == 6'(c)) begin
+                st_tdc_status = tdc_status_all[c*32 +: 32];
+                st_tdc_table = {16'd0, tdc_table_all[c*16 +: 16]};
+            end
+    end
+
     for (genvar c = 0; c < N_CHANNELS; c++) begin : g_ch
         wire hit;
         wire [15:0] fine;
-        g2l_tdc_model #(.CLK_PERIOD_PS(CLK_PERIOD_PS), .FINE_W(16), .STAGES(SYNC_STAGES)) u_tdc (
-            .clk(clk), .rst(rst), .in_pulse(in_pulse[c]), .sim_fine_ps(in_fine_ps[c*16 +: 16]),
-            .hit(hit), .fine_ps(fine)
+        wire tdc_valid, tdc_bank, tdc_collecting, tdc_building, tdc_short, tdc_overrange;
+        wire [15:0] tdc_cal_count;
+        g2l_tdc #(
+            .CLK_PERIOD_PS(CLK_PERIOD_PS), .FINE_W(16), .LINE(TDC_LINE), .N_CHAINS(TDC_N_CHAINS),
+            .CARRY4_MIN_PS(TDC_CARRY4_MIN_PS), .N_CARRY4(TDC_N_CARRY4), .CARRY4_NOM_PS(TDC_CARRY4_NOM_PS),
+            .NOM_BIN_PS(TDC_NOM_BIN_PS)
+        ) u_tdc (
+            .clk(clk), .rst(rst), .clear(clear), .in_pulse(in_pulse[c]), .sim_fine_ps(in_fine_ps[c*16 +: 16]),
+            .cal_enable(reg_tdc_cal_enable[c]), .cal_log2_hits(tdc_log2_hits), .cal_restart(cmd_tdc_restart),
+            .use_nominal(tdc_use_nominal), .host_addr(tdc_code), .host_data(tdc_table_all[c*16 +: 16]),
+            .bank(tdc_bank), .table_valid(tdc_valid), .collecting(tdc_collecting), .building(tdc_building),
+            .cal_count(tdc_cal_count), .overlap_count(st_tdc_overlap[c*32 +: 32]), .short_seen(tdc_short),
+            .overrange_seen(tdc_overrange), .hit(hit), .fine_ps(fine)
         );
+        always_comb begin
+            tdc_status_all[c*32 +: 32] = '0;
+            tdc_status_all[c*32 + G2L_REG_TDC_STATUS_TABLE_VALID_LSB] = tdc_valid;
+            tdc_status_all[c*32 + G2L_REG_TDC_STATUS_BANK_LSB] = tdc_bank;
+            tdc_status_all[c*32 + G2L_REG_TDC_STATUS_COLLECTING_LSB] = tdc_collecting;
+            tdc_status_all[c*32 + G2L_REG_TDC_STATUS_BUILDING_LSB] = tdc_building;
+            tdc_status_all[c*32 + G2L_REG_TDC_STATUS_SHORT_SEEN_LSB] = tdc_short;
+            tdc_status_all[c*32 + G2L_REG_TDC_STATUS_OVERRANGE_SEEN_LSB] = tdc_overrange;
+            tdc_status_all[c*32 + G2L_REG_TDC_STATUS_CAL_COUNT_LSB +: 16] = tdc_cal_count;
+        end
         g2l_channel #(.FINE_W(16)) u_channel (
             .clk(clk), .rst(rst), .clear(clear),
             .cfg_enable(reg_channel_enable[c]),
@@ -297,6 +354,7 @@ module g2l_top #(
 
     // Diagnostics without a register in map version 1.1 (kept as ports for the next minor).
     wire unused_ok = &{1'b0, ch_dead_unused, reg_channel_enable[31:N_CHANNELS], reg_sync_channel[31:6],
+                       reg_tdc_cal_enable, reg_tdc_control, reg_tdc_select,
                        hist_cfg_error, pulsed_cfg_error, pulsed_pre_sync, pulsed_out_of_window, pulsed_clip};
 endmodule
 

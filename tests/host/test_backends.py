@@ -59,9 +59,10 @@ def stream() -> PhotonData:
     return pulsed_hbt(N_INTEG * 1e-3 + 1e-4, seed=2, rate_per_pulse=0.2)
 
 
-def sim_integrations(data: PhotonData, lead_in_ps: int, n: int) -> list[Integration]:
-    """The C twins on the same stream, with integration boundaries where the RTL has them."""
-    sim = SimDevice(ArraySource(data, t0_ps=-lead_in_ps))
+def sim_integrations(data: PhotonData, lead_in_ps: int, n: int, tdc: Any) -> list[Integration]:
+    """The C twins on the same stream, with integration boundaries where the RTL has them and the
+    RTL's TDC (zero-time line: each edge to the centre of its nominal bin) as a twin too."""
+    sim = SimDevice(ArraySource(data, t0_ps=-lead_in_ps), tdc=tdc)
     sim.configure(CFG)
     out = [sim.acquire() for _ in range(n)]
     assert all(i is not None for i in out)
@@ -93,7 +94,7 @@ def test_verilator_matches_sim(rtl_model_cls: Any, stream: PhotonData) -> None:
     dev.start()
     hw = [dev.acquire() for _ in range(N_INTEG)]
     assert all(h is not None for h in hw)
-    sim = sim_integrations(stream, dev.lead_in_ps, N_INTEG)
+    sim = sim_integrations(stream, dev.lead_in_ps, N_INTEG, dev.tdc)
     compare(hw, sim)  # type: ignore[arg-type]
     # Integrations are reported on the source's time line, exactly where the twins put them.
     assert [(h.t_start_ps, h.t_stop_ps) for h in hw] == [(s.t_start_ps, s.t_stop_ps) for s in sim]
@@ -201,7 +202,8 @@ def test_pynq_driver_on_stand_in_matches_sim(rtl_model_cls: Any, stream: PhotonD
     assert writes[C.REGISTERS["DELAY_PS"].addr(1)] == (-3000) & 0xFFFFFFFF
     assert writes[C.REG_INTEGRATION_CYCLES] == 250_000
     assert board.lead_in_ps is not None
-    compare(hw, sim_integrations(stream, board.lead_in_ps, N_INTEG))  # type: ignore[arg-type]
+    # photons enter at data time + a whole number of clocks: clock edges at data time k * P
+    compare(hw, sim_integrations(stream, board.lead_in_ps, N_INTEG, board.model.ideal_tdc(0)))  # type: ignore[arg-type]
     dev.close()
     assert dict(board.register_writes)[C.REG_CONTROL] == 0  # closing stops the core
 

@@ -134,9 +134,13 @@ class SimDevice(Device):
         seed: int = 0,
         emulator_config: Any = None,
         n_channels: int = MAX_CHANNELS,
+        tdc: Any = None,
         **emulator_overrides: Any,
     ) -> None:
         super().__init__()
+        # The chip's TDC as a twin (g2live.tdc.IdealTdc): raw times are quantised to its bins before
+        # the front-end, as the `verilator` back-end's zero-time line does. None = exact times.
+        self.tdc = tdc
         self.source = (
             source if source is not None else EmulatorSource(emulator_config, seed=seed, **emulator_overrides)
         )
@@ -202,9 +206,12 @@ class SimDevice(Device):
         t_stop = t_start + round(cfg.integration_s * 1e12)
         # Raw edges up to here can land before t_stop after the most negative delay.
         need_raw = t_stop - fe.min_delay
+        if self.tdc is not None:  # a TDC keeps times in their clock cycle: read to its end
+            need_raw += self.tdc.clk_period_ps
         if need_raw > self._raw_end:
             raw = self.source.read_until(need_raw)
-            fe.push(raw.channel, raw.time_ps, need_raw)
+            times = raw.time_ps if self.tdc is None else self.tdc.quantize(raw.time_ps)
+            fe.push(raw.channel, times, need_raw)
             self._raw_end = need_raw
         last = self.source.drained
         if self._finished or (last and fe.pending == 0 and self.source.n_read == 0):

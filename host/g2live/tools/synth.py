@@ -60,9 +60,10 @@ def _script(srcs: Sequence[Path], top: str, parameters: Mapping[str, int], stat_
     if parameters:
         lines.append("chparam" + "".join(f" -set {k} {int(v)}" for k, v in parameters.items()) + f" {top}")
     lines += [
-        f"hierarchy -check -top {top}",
+        # synth_xilinx reads the Xilinx cell library (CARRY4, FDRE of the TDC line) and then checks
+        # the hierarchy itself: a `hierarchy -check` before it would not know those cells.
         f"synth_xilinx -family xc7 -flatten -top {top}" + ("" if map_luts else " -run begin:map_luts"),
-        f"tee -q -o {stat_json} stat -json",
+        f"tee -q -o {stat_json} stat -json -top {top}",
     ]
     return "\n".join(lines) + "\n"
 
@@ -145,12 +146,16 @@ def synth(parameters: Mapping[str, int] | None = None, top: str = "g2l_top",
     _run_yosys(script, work / "yosys.log")
     data = json.loads(stat_json.read_text())
     mods = data.get("modules", {})
-    top_stat = mods.get(f"\\{top}") or mods.get(top) or (next(iter(mods.values())) if mods else {})
+    # Totals over the hierarchy: the TDC's delay line keeps its own module (keep_hierarchy).
+    top_stat = data.get("design") or mods.get(f"\\{top}") or mods.get(top) or (
+        next(iter(mods.values())) if mods else {})
     cells = {str(k): int(v) for k, v in top_stat.get("num_cells_by_type", {}).items()}
     if not cells:
         raise SynthError(f"yosys reported no cells for {top} (stat {stat_json})")
+    modules = {str(name).lstrip("\\"): {str(k): int(v) for k, v in m.get("num_cells_by_type", {}).items()}
+               for name, m in mods.items()}
     return {"top": top, "parameters": params, "resources": count(cells), "cells": cells,
-            "seconds": round(time.monotonic() - t0, 1)}
+            "modules": modules, "seconds": round(time.monotonic() - t0, 1)}
 
 
 def main(argv: list[str] | None = None) -> int:

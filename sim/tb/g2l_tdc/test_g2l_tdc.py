@@ -190,6 +190,7 @@ if cocotb is not None:
         centres = line.centres_ps(period, scale)
         cal = period - table[1:1 + centres.size]  # elapsed at the centre of codes 1, 2, ...
         inl_cal = (cal - centres) / lsb
+        inl_cal -= inl_cal.mean()  # a constant offset is the line's insertion delay, not INL
         return {"codes_per_period": int(w.size), "mean_bin_ps": float(lsb), "widest_bin_ps": float(w.max()),
                 "dnl_lsb": [float(dnl.min()), float(dnl.max())],
                 "inl_lsb": [float(inl.min()), float(inl.max())],
@@ -270,3 +271,49 @@ if cocotb is not None:
         res["passed"] = all(ok.values())
         Path(run["out"]).write_text(json.dumps(res, indent=1))
         assert res["passed"], {k: v for k, v in ok.items() if not v}
+
+
+def table(names: tuple[str, ...] = ("ci", "board")) -> str:
+    """The docs/hardware.md table from build/tdc/<name>_<sim>.json (what the runs wrote)."""
+    runs = [(n, s, json.loads(p.read_text())) for n in names for s in ("verilator", "icarus")
+            if (p := OUT / f"{n}_{s}.json").is_file()]
+    if not runs:
+        return "no build/tdc/*.json: run the tests first"
+
+    def f(x: float, d: int = 1) -> str:
+        return f"{x:.{d}f}"
+
+    head = "| figure | " + " | ".join(f"{n} ({r['clk_period_ps'] / 1000:g} ns), {s}"
+                                     for n, s, r in runs) + " |"
+    rows = [head, "|---|" + "---|" * len(runs)]
+
+    def row(label: str, fn) -> None:
+        rows.append(f"| {label} | " + " | ".join(fn(r) for _, _, r in runs) + " |")
+
+    row("taps (2 chains), latency", lambda r: f"{r['taps']}, {r['latency_clocks']} clocks")
+    row("hits per table", lambda r: f"2**{r['log2_hits_per_table']}")
+    row("edges driven / measured", lambda r: f"{r['all_edges']:,} / {r['measured_edges']:,}")
+    row("codes per period, mean bin width", lambda r: f"{r['line']['codes_per_period']}, "
+        f"{f(r['line']['mean_bin_ps'])} ps")
+    row("widest bin (ultra-wide)", lambda r: f"{f(r['line']['widest_bin_ps'], 0)} ps")
+    row("raw DNL min / max (LSB)", lambda r: " / ".join(f(x, 2) for x in r["line"]["dnl_lsb"]))
+    row("raw INL min / max (LSB)", lambda r: " / ".join(f(x, 2) for x in r["line"]["inl_lsb"]))
+    row("single-shot RMS, calibrated", lambda r: f"{f(r['calibrated']['std_ps'])} ps")
+    row("mean offset / RMS about truth", lambda r: f"{f(r['calibrated']['mean_ps'])} / "
+        f"{f(r['calibrated']['rms_ps'])} ps")
+    row("edges within 1 tap of a clock edge: RMS, max",
+        lambda r: f"{f(r['calibrated_near_clock_edge']['std_ps'])}, "
+        f"{f(r['calibrated_near_clock_edge']['max_abs_ps'], 0)} ps")
+    row("+5 % drift, old table: RMS about truth", lambda r: f"{f(r['drifted_old_table']['rms_ps'])} ps")
+    row("+5 % drift, recalibrated online: RMS", lambda r: f"{f(r['drifted_recalibrated']['std_ps'])} ps "
+        f"(mean {f(r['drifted_recalibrated']['mean_ps'])})")
+    row("INL after calibration (offset removed) min / max (LSB)", lambda r: " / ".join(
+        f(x, 2) for x in r["line_after_drift"]["inl_after_calibration_lsb"]))
+    row("coarse-cycle errors", lambda r: str(sum(v["coarse_errors"] for v in r.values()
+                                                  if isinstance(v, dict) and "coarse_errors" in v)))
+    row("edges without a hit, overlaps", lambda r: f"{r['all_edges'] - r['all_hits']}, {r['overlap_count']}")
+    return "\n".join(rows)
+
+
+if __name__ == "__main__":
+    print(table())

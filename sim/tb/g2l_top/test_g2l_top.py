@@ -2,8 +2,11 @@
 
 Both the cocotb module (run inside the simulator) and the pytest entry point. Input edges are
 driven on ``in_pulse``/``in_fine_ps`` at the falling edge, in the cycle whose time base
-(``dut.time_ps``, the one internal signal the bench reads) covers the edge's time; the AXI4-Stream
-words are collected with the cycle they leave in. Scoreboards: raw words bit for bit against
+(``dut.time_ps``, the one internal signal the bench reads) covers the edge's time; the TDC's
+zero-time line (TDC_LINE = 0) turns the fine time into a code that its encoder and nominal table
+turn back into a time, so every expectation uses the edge times as ``g2live.tdc.IdealTdc``
+quantises them (``TB.push`` returns them). The AXI4-Stream words are collected with the cycle
+they leave in. Scoreboards: raw words bit for bit against
 ``encode(frontend(...))``; with back-pressure the delivered tags must be an ordered subset and
 LOST words / LOST_COUNT must equal exactly what is missing; histograms, photon-number frames,
 heralded records and rates per integration against ``Correlator``, ``PulsedCounter`` and
@@ -23,9 +26,11 @@ import numpy as np
 import pytest
 from common import REPO, param, pause_pattern, read_filelist, run_rtl
 
-# One build per simulator. Small sizes keep the bank sweeps and dumps short.
+# One build per simulator. Small sizes keep the bank sweeps and dumps short; the TDC gets the
+# zero-time line with one chain of 40 CARRY4 (160 taps, 29 ps nominal bins), enough for a 4 ns
+# period and four times cheaper to simulate than the default two chains of 72.
 PARAMS = {"N_CHANNELS": 5, "N_PAIRS": 2, "N_BINS_LOG2": 6, "MAX_PHOTONS": 7, "MERGE_FIFO_LOG2": 4,
-          "RAW_FIFO_LOG2": 5}
+          "RAW_FIFO_LOG2": 5, "TDC_LINE": 0, "TDC_N_CHAINS": 1, "TDC_N_CARRY4": 40}
 FIGURES = REPO / "build" / "rtl_figures.json"
 
 
@@ -114,13 +119,17 @@ class TB:
             if pulse:
                 d.in_fine_ps.value = fine
 
-    def push(self, channel: np.ndarray, time_ps: np.ndarray) -> None:
-        """Queue edges (absolute ps); each channel's edges must be >= 2 cycles apart."""
+    def push(self, channel: np.ndarray, time_ps: np.ndarray) -> np.ndarray:
+        """Queue edges (absolute ps); each channel's edges must be >= 2 cycles apart. Returns the
+        times the TDC gives them (zero-time line + nominal table, as ``g2live.tdc.IdealTdc``)."""
+        from g2live import tdc
+
         for c in range(self.n_channels):
             cyc = time_ps[channel == c] // self.period
             assert np.all(np.diff(cyc) >= 2), f"channel {c}: edges closer than two cycles"
         self.queue.extend(zip(time_ps.tolist(), channel.tolist(), strict=True))
         self.queue[self.qpos:] = sorted(self.queue[self.qpos:])
+        return tdc.IdealTdc(self.period, param(self.dut, "TDC_NOM_BIN_PS")).quantize(time_ps)
 
     async def wait_queue(self, extra: int = 200) -> None:
         from cocotb.triggers import ClockCycles
@@ -260,7 +269,7 @@ if cocotb is not None:
         start = (await tb.time_ps()) + 10 * tb.period
         stop = start + n_cycles * tb.period
         ch, t = random_edges(rng, range(tb.n_channels), start, stop, mean_gap_ps, tb.period, simultaneous)
-        tb.push(ch, t)
+        t = tb.push(ch, t)
         await tb.wait_queue(extra=400)
         assert tb.late == 0
         del t0
@@ -290,7 +299,7 @@ if cocotb is not None:
             await tb.write("DEAD_TIME_PS", dead2[c], c)
         start = (await tb.time_ps()) + 10 * tb.period
         ch2, t2 = random_edges(rng, range(n), start, start + 2000 * tb.period, 30 * tb.period, tb.period, 0.3)
-        tb.push(ch2, t2)
+        t2 = tb.push(ch2, t2)
         await tb.wait_queue(extra=400)
         seen2 = tb.take()
         ech2, et2, edead2 = core.frontend(ch2, t2, dead2, delay, enable2)
@@ -347,7 +356,7 @@ if cocotb is not None:
         t = np.concatenate([t1, t2])
         o = np.lexsort((ch, t))
         ch, t = ch[o], t[o]
-        tb.push(ch, t)
+        t = tb.push(ch, t)
         await tb.wait_queue(extra=200)
         tb.ready = None
         from cocotb.triggers import ClockCycles
@@ -393,8 +402,7 @@ if cocotb is not None:
             # in a sweep, more than its merge FIFO holds.
             k = np.arange(3 * sweep)
             ch, t = (k % 3).astype(np.uint8), start + tb.period * k + 700
-            tb.push(ch, t)
-            return ch, t
+            return ch, tb.push(ch, t)
 
         async def outcome(ch: np.ndarray, t: np.ndarray) -> tuple[int, object]:
             await tb.wait_queue(extra=300)
@@ -490,7 +498,7 @@ if cocotb is not None:
         ch, t = np.concatenate(chans), np.concatenate(times)
         o = np.lexsort((ch, t))
         ch, t = ch[o], t[o]
-        tb.push(ch, t)
+        t = tb.push(ch, t)
         tb.ready = iter(lambda: bool(rng.random() < 0.8), None)
         await tb.wait_queue(extra=0)
         # wait past the 4th boundary so 4 integrations are closed, then let the dumps finish
