@@ -56,6 +56,7 @@ int g2l_tdc_cal_table(const uint32_t *hist, int32_t n_codes, int32_t log2_hits, 
 uint16_t g2l_tdc_nominal(int32_t code, int32_t period_ps, int32_t nom_bin_ps) {
     if (code <= 0) return (uint16_t)(period_ps - 1);
     const int64_t e = ((2 * (int64_t)code - 1) * nom_bin_ps) >> 1;
+    if (e == 0) return (uint16_t)(period_ps - 1);
     return (uint16_t)(e >= period_ps ? 0 : period_ps - e);
 }
 

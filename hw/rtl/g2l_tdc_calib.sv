@@ -15,7 +15,7 @@
 // swap in one clock and collection restarts. Measurement never stops: every hit is looked up in
 // the active bank. Until the first table is built (and while use_nominal is set) the fine time
 // comes from the nominal bin width NOM_BIN_PS:
-//     fine_nom(k) = P - floor((2 * k - 1) * NOM_BIN_PS / 2)   (clamped to 0 .. P - 1)
+//     fine_nom(k) = P - floor((2 * k - 1) * NOM_BIN_PS / 2)   (clamped to 0 .. P - 1; k = 0: P - 1)
 //
 // Schedule (the C twin g2l_tdc_cal_run follows it to the clock): after reset or cal_restart the
 // histogram is cleared for 2**CODE_W clocks, then collection starts. A hit in cycle c counts when
@@ -242,7 +242,7 @@ module g2l_tdc_calib #(
     assign t_ra = {bank, in_hit ? in_code : host_addr};
     wire [CODE_W+7:0] nom2x = (CODE_W + 8)'({code1, 1'b0} - 1'b1) * (CODE_W + 8)'(NOM_BIN_PS);
     wire [CODE_W+7:0] nom_e = nom2x >> 1;
-    wire [FINE_W-1:0] fine_nom = code1 == '0 ? P - 1'b1
+    wire [FINE_W-1:0] fine_nom = code1 == '0 || nom_e == '0 ? P - 1'b1
                                : nom_e >= (CODE_W + 8)'(CLK_PERIOD_PS) ? '0 : P - FINE_W'(nom_e);
     always_ff @(posedge clk) begin
         hit1 <= in_hit;
