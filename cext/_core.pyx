@@ -2,104 +2,20 @@
 """Thin binding of the g2live C core (cext/src). Validation and friendly errors live in
 g2live.core; this module only moves contiguous numpy buffers in and out with the GIL released.
 Functions that can fail return a status (0 or a negative G2L_ERR_* code) and the offending index.
+The C declarations are in g2l_core.pxd (one block per header of cext/src); the type stub of this
+module is host/g2live/_core.pyi.
 """
 
-from libc.stdint cimport int64_t, uint8_t, uint16_t, uint64_t
+from libc.stdint cimport int64_t, uint8_t, uint64_t
 from libc.string cimport memcpy
+
+from g2l_core cimport *  # the C declarations, one block per header of cext/src
 
 import numpy as np
 
 cimport numpy as cnp
 
 cnp.import_array()
-
-
-cdef extern from "g2l_common.h":
-    ctypedef struct g2l_buf:
-        void *data
-        int64_t len
-        size_t item
-    ctypedef struct g2l_herald:
-        pass
-    int G2L_N_CHANNELS, G2L_N_CAUSES
-    int G2L_OK, G2L_ERR_NOMEM, G2L_ERR_CHANNEL, G2L_ERR_TIME, G2L_ERR_UNSORTED, G2L_ERR_OVERFLOW, G2L_ERR_ARG
-
-cdef extern from "g2l_codec.h":
-    int G2L_MALFORMED_KEEP
-    int64_t G2L_MAX_EPOCH
-    ctypedef struct g2l_encoder:
-        int64_t epoch
-    void g2l_encoder_init(g2l_encoder *e) nogil
-    int64_t g2l_encode_count(const g2l_encoder *e, const uint8_t *channel, const int64_t *time_ps,
-                             int64_t n, int64_t *err_index) nogil
-    int64_t g2l_encode(g2l_encoder *e, const uint8_t *channel, const int64_t *time_ps, int64_t n,
-                       uint64_t *out) nogil
-    ctypedef struct g2l_frame:
-        int64_t frame_kind, index, length, payload_start
-    ctypedef struct g2l_decoder:
-        int64_t epoch, last_time, offset
-        int herald_pending, in_frame
-        int64_t n_tags, malformed, out_of_order, rollovers
-        int64_t malformed_offsets[16]
-        int64_t lost[4096]
-        g2l_buf markers, heralds, frames, payload
-    void g2l_decoder_init(g2l_decoder *d) nogil
-    void g2l_decoder_free(g2l_decoder *d) nogil
-    void g2l_decoder_begin(g2l_decoder *d) nogil
-    int64_t g2l_decode(g2l_decoder *d, const uint64_t *words, int64_t n, uint8_t *out_channel,
-                       int64_t *out_time) nogil
-    void g2l_decoder_finish(g2l_decoder *d) nogil
-
-cdef extern from "g2l_correlate.h":
-    int64_t G2L_MAX_WINDOW_PS
-    ctypedef struct g2l_window:
-        int64_t n_bins
-    int g2l_window_init(g2l_window *w, int64_t bin_width_ps, int64_t n_bins, int64_t offset_ps) nogil
-    int64_t g2l_first_unsorted(const int64_t *x, int64_t n) nogil
-    void g2l_correlate(const int64_t *a, int64_t na, const int64_t *b, int64_t nb, const g2l_window *w,
-                       int64_t *hist) nogil
-    ctypedef struct g2l_correlator:
-        int64_t n_pairs
-        int64_t *hist
-        int64_t last_time, n_tags
-        int64_t counts[64]
-        g2l_window w
-    int g2l_correlator_init(g2l_correlator *c, int64_t n_pairs, const uint8_t *pair_a,
-                            const uint8_t *pair_b, int64_t bin_width_ps, int64_t n_bins,
-                            int64_t offset_ps) nogil
-    void g2l_correlator_free(g2l_correlator *c) nogil
-    int g2l_correlator_update(g2l_correlator *c, const uint8_t *channel, const int64_t *time_ps,
-                              int64_t n, int64_t *err_index) nogil
-    void g2l_correlator_swap(g2l_correlator *c) nogil
-    void g2l_correlator_clear(g2l_correlator *c) nogil
-
-cdef extern from "g2l_pulsed.h":
-    ctypedef struct g2l_pulsed:
-        int64_t max_photons, window_ps, last_time, n_syncs, pre_sync, out_of_window
-        int open
-        int64_t *photon_number
-        g2l_buf period_counts, heralds
-    int g2l_pulsed_init(g2l_pulsed *p, uint8_t sync_channel, int64_t max_photons, int64_t window_ps) nogil
-    void g2l_pulsed_free(g2l_pulsed *p) nogil
-    void g2l_pulsed_begin(g2l_pulsed *p) nogil
-    int g2l_pulsed_update(g2l_pulsed *p, const uint8_t *channel, const int64_t *time_ps, int64_t n,
-                          int64_t *err_index) nogil
-    int g2l_pulsed_flush(g2l_pulsed *p) nogil
-    void g2l_pulsed_clear(g2l_pulsed *p) nogil
-
-cdef extern from "g2l_frontend.h":
-    ctypedef struct g2l_frontend_state:
-        pass
-    int g2l_frontend_init(g2l_frontend_state *f, const int64_t *dead_time_ps, const int64_t *delay_ps,
-                          uint64_t enable_mask, int64_t *err_index) nogil
-    int64_t g2l_frontend(g2l_frontend_state *f, const uint8_t *channel, const int64_t *time_ps, int64_t n,
-                         uint8_t *out_channel, int64_t *out_time, int64_t *dead_count,
-                         int64_t *err_index) nogil
-    int g2l_merge_order(const uint8_t *channel, const int64_t *time_ps, int64_t n, int64_t *perm) nogil
-    int g2l_rates(const uint8_t *channel, int64_t n, int64_t n_channels, int64_t *counts,
-                  int64_t *err_index) nogil
-    int64_t g2l_trace(const int64_t *time_ps, int64_t n, int64_t bin_width_ps, int64_t t0_ps,
-                      int64_t n_bins, int64_t *hist) nogil
 
 
 ERR_NOMEM = G2L_ERR_NOMEM
@@ -112,18 +28,36 @@ MALFORMED_KEEP = G2L_MALFORMED_KEEP
 MAX_EPOCH = G2L_MAX_EPOCH
 MAX_WINDOW_PS = G2L_MAX_WINDOW_PS
 
-# Matches g2l_herald (g2l_common.h): field order as documented, offsets as laid out in C.
+# numpy views of the C records: offsets and sizes measured on the C structs, never copied.
+cdef g2l_herald _herald
+cdef g2l_frame _frame
+cdef g2l_marker _marker
+
+
+cdef Py_ssize_t _at(const void *field, const void *record) noexcept:
+    return <const char *>field - <const char *>record
+
+
+# g2l_herald (g2l_common.h): field order as documented.
 HERALD_DTYPE = np.dtype({
     "names": ["period", "channel_first", "delay_first_ps", "channel_second", "delay_second_ps"],
     "formats": [np.int64, np.uint8, np.int64, np.uint8, np.int64],
-    "offsets": [0, 24, 8, 25, 16],
-    "itemsize": 32,
+    "offsets": [_at(&_herald.period, &_herald), _at(&_herald.channel_first, &_herald),
+                _at(&_herald.delay_first_ps, &_herald), _at(&_herald.channel_second, &_herald),
+                _at(&_herald.delay_second_ps, &_herald)],
+    "itemsize": sizeof(g2l_herald),
 })
-# Matches g2l_marker: (marker, time_ps) with the marker number read from the low byte of its int64.
-FRAME_DTYPE = np.dtype([("frame_kind", np.int64), ("index", np.int64), ("length", np.int64),
-                        ("payload_start", np.int64)])
-MARKER_DTYPE = np.dtype({"names": ["marker", "time_ps"], "formats": [np.uint8, np.int64], "offsets": [8, 0],
-                         "itemsize": 16})
+FRAME_DTYPE = np.dtype({
+    "names": ["frame_kind", "index", "length", "payload_start"],
+    "formats": [np.int64] * 4,
+    "offsets": [_at(&_frame.frame_kind, &_frame), _at(&_frame.index, &_frame), _at(&_frame.length, &_frame),
+                _at(&_frame.payload_start, &_frame)],
+    "itemsize": sizeof(g2l_frame),
+})
+# g2l_marker: (marker, time_ps), the marker number read from the low byte of its int64 (little endian).
+MARKER_DTYPE = np.dtype({"names": ["marker", "time_ps"], "formats": [np.uint8, np.int64],
+                         "offsets": [_at(&_marker.marker, &_marker), _at(&_marker.time_ps, &_marker)],
+                         "itemsize": sizeof(g2l_marker)})
 
 cdef inline const uint8_t *_u8(const uint8_t[::1] a) noexcept nogil:
     return &a[0] if a.shape[0] else NULL
@@ -323,8 +257,11 @@ cdef class PulsedCounter:
     cdef g2l_pulsed p
     cdef readonly int status
 
-    def __cinit__(self, uint8_t sync_channel, int64_t max_photons, int64_t window_ps):
+    def __cinit__(self, uint8_t sync_channel, int64_t max_photons, int64_t window_ps,
+                  bint keep_period_counts=True):
         self.status = g2l_pulsed_init(&self.p, sync_channel, max_photons, window_ps)
+        if self.status == 0:
+            g2l_pulsed_keep_period_counts(&self.p, keep_period_counts)
 
     def __dealloc__(self):
         g2l_pulsed_free(&self.p)
@@ -346,6 +283,17 @@ cdef class PulsedCounter:
         g2l_pulsed_begin(&self.p)
         with nogil:
             st = g2l_pulsed_update(&self.p, _u8(channel), _i64(time_ps), time_ps.shape[0], &err)
+        return st, err, self._outputs()
+
+    def update_periodic(self, const uint8_t[::1] channel, const int64_t[::1] time_ps, int64_t s0, int64_t q,
+                        int64_t n_sync):
+        """Photons only, syncs s0 + j q (j < n_sync): returns (status, err_index, outputs)."""
+        cdef int64_t err = -1
+        cdef int st
+        g2l_pulsed_begin(&self.p)
+        with nogil:
+            st = g2l_pulsed_update_periodic(&self.p, _u8(channel), _i64(time_ps), time_ps.shape[0], s0, q,
+                                            n_sync, &err)
         return st, err, self._outputs()
 
     def flush(self):
@@ -428,44 +376,6 @@ def trace(const int64_t[::1] time_ps, int64_t bin_width_ps, int64_t t0_ps, int64
 # photon-physics emulator kernels (cext/src/g2l_emulate.c), used by g2live.emulator. Every call
 # takes a 64-bit seed drawn from the emulator's numpy Generator, so runs are reproducible.
 
-cdef extern from "g2l_emulate.h":
-    ctypedef struct g2l_rng:
-        uint64_t s[4]
-    void g2l_rng_seed(g2l_rng *r, uint64_t seed) nogil
-    double g2l_emu_init() nogil
-    double g2l_rng_uniform(g2l_rng *r) nogil
-    double g2l_rng_exp(g2l_rng *r) nogil
-    double g2l_rng_normal(g2l_rng *r) nogil
-    int64_t g2l_emu_bernoulli(g2l_rng *r, double p, int64_t n, int64_t *pos, int64_t cap, int64_t *out) nogil
-    ctypedef struct g2l_emu_jitter_par:
-        double sigma_ps, clip_sigma, tail_fraction, tail_ps
-    void g2l_emu_jitter(g2l_rng *r, const g2l_emu_jitter_par *j, int64_t n, float *out) nogil
-    ctypedef struct g2l_emu_cascade:
-        double p_any, c0, c1, c2, tau_x_ps, tau_bx_ps
-    ctypedef struct g2l_emu_detect_par:
-        int spectro
-        double split
-        double centre_ev[2]
-        double sigma_ev[2]
-        double urbach_ev[2]
-        double e_lo_ev, pixel_ev
-        int64_t n_pixels
-        g2l_emu_jitter_par jitter
-        const double *channel_delay_ps
-    int64_t g2l_emu_detect(g2l_rng *r, const g2l_emu_detect_par *d, int64_t n, const int64_t *base,
-                           const double *delay, const uint8_t *kind, int64_t *out_time, uint8_t *out_channel) nogil
-    int64_t g2l_emu_pulsed(g2l_rng *r, const g2l_emu_cascade *cascade, const g2l_emu_detect_par *d,
-                           const int64_t *seg_first, const int64_t *seg_len, const uint8_t *seg_state, int64_t n_seg,
-                           int64_t origin_ps, int64_t period_ps, int64_t *cursor, int64_t cap, int64_t *out_time,
-                           uint8_t *out_channel, int64_t *off_array) nogil
-    int g2l_emu_resolve(const int64_t *t, const uint8_t *ch, int64_t n, const int64_t *xt, const uint8_t *xch,
-                        const int64_t *xparent, int64_t m, int64_t dead_ps, uint8_t *acc_p, uint8_t *present_x,
-                        uint8_t *acc_x) nogil
-    void g2l_emu_merge_sync(const int64_t *t, const uint8_t *ch, int64_t n, int64_t s0, int64_t q, int64_t n_sync,
-                            uint8_t sync_ch, int64_t *out_t, uint8_t *out_ch) nogil
-    int64_t g2l_emu_sort_nearly(int64_t *t, uint8_t *ch, int64_t n, int64_t max_moves) nogil
-    void g2l_emu_merge(const int64_t *ta, const uint8_t *ca, int64_t na, const int64_t *tb, const uint8_t *cb,
-                       int64_t nb, int64_t *out_t, uint8_t *out_ch) nogil
 
 EMU_TABLE_MISFIT = g2l_emu_init()  # ziggurat tables, built once at import (self-check ~1e-12)
 
@@ -549,6 +459,10 @@ def emu_detect(uint64_t seed, tuple det, const double[::1] channel_delay_ps, con
     return t[:w], ch[:w]
 
 
+cdef enum:
+    EMU_MAX_STATES = 3  # rows of the cascade table: blinking states (g2live.emulator.blinking)
+
+
 def emu_pulsed(uint64_t seed, const double[:, ::1] cascade, tuple det, const double[::1] channel_delay_ps,
                const int64_t[::1] seg_first, const int64_t[::1] seg_len, const uint8_t[::1] seg_state,
                int64_t origin_ps, int64_t period_ps, int64_t cap_hint):
@@ -558,9 +472,9 @@ def emu_pulsed(uint64_t seed, const double[:, ::1] cascade, tuple det, const dou
     g2l_rng_seed(&r, seed)
     cdef g2l_emu_detect_par d
     _detect_par(&d, det, channel_delay_ps)
-    cdef g2l_emu_cascade cas[3]
+    cdef g2l_emu_cascade cas[EMU_MAX_STATES]
     cdef int64_t k, n_seg = seg_first.shape[0]
-    if cascade.shape[0] > 3 or cascade.shape[1] != 6 or seg_len.shape[0] != n_seg or seg_state.shape[0] != n_seg:
+    if cascade.shape[0] > EMU_MAX_STATES or cascade.shape[1] != 6 or seg_len.shape[0] != n_seg or seg_state.shape[0] != n_seg:
         raise ValueError("g2live emulator: inconsistent segment or cascade arrays")
     for k in range(n_seg):
         if seg_state[k] >= cascade.shape[0]:
@@ -792,3 +706,183 @@ cdef class TdcCal:
     def state(self):
         return {"enable": bool(self.c.enable), "use_nominal": bool(self.c.use_nominal), "bank": self.c.bank, "valid": bool(self.c.valid), "n_tables": self.c.n_tables, "n": self.c.n,
                 "swap_at": self.c.swap_at, "collect_from": self.c.collect_from}
+
+
+# =============================================================================================
+# File records (g2live.io): declarations and bindings of cext/src/g2l_records.h, kept together
+# in this one block.
+
+from libc.stdint cimport uint32_t
+
+cdef extern from "g2l_records.h":
+    int G2L_REC_PH_T2, G2L_REC_PH_T3, G2L_REC_HH_T2, G2L_REC_HH_T3, G2L_REC_SPC
+    ctypedef struct g2l_rec_marker:
+        int64_t record, time_ps
+        uint8_t marker
+    ctypedef struct g2l_rec_decoder:
+        int threads
+        int64_t par_min
+        int64_t offset, next_record, last_time
+        int unsorted
+        int64_t records, overflows, markers, syncs, invalid, gaps
+        uint64_t present
+        int64_t err_index, err_value
+        g2l_buf marker_buf
+    int g2l_rec_init(g2l_rec_decoder *d, int layout, int version, int n_channels, int64_t max_ticks,
+                     int64_t unit_whole, double unit_frac, int64_t micro_whole, double micro_frac,
+                     int micro_table) nogil
+    void g2l_rec_free(g2l_rec_decoder *d) nogil
+    void g2l_rec_begin(g2l_rec_decoder *d) nogil
+    int64_t g2l_rec_decode(g2l_rec_decoder *d, const uint32_t *rec, int64_t n, uint8_t *channel,
+                           int64_t *time_ps, int64_t *sync_index, int64_t *microtime_ps) nogil
+    int g2l_qutag_decode(const uint8_t *raw, int64_t n, int max_channel, uint8_t *channel, int64_t *time_ps,
+                         uint64_t *present, int64_t *first_unsorted, int64_t *err_index,
+                         int64_t *err_value) nogil
+    int g2l_stream_order(const int64_t *time_ps, const uint8_t *channel, int64_t n, int64_t max_shifts,
+                         int64_t *perm) nogil
+    int64_t g2l_apply_order(int64_t *perm, int64_t n, uint8_t *channel, int64_t *time_ps, int64_t *sync_index,
+                            int64_t *microtime_ps) nogil
+
+REC_PH_T2 = G2L_REC_PH_T2
+REC_PH_T3 = G2L_REC_PH_T3
+REC_HH_T2 = G2L_REC_HH_T2
+REC_HH_T3 = G2L_REC_HH_T3
+REC_SPC = G2L_REC_SPC
+# Matches g2l_rec_marker: index of the marker record in the file, its time, its marker bits.
+REC_MARKER_DTYPE = np.dtype({"names": ["record", "time_ps", "marker"], "formats": [np.int64, np.int64, np.uint8],
+                             "offsets": [0, 8, 16], "itemsize": 24})
+
+
+cdef class RecordDecoder:
+    """One file's records in file order (state carried across calls); see g2live.io._records."""
+    cdef g2l_rec_decoder d
+    cdef readonly int status
+    cdef readonly bint t3
+
+    def __cinit__(self, int layout, int version, int n_channels, int64_t max_ticks, int64_t unit_whole,
+                  double unit_frac, int64_t micro_whole, double micro_frac, bint micro_table=False):
+        self.status = g2l_rec_init(&self.d, layout, version, n_channels, max_ticks, unit_whole, unit_frac,
+                                   micro_whole, micro_frac, micro_table)
+        self.t3 = layout in (G2L_REC_PH_T3, G2L_REC_HH_T3, G2L_REC_SPC)
+
+    def __dealloc__(self):
+        g2l_rec_free(&self.d)
+
+    def decode(self, const uint32_t[::1] rec, uint8_t[::1] channel, int64_t[::1] time_ps,
+               int64_t[::1] sync_index, int64_t[::1] microtime_ps, int64_t start):
+        """Decode ``rec`` into the outputs from index ``start`` (T2: sync_index and microtime_ps
+        None). Returns (photons written or a negative status, err_index, err_value)."""
+        cdef int64_t n = rec.shape[0], k
+        cdef int64_t *sp = NULL
+        cdef int64_t *mp = NULL
+        if start < 0 or channel.shape[0] - start < n or time_ps.shape[0] - start < n:
+            raise ValueError("g2live record decoder: outputs too short")
+        if self.t3:
+            if sync_index is None or microtime_ps is None or sync_index.shape[0] - start < n \
+                    or microtime_ps.shape[0] - start < n:
+                raise ValueError("g2live record decoder: T3 outputs missing or too short")
+        g2l_rec_begin(&self.d)
+        if n == 0:
+            return 0, -1, 0
+        if self.t3:
+            sp, mp = &sync_index[start], &microtime_ps[start]
+        with nogil:
+            k = g2l_rec_decode(&self.d, &rec[0], n, &channel[start], &time_ps[start], sp, mp)
+        return k, self.d.err_index, self.d.err_value
+
+    def markers(self):
+        """The markers of the last call (REC_MARKER_DTYPE)."""
+        return _buf_array(&self.d.marker_buf, REC_MARKER_DTYPE)
+
+    def counters(self):
+        return {"records": self.d.records, "overflow_records": self.d.overflows,
+                "marker_records": self.d.markers, "sync_records": self.d.syncs,
+                "invalid_records": self.d.invalid, "gap_records": self.d.gaps}
+
+    @property
+    def threads(self):
+        """Threads a large call may use (segments decoded at once, the same result)."""
+        return self.d.threads
+
+    @threads.setter
+    def threads(self, int value):
+        self.d.threads = max(1, value)
+
+    @property
+    def par_min(self):
+        """Records per thread at least (tests lower it to split small calls)."""
+        return self.d.par_min
+
+    @par_min.setter
+    def par_min(self, int64_t value):
+        self.d.par_min = max(1, value)
+
+    @property
+    def in_order(self):
+        """Whether every photon so far came in stream order (time, then channel)."""
+        return not self.d.unsorted
+
+    @property
+    def present(self):
+        """Bit mask of the photon channels 0..63 decoded so far (T2 syncs: see sync_records)."""
+        return self.d.present
+
+    @property
+    def offset(self):
+        return self.d.offset
+
+    @property
+    def last_time(self):
+        return self.d.last_time
+
+
+def qutag_decode(const uint8_t[::1] raw, int max_channel, uint8_t[::1] channel, int64_t[::1] time_ps):
+    """quTAG 10-byte records into channel/time_ps -> (status, err_index, err_value, present,
+    first_unsorted)."""
+    cdef int64_t n = raw.shape[0] // 10, err_index = -1, err_value = 0, first_unsorted = -1
+    cdef uint64_t present = 0
+    cdef int st = G2L_OK
+    if channel.shape[0] < n or time_ps.shape[0] < n:
+        raise ValueError("qutag_decode: outputs too short")
+    if n:
+        with nogil:
+            st = g2l_qutag_decode(&raw[0], n, max_channel, &channel[0], &time_ps[0], &present, &first_unsorted,
+                                  &err_index, &err_value)
+    return st, err_index, err_value, present, first_unsorted
+
+
+def stream_order_nearly(const int64_t[::1] time_ps, const uint8_t[::1] channel, int64_t max_shifts):
+    """Stable permutation into (time, channel) order by insertion sort, or None when it would take
+    more than max_shifts moves (the events are not nearly in order)."""
+    cdef int64_t n = time_ps.shape[0]
+    cdef int r = 0
+    if channel.shape[0] != n:
+        raise ValueError("stream_order_nearly: time_ps and channel differ in length")
+    perm = np.empty(n, dtype=np.int64)
+    cdef int64_t[::1] pv = perm
+    if n:
+        with nogil:
+            r = g2l_stream_order(&time_ps[0], &channel[0], n, max_shifts, &pv[0])
+    return None if r else perm
+
+
+def apply_order(int64_t[::1] perm, uint8_t[::1] channel, int64_t[::1] time_ps, int64_t[::1] sync_index=None,
+                int64_t[::1] microtime_ps=None):
+    """Reorder the arrays in place (out[i] = in[perm[i]]); perm is overwritten. Returns the number
+    of positions that changed."""
+    cdef int64_t n = perm.shape[0], moved = 0
+    cdef int64_t *sp = NULL
+    cdef int64_t *mp = NULL
+    if channel.shape[0] != n or time_ps.shape[0] != n \
+            or (sync_index is not None and sync_index.shape[0] != n) \
+            or (microtime_ps is not None and microtime_ps.shape[0] != n):
+        raise ValueError("apply_order: arrays differ in length")
+    if n == 0:
+        return 0
+    if sync_index is not None:
+        sp = &sync_index[0]
+    if microtime_ps is not None:
+        mp = &microtime_ps[0]
+    with nogil:
+        moved = g2l_apply_order(&perm[0], n, &channel[0], &time_ps[0], sp, mp)
+    return moved

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 /* Minimal g2live subscriber in C with libzmq, written from docs/protocol.md alone.
  *
  * Build: cc -O2 -o g2live_sub examples/subscriber.c -lzmq

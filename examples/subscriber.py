@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Minimal g2live client with plain pyzmq + numpy, written from docs/protocol.md alone.
 
 Prints, per `g2` frame, the pulsed g2(0) of the first pair (zero-delay peak over the mean of the

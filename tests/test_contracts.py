@@ -91,3 +91,39 @@ def test_field_helpers_round_trip():
     assert contract.REGISTERS["DELAY_PS"].addr(3) == contract.REG_DELAY_PS + 12
     with pytest.raises(IndexError):
         contract.REGISTERS["PAIR"].addr(8)
+
+
+def test_loss_causes_come_from_the_contract():
+    """Every layer names LOST.cause from hw/spec/tag_word.toml [[lost_cause]], nothing hand-copied."""
+    from g2live import core, device
+
+    causes = contract.LOST_CAUSES
+    assert [c.code for c in causes] == list(range(len(causes))) and len(causes) >= 3
+    assert all(c.code <= contract.LOST_CAUSE.mask for c in causes)
+    assert device.LOST_CAUSES == tuple(c.name for c in causes)
+    assert core.LOST_CAUSES == {c.code: c.title for c in causes}
+    for values in (_c_defines(), _sv_params()):
+        assert values["G2L_N_LOST_CAUSES"] == len(causes)
+        for c in causes:
+            assert values[f"G2L_LOST_CAUSE_{c.name.upper()}"] == c.code == getattr(
+                contract, f"LOST_CAUSE_{c.name.upper()}")
+    protocol = (REPO / "docs/protocol.md").read_text()
+    for c in causes:
+        assert f"`{c.name}`" in protocol, f"docs/protocol.md does not name loss cause {c.name}"
+
+
+@pytest.mark.parametrize(("old", "new", "match"), [
+    ('name = "binning"\ncode = 1', 'name = "binning"\ncode = 5', "expected 1"),
+    ('name = "merge"', 'name = "fifo"', "duplicate"),
+    ('name = "merge"', 'name = "Merge"', "lower-case"),
+])
+def test_bad_loss_causes_are_refused(tmp_path, old, new, match):
+    gen = _generator(REPO)
+    root = tmp_path / "repo"
+    shutil.copytree(REPO / "hw/spec", root / "hw/spec")
+    gen.ROOT, gen.SPEC = root, root / "hw/spec"
+    spec = root / "hw/spec/tag_word.toml"
+    assert old in spec.read_text()
+    spec.write_text(spec.read_text().replace(old, new))
+    with pytest.raises(ValueError, match=match):
+        gen.main([])

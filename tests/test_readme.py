@@ -44,3 +44,25 @@ def test_emulator_parameter_tables_match_the_code():
                 assert shown == str(value), (doc, name, shown, value)
             else:
                 assert float(shown) == float(value), (doc, name, shown, value)
+
+
+def test_readme_layout_names_paths_that_exist():
+    """Every path the README's Layout table names (in backticks) exists in the tree."""
+    text = (REPO / "README.md").read_text()
+    layout = text.split("## Layout", 1)[1].split("\n## ", 1)[0]
+    missing = []
+    for row in layout.splitlines():
+        if not row.startswith("| `"):
+            continue
+        first_cell = row.split("|")[1]
+        names = re.findall(r"`([^`]+)`", first_cell)
+        base = REPO / names[0].rstrip("/")
+        for i, name in enumerate(names):
+            path = base if i == 0 else base.parent / name.rstrip("/")
+            if not path.exists():
+                missing.append(name)
+        for name in re.findall(r"`([\w/]+(?:\.py|/))`", row.split("|")[2]):
+            places = (REPO / name, REPO / names[0] / name, base.parent / name)
+            if not any(p.exists() for p in places):
+                missing.append(f"{names[0]} -> {name}")
+    assert not missing, f"README Layout names paths that do not exist: {missing}"

@@ -68,10 +68,12 @@ typedef struct {
  * pixel of the energy E = centre + sigma Z - urbach Y on the linear array), then the tag time
  * base + delay + jitter + channel_delay_ps[channel], rounded to the ps (half up). Photons off
  * the array are dropped. Returns the number of tags written (in input order). */
+#define G2L_EMU_LINES 2 /* emission lines of the cascade: X, BX */
+
 typedef struct {
     int spectro;
     double split;
-    double centre_ev[2], sigma_ev[2], urbach_ev[2]; /* X, BX lines (spectro) */
+    double centre_ev[G2L_EMU_LINES], sigma_ev[G2L_EMU_LINES], urbach_ev[G2L_EMU_LINES]; /* spectro */
     double e_lo_ev, pixel_ev;
     int64_t n_pixels;
     g2l_emu_jitter_par jitter;

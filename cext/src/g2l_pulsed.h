@@ -25,7 +25,8 @@ typedef struct {
     g2l_photons pend;
     int64_t t_pend;
     /* outputs of the current call (reset by g2l_pulsed_begin) */
-    g2l_buf period_counts; /* uint16_t per closed period */
+    g2l_buf period_counts; /* uint16_t per closed period (when keep_period_counts) */
+    int keep_period_counts; /* 1 after init; 0: photon_number and heralds only (the on-chip outputs) */
     g2l_buf heralds;       /* g2l_herald */
     int64_t *photon_number; /* [max_photons + 1] */
     int64_t pre_sync;
@@ -35,10 +36,19 @@ typedef struct {
 int g2l_pulsed_init(g2l_pulsed *p, uint8_t sync_channel, int64_t max_photons, int64_t window_ps);
 void g2l_pulsed_free(g2l_pulsed *p);
 void g2l_pulsed_begin(g2l_pulsed *p);
+/* Keep (1, the default) or skip (0) the per-period counts; the chip reports only the histogram. */
+void g2l_pulsed_keep_period_counts(g2l_pulsed *p, int keep);
 /* Stream-ordered tags; G2L_OK, G2L_ERR_CHANNEL / G2L_ERR_UNSORTED with *err_index (then nothing of
  * this call was processed), or G2L_ERR_NOMEM. */
 int g2l_pulsed_update(g2l_pulsed *p, const uint8_t *channel, const int64_t *time_ps, int64_t n,
                       int64_t *err_index);
+/* The same for photons only (no sync channel in the input) with the syncs of this call given as
+ * s0 + j q, j = 0 .. n_sync - 1 (a periodic sync, as T3 data imply): every output equals that of
+ * g2l_pulsed_update on the merged stream, but runs of empty periods cost O(1), not one step per
+ * sync. A photon on the sync channel is G2L_ERR_CHANNEL; a first sync before the stream so far is
+ * G2L_ERR_UNSORTED with *err_index = -1. */
+int g2l_pulsed_update_periodic(g2l_pulsed *p, const uint8_t *channel, const int64_t *time_ps, int64_t n,
+                               int64_t s0, int64_t q, int64_t n_sync, int64_t *err_index);
 /* Close the open period (and assign held photons). The next photons before a sync are pre_sync. */
 int g2l_pulsed_flush(g2l_pulsed *p);
 /* Restart period numbering and drop all state (COMMAND.clear). */

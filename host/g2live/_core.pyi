@@ -1,4 +1,5 @@
-"""Type stub of the C-core binding ``g2live._core`` (cext/_core.pyx). Use ``g2live.core``."""
+"""Type stub of the C-core binding ``g2live._core`` (cext/_core.pyx, C declarations in
+cext/g2l_core.pxd). Use ``g2live.core``."""
 
 from typing import Any
 
@@ -54,8 +55,13 @@ class Correlator:
 
 class PulsedCounter:
     status: int
-    def __init__(self, sync_channel: int, max_photons: int, window_ps: int) -> None: ...
+    def __init__(
+        self, sync_channel: int, max_photons: int, window_ps: int, keep_period_counts: bool = True
+    ) -> None: ...
     def update(self, channel: np.ndarray, time_ps: np.ndarray) -> tuple[int, int, dict[str, Any]]: ...
+    def update_periodic(
+        self, channel: np.ndarray, time_ps: np.ndarray, s0: int, q: int, n_sync: int
+    ) -> tuple[int, int, dict[str, Any]]: ...
     def flush(self) -> tuple[int, dict[str, Any]]: ...
     def clear(self) -> None: ...
     @property
@@ -100,3 +106,46 @@ def emu_sort_nearly(t: np.ndarray, ch: np.ndarray, max_moves: int) -> int: ...
 def emu_merge(
     ta: np.ndarray, ca: np.ndarray, tb: np.ndarray, cb: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]: ...
+
+# File records (g2live.io): cext/src/g2l_records.h
+REC_PH_T2: int
+REC_PH_T3: int
+REC_HH_T2: int
+REC_HH_T3: int
+REC_SPC: int
+REC_MARKER_DTYPE: np.dtype
+
+class RecordDecoder:
+    status: int
+    t3: bool
+    threads: int
+    par_min: int
+    def __init__(
+        self, layout: int, version: int, n_channels: int, max_ticks: int, unit_whole: int, unit_frac: float,
+        micro_whole: int, micro_frac: float, micro_table: bool = False,
+    ) -> None: ...
+    def decode(
+        self, rec: np.ndarray, channel: np.ndarray, time_ps: np.ndarray, sync_index: np.ndarray | None,
+        microtime_ps: np.ndarray | None, start: int,
+    ) -> tuple[int, int, int]: ...
+    def markers(self) -> np.ndarray: ...
+    def counters(self) -> dict[str, int]: ...
+    @property
+    def in_order(self) -> bool: ...
+    @property
+    def present(self) -> int: ...
+    @property
+    def offset(self) -> int: ...
+    @property
+    def last_time(self) -> int: ...
+
+def qutag_decode(
+    raw: np.ndarray, max_channel: int, channel: np.ndarray, time_ps: np.ndarray
+) -> tuple[int, int, int, int, int]: ...
+def stream_order_nearly(
+    time_ps: np.ndarray, channel: np.ndarray, max_shifts: int
+) -> np.ndarray | None: ...
+def apply_order(
+    perm: np.ndarray, channel: np.ndarray, time_ps: np.ndarray, sync_index: np.ndarray | None = None,
+    microtime_ps: np.ndarray | None = None,
+) -> int: ...

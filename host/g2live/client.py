@@ -1,11 +1,12 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Clients of a running ``g2live serve``: ``Subscriber`` (data) and ``ControlClient`` (commands).
 
-Both follow docs/protocol.md. Example::
+Both follow docs/protocol.md; a received topic message is a ``Message``. Example::
 
     from g2live.client import Subscriber, ControlClient
     with Subscriber(topics=["g2", "status"]) as sub:
-        for frame in sub.frames(timeout_s=5):
-            print(frame.topic, frame.seq, frame.data.shape)
+        for msg in sub.messages(timeout_s=5):
+            print(msg.topic, msg.seq, msg.data.shape)
     ControlClient().configure(bin_width_ps=512)
 """
 
@@ -15,16 +16,23 @@ import json
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import zmq
 
-from g2live.stream import DEFAULT_CONTROL, DEFAULT_PUB, ProtocolError, unpack_frame, unpack_payload
+from g2live.curve import apply_client_curve
+from g2live.protocol import (
+    DEFAULT_CONTROL,
+    DEFAULT_PUB,
+    ControlError,
+    ProtocolError,
+    unpack_message,
+    unpack_payload,
+)
 
 __all__ = [
-    "Frame",
+    "Message",
     "Subscriber",
     "ControlClient",
     "ControlError",
@@ -35,13 +43,13 @@ __all__ = [
 
 
 @dataclass
-class Frame:
-    """One decoded data frame."""
+class Message:
+    """One received topic message (its three ZeroMQ frames decoded)."""
 
     topic: str
     header: dict[str, Any]
     data: np.ndarray  # read-only view on the received bytes
-    gap: int = 0  # frames of this topic lost just before this one (from seq)
+    gap: int = 0  # messages of this topic lost just before this one (from seq)
     received: float = 0.0  # time.monotonic() at receipt
 
     @property
@@ -53,33 +61,13 @@ class Frame:
         return int(self.header.get("run", 0))
 
 
-def _client_curve(sock: zmq.Socket, server_key: bytes | str | None, client_keys: Any) -> None:
-    if server_key is None:
-        return
-    if isinstance(server_key, str) and Path(server_key).exists():
-        import zmq.auth
-
-        server_key, _ = zmq.auth.load_certificate(server_key)
-    if isinstance(client_keys, (str, Path)):
-        import zmq.auth
-
-        pub, sec = zmq.auth.load_certificate(str(client_keys))
-    elif client_keys is not None:
-        pub, sec = client_keys
-    else:
-        pub, sec = zmq.curve_keypair()  # ephemeral: encryption without client authentication
-    sock.curve_serverkey = server_key.encode() if isinstance(server_key, str) else server_key
-    sock.curve_publickey = pub
-    sock.curve_secretkey = sec
-
-
 class Subscriber:
-    """Iterates decoded frames, reports ``seq`` gaps per topic, optionally conflates.
+    """Iterates decoded messages, reports ``seq`` gaps per topic, conflates on request.
 
-    ``conflate=True`` keeps only the newest frame per topic for consumers slower than the
-    publisher: ``latest()`` drains everything waiting and returns ``{topic: Frame}``. Gaps are
-    counted per topic in ``gaps`` (frames skipped by conflation are not gaps: they arrived).
-    Malformed messages are counted in ``malformed`` (and the last error kept), never raised.
+    For consumers slower than the publisher, ``latest()`` drains everything waiting and returns
+    only the newest ``{topic: Message}``. Gaps are counted per topic in ``gaps`` (messages
+    skipped by conflation are not gaps: they arrived). Malformed messages are counted in
+    ``malformed`` (and the last error kept), never raised.
     """
 
     def __init__(
@@ -96,7 +84,7 @@ class Subscriber:
         self.sock = self.ctx.socket(zmq.SUB)
         self.sock.setsockopt(zmq.RCVHWM, rcvhwm)
         self.sock.setsockopt(zmq.LINGER, 0)
-        _client_curve(self.sock, server_key, client_keys)
+        apply_client_curve(self.sock, server_key, client_keys)
         self.sock.connect(endpoint)
         self.endpoint = endpoint
         for t in topics if topics is not None else [""]:
@@ -109,9 +97,9 @@ class Subscriber:
         self.poller = zmq.Poller()
         self.poller.register(self.sock, zmq.POLLIN)
 
-    def _decode(self, parts: list[zmq.Frame]) -> Frame | None:
+    def _decode(self, parts: list[zmq.Frame]) -> Message | None:
         try:
-            topic, header, data = unpack_frame(parts)
+            topic, header, data = unpack_message(parts)
             seq = header["seq"]
             if not isinstance(seq, int):
                 raise ProtocolError(f"{topic}: seq {seq!r} is not an int")
@@ -129,39 +117,39 @@ class Subscriber:
         self.last_seq[topic] = seq
         self.gaps[topic] = self.gaps.get(topic, 0) + gap
         self.received[topic] = self.received.get(topic, 0) + 1
-        return Frame(topic, header, data, gap, time.monotonic())
+        return Message(topic, header, data, gap, time.monotonic())
 
-    def recv(self, timeout_s: float | None = None) -> Frame | None:
-        """Next well-formed frame, or None when nothing arrived within ``timeout_s``."""
+    def recv(self, timeout_s: float | None = None) -> Message | None:
+        """Next well-formed message, or None when nothing arrived within ``timeout_s``."""
         deadline = None if timeout_s is None else time.monotonic() + timeout_s
         while True:
             wait = None if deadline is None else max(0.0, deadline - time.monotonic())
             if not self.poller.poll(None if wait is None else int(wait * 1000)):
                 return None
-            frame = self._decode(self.sock.recv_multipart(copy=False))
-            if frame is not None:
-                return frame
+            msg = self._decode(self.sock.recv_multipart(copy=False))
+            if msg is not None:
+                return msg
             if deadline is not None and time.monotonic() >= deadline:
                 return None
 
-    def frames(self, timeout_s: float | None = None, max_frames: int | None = None) -> Iterator[Frame]:
-        """Yield frames until ``timeout_s`` passes with nothing received (None: forever)."""
+    def messages(self, timeout_s: float | None = None, max_messages: int | None = None) -> Iterator[Message]:
+        """Yield messages until ``timeout_s`` passes with nothing received (None: forever)."""
         n = 0
-        while max_frames is None or n < max_frames:
-            frame = self.recv(timeout_s)
-            if frame is None:
+        while max_messages is None or n < max_messages:
+            msg = self.recv(timeout_s)
+            if msg is None:
                 return
             n += 1
-            yield frame
+            yield msg
 
-    __iter__ = frames
+    __iter__ = messages
 
-    def latest(self, timeout_s: float = 0.0) -> dict[str, Frame]:
-        """Conflate: drain all waiting frames, keep the newest per topic.
+    def latest(self, timeout_s: float = 0.0) -> dict[str, Message]:
+        """Conflate: drain all waiting messages, keep the newest per topic.
 
         Waits up to ``timeout_s`` for the first one.
         """
-        out: dict[str, Frame] = {}
+        out: dict[str, Message] = {}
         first = self.recv(timeout_s)
         if first is None:
             return out
@@ -171,20 +159,20 @@ class Subscriber:
                 parts = self.sock.recv_multipart(flags=zmq.NOBLOCK, copy=False)
             except zmq.Again:
                 return out
-            frame = self._decode(parts)
-            if frame is not None:
-                if frame.topic in out:
-                    frame.gap += out[frame.topic].gap
-                out[frame.topic] = frame
+            msg = self._decode(parts)
+            if msg is not None:
+                if msg.topic in out:
+                    msg.gap += out[msg.topic].gap
+                out[msg.topic] = msg
 
-    def wait_for(self, topic: str, timeout_s: float, predicate: Any = None) -> Frame:
-        """First frame of ``topic`` (satisfying ``predicate(frame)``) within the timeout."""
+    def wait_for(self, topic: str, timeout_s: float, predicate: Any = None) -> Message:
+        """First message of ``topic`` (satisfying ``predicate(message)``) within the timeout."""
         deadline = time.monotonic() + timeout_s
         while (left := deadline - time.monotonic()) > 0:
-            frame = self.recv(left)
-            if frame is not None and frame.topic == topic and (predicate is None or predicate(frame)):
-                return frame
-        raise TimeoutError(f"no {topic!r} frame from {self.endpoint} within {timeout_s} s")
+            msg = self.recv(left)
+            if msg is not None and msg.topic == topic and (predicate is None or predicate(msg)):
+                return msg
+        raise TimeoutError(f"no {topic!r} message from {self.endpoint} within {timeout_s} s")
 
     def close(self) -> None:
         self.sock.close(linger=0)
@@ -194,15 +182,6 @@ class Subscriber:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-class ControlError(RuntimeError):
-    """The server refused a command; ``field`` names the offending setting when known."""
-
-    def __init__(self, message: str, field: str | None = None, reply: dict[str, Any] | None = None) -> None:
-        super().__init__(message)
-        self.field = field
-        self.reply = reply or {}
 
 
 class ControlClient:
@@ -231,7 +210,7 @@ class ControlClient:
     def _open(self) -> None:
         self.sock = self.ctx.socket(zmq.REQ)
         self.sock.setsockopt(zmq.LINGER, 0)
-        _client_curve(self.sock, *self._curve)
+        apply_client_curve(self.sock, *self._curve)
         self.sock.connect(self.endpoint)
 
     def request_raw(self, parts: list[bytes], timeout_s: float | None = None) -> list[bytes]:

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """One validated acquisition configuration (docs/protocol.md section 3).
 
 ``Config`` refuses impossible settings when it is built, with a ``ConfigError`` naming the field
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,8 @@ MAX_CHANNELS = 64
 MAX_PAIRS = 8  # PAIR register array
 INT32 = 2**31
 UINT32 = 2**32
+
+__all__ = ["MAX_CHANNELS", "MAX_PAIRS", "Config", "ConfigError", "DeviceCaps"]
 
 
 class ConfigError(ValueError):
@@ -77,8 +80,50 @@ def _channel_map(name: str, v: Any, channels: tuple[int, ...], lo: int, hi: int)
     return out
 
 
+def _checked_channels(ch: Any) -> tuple[int, ...]:
+    if _is_int(ch) or not isinstance(ch, (list, tuple)):
+        raise ConfigError("channels", f"must be a list of channel numbers, got {ch!r}")
+    chans = tuple(sorted(_int(f"channels[{i}]", c, 0, MAX_CHANNELS - 1) for i, c in enumerate(ch)))
+    if not chans:
+        raise ConfigError("channels", "at least one channel must be enabled")
+    if len(set(chans)) != len(chans):
+        raise ConfigError("channels", f"duplicate channel in {list(ch)}")
+    return chans
+
+
+def _checked_pairs(p: Any, chans: tuple[int, ...]) -> tuple[tuple[int, int], ...]:
+    if not isinstance(p, (list, tuple)) or not p:
+        raise ConfigError("pairs", f"must be a non-empty list of [a, b] channel pairs, got {p!r}")
+    if len(p) > MAX_PAIRS:
+        raise ConfigError("pairs", f"{len(p)} pairs, at most {MAX_PAIRS}")
+    pairs = []
+    for i, pair in enumerate(p):
+        if not isinstance(pair, (list, tuple)) or len(pair) != 2:
+            raise ConfigError(f"pairs[{i}]", f"must be [a, b], got {pair!r}")
+        a, b = (_int(f"pairs[{i}]", c, 0, MAX_CHANNELS - 1) for c in pair)
+        for c in (a, b):
+            if c not in chans:
+                raise ConfigError(f"pairs[{i}]", f"channel {c} is not enabled (channels = {list(chans)})")
+        pairs.append((a, b))
+    return tuple(pairs)
+
+
+def _checked_integration(v: Any) -> float:
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        raise ConfigError("integration_s", f"must be a number of seconds, got {v!r}")
+    if not math.isfinite(v) or not 1e-3 <= v <= 60:
+        raise ConfigError("integration_s", f"{v} s is outside 0.001 .. 60 s")
+    return float(v)
+
+
 @dataclass(frozen=True)
 class Config:
+    """One validated acquisition configuration (docs/protocol.md section 3).
+
+    Refuses impossible settings when it is built (``ConfigError`` naming the field); the fields
+    and their ranges are in docs/protocol.md. ``check_device`` adds a device's limits.
+    """
+
     channels: tuple[int, ...] = (0, 1, 8)
     delay_ps: dict[int, int] = field(default_factory=dict)
     dead_time_ps: dict[int, int] = field(default_factory=dict)
@@ -98,45 +143,20 @@ class Config:
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__  # frozen: normalise in place once
-        ch = self.channels
-        if _is_int(ch) or not isinstance(ch, (list, tuple)):
-            raise ConfigError("channels", f"must be a list of channel numbers, got {ch!r}")
-        chans = tuple(sorted(_int(f"channels[{i}]", c, 0, MAX_CHANNELS - 1) for i, c in enumerate(ch)))
-        if not chans:
-            raise ConfigError("channels", "at least one channel must be enabled")
-        if len(set(chans)) != len(chans):
-            raise ConfigError("channels", f"duplicate channel in {list(ch)}")
+        chans = _checked_channels(self.channels)
         set_(self, "channels", chans)
         set_(self, "delay_ps", _channel_map("delay_ps", self.delay_ps, chans, -INT32 + 1, INT32 - 1))
         set_(self, "dead_time_ps", _channel_map("dead_time_ps", self.dead_time_ps, chans, 0, UINT32 - 1))
         _int("bin_width_ps", self.bin_width_ps, 1, UINT32 - 1)
         _int("n_bins", self.n_bins, 1, 2**24)
         _int("offset_ps", self.offset_ps, -INT32 + 1, INT32 - 1)
-        if not isinstance(self.pairs, (list, tuple)) or not self.pairs:
-            raise ConfigError(
-                "pairs", f"must be a non-empty list of [a, b] channel pairs, got {self.pairs!r}"
-            )
-        if len(self.pairs) > MAX_PAIRS:
-            raise ConfigError("pairs", f"{len(self.pairs)} pairs, at most {MAX_PAIRS}")
-        pairs = []
-        for i, p in enumerate(self.pairs):
-            if not isinstance(p, (list, tuple)) or len(p) != 2:
-                raise ConfigError(f"pairs[{i}]", f"must be [a, b], got {p!r}")
-            a, b = (_int(f"pairs[{i}]", c, 0, MAX_CHANNELS - 1) for c in p)
-            for c in (a, b):
-                if c not in chans:
-                    raise ConfigError(f"pairs[{i}]", f"channel {c} is not enabled (channels = {list(chans)})")
-            pairs.append((a, b))
-        set_(self, "pairs", tuple(pairs))
+        pairs = _checked_pairs(self.pairs, chans)
+        set_(self, "pairs", pairs)
         if self.sync_channel is not None:
             sc = _int("sync_channel", self.sync_channel, 0, MAX_CHANNELS - 1)
             if sc not in chans:
                 raise ConfigError("sync_channel", f"channel {sc} is not enabled (channels = {list(chans)})")
-        if isinstance(self.integration_s, bool) or not isinstance(self.integration_s, (int, float)):
-            raise ConfigError("integration_s", f"must be a number of seconds, got {self.integration_s!r}")
-        if not math.isfinite(self.integration_s) or not 1e-3 <= self.integration_s <= 60:
-            raise ConfigError("integration_s", f"{self.integration_s} s is outside 0.001 .. 60 s")
-        set_(self, "integration_s", float(self.integration_s))
+        set_(self, "integration_s", _checked_integration(self.integration_s))
         _int("pulsed_window_ps", self.pulsed_window_ps, 0, UINT32 - 1)
         _int("max_photons", self.max_photons, 1, 63)
         _int("trace_bin_ps", self.trace_bin_ps, 1_000_000, 60 * 10**12)
@@ -151,7 +171,18 @@ class Config:
 
     # --- device limits ---------------------------------------------------------------------
     def check_device(self, caps: DeviceCaps) -> None:
-        """Refuse settings this device cannot do, naming the field; call before configuring it."""
+        """Refuse settings this device cannot do, naming the field; call before configuring it.
+
+        Parameters
+        ----------
+        caps : DeviceCaps
+            The device's limits.
+
+        Raises
+        ------
+        ConfigError
+            Naming the first setting the device cannot do.
+        """
         for c in self.channels:
             if c >= caps.n_channels:
                 raise ConfigError(
@@ -162,8 +193,11 @@ class Config:
             raise ConfigError("pairs", f"{len(self.pairs)} pairs, {caps.name} has {caps.n_pairs}")
         if self.max_photons > caps.max_photons:
             raise ConfigError("max_photons", f"{self.max_photons} exceeds {caps.name}'s {caps.max_photons}")
-        if not caps.hardware:
-            return
+        if caps.hardware:
+            self._check_registers(caps)
+
+    def _check_registers(self, caps: DeviceCaps) -> None:
+        """Limits of the hardware: power-of-two binning, register widths."""
         if self.bin_width_ps & (self.bin_width_ps - 1):
             lo = 1 << (self.bin_width_ps.bit_length() - 1)
             raise ConfigError(
@@ -188,19 +222,24 @@ class Config:
     # --- helpers -----------------------------------------------------------------------------
     @property
     def lo_ps(self) -> int:
+        """Left edge of bin 0 of the correlation window (ps)."""
         return self.offset_ps - (self.n_bins // 2) * self.bin_width_ps
 
     @property
     def detector_channels(self) -> tuple[int, ...]:
+        """Enabled channels other than the sync."""
         return tuple(c for c in self.channels if c != self.sync_channel)
 
     def delays_array(self) -> list[int]:
+        """Delay per channel 0..63 (ps), 0 where none is set."""
         return [self.delay_ps.get(c, 0) for c in range(MAX_CHANNELS)]
 
     def dead_array(self) -> list[int]:
+        """Dead time per channel 0..63 (ps), 0 where none is set."""
         return [self.dead_time_ps.get(c, 0) for c in range(MAX_CHANNELS)]
 
     def enable_mask(self) -> int:
+        """Bit c set for each enabled channel c."""
         return sum(1 << c for c in self.channels)
 
     def updated(self, **changes: Any) -> Config:
@@ -212,7 +251,10 @@ class Config:
         return replace(self, **{k: _from_json_value(k, v) for k, v in changes.items()})
 
     def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
+        """JSON-ready dict (lists, string channel keys)."""
+        # field by field, not dataclasses.asdict: every published header carries the settings, and
+        # asdict's recursive deep copy was a quarter of the replay loop's time
+        d = {f.name: getattr(self, f.name) for f in fields(self)}
         d["channels"] = list(self.channels)
         d["pairs"] = [list(p) for p in self.pairs]
         d["delay_ps"] = {str(k): v for k, v in self.delay_ps.items()}
@@ -221,15 +263,18 @@ class Config:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Config:
+        """A Config from ``to_dict`` output (missing keys take their defaults)."""
         if not isinstance(d, dict):
             raise ConfigError("settings", f"must be an object, got {type(d).__name__}")
         return cls().updated(**d)
 
     def to_json(self) -> str:
+        """``to_dict`` as JSON text."""
         return json.dumps(self.to_dict(), indent=1)
 
     @classmethod
     def from_json(cls, text: str) -> Config:
+        """A Config from JSON text (``ConfigError`` for invalid JSON)."""
         try:
             d = json.loads(text)
         except json.JSONDecodeError as exc:
@@ -238,6 +283,7 @@ class Config:
 
     @classmethod
     def load(cls, path: str | Path) -> Config:
+        """A Config from a JSON file; errors name the file."""
         try:
             return cls.from_json(Path(path).read_text())
         except ConfigError as exc:

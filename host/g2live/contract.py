@@ -25,6 +25,13 @@ class Field(NamedTuple):
         return value << self.lsb
 
 
+class LostCause(NamedTuple):
+    code: int  # LOST.cause
+    name: str  # key of the host's per-cause counts
+    title: str
+    doc: str
+
+
 class Register(NamedTuple):
     name: str
     offset: int
@@ -78,14 +85,23 @@ FRAME_PHOTON_NUMBER = 2
 FRAME_RATES = 3
 FRAME_LOSSES = 4
 
+LOST_CAUSES: tuple[LostCause, ...] = (
+    LostCause(0, 'fifo', 'stream FIFO overflow', 'The raw-tag FIFO was full: output back-pressure while CONTROL.raw_enable.'),
+    LostCause(1, 'binning', 'binning back-pressure', 'A channel FIFO overflowed while a binner held the merge (also the histogram-bank sweep after COMMAND.clear).'),
+    LostCause(2, 'merge', 'merge overflow', 'A channel FIFO overflowed otherwise: input faster than one tag per clock in aggregate.'),
+)
+LOST_CAUSE_FIFO = 0
+LOST_CAUSE_BINNING = 1
+LOST_CAUSE_MERGE = 2
+
 REG_ID_VALUE = 0x47324C56
 REG_VERSION_MAJOR = 1
-REG_VERSION_MINOR = 2
+REG_VERSION_MINOR = 3
 REG_ADDR_BITS = 12
 
 REGISTERS: dict[str, Register] = {
     'ID': Register('ID', 0x000, 'ro', 0x47324C56, 1, 0, {}, 'Identifies a g2live core; drivers check it first.'),
-    'VERSION': Register('VERSION', 0x004, 'ro', 0x00010002, 1, 0, {'minor': Field(0, 16), 'major': Field(16, 16)}, 'Register-map version.'),
+    'VERSION': Register('VERSION', 0x004, 'ro', 0x00010003, 1, 0, {'minor': Field(0, 16), 'major': Field(16, 16)}, 'Register-map version.'),
     'SIZES': Register('SIZES', 0x008, 'ro', 0x00000000, 1, 0, {'n_channels': Field(0, 7), 'n_pairs': Field(8, 4), 'n_bins_log2': Field(12, 5), 'max_photons': Field(20, 6)}, 'Build-time sizes of this instance (read them instead of duplicating them).'),
     'CLK_PERIOD_PS': Register('CLK_PERIOD_PS', 0x00C, 'ro', 0x00000000, 1, 0, {}, 'Period of the time-base clock in ps.'),
     'CONTROL': Register('CONTROL', 0x010, 'rw', 0x00000000, 1, 0, {'run': Field(0, 1), 'raw_enable': Field(1, 1), 'hist_enable': Field(2, 1), 'pulsed_enable': Field(3, 1)}, 'Run control.'),
@@ -101,12 +117,16 @@ REGISTERS: dict[str, Register] = {
     'TIME_PRESET_LO': Register('TIME_PRESET_LO', 0x038, 'rw', 0x00000000, 1, 0, {}, 'Low word of the time base value (in clock cycles) loaded by COMMAND.clear (tests start near roll-over).'),
     'TIME_PRESET_HI': Register('TIME_PRESET_HI', 0x03C, 'rw', 0x00000000, 1, 0, {}, 'High word of the time-base preset.'),
     'PAIR': Register('PAIR', 0x040, 'rw', 0x00000000, 8, 4, {'a': Field(0, 6), 'b': Field(8, 6), 'enable': Field(31, 1)}, 'Correlation pair k: histogram of `b - a`.'),
+    'PACKET_WORDS': Register('PACKET_WORDS', 0x0E0, 'rw', 0x00000001, 1, 0, {}, "DMA packet length N: the stream's tlast ends a packet at the first record end once it holds N words or more (frames and HERALD pairs are never split; a packet holds at most N - 1 + the longest record). Size the DMA buffer for it (since 1.2)."),
+    'PACKET_TIMEOUT_CYCLES': Register('PACKET_TIMEOUT_CYCLES', 0x0E4, 'rw', 0x00000000, 1, 0, {}, 'A packet open this many clocks ends at its next record end even if shorter than PACKET_WORDS, so an idle stream still reaches the host; 0 = every record is its own packet (since 1.2).'),
+    'CLOCK_CONTROL': Register('CLOCK_CONTROL', 0x0E8, 'rw', 0x00000000, 1, 0, {'ref_select': Field(0, 1)}, 'Board clocking request (since 1.2).'),
+    'CLOCK_STATUS': Register('CLOCK_STATUS', 0x0EC, 'ro', 0x00000000, 1, 0, {'present': Field(0, 1), 'locked': Field(1, 1), 'ref_locked': Field(2, 1), 'ref_selected': Field(3, 1), 'unlock_count': Field(8, 8)}, "Board clocking status from the board's clock module; all zero where there is none (simulation) (since 1.2)."),
     'DEAD_TIME_PS': Register('DEAD_TIME_PS', 0x100, 'rw', 0x00000000, 64, 4, {}, 'Dead time of channel c in ps: an edge sooner than this after the last accepted edge is discarded (and counted).'),
     'DELAY_PS': Register('DELAY_PS', 0x200, 'rw', 0x00000000, 64, 4, {}, 'Signed delay added to every time of channel c, ps (cable and detector delays).'),
     'COUNT': Register('COUNT', 0x300, 'ro', 0x00000000, 64, 4, {}, 'Events of channel c in the last finished integration (count-rate counter).'),
     'LOST_COUNT': Register('LOST_COUNT', 0x400, 'ro', 0x00000000, 64, 4, {}, 'Events of channel c lost since the last clear (all causes); saturates at 2**32-1.'),
     'DEAD_COUNT': Register('DEAD_COUNT', 0x500, 'ro', 0x00000000, 64, 4, {}, 'Edges of channel c discarded by the dead time since the last clear.'),
-    'TDC_CONTROL': Register('TDC_CONTROL', 0x800, 'rw', 0x00001000, 1, 0, {'use_nominal': Field(0, 1), 'cal_log2_hits': Field(8, 5)}, 'TDC calibration settings (all channels); the register reads back in full (since 1.2).'),
+    'TDC_CONTROL': Register('TDC_CONTROL', 0x800, 'rw', 0x00001000, 1, 0, {'use_nominal': Field(0, 1), 'cal_log2_hits': Field(8, 5)}, 'TDC calibration settings (all channels); the register reads back in full (since 1.3).'),
     'TDC_CAL_ENABLE': Register('TDC_CAL_ENABLE', 0x804, 'rw', 0x00000000, 1, 0, {}, "Bit c: build channel c's table online from its own hits (code density) and use it once built. A channel fed by a source locked to the FPGA clock must stay off (its hits are not uniform over the period)."),
     'TDC_COMMAND': Register('TDC_COMMAND', 0x808, 'w1p', 0x00000000, 1, 0, {'cal_restart': Field(0, 1)}, 'TDC one-shot commands.'),
     'TDC_SELECT': Register('TDC_SELECT', 0x80C, 'rw', 0x00000000, 1, 0, {'channel': Field(0, 6), 'code': Field(16, 16)}, 'Channel and table entry shown by TDC_STATUS and TDC_TABLE.'),
@@ -134,6 +154,10 @@ REG_PULSED_WINDOW_PS = 0x034
 REG_TIME_PRESET_LO = 0x038
 REG_TIME_PRESET_HI = 0x03C
 REG_PAIR = 0x040
+REG_PACKET_WORDS = 0x0E0
+REG_PACKET_TIMEOUT_CYCLES = 0x0E4
+REG_CLOCK_CONTROL = 0x0E8
+REG_CLOCK_STATUS = 0x0EC
 REG_DEAD_TIME_PS = 0x100
 REG_DELAY_PS = 0x200
 REG_COUNT = 0x300

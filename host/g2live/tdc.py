@@ -203,7 +203,7 @@ class CalibrationTwin:
         return self._c.state
 
 
-# ---- the TDC registers of a core (map 1.2): any read_reg / write_reg pair ------------------------
+# ---- the TDC registers of a core (map 1.3): any read_reg / write_reg pair ------------------------
 
 
 def configure_calibration(write_reg: Callable[[int, int], None], channels: Iterable[int], log2_hits: int = 16,

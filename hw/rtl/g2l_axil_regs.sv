@@ -49,6 +49,9 @@ module g2l_axil_regs #(
     output logic      [N_PAIRS*32-1:0]    reg_pair,
     output logic      [N_CHANNELS*32-1:0] reg_dead_time_ps,
     output logic      [N_CHANNELS*32-1:0] reg_delay_ps,
+    output logic      [31:0]              reg_packet_words,
+    output logic      [31:0]              reg_packet_timeout_cycles,
+    output logic      [31:0]              reg_clock_control,
     output logic                          cmd_clear,    // one-cycle pulse (COMMAND.clear)
     output logic                          cmd_swap,     // one-cycle pulse (COMMAND.swap)
 
@@ -56,8 +59,9 @@ module g2l_axil_regs #(
     input  wire logic [N_CHANNELS*32-1:0] st_count,
     input  wire logic [N_CHANNELS*32-1:0] st_lost_count,
     input  wire logic [N_CHANNELS*32-1:0] st_dead_count,
+    input  wire logic [31:0]              st_clock_status,
 
-    // ---- carry-chain TDC (map 1.2) ----
+    // ---- carry-chain TDC (map 1.3) ----
     output logic      [31:0]              reg_tdc_control,
     output logic      [31:0]              reg_tdc_cal_enable,
     output logic      [31:0]              reg_tdc_select,
@@ -125,6 +129,9 @@ module g2l_axil_regs #(
             reg_integration_cycles <= G2L_REG_INTEGRATION_CYCLES_RESET;
             reg_pulsed_window_ps <= G2L_REG_PULSED_WINDOW_PS_RESET;
             reg_time_preset <= {G2L_REG_TIME_PRESET_HI_RESET, G2L_REG_TIME_PRESET_LO_RESET};
+            reg_packet_words <= G2L_REG_PACKET_WORDS_RESET;
+            reg_packet_timeout_cycles <= G2L_REG_PACKET_TIMEOUT_CYCLES_RESET;
+            reg_clock_control <= G2L_REG_CLOCK_CONTROL_RESET;
             for (int i = 0; i < N_PAIRS; i++) reg_pair[i*32 +: 32] <= G2L_REG_PAIR_RESET;
             for (int i = 0; i < N_CHANNELS; i++) begin
                 reg_dead_time_ps[i*32 +: 32] <= G2L_REG_DEAD_TIME_PS_RESET;
@@ -161,6 +168,12 @@ module g2l_axil_regs #(
                     reg_time_preset[31:0] <= (reg_time_preset[31:0] & ~bmask) | (s_axil_wdata & bmask);
                 end else if (wa == G2L_REG_TIME_PRESET_HI) begin
                     reg_time_preset[63:32] <= (reg_time_preset[63:32] & ~bmask) | (s_axil_wdata & bmask);
+                end else if (wa == G2L_REG_PACKET_WORDS) begin
+                    reg_packet_words <= (reg_packet_words & ~bmask) | (s_axil_wdata & bmask);
+                end else if (wa == G2L_REG_PACKET_TIMEOUT_CYCLES) begin
+                    reg_packet_timeout_cycles <= (reg_packet_timeout_cycles & ~bmask) | (s_axil_wdata & bmask);
+                end else if (wa == G2L_REG_CLOCK_CONTROL) begin
+                    reg_clock_control <= (reg_clock_control & ~bmask) | (s_axil_wdata & bmask);
                 end else if (wa_in_pair) begin
                     for (int i = 0; i < N_PAIRS; i++)
                         if (wa_pair_slot == 10'(i))
@@ -229,6 +242,10 @@ module g2l_axil_regs #(
         else if (ra == G2L_REG_PULSED_WINDOW_PS) rd = reg_pulsed_window_ps;
         else if (ra == G2L_REG_TIME_PRESET_LO) rd = reg_time_preset[31:0];
         else if (ra == G2L_REG_TIME_PRESET_HI) rd = reg_time_preset[63:32];
+        else if (ra == G2L_REG_PACKET_WORDS) rd = reg_packet_words;
+        else if (ra == G2L_REG_PACKET_TIMEOUT_CYCLES) rd = reg_packet_timeout_cycles;
+        else if (ra == G2L_REG_CLOCK_CONTROL) rd = reg_clock_control;
+        else if (ra == G2L_REG_CLOCK_STATUS) rd = st_clock_status;
         else if (ra_in_pair) begin
             for (int i = 0; i < N_PAIRS; i++) if (ra_pair_slot == 10'(i)) rd = reg_pair[i*32 +: 32];
         end else if (ra_in_dead_time_ps) begin

@@ -50,3 +50,7 @@ localparam logic [7:0] G2L_FRAME_HISTOGRAM = 8'd1;
 localparam logic [7:0] G2L_FRAME_PHOTON_NUMBER = 8'd2;
 localparam logic [7:0] G2L_FRAME_RATES = 8'd3;
 localparam logic [7:0] G2L_FRAME_LOSSES = 8'd4;
+localparam int G2L_N_LOST_CAUSES = 3;
+localparam int G2L_LOST_CAUSE_FIFO = 0;  // stream FIFO overflow
+localparam int G2L_LOST_CAUSE_BINNING = 1;  // binning back-pressure
+localparam int G2L_LOST_CAUSE_MERGE = 2;  // merge overflow

@@ -11,6 +11,7 @@ hw/rtl/g2l_merge.sv
 hw/rtl/g2l_rate_counters.sv
 hw/rtl/g2l_axil_regs.sv
 hw/rtl/g2l_stream_out.sv
+hw/rtl/g2l_axis_packetizer.sv
 hw/rtl/g2l_coinc_pair.sv
 hw/rtl/g2l_coinc_hist.sv
 hw/rtl/g2l_pulsed.sv

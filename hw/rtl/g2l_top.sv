@@ -55,7 +55,11 @@ module g2l_top #(
     output logic      [63:0]              m_axis_tdata,
     output logic                          m_axis_tvalid,
     input  wire logic                     m_axis_tready,
-    output logic                          m_axis_tlast
+    output logic                          m_axis_tlast,
+
+    // board clock module (hw/boards/*): CLOCK_STATUS in, CLOCK_CONTROL out; 0 where there is none
+    input  wire logic [31:0]              clock_status,
+    output logic      [31:0]              clock_control
 );
     // The contract header defines every field; a block uses only some of them.
     /* verilator lint_off UNUSEDPARAM */
@@ -90,6 +94,7 @@ module g2l_top #(
     logic [31:0] reg_tdc_control, reg_tdc_cal_enable, reg_tdc_select, st_tdc_status, st_tdc_table;
     logic [N_CHANNELS*32-1:0] st_tdc_overlap;
     logic cmd_tdc_restart;
+    logic [31:0] reg_packet_words, reg_packet_timeout_cycles;
 
     g2l_axil_regs #(
         .N_CHANNELS(N_CHANNELS), .N_PAIRS(N_PAIRS), .N_BINS_LOG2(N_BINS_LOG2),
@@ -108,9 +113,11 @@ module g2l_top #(
         .reg_n_bins(reg_n_bins), .reg_offset_ps(reg_offset_ps),
         .reg_integration_cycles(reg_integration_cycles), .reg_pulsed_window_ps(reg_pulsed_window_ps),
         .reg_time_preset(reg_time_preset), .reg_pair(reg_pair), .reg_dead_time_ps(reg_dead_time_ps),
-        .reg_delay_ps(reg_delay_ps), .cmd_clear(cmd_clear), .cmd_swap(cmd_swap),
+        .reg_delay_ps(reg_delay_ps), .reg_packet_words(reg_packet_words),
+        .reg_packet_timeout_cycles(reg_packet_timeout_cycles), .reg_clock_control(clock_control),
+        .cmd_clear(cmd_clear), .cmd_swap(cmd_swap),
         .st_status(st_status), .st_count(st_count), .st_lost_count(st_lost_count),
-        .st_dead_count(st_dead_count),
+        .st_dead_count(st_dead_count), .st_clock_status(clock_status),
         .reg_tdc_control(reg_tdc_control), .reg_tdc_cal_enable(reg_tdc_cal_enable),
         .reg_tdc_select(reg_tdc_select), .cmd_tdc_restart(cmd_tdc_restart), .st_tdc_status(st_tdc_status),
         .st_tdc_table(st_tdc_table),
@@ -320,7 +327,9 @@ module g2l_top #(
         else for (int c = 0; c < N_CHANNELS; c++) lost_c0[c] <= raw_push && raw_full && m_channel == 6'(c);
     end
 
-    // ---- output ---------------------------------------------------------------------------------
+    // ---- output: framer, then DMA packets (tlast where the host wants it) ---------------------
+    logic [63:0] fr_tdata;
+    logic        fr_tvalid, fr_tready, fr_tlast_unused;
     g2l_stream_out #(.N_CHANNELS(N_CHANNELS), .N_SRC(3)) u_out (
         .clk(clk), .rst(rst), .clear(clear),
         .raw_valid(!raw_empty), .raw_ready(raw_pop), .raw_channel(raw_head[69:64]),
@@ -330,6 +339,13 @@ module g2l_top #(
         .s_frame_tvalid({rates_tvalid, pulsed_tvalid, hist_tvalid}),
         .s_frame_tready({rates_tready, pulsed_tready, hist_tready}),
         .s_frame_tlast({rates_tlast, pulsed_tlast, hist_tlast}),
+        .m_axis_tdata(fr_tdata), .m_axis_tvalid(fr_tvalid), .m_axis_tready(fr_tready),
+        .m_axis_tlast(fr_tlast_unused)
+    );
+    g2l_axis_packetizer u_packets (
+        .clk(clk), .rst(rst), .clear(clear),
+        .cfg_packet_words(reg_packet_words), .cfg_timeout_cycles(reg_packet_timeout_cycles),
+        .s_axis_tdata(fr_tdata), .s_axis_tvalid(fr_tvalid), .s_axis_tready(fr_tready),
         .m_axis_tdata(m_axis_tdata), .m_axis_tvalid(m_axis_tvalid), .m_axis_tready(m_axis_tready),
         .m_axis_tlast(m_axis_tlast)
     );
@@ -355,7 +371,8 @@ module g2l_top #(
     // Diagnostics without a register in map version 1.1 (kept as ports for the next minor).
     wire unused_ok = &{1'b0, ch_dead_unused, reg_channel_enable[31:N_CHANNELS], reg_sync_channel[31:6],
                        reg_tdc_cal_enable, reg_tdc_control, reg_tdc_select,
-                       hist_cfg_error, pulsed_cfg_error, pulsed_pre_sync, pulsed_out_of_window, pulsed_clip};
+                       hist_cfg_error, pulsed_cfg_error, pulsed_pre_sync, pulsed_out_of_window, pulsed_clip,
+                       fr_tlast_unused};
 endmodule
 
 `resetall

@@ -41,6 +41,7 @@ def _validate(tag: dict, reg: dict) -> None:
             if used & mask:
                 raise ValueError(f"{k['name']}.{f['name']} overlaps another field")
             used |= mask
+    _validate_causes(tag)
     offsets: dict[int, str] = {}
     for r in reg["reg"]:
         n, stride = _array(r)
@@ -55,6 +56,23 @@ def _validate(tag: dict, reg: dict) -> None:
             offsets[off] = r["name"]
         if r["access"] not in ("ro", "rw", "w1p"):
             raise ValueError(f"{r['name']}: unknown access {r['access']}")
+
+
+def _validate_causes(tag: dict) -> None:
+    """Loss causes are numbered 0, 1, 2, ... in file order (the host indexes them by code), fit
+    LOST.cause, and have distinct lower-case names that cannot clash with the field macros."""
+    cause = next(f for k in tag["kind"] if k["name"] == "LOST" for f in k["fields"] if f["name"] == "cause")
+    names = set()
+    for i, c in enumerate(tag["lost_cause"]):
+        if c["code"] != i:
+            raise ValueError(f"lost_cause {c['name']}: code {c['code']}, expected {i} (0, 1, 2, ...)")
+        if c["code"] >= 1 << cause["width"]:
+            raise ValueError(f"lost_cause {c['name']}: code {c['code']} does not fit LOST.cause")
+        if not c["name"].isidentifier() or c["name"] != c["name"].lower() or c["name"] in ("lsb", "width"):
+            raise ValueError(f"lost_cause {c['name']!r}: use a lower-case identifier other than lsb/width")
+        if c["name"] in names:
+            raise ValueError(f"duplicate lost_cause {c['name']}")
+        names.add(c["name"])
 
 
 def _version(block: dict) -> int:
@@ -90,6 +108,9 @@ def sv_tag(tag: dict) -> str:
             out.append(f"localparam int {p}_WIDTH = {f['width']};")
     for fr in tag["frame"]:
         out.append(f"localparam logic [7:0] G2L_FRAME_{fr['name']} = 8'd{fr['code']};")
+    out.append(f"localparam int G2L_N_LOST_CAUSES = {len(tag['lost_cause'])};")
+    for c in tag["lost_cause"]:
+        out.append(f"localparam int G2L_LOST_CAUSE_{c['name'].upper()} = {c['code']};  // {c['title']}")
     out.append("")
     return "\n".join(out)
 
@@ -143,6 +164,9 @@ def c_header(tag: dict, reg: dict) -> str:
     out.append("")
     for fr in tag["frame"]:
         out.append(f"#define G2L_FRAME_{fr['name']} {fr['code']}")
+    out += ["", f"#define G2L_N_LOST_CAUSES {len(tag['lost_cause'])}"]
+    for c in tag["lost_cause"]:
+        out.append(f"#define G2L_LOST_CAUSE_{c['name'].upper()} {c['code']} /* {c['title']} */")
     out += [
         "",
         f"#define G2L_REG_ID_VALUE 0x{b['id']:08X}u",
@@ -193,6 +217,13 @@ def python_module(tag: dict, reg: dict) -> str:
         "        return value << self.lsb",
         "",
         "",
+        "class LostCause(NamedTuple):",
+        "    code: int  # LOST.cause",
+        "    name: str  # key of the host's per-cause counts",
+        "    title: str",
+        "    doc: str",
+        "",
+        "",
         "class Register(NamedTuple):",
         "    name: str",
         "    offset: int",
@@ -224,6 +255,12 @@ def python_module(tag: dict, reg: dict) -> str:
     out.append("")
     for fr in tag["frame"]:
         out.append(f"FRAME_{fr['name']} = {fr['code']}")
+    out += ["", "LOST_CAUSES: tuple[LostCause, ...] = ("]
+    for c in tag["lost_cause"]:
+        out.append(f"    LostCause({c['code']}, {c['name']!r}, {c['title']!r}, {c['doc']!r}),")
+    out.append(")")
+    for c in tag["lost_cause"]:
+        out.append(f"LOST_CAUSE_{c['name'].upper()} = {c['code']}")
     out += [
         "",
         f"REG_ID_VALUE = 0x{b['id']:08X}",
@@ -271,6 +308,9 @@ def md_tag(tag: dict) -> str:
     out += ["", "## Frame kinds (FRAME.frame_kind)", "", "| frame | code | payload |", "|---|---|---|"]
     for fr in tag["frame"]:
         out.append(f"| {fr['name']} | {fr['code']} | {fr['doc']} |")
+    out += ["", "## Loss causes (LOST.cause)", "", "| cause | code | what | when |", "|---|---|---|---|"]
+    for c in tag["lost_cause"]:
+        out.append(f"| `{c['name']}` | {c['code']} | {c['title']} | {c['doc']} |")
     out.append("")
     return "\n".join(out)
 

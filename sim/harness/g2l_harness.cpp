@@ -50,6 +50,9 @@ struct g2l_harness {
     std::vector<uint64_t> last_edge_cycle;  // per channel, UINT64_MAX = none
     uint64_t last_pushed_cycle = 0;
     uint32_t ready_on = 1, ready_period = 0;
+    int64_t sink_credit = -1;  // see g2l_set_sink
+    bool sink_stop_at_last = false, sink_stopped = false;
+    uint64_t sink_overrun = 0;
     g2l_harness_stats stats{};
     std::string error;
     uint32_t n_channels = 0;
@@ -59,6 +62,7 @@ struct g2l_harness {
 static uint64_t dut_time(const g2l_harness *h) { return h->top->rootp->g2l_top__DOT__time_ps; }
 
 static void tick(g2l_harness *h) {
+    Verilated::threadContextp(h->ctx.get());  // several models may live in one thread
     Vg2l_top *t = h->top.get();
     // Inputs for this cycle (clk is low): edges due now.
     const uint64_t now = dut_time(h) / h->period_ps;
@@ -75,14 +79,18 @@ static void tick(g2l_harness *h) {
         h->stats.edges_in++;
     }
     const uint64_t cyc = h->stats.cycles;
-    t->m_axis_tready = h->ready_period == 0 || (cyc % h->ready_period) < h->ready_on;
+    const bool sink_open = h->sink_credit < 0 || (h->sink_credit > 0 && !h->sink_stopped);
+    t->m_axis_tready = sink_open && (h->ready_period == 0 || (cyc % h->ready_period) < h->ready_on);
     t->eval();
     if (t->m_axis_tvalid && t->m_axis_tready) {
         h->words.push_back(t->m_axis_tdata);
         h->lasts.push_back(t->m_axis_tlast);
         h->stats.words_out++;
+        if (h->sink_credit > 0) h->sink_credit--;
+        if (h->sink_stop_at_last && t->m_axis_tlast) h->sink_stopped = true;
     } else if (t->m_axis_tvalid) {
         h->stats.stall_cycles++;
+        if (h->sink_credit == 0 && !h->sink_stopped) h->sink_overrun++;
     }
     t->clk = 1;
     t->eval();
@@ -122,6 +130,9 @@ g2l_harness *g2l_create(void) {
 
 void g2l_destroy(g2l_harness *h) {
     if (!h) return;
+    // Verilator erases a model's scopes through the thread's current context, which is the context
+    // created last: with several models alive, make it this one's or it frees another's.
+    Verilated::threadContextp(h->ctx.get());
     h->top->final();
     delete h;
 }
@@ -168,6 +179,14 @@ int g2l_push_edges(g2l_harness *h, const uint8_t *channel, const uint64_t *cycle
     return 0;
 }
 
+uint64_t g2l_drop_edges(g2l_harness *h) {
+    const uint64_t n = h->queue.size();
+    h->queue.clear();
+    h->last_pushed_cycle = 0;
+    std::fill(h->last_edge_cycle.begin(), h->last_edge_cycle.end(), UINT64_MAX);
+    return n;
+}
+
 void g2l_step(g2l_harness *h, uint64_t n) {
     for (uint64_t i = 0; i < n; i++) tick(h);
 }
@@ -175,6 +194,13 @@ void g2l_step(g2l_harness *h, uint64_t n) {
 void g2l_set_ready_pattern(g2l_harness *h, uint32_t on, uint32_t period) {
     h->ready_on = on;
     h->ready_period = period;
+}
+
+void g2l_set_sink(g2l_harness *h, int64_t credit, int stop_at_last) {
+    h->sink_credit = credit;
+    h->sink_stop_at_last = stop_at_last != 0;
+    h->sink_stopped = false;
+    h->sink_overrun = 0;
 }
 
 int g2l_axil_write(g2l_harness *h, uint32_t addr, uint32_t data) {
@@ -257,6 +283,9 @@ void g2l_get_stats(const g2l_harness *h, g2l_harness_stats *out) {
     *out = h->stats;
     out->edges_queued = h->queue.size();
     out->words_buffered = h->words.size() - h->words_head;
+    out->sink_credit = h->sink_credit;
+    out->sink_stopped = h->sink_stopped;
+    out->sink_overrun = h->sink_overrun;
 }
 
 const char *g2l_last_error(const g2l_harness *h) { return h->error.c_str(); }

@@ -23,6 +23,9 @@ typedef struct g2l_harness_stats {
     uint64_t words_out;     /* AXI4-Stream words collected */
     uint64_t words_buffered;/* collected and not yet drained */
     uint64_t stall_cycles;  /* cycles with tvalid && !tready (back-pressure applied) */
+    int64_t sink_credit;    /* words the sink still takes (-1 = no limit), see g2l_set_sink */
+    uint64_t sink_stopped;  /* 1 = the sink took a tlast word and waits to be re-armed */
+    uint64_t sink_overrun;  /* cycles tvalid was offered after the credit ran out without a tlast */
 } g2l_harness_stats;
 
 g2l_harness *g2l_create(void);
@@ -34,10 +37,17 @@ void g2l_reset(g2l_harness *h, uint32_t cycles);
  * Returns 0, or -1 with g2l_last_error() naming the offending index. */
 int g2l_push_edges(g2l_harness *h, const uint8_t *channel, const uint64_t *cycle, const uint16_t *fine_ps,
                    size_t n);
+/* Drop every queued edge and forget the per-channel history (after COMMAND.clear restarts the
+ * time base, edges of the old time line must not fire). Returns the number dropped. */
+uint64_t g2l_drop_edges(g2l_harness *h);
 /* Simulate n clocks, driving queued edges and collecting stream words. */
 void g2l_step(g2l_harness *h, uint64_t n);
 /* m_axis_tready pattern: ready in cycles where (cycle % period) < on; period 0 = always ready. */
 void g2l_set_ready_pattern(g2l_harness *h, uint32_t on, uint32_t period);
+/* A DMA-like sink on m_axis (ANDed with the ready pattern): take at most `credit` more words
+ * (credit < 0 = no limit, the default) and, with stop_at_last, none after a word with tlast until
+ * the next call. Clears sink_overrun. */
+void g2l_set_sink(g2l_harness *h, int64_t credit, int stop_at_last);
 /* AXI4-Lite transactions (the clock runs while they wait). Return the 2-bit response (0 = OKAY)
  * or -1 on a timeout. */
 int g2l_axil_write(g2l_harness *h, uint32_t addr, uint32_t data);

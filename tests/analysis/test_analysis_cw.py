@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from analysis_helpers import cw_hist
+from g2live.analysis import antibunching_model, fit_cw, two_sided
 from g2live.analysis._stats import ONE_SIGMA
-from g2live.analysis.cw import fit_cw, g2_model, two_sided
 from scipy import integrate
 
 
@@ -16,7 +16,7 @@ def test_irf_convolution_limits() -> None:
     # area is conserved by the convolution: integral of exp(-|t|/tau) = 2 tau
     tt = np.linspace(-40_000, 40_000, 80_001)
     assert integrate.trapezoid(two_sided(tt, 300.0, 800.0), tt) == pytest.approx(1600.0, rel=1e-4)
-    assert g2_model(np.array([0.0]), a=1.0, t_ab=1000.0)[0] == pytest.approx(0.0)
+    assert antibunching_model(np.array([0.0]), a=1.0, t_ab=1000.0)[0] == pytest.approx(0.0)
 
 
 def test_coverage_g2_0_and_antibunching_time() -> None:
@@ -56,7 +56,7 @@ def test_bunching_shoulders_are_fitted() -> None:
 def test_emulated_cw_antibunching() -> None:
     """Emulated CW quantum dot without noise: the fitted (IRF-deconvolved) g2(0) matches the model's
     g2(0) = r (1 + s + s^2 tau_bx/tau_x) / (1 + s r)^2 (docs/emulator.md) within its error."""
-    from g2live.analysis.histogram import correlate
+    from g2live.analysis import correlation_histogram
     from g2live.emulator import Emulator, EmulatorConfig
 
     cfg = EmulatorConfig(
@@ -70,7 +70,7 @@ def test_emulated_cw_antibunching() -> None:
     )
     d = Emulator(cfg, seed=5).run(0.3)
     truth = d.meta.extra["truth"]
-    h = correlate(d.channel_times(0), d.channel_times(1), 100, 800)
+    h = correlation_histogram(d.channel_times(0), d.channel_times(1), 100, 800)
     r = fit_cw(h, irf_sigma_ps=np.sqrt(2) * cfg.jitter_sigma_ps, fit_sigma=True)
     assert abs(r.g2_0 - truth["g2_0_emitter"]) < 4 * r.g2_0_err + 0.01
     # antibunching rate 1/tau_x + g: for s = g tau_x = 0.5 the time is tau_x / 1.5

@@ -5,9 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from analysis_helpers import pulsed_comb
+from g2live.analysis import Comb, CorrelationHistogram, background_correct, find_comb, peak_areas, pulsed_g2
 from g2live.analysis._stats import ONE_SIGMA, garwood, poisson_ratio_interval
-from g2live.analysis.g2 import Comb, background_correct, find_comb, peak_areas, pulsed_g2
-from g2live.analysis.histogram import CorrelationHistogram
 from scipy import stats
 
 

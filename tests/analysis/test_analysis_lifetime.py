@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from analysis_helpers import decay, load
+from g2live.analysis import decay_histogram, fit_reconvolution, fit_tail
 from g2live.analysis._stats import ONE_SIGMA
-from g2live.analysis.lifetime import decay_histogram, fit_reconvolution, fit_tail
 from scipy import stats
 
 

@@ -6,8 +6,8 @@ import json
 
 import numpy as np
 import pytest
+from g2live.analysis import fit_power_sweep, g2_model, rate_model, read_sweep_table
 from g2live.analysis._stats import ONE_SIGMA
-from g2live.analysis.power import fit_power_sweep, g2_model, rate_model, read_sweep_table
 
 POWERS = np.array([0.05, 0.1, 0.2, 0.4, 0.7, 1.0, 1.5, 2.0, 3.0, 5.0])
 

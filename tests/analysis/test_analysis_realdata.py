@@ -5,9 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from analysis_helpers import load
-from g2live.analysis.fcs import fcs_correlation, read_picoquant_cor
-from g2live.analysis.g2 import pulsed_g2
-from g2live.analysis.histogram import correlate
+from g2live.analysis import correlation_histogram, fcs_correlation, pulsed_g2, read_picoquant_cor
 
 # file, channels (a, b), then SOURCE.md's table: comb period ps, zero delay ps, zero-peak counts,
 # mean side peak, side/Poisson
@@ -25,7 +23,7 @@ HBT = [
 def test_pulsed_hbt_antibunching(realdata, name, chans, period, zero, c0, side, bunch) -> None:
     d = load(realdata / "eta_kth" / name)
     a, b = d.channel_times(chans[0]), d.channel_times(chans[1])
-    h = correlate(a, b, 16, 25_000)  # +-200 ns: the cable delay is found, not given
+    h = correlation_histogram(a, b, 16, 25_000)  # +-200 ns: the cable delay is found, not given
     r = pulsed_g2(h, counts_ab=(a.size, b.size), duration_s=d.duration_s())
     assert r.zero_method == "dip"
     assert abs(r.period_ps - period) < 0.01 * period  # the "320 MHz" comb is really 3.128 ns

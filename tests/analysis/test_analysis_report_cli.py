@@ -68,7 +68,9 @@ def test_analyze_json_keys_and_values(hbt_file) -> None:
     # single-exponential tail fit of all photons: the exciton decay, pulled down slightly by biexciton photons
     assert r["lifetime_ns"] == pytest.approx(truth["tau_x_ns"], rel=0.03)
     assert r["on_fraction"] == pytest.approx(truth["on_fraction"], abs=0.1)
-    assert set(r["rates_cps"]) == {"0", "1", "8"}
+    # T3 (the emulator's default when pulsed): no sync events, the laser rate from the records
+    assert set(r["rates_cps"]) == {"0", "1"} and r["sync_channel"] is None
+    assert r["records"] == "T3" and r["sync_rate_hz"] == pytest.approx(1e7)
 
 
 def test_analyze_text_output(hbt_file) -> None:
@@ -127,7 +129,7 @@ def test_live_g2_matches_offline_and_never_raises() -> None:
 def test_background_correction_from_decay(blinking: str) -> None:
     """Strong background (S/(S+B) ~ 0.87): the raw g2(0) is far above the emitter's; rho estimated
     from the decays' flat background, with the blinking-aware correction, recovers it."""
-    from g2live.analysis.report import analyze_photons
+    from g2live.analysis import analyze_photons
     from g2live.emulator import Emulator, EmulatorConfig
 
     cfg = EmulatorConfig(

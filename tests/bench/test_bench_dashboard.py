@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Dashboard soak: ten minutes of live updates in headless Chromium, memory measured at both ends.
 
 The publisher (`g2live serve`, sim device) integrates for 20 ms, so it sends g2 frames at up to

@@ -69,7 +69,7 @@ def _receiver(endpoint: str, mode: str, n: int, q: mp.Queue) -> None:
 
 
 def _run(mode: str, payload: np.ndarray, n: int, rate_hz: float | None) -> dict:
-    from g2live.stream import Publisher
+    from g2live.server import Publisher
 
     ctx = zmq.Context()
     if mode == "g2live":

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Helpers of the browser tests: processes, the browser page, bounded waits.
 
 A real `g2live serve` (sim device), a real `g2live dashboard` and a headless Chromium.

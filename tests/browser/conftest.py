@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Fixtures of the browser tests (helpers in browser_helpers.py)."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """The dashboard in a real headless Chromium against a real `g2live serve` (sim device).
 
 Checks what a user sees: the page loads offline with a clean console, the plots move, the g2(0)
@@ -95,8 +96,7 @@ def test_plots_update(page: Page) -> None:
 def test_g2_shown_equals_plain_subscriber(page: Page, stack: Stack) -> None:
     """The number on the page is the published one, and a plain subscriber recomputes it from the
     histogram with the same run and integration time."""
-    from g2live.analysis.g2 import pulsed_g2
-    from g2live.analysis.histogram import CorrelationHistogram
+    from g2live.analysis import CorrelationHistogram, pulsed_g2
 
     sub = PlainSubscriber(stack.pub, ["analysis", "g2"])
     analysis: dict[int, dict[str, Any]] = {}

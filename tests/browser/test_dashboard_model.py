@@ -1,19 +1,27 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """The dashboard's data side without a browser: conversions, accumulators, the receiver thread
 against the real publisher, fits, and one render of a page document. Quick; no Chromium."""
 
 from __future__ import annotations
 
+import fnmatch
 import time
+import tomllib
+from pathlib import Path
 
+import g2live.dashboard
 import numpy as np
 import pytest
 from bokeh.document import Document
-from browser_helpers import wait_until
+from browser_helpers import REPO, wait_until
 from g2live.dashboard import model
+from g2live.dashboard.accumulators import DELAY_BIN_PS, DELAY_BINS, Heralded, History
+from g2live.dashboard.assets import static_text
 from g2live.dashboard.derived import blinking_fit, peak_windows_for, sweep_fit
-from g2live.dashboard.feed import DELAY_BIN_PS, DELAY_BINS, Feed, Heralded, History
-from g2live.dashboard.server import Dashboard
-from g2live.stream import Publisher
+from g2live.dashboard.feed import TOPICS, Feed
+from g2live.dashboard.snapshot import Cursor, Want
+from g2live.dashboard.webserver import Dashboard
+from g2live.server import Publisher
 
 
 def test_fmt_value_err() -> None:
@@ -163,14 +171,30 @@ def test_feed_conflates_accumulated_topics_and_keeps_every_record(publisher: Pub
         publisher.seq["g2"] += 2  # two g2 frames "lost" on the way
         _publish_run(publisher, 1)
         wait_until("all frames", lambda: feed.received.get("status", 0) >= 4, 10)
-        with feed.lock:
-            assert feed.received["g2"] == 4 and feed.gaps.get("g2") == 2
-            np.testing.assert_array_equal(feed.latest["g2"].data, last // 3)  # newest frame only
-            assert feed.heralded.records == 4 and feed.heralded.first[3] == 4  # every record kept
-            rows, _ = feed.rates.since(0)
-            assert len(rows) == 4 and rows[0] == {"t": rows[0]["t"], "ch0": 1e4, "ch1": 2e4}  # no sync
-            rows, _ = feed.analysis.since(0)
-            assert [r["g2_0"] for r in rows] == [0.1, 1.1, 2.1, 0.1]
+        cursor = Cursor()
+        everything = Want(frozenset(TOPICS), history=True, heralded=True, trace=True, sweep=True)
+        snap = feed.snapshot(cursor, everything)
+        assert snap.health.received["g2"] == 4 and snap.health.gaps.get("g2") == 2
+        np.testing.assert_array_equal(snap.frames["g2"].data, last // 3)  # newest frame only
+        assert snap.heralded.records == 4 and snap.heralded.first[3] == 4  # every record kept
+        rows = snap.rate_rows
+        assert len(rows) == 4 and rows[0] == {"t": rows[0]["t"], "ch0": 1e4, "ch1": 2e4}  # no sync
+        assert [r["g2_0"] for r in snap.analysis_rows] == [0.1, 1.1, 2.1, 0.1]
+        # The cursor moved on: nothing is handed over twice ...
+        again = feed.snapshot(cursor, everything)
+        assert not again.has_data and again.health.received == snap.health.received
+        # ... until a reader asks again (a tab shown anew), and then only what it wants.
+        cursor.rewind(["g2"])
+        again = feed.snapshot(cursor, Want(frozenset({"g2", "status"}), heralded=True))
+        assert set(again.frames) == {"g2"} and again.heralded is not None and again.trace is None
+        assert not again.analysis_rows and not again.rate_rows
+        # The copies are the reader's: the receiver folding in more frames does not change them.
+        first_before = snap.heralded.first.copy()
+        _publish_run(publisher, 1)
+        wait_until("the next run's frames", lambda: feed.received.get("status", 0) >= 5, 10)
+        np.testing.assert_array_equal(snap.heralded.first, first_before)
+        newer = feed.snapshot(cursor, everything)
+        assert newer.heralded.records == 5 and len(newer.rate_rows) == 1
     finally:
         feed.stop()
 
@@ -188,17 +212,30 @@ def test_session_renders_frames_into_the_document(publisher: Publisher) -> None:
         wait_until("the frames", lambda: dash.feed.received.get("status", 0) >= 3, 10)
         session.slow_at = 0.0
         session.tick()
-        assert len(session.g2_source.data["x"]) == 4097
-        assert 'data-key="g2_0">2.100 ± 0.010<' in session.summary.text
-        assert "7 events LOST" in session.banner.text and 'class="bad"' in session.banner.text
-        assert session.live_text.source.data["summary"] == [session.summary.text]  # what the browser gets
-        assert session.sent == 1  # one update sent, now waiting for the browser's echo
+        assert len(session.live.histogram.g2_source.data["x"]) == 4097
+        header, flow = session.header, session.flow
+        assert 'data-key="g2_0">2.100 ± 0.010<' in header.summary.text
+        assert "7 events LOST" in header.banner.text and 'class="bad"' in header.banner.text
+        assert session.kit.live_text.source.data["summary"] == [header.summary.text]  # what the browser gets
+        assert flow.sent == 1  # one update sent, now waiting for the browser's echo
         session.tick()
-        assert session.sent == 1  # flow control: nothing new goes out before the echo
+        assert flow.sent == 1  # flow control: nothing new goes out before the echo
         n_callbacks = len(doc.session_callbacks)
-        session.ack.data = {"n": [1]}  # what the page's callback does
-        assert session.acked == 1
+        flow.ack.data = {"n": [1]}  # what the page's callback does
+        assert flow.acked == 1
         # The echo schedules the next update itself: no idle wait for the periodic tick.
-        assert session.tick_pending and len(doc.session_callbacks) == n_callbacks + 1
+        assert flow.tick_pending and len(doc.session_callbacks) == n_callbacks + 1
     finally:
         dash.close()
+
+
+def test_static_files_are_package_data() -> None:
+    """Every file of dashboard/static/ goes into a wheel (pyproject package-data) and loads as code."""
+    static = Path(g2live.dashboard.__file__).parent / "static"
+    globs = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]
+    files = sorted(p.name for p in static.iterdir())
+    assert {"dashboard.css", "live_text.js", "echo_marker.js"} <= set(files)
+    for name in files:
+        assert any(fnmatch.fnmatch(f"static/{name}", g) for g in globs["g2live.dashboard"]), name
+        code = static_text(name)
+        assert code.strip() and not code.lstrip().startswith(("//", "/*")), name  # licence header dropped

@@ -52,6 +52,62 @@ def test_pulsed_matches_reference_and_chunks(stream, max_photons, window):
     np.testing.assert_array_equal(pc.photon_number, ref["photon_number"])
 
 
+@st.composite
+def periodic_streams(draw, max_size: int = 40):
+    """Photons (no sync channel) and a periodic sync s0 + k q, cut into calls at times."""
+    q = draw(st.integers(1, 40))
+    s0 = draw(st.integers(0, 30))
+    n = draw(st.integers(0, max_size))
+    span = draw(st.sampled_from([20, 200, 2000]))
+    t = sorted(draw(st.lists(st.integers(0, span), min_size=n, max_size=n)))
+    ch = draw(st.lists(st.sampled_from([0, 1, 3]), min_size=n, max_size=n))
+    order = sorted(range(n), key=lambda i: (t[i], ch[i]))
+    cuts = sorted(draw(st.lists(st.integers(0, span + 2 * q), max_size=4)))
+    return (np.array([ch[i] for i in order], np.uint8), np.array([t[i] for i in order], np.int64),
+            s0, q, [*cuts, span + 2 * q + 1])
+
+
+@settings(max_examples=300, deadline=None)
+@given(periodic_streams(), st.integers(1, 4), st.sampled_from([0, 1, 5, 30]))
+def test_pulsed_periodic_equals_the_merged_stream(stream, max_photons, window):
+    """update_periodic (photons only, syncs s0 + k q implied: the T3 entry point) gives exactly
+    what update gives on the stream with the sync events merged in, for any split into calls."""
+    ch, t, s0, q, ends = stream
+    a = core.PulsedCounter(SYNC, max_photons, window)
+    b = core.PulsedCounter(SYNC, max_photons, window)
+    ra, rb, i0, k0 = [], [], 0, 0
+    for end in ends:
+        i1 = int(np.searchsorted(t, end, "left"))
+        k1 = max(k0, -(-(end - s0) // q))  # syncs before `end` belong to this call
+        sync_t = s0 + q * np.arange(k0, k1, dtype=np.int64)
+        mt = np.concatenate((t[i0:i1], sync_t))
+        mc = np.concatenate((ch[i0:i1], np.full(sync_t.size, SYNC, np.uint8)))
+        o = np.lexsort((mc, mt))
+        ra.append(a.update(mc[o], mt[o]))
+        rb.append(b.update_periodic(ch[i0:i1], t[i0:i1], s0 + k0 * q, q, k1 - k0))
+        i0, k0 = i1, k1
+    ra.append(a.flush())
+    rb.append(b.flush())
+    assert core.PulsedResult.combine(ra) == core.PulsedResult.combine(rb)
+    assert a.n_syncs == b.n_syncs
+    np.testing.assert_array_equal(a.photon_number, b.photon_number)
+
+
+def test_pulsed_periodic_errors():
+    pc = core.PulsedCounter(SYNC, 3)
+    with pytest.raises(ValueError, match="sync channel"):
+        pc.update_periodic([SYNC], [5], 0, 10, 1)
+    pc.update_periodic([0], [15], 0, 10, 2)
+    with pytest.raises(ValueError, match="first sync"):
+        pc.update_periodic([], [], 10, 10, 1)
+    with pytest.raises(ValueError, match="period_ps"):
+        pc.update_periodic([], [], 20, 0, 1)
+    # 10**6 syncs, nearly all closing empty periods in bulk: every count is there (the first
+    # closes the period holding the photon at 15, another the one holding the photon at 10**7)
+    r = pc.update_periodic([1], [10**7], 20, 10, 10**6)
+    assert r.period_counts.size == 10**6 and r.photon_number.tolist() == [10**6 - 2, 2, 0, 0]
+
+
 def test_pulsed_photon_at_sync_time_any_channel_order():
     # photon on channel 0 (before the sync in stream order) and on 3 (after): both in period 1
     ch = np.array([SYNC, 0, SYNC, 3, 1], np.uint8)

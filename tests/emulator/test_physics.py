@@ -77,21 +77,18 @@ def test_saturation_follows_poisson(qy_ratio: float) -> None:
         assert abs(n - expect) < Z * np.sqrt(expect), (power, n, expect)
 
 
-def _delays_after_sync(data, sync_ch: int, early_ps: int = 1000) -> tuple[np.ndarray, np.ndarray]:
-    """Per photon: delay after its sync and the index of that sync. Jitter can put a photon slightly
-    before its own sync, so a photon belongs to the last sync before t + early_ps, as in a lab."""
-    sync = data.channel_times(sync_ch)
-    ph = data.time_ps[data.channel != sync_ch]
-    k = np.searchsorted(sync, ph + early_ps, side="right") - 1
-    ok = k >= 0
-    return ph[ok] - sync[k[ok]], k[ok]
+def _delays_after_sync(data) -> tuple[np.ndarray, np.ndarray]:
+    """Per photon: delay after its sync and the index of that sync: the T3 records themselves (the
+    sync sits guard_ps before its pulse, so jitter never puts a photon before its own sync)."""
+    assert data.is_t3
+    return data.microtime_ps, data.sync_index
 
 
 def test_exciton_lifetime_from_decay() -> None:
     tau = 8.0
     data, em = emulate(0.5, seed=21, power=0.05, tau_x_ns=tau, collection_efficiency=1.0, sync=True,
                        jitter_fwhm_ps=80.0, jitter_tail_fraction=0.1, jitter_tail_ps=150.0)
-    d, _ = _delays_after_sync(data, em.config.sync_ch)
+    d, _ = _delays_after_sync(data)
     t0 = 3000  # ps: far beyond the jitter and the biexciton; the tail is then exactly Exp(tau_x)
     ex = (d[d > t0] - t0) * 1e-3
     assert ex.size > 50_000
@@ -102,7 +99,7 @@ def test_first_photon_of_two_photon_pulses_decays_with_biexciton_lifetime() -> N
     tau_bx, tau_x = 0.5, 8.0
     data, em = emulate(0.5, seed=22, power=0.5, qy_ratio=0.3, tau_x_ns=tau_x, tau_bx_ns=tau_bx,
                        collection_efficiency=1.0, detector_efficiency=1.0, sync=True, dead_time_ns=22.0)
-    d, k = _delays_after_sync(data, em.config.sync_ch)
+    d, k = _delays_after_sync(data)
     first = np.ones(k.size, dtype=bool)
     first[1:] = k[1:] != k[:-1]
     start = np.flatnonzero(first)
@@ -237,12 +234,8 @@ def test_heralded_spectrum_is_shifted_by_the_binding_energy() -> None:
     cfg = em.config
     truth = data.meta.extra["truth"]
     energy = np.asarray(truth["pixel_energy_ev"])
-    assert data.meta.sync_channel == cfg.n_pixels == 32
-    sc = cfg.sync_ch
-    sync = data.channel_times(sc)
-    ph = data.channel != sc
-    t, ch = data.time_ps[ph], data.channel[ph]
-    k = np.searchsorted(sync, t, side="right") - 1
+    assert data.is_t3 and cfg.sync_ch == cfg.n_pixels == 32
+    ch, k = data.channel, data.sync_index  # photons of one pulse share their sync period
     first = np.ones(k.size, dtype=bool)
     first[1:] = k[1:] != k[:-1]
     start = np.flatnonzero(first)

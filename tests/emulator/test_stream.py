@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import replace
 
 import numpy as np
@@ -35,17 +36,18 @@ def _check_stream(ch: np.ndarray, t: np.ndarray, cfg: EmulatorConfig) -> None:
 
 @pytest.mark.parametrize("mode", ["hbt", "spectro"])
 def test_chunks_are_one_continuous_stream(mode: str) -> None:
-    cfg = replace(BUSY, mode=mode, crosstalk_probability=0.05 if mode == "spectro" else 0.0)
+    cfg = replace(BUSY, mode=mode, crosstalk_probability=0.05 if mode == "spectro" else 0.0, records="t2")
     em = Emulator(cfg, seed=3)
     parts = list(em.chunks(0.02, chunk_s=0.0007))  # 0.7 ms chunks: boundaries inside bursts and blinks
     assert len(parts) == 29
     ch = np.concatenate([p.channel for p in parts])
     t = np.concatenate([p.time_ps for p in parts])
     _check_stream(ch, t, cfg)  # order and dead time hold across every chunk boundary
-    # the sync channel: one tag per laser pulse, exactly on the pulse grid
+    # the sync channel: one tag per laser pulse, exactly on the sync grid (sync k at k * period,
+    # guard_ps before its pulse)
     sync = t[ch == cfg.sync_ch]
     assert sync.size == round(0.02 * cfg.rep_rate_hz)
-    assert np.all(sync == cfg.guard_ps + cfg.period_ps * np.arange(sync.size))
+    assert np.all(sync == cfg.period_ps * np.arange(sync.size))
     st = em.stats
     assert st["tags"] == int(np.count_nonzero(ch != cfg.sync_ch))
     assert st["afterpulses"] > 0 and sum(st["dead_time_lost"]) > 0
@@ -54,6 +56,26 @@ def test_chunks_are_one_continuous_stream(mode: str) -> None:
     # every generated avalanche is accounted for: recorded, lost in the dead time, or after the end
     generated = st["signal_detections"] + st["noise_events"] + st["secondaries_created"]
     assert generated == st["tags"] + sum(st["dead_time_lost"]) + st["after_end"]
+
+
+@pytest.mark.parametrize("divider", [1, 3])
+def test_t3_records_are_the_t2_stream_without_sync_events(divider: int) -> None:
+    """T3 (the default) and T2 runs of one seed are one stream: the T3 photons carry sync period
+    and delay by the rule of g2live.photons, and rebuilding the syncs gives the T2 tags exactly,
+    chunk by chunk and for the whole run."""
+    cfg = replace(BUSY, sync_divider=divider)
+    t3 = list(Emulator(cfg, seed=4).chunks(0.004, chunk_s=0.0007))
+    t2 = list(Emulator(replace(cfg, records="t2"), seed=4).chunks(0.004, chunk_s=0.0007))
+    q = cfg.period_ps * divider
+    start = 0
+    for a, b in zip(t3, t2, strict=True):
+        assert a.is_t3 and not b.is_t3 and a.meta.sync_period_ps == q and a.meta.sync_channel is None
+        assert np.array_equal(a.time_ps, a.sync_index * q + a.microtime_ps)
+        assert a.microtime_ps.min() >= 0 and a.microtime_ps.max() < q
+        end = a.meta.extra["final_ps"]
+        back = a.with_syncs(cfg.sync_ch, start, end)
+        assert np.array_equal(back.channel, b.channel) and np.array_equal(back.time_ps, b.time_ps)
+        start = end
 
 
 def test_chunk_size_does_not_change_the_statistics() -> None:
@@ -69,11 +91,14 @@ def test_chunk_size_does_not_change_the_statistics() -> None:
 
 
 def test_sync_divider() -> None:
-    em = Emulator(replace(CLEAN, sync=True, sync_divider=4, power=0.5), seed=9)
+    em = Emulator(replace(CLEAN, sync=True, sync_divider=4, power=0.5, records="t2"), seed=9)
     d = em.run(0.001, chunk_s=0.0003)
     s = d.channel_times(8)
     assert s.size == 10_000 // 4 and np.all(np.diff(s) == 4 * em.config.period_ps)
     assert d.meta.sync_rate_hz == pytest.approx(2.5e6)
+    t3 = Emulator(replace(CLEAN, sync=True, sync_divider=4, power=0.5), seed=9).run(0.001, chunk_s=0.0003)
+    assert t3.meta.sync_period_ps == 4 * em.config.period_ps and t3.meta.sync_rate_hz == pytest.approx(2.5e6)
+    assert em.stats["sync_events"] == s.size
 
 
 def test_set_power_between_chunks() -> None:
@@ -96,8 +121,11 @@ def test_run_metadata_and_truth() -> None:
     em = Emulator(EmulatorConfig(), seed=1)
     d = em.run(0.01)
     m = d.meta
-    assert m.source == "g2live.emulator" and m.sync_channel == 8 and m.channel_roles[8] == "sync"
-    assert m.sync_rate_hz == pytest.approx(10e6)
+    # T3 by default: no sync events, so no sync channel; the period states where the syncs are
+    assert m.source == "g2live.emulator" and m.sync_channel is None and 8 not in m.channel_roles
+    assert m.sync_rate_hz == pytest.approx(10e6) and m.sync_period_ps == 100_000 and d.is_t3
+    t2 = Emulator(replace(EmulatorConfig(), records="t2"), seed=1).run(0.01).meta
+    assert t2.sync_channel == 8 and t2.channel_roles[8] == "sync" and t2.sync_period_ps is None
     truth = m.extra["truth"]
     json.dumps(truth)  # plain JSON-able values
     assert truth["config"] == em.config.to_dict()
@@ -111,7 +139,7 @@ def test_words_round_trip() -> None:
     ref = Emulator(replace(BUSY, blinking="none"), seed=2)
     words = np.concatenate(list(em.words(0.002, chunk_s=0.0005)))
     ch, t, stats = core.decode(words)
-    want = ref.run(0.002, chunk_s=0.0005)
+    want = ref.run(0.002, chunk_s=0.0005).with_syncs(8, 0, 2_000_000_000)  # the words carry the syncs
     assert np.array_equal(ch, want.channel) and np.array_equal(t, want.time_ps)
     assert stats.malformed == 0 and stats.out_of_order == 0 and stats.n_tags == want.time_ps.size
 
@@ -125,10 +153,9 @@ def test_detector_delay_moves_the_central_peak() -> None:
     a, b = d.channel_times(0), d.channel_times(1)
     h = core.correlate(a, b, 1000, 101)  # 1 ns bins, +-50 ns
     assert np.argmax(h) - 50 == delay // 1000
-    # detector 0 still starts right after its sync
-    s = d.channel_times(em.config.sync_ch)
-    k = np.searchsorted(s, a + 1000, side="right") - 1
-    assert abs(np.median(a - s[k]) - np.log(2) * 1000) < 100
+    # detector 0 starts right after its pulse, guard_ps after its sync
+    micro = d.microtime_ps[d.channel == 0]
+    assert abs(np.median(micro) - em.config.guard_ps - np.log(2) * 1000) < 100
 
 
 @pytest.mark.parametrize(
@@ -167,9 +194,31 @@ def test_cli_simulate_writes_a_recording(tmp_path, capsys) -> None:
     rc = cli_main(["simulate", "-o", str(tmp_path / "bad.npz"), "--set", "nonsense=1"])
     assert rc == 1
     assert "nonsense" in capsys.readouterr().err
-    rc = cli_main(["simulate", "-o", str(tmp_path / "big.npz"), "--duration", "100"])  # 1e9 sync tags
-    assert rc == 1
-    assert "sync_divider" in capsys.readouterr().err and not (tmp_path / "big.npz").exists()
+    # the output is checked (and created) before anything is emulated: a 1e6 s run fails at once
+    t0 = time.perf_counter()
+    rc = cli_main(["simulate", "-o", str(tmp_path / "no" / "dir.h5"), "--duration", "1e6", "--quiet"])
+    assert rc == 1 and time.perf_counter() - t0 < 60 and "dir.h5" in capsys.readouterr().err
+    rc = cli_main(["simulate", "-o", str(tmp_path / "x.xyz"), "--quiet"])
+    assert rc == 1 and ".h5, .npz or .ptu" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("ext", [".h5", ".npz", ".ptu"])
+def test_cli_simulate_streams_t3_and_t2(tmp_path, ext: str) -> None:
+    """simulate writes T3 by default (no sync events), T2 with --records t2, in every format; the
+    streamed file equals the in-memory run of the same seed (PTU: micro-times in 4 ps bins)."""
+    from g2live import io
+
+    args = ["--duration", "0.02", "--collection", "0.3", "--seed", "6", "--chunk-s", "0.003", "--quiet"]
+    assert cli_main(["simulate", "-o", str(tmp_path / f"t3{ext}"), *args]) == 0
+    assert cli_main(["simulate", "-o", str(tmp_path / f"t2{ext}"), "--records", "t2", *args]) == 0
+    t3, t2 = io.read(tmp_path / f"t3{ext}"), io.read(tmp_path / f"t2{ext}")
+    ref = Emulator(replace(EmulatorConfig(), collection_efficiency=0.3), seed=6).run(0.02, chunk_s=0.003)
+    assert t3.is_t3 and not t2.is_t3 and t3.meta.sync_period_ps == 100_000
+    assert np.array_equal(t3.sync_index, ref.sync_index) and np.array_equal(t3.channel, ref.channel)
+    bin_ps = 4 if ext == ".ptu" else 1
+    assert np.array_equal(t3.microtime_ps, ref.microtime_ps // bin_ps * bin_ps)
+    assert int(np.count_nonzero(t2.channel == 8)) == 200_000  # one sync event per pulse
+    assert t3.meta.extra.get("stats", {}).get("sync_events", 200_000) == 200_000  # final stats stored
 
 
 def test_docs_table_lists_every_parameter_with_its_default(repo_root) -> None:
@@ -187,3 +236,20 @@ def test_docs_table_lists_every_parameter_with_its_default(repo_root) -> None:
         want = f'"{d}"' if isinstance(d, str) else "()" if isinstance(d, tuple) else (
             f"{d:g}" if isinstance(d, float) else str(d))
         assert rows[name].strip() == want, name
+
+
+def test_cli_simulate_never_holds_the_recording(tmp_path, monkeypatch) -> None:
+    """Bounded memory by construction: simulate writes chunk by chunk (Emulator.run, which builds
+    the whole recording in memory, is never called) and the file still holds every photon."""
+    from g2live import io
+
+    def refuse(*a, **k):
+        raise AssertionError("simulate built the recording in memory")
+
+    monkeypatch.setattr(Emulator, "run", refuse)
+    out = tmp_path / "s.h5"
+    assert cli_main(["simulate", "-o", str(out), "--duration", "0.05", "--chunk-s", "0.002", "--quiet"]) == 0
+    monkeypatch.undo()
+    want = Emulator(EmulatorConfig(), seed=0).run(0.05, chunk_s=0.002)
+    got = io.read(out)
+    assert np.array_equal(got.time_ps, want.time_ps) and np.array_equal(got.sync_index, want.sync_index)

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Shared fixtures for the running-system tests: loopback only, random free ports, bounded waits."""
 
 from __future__ import annotations

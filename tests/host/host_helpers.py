@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Helpers of the running-system tests (imported by name: pytest puts this folder on sys.path)."""
 
 from __future__ import annotations

@@ -1,17 +1,18 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """The hardware back-ends give the same histograms as ``sim`` on the same photon stream.
 
 ``verilator`` drives the real RTL through ``g2live.rtl_model.RtlModel``. ``pynq`` is the board
-driver itself, with a stand-in at the ``pynq`` API boundary (``Overlay`` with the core's MMIO and
-an AXI DMA receive channel, ``allocate``) whose registers and DMA transfers are served by the same
-Verilator model: the driver's register writes and DMA handling are what is tested. Both start the
-core the same way (clear, wait for STATUS.clearing, then run), so not one event is lost, also in the
-first integration.
+driver itself, driven through the real ``pynq`` package (its ``DefaultIP``, ``pynq.lib.dma.DMA``
+S2MM channel, ``allocate`` buffers and interrupt code) on ``g2live.device.pynq_standin``, which
+substitutes only MMIO (register models of the AXI DMA and interrupt controller, the core's
+registers from the same Verilator model), physical memory (with a non-coherent cache) and the PS
+interrupt line. Both start the core the same way (clear, wait for STATUS.clearing, then run), so
+not one event is lost, also in the first integration. DMA-specific behaviour: test_pynq_dma.py.
 """
 
 from __future__ import annotations
 
 import time
-from collections import deque
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -59,6 +60,15 @@ def stream() -> PhotonData:
     return pulsed_hbt(N_INTEG * 1e-3 + 1e-4, seed=2, rate_per_pulse=0.2)
 
 
+@pytest.fixture(scope="module")
+def t3_stream() -> PhotonData:
+    """The emulator's T3 records (no sync events), bright enough for a few ms of pairs."""
+    from g2live.emulator import Emulator, EmulatorConfig
+
+    cfg = EmulatorConfig(power=1.0, collection_efficiency=0.5, blinking="none", dead_time_ns=10.0)
+    return Emulator(cfg, seed=4).run(N_INTEG * 1e-3 + 1e-4, chunk_s=0.001)
+
+
 def sim_integrations(data: PhotonData, lead_in_ps: int, n: int, tdc: Any) -> list[Integration]:
     """The C twins on the same stream, with integration boundaries where the RTL has them and the
     RTL's TDC (zero-time line: each edge to the centre of its nominal bin) as a twin too."""
@@ -66,6 +76,8 @@ def sim_integrations(data: PhotonData, lead_in_ps: int, n: int, tdc: Any) -> lis
     sim.configure(CFG)
     out = [sim.acquire() for _ in range(n)]
     assert all(i is not None for i in out)
+    # T3 data: the twins take the syncs implicitly (the pulsed block's periodic entry point)
+    assert (sim._implicit is not None) == data.is_t3  # noqa: SLF001 - which path ran is the point
     return out  # type: ignore[return-value]
 
 
@@ -82,6 +94,23 @@ def compare(hw: list[Integration], sim: list[Integration]) -> None:
         assert h.malformed == 0
     assert hw[0].counts.sum() > 0, "the first integration must see photons"
     assert sum(int(h.histograms.sum()) for h in hw) > 1000
+
+
+def test_verilator_matches_sim_on_t3(rtl_model_cls: Any, t3_stream: PhotonData) -> None:
+    """T3 records: the RTL gets every sync edge rebuilt from the periods (as its sync input would),
+    the C twins never build them; both give the same numbers bit for bit."""
+    from g2live.device.verilator import VerilatorDevice
+
+    assert t3_stream.is_t3
+    dev = VerilatorDevice(ArraySource(t3_stream), model=rtl_model_cls())
+    dev.configure(CFG)
+    dev.start()
+    hw = [dev.acquire() for _ in range(N_INTEG)]
+    assert all(h is not None for h in hw)
+    sim = sim_integrations(t3_stream, dev.lead_in_ps, N_INTEG, dev.tdc)
+    compare(hw, sim)  # type: ignore[arg-type]
+    assert all(int(h.counts[8]) == 10_000 for h in hw[1:])  # 1 ms of a 10 MHz sync, each
+    assert sum(int(h.photon_number.sum()) for h in hw) > 30_000
 
 
 def test_verilator_matches_sim(rtl_model_cls: Any, stream: PhotonData) -> None:
@@ -101,109 +130,39 @@ def test_verilator_matches_sim(rtl_model_cls: Any, stream: PhotonData) -> None:
     dev.close()
 
 
-class StandInBoard:
-    """What ``pynq`` shows of a board running the g2live overlay, served by the RTL model.
-
-    Time on the "board" advances while the driver waits for the DMA: every poll of the receive
-    channel clocks the model a little, the way the FPGA keeps running while the CPU polls.
-    """
-
-    def __init__(self, model: Any, data: PhotonData, cycles_per_poll: int = 8192) -> None:
-        self.model = model
-        self.data = data
-        self.cycles_per_poll = cycles_per_poll
-        self.lead_in_ps: int | None = None  # first photon after the start of the run
-        self.run_ps: int | None = None  # board time from which CONTROL.run reads 1
-        self.words: deque[tuple[np.ndarray, np.ndarray]] = deque()
-        self.buf: np.ndarray | None = None
-        self.transferred = 0
-        self.register_writes: list[tuple[int, int]] = []
-        board = self
-
-        class Core:
-            def read(self, offset: int) -> int:
-                return model.read_reg(offset)
-
-            def write(self, offset: int, value: int) -> None:
-                board.register_writes.append((offset, value))
-                before = model.time_ps
-                model.write_reg(offset, value)
-                if offset == C.REG_CONTROL and value & 1 and board.run_ps is None:
-                    board.run_ps = before + model.clk_period_ps  # the write lands on the first edge
-
-        class RecvChannel:
-            def transfer(self, buf: np.ndarray) -> None:
-                if board.buf is not None:
-                    raise RuntimeError("DMA channel is busy: transfer() while a transfer is pending")
-                board.buf, board.transferred = buf, 0
-
-            @property
-            def idle(self) -> bool:
-                return board.poll()
-
-            @property
-            def transferred(self) -> int:
-                return board.transferred * 8
-
-        self.core = Core()
-        self.dma = SimpleNamespace(recvchannel=RecvChannel())
-
-    def poll(self) -> bool:
-        """Clock the board; move words into the armed buffer up to tlast or until it is full."""
-        m = self.model
-        if self.lead_in_ps is None:  # first poll after the driver started: the photons arrive
-            assert self.run_ps is not None, "the driver polls the DMA before it set CONTROL.run"
-            clk = m.clk_period_ps
-            first = -(-(m.time_ps + 64 * clk) // clk) * clk
-            self.lead_in_ps = first - self.run_ps
-            m.push_events(self.data.channel, self.data.time_ps + first)
-        if not self.words:
-            m.run(self.cycles_per_poll)
-            w, last = m.drain(with_last=True)
-            if w.size:
-                self.words.append((w, last))
-        if self.buf is None or not self.words:
-            return False
-        w, last = self.words.popleft()
-        room = self.buf.size
-        ends = np.flatnonzero(last[:room])
-        n = int(ends[0]) + 1 if ends.size else min(room, w.size)
-        self.buf[:n] = w[:n]
-        if n < w.size:
-            self.words.appendleft((w[n:], last[n:]))
-        self.transferred = n
-        self.buf = None
-        return True
+@pytest.fixture
+def standin() -> Any:
+    """``g2live.device.pynq_standin``: pynq's own classes over the Verilator model (skip without pynq)."""
+    try:
+        from g2live.device import pynq_standin
+    except ImportError as exc:
+        pytest.skip(f"pynq is not importable: {exc}")
+    return pynq_standin
 
 
-def test_pynq_driver_on_stand_in_matches_sim(rtl_model_cls: Any, stream: PhotonData, tmp_path: Path) -> None:
-    board = StandInBoard(rtl_model_cls(), stream)
-    bit = tmp_path / "g2live.bit"
-    bit.write_bytes(b"stand-in")
-    opened: list[str] = []
-
-    def overlay(path: str) -> Any:
-        opened.append(path)
-        return SimpleNamespace(
-            g2l_top_0=board.core, axi_dma_0=board.dma, ip_dict={"g2l_top_0": {}, "axi_dma_0": {}}
-        )
-
-    pynq = SimpleNamespace(Overlay=overlay, allocate=lambda shape, dtype: np.zeros(shape, dtype))
-    dev = PynqDevice(bit, pynq_module=pynq, buffer_words=512, timeout_s=600)
-    assert opened == [str(bit)]
+@pytest.mark.parametrize("interrupts", [True, False], ids=["irq", "poll"])
+def test_pynq_driver_on_stand_in_matches_sim(rtl_model_cls: Any, standin: Any, stream: PhotonData,
+                                            interrupts: bool) -> None:
+    board = standin.StandInBoard(ArraySource(stream), model=rtl_model_cls(), interrupts=interrupts)
+    # 8192-word buffers: 4096-word packets; 1024-bin frames never straddle two transfers
+    dev = PynqDevice(overlay=board.overlay, pynq_module=standin.pynq, buffer_words=8192, latency_s=2e-4,
+                     timeout_s=60)
+    assert dev.ring.irq is not None if interrupts else dev.ring.irq is None
     dev.configure(CFG)
     dev.start()
     hw = [dev.acquire() for _ in range(N_INTEG)]
-    assert dev.dma_full > 0  # 1024-bin frames span two 512-word buffers: re-assembly exercised
     writes = dict(board.register_writes)
-    from g2live import contract as C
-
     assert writes[C.REG_BIN_WIDTH_PS] == 256 and writes[C.REG_N_BINS] == 1024
     assert writes[C.REGISTERS["DELAY_PS"].addr(1)] == (-3000) & 0xFFFFFFFF
     assert writes[C.REG_INTEGRATION_CYCLES] == 250_000
-    assert board.lead_in_ps is not None
+    assert writes[C.REG_PACKET_WORDS] == 8192 + 1 - (1 + 4096)  # buffer + 1 - longest record
+    assert writes[C.REG_PACKET_TIMEOUT_CYCLES] == 50_000  # 0.2 ms at 4 ns
+    assert board.lead_in_ps is not None and board.edges_late == 0
     # photons enter at data time + a whole number of clocks: clock edges at data time k * P
     compare(hw, sim_integrations(stream, board.lead_in_ps, N_INTEG, board.model.ideal_tdc(0)))  # type: ignore[arg-type]
+    info = dev.info()
+    assert info["dma_packets"] == board.dma.transfers > N_INTEG
+    assert (info["dma_irq_waits"] > 0) == interrupts
     dev.close()
     assert dict(board.register_writes)[C.REG_CONTROL] == 0  # closing stops the core
 
@@ -226,13 +185,33 @@ class FakeCore:
         self.writes.append((offset, value))
 
 
-def test_pynq_waits_for_the_clear(tmp_path: Path) -> None:
+def _fake_overlay(standin: Any, core: Any) -> Any:
+    """The stand-in board's pynq DMA with ``core`` in place of the RTL's registers."""
+    board = standin.StandInBoard(ArraySource(pulsed_hbt(1e-4)), model=_NoStreamModel())
+    board.overlay.g2l_top_0 = core
+    return board.overlay
+
+
+class _NoStreamModel:
+    """The RTL model's stream side, silent: for tests whose core is a ``FakeCore``."""
+
+    clk_period_ps = 8000
+    time_ps = 0
+
+    def set_sink(self, credit: int = -1, stop_at_last: bool = False) -> None:
+        pass
+
+    def run(self, cycles: int) -> None:
+        self.time_ps += cycles * self.clk_period_ps
+
+    def stats(self) -> dict[str, int]:
+        return {"words_buffered": 0, "sink_overrun": 0, "edges_late": 0}
+
+
+def test_pynq_waits_for_the_clear(standin: Any) -> None:
     clearing = C.REGISTERS["STATUS"].fields["clearing"].put(1)
-    pynq = SimpleNamespace(allocate=lambda shape, dtype: np.zeros(shape, dtype))
-    dma = SimpleNamespace(recvchannel=SimpleNamespace(transfer=lambda buf: None, idle=False))
     stuck = FakeCore(C.REG_VERSION_MAJOR << 16 | C.REG_VERSION_MINOR, clearing)
-    ov = SimpleNamespace(g2l_top_0=stuck, axi_dma_0=dma)
-    dev = PynqDevice(pynq_module=pynq, overlay=ov, timeout_s=0.05)
+    dev = PynqDevice(pynq_module=standin.pynq, overlay=_fake_overlay(standin, stuck), timeout_s=0.05)
     with pytest.raises(DeviceError, match=r"STATUS.clearing still reads 1 0.05 s after COMMAND.clear"):
         dev.configure(CFG)
     # it cleared, and never set CONTROL.run
@@ -241,22 +220,67 @@ def test_pynq_waits_for_the_clear(tmp_path: Path) -> None:
     # A register map 1.0 core has no STATUS.clearing (bit 4 reads 0 there, whatever it is here):
     # the driver accepts the older minor version and waits out the sweep by the clock instead.
     old = FakeCore(C.REG_VERSION_MAJOR << 16, clearing)
-    dev = PynqDevice(pynq_module=pynq, overlay=SimpleNamespace(g2l_top_0=old, axi_dma_0=dma), timeout_s=0.05)
+    dev = PynqDevice(pynq_module=standin.pynq, overlay=_fake_overlay(standin, old), timeout_s=0.05)
     t = time.monotonic()
-    assert dev.version_minor == 0
+    assert dev.version_minor == 0 and dev.packet_words == 1  # no packetiser: a packet per record
     dev.configure(CFG)
     assert time.monotonic() - t >= 2 * 4096 * 8000e-12, "waited twice the 4096-clock sweep"
+    assert not any(a in (C.REG_PACKET_WORDS, C.REG_CLOCK_CONTROL) for a, _ in old.writes), "no 1.2 registers"
     dev.start()
     assert old.writes[-1] == (C.REG_CONTROL, control_word(CFG, True))
 
 
-def test_pynq_refuses_a_wrong_core(tmp_path: Path) -> None:
+def test_pynq_refuses_a_wrong_core(standin: Any, tmp_path: Path) -> None:
     core = SimpleNamespace(read=lambda off: 0xDEADBEEF, write=lambda off, v: None)
-    ov = SimpleNamespace(g2l_top_0=core, axi_dma_0=None)
-    pynq = SimpleNamespace(allocate=lambda shape, dtype: np.zeros(shape, dtype))
     with pytest.raises(DeviceError, match="not a g2live core"):
-        PynqDevice(pynq_module=pynq, overlay=ov)
+        PynqDevice(pynq_module=standin.pynq, overlay=_fake_overlay(standin, core))
     with pytest.raises(DeviceError, match="no 'axi_dma_0' IP"):
-        PynqDevice(pynq_module=pynq, overlay=SimpleNamespace(g2l_top_0=core, ip_dict={"g2l_top_0": {}}))
+        PynqDevice(pynq_module=standin.pynq,
+                   overlay=SimpleNamespace(g2l_top_0=core, ip_dict={"g2l_top_0": {}}))
     with pytest.raises(DeviceError, match="does not exist"):
-        PynqDevice(tmp_path / "missing.bit", pynq_module=pynq)
+        PynqDevice(tmp_path / "missing.bit", pynq_module=standin.pynq)
+    good = FakeCore(C.REG_VERSION_MAJOR << 16 | C.REG_VERSION_MINOR, 0)
+    with pytest.raises(DeviceError, match=r"cannot hold the core's longest record \(4097 words"):
+        PynqDevice(pynq_module=standin.pynq, overlay=_fake_overlay(standin, good), buffer_words=4096)
+
+
+class ClockCore(FakeCore):
+    """A 1.2 core on a board clock module whose reference locks (or never does)."""
+
+    def __init__(self, ref_present: bool) -> None:
+        super().__init__(C.REG_VERSION_MAJOR << 16 | C.REG_VERSION_MINOR, 0)
+        self.ref_present = ref_present
+        self.clock(False)
+
+    def clock(self, use_ref: bool) -> None:
+        f = C.REGISTERS["CLOCK_STATUS"].fields
+        self.regs[C.REG_CLOCK_STATUS] = (f["present"].put(1) | f["locked"].put(1)
+                                         | f["ref_locked"].put(int(self.ref_present))
+                                         | f["ref_selected"].put(int(use_ref and self.ref_present)))
+
+    def write(self, offset: int, value: int) -> None:
+        super().write(offset, value)
+        if offset == C.REG_CLOCK_CONTROL:
+            self.clock(bool(value & 1))
+
+
+def test_pynq_clock_reference(standin: Any) -> None:
+    plain = FakeCore(C.REG_VERSION_MAJOR << 16 | C.REG_VERSION_MINOR, 0)  # CLOCK_STATUS reads 0
+    dev = PynqDevice(pynq_module=standin.pynq, overlay=_fake_overlay(standin, plain))
+    with pytest.raises(DeviceError, match="no board clock module"):
+        dev.use_external_reference()
+    core = ClockCore(ref_present=True)
+    dev = PynqDevice(pynq_module=standin.pynq, overlay=_fake_overlay(standin, core))
+    assert dev.use_external_reference()["ref_selected"] == 1
+    assert core.writes[-1] == (C.REG_CLOCK_CONTROL, 1)
+    missing = ClockCore(ref_present=False)
+    dev = PynqDevice(pynq_module=standin.pynq, overlay=_fake_overlay(standin, missing))
+    with pytest.raises(DeviceError, match=r"did not lock to the external reference .* back on the board"):
+        dev.use_external_reference(timeout_s=0.05)
+    assert missing.writes[-1] == (C.REG_CLOCK_CONTROL, 0)
+    # an unlocked time base: configure() refuses before the run
+    f = C.REGISTERS["CLOCK_STATUS"].fields
+    missing.regs[C.REG_CLOCK_STATUS] = f["present"].put(1)
+    with pytest.raises(DeviceError, match="time-base MMCM is not locked"):
+        dev.configure(CFG)
+    assert all(v & 1 == 0 for a, v in missing.writes if a == C.REG_CONTROL)

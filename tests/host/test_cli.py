@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """The sub-commands: --help, clear errors on bad input, and a real `g2live serve` process."""
 
 from __future__ import annotations

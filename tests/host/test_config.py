@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Config: impossible settings refused naming the field, device limits, JSON round trip."""
 
 from __future__ import annotations

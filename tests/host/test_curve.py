@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """CURVE encryption on loopback: only clients holding the server's public key get data."""
 
 from __future__ import annotations
@@ -6,10 +7,11 @@ import pytest
 import zmq
 from g2live.client import ControlClient, Subscriber
 from g2live.config import Config
+from g2live.curve import CurveKeys
 from g2live.device.sim import SimDevice
 from g2live.device.sources import ArraySource
+from g2live.protocol import check_bind
 from g2live.server import Server
-from g2live.stream import CurveKeys, check_bind
 from host_helpers import ANY_PORT, pulsed_hbt
 
 pytestmark = pytest.mark.skipif(not zmq.has("curve"), reason="this libzmq was built without CURVE")

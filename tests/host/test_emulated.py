@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """The emulator served live: g2(0) from the frames against the emulator's truth; power sweeps."""
 
 from __future__ import annotations
@@ -8,8 +9,8 @@ import numpy as np
 import pytest
 from g2live.client import ControlClient, ControlError, Subscriber
 from g2live.config import Config
+from g2live.device.power import SimulatedActuator
 from g2live.device.sim import SimDevice
-from g2live.power import SimulatedActuator
 from g2live.server import Server
 from host_helpers import ANY_PORT, load_example
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """The example clients in examples/ (written from docs/protocol.md alone) work against a server."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Power actuators: the SCPI driver against PyVISA's simulated back-end, the simulated actuator."""
 
 from __future__ import annotations
@@ -5,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from g2live.power import PowerError, ScpiActuator
+from g2live.device.power import PowerError, ScpiActuator
 
 pyvisa = pytest.importorskip("pyvisa")
 pytest.importorskip("pyvisa_sim", reason="pyvisa-sim (PyVISA's simulated back-end) is not installed")

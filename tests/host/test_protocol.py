@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """End to end over real loopback sockets, checked with a client that knows only docs/protocol.md."""
 
 from __future__ import annotations
@@ -14,8 +15,7 @@ from g2live.config import Config
 from g2live.device.sim import SimDevice
 from g2live.device.sources import ArraySource, PhotonSource
 from g2live.photons import PhotonData
-from g2live.server import Server
-from g2live.stream import Publisher
+from g2live.server import Publisher, Server
 from host_helpers import ANY_PORT, load_example, pulsed_hbt
 
 TIMEOUT_S = 30.0
@@ -112,9 +112,9 @@ def test_seq_gaps_are_reported() -> None:
     for i in range(n):
         pub.publish("g2", payload, {"i": i})  # nobody reads: most must be dropped, none blocks
     assert pub.stats.dropped["g2"] > 0
-    got = list(sub.frames(timeout_s=1.0))
+    got = list(sub.messages(timeout_s=1.0))
     pub.publish("g2", payload, {"i": n})  # the queue has room again: this one arrives, after the gap
-    got += list(sub.frames(timeout_s=1.0))
+    got += list(sub.messages(timeout_s=1.0))
     assert 0 < len(got) < n + 1 and got[-1].header["i"] == n
     assert sub.gaps["g2"] > 0
     first = got[0].seq

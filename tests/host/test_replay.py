@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Replay: a recording played through the C twins at its recorded pace or as fast as possible."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """The sim back-end gives, integration by integration, exactly what the C twins give in one call."""
 
 from __future__ import annotations

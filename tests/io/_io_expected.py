@@ -123,12 +123,21 @@ def file_id(e: Expected) -> str:
     return Path(e.rel).name
 
 
-def ptu_t3_file(records, sync_rate: int = 80_000_000, res_s: float = 16e-12) -> bytes:
-    """A minimal PTU header (HydraHarp v2 T3) in front of raw records, for synthetic tests."""
+def ptu_t3_file(
+    records, sync_rate: int = 80_000_000, res_s: float = 16e-12, acq_ms: int | None = None
+) -> bytes:
+    """A minimal PTU header (HydraHarp v2 T3) in front of raw records, for synthetic tests; with
+    ``acq_ms`` also the tags other readers (phconvert) need."""
     from g2live.io import ptu
 
     head = ptu.MAGIC + b"1.0.00\x00\x00"
-    for name, typ, value in [
+    more = [] if acq_ms is None else [
+        ("File_CreatingTime", ptu.TY_TDATETIME, 46000.5),
+        ("CreatorSW_Name", ptu.TY_ANSISTRING, "g2live tests"),
+        ("CreatorSW_Version", ptu.TY_ANSISTRING, "0.1"),
+        ("MeasDesc_AcquisitionTime", ptu.TY_INT8, acq_ms),
+    ]
+    for name, typ, value in more + [
         ("Measurement_Mode", ptu.TY_INT8, 3),
         ("HW_Type", ptu.TY_ANSISTRING, "HydraHarp 400"),
         ("MeasDesc_Resolution", ptu.TY_FLOAT8, res_s),
@@ -139,5 +148,45 @@ def ptu_t3_file(records, sync_rate: int = 80_000_000, res_s: float = 16e-12) -> 
         ("TTResultFormat_BitsPerRecord", ptu.TY_INT8, 32),
         ("Header_End", ptu.TY_EMPTY8, 0),
     ]:
+        head += ptu._tag(name, typ, value)
+    return head + records.astype("<u4").tobytes()
+
+
+def budget(n: int) -> int:
+    """``n`` Hypothesis examples under the ci/dev profiles (max_examples 100), scaled with the
+    profile's max_examples for the long search of ``make fuzz``."""
+    from hypothesis import settings
+
+    return max(1, n * settings.default.max_examples // 100)
+
+
+def ptu_file(
+    code: int,
+    records,
+    glob_s: float,
+    res_s: float | None = None,
+    inputs: int | None = None,
+    stop_ms: int | None = None,
+) -> bytes:
+    """A minimal PTU header of any record type (global resolution ``glob_s``: T2 tick or T3 sync
+    period; ``res_s``: T3 bin; ``inputs``: HW_InpChannels; ``stop_ms``: TTResult_StopAfter)."""
+    from g2live.io import ptu
+
+    t3 = (code >> 8) & 0xFF == 3
+    tags = [
+        ("Measurement_Mode", ptu.TY_INT8, 3 if t3 else 2),
+        ("MeasDesc_GlobalResolution", ptu.TY_FLOAT8, glob_s),
+        ("TTResult_NumberOfRecords", ptu.TY_INT8, len(records)),
+        ("TTResultFormat_TTTRRecType", ptu.TY_INT8, code),
+        ("TTResultFormat_BitsPerRecord", ptu.TY_INT8, 32),
+    ]
+    if t3:
+        tags.append(("MeasDesc_Resolution", ptu.TY_FLOAT8, res_s or 1e-12))
+    if inputs is not None:
+        tags.append(("HW_InpChannels", ptu.TY_INT8, inputs))
+    if stop_ms is not None:
+        tags.append(("TTResult_StopAfter", ptu.TY_INT8, stop_ms))
+    head = ptu.MAGIC + b"1.0.00\x00\x00"
+    for name, typ, value in [*tags, ("Header_End", ptu.TY_EMPTY8, 0)]:
         head += ptu._tag(name, typ, value)
     return head + records.astype("<u4").tobytes()

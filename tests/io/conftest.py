@@ -6,11 +6,8 @@ from pathlib import Path
 
 import pytest
 
-REALDATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "realdata"
-
 
 @pytest.fixture(scope="session")
-def realdir() -> Path:
-    if not REALDATA.is_dir():
-        pytest.skip(f"real data folder {REALDATA} is not present")
-    return REALDATA.resolve()
+def realdir(realdata: Path) -> Path:
+    """The real files (found by tests/conftest.py: G2LIVE_REALDATA or a shared/realdata above)."""
+    return realdata

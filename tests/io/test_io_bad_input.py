@@ -1,6 +1,8 @@
-"""Bad input: truncated files, wrong magic, unknown record types, corrupted headers and files that
-claim more records than they hold raise FormatError naming the file and byte offset; fuzzed real
-files and random bytes never raise anything else."""
+"""Bad input: truncated files, wrong magic, unknown record types, corrupted headers, files that
+claim more records than they hold and records their instrument cannot produce (negative or absurd
+times, times past the measurement time the header states, channels the device does not have)
+raise FormatError naming the file and byte offset; fuzzed real files and random bytes never raise
+anything else. Examples the fuzzing found are kept as fixed regression cases."""
 
 from __future__ import annotations
 
@@ -9,10 +11,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from _io_expected import FILES
+from _io_expected import FILES, budget
 from g2live import io
-from g2live.photons import PhotonData
-from hypothesis import HealthCheck, given, settings
+from g2live.io._common import MAX_TIME_PS
+from g2live.photons import Meta, PhotonData
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 PTU = "picoquant_sample_data/hydraharp_v20_t3.ptu"
@@ -107,7 +110,7 @@ def test_qutag_and_spc_errors(realdir: Path, tmp_path: Path) -> None:
         io.read(_write(tmp_path, "c.qutag", q[:30]))
     bad_ch = bytearray(q)
     bad_ch[40 + 8 : 40 + 10] = struct.pack("<H", 300)
-    with pytest.raises(io.FormatError, match="byte 48: channel 300 > 255"):
+    with pytest.raises(io.FormatError, match="byte 48: channel 300 > 63: no quTAG has that input"):
         io.read(_write(tmp_path, "d.qutag", bytes(bad_ch)))
     s = (realdir / "tttrlib_hhu/BH_SPC132.spc").read_bytes()
     with pytest.raises(io.FormatError, match="not a multiple of 4-byte records"):
@@ -156,7 +159,7 @@ def _read_or_formaterror(path: Path, allow_truncated: bool) -> None:
     assert (np.diff(d.time_ps) >= 0).all()
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=budget(300))
 @given(data=st.data())
 def test_fuzz_mutated_real_files(data: st.DataObject, heads: dict[str, bytes], tmp_path: Path) -> None:
     rel = data.draw(st.sampled_from(FUZZ))
@@ -171,7 +174,7 @@ def test_fuzz_mutated_real_files(data: st.DataObject, heads: dict[str, bytes], t
     _read_or_formaterror(p, data.draw(st.booleans()))
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=budget(60))
 @given(
     body=st.binary(max_size=3000),
     prefix=st.sampled_from(
@@ -184,3 +187,102 @@ def test_fuzz_random_bytes(body: bytes, prefix: bytes, ext: str, tmp_path: Path)
     p.write_bytes(prefix + body)
     _read_or_formaterror(p, allow_truncated=True)
     _read_or_formaterror(p, allow_truncated=False)
+
+
+# ---------------------------------------------------------------------------------------------
+# Records the instrument cannot produce (one rule per reader; offsets name the record).
+
+QUTAG80 = "eta_kth/19_qutag_80MHz_HBT_sync_filtered.qutag"
+
+
+def test_fuzz_regression_qutag_negative_time(realdir: Path, tmp_path: Path) -> None:
+    """Found by test_fuzz_mutated_real_files (issue 18): byte 677 of the 80 MHz quTAG file's head
+    set to 0x80 turns record 63's time stamp (0x039C5A61055C0F09 ps) into -9179362567739666679 ps.
+    It used to be read, sorted to the front, and overflow np.diff of the result."""
+    blob = bytearray((realdir / QUTAG80).read_bytes()[:40000])
+    assert blob[677] == 0x03
+    blob[677] = 0x80
+    p = _write(tmp_path, "fuzz.qutag", bytes(blob[: len(blob) - len(blob) % 10]))
+    with pytest.raises(io.FormatError, match="byte 670: time stamp -9179362567739666679 ps is outside"):
+        io.read(p)
+    _read_or_formaterror(p, allow_truncated=True)
+
+
+def test_qutag_time_past_2_62_ps(realdir: Path, tmp_path: Path) -> None:
+    blob = bytearray((realdir / QUTAG80).read_bytes()[:4040])
+    blob[40 + 10 * 7 : 40 + 10 * 7 + 8] = struct.pack("<q", MAX_TIME_PS + 1)
+    with pytest.raises(io.FormatError, match=f"byte 110: time stamp {MAX_TIME_PS + 1} ps is outside"):
+        io.read(_write(tmp_path, "late.qutag", bytes(blob)))
+
+
+def _ptu_records(blob: bytes) -> tuple[int, np.ndarray]:
+    start = _tag_offset(blob, "Header_End") + 48
+    return start, np.frombuffer(blob, "<u4", offset=start).copy()
+
+
+def test_ptu_channel_the_instrument_does_not_have(realdir: Path, tmp_path: Path) -> None:
+    blob = (realdir / PTU).read_bytes()  # HydraHarp v2 T3, HW_InpChannels 3: channels 0..2
+    start, rec = _ptu_records(blob)
+    k = int(np.flatnonzero(rec < 0x80000000)[10])  # the 11th photon record
+    rec[k] = (rec[k] & ~np.uint32(0x3F << 25)) | np.uint32(7 << 25)
+    p = _write(tmp_path, "chan.ptu", blob[:start] + rec.tobytes())
+    msg = rf"byte {start + 4 * k}: channel 7 does not exist on a HydraHarp 400 T3 "
+    msg += r"\(v2 records\) \(channels 0..2;"
+    with pytest.raises(io.FormatError, match=msg):
+        io.read(p)
+    with pytest.raises(io.FormatError, match=msg):  # the same rule, the same offset, in chunks
+        list(io.iter_chunks(p, chunk_records=1000))
+
+
+def test_ptu_time_past_the_measurement_time(realdir: Path, tmp_path: Path) -> None:
+    """A counted overflow record with a corrupted count (2**25 - 1 wraps of 2**25 ps = 1126 s) in a
+    recording whose header says it ran 1 s: the next photon is past 1.01 s + 1 s."""
+    blob = (realdir / "eta_kth/200204_HH400_T2_320MHz_HBT.timeres").read_bytes()
+    start, rec = _ptu_records(blob)
+    photon = rec < 0x80000000
+    k = int(np.flatnonzero(photon[5000:-1] & photon[5001:])[0]) + 5000  # two photons in a row
+    rec[k] = 0xFFFFFFFF  # special, channel 63 (overflow), count 2**25 - 1
+    p = _write(tmp_path, "late.ptu", blob[:start] + rec.tobytes())
+    msg = rf"byte {start + 4 * (k + 1)}: time \d+ ticks is past the measurement time the header states "
+    msg += r"\(2.01 s"
+    with pytest.raises(io.FormatError, match=msg):
+        io.read(p)
+    with pytest.raises(io.FormatError, match=msg):
+        list(io.iter_chunks(p, chunk_records=3000))
+
+
+def test_spc_overflow_past_2_62_ps(realdir: Path, tmp_path: Path) -> None:
+    s = bytearray((realdir / "tttrlib_hhu/BH_SPC132.spc").read_bytes()[:40000])
+    multi = struct.pack("<I", (1 << 31) | (1 << 30) | 0x0FFFFFFF)  # 2**28 - 1 wraps of 4096 ticks
+    for k in range(100, 600):  # ~310 of them reach 2**62 ps at this 13.5 ns clock
+        s[4 * k : 4 * k + 4] = multi
+    w = np.frombuffer(bytes(s[4:400]), "<u4")  # the records before: their own wraps count too
+    flags = w >> 28  # INVALID MTOV GAP MARK
+    multi = (flags & 0b1101) == 0b1100
+    before = 4096 * (int(np.count_nonzero((flags & 0b1100) == 0b0100)) + int((w[multi] & 0x0FFFFFFF).sum()))
+    room = MAX_TIME_PS // 13500 - 2 * 4096 - before  # the reader's bound: 2**62 ps, two wraps spare
+    first = 100 + room // (4096 * (2**28 - 1))  # the record that crosses it
+    with pytest.raises(io.FormatError, match=f"byte {4 * first}: macro-time overflow records push the time"):
+        io.read(_write(tmp_path, "ovf.spc", bytes(s)))
+
+
+@pytest.mark.parametrize("ext", [".npz", ".h5"])
+def test_container_rows_a_writer_cannot_produce(ext: str, tmp_path: Path) -> None:
+    t = np.arange(0, 10_000_000, 1000, dtype=np.int64)
+    ch = np.zeros(t.size, np.uint8)
+    good = PhotonData(ch, t, Meta(acquisition_s=1e-5))
+    io.write(tmp_path / f"good{ext}", good)
+    assert np.array_equal(io.read(tmp_path / f"good{ext}").time_ps, t)
+    cases = [
+        ("back", np.where(np.arange(t.size) == 77, 5, t), "row 77: time 5 ps is earlier than the row before"),
+        ("huge", np.where(np.arange(t.size) == 9999, MAX_TIME_PS + 1, t), "row 9999: time .* is beyond"),
+    ]
+    for name, times, msg in cases:
+        # PhotonData does not check order; the writers store what they are given
+        io.write(tmp_path / f"{name}{ext}", PhotonData(ch, times, Meta()))
+        with pytest.raises(io.FormatError, match=msg):
+            io.read(tmp_path / f"{name}{ext}")
+    # a span of events 1000x the acquisition time the file states
+    io.write(tmp_path / f"span{ext}", PhotonData(ch, t * 1_000_000, Meta(acquisition_s=1.0)))
+    with pytest.raises(io.FormatError, match="row 2011: events span more than the measurement time"):
+        io.read(tmp_path / f"span{ext}")

@@ -148,3 +148,29 @@ def test_legacy_header_errors(tmp_path: Path) -> None:
         assert name in str(exc.value) and "byte" in str(exc.value)
     d = io.read(tmp_path / "more.pt3", allow_truncated=True)
     assert any("truncated file" in n for n in d.meta.notes)
+
+
+@pytest.mark.parametrize("mode,channel,limit", [(3, 6, "0..3"), (2, 9, "0..4")])
+def test_picoharp_channel_beyond_the_router(mode: int, channel: int, limit: str, tmp_path: Path) -> None:
+    """PicoHarp 300 records carry routing channels 1..4 (T3; 0..3 here) or inputs 0..4 (T2): a
+    record with another number cannot come from the instrument."""
+    rec = _pt3_records(100) if mode == 3 else np.arange(100, dtype=np.uint32) << 8
+    rec[37] = (np.uint32(channel) << 28) | (rec[37] & np.uint32(0x0FFFFFFF))
+    blob = picoharp_file(mode, rec)
+    path = tmp_path / f"chan.pt{mode}"
+    path.write_bytes(blob)
+    offset = len(blob) - 4 * (100 - 37)
+    msg = rf"byte {offset}: channel {channel - (mode == 3)} does not exist on a PicoHarp 300 T{mode} "
+    with pytest.raises(io.FormatError, match=msg + rf"\(channels {limit};"):
+        io.read(path)
+
+
+def test_ht3_channel_beyond_the_declared_inputs(tmp_path: Path) -> None:
+    rec = np.array([(1 << 25) | (7 << 10) | 3, (4 << 25) | (9 << 10) | 4], dtype=np.uint32)
+    path = tmp_path / "chan.ht3"
+    path.write_bytes(hydraharp_file(3, "2.0", rec, inputs=5))
+    assert len(io.read(path)) == 2
+    path.write_bytes(hydraharp_file(3, "2.0", rec, inputs=4))
+    with pytest.raises(io.FormatError, match=r"channel 4 does not exist on a HydraHarp 400 T3 \(v2 records\) "
+                       r"\(channels 0..3;"):
+        io.read(path)

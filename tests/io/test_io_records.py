@@ -1,13 +1,16 @@
-"""PicoQuant record decoding against hand-built records (the layouts in g2live.io._picoquant),
-the ptufile C decoder on random record streams, and chunk-split invariance."""
+"""PicoQuant record decoding (the C decoder behind g2live.io._picoquant.RecordDecoder) against
+hand-built records, the ptufile C decoder and the numpy reference decoder (tests/io/_reference.py)
+on random record streams, chunk-split invariance, and the marker records it returns."""
 
 from __future__ import annotations
 
+import _reference
 import numpy as np
 import pytest
+from _io_expected import budget
 from g2live.io import SYNC_CHANNEL
 from g2live.io._picoquant import RECORD_TYPES, RecordDecoder
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 
@@ -56,13 +59,13 @@ def test_hh_t3(code: int, wrap: int | None) -> None:
     dec, (ch, ticks, dt) = decode(code, words)
     per = 1024 if wrap is None else 3 * 1024  # v1: one wrap per record; v2: the count (3)
     assert ch == [0, 5] and ticks == [5, per + 7] and dt == [100, 32767]
-    assert dec.markers == 1 and dec.invalid == 1 and dec.overflows == 1
+    assert dec.markers_seen == 1 and dec.invalid == 1 and dec.overflows == 1
 
 
 def test_picoharp_t2_and_t3() -> None:
     ph2 = [(1 << 28) | 5, (15 << 28) | 0, (15 << 28) | 3, (4 << 28) | 9]
     dec, (ch, ticks, _) = decode(0x00010203, ph2)
-    assert ch == [1, 4] and ticks == [5, 210698240 + 9] and dec.markers == 1 and dec.overflows == 1
+    assert ch == [1, 4] and ticks == [5, 210698240 + 9] and dec.markers_seen == 1 and dec.overflows == 1
     ph3 = [
         (1 << 28) | (10 << 16) | 5,
         (15 << 28),
@@ -72,7 +75,7 @@ def test_picoharp_t2_and_t3() -> None:
     ]
     dec, (ch, ticks, dt) = decode(0x00010303, ph3)
     assert ch == [0, 3] and ticks == [5, 65536 + 9] and dt == [10, 4095]
-    assert dec.markers == 1 and dec.invalid == 1
+    assert dec.markers_seen == 1 and dec.invalid == 1
 
 
 def _ptufile_photons(code: int, rec: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
@@ -126,7 +129,7 @@ def _valid_words(draw: st.DrawFn, code: int, n: int) -> np.ndarray:
     return np.where(kind == 0, photon, np.where(kind == 1, marker, ovf)).astype(np.uint32)
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=budget(25))
 @given(data=st.data(), code=st.sampled_from(sorted(RECORD_TYPES)), n=st.integers(1, 3000))
 def test_random_streams_match_ptufile_and_any_split(data: st.DataObject, code: int, n: int) -> None:
     rec = _valid_words(data.draw, code, n)
@@ -144,7 +147,7 @@ def test_random_streams_match_ptufile_and_any_split(data: st.DataObject, code: i
     assert dec2.counters() == dec.counters()
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=budget(40))
 @given(
     words=st.lists(st.integers(0, 2**32 - 1), min_size=1, max_size=400),
     code=st.sampled_from(sorted(RECORD_TYPES)),
@@ -153,7 +156,14 @@ def test_random_streams_match_ptufile_and_any_split(data: st.DataObject, code: i
 def test_arbitrary_words_split_invariant(words: list[int], code: int, cut: int) -> None:
     """Any 32-bit words (reserved codes included): counted, never crash, split does not matter."""
     rec = np.array(words, dtype=np.uint32)
-    a = RecordDecoder(RECORD_TYPES[code]).decode(rec)
+    whole = RecordDecoder(RECORD_TYPES[code])
+    a = whole.decode(rec)
+    ref_dec = _reference.RecordDecoder(RECORD_TYPES[code])
+    ref = ref_dec.decode(rec)
+    assert np.array_equal(a.channel, ref.channel) and np.array_equal(a.ticks, ref.ticks)
+    if ref.dtime is not None:
+        assert np.array_equal(a.dtime, ref.dtime)
+    assert whole.counters() == ref_dec.counters()
     b_dec = RecordDecoder(RECORD_TYPES[code])
     parts = [b_dec.decode(p) for p in (rec[:cut], rec[cut:])]
     assert np.array_equal(np.concatenate([p.ticks for p in parts]), a.ticks)
@@ -165,7 +175,7 @@ def test_arbitrary_words_split_invariant(words: list[int], code: int, cut: int) 
     )
 
 
-@settings(max_examples=15, deadline=None)
+@settings(max_examples=budget(15))
 @given(seed=st.integers(0, 2**32 - 1), chunk=st.integers(1, 500))
 def test_t3_microtimes_beyond_the_period_stream_in_order(seed: int, chunk: int, tmp_path_factory) -> None:
     """Micro-times up to 3 sync periods reorder events across records and chunk boundaries:

@@ -55,14 +55,50 @@ def test_photon_hdf5_valid_for_phconvert(e: Expected, realdir: Path, tmp_path: P
             warnings.simplefilter("ignore")  # optional fields (author, wavelengths) are only warnings
             phc.hdf5.assert_valid_photon_hdf5(h5, warnings=False, strict_description=True)
         pd = h5.root.photon_data
-        assert np.array_equal(pd.timestamps.read(), d.time_ps)
         assert np.array_equal(pd.detectors.read(), d.channel)
-        assert pd.timestamps_specs.timestamps_unit.read() == 1e-12
-        if e.t3:
-            assert np.array_equal(pd.nanotimes.read(), d.microtime_ps)
+        if e.t3:  # T3: timestamps count laser periods, nanotimes count TCSPC bins (the spec's T3 form)
+            unit_ps = pd.timestamps_specs.timestamps_unit.read() * 1e12
+            assert unit_ps == pytest.approx(d.meta.sync_period_ps, rel=1e-12)
+            assert np.array_equal(pd.timestamps.read(), d.sync_index)
+            bin_s = pd.nanotimes_specs.tcspc_unit.read()
+            res = d.meta.resolution_ps  # a whole-ps resolution is the bin; SPC's 3.2959 ps is stored in ps
+            assert bin_s * 1e12 == pytest.approx(res if float(res).is_integer() else 1.0)
+            assert np.array_equal(pd.nanotimes.read() * round(bin_s * 1e12), d.microtime_ps)
+            n_bins = pd.nanotimes_specs.tcspc_num_bins.read()
+            assert n_bins > d.microtime_ps.max() // round(bin_s * 1e12)
+            assert pd.nanotimes_specs.tcspc_range.read() == pytest.approx(n_bins * bin_s)
             assert bool(h5.root.setup.lifetime.read())
             rate = pd.measurement_specs.laser_repetition_rate.read()
             assert rate == pytest.approx(d.meta.sync_rate_hz)
+        else:
+            assert np.array_equal(pd.timestamps.read(), d.time_ps)
+            assert pd.timestamps_specs.timestamps_unit.read() == 1e-12
+    finally:
+        h5.close()
+
+
+def test_photon_hdf5_t3_loads_in_phconvert(tmp_path: Path) -> None:
+    """An emulated T3 recording, written by ``simulate``'s writer, loads with phconvert's loader
+    (which validates it) and gives the same periods, nanotimes and macrotimes."""
+    phc = pytest.importorskip("phconvert")
+    from g2live.emulator import Emulator, EmulatorConfig
+
+    d = Emulator(EmulatorConfig(collection_efficiency=0.2), seed=5).run(0.02, chunk_s=0.005)
+    assert d.is_t3 and d.meta.sync_period_ps == 100_000
+    out = tmp_path / "t3.h5"
+    io.write(out, d)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        h5 = phc.hdf5.load_photon_hdf5(str(out), strict_description=True)
+    try:
+        pd = h5.root.photon_data
+        ts, nano = pd.timestamps.read(), pd.nanotimes.read()
+        unit, bin_s = pd.timestamps_specs.timestamps_unit.read(), pd.nanotimes_specs.tcspc_unit.read()
+        assert np.array_equal(ts, d.sync_index) and np.array_equal(nano, d.microtime_ps)
+        assert unit == 1e-7 and bin_s == 1e-12
+        assert pd.nanotimes_specs.tcspc_num_bins.read() == 100_000
+        # the Photon-HDF5 macrotime, timestamps x unit + nanotimes x tcspc_unit, is g2live's time_ps
+        assert np.array_equal(np.rint((ts * unit + nano * bin_s) * 1e12).astype(np.int64), d.time_ps)
     finally:
         h5.close()
 
@@ -125,6 +161,49 @@ def test_ptu_write_reads_back_with_ptufile(tmp_path: Path) -> None:
     # ptufile reports the sync (special channel 0) as channel 0; g2live keeps it apart
     expect = np.where(d.channel == SYNC_CHANNEL, 0, d.channel)
     assert np.array_equal(ph["channel"].astype(np.uint8), expect)
+
+
+def test_ptu_t3_write_reads_back_with_g2live_and_ptufile(tmp_path: Path) -> None:
+    """Emulated T3 (10 MHz, 1 ps micro-times) as HydraHarp T3 v2 records: the 100 ns period needs
+    4 ps dtime bins in 15 bits, so micro-times are floored to 4 ps; g2live and ptufile then read
+    the same sync indices, dtimes and channels, written in chunks or at once."""
+    ptufile = pytest.importorskip("ptufile")
+    from g2live.emulator import Emulator, EmulatorConfig
+
+    d = Emulator(EmulatorConfig(collection_efficiency=0.3), seed=8).run(0.3, chunk_s=0.05)
+    assert d.is_t3 and d.sync_index is not None and d.microtime_ps is not None
+    whole, chunked = tmp_path / "whole.ptu", tmp_path / "chunked.ptu"
+    io.write(whole, d)
+    w = io.open_writer(chunked, d.meta, t3=True)
+    for a in range(0, len(d), 1000):
+        w.append(d.slice(a, a + 1000))
+    w.close()
+    for path in (whole, chunked):
+        back = io.read(path)
+        assert back.is_t3 and back.meta.sync_period_ps == 100_000 and back.meta.resolution_ps == 4.0
+        assert np.array_equal(back.sync_index, d.sync_index) and np.array_equal(back.channel, d.channel)
+        assert np.array_equal(back.microtime_ps, d.microtime_ps // 4 * 4)
+        with ptufile.PtuFile(path) as p:
+            assert p.tags["TTResultFormat_TTTRRecType"] == 0x01010304
+            r = p.decode_records()
+        ph = r[r["channel"] >= 0]
+        assert np.array_equal(ph["time"].astype(np.int64), back.sync_index)
+        assert np.array_equal(ph["dtime"].astype(np.int64) * 4, back.microtime_ps)
+        assert np.array_equal(ph["channel"].astype(np.uint8), back.channel)
+
+
+def test_ptu_t3_write_real_file_exactly(realdir: Path, tmp_path: Path) -> None:
+    """The 80.03 MHz HydraHarp T3 file (non-integer period, 16 ps bins) written back as T3: every
+    sync index, micro-time and time equal, also read in chunks."""
+    e = FILES[0]
+    d = io.read(realdir / e.rel)
+    out = tmp_path / "t3.ptu"
+    io.write(out, d)
+    back = io.read(out)
+    assert_same(d, back, meta=False)
+    assert back.meta.sync_period_ps == d.meta.sync_period_ps == 12495.520355952392
+    chunks = list(io.iter_chunks(out, chunk_records=4096))
+    assert np.array_equal(np.concatenate([c.time_ps for c in chunks]), d.time_ps)
 
 
 @pytest.mark.parametrize("e", [FILES[1], FILES[4]], ids=file_id)

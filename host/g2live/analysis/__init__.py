@@ -1,21 +1,133 @@
-"""Analysis of photon-correlation data: g2(0), CW g2(tau), purity, lifetimes, blinking,
-heralded spectroscopy, power sweeps. Formulas and references: docs/analysis.md.
+# SPDX-License-Identifier: BSD-3-Clause
+"""Analysis of photon-correlation data (formulas and references: docs/analysis.md).
 
-Modules: ``g2`` (pulsed g2(0)), ``cw`` (CW antibunching fit), ``purity``, ``lifetime``,
-``blinking``, ``spectra``, ``heralded``, ``power``, ``report`` (the ``g2live analyze`` result)
-and ``live`` (running estimates for the streaming host).
+Every name below is importable from ``g2live.analysis`` directly; each section is a subpackage
+that loads on first use (scipy and lmfit take seconds to import).
+
+Correlation and g2 (``g2live.analysis.correlation``)
+    CorrelationHistogram, correlation_histogram   pair counts by delay, from the C core
+    pulsed_g2, PulsedG2          pulsed g2(0): side-peak and Poisson normalised, exact intervals
+    find_comb, Comb, comb_contrast, peak_areas, PeakAreas, find_zero_delay, ZeroDelay,
+    peak_decay_ps, overlap_mapping, DETECT_SIGMA   the steps of pulsed_g2
+    background_correct, rho_from_rates   g2(0) without uncorrelated background
+    fit_cw, CwFit, antibunching_model, two_sided   CW g2(tau) antibunching fit
+    purity, g2_from_photon_number, g2_from_heralded   g2(0) from photon counting
+    fcs_correlation, read_picoquant_cor   FCS G(tau)
+    live_g2, LiveAnalyzer, LIVE_KEYS   running g2(0) for the streaming host
+Lifetime (``g2live.analysis.lifetime``)
+    fit_tail, fit_reconvolution, LifetimeFit, emg_periodic, decay_histogram, periodic_decay,
+    quiet_bin
+Blinking (``g2live.analysis.blinking``)
+    analyze_blinking, analyze_blinking_trace, BlinkingResult, fit_poisson_mixture, PoissonMixture,
+    change_points, change_points_binned, fine_factor, intensity_trace, flid
+Heralded spectroscopy and emission lines (``g2live.analysis.heralded``)
+    analyze_heralded, heralded_from_photons, HeraldedResult, PairRecords, records_from_core,
+    QuietAccumulator, HeraldedAccumulator, SyncModel, heralded_result, PairBins, analyze_heralded_bins,
+    adjacent_period_pairs, quasi_independent_spectra, fit_line, LineFit, fit_urbach_tail,
+    UrbachFit, line_cdf
+Power dependence (``g2live.analysis.power``)
+    fit_power_sweep, PowerFit, rate_model, g2_model, read_sweep_table, SWEEP_COLUMNS
+Report (``g2live.analysis.report``)
+    analyze_photons, analyze_file, detect_sync, recording_power, json_safe, SCHEMA
 """
 
-from .g2 import PulsedG2, background_correct, find_comb, pulsed_g2
-from .histogram import CorrelationHistogram
-from .live import LiveAnalyzer, live_g2
+from __future__ import annotations
 
-__all__ = [
-    "CorrelationHistogram",
-    "LiveAnalyzer",
-    "PulsedG2",
-    "background_correct",
-    "find_comb",
-    "live_g2",
-    "pulsed_g2",
-]
+import importlib
+from typing import Any
+
+# name -> section; the test tests/analysis/test_analysis_api.py keeps it equal to the sections' __all__
+_SECTIONS: dict[str, tuple[str, ...]] = {
+    "correlation": (
+        "DETECT_SIGMA",
+        "LIVE_KEYS",
+        "Comb",
+        "CorrelationHistogram",
+        "CwFit",
+        "LiveAnalyzer",
+        "PeakAreas",
+        "PulsedG2",
+        "ZeroDelay",
+        "antibunching_model",
+        "background_correct",
+        "comb_contrast",
+        "correlation_histogram",
+        "fcs_correlation",
+        "find_comb",
+        "find_zero_delay",
+        "fit_cw",
+        "g2_from_heralded",
+        "g2_from_photon_number",
+        "live_g2",
+        "overlap_mapping",
+        "peak_areas",
+        "peak_decay_ps",
+        "pulsed_g2",
+        "purity",
+        "read_picoquant_cor",
+        "rho_from_rates",
+        "two_sided",
+    ),
+    "lifetime": (
+        "LifetimeFit",
+        "decay_histogram",
+        "emg_periodic",
+        "fit_reconvolution",
+        "fit_tail",
+        "periodic_decay",
+        "quiet_bin",
+    ),
+    "blinking": (
+        "BlinkingResult",
+        "PoissonMixture",
+        "analyze_blinking",
+        "analyze_blinking_trace",
+        "change_points",
+        "change_points_binned",
+        "fine_factor",
+        "fit_poisson_mixture",
+        "flid",
+        "intensity_trace",
+    ),
+    "heralded": (
+        "HeraldedAccumulator",
+        "HeraldedResult",
+        "LineFit",
+        "PairBins",
+        "PairRecords",
+        "QuietAccumulator",
+        "SyncModel",
+        "UrbachFit",
+        "adjacent_period_pairs",
+        "analyze_heralded",
+        "analyze_heralded_bins",
+        "fit_line",
+        "fit_urbach_tail",
+        "heralded_from_photons",
+        "heralded_result",
+        "line_cdf",
+        "quasi_independent_spectra",
+        "records_from_core",
+    ),
+    "power": ("SWEEP_COLUMNS", "PowerFit", "fit_power_sweep", "g2_model", "rate_model", "read_sweep_table"),
+    "report": ("SCHEMA", "analyze_file", "analyze_photons", "detect_sync", "json_safe", "recording_power"),
+}
+_WHERE = {name: section for section, names in _SECTIONS.items() for name in names}
+
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str) -> Any:
+    """Load a section on first use of one of its names (or of the section itself)."""
+    if name in _SECTIONS:
+        return importlib.import_module(f"{__name__}.{name}")
+    section = _WHERE.get(name)
+    if section is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{section}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

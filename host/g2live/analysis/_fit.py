@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Poisson maximum-likelihood fitting on top of lmfit.
 
 lmfit minimises the Poisson deviance (its residual is the signed root of the per-bin deviance);
@@ -16,11 +17,15 @@ import numpy as np
 
 from ._stats import deviance_residual
 
+__all__ = ["Model", "PoissonFit", "poisson_fit"]
+
 Model = Callable[[lmfit.Parameters, np.ndarray], np.ndarray]
 
 
 @dataclass
 class PoissonFit:
+    """A Poisson maximum-likelihood fit: best parameters with errors, covariance and deviance."""
+
     params: lmfit.Parameters  # best values with .stderr from the Fisher information
     covariance: np.ndarray  # over the free parameters, in params order
     free: list[str]
@@ -30,9 +35,11 @@ class PoissonFit:
     message: str
 
     def value(self, name: str) -> float:
+        """Best value of parameter ``name``."""
         return float(self.params[name].value)
 
     def error(self, name: str) -> float:
+        """1-sigma error of parameter ``name`` (NaN when it is not defined)."""
         err = self.params[name].stderr
         return float("nan") if err is None else float(err)
 
@@ -81,11 +88,3 @@ def _fisher_covariance(model: Model, params: lmfit.Parameters, free: list[str], 
         return np.linalg.inv(fisher)
     except np.linalg.LinAlgError:
         return np.full((len(free), len(free)), np.nan)
-
-
-def param_dict(fit: PoissonFit, names: list[str]) -> dict[str, float]:
-    out: dict[str, float] = {}
-    for n in names:
-        out[n] = fit.value(n)
-        out[n + "_err"] = fit.error(n)
-    return out

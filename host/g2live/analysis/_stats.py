@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Counting statistics shared by the estimators: exact Poisson/binomial intervals and the
 Poisson-deviance residual that turns lmfit's least squares into a Poisson maximum-likelihood fit."""
 
@@ -5,6 +6,15 @@ from __future__ import annotations
 
 import numpy as np
 from scipy import stats
+
+__all__ = [
+    "ONE_SIGMA",
+    "clopper_pearson",
+    "deviance_residual",
+    "garwood",
+    "half_width",
+    "poisson_ratio_interval",
+]
 
 ONE_SIGMA = float(stats.norm.cdf(1.0) - stats.norm.cdf(-1.0))  # 0.6827: the "1 sigma" coverage
 
@@ -51,4 +61,5 @@ def deviance_residual(y: np.ndarray, m: np.ndarray) -> np.ndarray:
 
 
 def half_width(lo: float, hi: float) -> float:
+    """Half the width of the interval [lo, hi]: the symmetric error quoted for it."""
     return 0.5 * (hi - lo)

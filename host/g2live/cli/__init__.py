@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """The ``g2live`` command.
 
 Each sub-command lives in its own module in this package and exposes
@@ -12,6 +13,8 @@ import argparse
 import importlib
 import pkgutil
 import sys
+
+__all__ = ["build_parser", "main"]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """``g2live analyze``: g2(0), purity, lifetimes, blinking and heralded results of a recording, or
 the saturation / purity-vs-power fit of a sweep."""
 
@@ -10,8 +11,11 @@ from typing import Any
 
 import numpy as np
 
+__all__ = ["analyze_sweep", "register", "run"]
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``analyze`` command to ``subparsers``."""
     p = subparsers.add_parser(
         "analyze",
         help="analyse a recording or a power sweep (g2(0), purity, lifetimes, blinking, heralded)",
@@ -41,7 +45,39 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--trace-bin-ms", type=float, default=10.0, help="intensity-trace bin for blinking (ms)")
     p.add_argument("--rate-model", choices=("cascade", "exciton"), help="sweep: saturation model")
+    p.add_argument("--chunk-records", type=int, default=1 << 20,
+                   help="records read per chunk: the file is analysed in passes of chunks, never whole "
+                   "(default 2**20)")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=run)
+
+
+class _PassBars:
+    """One progress bar per pass of the report (``analyze_file(progress=...)``); the survey
+    counts the events, so the later passes know their total."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.step: str | None = None
+        self.events = 0
+        self.bar: Any = None
+
+    def __call__(self, step: str, n: int) -> None:
+        from g2live.cli._progress import Progress
+
+        if step != self.step:
+            self.close()
+            total = None if step == "survey" else self.events
+            self.bar = Progress(self.enabled, total=total, unit="ev", desc=step)
+            self.step = step
+        if step == "survey":
+            self.events += n
+        self.bar.advance(n)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
 
 
 def _pair(text: str | None, name: str, cast: type = int) -> tuple[Any, Any] | None:
@@ -60,7 +96,8 @@ def _pair(text: str | None, name: str, cast: type = int) -> tuple[Any, Any] | No
 
 
 def run(args: argparse.Namespace) -> int:
-    from g2live.analysis import report
+    """Analyse FILE or ``--sweep``; print the result (``--json``: as JSON)."""
+    from g2live.analysis import analyze_file
 
     if (args.file is None) == (args.sweep is None):
         raise ValueError("give either FILE or --sweep DIR_OR_FILE")
@@ -71,11 +108,28 @@ def run(args: argparse.Namespace) -> int:
         else:
             _print_sweep(res)
         return 0
+    from g2live.cli._progress import wanted
+
     path = Path(args.file)
     if not path.exists():
         raise ValueError(f"{path}: no such file")
-    res = report.analyze_file(
+    bars = _PassBars(wanted(args.quiet))
+    try:
+        res = _analyze(analyze_file, path, args, bars)
+    finally:
+        bars.close()
+    if args.json:
+        print(json.dumps(res, indent=1))
+    else:
+        _print_result(res)
+    return 0
+
+
+def _analyze(analyze_file: Any, path: Path, args: argparse.Namespace, bars: _PassBars) -> dict[str, Any]:
+    return analyze_file(
         path,
+        chunk_records=args.chunk_records,
+        progress=bars,
         channels=_pair(args.channels, "channels"),
         sync_channel=args.sync,
         n_side=args.n_side,
@@ -85,66 +139,80 @@ def run(args: argparse.Namespace) -> int:
         trace_bin_s=args.trace_bin_ms * 1e-3,
         rep_rate_hz=args.rep_rate,
     )
-    if args.json:
-        print(json.dumps(res, indent=1))
-    else:
-        _print_result(res)
-    return 0
 
 
-def analyze_sweep(path: Path, args: argparse.Namespace) -> dict[str, Any]:
-    from g2live.analysis import power, report
+_SWEEP_KEYS = ("power", "rate_cps", "rate_err", "g2_0", "g2_0_err")
 
-    if path.is_dir():
-        from g2live import io
 
-        rows = []
-        for f in sorted(path.iterdir()):
-            if f.is_dir() or f.name.startswith("."):
-                continue
-            try:
-                fmt = io.detect_format(f)
-            except (ValueError, OSError):
-                continue  # not a recording (notes, tables)
-            data = io.read(f, format=fmt)
-            pw = report.recording_power(data)
-            if pw is None:
-                raise ValueError(f"{f}: no power in its metadata (meta.extra['power'] or truth.power)")
-            r = report.analyze_photons(
-                data,
-                source=str(f),
-                n_side=args.n_side,
-                sync_channel=args.sync,
-                channels=_pair(args.channels, "channels"),
-                steps=("g2",),
-                rep_rate_hz=args.rep_rate,
-            )
-            dur = r["duration_s"] or 0.0
-            rate = r["detector_rate_cps"]
-            rows.append(
-                {
-                    "file": f.name,
-                    "power": pw,
-                    "rate_cps": rate,
-                    "rate_err": (rate / dur) ** 0.5 if dur > 0 and rate else None,
-                    "g2_0": r["g2_0"],
-                    "g2_0_err": r["g2_0_err"],
-                }
-            )
-        if not rows:
-            raise ValueError(f"{path}: no recordings found")
-        table = {
-            k: np.array([np.nan if row[k] is None else row[k] for row in rows], dtype=float)
-            for k in ("power", "rate_cps", "rate_err", "g2_0", "g2_0_err")
-        }
-    else:
-        table = power.read_sweep_table(path)
-        rows = [
-            {k: (None if not np.isfinite(v[i]) else float(v[i])) for k, v in table.items()}
-            for i in range(table["power"].size)
-        ]
-        if "rate_err" not in table and "integration_s" in table:
-            table["rate_err"] = np.sqrt(table["rate_cps"] / table["integration_s"])
+def _folder_point(f: Path, fmt: str, args: argparse.Namespace) -> dict[str, Any]:
+    """One sweep point: a recording's power (from its metadata), detector rate and g2(0)."""
+    from g2live import io
+    from g2live.analysis import analyze_file, recording_power
+
+    head = next(io.iter_chunks(f, chunk_records=1, format=fmt), None)  # the metadata, not the photons
+    pw = None if head is None else recording_power(head)
+    if pw is None:
+        raise ValueError(f"{f}: no power in its metadata (meta.extra['power'] or truth.power)")
+    r = analyze_file(
+        f,
+        chunk_records=args.chunk_records,
+        n_side=args.n_side,
+        sync_channel=args.sync,
+        channels=_pair(args.channels, "channels"),
+        steps=("g2",),
+        rep_rate_hz=args.rep_rate,
+    )
+    dur = r["duration_s"] or 0.0
+    rate = r["detector_rate_cps"]
+    return {
+        "file": f.name,
+        "power": pw,
+        "rate_cps": rate,
+        "rate_err": (rate / dur) ** 0.5 if dur > 0 and rate else None,
+        "g2_0": r["g2_0"],
+        "g2_0_err": r["g2_0_err"],
+    }
+
+
+def _folder_sweep(path: Path, args: argparse.Namespace) -> tuple[list[dict[str, Any]], dict[str, np.ndarray]]:
+    """Points and table of a folder of recordings (other files are skipped)."""
+    from g2live import io
+
+    rows = []
+    for f in sorted(path.iterdir()):
+        if f.is_dir() or f.name.startswith("."):
+            continue
+        try:
+            fmt = io.detect_format(f)
+        except (ValueError, OSError):
+            continue  # not a recording (notes, tables)
+        rows.append(_folder_point(f, fmt, args))
+    if not rows:
+        raise ValueError(f"{path}: no recordings found")
+    table = {
+        k: np.array([np.nan if row[k] is None else row[k] for row in rows], dtype=float) for k in _SWEEP_KEYS
+    }
+    return rows, table
+
+
+def _table_sweep(path: Path) -> tuple[list[dict[str, Any]], dict[str, np.ndarray]]:
+    """Points and table of a CSV/JSON sweep table; ``integration_s`` gives rate errors."""
+    from g2live.analysis import read_sweep_table
+
+    table = read_sweep_table(path)
+    rows = [
+        {k: (None if not np.isfinite(v[i]) else float(v[i])) for k, v in table.items()}
+        for i in range(table["power"].size)
+    ]
+    if "rate_err" not in table and "integration_s" in table:
+        table["rate_err"] = np.sqrt(table["rate_cps"] / table["integration_s"])
+    return rows, table
+
+
+def _fit_table(table: dict[str, np.ndarray], rate_model: str | None) -> Any:
+    """Saturation fit of the finite points; g2(0) joins only when every point has it with an error."""
+    from g2live.analysis import fit_power_sweep
+
     ok = np.isfinite(table["power"]) & np.isfinite(table["rate_cps"])
     rate_err = table.get("rate_err")
     g2v, g2e = table.get("g2_0"), table.get("g2_0_err")
@@ -154,30 +222,38 @@ def analyze_sweep(path: Path, args: argparse.Namespace) -> dict[str, Any]:
         and np.all(np.isfinite(g2v[ok]) & np.isfinite(g2e[ok]))
         and np.all(g2e[ok] > 0)
     )
-    fit = power.fit_power_sweep(
+    return fit_power_sweep(
         table["power"][ok],
         table["rate_cps"][ok],
         None if rate_err is None or not np.all(np.isfinite(rate_err[ok])) else rate_err[ok],
         g2v[ok] if use_g2 else None,
         g2e[ok] if use_g2 else None,
-        rate_model_name=args.rate_model,
+        rate_model_name=rate_model,
     )
-    d = fit.to_dict()
-    return report._clean(
-        {
-            "p_sat": d["p_sat"],
-            "p_sat_err": d["p_sat_err"],
-            "i_sat_cps": d["i_sat_cps"],
-            "i_sat_cps_err": d["i_sat_cps_err"],
-            "qy_ratio": d["qy_ratio"],
-            "qy_ratio_err": d["qy_ratio_err"],
-            "rate_model": d["rate_model"],
-            "chi2": d["chi2"],
-            "dof": d["dof"],
-            "notes": d["notes"],
-            "points": rows,
-        }
-    )
+
+
+def analyze_sweep(path: Path, args: argparse.Namespace) -> dict[str, Any]:
+    """Saturation and g2(0)-vs-power fit of a folder of recordings or a sweep table.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        A folder of recordings with their power in the metadata, or a CSV/JSON table.
+    args : argparse.Namespace
+        The command's options (``n_side``, ``sync``, ``channels``, ``rep_rate``, ``rate_model``).
+
+    Returns
+    -------
+    dict
+        P_sat, I_sat, qy_ratio with errors, the fit's chi2 and the points (JSON-safe).
+    """
+    from g2live.analysis import json_safe
+
+    rows, table = _folder_sweep(path, args) if path.is_dir() else _table_sweep(path)
+    d = _fit_table(table, args.rate_model).to_dict()
+    keys = ("p_sat", "p_sat_err", "i_sat_cps", "i_sat_cps_err", "qy_ratio", "qy_ratio_err", "rate_model")
+    keys += ("chi2", "dof", "notes")
+    return json_safe({**{k: d[k] for k in keys}, "points": rows})
 
 
 def _fmt(v: Any, err: Any = None, unit: str = "", digits: int = 4) -> str:
@@ -195,7 +271,11 @@ def _print_result(r: dict[str, Any]) -> None:
         f" mode {r['mode']}"
     )
     rates = ", ".join(f"ch{c}: {_fmt(v, unit='cps')}" for c, v in r["rates_cps"].items())
-    print(f"  rates            {rates}  (sync: {r['sync_channel']})")
+    if r.get("records") == "T3" and r.get("sync_rate_hz"):
+        sync = f"in the T3 records, {r['sync_rate_hz'] / 1e6:.7g} MHz"
+    else:
+        sync = f"{r['sync_channel']}"
+    print(f"  rates            {rates}  (sync: {sync})")
     print(
         f"  g2(0)            {_fmt(r['g2_0'], r['g2_0_err'])}   (side-peak normalised; "
         f"68% interval {_interval(r['g2_0_ci'])})"

@@ -1,10 +1,13 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """``g2live dashboard``: the live browser view of a running ``g2live serve``."""
 
 from __future__ import annotations
 
 import argparse
 
-from g2live.stream import DEFAULT_CONTROL, DEFAULT_PUB
+from g2live.protocol import DEFAULT_CONTROL, DEFAULT_PUB
+
+__all__ = ["register"]
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

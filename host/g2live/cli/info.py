@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """``g2live info FILE [--json]``: what a photon file holds."""
 
 from __future__ import annotations
@@ -5,8 +6,11 @@ from __future__ import annotations
 import argparse
 import json
 
+__all__ = ["register", "run"]
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``info`` command to ``subparsers``."""
     p = subparsers.add_parser(
         "info",
         help="summarise a photon time-tag file",
@@ -17,14 +21,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true", help="print one JSON object (keys in docs/formats.md)")
     p.add_argument("--format", default=None, help="skip detection and use this reader")
     p.add_argument("--allow-truncated", action="store_true", help="read what a truncated file holds (noted)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    """Print the summary of ``args.file`` (``--json``: as one JSON object)."""
     from g2live import io
+    from g2live.cli._progress import Progress, wanted
 
     opts = {"allow_truncated": True} if args.allow_truncated else {}
-    summary = io.info(args.file, format=args.format, **opts)
+    with Progress(wanted(args.quiet), unit="ev", desc="reading") as bar:  # info reads every chunk
+        summary = io.info(args.file, format=args.format, progress=bar.advance, **opts)
     if args.json:
         print(json.dumps(summary, indent=1, sort_keys=True))
         return 0

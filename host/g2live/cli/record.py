@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """``g2live record``: record the raw tag stream of a running server to a file."""
 
 from __future__ import annotations
@@ -5,22 +6,75 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from g2live.cli.serve import add_client_curve_args
-from g2live.client import ControlClient, ControlError, Subscriber
+from g2live.client import ControlClient, ControlError, Message, Subscriber
 from g2live.photons import Meta, PhotonData
-from g2live.stream import DEFAULT_CONTROL, DEFAULT_PUB
+from g2live.protocol import DEFAULT_CONTROL, DEFAULT_PUB
+
+__all__ = ["decode_tags", "record", "register"]
 
 
 def decode_tags(words: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
-    """(channel, time_ps, malformed) of one ``tags`` frame (each frame decodes on its own)."""
+    """(channel, time_ps, malformed) of one ``tags`` message (each decodes on its own)."""
     from g2live import core
 
     ch, t, stats = core.decode(np.ascontiguousarray(words, np.uint64))
     return np.asarray(ch, np.uint8), np.asarray(t, np.int64), int(stats.malformed)
+
+
+@dataclass
+class _Tags:
+    """What one recording collected, and what went wrong on the way."""
+
+    channels: list[np.ndarray] = field(default_factory=list)
+    times: list[np.ndarray] = field(default_factory=list)
+    n: int = 0
+    malformed: int = 0
+    gaps: int = 0
+    lost_total: int = 0
+
+    def add(self, msg: Message) -> None:
+        self.gaps += msg.gap
+        c, t, bad = decode_tags(msg.data)
+        self.malformed += bad
+        self.channels.append(c)
+        self.times.append(t)
+        self.n += len(t)
+
+    def notes(self) -> list[str]:
+        notes = []
+        if self.gaps:
+            notes.append(f"{self.gaps} tag frames were lost in transport (seq gaps): the recording has holes")
+        if self.lost_total:
+            notes.append(f"the device lost {self.lost_total} events during the recording")
+        if self.malformed:
+            notes.append(f"{self.malformed} malformed words in the tag stream")
+        return notes
+
+
+def _collect(sub: Subscriber, run: int, duration_s: float, quiet: bool) -> _Tags:
+    """The ``tags`` of run ``run`` for ``duration_s`` of wall time, and the device's loss count."""
+    tags = _Tags()
+    end = time.monotonic() + duration_s
+    while time.monotonic() < end:
+        msg = sub.recv(timeout_s=max(0.0, end - time.monotonic()))
+        if msg is None:
+            break
+        if msg.run != run:
+            continue
+        if msg.topic == "status":
+            tags.lost_total = int(msg.header.get("lost_total", 0))
+            continue
+        tags.add(msg)
+        if not quiet:
+            print(f"\r{tags.n:,} tags", end="", file=sys.stderr)
+    return tags
 
 
 def record(
@@ -35,9 +89,6 @@ def record(
     """Turn raw tags on, collect ``duration_s`` of wall time, restore the setting, write ``out``."""
     from g2live import io
 
-    chans, times = [], []
-    notes: list[str] = []
-    malformed = 0
     with (
         ControlClient(control, server_key=server_key) as ctl,
         Subscriber(pub, ["tags", "status"], server_key=server_key) as sub,
@@ -46,34 +97,12 @@ def record(
             st = ctl.status()
         except TimeoutError as exc:
             raise OSError(f"{exc}: is `g2live serve` running?") from None
-        settings = st["settings"]
-        was_raw = settings["raw_tags"]
+        was_raw = st["settings"]["raw_tags"]
         if not was_raw:
             ctl.configure(raw_tags=True)  # a new run begins: tags and histograms stay consistent
         st = ctl.status()
-        settings, run = st["settings"], st["run"]
-        end = time.monotonic() + duration_s
-        n = 0
-        gaps = 0
-        lost_total = 0
         try:
-            while time.monotonic() < end:
-                f = sub.recv(timeout_s=max(0.0, end - time.monotonic()))
-                if f is None:
-                    break
-                if f.run != run:
-                    continue
-                if f.topic == "status":
-                    lost_total = int(f.header.get("lost_total", 0))
-                    continue
-                gaps += f.gap
-                c, t, bad = decode_tags(f.data)
-                malformed += bad
-                chans.append(c)
-                times.append(t)
-                n += len(t)
-                if not quiet:
-                    print(f"\r{n:,} tags", end="", file=sys.stderr)
+            tags = _collect(sub, st["run"], duration_s, quiet)
         finally:
             if not was_raw:
                 try:
@@ -82,28 +111,30 @@ def record(
                     print(f"warning: could not switch raw tags off again: {exc}", file=sys.stderr)
     if not quiet:
         print(file=sys.stderr)
-    if gaps:
-        notes.append(f"{gaps} tag frames were lost in transport (seq gaps): the recording has holes")
-    if lost_total:
-        notes.append(f"the device lost {lost_total} events during the recording")
-    if malformed:
-        notes.append(f"{malformed} malformed words in the tag stream")
-    ch = np.concatenate(chans) if chans else np.zeros(0, np.uint8)
-    t = np.concatenate(times) if times else np.zeros(0, np.int64)
+    data = PhotonData(
+        np.concatenate(tags.channels) if tags.channels else np.zeros(0, np.uint8),
+        np.concatenate(tags.times) if tags.times else np.zeros(0, np.int64),
+        _meta(st, duration_s, tags),
+    )
+    io.write(out, data)
+    return data
+
+
+def _meta(status: dict[str, Any], duration_s: float, tags: _Tags) -> Meta:
+    """The file's metadata: the server's settings, and every loss the recording saw."""
+    settings = status["settings"]
     meta = Meta(
-        source=f"g2live serve ({st['device']})",
+        source=f"g2live serve ({status['device']})",
         format="",
         resolution_ps=1.0,
         sync_channel=settings["sync_channel"],
         acquisition_s=duration_s,
-        notes=notes,
-        extra={"settings": settings, "seq_gaps": gaps, "lost_total": lost_total},
+        notes=tags.notes(),
+        extra={"settings": settings, "seq_gaps": tags.gaps, "lost_total": tags.lost_total},
     )
     if settings.get("rep_rate_hz"):
         meta.sync_rate_hz = settings["rep_rate_hz"]
-    data = PhotonData(ch, t, meta)
-    io.write(out, data)
-    return data
+    return meta
 
 
 def run(args: argparse.Namespace) -> int:

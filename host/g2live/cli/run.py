@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """``g2live run`` (what ``make run`` calls): the simulated device served, plus a live view.
 
 Starts ``serve`` on the simulated device in this process, then the browser dashboard when
@@ -10,11 +11,13 @@ import argparse
 import importlib.util
 import sys
 
-from g2live.cli.serve import add_server_args, build_server
+from g2live.cli.serve import add_server_args, server_from_args
+
+__all__ = ["register"]
 
 
 def run(args: argparse.Namespace) -> int:
-    server = build_server(args)
+    server = server_from_args(args)
     thread = server.start_thread()
     print(
         f"g2live run: device {server.device.name} publishing on {server.pub_endpoint}, control on "

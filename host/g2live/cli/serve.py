@@ -1,4 +1,10 @@
-"""``g2live serve``: run a device and publish its data (docs/protocol.md)."""
+# SPDX-License-Identifier: BSD-3-Clause
+"""``g2live serve``: run a device and publish its data (docs/protocol.md).
+
+Also the arguments and builders ``g2live run`` shares (``add_server_args``, ``server_from_args``)
+and the client options every client command shares (``add_endpoint_args``,
+``add_client_curve_args``).
+"""
 
 from __future__ import annotations
 
@@ -7,11 +13,25 @@ import json
 import signal
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from g2live.config import Config
+from g2live.curve import CurveKeys
 from g2live.device import DEVICES, Device, open_device
-from g2live.stream import DEFAULT_CONTROL, DEFAULT_PUB, CurveKeys
+from g2live.protocol import DEFAULT_CONTROL, DEFAULT_PUB
+
+if TYPE_CHECKING:
+    from g2live.server import Server
+
+__all__ = [
+    "add_endpoint_args",
+    "add_client_curve_args",
+    "add_server_args",
+    "config_from_args",
+    "device_from_args",
+    "server_from_args",
+    "register",
+]
 
 
 def add_endpoint_args(p: argparse.ArgumentParser) -> None:
@@ -89,12 +109,14 @@ def _kv(items: list[str], what: str) -> dict[str, Any]:
     return out
 
 
-def build_config(args: argparse.Namespace) -> Config:
+def config_from_args(args: argparse.Namespace) -> Config:
+    """``--config`` FILE (or the defaults) with the ``--set`` overrides applied."""
     cfg = Config.load(args.config) if getattr(args, "config", None) else Config()
     return cfg.updated(**_kv(args.set, "--set")) if args.set else cfg
 
 
-def build_device(args: argparse.Namespace) -> Device:
+def device_from_args(args: argparse.Namespace) -> Device:
+    """The back-end ``--device`` names, with its options (emulator, file, bitstream)."""
     emu = _kv(args.emulator, "--emulator")
     if args.power is not None and not args.scpi:
         emu.setdefault("power", args.power)
@@ -116,12 +138,14 @@ def build_device(args: argparse.Namespace) -> Device:
     raise ValueError(f"unknown device {args.device}")
 
 
-def build_server(args: argparse.Namespace, **kw: Any):  # -> Server (imported lazily: zmq context)
-    from g2live.power import ScpiActuator, SimulatedActuator
+def server_from_args(args: argparse.Namespace, **kw: Any) -> Server:
+    """A ``Server`` on the device, actuator and endpoints the arguments name (not yet serving)."""
+    # Imported here: the server opens ZeroMQ sockets, which the client commands never need.
+    from g2live.device.power import ScpiActuator, SimulatedActuator
     from g2live.server import Server
 
-    cfg = build_config(args)
-    device = build_device(args)
+    cfg = config_from_args(args)
+    device = device_from_args(args)
     actuator = None
     if args.scpi:
         actuator = ScpiActuator(
@@ -161,7 +185,7 @@ def run(args: argparse.Namespace) -> int:
         pub, sec = CurveKeys.generate(args.curve_keygen)
         print(f"public key: {pub}\nsecret key: {sec} (keep it private; give clients the public one)")
         return 0
-    server = build_server(args)
+    server = server_from_args(args)
     signal.signal(signal.SIGTERM, lambda *_: server.stop_event.set())
     print(
         f"g2live serve: device {server.device.name}, publishing on {server.pub_endpoint}, "

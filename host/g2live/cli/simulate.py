@@ -1,21 +1,27 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """``g2live simulate``: write an emulated recording (Photon-HDF5, g2live .npz or PTU).
 
 Every emulator parameter is reachable: the common ones have their own option, all others go
-through ``--set NAME=VALUE`` (names and units in docs/emulator.md).
+through ``--set NAME=VALUE`` (names and units in docs/emulator.md). The recording is streamed
+to the file chunk by chunk, so memory stays bounded whatever ``--duration``; pulsed excitation
+with a sync is written as T3 records (``--records t2`` writes a sync event per pulse instead).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
 import typing
 from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
-MAX_TAGS = 4e8  # ~3.6 GB in memory
+import numpy as np
+
+from g2live.cli._progress import Progress, wanted
+
+__all__ = ["emulator_config_from_args", "register", "run"]
 
 # option -> EmulatorConfig field (the option's type comes from the field)
 _OPTIONS: dict[str, tuple[str, str]] = {
@@ -35,6 +41,7 @@ _OPTIONS: dict[str, tuple[str, str]] = {
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``simulate`` command to ``subparsers``."""
     p = subparsers.add_parser(
         "simulate",
         help="write an emulated photon recording (quantum dot, HBT or spectrometer + SPAD array)",
@@ -54,6 +61,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     for opt, (name, text) in _OPTIONS.items():
         p.add_argument(opt, dest=name, type=float if name != "n_pixels" else int, default=None, help=text)
     p.add_argument("--no-sync", action="store_true", help="do not record the laser sync channel")
+    p.add_argument("--records", choices=("t3", "t2"), default=None,
+                   help="pulsed with sync: t3 (photons carry sync period and delay; default) or t2 (a sync "
+                   "event per pulse)")
     p.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                    help="any other emulator parameter, e.g. --set urbach_mev=20 (repeatable)")
     p.add_argument("--chunk-s", type=float, default=0.05, help="emulation chunk length in s (default 0.05)")
@@ -96,7 +106,19 @@ def _coerce(name: str, text: str, types: dict[str, Any]) -> Any:
         raise ValueError(f"--set {name}={text}: {exc}") from None
 
 
-def build_config(args: argparse.Namespace) -> Any:
+def emulator_config_from_args(args: argparse.Namespace) -> Any:
+    """The validated ``EmulatorConfig`` of the command's options and ``--set NAME=VALUE`` items.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        Parsed ``simulate`` options.
+
+    Returns
+    -------
+    EmulatorConfig
+        Validated (``ValueError`` names the first impossible parameter).
+    """
     from g2live.emulator import EmulatorConfig
 
     values: dict[str, Any] = {}
@@ -106,7 +128,7 @@ def build_config(args: argparse.Namespace) -> Any:
             raise ValueError(f"--set {item!r}: expected NAME=VALUE")
         name, text = item.split("=", 1)
         values[name.strip()] = _coerce(name.strip(), text.strip(), types)
-    for name in ("mode", "excitation", "blinking"):
+    for name in ("mode", "excitation", "blinking", "records"):
         if getattr(args, name) is not None:
             values[name] = getattr(args, name)
     for name, _ in _OPTIONS.values():
@@ -118,7 +140,22 @@ def build_config(args: argparse.Namespace) -> Any:
     return EmulatorConfig(**values).validate()
 
 
+def _print_summary(args: argparse.Namespace, out: Path, counts: np.ndarray, em: Any, wall: float) -> None:
+    stats, truth = em.stats, em.truth()
+    n = int(counts.sum())
+    det = {c: int(counts[c]) for c in range(em.config.n_detectors)}
+    rates = ", ".join(f"ch{c} {k / args.duration:.4g}/s" for c, k in det.items() if k)
+    syncs = (f"{stats['sync_events']} sync periods as T3 records" if em.config.t3
+             else f"{stats['sync_events']} sync")
+    print(f"g2live simulate: {out}: {n} tags ({stats['tags']} detections, {syncs}) in "
+          f"{args.duration:g} s emulated, {wall:.2f} s wall; {rates}")
+    g2 = truth.get("g2_0_hbt", truth.get("g2_0_emitter"))
+    print(f"  predicted g2(0) = {g2:.4f}, ON fraction {truth['on_fraction']:.3f}, dead-time losses "
+          f"{sum(stats['dead_time_lost'])}, afterpulses {stats['afterpulses']}")
+
+
 def run(args: argparse.Namespace) -> int:
+    """Emulate ``args.duration`` seconds and stream them into ``args.output``."""
     from g2live import io
     from g2live.emulator import Emulator
 
@@ -127,34 +164,25 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError(f"-o {out}: use a .h5, .npz or .ptu file name")
     if not (args.duration > 0):
         raise ValueError(f"--duration {args.duration}: must be > 0")
-    cfg = build_config(args)
+    cfg = emulator_config_from_args(args)
     em = Emulator(cfg, seed=args.seed)
-    # the recording is built in memory (9 bytes per tag) before it is written
-    truth = em.truth()
-    sync_rate = 1e12 / cfg.period_ps / cfg.sync_divider if cfg.sync_ch is not None else 0.0
-    expected_tags = args.duration * (sync_rate + sum(truth["detected_cps"]))
-    if expected_tags > MAX_TAGS:
-        raise ValueError(
-            f"--duration {args.duration:g}: about {expected_tags:.3g} tags "
-            f"({expected_tags * 9 / 1e9:.1f} GB) "
-            f"exceed the {MAX_TAGS:.0e} a recording may hold in memory; shorten it, or thin the sync "
-            "(--no-sync or --set sync_divider=N)")
+    counts = np.zeros(256, np.int64)
     t0 = time.perf_counter()
-    data = em.run(args.duration, chunk_s=args.chunk_s, progress=not args.quiet and sys.stderr.isatty())
+    # a bad path fails here, before any work; batches of 2**21 events keep appends few and memory small
+    writer = io.open_writer(out, em.meta(args.duration), t3=cfg.t3, batch_events=1 << 21)
+    try:
+        with Progress(wanted(args.quiet), total=args.duration, unit="s", desc="emulating",
+                      bar_format="{l_bar}{bar}| {n:.3g}/{total:.3g} s [{elapsed}<{remaining}]") as bar:
+            for part in em.chunks(args.duration, chunk_s=args.chunk_s):
+                writer.append(part)
+                counts += np.bincount(part.channel, minlength=256)
+                bar.to(part.meta.extra["chunk_end_ps"] * 1e-12)
+    finally:
+        writer.close(meta=em.meta(args.duration))  # final stats; a failed run keeps what it wrote
     wall = time.perf_counter() - t0
-    io.write(out, data)
-    truth = data.meta.extra["truth"]
     if args.print_truth:
+        truth = em.truth()
         print(json.dumps({k: v for k, v in truth.items() if k != "config"}, indent=1, default=str))
     if not args.quiet:
-        st = em.stats
-        counts = data.counts()
-        det = {c: counts.get(c, 0) for c in range(cfg.n_detectors)}
-        rates = ", ".join(f"ch{c} {n / args.duration:.4g}/s" for c, n in det.items() if n)
-        print(f"g2live simulate: {out}: {len(data)} tags ({st['tags']} detections, "
-              f"{st['sync_events']} sync) in "
-              f"{args.duration:g} s emulated, {wall:.2f} s wall; {rates}")
-        g2 = truth.get("g2_0_hbt", truth.get("g2_0_emitter"))
-        print(f"  predicted g2(0) = {g2:.4f}, ON fraction {truth['on_fraction']:.3f}, dead-time losses "
-              f"{sum(st['dead_time_lost'])}, afterpulses {st['afterpulses']}")
+        _print_summary(args, out, counts, em, wall)
     return 0

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """``g2live status``: ask a running server for its status (or send start/stop/reset)."""
 
 from __future__ import annotations
@@ -7,7 +8,9 @@ import json
 
 from g2live.cli.serve import add_client_curve_args
 from g2live.client import ControlClient, ControlError
-from g2live.stream import DEFAULT_CONTROL
+from g2live.protocol import DEFAULT_CONTROL
+
+__all__ = ["register"]
 
 
 def run(args: argparse.Namespace) -> int:

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """``g2live sweep``: purity versus power on a running server, with a progress bar."""
 
 from __future__ import annotations
@@ -11,7 +12,9 @@ from tqdm import tqdm
 
 from g2live.cli.serve import add_client_curve_args
 from g2live.client import ControlClient, ControlError, Subscriber
-from g2live.stream import DEFAULT_CONTROL, DEFAULT_PUB
+from g2live.protocol import DEFAULT_CONTROL, DEFAULT_PUB
+
+__all__ = ["parse_powers", "register"]
 
 
 def parse_powers(args: argparse.Namespace) -> list[float]:

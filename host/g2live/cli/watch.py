@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """``g2live watch``: live terminal view of a running server (rates, g2(0), purity, photon numbers)."""
 
 from __future__ import annotations
@@ -13,8 +14,10 @@ from rich.table import Table
 from rich.text import Text
 
 from g2live.cli.serve import add_client_curve_args
-from g2live.client import Frame, Subscriber
-from g2live.stream import DEFAULT_PUB
+from g2live.client import Message, Subscriber
+from g2live.protocol import DEFAULT_PUB
+
+__all__ = ["WATCH_TOPICS", "render", "register"]
 
 WATCH_TOPICS = ["rates", "analysis", "status", "pulsed", "sweep"]
 
@@ -23,104 +26,114 @@ def _fmt(v: Any, spec: str = ".4f") -> str:
     return "-" if v is None else format(v, spec)
 
 
-def render(latest: dict[str, Frame], gaps: dict[str, int], endpoint: str) -> Group:
-    """One screen from the newest frame of each topic."""
-    parts: list[Any] = []
-    st = latest.get("status")
-    if st is not None:
-        h = st.header
-        lost = int(h.get("lost_total", 0))
-        dropped = sum(h.get("publisher_dropped", {}).values())
-        state = Text(
+def _status_parts(st: Message | None, endpoint: str) -> list[Any]:
+    """State line, and the lost-events banner that must not be missed."""
+    if st is None:
+        return [Text(f"waiting for {endpoint} ...", style="dim")]
+    h = st.header
+    lost = int(h.get("lost_total", 0))
+    dropped = sum(h.get("publisher_dropped", {}).values())
+    parts: list[Any] = [
+        Text(
             f"{h.get('state', '?')}  device {h.get('device')}  run {h.get('run')}  "
             f"integrated {h.get('integration_s', 0):.2f} s  power {_fmt(h.get('power'), '.4g')} "
             f"{h.get('power_unit') or ''}"
         )
-        parts.append(state)
-        if lost:
-            per = {c: sum(v) for c, v in h.get("lost", {}).items() if sum(v)}
-            parts.append(
-                Panel(
-                    Text(f"LOST EVENTS: {lost}  {per}  - the data are incomplete", style="bold white"),
-                    style="on red",
-                )
+    ]
+    if lost:
+        per = {c: sum(v) for c, v in h.get("lost", {}).items() if sum(v)}
+        parts.append(
+            Panel(
+                Text(f"LOST EVENTS: {lost}  {per}  - the data are incomplete", style="bold white"),
+                style="on red",
             )
-        if dropped or h.get("malformed"):
-            parts.append(
-                Text(
-                    f"publisher dropped {h.get('publisher_dropped')}  malformed {h.get('malformed')}",
-                    style="yellow",
-                )
-            )
-    else:
-        parts.append(Text(f"waiting for {endpoint} ...", style="dim"))
-    an = latest.get("analysis")
-    if an is not None:
-        v = an.header.get("values", {})
-        t = Table(title="g2(0)", show_header=True)
-        for col in ("g2(0)", "purity", "g2(0) Poisson-norm.", "rate (cps)", "centre counts"):
-            t.add_column(col, justify="right")
-        g2 = f"{_fmt(v.get('g2_0'))} ± {_fmt(v.get('g2_0_err'))}"
-        pur = f"{_fmt(v.get('purity'))} ± {_fmt(v.get('purity_err'))}"
-        t.add_row(
-            g2,
-            pur,
-            _fmt(v.get("g2_0_poisson_norm")),
-            _fmt(v.get("rate_cps"), ".0f"),
-            _fmt(v.get("n_center"), ".0f"),
         )
-        parts.append(t)
-        if an.header.get("error"):
-            parts.append(Text(f"analysis: {an.header['error']}", style="dim"))
-    rt = latest.get("rates")
-    if rt is not None:
-        t = Table(title="count rates", show_header=True)
-        chans = rt.header.get("settings", {}).get("channels", list(range(len(rt.data))))
-        t.add_column("channel")
-        t.add_column("cps", justify="right")
-        t.add_column("lost", justify="right")
-        t.add_column("dead-time drops", justify="right")
-        lost = rt.header.get("lost", [0] * len(rt.data))
-        dead = rt.header.get("dead", [0] * len(rt.data))
-        sync = rt.header.get("settings", {}).get("sync_channel")
-        for c in chans:
-            name = f"{c} (sync)" if c == sync else str(c)
-            t.add_row(
-                name, f"{rt.data[c]:,.0f}", str(lost[c]), str(dead[c]), style="red" if lost[c] else None
-            )
-        parts.append(t)
-    pu = latest.get("pulsed")
-    if pu is not None and pu.data.sum() > 0:
-        t = Table(title="photons per laser period", show_header=True)
-        t.add_column("n")
-        t.add_column("periods", justify="right")
-        t.add_column("fraction", justify="right")
-        t.add_column("")
-        total = float(pu.data.sum())
-        last = len(pu.data) - 1
-        for n, k in enumerate(pu.data):
-            frac = k / total
-            bar = "#" * int(round(40 * (frac**0.25))) if k else ""  # 4th root: the tail stays visible
-            t.add_row(f"{n}{'+' if n == last else ''}", f"{int(k):,}", f"{frac:.3e}", bar)
-        parts.append(t)
-    sw = latest.get("sweep")
-    if sw is not None:
-        v = sw.header.get("values", {})
+    if dropped or h.get("malformed"):
         parts.append(
             Text(
-                f"sweep {sw.header.get('sweep_id')}: point {sw.header.get('point', 0) + 1}/"
-                f"{sw.header.get('n_points')} power {_fmt(v.get('power'), '.4g')} g2(0) "
-                f"{_fmt(v.get('g2_0'))} ± {_fmt(v.get('g2_0_err'))}"
+                f"publisher dropped {h.get('publisher_dropped')}  malformed {h.get('malformed')}",
+                style="yellow",
             )
         )
+    return parts
+
+
+def _analysis_parts(an: Message) -> list[Any]:
+    v = an.header.get("values", {})
+    t = Table(title="g2(0)", show_header=True)
+    for col in ("g2(0)", "purity", "g2(0) Poisson-norm.", "rate (cps)", "centre counts"):
+        t.add_column(col, justify="right")
+    t.add_row(
+        f"{_fmt(v.get('g2_0'))} ± {_fmt(v.get('g2_0_err'))}",
+        f"{_fmt(v.get('purity'))} ± {_fmt(v.get('purity_err'))}",
+        _fmt(v.get("g2_0_poisson_norm")),
+        _fmt(v.get("rate_cps"), ".0f"),
+        _fmt(v.get("n_center"), ".0f"),
+    )
+    if an.header.get("error"):
+        return [t, Text(f"analysis: {an.header['error']}", style="dim")]
+    return [t]
+
+
+def _rates_table(rt: Message) -> Table:
+    t = Table(title="count rates", show_header=True)
+    chans = rt.header.get("settings", {}).get("channels", list(range(len(rt.data))))
+    t.add_column("channel")
+    t.add_column("cps", justify="right")
+    t.add_column("lost", justify="right")
+    t.add_column("dead-time drops", justify="right")
+    lost = rt.header.get("lost", [0] * len(rt.data))
+    dead = rt.header.get("dead", [0] * len(rt.data))
+    sync = rt.header.get("settings", {}).get("sync_channel")
+    for c in chans:
+        name = f"{c} (sync)" if c == sync else str(c)
+        t.add_row(name, f"{rt.data[c]:,.0f}", str(lost[c]), str(dead[c]), style="red" if lost[c] else None)
+    return t
+
+
+def _photon_number_table(pu: Message) -> Table:
+    t = Table(title="photons per laser period", show_header=True)
+    t.add_column("n")
+    t.add_column("periods", justify="right")
+    t.add_column("fraction", justify="right")
+    t.add_column("")
+    total = float(pu.data.sum())
+    last = len(pu.data) - 1
+    for n, k in enumerate(pu.data):
+        frac = k / total
+        bar = "#" * int(round(40 * (frac**0.25))) if k else ""  # 4th root: the tail stays visible
+        t.add_row(f"{n}{'+' if n == last else ''}", f"{int(k):,}", f"{frac:.3e}", bar)
+    return t
+
+
+def _sweep_line(sw: Message) -> Text:
+    v = sw.header.get("values", {})
+    return Text(
+        f"sweep {sw.header.get('sweep_id')}: point {sw.header.get('point', 0) + 1}/"
+        f"{sw.header.get('n_points')} power {_fmt(v.get('power'), '.4g')} g2(0) "
+        f"{_fmt(v.get('g2_0'))} ± {_fmt(v.get('g2_0_err'))}"
+    )
+
+
+def render(latest: dict[str, Message], gaps: dict[str, int], endpoint: str) -> Group:
+    """One screen from the newest message of each topic."""
+    parts: list[Any] = _status_parts(latest.get("status"), endpoint)
+    if (an := latest.get("analysis")) is not None:
+        parts += _analysis_parts(an)
+    if (rt := latest.get("rates")) is not None:
+        parts.append(_rates_table(rt))
+    if (pu := latest.get("pulsed")) is not None and pu.data.sum() > 0:
+        parts.append(_photon_number_table(pu))
+    if (sw := latest.get("sweep")) is not None:
+        parts.append(_sweep_line(sw))
     if any(gaps.values()):
-        parts.append(Text(f"frames missed by this viewer: {dict(gaps)}", style="yellow"))
+        parts.append(Text(f"messages missed by this viewer: {dict(gaps)}", style="yellow"))
     return Group(*parts)
 
 
 def run(args: argparse.Namespace) -> int:
     console = Console()
-    latest: dict[str, Frame] = {}
+    latest: dict[str, Message] = {}
     with Subscriber(args.pub, WATCH_TOPICS, server_key=args.server_key) as sub:
         if args.once:
             deadline = time.monotonic() + args.timeout
@@ -137,7 +150,7 @@ def run(args: argparse.Namespace) -> int:
             render(latest, sub.gaps, args.pub), console=console, refresh_per_second=args.fps, screen=False
         ) as live:
             while end is None or time.monotonic() < end:
-                latest.update(sub.latest(timeout_s=1.0 / args.fps))  # conflate: newest frame per topic
+                latest.update(sub.latest(timeout_s=1.0 / args.fps))  # conflate: newest message per topic
                 live.update(render(latest, sub.gaps, args.pub))
     return 0
 

@@ -1,37 +1,45 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Slow derived results (fits) computed once for all browser sessions, off the render path.
 
-Fits take tens of milliseconds; doing them in the 10 Hz render callback of every session would
-make the page lag. One worker thread recomputes them when their input changed, at most
-``period_s`` apart, with ``g2live.analysis`` (the project's one analysis implementation).
-A failed fit is shown with its reason, never as a stale or invented number.
+Fits take tens of milliseconds; doing them in the render callback of every session would make
+the page lag. One worker thread recomputes them when their input changed, at most ``period_s``
+apart, with ``g2live.analysis`` (the project's one analysis implementation, imported in this
+module only, and inside the fit functions: it pulls in SciPy and lmfit, which would delay the
+page's start by seconds). A failed fit is shown with its reason, never as a stale or invented number.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from .feed import DELAY_BIN_PS, Feed
+from .accumulators import DELAY_BIN_PS
+from .feed import Feed
+from .snapshot import Cursor, Derived, Want
 from .worker import ThreadedWorker
+
+__all__ = ["SLOW_FIT_S", "DerivedWorker", "blinking_fit", "heralded_fit", "peak_windows_for", "sweep_fit"]
 
 SLOW_FIT_S = 1.0  # trace and heralded fits: their data grow slowly, once a second is plenty
 
 
-@dataclass
-class Derived:
-    version: int = 0
-    windows: dict[int, dict[str, Any]] = field(default_factory=dict)  # pair index -> pulsed_g2 summary
-    windows_error: dict[int, str] = field(default_factory=dict)
-    blinking: dict[str, Any] = field(default_factory=dict)  # threshold, on_fraction(_err) or error
-    heralded: dict[str, Any] = field(default_factory=dict)  # tau_bx/tau_x (+ binding energy) or errors
-    sweep: dict[str, Any] = field(default_factory=dict)  # p_sat, i_sat_cps, qy_ratio, fitted curves
-
-
 class DerivedWorker(ThreadedWorker):
+    """Recomputes the fits of the feed's data in one thread; sessions read ``current()``.
+
+    Parameters
+    ----------
+    feed : Feed
+        The receiver whose data are fitted.
+    period_s : float
+        Time between two looks at the feed (the peak windows follow at this rate).
+    pixel_energy_ev : (float, float), optional
+        Energy of array pixel 0 and eV per pixel, for the live binding energy; None when the
+        spectrometer is not calibrated.
+    """
+
     thread_name = "g2live-dashboard-fits"
 
     def __init__(self, feed: Feed, period_s: float = 0.5,
@@ -40,59 +48,58 @@ class DerivedWorker(ThreadedWorker):
         self.feed = feed
         self.period_s = period_s
         self.pixel_energy_ev = pixel_energy_ev  # (E of pixel 0, eV per pixel), None = uncalibrated
-        self.lock = threading.Lock()
-        self.result = Derived()
-        self._seen: dict[str, int] = {}
+        self._lock = threading.Lock()
+        self._result = Derived()
+        self._cursor = Cursor()
         self._slow_at = 0.0
 
-    def snapshot(self) -> Derived:
-        with self.lock:
-            return self.result
+    def current(self) -> Derived:
+        """The newest fit results (an object that is replaced, never modified)."""
+        with self._lock:
+            return self._result
 
     def _run(self) -> None:
         while not self._stop.wait(self.period_s):
             self.step()
 
-    def _changed(self, key: str, version: int) -> bool:
-        if self._seen.get(key) == version:
-            return False
-        self._seen[key] = version
-        return True
-
     def step(self) -> bool:
         """Recompute what changed since the last call; True when something did."""
-        feed = self.feed
         slow = time.monotonic() - self._slow_at >= SLOW_FIT_S  # fits of slowly growing data: 1/s
-        with feed.lock:
-            g2 = feed.latest.get("g2")
-            g2_new = g2 is not None and self._changed("g2", feed.versions.get("g2", 0))
-            trace = her = sweep = None
-            if slow and self._changed("trace", feed.trace.version):
-                trace = np.fromiter(feed.trace.counts, np.int64)
-            if slow and self._changed("heralded", feed.heralded.version):
-                h = feed.heralded
-                her = (h.first.copy(), h.second.copy(), h.delay_first.copy(), h.delay_second.copy(),
-                       h.records)
-            if self._changed("sweep", feed.sweep.version):
-                sweep = [feed.sweep.points[k] for k in sorted(feed.sweep.points)]
+        want = Want(frozenset({"g2"}), heralded=slow, trace=slow, sweep=True)
+        snap = self.feed.snapshot(self._cursor, want)
         if slow:
             self._slow_at = time.monotonic()
-        if not (g2_new or trace is not None or her is not None or sweep is not None):
+        g2, her, trace, sweep = snap.frames.get("g2"), snap.heralded, snap.trace, snap.sweep
+        if g2 is None and trace is None and her is None and sweep is None:
             return False
-        old = self.snapshot()
-        windows, errors = (peak_windows_for(g2.header, g2.data) if g2_new and g2 is not None
+        old = self.current()
+        windows, errors = (peak_windows_for(g2.header, g2.data) if g2 is not None
                            else (old.windows, old.windows_error))
-        new = Derived(old.version + 1, windows, errors,
-                      blinking_fit(trace) if trace is not None else old.blinking,
-                      heralded_fit(*her, self.pixel_energy_ev) if her is not None else old.heralded,
-                      sweep_fit(sweep) if sweep is not None else old.sweep)
-        with self.lock:
-            self.result = new
+        new = Derived(
+            old.version + 1, windows, errors,
+            blinking_fit(trace.counts) if trace is not None else old.blinking,
+            heralded_fit(her.first, her.second, her.delay_first, her.delay_second, her.records,
+                         self.pixel_energy_ev) if her is not None else old.heralded,
+            sweep_fit([sweep.points[k] for k in sorted(sweep.points)]) if sweep is not None else old.sweep)
+        with self._lock:
+            self._result = new
         return True
 
 
 def blinking_fit(counts: np.ndarray) -> dict[str, Any]:
-    """ON/OFF threshold and ON fraction from the intensity histogram (``fit_poisson_mixture``)."""
+    """ON/OFF threshold and ON fraction from the intensity histogram (``fit_poisson_mixture``).
+
+    Parameters
+    ----------
+    counts : numpy.ndarray
+        Photons per trace bin.
+
+    Returns
+    -------
+    dict
+        ``threshold``, ``on_fraction``, ``w_on`` ± ``w_on_err``, ``lam_on``, ``lam_off``,
+        ``separated``, ``bins``; or ``error`` with the reason the fit failed.
+    """
     from g2live.analysis.blinking import fit_poisson_mixture
 
     try:
@@ -106,15 +113,33 @@ def blinking_fit(counts: np.ndarray) -> dict[str, Any]:
 
 def heralded_fit(first: np.ndarray, second: np.ndarray, d1: np.ndarray, d2: np.ndarray, records: int,
                  calibration: tuple[float, float] | None) -> dict[str, Any]:
-    """Heralded lifetimes (tail fits of the first- and second-photon delays) and, with a pixel
-    calibration, the biexciton binding energy E_X - E_BX from line fits of the two spectra.
+    """Heralded lifetimes and, with a pixel calibration, the biexciton binding energy.
 
-    The stream carries the pair records only, not the independent-period pairs that
+    The lifetimes are tail fits of the first- and second-photon delay histograms; the binding
+    energy E_X - E_BX comes from line fits of the two spectra. The stream carries the pair
+    records only, not the independent-period pairs that
     ``g2live.analysis.heralded.analyze_heralded`` uses to subtract accidental pairs, so these are
     the uncorrected live values; ``g2live analyze`` on a recording gives the corrected ones.
+
+    Parameters
+    ----------
+    first, second : numpy.ndarray
+        Photons per array pixel of the first and the second photon of each pair.
+    d1, d2 : numpy.ndarray
+        Their delay-after-sync histograms (``DELAY_BIN_PS`` bins).
+    records : int
+        Heralded pairs accumulated.
+    calibration : (float, float) or None
+        Energy of pixel 0 and eV per pixel.
+
+    Returns
+    -------
+    dict
+        ``tau_bx_ns``/``tau_x_ns`` with ``*_err_ns`` (or ``*_error``), ``binding_mev`` with
+        ``binding_err_mev`` (or ``binding_error``), ``records``; ``error`` when too few pairs.
     """
+    from g2live.analysis import fit_line
     from g2live.analysis.lifetime import fit_tail
-    from g2live.analysis.spectra import fit_line
 
     out: dict[str, Any] = {"records": records}
     if records < 20:
@@ -147,7 +172,20 @@ def heralded_fit(first: np.ndarray, second: np.ndarray, d1: np.ndarray, d2: np.n
 
 
 def sweep_fit(points: list[dict[str, float]]) -> dict[str, Any]:
-    """P_sat, I_sat and qy_ratio of the sweep so far (``fit_power_sweep``) and the fitted curves."""
+    """P_sat, I_sat and qy_ratio of the sweep so far (``fit_power_sweep``) and the fitted curves.
+
+    Parameters
+    ----------
+    points : list of dict
+        The sweep's points in order: ``power``, ``rate_cps``, ``integration_s`` and, when the
+        source is pulsed, ``g2_0`` ± ``g2_0_err``.
+
+    Returns
+    -------
+    dict
+        The fit values with errors, ``notes`` and ``curve`` (power, rate, purity on a grid); or
+        ``error`` with the reason (fewer than 3 usable points, failed fit).
+    """
     from g2live.analysis.power import fit_power_sweep, g2_model, rate_model
 
     rows = [p for p in points if all(np.isfinite(p.get(k, np.nan)) for k in ("power", "rate_cps"))]
@@ -176,13 +214,26 @@ def sweep_fit(points: list[dict[str, float]]) -> dict[str, Any]:
 
 def peak_windows_for(header: dict[str, Any],
                      hists: np.ndarray) -> tuple[dict[int, dict[str, Any]], dict[int, str]]:
-    """Zero-delay and side-peak windows of every pair, from ``g2live.analysis.g2.pulsed_g2``.
+    """Zero-delay and side-peak windows of every pair, from ``g2live.analysis.pulsed_g2``.
 
     Uses the same settings as the published ``analysis`` (rep rate, K side peaks) so the marked
     windows are the ones the g2(0) on the page was computed from.
+
+    Parameters
+    ----------
+    header : dict
+        Header of a ``g2`` frame.
+    hists : numpy.ndarray
+        Its histograms, one row per pair.
+
+    Returns
+    -------
+    windows : dict
+        Pair index -> period, zero delay, window width, K, histogram range (ps) and method.
+    errors : dict
+        Pair index -> why that pair has no windows (CW, no coincidences, no comb found).
     """
-    from g2live.analysis.g2 import pulsed_g2
-    from g2live.analysis.histogram import CorrelationHistogram
+    from g2live.analysis import CorrelationHistogram, pulsed_g2
 
     settings = header.get("settings") or {}
     out: dict[int, dict[str, Any]] = {}
@@ -208,5 +259,3 @@ def peak_windows_for(header: dict[str, Any],
                   "lo_ps": h.lo_ps, "hi_ps": h.hi_ps}
     return out, errors
 
-
-__all__ = ["Derived", "DerivedWorker", "blinking_fit", "heralded_fit", "peak_windows_for", "sweep_fit"]

@@ -1,144 +1,52 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Background receiver: one SUB socket, every frame decoded, newest frame per topic kept.
 
-The dashboard renders at a fixed rate (10 Hz) while the publisher may send much faster. A thread
-receives everything (so ZeroMQ's queue never fills and the publisher never has to drop for us),
-keeps only the newest frame of each topic for the renderer (conflation), and folds the frames
-that are *not* accumulated by the server (``rates``, ``heralded``, ``trace``, ``sweep``,
-``analysis`` history) into bounded accumulators, because conflating those would lose data.
-Every buffer here has a fixed upper size, so memory stays flat however long it runs.
+The dashboard renders at its own pace (up to 25 updates/s) while the publisher may send much
+faster. A thread receives everything (so ZeroMQ's queue never fills and the publisher never has
+to drop for us), keeps only the newest frame of each topic for the renderer (conflation), and
+folds the frames that are *not* accumulated by the server (``rates``, ``heralded``, ``trace``,
+``sweep``, ``analysis`` history) into the bounded accumulators of ``accumulators.py``, because
+conflating those would lose data. Every buffer has a fixed upper size, so memory stays flat
+however long it runs. Readers take copies with ``Feed.snapshot``; nothing else touches the lock.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections import deque
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import zmq
 
-from g2live.client import Frame, Subscriber
-
+from .accumulators import Heralded, History, SweepPoints, Trace, numeric_values
+from .snapshot import Cursor, HeraldedCopy, Snapshot, StreamHealth, SweepCopy, TraceCopy, Want
+from .wire import Message, Subscriber
 from .worker import ThreadedWorker
+
+__all__ = ["TOPICS", "Feed"]
 
 # Topics the dashboard shows; "tags" (raw words) is deliberately not subscribed: it can be large.
 TOPICS = ("g2", "rates", "pulsed", "heralded", "trace", "sweep", "status", "analysis")
-HISTORY_LEN = 3000  # points kept for time series: 5 min at 10 frames/s
-TRACE_LEN = 6000  # trace bins kept: 60 s at the default 10 ms bin
-DELAY_BIN_PS = 50  # bin of the heralded decay histograms
-DELAY_BINS = 2000  # 100 ns: one period at 10 MHz
-MAX_PIXELS = 64  # channel numbers are 0..63
-
-
-@dataclass
-class Heralded:
-    """Heralded-pair records of one run folded into per-pixel spectra and decay histograms."""
-
-    run: int = -1
-    records: int = 0
-    first: np.ndarray = field(default_factory=lambda: np.zeros(MAX_PIXELS, np.int64))
-    second: np.ndarray = field(default_factory=lambda: np.zeros(MAX_PIXELS, np.int64))
-    delay_first: np.ndarray = field(default_factory=lambda: np.zeros(DELAY_BINS, np.int64))
-    delay_second: np.ndarray = field(default_factory=lambda: np.zeros(DELAY_BINS, np.int64))
-    delay_overflow: int = 0  # delays beyond the histogram range: counted, not hidden
-    version: int = 0
-
-    def add(self, header: dict[str, Any], rec: np.ndarray) -> None:
-        run = int(header.get("run", 0))
-        if run != self.run:  # a new run never mixes with the old one (protocol 1.1 `run`)
-            self.run, self.records, self.delay_overflow = run, 0, 0
-            for hist in (self.first, self.second, self.delay_first, self.delay_second):
-                hist[:] = 0
-        if rec.size:
-            cols = header.get("columns") or ["period", "channel_first", "delay_first_ps",
-                                             "channel_second", "delay_second_ps"]
-            c = {name: rec[:, i] for i, name in enumerate(cols)}
-            self.first += np.bincount(c["channel_first"], minlength=MAX_PIXELS)[:MAX_PIXELS]
-            self.second += np.bincount(c["channel_second"], minlength=MAX_PIXELS)[:MAX_PIXELS]
-            for delays, hist in ((c["delay_first_ps"], self.delay_first),
-                                 (c["delay_second_ps"], self.delay_second)):
-                k = delays // DELAY_BIN_PS
-                inside = (k >= 0) & (k < DELAY_BINS)
-                hist += np.bincount(k[inside], minlength=DELAY_BINS)
-                self.delay_overflow += int((~inside).sum())
-            self.records += int(rec.shape[0])
-        self.version += 1
-
-
-class Trace:
-    """Ring of the newest intensity-trace bins (counts per ``trace_bin_ps``)."""
-
-    def __init__(self, length: int = TRACE_LEN) -> None:
-        self.counts: deque[int] = deque(maxlen=length)
-        self.t_s: deque[float] = deque(maxlen=length)  # device time of each bin's left edge
-        self.bin_s = 0.0
-        self.run = -1
-        self.version = 0
-
-    def add(self, header: dict[str, Any], data: np.ndarray) -> None:
-        run = int(header.get("run", 0))
-        bin_s = float(header.get("trace_bin_ps", 0)) * 1e-12
-        if run != self.run or bin_s != self.bin_s:
-            self.counts.clear()
-            self.t_s.clear()
-            self.run, self.bin_s = run, bin_s
-        t0 = float(header.get("t0_ps", 0)) * 1e-12
-        self.counts.extend(int(v) for v in data)
-        self.t_s.extend(t0 + i * bin_s for i in range(data.size))
-        self.version += 1
-
-
-@dataclass
-class SweepPoints:
-    """Points of the newest power sweep (bounded by its declared ``n_points``)."""
-
-    sweep_id: Any = None
-    points: dict[int, dict[str, float]] = field(default_factory=dict)
-    n_points: int = 0
-    done: bool = False
-    version: int = 0
-
-    def add(self, header: dict[str, Any]) -> None:
-        sid = header.get("sweep_id")
-        if sid != self.sweep_id:
-            self.sweep_id, self.points, self.done = sid, {}, False
-        self.n_points = int(header.get("n_points", 0))
-        point = int(header.get("point", len(self.points)))
-        if 0 <= point < max(self.n_points, 1) + 10_000:  # never unbounded, even if n_points lies
-            values = header.get("values") or {}
-            self.points[point] = {k: (float("nan") if v is None else float(v)) for k, v in values.items()
-                                  if isinstance(v, (int, float)) or v is None}
-        self.done = bool(header.get("done", False))
-        self.version += 1
-
-
-class History:
-    """Rows appended with a running index, so each browser session can ask for what is new."""
-
-    def __init__(self, length: int = HISTORY_LEN) -> None:
-        self.rows: deque[tuple[int, dict[str, float]]] = deque(maxlen=length)
-        self.next_index = 0
-
-    def append(self, row: dict[str, float]) -> None:
-        self.rows.append((self.next_index, row))
-        self.next_index += 1
-
-    def since(self, index: int) -> tuple[list[dict[str, float]], int]:
-        """Rows with index >= ``index`` (those still kept) and the index to ask for next time."""
-        if not self.rows or index >= self.next_index:
-            return [], self.next_index
-        first = self.rows[0][0]
-        start = max(index - first, 0)
-        return [r for _, r in list(self.rows)[start:]], self.next_index
+MAX_BATCH = 10_000  # frames folded in per locked step, so a reader never waits long for the lock
 
 
 class Feed(ThreadedWorker):
-    """Receives frames from ``pub`` in a thread; the renderer reads under ``lock``.
+    """Receives frames from ``pub`` in a thread; readers take copies with ``snapshot``.
 
     Decoding, ``seq`` gap counting and malformed-message counting are the protocol client's
-    (``g2live.client.Subscriber``); this class adds the conflation and accumulation policy.
+    (``Subscriber``); this class adds the conflation and accumulation policy.
+
+    Parameters
+    ----------
+    pub : str
+        The server's data endpoint (``tcp://host:port``).
+    ctx : zmq.Context, optional
+        ZeroMQ context of the SUB socket.
+    rcvhwm : int
+        Receive high-water mark (frames ZeroMQ queues before the receiver drains them).
+    server_key : bytes or str, optional
+        The server's CURVE public key, when it uses CURVE.
     """
 
     thread_name = "g2live-dashboard-feed"
@@ -147,8 +55,8 @@ class Feed(ThreadedWorker):
                  server_key: bytes | str | None = None) -> None:
         super().__init__()
         self.pub = pub
-        self.lock = threading.Lock()
-        self.latest: dict[str, Frame] = {}
+        self._lock = threading.Lock()
+        self.latest: dict[str, Message] = {}
         self.versions: dict[str, int] = {}
         self.received: dict[str, int] = {}
         self.gaps: dict[str, int] = {}
@@ -162,40 +70,92 @@ class Feed(ThreadedWorker):
         self.rates = History()
         self._sub = Subscriber(pub, TOPICS, ctx=ctx, rcvhwm=rcvhwm, server_key=server_key)
 
+    # ---------------------------------------------------------------- readers
+    def snapshot(self, cursor: Cursor, want: Want) -> Snapshot:
+        """Copy what ``want`` names and changed since ``cursor``; move ``cursor`` on.
+
+        Parameters
+        ----------
+        cursor : Cursor
+            What this reader has taken so far; updated in place.
+        want : Want
+            The parts to look at.
+
+        Returns
+        -------
+        Snapshot
+            The copies (references to frames, which are never modified) and the stream counters.
+        """
+        with self._lock:  # copy only; all work on the copies happens after the lock is released
+            frames = {t: f for t, f in self.latest.items()
+                      if t in want.topics and self.versions.get(t) != cursor.versions.get(t)}
+            for t in frames:
+                cursor.versions[t] = self.versions[t]
+            analysis_rows: list[dict[str, float]] = []
+            rate_rows: list[dict[str, float]] = []
+            if want.history:
+                analysis_rows, cursor.analysis_index = self.analysis.since(cursor.analysis_index)
+                rate_rows, cursor.rates_index = self.rates.since(cursor.rates_index)
+            health = StreamHealth(dict(self.gaps), dict(self.received), self.malformed, self.last_error,
+                                  self.last_frame)
+            return Snapshot(frames, analysis_rows, rate_rows, self._copy_heralded(cursor, want),
+                            self._copy_trace(cursor, want), self._copy_sweep(cursor, want), health)
+
+    def _copy_heralded(self, cursor: Cursor, want: Want) -> HeraldedCopy | None:
+        h = self.heralded
+        if not want.heralded or h.version == cursor.heralded:
+            return None
+        cursor.heralded = h.version
+        return HeraldedCopy(h.first.copy(), h.second.copy(), h.delay_first.copy(), h.delay_second.copy(),
+                            h.records, h.delay_overflow, h.run)
+
+    def _copy_trace(self, cursor: Cursor, want: Want) -> TraceCopy | None:
+        tr = self.trace
+        if not want.trace or tr.version == cursor.trace:
+            return None
+        cursor.trace = tr.version
+        return TraceCopy(np.fromiter(tr.t_s, float), np.fromiter(tr.counts, np.int64), tr.bin_s)
+
+    def _copy_sweep(self, cursor: Cursor, want: Want) -> SweepCopy | None:
+        sw = self.sweep
+        if not want.sweep or sw.version == cursor.sweep:
+            return None
+        cursor.sweep = sw.version
+        return SweepCopy(dict(sw.points), sw.n_points, sw.done, sw.sweep_id)
+
+    # ---------------------------------------------------------------- receiver thread
     def _run(self) -> None:
         sub = self._sub
         try:
             while not self._stop.is_set():
                 first = sub.recv(timeout_s=0.1)  # wake up regularly to notice stop()
                 if first is None:
-                    self._sync_counters()
+                    with self._lock:
+                        self._sync_counters()
                     continue
-                # Drain what is queued, then hand it to the renderer in one locked step.
+                # Drain what is queued, then hand it to the readers in one locked step.
                 batch = [first]
-                while len(batch) < 10_000:
+                while len(batch) < MAX_BATCH:
                     frame = sub.recv(timeout_s=0.0)
                     if frame is None:
                         break
                     batch.append(frame)
-                with self.lock:
+                with self._lock:
                     for frame in batch:
                         self._take(frame)
-                    self._sync_counters_locked()
+                    self._sync_counters()
         finally:
             sub.close()
 
     def _sync_counters(self) -> None:
-        with self.lock:
-            self._sync_counters_locked()
-
-    def _sync_counters_locked(self) -> None:
+        """Copy the subscriber's counters (caller holds the lock)."""
         sub = self._sub
         self.gaps = dict(sub.gaps)
         self.received = dict(sub.received)
         self.malformed = sub.malformed
         self.last_error = sub.last_error
 
-    def _take(self, frame: Frame) -> None:
+    def _take(self, frame: Message) -> None:
         """Fold one frame into the state (caller holds the lock)."""
         topic, header = frame.topic, frame.header
         self.last_frame = frame.received
@@ -208,19 +168,21 @@ class Feed(ThreadedWorker):
         elif topic == "sweep":
             self.sweep.add(header)
         elif topic == "analysis":
-            values = header.get("values") or {}
-            row = {k: (float("nan") if v is None else float(v)) for k, v in values.items()
-                   if isinstance(v, (int, float)) or v is None}
+            row = numeric_values(header.get("values") or {})
             row["t"] = float(header.get("t_stop", time.time()))
             row["seq"] = float(frame.seq)
             self.analysis.append(row)
         elif topic == "rates":
-            settings = header.get("settings") or {}
-            channels = [c for c in settings.get("channels", range(frame.data.size))
-                        if c != settings.get("sync_channel")]  # the sync rate is shown as a number
-            row = {"t": float(header.get("t_stop", time.time()))}
-            rates = frame.data.ravel()
-            for ch in channels:
-                if 0 <= int(ch) < rates.size:
-                    row[f"ch{int(ch)}"] = float(rates[int(ch)])
-            self.rates.append(row)
+            self.rates.append(_rates_row(header, frame.data.ravel()))
+
+
+def _rates_row(header: dict[str, Any], rates: np.ndarray) -> dict[str, float]:
+    """One row of the rates history: time and the rate of every detector channel (not the sync)."""
+    settings = header.get("settings") or {}
+    channels = [c for c in settings.get("channels", range(rates.size))
+                if c != settings.get("sync_channel")]  # the sync rate is shown as a number
+    row = {"t": float(header.get("t_stop", time.time()))}
+    for ch in channels:
+        if 0 <= int(ch) < rates.size:
+            row[f"ch{int(ch)}"] = float(rates[int(ch)])
+    return row

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Pure functions that turn protocol frames into the numbers and columns the page draws.
 
 Nothing here touches Bokeh or sockets, so every conversion is tested on its own.
@@ -9,6 +10,10 @@ import math
 from typing import Any
 
 import numpy as np
+
+__all__ = ["decay_columns", "detector_channels", "fmt_rate", "fmt_value_err", "format_pairs", "g2_columns",
+           "lost_summary", "mean_photons", "parse_pairs", "peak_windows", "photon_number_columns",
+           "rate_channels"]
 
 
 def fmt_value_err(value: float | None, err: float | None, digits: int = 2) -> str:
@@ -25,6 +30,7 @@ def fmt_value_err(value: float | None, err: float | None, digits: int = 2) -> st
 
 
 def fmt_rate(cps: float | None) -> str:
+    """A count rate with its unit (``85.6 kcps``); ``None``/NaN as an em dash."""
     if cps is None or not math.isfinite(cps):
         return "—"
     for scale, unit in ((1e6, "Mcps"), (1e3, "kcps")):
@@ -111,6 +117,7 @@ def parse_pairs(text: str) -> list[list[int]]:
 
 
 def format_pairs(pairs: list[list[int]]) -> str:
+    """``[[0, 1], [0, 0]]`` as ``"0-1, 0-0"`` (what ``parse_pairs`` reads)."""
     return ", ".join(f"{a}-{b}" for a, b in pairs)
 
 
@@ -120,3 +127,17 @@ def decay_columns(hist: np.ndarray, bin_ps: float) -> dict[str, np.ndarray]:
     last = int(np.flatnonzero(h)[-1]) + 1 if h.any() else 0
     h = h[: max(last, 1)]
     return {"t": (np.arange(h.size) + 0.5) * bin_ps * 1e-3, "y": np.where(h > 0, h, np.nan)}
+
+
+def rate_channels(header: dict[str, Any], data: np.ndarray,
+                  fallback: dict[str, Any]) -> tuple[np.ndarray, list[int], int | None]:
+    """Rates of a ``rates`` frame, its enabled detector channels and the sync channel.
+
+    The channels come from the frame's ``settings`` (``fallback``, the newest status settings,
+    for a frame without them); the sync is not a detector: at MHz it would flatten their curves.
+    """
+    rates = np.asarray(data, float).ravel()
+    settings = header.get("settings") or fallback
+    chans = [int(c) for c in settings.get("channels", range(rates.size)) if 0 <= int(c) < rates.size]
+    sync = settings.get("sync_channel")
+    return rates, [c for c in chans if c != sync], sync

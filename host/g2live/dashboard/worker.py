@@ -1,9 +1,12 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """One daemon thread per object, started once and stopped on request (the feed and the fit worker)."""
 
 from __future__ import annotations
 
 import threading
 from typing import Self
+
+__all__ = ["ThreadedWorker"]
 
 
 class ThreadedWorker:
@@ -23,6 +26,7 @@ class ThreadedWorker:
         return self
 
     def stop(self, timeout: float = 2.0) -> None:
+        """Ask the thread to end and wait up to ``timeout`` seconds for it."""
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout)

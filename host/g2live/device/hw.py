@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """What the hardware back-ends (``verilator``, ``pynq``) share: programming the register map from a
 ``Config`` and turning the decoded AXI4-Stream back into ``Integration``s.
 
@@ -18,8 +19,21 @@ import numpy as np
 from g2live import contract as C
 from g2live import core
 from g2live.config import MAX_CHANNELS, Config, DeviceCaps
-from g2live.device import LOST_CAUSES, DeviceError, Integration
+from g2live.device.base import LOST_CAUSES, DeviceError, Integration
 from g2live.device.sim import heralded_rows
+
+__all__ = [
+    "ReadReg",
+    "WriteReg",
+    "CLEARING_SINCE_MINOR",
+    "check_identity",
+    "read_caps",
+    "integration_cycles",
+    "program",
+    "wait_cleared",
+    "control_word",
+    "FrameAssembler",
+]
 
 ReadReg = Callable[[int], int]
 WriteReg = Callable[[int, int], None]

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """The ``sim`` back-end: photons -> the C twins of the on-chip blocks (``g2live.core``).
 
 The chain is the chip's: channel front-end (enable, dead time on raw times, signed delay, merge
@@ -19,8 +20,11 @@ import numpy as np
 
 from g2live import core
 from g2live.config import MAX_CHANNELS, Config, DeviceCaps
-from g2live.device import Device, DeviceError, Integration
+from g2live.device.base import Device, DeviceError, Integration
 from g2live.device.sources import EmulatorSource, PhotonSource
+from g2live.photons import sync_count_before, whole_ps
+
+__all__ = ["SimDevice", "StreamingFrontend", "heralded_rows", "result_get"]
 
 _EMPTY_C = np.zeros(0, np.uint8)
 _EMPTY_T = np.zeros(0, np.int64)
@@ -120,7 +124,17 @@ class StreamingFrontend:
 
     @property
     def pending(self) -> int:
+        """Tags held back (not yet taken)."""
         return int(self._t.size)
+
+    def pending_from(self, t_ps: int) -> int:
+        """Held-back tags at or after ``t_ps``."""
+        return int(np.count_nonzero(self._t >= t_ps))
+
+    @property
+    def last_pending_ps(self) -> int:
+        """Time of the latest held-back tag (there must be one)."""
+        return int(self._t[-1])
 
 
 class SimDevice(Device):
@@ -160,11 +174,17 @@ class SimDevice(Device):
         pairs = list(config.pairs)
         self._corr = core.Correlator(pairs, config.bin_width_ps, config.n_bins, config.offset_ps)
         self._pulsed = (
-            core.PulsedCounter(config.sync_channel, config.max_photons, config.pulsed_window_ps)
+            core.PulsedCounter(config.sync_channel, config.max_photons, config.pulsed_window_ps,
+                               keep_period_counts=False)
             if config.sync_channel is not None
             else None
         )
         self._cfg = config
+        self._detector = np.zeros(256, bool)
+        self._detector[list(config.detector_channels)] = True
+        self._implicit: tuple[int, int] | None = None  # (sync channel, period): T3 syncs stay implicit
+        self._k_next = 0  # next implicit sync: the first with a raw time at or after _raw_end
+        self._decided = False  # _implicit is set at the first acquire (the source's kind is known then)
         self._raw_end = self.t_next  # raw edges before this were pushed into the front-end
         self._dead_reported = np.zeros(MAX_CHANNELS, np.int64)
         self._finished = False
@@ -198,53 +218,116 @@ class SimDevice(Device):
             "photons_read": self.source.n_read,
         }
 
+    def _periodic_sync(self) -> tuple[int, int] | None:
+        """(sync channel, period) when the syncs of a T3 source can stay implicit: the pulsed block
+        takes them through its periodic entry point and nothing else needs them as events. Not
+        when raw tags are on (every event is a word), a pair uses the sync, or its dead time would
+        drop syncs (then they are rebuilt as events and take the general path)."""
+        cfg, src = self._cfg, self.source
+        period = src.sync_period_ps
+        q = None if period is None else whole_ps(period)
+        sc = cfg.sync_channel
+        # With the TDC twin every edge is quantised in its clock cycle: syncs then take the general path.
+        if self.tdc is not None or not src.t3 or q is None or sc is None or cfg.raw_tags:
+            return None
+        if any(sc in pair for pair in cfg.pairs) or cfg.dead_time_ps.get(sc, 0) >= q:
+            return None
+        return sc, q
+
+    def _feed(self, need_raw: int) -> None:
+        """Push the raw edges before ``need_raw`` into the front-end (T3 with implicit syncs: the
+        photons alone)."""
+        if need_raw <= self._raw_end:
+            return
+        fe = self._fe
+        assert fe is not None
+        if self._implicit is not None:
+            raw = self.source.read_photons_until(need_raw)
+            if len(raw) and bool(np.any(raw.channel == self._implicit[0])):
+                raise DeviceError(
+                    f"sim: the T3 source has photons on channel {self._implicit[0]}, the sync channel of "
+                    "this configuration: choose another sync_channel"
+                )
+        else:
+            raw = self.source.read_until(need_raw, sync_channel=self._cfg.sync_channel)
+        times = raw.time_ps if self.tdc is None else self.tdc.quantize(raw.time_ps)
+        fe.push(raw.channel, times, need_raw)
+        self._raw_end = need_raw
+
+    def _implicit_syncs(self, t_stop: int) -> tuple[int, int, int]:
+        """(first sync time after the front-end delay, period, count) of the implicit syncs this
+        integration holds: output time before ``t_stop`` (and before the source's end)."""
+        sc, q = self._implicit or (0, 1)
+        d = int(self._fe.delay[sc]) if self._fe is not None else 0
+        end = self.source.end_ps
+        stop = t_stop - d if end is None else min(t_stop - d, end)
+        k0 = self._k_next
+        k1 = max(k0, -(-stop // q)) if stop > 0 else k0
+        self._k_next = k1
+        return k0 * q + d, q, k1 - k0
+
+    def _integrate(
+        self, t_start: int, t_stop: int, ch: np.ndarray, tt: np.ndarray, syncs: tuple[int, int, int] | None
+    ) -> Integration:
+        """What the on-chip blocks compute over ``[t_start, t_stop)`` from its tags."""
+        cfg = self._cfg
+        self._corr.update(ch, tt)
+        hist = np.asarray(self._corr.histograms(clear=True), np.int64)
+        counts = np.zeros(MAX_CHANNELS, np.int64)
+        c = np.asarray(core.rates(ch, MAX_CHANNELS), np.int64)
+        counts[: c.size] = c
+        n_sync = 0 if syncs is None else syncs[2]
+        if syncs is not None:
+            counts[cfg.sync_channel] += n_sync
+        integ = Integration(t_start, t_stop, hist, counts, n_tags=int(tt.size) + n_sync)
+        if self._pulsed is not None:
+            pc = self._pulsed
+            res = pc.update(ch, tt) if syncs is None else pc.update_periodic(ch, tt, *syncs)
+            integ.photon_number = np.asarray(result_get(res, "photon_number"), np.int64)
+            integ.heralded = heralded_rows(result_get(res, "heralded"))
+            integ.pre_sync = int(result_get(res, "pre_sync", 0))
+        det_mask = self._detector[ch]
+        n_trace = -(-(t_stop - t_start) // cfg.trace_bin_ps)
+        integ.trace = np.asarray(core.trace(tt[det_mask], cfg.trace_bin_ps, t_start, n_trace), np.int64)
+        if cfg.raw_tags:
+            integ.tag_words = (
+                np.asarray(core.Encoder().encode(ch, tt), np.uint64) if tt.size else np.zeros(0, np.uint64)
+            )
+        return integ
+
     def acquire(self) -> Integration | None:
         if self.config is None or self._fe is None:
             raise DeviceError("sim: acquire() before configure()")
         cfg, fe = self._cfg, self._fe
+        if not self._decided:
+            self._implicit = self._periodic_sync()
+            # either way the syncs restart with the raw edges still to come
+            if self._implicit is not None:
+                self._k_next = sync_count_before(self._raw_end, self._implicit[1])
+            else:
+                self.source.skip_syncs_before(self._raw_end)
+            self._decided = True
         t_start = self.t_next
         t_stop = t_start + round(cfg.integration_s * 1e12)
         # Raw edges up to here can land before t_stop after the most negative delay.
         need_raw = t_stop - fe.min_delay
         if self.tdc is not None:  # a TDC keeps times in their clock cycle: read to its end
             need_raw += self.tdc.clk_period_ps
-        if need_raw > self._raw_end:
-            raw = self.source.read_until(need_raw)
-            times = raw.time_ps if self.tdc is None else self.tdc.quantize(raw.time_ps)
-            fe.push(raw.channel, times, need_raw)
-            self._raw_end = need_raw
+        self._feed(need_raw)
         last = self.source.drained
         if self._finished or (last and fe.pending == 0 and self.source.n_read == 0):
             return None
         if last:
-            remaining_after = fe._t[fe._t >= t_stop].size if fe.pending else 0
+            remaining_after = fe.pending_from(t_stop)
             if remaining_after:
                 last = False
             elif fe.pending:
-                t_stop = max(t_start + 1, min(t_stop, int(fe._t[-1]) + 1))
+                t_stop = max(t_start + 1, min(t_stop, fe.last_pending_ps + 1))
         ch, tt = fe.take_until(t_stop)
-        self._corr.update(ch, tt)
-        hist = np.asarray(self._corr.histograms(clear=True), np.int64)
-        counts = np.zeros(MAX_CHANNELS, np.int64)
-        c = np.asarray(core.rates(ch, MAX_CHANNELS), np.int64)
-        counts[: c.size] = c
-        integ = Integration(t_start, t_stop, hist, counts, n_tags=int(tt.size))
-        if self._pulsed is not None:
-            res = self._pulsed.update(ch, tt)
-            integ.photon_number = np.asarray(result_get(res, "photon_number"), np.int64)
-            integ.heralded = heralded_rows(result_get(res, "heralded"))
-            integ.pre_sync = int(result_get(res, "pre_sync", 0))
-        det_mask = np.isin(ch, np.array(cfg.detector_channels, np.uint8))
-        n_trace = -(-(t_stop - t_start) // cfg.trace_bin_ps)
-        integ.trace = np.asarray(core.trace(tt[det_mask], cfg.trace_bin_ps, t_start, n_trace), np.int64)
-        integ.dead = (
-            fe.dead_count - self._dead_reported
-        )  # edges removed while this integration's raw data came in
+        syncs = None if self._implicit is None else self._implicit_syncs(t_stop)
+        integ = self._integrate(t_start, t_stop, ch, tt, syncs)
+        integ.dead = fe.dead_count - self._dead_reported  # removed while this integration's raw data came in
         self._dead_reported = fe.dead_count.copy()
-        if cfg.raw_tags:
-            integ.tag_words = (
-                np.asarray(core.Encoder().encode(ch, tt), np.uint64) if tt.size else np.zeros(0, np.uint64)
-            )
         integ.last_input = last
         self._finished = last
         self.t_next = t_stop

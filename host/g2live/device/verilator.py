@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """The ``verilator`` back-end: photons -> the real RTL (``g2live.rtl_model.RtlModel``).
 
 The photon source's raw edges are queued into the simulated input lines ahead of the clock, the
@@ -18,9 +19,11 @@ import numpy as np
 
 from g2live import contract as C
 from g2live.config import MAX_CHANNELS, Config, DeviceCaps
-from g2live.device import Device, DeviceError, Integration
+from g2live.device.base import Device, DeviceError, Integration
 from g2live.device.hw import FrameAssembler, check_identity, control_word, program, read_caps, wait_cleared
 from g2live.device.sources import EmulatorSource, PhotonSource
+
+__all__ = ["VerilatorDevice"]
 
 
 class VerilatorDevice(Device):
@@ -134,7 +137,7 @@ class VerilatorDevice(Device):
             return
         src_t = t_ps + self.t0
         if src_t > self._src_pos:
-            raw = self.source.read_until(src_t)
+            raw = self.source.read_until(src_t, sync_channel=self._cfg.sync_channel)  # T3: syncs rebuilt
             if len(raw):
                 self.model.push_events(raw.channel, raw.time_ps - self.t0)
             self._src_pos = src_t

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Photon-physics emulator: a single perovskite quantum dot (or any exciton/biexciton emitter)
 under pulsed or CW excitation, seen through an HBT setup or a spectrometer onto a SPAD array.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Blinking: an alternating renewal process ON -> dark (OFF or grey) -> ON ...
 
 Dwell times are exponential or truncated power laws. The emitter's quantum yields (X and BX
@@ -12,6 +13,8 @@ import math
 import numpy as np
 
 from .config import EmulatorConfig
+
+__all__ = ["GREY", "OFF", "ON", "Blinking", "powerlaw_mean", "sample_powerlaw"]
 
 ON, OFF, GREY = 0, 1, 2
 
@@ -60,6 +63,7 @@ class Blinking:
         return GREY if self.rng.random() < self.cfg.grey_probability else OFF
 
     def mean_dwell_ps(self, state: int) -> float:
+        """Mean dwell time (ps) in ``state``."""
         c = self.cfg
         if c.blinking == "exponential":
             return {ON: c.on_mean_ms, OFF: c.off_mean_ms, GREY: c.grey_mean_ms}[state] * 1e9

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Every parameter of the photon-physics emulator, with its unit, default and check.
 
 Defaults describe a bright room-temperature CsPbBr3 perovskite quantum dot under a 10 MHz pulsed
@@ -16,9 +17,23 @@ MAX_PIXELS = 32
 DEFAULT_HBT_SYNC_CHANNEL = 8  # RTL default: 8 inputs, sync after them
 JITTER_CLIP_SIGMA = 8.0  # the Gaussian jitter core is clipped at +-8 sigma (P ~ 1e-15)
 
+__all__ = [
+    "DEFAULT_HBT_SYNC_CHANNEL",
+    "JITTER_CLIP_SIGMA",
+    "MAX_CHANNEL",
+    "MAX_PIXELS",
+    "PARAMETER_UNITS",
+    "EmulatorConfig",
+]
+
 
 @dataclass
 class EmulatorConfig:
+    """Every emulator parameter with its default (units and meaning: docs/emulator.md).
+
+    ``validate()`` refuses impossible values, naming the parameter.
+    """
+
     # excitation
     excitation: str = "pulsed"  # "pulsed" or "cw"
     rep_rate_hz: float = 10e6  # laser repetition rate (pulsed); the period is rounded to whole ps
@@ -69,15 +84,18 @@ class EmulatorConfig:
     sync: bool = True  # record the laser sync as a channel (pulsed only)
     sync_channel: int | None = None  # None: 8 in HBT mode, n_pixels in spectro mode
     sync_divider: int = 1  # record every n-th laser pulse on the sync channel
+    records: str = "t3"  # pulsed with sync: "t3" (sync period + delay per photon) or "t2" (sync events)
     extra: dict[str, Any] = field(default_factory=dict)  # free-form notes carried into truth
 
     # ---- derived values -------------------------------------------------------------------
     @property
     def n_detectors(self) -> int:
+        """Detector channels: 2 (HBT) or the pixels of the array."""
         return 2 if self.mode == "hbt" else int(self.n_pixels)
 
     @property
     def sync_ch(self) -> int | None:
+        """Channel the sync is recorded on, None when it is not (CW, or ``sync`` off)."""
         if self.excitation != "pulsed" or not self.sync:
             return None
         if self.sync_channel is not None:
@@ -85,15 +103,28 @@ class EmulatorConfig:
         return DEFAULT_HBT_SYNC_CHANNEL if self.mode == "hbt" else int(self.n_pixels)
 
     @property
+    def t3(self) -> bool:
+        """Photons carry their sync period index and delay (no sync events): pulsed, sync on, "t3"."""
+        return self.sync_ch is not None and self.records == "t3"
+
+    @property
+    def sync_period_ps(self) -> int:
+        """Period of the recorded sync (every ``sync_divider``-th pulse), whole ps."""
+        return self.period_ps * self.sync_divider
+
+    @property
     def period_ps(self) -> int:
+        """Laser period in whole ps."""
         return int(round(1e12 / self.rep_rate_hz))
 
     @property
     def delays_ps(self) -> tuple[float, ...]:
+        """Cable delay of each detector (ps)."""
         return tuple(self.detector_delay_ps) if self.detector_delay_ps else (0.0,) * self.n_detectors
 
     @property
     def jitter_sigma_ps(self) -> float:
+        """Standard deviation of the Gaussian jitter core."""
         return self.jitter_fwhm_ps / (2.0 * math.sqrt(2.0 * math.log(2.0)))
 
     @property
@@ -104,11 +135,13 @@ class EmulatorConfig:
         )
 
     def pixel_edges_ev(self) -> list[float]:
+        """Energy edges of the ``n_pixels`` pixels (eV, increasing)."""
         w = self.pixel_width_mev * 1e-3
         lo = self.spectro_center_ev - 0.5 * self.n_pixels * w
         return [lo + i * w for i in range(self.n_pixels + 1)]
 
     def pixel_energy_ev(self) -> list[float]:
+        """Centre energy of each pixel (eV)."""
         e = self.pixel_edges_ev()
         return [0.5 * (a + b) for a, b in zip(e[:-1], e[1:], strict=True)]
 
@@ -122,6 +155,7 @@ class EmulatorConfig:
 
         need(self.excitation in ("pulsed", "cw"), "excitation", 'must be "pulsed" or "cw"')
         need(self.mode in ("hbt", "spectro"), "mode", 'must be "hbt" or "spectro"')
+        need(self.records in ("t3", "t2"), "records", 'must be "t3" or "t2"')
         need(self.blinking in ("none", "exponential", "powerlaw"), "blinking",
              'must be "none", "exponential" or "powerlaw"')
         for name in ("rep_rate_hz", "tau_x_ns", "tau_bx_ns", "energy_x_ev", "on_mean_ms", "off_mean_ms",
@@ -160,12 +194,14 @@ class EmulatorConfig:
         return self
 
     def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict of every parameter."""
         d = asdict(self)
         d["detector_delay_ps"] = list(self.detector_delay_ps)
         return d
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> EmulatorConfig:
+        """An EmulatorConfig from ``to_dict`` output (unknown names refused)."""
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(d) - known)
         if unknown:

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Detectors: jitter, dark counts, and the exact resolution of dead time, afterpulsing and crosstalk.
 
 Dead time is non-paralysable and per detector: an avalanche at t is accepted iff
@@ -18,8 +19,18 @@ from __future__ import annotations
 import numpy as np
 
 from .config import JITTER_CLIP_SIGMA, EmulatorConfig
+from .emitter import bernoulli_indices
 from .kernels import core, seed_from
 from .spectra import line_params
+
+__all__ = [
+    "detect",
+    "detector_params",
+    "jitter_ps",
+    "potential_secondaries",
+    "resolve",
+    "uniform_events",
+]
 
 
 def jitter_ps(
@@ -69,6 +80,31 @@ def uniform_events(
     return t, ch
 
 
+_Events = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]  # time, channel, parent, kind
+
+
+def _afterpulses(
+    rng: np.random.Generator, gen_t: np.ndarray, gen_c: np.ndarray, offset: int, p_ap: float, tau_ap_ps: float
+) -> _Events:
+    """Afterpulses (kind 1) on the same detector, delay ~ Exp(tau_ap)."""
+    i = bernoulli_indices(rng, p_ap, gen_t.size)
+    d = np.maximum(np.rint(rng.standard_exponential(i.size) * tau_ap_ps), 1).astype(np.int64)
+    return gen_t[i] + d, gen_c[i], offset + i, np.full(i.size, 1, np.uint8)
+
+
+def _crosstalk(
+    rng: np.random.Generator, gen_t: np.ndarray, gen_c: np.ndarray, offset: int, p_xt: float,
+    xt_delay_ps: float, n_detectors: int, step: int,
+) -> _Events:
+    """Crosstalk (kind 2) onto the neighbour ``step`` (-1 or +1) pixels away, delay ~ Exp(mean)."""
+    i = bernoulli_indices(rng, p_xt, gen_t.size)
+    target = gen_c[i].astype(np.int64) + step
+    ok = (target >= 0) & (target < n_detectors)
+    i, target = i[ok], target[ok]
+    d = np.maximum(np.rint(rng.standard_exponential(i.size) * xt_delay_ps), 1).astype(np.int64)
+    return gen_t[i] + d, target.astype(np.uint8), offset + i, np.full(i.size, 2, np.uint8)
+
+
 def potential_secondaries(
     rng: np.random.Generator,
     t: np.ndarray,
@@ -79,57 +115,48 @@ def potential_secondaries(
     p_xt: float,
     xt_delay_ps: float,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """The forest of secondaries that events (t, ch) would trigger if accepted.
+    """The forest of secondaries that events (t, ch) would trigger if accepted, generation by
+    generation (secondaries of secondaries too).
 
-    Returns (time, channel, parent, kind) of the potential secondaries; parent indexes the
-    concatenation [events, secondaries]; kind 1 = afterpulse, 2 = crosstalk.
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+        The emulator's generator.
+    t, ch : numpy.ndarray
+        The primary events.
+    n_detectors : int
+        Detectors (pixels) for crosstalk neighbours.
+    p_ap, tau_ap_ps : float
+        Afterpulse probability per avalanche and mean delay.
+    p_xt, xt_delay_ps : float
+        Crosstalk probability per avalanche and neighbour, and mean delay.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        (time, channel, parent, kind) of the potential secondaries; parent indexes the
+        concatenation [events, secondaries]; kind 1 = afterpulse, 2 = crosstalk.
     """
-    from .emitter import bernoulli_indices
-
-    ts: list[np.ndarray] = []
-    cs: list[np.ndarray] = []
-    ps: list[np.ndarray] = []
-    ks: list[np.ndarray] = []
+    gens: list[_Events] = []
     gen_t, gen_c = t, ch
     gen_offset = 0  # index of gen_t[0] in the concatenation
     total = t.size
     while gen_t.size:
-        nt: list[np.ndarray] = []
-        nc: list[np.ndarray] = []
-        npar: list[np.ndarray] = []
-        nk: list[np.ndarray] = []
-        if p_ap > 0.0:
-            i = bernoulli_indices(rng, p_ap, gen_t.size)
-            d = np.maximum(np.rint(rng.standard_exponential(i.size) * tau_ap_ps), 1).astype(np.int64)
-            nt.append(gen_t[i] + d)
-            nc.append(gen_c[i])
-            npar.append(gen_offset + i)
-            nk.append(np.full(i.size, 1, np.uint8))
+        parts = [_afterpulses(rng, gen_t, gen_c, gen_offset, p_ap, tau_ap_ps)] if p_ap > 0.0 else []
         if p_xt > 0.0 and n_detectors > 1:
             for step in (-1, 1):
-                i = bernoulli_indices(rng, p_xt, gen_t.size)
-                target = gen_c[i].astype(np.int64) + step
-                ok = (target >= 0) & (target < n_detectors)
-                i, target = i[ok], target[ok]
-                d = np.maximum(np.rint(rng.standard_exponential(i.size) * xt_delay_ps), 1).astype(np.int64)
-                nt.append(gen_t[i] + d)
-                nc.append(target.astype(np.uint8))
-                npar.append(gen_offset + i)
-                nk.append(np.full(i.size, 2, np.uint8))
-        if not nt:
+                parts.append(_crosstalk(rng, gen_t, gen_c, gen_offset, p_xt, xt_delay_ps, n_detectors, step))
+        if not parts:
             break
-        gen_t = np.concatenate(nt)
-        gen_c = np.concatenate(nc)
-        ts.append(gen_t)
-        cs.append(gen_c)
-        ps.append(np.concatenate(npar))
-        ks.append(np.concatenate(nk))
+        gen = tuple(np.concatenate(column) for column in zip(*parts, strict=True))
+        gens.append(gen)
+        gen_t, gen_c = gen[0], gen[1]
         gen_offset = total
         total += gen_t.size
-    if not ts:
+    if not gens:
         e = np.empty(0, dtype=np.int64)
         return e, np.empty(0, dtype=np.uint8), e.copy(), np.empty(0, dtype=np.uint8)
-    return np.concatenate(ts), np.concatenate(cs), np.concatenate(ps), np.concatenate(ks)
+    return tuple(np.concatenate(column) for column in zip(*gens, strict=True))
 
 
 def resolve(

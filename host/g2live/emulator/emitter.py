@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """The emitter: exciton / biexciton cascade with Auger relaxation of multiexcitons.
 
 Pulsed: a pulse with N = 1 leaves an exciton X that emits with probability QY_X after an
@@ -16,12 +17,22 @@ pulses of each blinking state separately; CW photons are thinned instead).
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
 from . import kernels
 from .excitation import poisson_outcome
 from .kernels import seed_from
+
+__all__ = [
+    "KIND_BX",
+    "KIND_X",
+    "CwEmitter",
+    "bernoulli_indices",
+    "cascade_params",
+    "pulsed_detections",
+]
 
 KIND_X = 0
 KIND_BX = 1
@@ -98,42 +109,75 @@ class CwEmitter:
         if g_hz <= 0.0:
             self.next_start_ps = max(start, t1_ps)
             return np.empty(0), np.empty(0, dtype=np.uint8)
-        g = g_hz * 1e-12  # per ps
-        gx = 1.0 / tau_x_ps
-        q = gx / (g + gx)  # from X: decay to G (vs excitation to BX)
-        mean_cycle = 1.0 / g + (1.0 / (g + gx) + (1.0 - q) / q * (1.0 / (g + gx) + tau_bx_ps))
+        chain = _CwChain.of(g_hz, tau_x_ps, tau_bx_ps)
         times: list[np.ndarray] = []
         kinds: list[np.ndarray] = []
         rel = start - t0_ps
         span = t1_ps - t0_ps
         while rel < span:
-            m = min(int((span - rel) / mean_cycle * 1.05) + 16, 1 << 18)  # bounded memory per batch
-            loops = rng.geometric(q, m) - 1  # BX visits per cycle
-            lengths = 2 + 2 * loops
-            total = int(lengths.sum())
-            first = np.cumsum(lengths) - lengths
-            pos = np.arange(total) - np.repeat(first, lengths)
-            scale = np.where(pos % 2 == 1, 1.0 / (g + gx), tau_bx_ps)
-            scale[first] = 1.0 / g
-            t = rel + np.cumsum(rng.standard_exponential(total) * scale)
-            ends = t[first + lengths - 1]
-            cycle_starts = np.concatenate(([rel], ends[:-1]))
-            keep = int(np.searchsorted(cycle_starts, span, side="left"))  # cycles that start before t1
-            n_pos = int(first[keep - 1] + lengths[keep - 1]) if keep else 0
-            t, pos, lengths_k = t[:n_pos], pos[:n_pos], lengths[:keep]
-            is_bx = (pos >= 2) & (pos % 2 == 0)
-            is_x = np.zeros(n_pos, dtype=bool)
-            is_x[(first[:keep] + lengths_k - 1)] = True
-            bx_t = t[is_bx]
-            bx_t = bx_t[rng.random(bx_t.size) < b]
-            x_t = t[is_x]
-            x_t = x_t[rng.random(x_t.size) < a]
+            x_t, bx_t, rel, complete = chain.detected(rng, rel, span, a, b)
             times += [x_t, bx_t]
             kinds += [np.full(x_t.size, KIND_X, np.uint8), np.full(bx_t.size, KIND_BX, np.uint8)]
-            rel = float(ends[keep - 1]) if keep else rel
-            if keep < m:
+            if complete:
                 break
         self.next_start_ps = t0_ps + rel
         if not times:
             return np.empty(0), np.empty(0, dtype=np.uint8)
         return np.concatenate(times), np.concatenate(kinds)
+
+
+@dataclass(frozen=True)
+class _CwChain:
+    """Rates of the CW chain, per ps: excitation g, exciton decay gx; q = P(X decays before it is
+    excited to BX); the mean cycle length."""
+
+    g: float
+    gx: float
+    q: float
+    tau_bx_ps: float
+    mean_cycle: float
+
+    @classmethod
+    def of(cls, g_hz: float, tau_x_ps: float, tau_bx_ps: float) -> _CwChain:
+        g = g_hz * 1e-12  # per ps
+        gx = 1.0 / tau_x_ps
+        q = gx / (g + gx)  # from X: decay to G (vs excitation to BX)
+        mean_cycle = 1.0 / g + (1.0 / (g + gx) + (1.0 - q) / q * (1.0 / (g + gx) + tau_bx_ps))
+        return cls(g, gx, q, tau_bx_ps, mean_cycle)
+
+    def cycles(
+        self, rng: np.random.Generator, rel: float, span: float
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
+        """A batch of cycles from ``rel``: state-change times, each one's position in its cycle, cycle
+        starts (indices) and lengths, and the batch size m. Position 0 is the wait in G, odd positions
+        X (ending in a photon for the last one), even positions >= 2 BX (ending in a BX photon)."""
+        m = min(int((span - rel) / self.mean_cycle * 1.05) + 16, 1 << 18)  # bounded memory per batch
+        loops = rng.geometric(self.q, m) - 1  # BX visits per cycle
+        lengths = 2 + 2 * loops
+        total = int(lengths.sum())
+        first = np.cumsum(lengths) - lengths
+        pos = np.arange(total) - np.repeat(first, lengths)
+        scale = np.where(pos % 2 == 1, 1.0 / (self.g + self.gx), self.tau_bx_ps)
+        scale[first] = 1.0 / self.g
+        t = rel + np.cumsum(rng.standard_exponential(total) * scale)
+        return t, pos, first, lengths, m
+
+    def detected(
+        self, rng: np.random.Generator, rel: float, span: float, a: float, b: float
+    ) -> tuple[np.ndarray, np.ndarray, float, bool]:
+        """Detected X and BX photon times of the cycles starting before ``span``, the end of the last
+        one, and whether that batch reached past ``span``."""
+        t, pos, first, lengths, m = self.cycles(rng, rel, span)
+        ends = t[first + lengths - 1]
+        cycle_starts = np.concatenate(([rel], ends[:-1]))
+        keep = int(np.searchsorted(cycle_starts, span, side="left"))  # cycles that start before t1
+        n_pos = int(first[keep - 1] + lengths[keep - 1]) if keep else 0
+        t, pos, lengths_k = t[:n_pos], pos[:n_pos], lengths[:keep]
+        is_bx = (pos >= 2) & (pos % 2 == 0)
+        is_x = np.zeros(n_pos, dtype=bool)
+        is_x[(first[:keep] + lengths_k - 1)] = True
+        bx_t = t[is_bx]
+        bx_t = bx_t[rng.random(bx_t.size) < b]
+        x_t = t[is_x]
+        x_t = x_t[rng.random(x_t.size) < a]
+        return x_t, bx_t, (float(ends[keep - 1]) if keep else rel), keep < m

@@ -1,7 +1,15 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """The top-level emulator: excitation -> emitter -> optics -> detectors -> time-ordered tags.
 
 Time is int64 picoseconds. The first laser pulse is at `guard_ps` (so that jitter and negative
-cable delays never produce negative times); pulse k is at guard_ps + k * period_ps.
+cable delays never produce negative times); pulse k is at guard_ps + k * period_ps. The laser sync
+k (every `sync_divider`-th pulse) is at k * sync_period_ps, `guard_ps` before its pulse: prompt
+photons stamped early by jitter still fall after their own sync, and no event precedes sync 0.
+
+Records: pulsed with a sync gives T3 chunks by default (`records="t3"`): each photon carries its
+sync period `sync_index` and its delay `microtime_ps` after that sync, and no sync events exist
+(`g2live.photons` has the rule that ties them to `time_ps`). `records="t2"` inserts a sync event
+per recorded pulse instead, on `sync_ch`; the two are the same stream (`PhotonData.with_syncs`).
 
 Chunking: chunk i covers the laser pulses (pulsed) or emission cycles (CW) in
 [T_i, T_i+1). Its detections may land a little before T_i+1 (jitter) or long after it (decay,
@@ -15,8 +23,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from dataclasses import replace
-from typing import Any
+from dataclasses import dataclass, replace
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -30,6 +38,8 @@ from .kernels import core as kernel
 from .optics import background_cps
 from .truth import predict
 
+__all__ = ["Emulator", "EmulatorConfig"]
+
 NEVER = np.int64(-(2**62))
 KIND_PRIMARY, KIND_AFTERPULSE, KIND_CROSSTALK, KIND_VIRTUAL = 0, 1, 2, 3
 
@@ -37,6 +47,17 @@ KIND_PRIMARY, KIND_AFTERPULSE, KIND_CROSSTALK, KIND_VIRTUAL = 0, 1, 2, 3
 class Emulator:
     """Photon-physics emulator. `chunks()` streams, `run()` returns one recording.
 
+    Parameters
+    ----------
+    config : EmulatorConfig, optional
+        The parameters (default: ``EmulatorConfig()``); validated here.
+    seed : int, optional
+        Seed of the random generator: a run is reproducible from it.
+    **overrides
+        Parameters replacing those of ``config``.
+
+    Examples
+    --------
     >>> em = Emulator(EmulatorConfig(power=0.2), seed=1)
     >>> data = em.run(0.01)
     """
@@ -55,7 +76,7 @@ class Emulator:
         self._carry_t = np.empty(0, dtype=np.int64)
         self._carry_c = np.empty(0, dtype=np.uint8)
         self._t_last = np.full(cfg.n_detectors, NEVER, dtype=np.int64)  # last accepted avalanche
-        self._next_sync = 0  # index of the next laser pulse whose sync tag is still to be emitted
+        self._next_sync = 0  # index of the next sync not yet emitted (T2) or counted (T3)
         self._noise_cps = background_cps(cfg)
         self._det: tuple[tuple, np.ndarray] | None = None  # detector parameters of the kernels
         self._truth_cache: dict[float, dict[str, Any]] = {}
@@ -77,7 +98,13 @@ class Emulator:
 
     # ------------------------------------------------------------------ public interface
     def set_power(self, power: float) -> None:
-        """Change P/P_sat for the pulses (or CW cycles) of the following chunks."""
+        """Change P/P_sat for the pulses (or CW cycles) of the following chunks.
+
+        Parameters
+        ----------
+        power : float
+            P / P_sat (pulsed: mean excitons per pulse), finite and >= 0.
+        """
         if not (math.isfinite(power) and power >= 0):
             raise ValueError(f"emulator parameter power={power!r}: must be a finite number >= 0")
         self.power = float(power)
@@ -89,7 +116,20 @@ class Emulator:
         return self._truth_cache[self.power]
 
     def chunks(self, duration_s: float | None = None, chunk_s: float = 0.05) -> Iterator[PhotonData]:
-        """Yield time-ordered chunks covering `duration_s` (forever when None) from the current time."""
+        """Time-ordered chunks from the current emulated time.
+
+        Parameters
+        ----------
+        duration_s : float, optional
+            Emulated time to cover (None: forever).
+        chunk_s : float, optional
+            Length of each chunk.
+
+        Yields
+        ------
+        PhotonData
+            One chunk; ``meta.extra`` holds ``chunk_end_ps``, ``power``, ``truth`` and ``stats``.
+        """
         chunk_ps = int(round(chunk_s * 1e12))
         cfg = self.config
         min_chunk = 2 * cfg.guard_ps + int(cfg.dead_time_ns * 1e3)
@@ -105,9 +145,23 @@ class Emulator:
             self._t = t1
 
     def run(self, duration_s: float, chunk_s: float = 0.05, progress: bool = False) -> PhotonData:
-        """One recording of `duration_s` seconds, with `meta.extra["truth"]` and `["stats"]`."""
-        parts_c: list[np.ndarray] = []
-        parts_t: list[np.ndarray] = []
+        """One recording.
+
+        Parameters
+        ----------
+        duration_s : float
+            Emulated time.
+        chunk_s : float, optional
+            Emulation chunk length.
+        progress : bool, optional
+            Show a progress bar.
+
+        Returns
+        -------
+        PhotonData
+            The tags, with ``meta.extra["truth"]`` (predictions) and ``["stats"]`` (losses, extras).
+        """
+        parts: list[PhotonData] = []
         start = self._t
         bar = None
         if progress:
@@ -116,32 +170,65 @@ class Emulator:
             bar = tqdm(total=duration_s, unit="s", desc="emulating",
                        bar_format="{l_bar}{bar}| {n:.3g}/{total:.3g} s")
         for part in self.chunks(duration_s, chunk_s):
-            parts_c.append(part.channel)
-            parts_t.append(part.time_ps)
+            parts.append(part)
             if bar is not None:
                 bar.update((part.meta.extra["chunk_end_ps"] - start) * 1e-12 - bar.n)
         if bar is not None:
             bar.close()
-        ch = np.concatenate(parts_c) if parts_c else np.empty(0, np.uint8)
-        t = np.concatenate(parts_t) if parts_t else np.empty(0, np.int64)
-        return PhotonData(ch, t, self._meta(duration_s))
+
+        def cat(name: str, dtype: type) -> np.ndarray:
+            arrays = [getattr(p, name) for p in parts]
+            return np.concatenate(arrays) if arrays else np.empty(0, dtype)
+
+        t3 = self.config.t3
+        return PhotonData(cat("channel", np.uint8), cat("time_ps", np.int64), self._meta(duration_s),
+                          cat("sync_index", np.int64) if t3 else None,
+                          cat("microtime_ps", np.int64) if t3 else None)
 
     def words(self, duration_s: float | None = None, chunk_s: float = 0.05) -> Iterator[np.ndarray]:
-        """Tag words in the hardware format (via `g2live.core.Encoder`), one array per chunk."""
+        """Tag words in the hardware format (via `g2live.core.Encoder`).
+
+        Parameters
+        ----------
+        duration_s : float, optional
+            Emulated time to cover (None: forever).
+        chunk_s : float, optional
+            Length of each chunk.
+
+        Yields
+        ------
+        numpy.ndarray
+            uint64 words of one chunk.
+        """
         try:
             from .. import core
         except ImportError as exc:  # the C core is built separately (setup.py build_ext --inplace)
             raise RuntimeError(f"words mode needs the C core g2live.core: {exc}") from exc
         encoder = core.Encoder()
+        final = 0  # syncs before this were encoded
         for part in self.chunks(duration_s, chunk_s):
+            if part.is_t3:  # the hardware sees sync edges: rebuild them (exact)
+                end = part.meta.extra["final_ps"]
+                part = part.with_syncs(self.config.sync_ch, final, end)  # type: ignore[arg-type]
+                final = end
             yield encoder.encode(part.channel, part.time_ps)
+
+    def meta(self, duration_s: float | None = None) -> Meta:
+        """The recording's metadata now: roles, sync, ``truth`` and the ``stats`` so far.
+
+        Parameters
+        ----------
+        duration_s : float, optional
+            Acquisition time to state (``meta.acquisition_s``).
+        """
+        return self._meta(duration_s)
 
     # ------------------------------------------------------------------ internals
     def _meta(self, duration_s: float | None) -> Meta:
         cfg = self.config
         roles = {c: (f"detector {c}" if cfg.mode == "hbt" else f"pixel {c}") for c in range(cfg.n_detectors)}
         sc = cfg.sync_ch
-        if sc is not None:
+        if sc is not None and not cfg.t3:
             roles[sc] = "sync"
         extra: dict[str, Any] = {"truth": self.truth(), "stats": _plain(self.stats), "seed": self.seed}
         if cfg.mode == "spectro":
@@ -150,11 +237,12 @@ class Emulator:
             source="g2live.emulator",
             format="g2live emulator",
             resolution_ps=1.0,
-            sync_rate_hz=(1e12 / cfg.period_ps / cfg.sync_divider) if sc is not None else None,
-            sync_channel=sc,
+            sync_rate_hz=1e12 / cfg.sync_period_ps if sc is not None else None,
+            sync_channel=None if cfg.t3 else sc,
             channel_roles=roles,
             acquisition_s=duration_s,
             extra=extra,
+            sync_period_ps=cfg.sync_period_ps if cfg.t3 else None,
         )
 
     def _emissions(self, t0: int, t1: int) -> tuple[np.ndarray, np.ndarray]:
@@ -212,115 +300,165 @@ class Emulator:
         return pulsed_detections(self.rng, cascade, *self._det, edges[:-1][m], lens[m], states[m],
                                  cfg.guard_ps, period)
 
-    def _chunk(self, t0: int, t1: int, final: bool) -> PhotonData:
-        cfg = self.config
-        rng = self.rng
-        st = self.stats
-        boundary = t1 if final else t1 - cfg.guard_ps  # events before it are final
-        dead = int(round(cfg.dead_time_ns * 1e3))
-
-        # primaries: carried-over avalanches, emitter photons, dark counts and background
+    def _primaries(self, t0: int, t1: int) -> tuple[np.ndarray, np.ndarray]:
+        """Carried-over avalanches, emitter photons, dark counts and background, in stream order."""
         t_ph, c_ph = self._emissions(t0, t1)
-        t_n, c_n = uniform_events(rng, self._noise_cps, t0, t1)
-        st["noise_events"] += int(t_n.size)
-        t, ch = _merge_tags(t_ph, c_ph, *_sort_tags((self._carry_t, t_n), (self._carry_c, c_n)))
-        n = t.size
+        t_n, c_n = uniform_events(self.rng, self._noise_cps, t0, t1)
+        self.stats["noise_events"] += int(t_n.size)
+        return _merge_tags(t_ph, c_ph, *_sort_tags((self._carry_t, t_n), (self._carry_c, c_n)))
 
-        # extras: secondaries every primary would trigger, and the previous chunk's last avalanches
+    def _extras(self, t: np.ndarray, ch: np.ndarray, boundary: int, dead: int) -> _Extras:
+        """The secondaries every primary would trigger, and the previous chunk's last avalanches
+        (virtual events that only hold their detectors' dead time)."""
+        cfg = self.config
         p_xt = cfg.crosstalk_probability if cfg.mode == "spectro" else 0.0
         if cfg.afterpulse_probability > 0 or p_xt > 0:
-            xt, xc, xp, xk = potential_secondaries(
-                rng, t, ch, cfg.n_detectors, cfg.afterpulse_probability, cfg.afterpulse_tau_ns * 1e3,
+            x = _Extras(*potential_secondaries(
+                self.rng, t, ch, cfg.n_detectors, cfg.afterpulse_probability, cfg.afterpulse_tau_ns * 1e3,
                 p_xt, cfg.crosstalk_delay_ps,
-            )
+            ))
         else:
-            xt, xc, xp, xk = _EMPTY_I8, _EMPTY_U1, _EMPTY_I8, _EMPTY_U1
-        t_min = int(t[0]) if n else boundary
+            x = _Extras(_EMPTY_I8, _EMPTY_U1, _EMPTY_I8, _EMPTY_U1)
+        t_min = int(t[0]) if t.size else boundary
         vch = np.flatnonzero(self._t_last > t_min - dead).astype(np.uint8) if dead > 0 else _EMPTY_U1
-        if vch.size:
-            xt = np.concatenate((xt, self._t_last[vch]))
-            xc = np.concatenate((xc, vch))
-            xp = np.concatenate((xp, np.full(vch.size, -1, np.int64)))
-            xk = np.concatenate((xk, np.full(vch.size, KIND_VIRTUAL, np.uint8)))
-        acc_p, pres_x, acc_x = resolve(t, ch, xt, xc, xp, dead)
+        if not vch.size:
+            return x
+        return _Extras(
+            np.concatenate((x.t, self._t_last[vch])), np.concatenate((x.ch, vch)),
+            np.concatenate((x.parent, np.full(vch.size, -1, np.int64))),
+            np.concatenate((x.kind, np.full(vch.size, KIND_VIRTUAL, np.uint8))),
+        )
 
-        ib = int(np.searchsorted(t, boundary, side="left"))
-        real_x = xk != KIND_VIRTUAL
-        before_x = xt < boundary
-        # secondaries become certain once their parent is final (earlier than the boundary)
-        par_t = np.where(xp < n, t[np.clip(xp, 0, max(n - 1, 0))] if n else 0, xt[np.clip(xp - n, 0, None)])
-        par_ok = (xp < 0) | (par_t < boundary)
-        born_x = pres_x & real_x & (before_x | par_ok)
-        if born_x.any():
-            k = xk[born_x]
+    def _count(self, ch: np.ndarray, x: _Extras, r: _Resolved) -> None:
+        """Secondaries created (certain once their parent is final) and dead-time losses."""
+        st = self.stats
+        if r.born_x.any():
+            k = x.kind[r.born_x]
             st["secondaries_created"] += int(k.size)
             st["afterpulses"] += int(np.count_nonzero(k == KIND_AFTERPULSE))
             st["crosstalk"] += int(np.count_nonzero(k == KIND_CROSSTALK))
-        # dead-time losses (counted per detector)
-        lost_p = np.flatnonzero(~acc_p[:ib])
-        lost_x = pres_x & ~acc_x & real_x & before_x
-        if lost_p.size or lost_x.any():
-            counts = np.bincount(ch[lost_p], minlength=cfg.n_detectors)
-            counts += np.bincount(xc[lost_x], minlength=cfg.n_detectors)
+        lost_x = r.pres_x & ~r.acc_x & r.real_x & r.before_x
+        if r.lost_p.size or lost_x.any():
+            counts = np.bincount(ch[r.lost_p], minlength=self.config.n_detectors)
+            counts += np.bincount(x.ch[lost_x], minlength=self.config.n_detectors)
             for c in np.flatnonzero(counts):
                 st["dead_time_lost"][c] += int(counts[c])
-        # what lies beyond the boundary is carried (or, at the end of a run, dropped and counted)
-        later_x = born_x & ~before_x
+
+    def _carry(self, t: np.ndarray, ch: np.ndarray, x: _Extras, r: _Resolved, final: bool) -> None:
+        """Keep what lies beyond the boundary for the next chunk (at the end of a run: count it)."""
+        later_x = r.born_x & ~r.before_x
         if final:
-            st["after_end"] += int(n - ib) + int(np.count_nonzero(later_x))
+            self.stats["after_end"] += int(t.size - r.ib) + int(np.count_nonzero(later_x))
             self._carry_t, self._carry_c = _EMPTY_I8, _EMPTY_U1
         else:
-            self._carry_t = np.concatenate((t[ib:], xt[later_x]))
-            self._carry_c = np.concatenate((ch[ib:], xc[later_x]))
+            self._carry_t = np.concatenate((t[r.ib:], x.t[later_x]))
+            self._carry_c = np.concatenate((ch[r.ib:], x.ch[later_x]))
 
-        # the final tags
-        if lost_p.size:
-            keep = acc_p[:ib]
-            out_t, out_c = t[:ib][keep], ch[:ib][keep]
+    def _final_tags(
+        self, t: np.ndarray, ch: np.ndarray, x: _Extras, r: _Resolved, boundary: int, dead: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The accepted avalanches before the boundary, and the dead-time state they leave: the last
+        accepted avalanche per detector, if within one dead time of the boundary."""
+        if r.lost_p.size:
+            keep = r.acc_p[:r.ib]
+            out_t, out_c = t[:r.ib][keep], ch[:r.ib][keep]
         else:
-            out_t, out_c = t[:ib], ch[:ib]
-        fin_x = acc_x & real_x & before_x
+            out_t, out_c = t[:r.ib], ch[:r.ib]
+        fin_x = r.acc_x & r.real_x & r.before_x
         if fin_x.any():
-            out_t, out_c = kernel.emu_merge(out_t, out_c, *_sort_tags((xt[fin_x],), (xc[fin_x],)))
-        # dead-time state: the last accepted avalanche per detector, if within one dead time of the boundary
+            out_t, out_c = kernel.emu_merge(out_t, out_c, *_sort_tags((x.t[fin_x],), (x.ch[fin_x],)))
         if dead > 0 and out_t.size:
             j = int(np.searchsorted(out_t, boundary - dead, side="left"))
             if j < out_t.size:
                 np.maximum.at(self._t_last, out_c[j:].astype(np.intp), out_t[j:])
-        st["tags"] += int(out_t.size)
-        out_t, out_c = self._merge_sync(out_t, out_c, boundary)
-        st["emulated_s"] = t1 * 1e-12
+        return out_t, out_c
+
+    def _chunk(self, t0: int, t1: int, final: bool) -> PhotonData:
+        cfg = self.config
+        boundary = t1 if final else t1 - cfg.guard_ps  # events before it are final
+        dead = int(round(cfg.dead_time_ns * 1e3))
+        t, ch = self._primaries(t0, t1)
+        x = self._extras(t, ch, boundary, dead)
+        r = _Resolved.of(t, ch, x, boundary, dead)
+        self._count(ch, x, r)
+        self._carry(t, ch, x, r, final)
+        out_t, out_c = self._final_tags(t, ch, x, r, boundary, dead)
+        self.stats["tags"] += int(out_t.size)
+        self.stats["emulated_s"] = t1 * 1e-12
         meta = self._meta(None)
         meta.extra["chunk_end_ps"] = t1
+        meta.extra["final_ps"] = boundary  # every event (and sync) before it is in this or an earlier chunk
         meta.extra["power"] = self.power
+        if self.config.t3:
+            self._count_syncs(boundary)
+            q = np.int64(self.config.sync_period_ps)
+            index = out_t // q  # times are >= 0: sync 0 is at time 0
+            return PhotonData(out_c, out_t, meta, index, out_t - index * q)
+        out_t, out_c = self._merge_sync(out_t, out_c, boundary)
         return PhotonData(out_c, out_t, meta)
 
+    def _count_syncs(self, boundary: int) -> tuple[int, int]:
+        """Syncs ``k0 .. k0 + n - 1`` that lie before ``boundary`` and after the previous chunk's."""
+        q = self.config.sync_period_ps
+        k0 = self._next_sync
+        n = max(0, -(-boundary // q) - k0)  # sync k is at k * q
+        self._next_sync = k0 + n
+        self.stats["sync_events"] += n
+        return k0, n
+
     def _merge_sync(self, t: np.ndarray, ch: np.ndarray, boundary: int) -> tuple[np.ndarray, np.ndarray]:
-        """Insert the sync tags of the pulses before `boundary` in (time, channel) order."""
-        cfg = self.config
-        sc = cfg.sync_ch
+        """Insert the sync tags before `boundary` in (time, channel) order."""
+        sc = self.config.sync_ch
         if sc is None:
             return t, ch
-        period = cfg.period_ps
-        step = cfg.sync_divider
-        origin = cfg.guard_ps
-        k_first = self._next_sync
-        # pulses k_first, k_first + step, ... with origin + k * period < boundary
-        k_end = -((origin - boundary) // period)  # first pulse index at or after the boundary
-        n_sync = max(0, -((k_first - k_end) // step))
-        self._next_sync = k_first + n_sync * step
-        self.stats["sync_events"] += n_sync
+        k0, n_sync = self._count_syncs(boundary)
         if n_sync == 0:
             return t, ch
-        q = period * step
-        s0 = origin + k_first * period
+        q = self.config.sync_period_ps
         # syncs strictly earlier than each tag go first; at equal times the detector tag goes first
         # because validate() puts the sync channel above all detector channels (compiled merge)
-        return kernel.emu_merge_sync(t, ch, s0, q, n_sync, sc)
+        return kernel.emu_merge_sync(t, ch, k0 * q, q, n_sync, sc)
 
 
 _EMPTY_I8 = np.empty(0, dtype=np.int64)
 _EMPTY_U1 = np.empty(0, dtype=np.uint8)
+
+
+class _Extras(NamedTuple):
+    """Potential secondary (and virtual) avalanches of a chunk."""
+
+    t: np.ndarray
+    ch: np.ndarray
+    parent: np.ndarray  # index into [primaries, extras]; -1: exists regardless
+    kind: np.ndarray  # KIND_AFTERPULSE, KIND_CROSSTALK or KIND_VIRTUAL
+
+
+@dataclass(frozen=True)
+class _Resolved:
+    """Dead time resolved over a chunk's primaries and extras (``detectors.resolve``)."""
+
+    acc_p: np.ndarray  # accepted primaries
+    pres_x: np.ndarray  # extras that exist (their parent was accepted)
+    acc_x: np.ndarray  # accepted extras
+    ib: int  # primaries before the boundary
+    real_x: np.ndarray  # extras that are not virtual
+    before_x: np.ndarray  # extras before the boundary
+    born_x: np.ndarray  # real extras that exist for certain
+    lost_p: np.ndarray  # indices of primaries before the boundary lost to dead time
+
+    @classmethod
+    def of(cls, t: np.ndarray, ch: np.ndarray, x: _Extras, boundary: int, dead: int) -> _Resolved:
+        acc_p, pres_x, acc_x = resolve(t, ch, x.t, x.ch, x.parent, dead)
+        n = t.size
+        ib = int(np.searchsorted(t, boundary, side="left"))
+        real_x = x.kind != KIND_VIRTUAL
+        before_x = x.t < boundary
+        # secondaries become certain once their parent is final (earlier than the boundary)
+        xp = x.parent
+        par_t = np.where(xp < n, t[np.clip(xp, 0, max(n - 1, 0))] if n else 0, x.t[np.clip(xp - n, 0, None)])
+        par_ok = (xp < 0) | (par_t < boundary)
+        born_x = pres_x & real_x & (before_x | par_ok)
+        return cls(acc_p, pres_x, acc_x, ib, real_x, before_x, born_x, np.flatnonzero(~acc_p[:ib]))
 
 
 def _sort_tags(
@@ -369,5 +507,3 @@ def _plain(x: Any) -> Any:
         return x.item()
     return x
 
-
-__all__ = ["Emulator", "EmulatorConfig"]

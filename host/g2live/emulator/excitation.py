@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Excitation: how many excitons the laser creates.
 
 Pulsed: the number of absorbed excitons per pulse is Poisson with mean <N> = P / P_sat, and
@@ -11,8 +12,12 @@ from __future__ import annotations
 import math
 from typing import NamedTuple
 
+__all__ = ["PulseOutcome", "cw_excitation_rate_hz", "poisson_outcome", "pulse_range"]
+
 
 class PulseOutcome(NamedTuple):
+    """What one laser pulse leaves in the emitter: probabilities of N >= 1, N == 1, N >= 2."""
+
     p_ge1: float  # P(N >= 1)
     p1: float  # P(N == 1)
     p_ge2: float  # P(N >= 2): the biexciton is formed (Auger brings N >= 3 down to it)

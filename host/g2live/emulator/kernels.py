@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Access to the emulator's compiled kernels in the C core (cext/src/g2l_emulate.c).
 
 Each kernel call runs its own xoshiro256** generator, seeded with one 64-bit word drawn from the
@@ -16,6 +17,8 @@ except ImportError as exc:  # the C core is built separately
         f"g2live.emulator needs the compiled C core g2live._core ({exc}); build it with "
         "`python setup.py build_ext --inplace` in the repository root"
     ) from exc
+
+__all__ = ["core", "seed_from"]
 
 core = _core
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Optics: collection, beam splitter (HBT) or spectrometer onto a SPAD line array, background light.
 
 HBT: a collected photon goes to detector 0 with probability split_ratio, else to detector 1.
@@ -14,6 +15,8 @@ from __future__ import annotations
 import numpy as np
 
 from .config import EmulatorConfig
+
+__all__ = ["background_cps"]
 
 
 def background_cps(cfg: EmulatorConfig) -> np.ndarray:

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Emission spectra of X and BX: Gaussian core with an exponential low-energy (Urbach) tail.
 
 E = E_line + sigma * Z - U * Y with Z ~ N(0, 1), Y ~ Exp(1): an exponentially modified Gaussian
@@ -14,6 +15,8 @@ import numpy as np
 from scipy import stats
 
 from .config import EmulatorConfig
+
+__all__ = ["FWHM_PER_SIGMA", "line_cdf", "line_params", "pixel_weights"]
 
 FWHM_PER_SIGMA = 2.0 * math.sqrt(2.0 * math.log(2.0))
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """What the emulator's settings predict: rates, g2(0), lifetimes, ON fraction, spectra.
 
 Formulas (derived in docs/emulator.md), with mu = <N> = P / P_sat, r = qy_ratio,
@@ -24,9 +25,32 @@ from .excitation import cw_excitation_rate_hz, poisson_outcome
 from .optics import background_cps
 from .spectra import pixel_weights
 
+__all__ = [
+    "channel_weights",
+    "emitted_per_second_on",
+    "g2_cw_curve",
+    "g2_zero_cw",
+    "g2_zero_pulsed",
+    "predict",
+    "signal_cps",
+]
+
 
 def g2_zero_pulsed(mean_excitons: float, qy_ratio: float) -> float:
-    """g2(0) of the emitter alone under pulsed Poisson excitation (central / side peak areas)."""
+    """g2(0) of the emitter alone under pulsed Poisson excitation (central / side peak areas).
+
+    Parameters
+    ----------
+    mean_excitons : float
+        <N> = P / P_sat.
+    qy_ratio : float
+        QY_BX / QY_X.
+
+    Returns
+    -------
+    float
+        2 r P2 / (P1 + r P2)^2 (-> qy_ratio at low power).
+    """
     o = poisson_outcome(mean_excitons)
     if o.p_ge1 == 0.0:
         return qy_ratio
@@ -36,7 +60,22 @@ def g2_zero_pulsed(mean_excitons: float, qy_ratio: float) -> float:
 
 
 def g2_zero_cw(power: float, tau_x_ns: float, tau_bx_ns: float, qy_ratio: float) -> float:
-    """g2(0) of the emitter alone under CW excitation (ideal time resolution)."""
+    """g2(0) of the emitter alone under CW excitation (ideal time resolution).
+
+    Parameters
+    ----------
+    power : float
+        P / P_sat = g tau_x.
+    tau_x_ns, tau_bx_ns : float
+        Exciton and biexciton lifetimes.
+    qy_ratio : float
+        QY_BX / QY_X.
+
+    Returns
+    -------
+    float
+        g2(0).
+    """
     s = power  # g * tau_x
     return qy_ratio * (1.0 + s + s * s * tau_bx_ns / tau_x_ns) / (1.0 + s * qy_ratio) ** 2
 
@@ -48,6 +87,22 @@ def g2_cw_curve(
 
     The three-state chain G -> X <-> BX is solved exactly: after an X photon the dot is in G, after
     a BX photon in X; g2(tau) = sum_k r_k * (emission rate at tau after photon k) / r^2.
+
+    Parameters
+    ----------
+    tau_ps : numpy.ndarray
+        Delays (ps).
+    power : float
+        P / P_sat = g tau_x.
+    tau_x_ns, tau_bx_ns : float
+        Exciton and biexciton lifetimes.
+    qy_ratio : float
+        QY_BX / QY_X.
+
+    Returns
+    -------
+    numpy.ndarray
+        g2 at each delay, the shape of ``tau_ps``.
     """
     gx = 1.0 / (tau_x_ns * 1e3)
     gb = 1.0 / (tau_bx_ns * 1e3)
@@ -94,7 +149,20 @@ def emitted_per_second_on(cfg: EmulatorConfig, power: float) -> tuple[float, flo
 
 
 def signal_cps(cfg: EmulatorConfig, power: float | None = None) -> np.ndarray:
-    """Detected signal rate per channel, averaged over blinking, before dead-time losses and afterpulses."""
+    """Detected signal rate per channel, averaged over blinking, before dead-time losses and afterpulses.
+
+    Parameters
+    ----------
+    cfg : EmulatorConfig
+        The parameters.
+    power : float, optional
+        P / P_sat (default ``cfg.power``).
+
+    Returns
+    -------
+    numpy.ndarray
+        Rate per detector channel (1/s).
+    """
     power = cfg.power if power is None else power
     ex, ebx = emitted_per_second_on(cfg, power)
     wx, wbx = channel_weights(cfg)
@@ -115,7 +183,20 @@ def _blinking_moments(cfg: EmulatorConfig) -> dict[str, Any]:
 
 
 def predict(cfg: EmulatorConfig, power: float | None = None) -> dict[str, Any]:
-    """Everything the settings predict, as plain JSON-able values."""
+    """Everything the settings predict (formulas: docs/emulator.md).
+
+    Parameters
+    ----------
+    cfg : EmulatorConfig
+        The parameters.
+    power : float, optional
+        P / P_sat (default ``cfg.power``).
+
+    Returns
+    -------
+    dict
+        Plain JSON-able values: rates, g2(0), lifetimes, ON fraction, spectra, the config.
+    """
     power = cfg.power if power is None else float(power)
     bm = _blinking_moments(cfg)
     sig = signal_cps(cfg, power)
@@ -143,39 +224,54 @@ def predict(cfg: EmulatorConfig, power: float | None = None) -> dict[str, Any]:
         "sync_channel": cfg.sync_ch,
     }
     if cfg.excitation == "pulsed":
-        o = poisson_outcome(power)
-        period = cfg.period_ps
-        out |= {
-            "period_ps": period,
-            "rep_rate_hz": 1e12 / period,
-            "mean_excitons": power,
-            "p_excited": o.p_ge1,
-            "p_biexciton": o.p_ge2,
-            "photons_per_pulse_on": cfg.qy_x * (o.p_ge1 + cfg.qy_ratio * o.p_ge2),
-            "g2_0_emitter": g2_zero_pulsed(power, cfg.qy_ratio),
-            "g2_0_low_power_limit": cfg.qy_ratio,
-            "g2_0_high_power_limit": 2 * cfg.qy_ratio / (1 + cfg.qy_ratio) ** 2,
-        }
-        if cfg.mode == "hbt":
-            out["g2_0_hbt"] = _g2_hbt_with_noise(cfg, power, sig, noise, bm)
+        out |= _pulsed_truth(cfg, power, sig, noise, bm)
     else:
-        out |= {
-            "excitation_rate_hz": cw_excitation_rate_hz(power, cfg.tau_x_ns),
-            "g2_0_emitter": g2_zero_cw(power, cfg.tau_x_ns, cfg.tau_bx_ns, cfg.qy_ratio),
-            "g2_0_low_power_limit": cfg.qy_ratio,
-        }
+        out |= _cw_truth(cfg, power)
     if cfg.mode == "spectro":
-        wx, wbx = channel_weights(cfg)
-        out |= {
-            "pixel_energy_ev": cfg.pixel_energy_ev(),
-            "pixel_edges_ev": cfg.pixel_edges_ev(),
-            "pixel_weight_x": wx.tolist(),
-            "pixel_weight_bx": wbx.tolist(),
-            "binding_bx_mev": cfg.binding_bx_mev,
-            "mean_energy_x_ev": cfg.energy_x_ev - cfg.urbach_mev * 1e-3,
-            "mean_energy_bx_ev": cfg.energy_x_ev - (cfg.binding_bx_mev + cfg.urbach_mev) * 1e-3,
-        }
+        out |= _spectro_truth(cfg)
     return out
+
+
+def _pulsed_truth(
+    cfg: EmulatorConfig, power: float, sig: np.ndarray, noise: np.ndarray, bm: dict[str, Any]
+) -> dict[str, Any]:
+    o = poisson_outcome(power)
+    period = cfg.period_ps
+    out = {
+        "period_ps": period,
+        "rep_rate_hz": 1e12 / period,
+        "mean_excitons": power,
+        "p_excited": o.p_ge1,
+        "p_biexciton": o.p_ge2,
+        "photons_per_pulse_on": cfg.qy_x * (o.p_ge1 + cfg.qy_ratio * o.p_ge2),
+        "g2_0_emitter": g2_zero_pulsed(power, cfg.qy_ratio),
+        "g2_0_low_power_limit": cfg.qy_ratio,
+        "g2_0_high_power_limit": 2 * cfg.qy_ratio / (1 + cfg.qy_ratio) ** 2,
+    }
+    if cfg.mode == "hbt":
+        out["g2_0_hbt"] = _g2_hbt_with_noise(cfg, power, sig, noise, bm)
+    return out
+
+
+def _cw_truth(cfg: EmulatorConfig, power: float) -> dict[str, Any]:
+    return {
+        "excitation_rate_hz": cw_excitation_rate_hz(power, cfg.tau_x_ns),
+        "g2_0_emitter": g2_zero_cw(power, cfg.tau_x_ns, cfg.tau_bx_ns, cfg.qy_ratio),
+        "g2_0_low_power_limit": cfg.qy_ratio,
+    }
+
+
+def _spectro_truth(cfg: EmulatorConfig) -> dict[str, Any]:
+    wx, wbx = channel_weights(cfg)
+    return {
+        "pixel_energy_ev": cfg.pixel_energy_ev(),
+        "pixel_edges_ev": cfg.pixel_edges_ev(),
+        "pixel_weight_x": wx.tolist(),
+        "pixel_weight_bx": wbx.tolist(),
+        "binding_bx_mev": cfg.binding_bx_mev,
+        "mean_energy_x_ev": cfg.energy_x_ev - cfg.urbach_mev * 1e-3,
+        "mean_energy_bx_ev": cfg.energy_x_ev - (cfg.binding_bx_mev + cfg.urbach_mev) * 1e-3,
+    }
 
 
 def _g2_hbt_with_noise(cfg: EmulatorConfig, power: float, sig: np.ndarray, noise: np.ndarray,

@@ -1,7 +1,8 @@
-"""Vectorised decoder of PicoQuant 32-bit TTTR records (shared by PTU and the legacy formats).
+"""PicoQuant 32-bit TTTR records (shared by PTU and the legacy formats), decoded by the C core.
 
 One ``RecordDecoder`` per file carries the overflow state across chunks, so a file decoded in
-any split gives the one-call result. Record layouts (PicoQuant TTTR documentation):
+any split gives the one-call result (cext/src/g2l_records.c; the numpy decoder it replaced is
+the reference in tests/io/_reference.py). Record layouts (PicoQuant TTTR documentation):
 
 * PicoHarp T2: time 28 bit | channel 4 bit. Channel 15 is special: low 4 time bits = marker
   mask, 0 = overflow (+210698240 ticks).
@@ -12,6 +13,10 @@ any split gives the one-call result. Record layouts (PicoQuant TTTR documentatio
   33554432 x time field (0 counts as 1); special channel 0 = sync event; 1..15 = markers.
 * the same instruments in T3: nsync 10 | dtime 15 | channel 6 | special 1; overflow adds 1024
   (version 1) or 1024 x nsync (0 counts as 1); special 1..15 = markers.
+
+Markers are returned apart from the photons (``read_layout(..., markers=...)``, see
+``g2live.io.read_with_markers``): the record index, the time (T3: the start of the sync period)
+and the marker bits.
 """
 
 from __future__ import annotations
@@ -20,9 +25,11 @@ import copy
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
+from g2live import _core
 from g2live.io._common import (
     MAX_TIME_PS,
     SYNC_CHANNEL,
@@ -32,8 +39,11 @@ from g2live.io._common import (
     chunk_ranges,
     finish,
     jsonable,
+    limit_text,
     ticks_to_ps,
+    time_limit_ps,
 )
+from g2live.io._records import Decoder, decode_records, no_markers, open_at
 from g2live.photons import Meta, PhotonData
 
 
@@ -69,6 +79,18 @@ PH_T3_WRAP = 65536
 HH_T2_WRAP_V1 = 33552000
 HH_T2_WRAP_V2 = 33554432
 HH_T3_WRAP = 1024
+MAX_DTIME_PS = 10**9
+
+
+def channel_count(rtype: RecordType, declared: int | None) -> int:
+    """Photon channels a record type can carry: PicoHarp 300 T2 0..4 (input 0 and the four
+    router channels), T3 routing 1..4 (0..3 here); the HydraHarp family the inputs the header
+    declares (1..64), all 64 of its 6-bit field when it does not say."""
+    if rtype.family == "PH":
+        return 4 if rtype.t3 else 5
+    if declared is not None and 1 <= declared <= 64:
+        return int(declared)
+    return 64
 
 
 @dataclass
@@ -80,126 +102,73 @@ class Decoded:
     dtime: np.ndarray | None  # int64, T3 only
 
 
-@dataclass
 class RecordDecoder:
-    rtype: RecordType
-    offset: int = 0  # overflow correction carried into the next chunk, in ticks
-    records: int = 0
-    overflows: int = 0  # overflow records (each may stand for several wraps)
-    markers: int = 0
-    syncs: int = 0  # T2 sync events (HH family), returned on SYNC_CHANNEL
-    invalid: int = 0  # records with a reserved channel code: counted, not returned
+    """The C decoder of one file's records, in file order. ``max_ticks`` (T2 time, T3 sync
+    index) and ``n_channels`` (photon channels 0..n_channels-1) are what the instrument can
+    produce: a record beyond them raises ``RecordError`` with its index in the block. ``unit_ps``
+    (T2 tick, T3 sync period) and ``dtime_ps`` (T3 bin) give the times in ps."""
+
+    COUNTERS = ("records", "overflow_records", "marker_records", "sync_records", "invalid_records")
+
+    def __init__(
+        self,
+        rtype: RecordType,
+        max_ticks: int = MAX_TIME_PS,
+        n_channels: int = 64,
+        limit_ps: int = MAX_TIME_PS,
+        unit_ps: float | int = 1,
+        dtime_ps: float | int | None = 1,
+        records: int = 0,
+    ) -> None:
+        self.rtype = rtype
+        self.n_channels = n_channels
+        self.limit_ps = limit_ps
+        layout = f"{rtype.family}_{'T3' if rtype.t3 else 'T2'}"
+        micro = dtime_ps or 1
+        self.dec = Decoder(
+            layout, rtype.version, n_channels, max_ticks, unit_ps, micro, self._message, records
+        )
+
+    def _message(self, status: int, value: int) -> str:
+        if status == _core.ERR_CHANNEL:
+            return (f"channel {value} does not exist on a {self.rtype.name} "
+                    f"(channels 0..{self.n_channels - 1}; corrupted record?)")
+        if status == _core.ERR_TIME:
+            what = "sync index" if self.rtype.t3 else "time"
+            return f"{what} {value} ticks is past {limit_text(self.limit_ps)} (corrupted record?)"
+        return f"overflow records push the time past {MAX_TIME_PS} ticks (corrupted records?)"
 
     def decode(self, rec: np.ndarray) -> Decoded:
-        rec = np.asarray(rec, dtype=np.uint32)
-        self.records += rec.size
-        if rec.size == 0:
-            empty = np.empty(0, np.int64)
-            return Decoded(np.empty(0, np.uint8), empty, empty.copy() if self.rtype.t3 else None)
-        if self.rtype.family == "PH":
-            return self._ph(rec)
-        return self._hh(rec)
-
-    def _offsets(self, n: int, ovf_idx: np.ndarray, inc: np.ndarray) -> np.ndarray | int:
-        """Overflow correction of each of ``n`` records: the carried offset plus the increments of
-        the overflow records at ``ovf_idx`` (each counts from its own record on). A scalar when
-        the block has no overflow record."""
-        start = self.offset
-        if ovf_idx.size == 0:
-            return start
-        self._guard(float(np.sum(inc, dtype=np.float64)))
-        level = np.empty(ovf_idx.size + 1, dtype=np.int64)
-        level[0] = start
-        np.cumsum(inc, dtype=np.int64, out=level[1:])
-        level[1:] += start
-        self.offset = int(level[-1])
-        bounds = np.empty(ovf_idx.size + 2, dtype=np.int64)
-        bounds[0] = 0
-        bounds[1:-1] = ovf_idx
-        bounds[-1] = n
-        return np.repeat(level, np.diff(bounds))
-
-    def _ph(self, rec: np.ndarray) -> Decoded:
-        # Only the few special records (channel 15) are classified one by one.
-        special = rec >= np.uint32(0xF0000000)
-        sp_idx = np.flatnonzero(special)
-        sp = rec[sp_idx]
+        """One block as ticks (a decoder made with the default 1 ps units): for tests and tools."""
+        rec = np.ascontiguousarray(rec, dtype="<u4")
+        outs = self.dec.outputs(rec.size)
+        k = self.dec.into(rec, outs, 0)
         if self.rtype.t3:
-            ovf_sel = (sp & np.uint32(0x0FFF0000)) == 0
-            wrap, low_mask = PH_T3_WRAP, np.uint32(0xFFFF)
-        else:
-            ovf_sel = (sp & np.uint32(0xF)) == 0
-            wrap, low_mask = PH_T2_WRAP, np.uint32(0x0FFFFFFF)
-        ovf_idx = sp_idx[ovf_sel]
-        self.overflows += int(ovf_idx.size)
-        self.markers += int(sp.size - ovf_idx.size)
-        offs = self._offsets(rec.size, ovf_idx, np.full(ovf_idx.size, wrap, dtype=np.int64))
-        if self.rtype.t3:
-            top = rec >> np.uint32(28)
-            invalid = top == 0
-            n_invalid = int(np.count_nonzero(invalid))
-            self.invalid += n_invalid
-            photon = ~special & ~invalid if n_invalid else ~special
-        else:
-            photon = ~special
-        ph = rec[photon]
-        ticks = (ph & low_mask).astype(np.int64)
-        ticks += offs[photon] if isinstance(offs, np.ndarray) else np.int64(offs)
-        channel = (ph >> np.uint32(28)).astype(np.uint8)
-        if self.rtype.t3:
-            dtime = ((ph >> np.uint32(16)) & np.uint32(0xFFF)).astype(np.int64)
-            return Decoded(channel - np.uint8(1), ticks, dtime)
-        return Decoded(channel, ticks, None)
+            return Decoded(outs[0][:k], outs[2][:k], outs[3][:k])
+        return Decoded(outs[0][:k], outs[1][:k], None)
 
-    def _hh(self, rec: np.ndarray) -> Decoded:
-        t3 = self.rtype.t3
-        low_mask = np.uint32(0x3FF if t3 else 0x1FFFFFF)
-        special = rec >= np.uint32(0x80000000)
-        sp_idx = np.flatnonzero(special)
-        sp = rec[sp_idx]
-        ch = (sp >> np.uint32(25)) & np.uint32(0x3F)
-        ovf_sel = ch == 63
-        ovf_idx = sp_idx[ovf_sel]
-        if self.rtype.version == 1:
-            inc = np.full(ovf_idx.size, HH_T3_WRAP if t3 else HH_T2_WRAP_V1, dtype=np.int64)
-        else:  # counted overflows: the low field holds the number of wraps (0 means 1)
-            count = (sp[ovf_sel] & low_mask).astype(np.int64)
-            inc = np.maximum(count, 1) * (HH_T3_WRAP if t3 else HH_T2_WRAP_V2)
-        offs = self._offsets(rec.size, ovf_idx, inc)
-        self.overflows += int(ovf_idx.size)
-        n_marker = int(np.count_nonzero((ch >= 1) & (ch <= 15)))
-        self.markers += n_marker
-        sync_idx = sp_idx[ch == 0] if not t3 else sp_idx[:0]
-        self.syncs += int(sync_idx.size)
-        self.invalid += int(sp.size - ovf_idx.size - n_marker - sync_idx.size)
-        keep = ~special
-        if sync_idx.size:
-            keep[sync_idx] = True
-        ph = rec[keep]
-        ticks = (ph & low_mask).astype(np.int64)
-        ticks += offs[keep] if isinstance(offs, np.ndarray) else np.int64(offs)
-        channel = ((ph >> np.uint32(25)) & np.uint32(0x3F)).astype(np.uint8)
-        if sync_idx.size:
-            channel[ph >= np.uint32(0x80000000)] = SYNC_CHANNEL
-        if t3:
-            dtime = ((ph >> np.uint32(10)) & np.uint32(0x7FFF)).astype(np.int64)
-            return Decoded(channel, ticks, dtime)
-        return Decoded(channel, ticks, None)
-
-    def _guard(self, added: float) -> None:
-        if self.offset + added > MAX_TIME_PS:
-            raise OverflowError(
-                f"overflow records push the time past {MAX_TIME_PS} ticks (corrupted records?)"
-            )
+    def markers(self) -> np.ndarray:
+        """Markers of the last block (``MARKER_DTYPE``)."""
+        return self.dec.c.markers()
 
     def counters(self) -> dict[str, int]:
-        return {
-            "records": self.records,
-            "overflow_records": self.overflows,
-            "marker_records": self.markers,
-            "sync_records": self.syncs,
-            "invalid_records": self.invalid,
-        }
+        return self.dec.counters(self.COUNTERS)
+
+    @property
+    def overflows(self) -> int:
+        return self.counters()["overflow_records"]
+
+    @property
+    def markers_seen(self) -> int:
+        return self.counters()["marker_records"]
+
+    @property
+    def invalid(self) -> int:
+        return self.counters()["invalid_records"]
+
+    @property
+    def syncs(self) -> int:
+        return self.counters()["sync_records"]
 
 
 @dataclass
@@ -213,6 +182,22 @@ class PqLayout:
     unit_ps: float | int  # T2: time tick; T3: sync period
     dtime_ps: float | int | None  # T3 micro-time bin
     meta: Meta
+    n_channels: int = 64  # detector inputs the header declares (HydraHarp family), else the format's
+
+    def __post_init__(self) -> None:
+        # T3 micro-times: 15-bit (12-bit PicoHarp) bins; a bin over 1 ms is no TCSPC (and its
+        # products would leave int64).
+        if self.dtime_ps is not None and not 0 < self.dtime_ps <= MAX_DTIME_PS:
+            raise ValueError(f"micro-time bin of {self.dtime_ps} ps is not a TCSPC resolution")
+
+    def decoder(self) -> RecordDecoder:
+        """A decoder bounded by what this instrument and this file can hold: channels below
+        ``n_channels`` and times within the measurement time the header states."""
+        limit = time_limit_ps(self.meta.acquisition_s)
+        return RecordDecoder(
+            self.rtype, int(limit // self.unit_ps), self.n_channels, limit, self.unit_ps, self.dtime_ps,
+            self.n_records,
+        )
 
 
 def layout_extra(rtype: RecordType, unit_ps: float | int, dtime_ps: float | int | None,
@@ -251,40 +236,23 @@ def check_records(layout: PqLayout, size: int, allow_truncated: bool) -> PqLayou
     return layout
 
 
-def _to_arrays(layout: PqLayout, dec: Decoded) -> list[np.ndarray]:
-    if dec.ticks.size and float(dec.ticks.max()) * float(layout.unit_ps) > MAX_TIME_PS:
-        raise OverflowError(f"times beyond {MAX_TIME_PS} ps (corrupted records?)")
-    if layout.rtype.t3:
-        assert dec.dtime is not None and layout.dtime_ps is not None
-        sync_ps = ticks_to_ps(dec.ticks, layout.unit_ps)
-        micro = ticks_to_ps(dec.dtime, layout.dtime_ps)
-        return [dec.channel, sync_ps + micro, dec.ticks, micro]
-    return [dec.channel, ticks_to_ps(dec.ticks, layout.unit_ps)]
-
-
-def _watermark(layout: PqLayout, decoder: RecordDecoder, dec: Decoded) -> int | None:
-    """Lower bound on the time of every later event: the last ticks seen (T3: its sync start)."""
-    if dec.ticks.size == 0:
-        return None
-    last = np.array([dec.ticks[-1]], dtype=np.int64)
-    return int(ticks_to_ps(last, layout.unit_ps)[0])
-
-
-def _meta_with_counters(layout: PqLayout, decoder: RecordDecoder) -> Meta:
-    meta = copy.deepcopy(layout.meta)
-    meta.extra.update(decoder.counters())
-    if decoder.invalid:
-        meta.notes.append(f"{decoder.invalid} records with a reserved channel code were skipped (counted)")
+def _meta_with_counters(layout: PqLayout, decoder: RecordDecoder, copy_meta: bool = True) -> Meta:
+    meta = copy.deepcopy(layout.meta) if copy_meta else layout.meta
+    counters = decoder.counters()
+    meta.extra.update(counters)
+    if counters["invalid_records"]:
+        meta.notes.append(
+            f"{counters['invalid_records']} records with a reserved channel code were skipped (counted)"
+        )
     return meta
 
 
-BLOCK = 1 << 18  # records per decode step: keeps the temporaries in cache (2x faster than one pass)
-
-
-def roles(data: PhotonData) -> PhotonData:
-    """Channel roles of the events present: SYNC_CHANNEL is the sync (rate from the header when
-    the T2 header left it unset), every other channel a detector input."""
-    present = channels_present(data.channel)
+def roles(data: PhotonData, present: list[int] | None = None) -> PhotonData:
+    """Channel roles of the events present (``present``: known already, ascending): SYNC_CHANNEL
+    is the sync (rate from the header when the T2 header left it unset), every other channel a
+    detector input."""
+    if present is None:
+        present = channels_present(data.channel)
     roles = {c: "sync" if c == SYNC_CHANNEL else f"detector input {c}" for c in present}
     data.meta.channel_roles = roles
     if SYNC_CHANNEL in roles:
@@ -294,37 +262,36 @@ def roles(data: PhotonData) -> PhotonData:
     return data
 
 
-def read_layout(layout: PqLayout) -> PhotonData:
-    """All records of the file ``layout`` describes, with channel roles (``read`` of PTU and legacy)."""
-    rec = np.fromfile(layout.path, dtype="<u4", count=layout.n_records, offset=layout.data_offset)
-    if rec.size != layout.n_records:
-        raise FormatError(layout.path, layout.data_offset + 4 * rec.size, "file shrank while reading")
-    decoder = RecordDecoder(layout.rtype)
-    # Decoded blocks go straight into arrays sized for every record (photons are fewer): no
-    # list of parts and no concatenation copy; the result is a contiguous prefix of each.
-    dtypes = [np.uint8, np.int64, np.int64, np.int64][: 4 if layout.rtype.t3 else 2]
-    outs = [np.empty(rec.size, dtype=dt) for dt in dtypes]
-    filled = 0
-    for i in range(0, rec.size, BLOCK):
-        try:
-            block = _to_arrays(layout, decoder.decode(rec[i : i + BLOCK]))
-        except OverflowError as exc:
-            raise FormatError(layout.path, layout.data_offset + 4 * i, str(exc)) from None
-        k = block[0].size
-        for out, arr in zip(outs, block, strict=True):
-            out[filled : filled + k] = arr
-        filled += k
-    arrays = [out[:filled] for out in outs]
-    meta = _meta_with_counters(layout, decoder)
-    check_span(meta, arrays[1])
-    return roles(finish(*arrays[:2], meta, *(arrays[2:] if layout.rtype.t3 else ())))
+def _present(decoder: RecordDecoder) -> list[int]:
+    return decoder.dec.present() + ([SYNC_CHANNEL] if decoder.syncs else [])
 
 
-def check_span(meta: Meta, time_ps: np.ndarray) -> None:
-    """Keep the header's acquisition time only when the events fit it (split files do not)."""
-    if meta.acquisition_s is None or time_ps.size < 2:
+def read_layout(layout: PqLayout, markers: list[np.ndarray] | None = None) -> PhotonData:
+    """All records of the file ``layout`` describes, with channel roles (``read`` of PTU and legacy).
+
+    One pass: the C decoder writes the photons into arrays sized for every record (photons are
+    fewer); the result is a prefix of each. It also tells whether they are in stream order, so
+    only a file that is not gets sorted. Marker records go to ``markers`` when given."""
+    decoder = layout.decoder()
+    with open_at(layout.path, layout.data_offset) as fh:
+        arrays = decode_records(fh, layout.path, layout.data_offset, layout.n_records, decoder.dec, markers)
+    meta = _meta_with_counters(layout, decoder, copy_meta=False)  # the layout is this call's own
+    ordered = decoder.dec.c.in_order
+    t = arrays[1]
+    if t.size >= 2:
+        check_span(meta, int(t[-1] - t[0]) if ordered else int(t.max() - t.min()))
+    # the header parsers put JSON types only into meta.extra (tags, counters, numbers, strings)
+    t3 = arrays[2:] if layout.rtype.t3 else ()
+    data = finish(*arrays[:2], meta, *t3, ordered=ordered, json_extra=True, in_place=True)
+    return roles(data, _present(decoder))
+
+
+def check_span(meta: Meta, span_ps: int) -> None:
+    """Keep the header's acquisition time only when the events (spanning ``span_ps``) fit it
+    (split files do not)."""
+    if meta.acquisition_s is None:
         return
-    span = float(time_ps.max() - time_ps.min()) * 1e-12
+    span = float(span_ps) * 1e-12
     if span < 0.5 * meta.acquisition_s or span > 1.01 * meta.acquisition_s:
         meta.extra["header_acquisition_s"] = meta.acquisition_s
         meta.notes.append(
@@ -334,43 +301,54 @@ def check_span(meta: Meta, time_ps: np.ndarray) -> None:
         meta.acquisition_s = None
 
 
-def iter_layout(layout: PqLayout, chunk_records: int) -> Iterator[PhotonData]:
-    """The records in chunks of ``chunk_records``, with channel roles (``iter_chunks`` of PTU and legacy)."""
-    decoder = RecordDecoder(layout.rtype)
+def _watermark(layout: PqLayout, arrays: list[np.ndarray]) -> int | None:
+    """Lower bound on the time of every later event: the last photon's time (T3: the start of its
+    sync period, as micro-times may exceed the period)."""
+    if arrays[1].size == 0:
+        return None
+    if not layout.rtype.t3:
+        return int(arrays[1][-1])
+    return int(ticks_to_ps(arrays[2][-1:], layout.unit_ps)[0])
+
+
+def iter_layout(layout: PqLayout, chunk_records: int, with_markers: bool = False) -> Iterator[Any]:
+    """The records in chunks of ``chunk_records``, with channel roles (``iter_chunks`` of PTU and
+    legacy); with ``with_markers`` each item is (PhotonData, markers of its records)."""
+    decoder = layout.decoder()
     order = Reorderer()
     last: tuple[int, int] | None = None
-    with open(layout.path, "rb") as fh:
-        ranges = list(chunk_ranges(layout.n_records, chunk_records))
+    ranges = list(chunk_ranges(layout.n_records, chunk_records))
+    with open_at(layout.path, layout.data_offset) as fh:
         for i, (start, stop) in enumerate(ranges):
-            fh.seek(layout.data_offset + 4 * start)
-            rec = np.fromfile(fh, dtype="<u4", count=stop - start)
-            if rec.size != stop - start:
-                raise FormatError(
-                    layout.path, layout.data_offset + 4 * (start + rec.size), "file shrank while reading"
-                )
-            try:
-                dec = decoder.decode(rec)
-                converted = _to_arrays(layout, dec)
-            except OverflowError as exc:
-                raise FormatError(layout.path, layout.data_offset + 4 * start, str(exc)) from None
+            marks: list[np.ndarray] | None = [] if with_markers else None
+            offset = layout.data_offset + 4 * start
+            held = order.held()
+            converted = decode_records(fh, layout.path, offset, stop - start, decoder.dec, marks, held)
             final = i == len(ranges) - 1
-            mark = None if final else _watermark(layout, decoder, dec)
+            new = converted if held is None else [a[held[0].size :] for a in converted]
+            mark = None if final else _watermark(layout, new)
             if mark is None and not final:
                 mark = -(2**63)  # nothing decoded in this chunk: hold everything back
-            arrays = order.push(converted, mark)
-            if arrays[1].size == 0:
+            # the decoder knows whether every photon so far came in stream order
+            arrays = order.push(converted, mark, ordered=decoder.dec.c.in_order or None, with_held=True)
+            if arrays[1].size == 0 and not (with_markers and marks):
                 continue
-            head = (int(arrays[1][0]), int(arrays[0][0]))
-            if last is not None and head < last:
-                raise FormatError(
-                    layout.path,
-                    layout.data_offset + 4 * start,
-                    "records run backwards in time across a chunk boundary; read() sorts the whole file",
-                )
-            last = (int(arrays[1][-1]), int(arrays[0][-1]))
+            if arrays[1].size:
+                head = (int(arrays[1][0]), int(arrays[0][0]))
+                if last is not None and head < last:
+                    raise FormatError(
+                        layout.path,
+                        offset,
+                        "records run backwards in time across a chunk boundary; read() sorts the whole file",
+                    )
+                last = (int(arrays[1][-1]), int(arrays[0][-1]))
             meta = _meta_with_counters(layout, decoder)
             meta.extra["chunk_records"] = [start, stop]
             if order.moved:
                 meta.notes.append(f"records were not in time order: {order.moved} events reordered so far")
             meta.extra = jsonable(meta.extra)
-            yield roles(PhotonData(arrays[0], arrays[1], meta, *(arrays[2:] if layout.rtype.t3 else ())))
+            data = roles(PhotonData(arrays[0], arrays[1], meta, *(arrays[2:] if layout.rtype.t3 else ())))
+            if with_markers:
+                yield data, (np.concatenate(marks) if marks else no_markers())
+            else:
+                yield data

@@ -32,8 +32,19 @@ import struct
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
+
 from g2live.io._common import FormatError, snap_unit_ps
-from g2live.io._picoquant import RECORD_TYPES, PqLayout, check_records, iter_layout, layout_extra, read_layout
+from g2live.io._picoquant import (
+    RECORD_TYPES,
+    PqLayout,
+    channel_count,
+    check_records,
+    iter_layout,
+    layout_extra,
+    read_layout,
+)
+from g2live.io._records import no_markers
 from g2live.photons import Meta, PhotonData
 
 TEXT = struct.Struct("<16s6s18s12s18s2s256s")  # 328 bytes
@@ -115,9 +126,10 @@ def _hydraharp(path: Path, data: bytes, text: tuple, size: int, allow_truncated:
         "input_rates": input_rates,
         "stop_reason": stop_reason,
     }
-    return check_records(
-        PqLayout(path, rtype, data_offset, n_records, unit_ps, dtime_ps, meta), size, allow_truncated
+    lay = PqLayout(
+        path, rtype, data_offset, n_records, unit_ps, dtime_ps, meta, channel_count(rtype, n_inputs)
     )
+    return check_records(lay, size, allow_truncated)
 
 
 def _picoharp(path: Path, data: bytes, text: tuple, size: int, allow_truncated: bool) -> PqLayout:
@@ -171,16 +183,17 @@ def _picoharp(path: Path, data: bytes, text: tuple, size: int, allow_truncated: 
         "count_rates": [t[3], t[4]],
         "stop_reason": stop_reason,
     }
-    return check_records(
-        PqLayout(path, rtype, data_offset, n_records, unit_ps, dtime_ps, meta), size, allow_truncated
+    lay = PqLayout(
+        path, rtype, data_offset, n_records, unit_ps, dtime_ps, meta, channel_count(rtype, None)
     )
+    return check_records(lay, size, allow_truncated)
 
 
 def layout(path: str | os.PathLike[str], allow_truncated: bool = False) -> PqLayout:
     path = Path(path)
     size = path.stat().st_size
     with open(path, "rb") as fh:
-        data = fh.read(min(size, 1 << 20))
+        data = fh.read(min(size, 1 << 16))  # the fixed headers end well before 64 KiB
     text = _unpack(path, TEXT, data, 0, "file identification block")
     ident = _text(text[0])
     builders = {"HydraHarp": _hydraharp, "PicoHarp 300": _picoharp}
@@ -199,9 +212,26 @@ def read(path: str | os.PathLike[str], allow_truncated: bool = False) -> PhotonD
     return read_layout(layout(path, allow_truncated))
 
 
+def read_with_markers(
+    path: str | os.PathLike[str], allow_truncated: bool = False
+) -> tuple[PhotonData, np.ndarray]:
+    """The photons and the marker records (``g2live.io.MARKER_DTYPE``)."""
+    marks: list[np.ndarray] = []
+    data = read_layout(layout(path, allow_truncated), marks)
+    return data, (np.concatenate(marks) if marks else no_markers())
+
+
 def iter_chunks(
     path: str | os.PathLike[str],
     chunk_records: int = 1 << 20,
     allow_truncated: bool = False,
 ) -> Iterator[PhotonData]:
     yield from iter_layout(layout(path, allow_truncated), chunk_records)
+
+
+def iter_chunks_with_markers(
+    path: str | os.PathLike[str],
+    chunk_records: int = 1 << 20,
+    allow_truncated: bool = False,
+) -> Iterator[tuple[PhotonData, np.ndarray]]:
+    yield from iter_layout(layout(path, allow_truncated), chunk_records, with_markers=True)

@@ -1,11 +1,19 @@
 """Photon-HDF5 (photon-hdf5.github.io, format version 0.5) reading and writing with h5py.
 
-What g2live writes, per the spec: ``/photon_data/timestamps`` (int64, unit 1 ps),
-``/photon_data/detectors`` (uint8 = g2live channel), for T3 data ``/photon_data/nanotimes``
-(int64 micro-time in ps, ``tcspc_unit`` 1 ps), ``measurement_type`` "generic", ``/setup``,
-``/identity``, ``/provenance``, and under ``/user/g2live`` what the spec has no field for: the
-full Meta as JSON (``meta``), T3 ``sync_index``, and the recording state (``committed_records``,
-``complete``). Every spec field carries its official description as the TITLE attribute.
+What g2live writes, per the spec: ``/photon_data/detectors`` (uint8 = g2live channel),
+``measurement_type`` "generic", ``/setup``, ``/identity``, ``/provenance``, and under ``/user/g2live``
+what the spec has no field for: the full Meta as JSON (``meta``) and the recording state
+(``committed_records``, ``complete``). Every spec field carries its official description as the
+TITLE attribute. Times:
+
+* T2: ``/photon_data/timestamps`` int64 ``time_ps``, ``timestamps_unit`` 1e-12 s.
+* T3 (what TCSPC writers do): ``timestamps`` int64 = ``sync_index`` (the laser period),
+  ``timestamps_unit`` = the sync period in s; ``nanotimes`` uint32 = ``microtime_ps`` in TCSPC bins
+  with ``nanotimes_specs`` (``tcspc_unit`` = the bin in s, ``tcspc_num_bins``, ``tcspc_range``).
+  The bin is the data's resolution when that is a whole number of ps, else 1 ps. ``time_ps`` is
+  rebuilt by the T3 rule of ``g2live.photons`` with the exact period kept in the Meta
+  (``sync_period_ps``), so the round trip is bit-identical. Files of the earlier g2live layout
+  (ps timestamps plus ``/user/g2live/sync_index``) are still read.
 
 ``Recorder`` writes while acquiring: chunked, gzip-compressed, appendable datasets in HDF5 SWMR
 mode. After every appended chunk all rows are written and the file flushed first; only then is
@@ -21,13 +29,21 @@ import datetime as _dt
 import os
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import h5py
 import numpy as np
 
-from g2live.io._common import FormatError, chunk_ranges, meta_from_json, meta_to_json
+from g2live.io._common import (
+    MAX_TIME_PS,
+    FormatError,
+    check_container,
+    chunk_ranges,
+    meta_from_json,
+    meta_to_json,
+)
 from g2live.photons import Meta, PhotonData
 
 FORMAT_VERSION = "0.5"
@@ -128,13 +144,33 @@ def _version() -> str:
         return "0.1.0"
 
 
+def t3_period_ps(meta: Meta) -> float | int:
+    """The exact sync period of T3 data: ``meta.sync_period_ps``, else 1e12 / ``sync_rate_hz``
+    (a whole number of ps when it is one within 1e-6, as the readers do)."""
+    from g2live.io._common import snap_unit_ps
+
+    if meta.sync_period_ps:
+        return snap_unit_ps(float(meta.sync_period_ps))
+    if meta.sync_rate_hz:
+        return snap_unit_ps(1e12 / float(meta.sync_rate_hz))
+    raise ValueError("T3 data need a sync period: meta.sync_period_ps or meta.sync_rate_hz")
+
+
+def tcspc_unit_ps(meta: Meta) -> int:
+    """The nanotime bin g2live writes: the data's resolution when it is a whole number of ps."""
+    r = float(meta.resolution_ps or 1.0)
+    return int(r) if r.is_integer() and r >= 1 else 1
+
+
 class Recorder:
     """Append photons to a Photon-HDF5 file while acquiring; see the module docstring.
 
     ``settings`` (device configuration, register values...) is stored in ``meta.extra["settings"]``
     and thus in the file before the first photon arrives. ``compression`` is the gzip level (1 by
     default: about 5 Mevents/s on one core of the reference machine; 0 = uncompressed for faster
-    sources; see tests/bench/test_bench_io.py).
+    sources; see tests/bench/test_bench_io.py). ``t3=True`` writes the T3 layout (sync period in
+    ``meta.sync_period_ps`` or ``meta.sync_rate_hz``). ``close(meta=...)`` replaces the stored
+    Meta (e.g. final loss counters) and ``acquisition_duration``.
     """
 
     def __init__(
@@ -155,38 +191,68 @@ class Recorder:
         self.t3 = t3
         self.count = 0
         self._last: tuple[int, int] | None = None
+        self._first_ps: int | None = None
+        if t3:
+            self.period_ps = t3_period_ps(meta)
+            self.meta.sync_period_ps = self.period_ps
+            self.unit_ps = tcspc_unit_ps(meta)
+            self._num_bins = max(1, int(np.ceil(self.period_ps / self.unit_ps)))
         f = h5py.File(self.path, "w", libver=("v110", "v110"))
         self._f = f
+        try:
+            self._layout(f, meta, chunk_records, compression, description, source_file)
+        except BaseException:
+            f.close()
+            raise
+        f.swmr_mode = True  # from here on readers may open the file at any time
+        f.flush()
+
+    def _layout(self, f: h5py.File, meta: Meta, chunk_records: int, compression: int,
+                description: str, source_file: str | None) -> None:
         f.attrs["TITLE"] = np.bytes_(_TITLES["/"])
         f.attrs["format_name"] = np.bytes_(b"Photon-HDF5")
         f.attrs["format_version"] = np.bytes_(FORMAT_VERSION.encode())
         _put(f, "/description", description or f"g2live recording: {meta.source or 'photon data'}")
-        _put(f, "/acquisition_duration", float(meta.acquisition_s or 0.0))
-        _group(f, "/photon_data")
+        self._duration = _put(f, "/acquisition_duration", float(meta.acquisition_s or 0.0))
         opts: dict[str, Any] = {"maxshape": (None,), "chunks": (chunk_records,)}
         if compression:  # gzip + shuffle: ~2.8 bytes/event; 0 writes raw int64 (9 bytes/event), faster
             opts.update(compression="gzip", compression_opts=compression, shuffle=True)
+        self._photon_data(f, meta, opts)
+        self._setup(f, meta)
+        self._identity(f, meta, source_file)
+        _group(f, "/user")
+        g = f.create_group(_USER)
+        self._meta_ds = g.create_dataset("meta", shape=(0,), dtype="u1", maxshape=(None,), chunks=(4096,))
+        self._write_meta(meta)
+        self._committed = g.create_dataset("committed_records", data=np.int64(0))
+        self._complete = g.create_dataset("complete", data=np.uint8(0))
+
+    def _photon_data(self, f: h5py.File, meta: Meta, opts: dict[str, Any]) -> None:
+        _group(f, "/photon_data")
         self._ts = f.create_dataset("/photon_data/timestamps", shape=(0,), dtype="<i8", **opts)
         _title(self._ts, "/photon_data/timestamps")
         self._det = f.create_dataset("/photon_data/detectors", shape=(0,), dtype="u1", **opts)
         _title(self._det, "/photon_data/detectors")
         _group(f, "/photon_data/timestamps_specs")
-        _put(f, "/photon_data/timestamps_specs/timestamps_unit", 1e-12)
+        unit_s = self.period_ps * 1e-12 if self.t3 else 1e-12
+        _put(f, "/photon_data/timestamps_specs/timestamps_unit", unit_s)
         _group(f, "/photon_data/measurement_specs")
         _put(f, "/photon_data/measurement_specs/measurement_type", "generic")
         _group(f, "/photon_data/measurement_specs/detectors_specs")
-        pulsed = bool(meta.sync_rate_hz)
-        if pulsed:
-            _put(f, "/photon_data/measurement_specs/laser_repetition_rate", float(meta.sync_rate_hz or 0))
-        self._nano = self._sync = None
-        if t3:
-            self._nano = f.create_dataset("/photon_data/nanotimes", shape=(0,), dtype="<i8", **opts)
+        if meta.sync_rate_hz:
+            _put(f, "/photon_data/measurement_specs/laser_repetition_rate", float(meta.sync_rate_hz))
+        self._nano = None
+        if self.t3:
+            self._nano = f.create_dataset("/photon_data/nanotimes", shape=(0,), dtype="<u4", **opts)
             _title(self._nano, "/photon_data/nanotimes")
             _group(f, "/photon_data/nanotimes_specs")
-            period_s = 1.0 / meta.sync_rate_hz if meta.sync_rate_hz else 0.0
-            _put(f, "/photon_data/nanotimes_specs/tcspc_unit", 1e-12)
-            _put(f, "/photon_data/nanotimes_specs/tcspc_num_bins", int(np.ceil(period_s * 1e12)))
-            _put(f, "/photon_data/nanotimes_specs/tcspc_range", period_s)
+            _put(f, "/photon_data/nanotimes_specs/tcspc_unit", self.unit_ps * 1e-12)
+            self._bins_ds = _put(f, "/photon_data/nanotimes_specs/tcspc_num_bins", np.int64(self._num_bins))
+            self._range_ds = _put(f, "/photon_data/nanotimes_specs/tcspc_range",
+                                  self._num_bins * self.unit_ps * 1e-12)
+
+    def _setup(self, f: h5py.File, meta: Meta) -> None:
+        pulsed = bool(meta.sync_rate_hz)
         _group(f, "/setup")
         n_pixels = max(1, len(meta.channel_roles))
         for name, value in (
@@ -196,13 +262,15 @@ class Recorder:
             ("num_polarization_ch", 1),
             ("num_split_ch", 1),
             ("modulated_excitation", False),
-            ("lifetime", bool(t3)),
+            ("lifetime", bool(self.t3)),
         ):
             _put(f, f"/setup/{name}", value)
         _put(f, "/setup/excitation_alternated", np.array([False]))
         _put(f, "/setup/excitation_cw", np.array([not pulsed]))
         if pulsed:
             _put(f, "/setup/laser_repetition_rates", np.array([float(meta.sync_rate_hz or 0)]))
+
+    def _identity(self, f: h5py.File, meta: Meta, source_file: str | None) -> None:
         _group(f, "/identity")
         for name, value in (
             ("creator", "g2live"),
@@ -219,16 +287,34 @@ class Recorder:
         if source_file:
             _put(f, "/provenance/filename", source_file)
         _put(f, "/provenance/software", meta.source or "g2live")
-        _group(f, "/user")
-        g = f.create_group(_USER)
-        g.create_dataset("meta", data=np.bytes_(meta_to_json(meta).encode("utf-8")))
-        if t3:
-            self._sync = g.create_dataset("sync_index", shape=(0,), dtype="<i8", **opts)
-        self._committed = g.create_dataset("committed_records", data=np.int64(0))
-        self._complete = g.create_dataset("complete", data=np.uint8(0))
-        self._duration = f["/acquisition_duration"]
-        f.swmr_mode = True  # from here on readers may open the file at any time
-        f.flush()
+
+    def _write_meta(self, meta: Meta) -> None:
+        blob = np.frombuffer(meta_to_json(meta).encode("utf-8"), np.uint8)
+        self._meta_ds.resize((blob.size,))
+        self._meta_ds[:] = blob
+        self._meta_ds.flush()
+
+    def _t3_rows(self, data: PhotonData) -> list[tuple[h5py.Dataset, np.ndarray]]:
+        """Timestamps (sync index) and nanotimes (bins) of a T3 chunk, checked to give back its times."""
+        from g2live.photons import t3_time_ps
+
+        if data.sync_index is None or data.microtime_ps is None:
+            raise ValueError("a T3 recorder needs sync_index and microtime_ps in every chunk")
+        micro = data.microtime_ps
+        if not np.array_equal(t3_time_ps(data.sync_index, micro, self.period_ps), data.time_ps):
+            raise ValueError(
+                f"time_ps does not follow the T3 rule with a sync period of {self.period_ps} ps "
+                "(g2live.photons): it would not read back"
+            )
+        bins, rest = np.divmod(micro, np.int64(self.unit_ps))
+        if rest.any() or (micro.size and (int(micro.min()) < 0 or int(bins.max()) >= 2**32)):
+            raise ValueError(
+                f"micro-times must be multiples of the {self.unit_ps} ps TCSPC bin within 0..2**32 bins"
+            )
+        if bins.size:
+            self._num_bins = max(self._num_bins, int(bins.max()) + 1)
+        assert self._nano is not None
+        return [(self._ts, data.sync_index), (self._nano, bins.astype(np.uint32))]
 
     def append(self, data: PhotonData) -> None:
         """Append one chunk (stream order must continue across chunks) and commit it."""
@@ -237,37 +323,44 @@ class Recorder:
         n = len(data)
         if n == 0:
             return
-        if self.t3 and (data.sync_index is None or data.microtime_ps is None):
-            raise ValueError("a T3 recorder needs sync_index and microtime_ps in every chunk")
         head = (int(data.time_ps[0]), int(data.channel[0]))
         if self._last is not None and head < self._last:
             raise ValueError(
                 f"chunk starts at {head[0]} ps, before the last recorded event at {self._last[0]} ps"
             )
+        rows = self._t3_rows(data) if self.t3 else [(self._ts, data.time_ps)]
         a, b = self.count, self.count + n
-        arrays = [(self._ts, data.time_ps), (self._det, data.channel)]
-        if self.t3:
-            arrays += [(self._nano, data.microtime_ps), (self._sync, data.sync_index)]
-        for ds, arr in arrays:
+        for ds, arr in [*rows, (self._det, data.channel)]:
             ds.resize((b,))
             ds[a:b] = arr
             ds.flush()
         self._f.flush()
         self.count = b
+        self._first_ps = head[0] if self._first_ps is None else self._first_ps
         self._last = (int(data.time_ps[-1]), int(data.channel[-1]))
         self._committed[()] = np.int64(b)  # only after the rows are on disk
         self._committed.flush()
         self._f.flush()
 
-    def close(self, acquisition_s: float | None = None) -> None:
+    def close(self, acquisition_s: float | None = None, meta: Meta | None = None) -> None:
+        """Finish the file; ``meta`` (optional) replaces the stored one, e.g. with final counters."""
         if self._f is None:
             return
+        if meta is not None:
+            if self.t3:
+                meta.sync_period_ps = self.period_ps
+            self.meta = meta
+            self._write_meta(meta)
+        if acquisition_s is None and meta is not None:
+            acquisition_s = meta.acquisition_s
         if acquisition_s is not None:
             self._duration[()] = float(acquisition_s)
-        elif not self.meta.acquisition_s and self._last is not None:
-            first = int(self._ts[0]) if self.count else 0
-            self._duration[()] = (self._last[0] - first) * 1e-12
+        elif not self.meta.acquisition_s and self._last is not None and self._first_ps is not None:
+            self._duration[()] = (self._last[0] - self._first_ps) * 1e-12
         self._duration.flush()
+        if self.t3:
+            self._bins_ds[()] = np.int64(self._num_bins)
+            self._range_ds[()] = self._num_bins * self.unit_ps * 1e-12
         self._complete[()] = np.uint8(1)
         self._complete.flush()
         self._f.close()
@@ -280,11 +373,19 @@ class Recorder:
         self.close()
 
 
+def open_writer(
+    path: str | os.PathLike[str], meta: Meta, t3: bool = False, chunk_records: int = 1 << 16,
+    compression: int = 1, description: str = "", source_file: str | None = None,
+) -> Recorder:
+    """A Photon-HDF5 writer for chunks (``append``, ``close(meta=...)``): the ``Recorder``."""
+    return Recorder(path, meta, t3=t3, chunk_records=chunk_records, compression=compression,
+                    description=description, source_file=source_file)
+
+
 def write(
     path: str | os.PathLike[str], data: PhotonData, chunk_records: int = 1 << 16, **kwargs: Any
 ) -> None:
-    t3 = data.sync_index is not None and data.microtime_ps is not None
-    with Recorder(path, data.meta, t3=t3, chunk_records=chunk_records, **kwargs) as rec:
+    with Recorder(path, data.meta, t3=data.is_t3, chunk_records=chunk_records, **kwargs) as rec:
         rec.append(data)
 
 
@@ -346,6 +447,16 @@ def _scalar(f: h5py.File, path: Path, name: str, default: Any = None) -> Any:
     return v.decode("utf-8") if isinstance(v, bytes) else v
 
 
+def _rows(f: h5py.File, pd: str) -> list[str]:
+    """The row datasets of a g2live file (every one holds at least the committed rows)."""
+    rows = [f"{pd}/timestamps", f"{pd}/detectors"]
+    if f"{_USER}/sync_index" in f:  # the earlier T3 layout: ps timestamps plus sync_index
+        rows += [f"{_USER}/sync_index", f"{pd}/nanotimes"]
+    elif f"{pd}/nanotimes" in f:
+        rows.append(f"{pd}/nanotimes")
+    return rows
+
+
 def _committed_rows(f: h5py.File, path: Path, pd: str, swmr: bool, meta: Meta) -> int:
     """Rows of a g2live recording that the writer had completely written.
 
@@ -358,11 +469,8 @@ def _committed_rows(f: h5py.File, path: Path, pd: str, swmr: bool, meta: Meta) -
     committed = int(f[f"{_USER}/committed_records"][()])
     if committed < 0:
         raise FormatError(path, None, f"{_USER}/committed_records is negative ({committed})")
-    rows = [f"{pd}/timestamps", f"{pd}/detectors"]
-    if f"{_USER}/sync_index" in f:
-        rows += [f"{_USER}/sync_index", f"{pd}/nanotimes"]
     stored = 0
-    for name in rows:
+    for name in _rows(f, pd):
         if name not in f:
             raise FormatError(path, None, f"Photon-HDF5 field {name} is missing")
         ds = f[name]
@@ -383,19 +491,44 @@ def _committed_rows(f: h5py.File, path: Path, pd: str, swmr: bool, meta: Meta) -
     return committed
 
 
-def _load(path: Path) -> tuple[h5py.File, Meta, int, str | None]:
+def _g2live_meta(f: h5py.File, path: Path, swmr: bool) -> Meta:
+    """The Meta JSON: a uint8 array (current writer, replaceable at close) or a bytes scalar."""
+    ds = f[f"{_USER}/meta"]
+    if swmr:
+        ds.refresh()
+    if ds.shape == ():
+        return meta_from_json(_scalar(f, path, f"{_USER}/meta"), path)
+    return meta_from_json(ds[()].tobytes().decode("utf-8"), path)
+
+
+@dataclass
+class _Layout:
+    """How rows become photons: T2 ps timestamps, or T3 (sync index, nanotime bins) with the
+    period and bin in ps; ``legacy_t3``: ps timestamps plus /user/g2live/sync_index."""
+
+    pd: str
+    foreign: bool
+    t3: bool = False
+    legacy_t3: bool = False
+    period_ps: float | int = 0
+    unit_ps: float | int = 1
+
+
+def _load(path: Path) -> tuple[h5py.File, Meta, int, _Layout]:
     f, swmr = _open(path)
     try:
         pd = "/photon_data" if "/photon_data" in f else "/photon_data0" if "/photon_data0" in f else None
         if pd is None or f"{pd}/timestamps" not in f:
             raise FormatError(path, None, "no /photon_data/timestamps: not a Photon-HDF5 file")
         if f"{_USER}/meta" in f:
-            meta = meta_from_json(_scalar(f, path, f"{_USER}/meta"), path)
+            meta = _g2live_meta(f, path, swmr)
             n = _committed_rows(f, path, pd, swmr, meta)
+            lay = _own_layout(f, path, pd, meta)
         else:  # a Photon-HDF5 file from another program
             n = f[f"{pd}/timestamps"].shape[0]
             meta = _foreign_meta(f, path, pd)
-        return f, meta, n, pd
+            lay = _foreign_layout(f, path, pd, meta)
+        return f, meta, n, lay
     except (OSError, KeyError, ValueError, TypeError) as exc:
         f.close()
         if isinstance(exc, FormatError):
@@ -404,6 +537,42 @@ def _load(path: Path) -> tuple[h5py.File, Meta, int, str | None]:
     except BaseException:
         f.close()
         raise
+
+
+def _own_layout(f: h5py.File, path: Path, pd: str, meta: Meta) -> _Layout:
+    if f"{_USER}/sync_index" in f:
+        return _Layout(pd, False, t3=True, legacy_t3=True)
+    if f"{pd}/nanotimes" not in f:
+        return _Layout(pd, False)
+    if not meta.sync_period_ps:
+        raise FormatError(path, None, "T3 recording without sync_period_ps in its g2live metadata")
+    unit = _snapped(f, path, f"{pd}/nanotimes_specs/tcspc_unit")
+    return _Layout(pd, False, t3=True, period_ps=meta.sync_period_ps, unit_ps=unit)
+
+
+def _snapped(f: h5py.File, path: Path, name: str) -> float | int:
+    from g2live.io._common import snap_unit_ps
+
+    try:
+        return snap_unit_ps(float(_scalar(f, path, name)) * 1e12)
+    except ValueError as exc:
+        raise FormatError(path, None, f"{name}: {exc}") from None
+
+
+def _foreign_layout(f: h5py.File, path: Path, pd: str, meta: Meta) -> _Layout:
+    """T3 when the file has nanotimes and its timestamps count laser periods (timestamps_unit is
+    the period of laser_repetition_rate, as TCSPC converters such as phconvert write them)."""
+    unit_s = meta.extra["timestamps_unit_s"]
+    rate = meta.sync_rate_hz
+    t3 = (f"{pd}/nanotimes" in f and f"{pd}/nanotimes_specs/tcspc_unit" in f and bool(rate)
+          and abs(unit_s * float(rate or 0) - 1.0) < 1e-6)
+    if not t3:
+        return _Layout(pd, True)
+    period = _snapped(f, path, f"{pd}/timestamps_specs/timestamps_unit")
+    micro = _snapped(f, path, f"{pd}/nanotimes_specs/tcspc_unit")
+    meta.sync_period_ps = period
+    meta.resolution_ps = float(micro)
+    return _Layout(pd, True, t3=True, period_ps=period, unit_ps=micro)
 
 
 def _foreign_meta(f: h5py.File, path: Path, pd: str) -> Meta:
@@ -419,52 +588,100 @@ def _foreign_meta(f: h5py.File, path: Path, pd: str) -> Meta:
     return meta
 
 
-def _slice(f: h5py.File, path: Path, pd: str, meta: Meta, a: int, b: int) -> PhotonData:
-    ts = f[f"{pd}/timestamps"][a:b]
+def _integers(path: Path, name: str, arr: np.ndarray, a: int) -> np.ndarray:
+    if arr.dtype.kind not in "iu":
+        raise FormatError(path, None, f"{name} are {arr.dtype}, not integers")
+    if arr.size and arr.dtype.kind == "i" and int(arr.min()) < 0:
+        k = int(np.argmax(arr < 0))
+        raise FormatError(path, None, f"row {a + k}: {name} {int(arr[k])} is negative (corrupted file?)")
+    return arr.astype(np.int64)
+
+
+def _t3_slice(f: h5py.File, path: Path, lay: _Layout, meta: Meta, det: np.ndarray, a: int,
+              b: int) -> PhotonData:
+    from g2live.io._common import ticks_to_ps
+    from g2live.photons import t3_time_ps
+
+    sync = _integers(path, "timestamps", f[f"{lay.pd}/timestamps"][a:b], a)
+    nano = _integers(path, "nanotimes", f[f"{lay.pd}/nanotimes"][a:b], a)
+    bound = MAX_TIME_PS // max(1, int(np.ceil(lay.period_ps)) + int(np.ceil(lay.unit_ps)))
+    for name, arr in (("timestamps", sync), ("nanotimes", nano)):
+        if arr.size and int(arr.max()) > bound:
+            k = int(np.argmax(arr > bound))
+            raise FormatError(
+                path, None, f"row {a + k}: {name} {int(arr[k])} puts the time past {MAX_TIME_PS} ps"
+            )
+    micro = ticks_to_ps(nano, lay.unit_ps)
+    return PhotonData(det, t3_time_ps(sync, micro, lay.period_ps), meta, sync, micro)
+
+
+def _slice(f: h5py.File, path: Path, lay: _Layout, meta: Meta, a: int, b: int) -> PhotonData:
+    pd = lay.pd
     det = f[f"{pd}/detectors"][a:b] if f"{pd}/detectors" in f else np.zeros(b - a, np.uint8)
-    if f"{_USER}/meta" in f:
-        sync = f[f"{_USER}/sync_index"][a:b] if f"{_USER}/sync_index" in f else None
-        nano = f[f"{pd}/nanotimes"][a:b] if sync is not None else None
+    if lay.foreign and (det.dtype.kind not in "iu" or (det.size and (det.min() < 0 or det.max() > 255))):
+        raise FormatError(path, None, "detector ids do not fit g2live channels 0..255")
+    det = det.astype(np.uint8)
+    if lay.t3 and not lay.legacy_t3:
+        return _t3_slice(f, path, lay, meta, det, a, b)
+    ts = f[f"{pd}/timestamps"][a:b]
+    if not lay.foreign:
+        sync = f[f"{_USER}/sync_index"][a:b] if lay.legacy_t3 else None
+        nano = f[f"{pd}/nanotimes"][a:b] if lay.legacy_t3 else None
         return PhotonData(det, ts, meta, sync, nano)
-    # Foreign file: convert units to ps (nearest integer), keep detector ids.
+    # Foreign T2 file: convert units to ps (nearest integer), keep detector ids.
     from g2live.io._common import snap_unit_ps, ticks_to_ps
 
-    if det.dtype.kind not in "iu" or (det.size and (det.min() < 0 or det.max() > 255)):
-        raise FormatError(path, None, "detector ids do not fit g2live channels 0..255")
     try:
         unit = snap_unit_ps(meta.extra["timestamps_unit_s"] * 1e12)
     except ValueError as exc:
         raise FormatError(path, None, f"timestamps_unit: {exc}") from None
-    time_ps = ticks_to_ps(ts.astype(np.int64), unit)
-    return PhotonData(det.astype(np.uint8), time_ps, meta)
+    if ts.dtype.kind not in "iu":
+        raise FormatError(path, None, f"timestamps are {ts.dtype}, not integers")
+    bound = MAX_TIME_PS // max(1, int(np.ceil(unit)))  # checked before the product can wrap
+    if ts.size and (int(ts.max()) > bound or int(ts.min()) < -bound):
+        k = int(np.argmax((ts > bound) | (ts < -bound)))
+        raise FormatError(
+            path, None, f"row {a + k}: timestamp {int(ts[k])} x {unit} ps is beyond +-{MAX_TIME_PS} ps"
+        )
+    return PhotonData(det, ticks_to_ps(ts.astype(np.int64), unit), meta)
 
 
-def _checked_slice(f: h5py.File, path: Path, pd: str, meta: Meta, a: int, b: int) -> PhotonData:
+def _checked_slice(
+    f: h5py.File, path: Path, lay: _Layout, meta: Meta, a: int, b: int,
+    before: int | None = None, origin: int | None = None,
+) -> PhotonData:
     try:
-        return _slice(f, path, pd, meta, a, b)
+        data = _slice(f, path, lay, meta, a, b)
     except FormatError:
         raise
     except (OSError, KeyError, ValueError, TypeError) as exc:  # corrupted chunks, wrong shapes
-        raise FormatError(path, None, f"rows {a}..{b} of {pd} are not readable: {exc}") from None
+        raise FormatError(path, None, f"rows {a}..{b} of {lay.pd} are not readable: {exc}") from None
+    check_container(path, data, a, meta.acquisition_s, before, origin)
+    return data
 
 
 def read(path: str | os.PathLike[str]) -> PhotonData:
     path = Path(path)
-    f, meta, n, pd = _load(path)
+    f, meta, n, lay = _load(path)
     with f:
-        return _checked_slice(f, path, pd, meta, 0, n)
+        return _checked_slice(f, path, lay, meta, 0, n)
 
 
 def iter_chunks(path: str | os.PathLike[str], chunk_records: int = 1 << 20) -> Iterator[PhotonData]:
     path = Path(path)
-    f, meta, n, pd = _load(path)
+    f, meta, n, lay = _load(path)
+    before = origin = None
     with f:
         for a, b in chunk_ranges(n, chunk_records):
-            yield _checked_slice(f, path, pd, meta, a, b)
+            data = _checked_slice(f, path, lay, meta, a, b, before, origin)
+            if len(data):
+                before = int(data.time_ps[-1])
+                origin = int(data.time_ps[0]) if origin is None else origin
+            yield data
 
 
 def committed_records(path: str | os.PathLike[str]) -> int:
     """Rows a (possibly still running) recording has committed; readable while it writes."""
-    f, _meta, n, _pd = _load(Path(path))
+    f, _meta, n, _lay = _load(Path(path))
     f.close()
     return n

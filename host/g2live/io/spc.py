@@ -6,7 +6,8 @@ macro time bits 0-11, routing channel bits 12-15, ADC bits 16-27, then flags MAR
 (29), MTOV (30, macro-time overflow) and INVALID (31). INVALID+MTOV without MARK is a multiple
 overflow record whose bits 0-27 count the 4096-tick wraps; INVALID alone is an event without a
 valid time (counted); MTOV on a photon adds one wrap before it; GAP says the FIFO overflowed
-before this record (data were lost: counted and noted); MARK records are markers (counted).
+before this record (data were lost: counted and noted); MARK records are markers (counted and
+returned apart from the photons by ``read_with_markers``).
 
 Times: the macro clock is the laser sync in T3-type setups, so ``sync_index`` = macro time and
 ``time_ps = sync_index * macro_period_ps + microtime_ps``. The ADC counts time backwards
@@ -24,57 +25,30 @@ from pathlib import Path
 import numpy as np
 
 from g2live.io._common import (
+    MAX_TIME_PS,
     FormatError,
     Reorderer,
-    channels_present,
     chunk_ranges,
     finish,
     jsonable,
-    ticks_to_ps,
 )
+from g2live.io._records import Decoder, decode_records, no_markers, open_at
 from g2live.photons import Meta, PhotonData
 
 WRAP = 4096
 ADC_MAX = 4095
 
 
-class _State:
-    def __init__(self) -> None:
-        self.offset = 0
-        self.counters = {
-            "records": 0,
-            "overflow_records": 0,
-            "invalid_records": 0,
-            "gap_records": 0,
-            "marker_records": 0,
-        }
+COUNTERS = ("records", "overflow_records", "invalid_records", "gap_records", "marker_records")
 
-    def decode(self, w: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Return (channel, macro ticks, adc) of the valid photons in ``w``."""
-        self.counters["records"] += w.size
-        invalid = (w & np.uint32(1 << 31)) != 0
-        mtov = (w & np.uint32(1 << 30)) != 0
-        gap = (w & np.uint32(1 << 29)) != 0
-        mark = (w & np.uint32(1 << 28)) != 0
-        multi = invalid & mtov & ~mark
-        inc = np.where(multi, (w & np.uint32(0x0FFFFFFF)).astype(np.int64) * WRAP, 0)
-        inc += np.where(mtov & ~invalid, WRAP, 0)
-        if self.offset + float(np.sum(inc, dtype=np.float64)) > 2**62 / 1e5:
-            raise OverflowError(
-                "macro-time overflow records push the time past int64 range (corrupted file?)"
-            )
-        run = np.cumsum(inc)
-        macro = (w & np.uint32(0xFFF)).astype(np.int64) + run + self.offset
-        if w.size:
-            self.offset += int(run[-1])
-        photon = ~invalid & ~mark
-        self.counters["overflow_records"] += int(np.count_nonzero(multi))
-        self.counters["invalid_records"] += int(np.count_nonzero(invalid & ~mtov & ~mark))
-        self.counters["gap_records"] += int(np.count_nonzero(gap))
-        self.counters["marker_records"] += int(np.count_nonzero(mark))
-        channel = ((w >> np.uint32(12)) & np.uint32(0xF)).astype(np.uint8)[photon]
-        adc = ((w >> np.uint32(16)) & np.uint32(0xFFF)).astype(np.int64)[photon]
-        return channel, macro[photon], adc
+
+def _message(status: int, value: int) -> str:
+    return f"macro-time overflow records push the time past {MAX_TIME_PS} ps (corrupted file?)"
+
+
+def _decoder(period: int, micro: float, records: int) -> Decoder:
+    """The C decoder (cext/src/g2l_records.c) of one file: macro times may reach 2**62 ps."""
+    return Decoder("SPC", 0, 16, MAX_TIME_PS // period, period, micro, _message, records)
 
 
 def _open(
@@ -97,6 +71,8 @@ def _open(
         raise FormatError(path, 0, "macro-time clock period is 0 (not a BH SPC-130 FIFO file?)")
     period_ps = clock * 100
     micro_ps = float(microtime_resolution_ps) if microtime_resolution_ps else period_ps / (ADC_MAX + 1)
+    if not 0 < micro_ps <= 1e9:
+        raise ValueError(f"microtime_resolution_ps must be in (0, 1e9] ps, got {micro_ps!r}")
     meta = Meta(source="Becker&Hickl SPC-130/132/134/150/830", format="SPC", resolution_ps=micro_ps)
     meta.sync_rate_hz = 1e12 / period_ps
     meta.extra = {
@@ -114,34 +90,33 @@ def _open(
     return meta, (size - 4) // 4, micro_ps, period_ps
 
 
-def _arrays(channel: np.ndarray, macro: np.ndarray, adc: np.ndarray, period: int, micro: float) -> list:
-    micro_ps = ticks_to_ps(ADC_MAX - adc, micro)
-    return [channel, macro * np.int64(period) + micro_ps, macro, micro_ps]
-
-
 def read(
     path: str | os.PathLike[str], microtime_resolution_ps: float | None = None, allow_truncated: bool = False
 ) -> PhotonData:
+    return read_with_markers(path, microtime_resolution_ps, allow_truncated)[0]
+
+
+def read_with_markers(
+    path: str | os.PathLike[str], microtime_resolution_ps: float | None = None, allow_truncated: bool = False
+) -> tuple[PhotonData, np.ndarray]:
+    """The photons and the MARK records (``_records.MARKER_DTYPE``: the marker bits are the routing
+    bits of the record, the time its macro time)."""
     path = Path(path)
     meta, n, micro, period = _open(path, microtime_resolution_ps, allow_truncated)
-    w = np.fromfile(path, dtype="<u4", count=n, offset=4)
-    state = _State()
-    try:
-        arrays = _arrays(*state.decode(w), period, micro)
-    except OverflowError as exc:
-        raise FormatError(path, 4, str(exc)) from None
-    meta.extra.update(state.counters)
-    _notes(meta, state)
-    data = finish(arrays[0], arrays[1], meta, arrays[2], arrays[3])
-    data.meta.channel_roles = {c: f"routing channel {c}" for c in channels_present(data.channel)}
-    return data
+    dec = _decoder(period, micro, n)
+    marks: list[np.ndarray] = []
+    with open_at(path, 4) as fh:
+        arrays = decode_records(fh, path, 4, n, dec, marks)
+    meta.extra.update(dec.counters(COUNTERS))
+    _notes(meta, meta.extra)
+    data = finish(arrays[0], arrays[1], meta, arrays[2], arrays[3], ordered=dec.c.in_order, in_place=True)
+    data.meta.channel_roles = {c: f"routing channel {c}" for c in dec.present()}
+    return data, (np.concatenate(marks) if marks else no_markers())
 
 
-def _notes(meta: Meta, state: _State) -> None:
-    if state.counters["gap_records"]:
-        meta.notes.append(
-            f"{state.counters['gap_records']} FIFO overflows (GAP flags): photons were lost there"
-        )
+def _notes(meta: Meta, counters: dict) -> None:
+    if counters["gap_records"]:
+        meta.notes.append(f"{counters['gap_records']} FIFO overflows (GAP flags): photons were lost there")
 
 
 def iter_chunks(
@@ -150,26 +125,36 @@ def iter_chunks(
     microtime_resolution_ps: float | None = None,
     allow_truncated: bool = False,
 ) -> Iterator[PhotonData]:
+    for data, _ in iter_chunks_with_markers(path, chunk_records, microtime_resolution_ps, allow_truncated):
+        yield data
+
+
+def iter_chunks_with_markers(
+    path: str | os.PathLike[str],
+    chunk_records: int = 1 << 20,
+    microtime_resolution_ps: float | None = None,
+    allow_truncated: bool = False,
+) -> Iterator[tuple[PhotonData, np.ndarray]]:
     path = Path(path)
     meta, n, micro, period = _open(path, microtime_resolution_ps, allow_truncated)
-    state = _State()
+    dec = _decoder(period, micro, n)
     order = Reorderer()
     ranges = list(chunk_ranges(n, chunk_records))
-    with open(path, "rb") as fh:
+    with open_at(path, 4) as fh:
         for i, (start, stop) in enumerate(ranges):
-            fh.seek(4 + 4 * start)
-            w = np.fromfile(fh, dtype="<u4", count=stop - start)
-            try:
-                ch, macro, adc = state.decode(w)
-            except OverflowError as exc:
-                raise FormatError(path, 4 + 4 * start, str(exc)) from None
+            marks: list[np.ndarray] = []
+            held = order.held()
+            arrays = decode_records(fh, path, 4 + 4 * start, stop - start, dec, marks, held)
             final = i == len(ranges) - 1
-            mark = None if final else (int(macro[-1]) * period if macro.size else -(2**63))
-            arrays = order.push(_arrays(ch, macro, adc, period, micro), mark)
-            if arrays[0].size == 0:
+            fresh = arrays[2].size - (0 if held is None else held[0].size)
+            mark = None if final else (int(arrays[2][-1]) * period if fresh else -(2**63))
+            arrays = order.push(arrays, mark, ordered=dec.c.in_order or None, with_held=True)
+            if arrays[0].size == 0 and not marks:
                 continue
             m = Meta(**{**vars(meta), "notes": list(meta.notes), "extra": dict(meta.extra)})
-            m.extra.update(state.counters)
-            _notes(m, state)
+            m.extra.update(dec.counters(COUNTERS))
+            _notes(m, m.extra)
             m.extra = jsonable(m.extra)
-            yield PhotonData(arrays[0], arrays[1], m, arrays[2], arrays[3])
+            yield PhotonData(arrays[0], arrays[1], m, arrays[2], arrays[3]), (
+                np.concatenate(marks) if marks else no_markers()
+            )

@@ -1,1 +1,2 @@
-"""Developer tools run from the Makefile (`make synth`)."""
+"""Developer tools around the hardware sources: ``rtl`` finds the RTL tree, its file lists and
+Verilator; ``synth`` runs Yosys (`make synth`)."""

@@ -1,9 +1,11 @@
 """``make synth``: synthesise g2l_top for a Xilinx 7-series part with Yosys and count resources.
 
-Runs ``synth_xilinx -family xc7 -flatten`` on the sources of ``hw/rtl/g2l_top.f`` and reports
-LUTs, flip-flops, block RAMs (in RAMB36 equivalents), DSPs, LUT RAM and carry chains. Counts are
-printed and written as JSON (default ``build/synth/g2l_top.json``), so a design that lost logic to a
-parse problem shows up as a drop in resources (tests/hw/test_synth.py checks floors).
+Runs ``synth_xilinx -family xc7 -flatten`` on the sources of ``hw/rtl/g2l_top.f`` (in the hardware
+tree ``g2live.tools.rtl`` finds: ``--hw-dir``, ``$G2LIVE_HW_DIR``, the installed copy or the
+checkout) and reports LUTs, flip-flops, block RAMs (in RAMB36 equivalents), DSPs, LUT RAM and carry
+chains. Counts are printed and written as JSON (default ``build/synth/g2l_top.json``), so a design
+that lost logic to a parse problem shows up as a drop in resources (tests/hw/test_synth.py checks
+floors).
 
 Yosys comes from the ``pyosys`` wheel when installed (a recent Yosys with the Xilinx cell
 libraries), else from a ``yosys`` binary on PATH. Yosys does not accept every SystemVerilog
@@ -26,9 +28,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parents[3]
-RTL_DIR = REPO / "hw" / "rtl"
-DEFAULT_OUT = REPO / "build" / "synth" / "g2l_top.json"
+from g2live.tools import rtl
 
 # Xilinx 7-series primitive -> resource class
 _LUT = re.compile(r"^LUT[1-6]$")
@@ -45,18 +45,21 @@ class SynthError(RuntimeError):
     """Yosys failed; the message carries the first error line (file:line) of its log."""
 
 
-def sources(filelist: Path = RTL_DIR / "g2l_top.f") -> list[Path]:
-    out = []
-    for line in filelist.read_text().splitlines():
-        line = line.split("//", 1)[0].strip()
-        if line:
-            out.append(REPO / line)
-    return out
+def sources(tree: rtl.HwTree | None = None, filelist: str = "g2l_top.f") -> list[Path]:
+    """The sources of ``filelist`` in the hardware tree (default: found by ``g2live.tools.rtl``)."""
+    return (tree or _tree()).filelist(filelist)
+
+
+def _tree(hw_dir: str | Path | None = None) -> rtl.HwTree:
+    try:
+        return rtl.hw_tree(hw_dir)
+    except rtl.RtlToolsError as exc:
+        raise SynthError(str(exc)) from None
 
 
 def _script(srcs: Sequence[Path], top: str, parameters: Mapping[str, int], stat_json: Path,
-            map_luts: bool = True) -> str:
-    lines = [f"read_verilog -sv -I{RTL_DIR} " + " ".join(str(s) for s in srcs)]
+            include_dir: Path, map_luts: bool = True) -> str:
+    lines = [f"read_verilog -sv -I{include_dir} " + " ".join(str(s) for s in srcs)]
     if parameters:
         lines.append("chparam" + "".join(f" -set {k} {int(v)}" for k, v in parameters.items()) + f" {top}")
     lines += [
@@ -129,19 +132,25 @@ def count(cells: Mapping[str, int]) -> dict[str, Any]:
 
 def synth(parameters: Mapping[str, int] | None = None, top: str = "g2l_top",
           srcs: Sequence[Path] | None = None, workdir: Path | None = None,
-          map_luts: bool = True) -> dict[str, Any]:
+          map_luts: bool = True, hw_dir: str | Path | None = None) -> dict[str, Any]:
     """Synthesise and return ``{"top", "parameters", "resources", "cells", "seconds"}``.
 
     ``map_luts=False`` stops before LUT mapping (ABC), the slowest step: block RAMs, DSPs,
     flip-flops and carry chains are final by then, LUT counts are not (reported as 0).
+    Sources: ``srcs``, else ``g2l_top.f`` of ``hw_dir`` (else ``$G2LIVE_HW_DIR``, the installed
+    copy or the checkout; see ``g2live.tools.rtl``).
     """
     params = dict(parameters or {})
-    srcs = list(srcs) if srcs is not None else sources()
+    tree = _tree(hw_dir)
+    try:
+        srcs = list(srcs) if srcs is not None else sources(tree)
+    except rtl.RtlToolsError as exc:
+        raise SynthError(str(exc)) from None
     work = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix="g2l_synth_"))
     work.mkdir(parents=True, exist_ok=True)
     stat_json = work / "stat.json"
     script = work / "synth.ys"
-    script.write_text(_script(srcs, top, params, stat_json, map_luts))
+    script.write_text(_script(srcs, top, params, stat_json, tree.rtl_dir, map_luts))
     t0 = time.monotonic()
     _run_yosys(script, work / "yosys.log")
     data = json.loads(stat_json.read_text())
@@ -160,7 +169,10 @@ def synth(parameters: Mapping[str, int] | None = None, top: str = "g2l_top",
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m g2live.tools.synth", description=__doc__.split("\n")[0])
-    ap.add_argument("-o", "--out", type=Path, default=DEFAULT_OUT, help="JSON output (default %(default)s)")
+    ap.add_argument("-o", "--out", type=Path, default=None,
+                    help="JSON output (default: <checkout>/build/synth/g2l_top.json)")
+    ap.add_argument("--hw-dir", type=Path, default=None,
+                    help=f"g2live source checkout holding hw/rtl (default: ${rtl.HW_DIR_ENV}, else this one)")
     ap.add_argument("-P", "--param", action="append", default=[], metavar="NAME=VALUE",
                     help="override a g2l_top parameter, e.g. -P N_CHANNELS=5")
     args = ap.parse_args(argv)
@@ -170,18 +182,19 @@ def main(argv: list[str] | None = None) -> int:
         if not name or not value.lstrip("-").isdigit():
             ap.error(f"--param {p!r}: expected NAME=INTEGER")
         params[name] = int(value)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
     try:
-        res = synth(params, workdir=args.out.parent / "work")
+        out = args.out or _tree(args.hw_dir).build_dir / "synth" / "g2l_top.json"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        res = synth(params, workdir=out.parent / "work", hw_dir=args.hw_dir)
     except SynthError as exc:
         print(f"synth: error: {exc}", file=sys.stderr)
         return 1
-    args.out.write_text(json.dumps(res, indent=1, sort_keys=True))
+    out.write_text(json.dumps(res, indent=1, sort_keys=True))
     r = res["resources"]
     print(f"g2l_top {params or '(default parameters)'} on xc7 ({res['seconds']} s):")
     print(f"  LUT {r['lut']}  FF {r['ff']}  BRAM {r['bram36_equiv']:g} (RAMB36 {r['bram36']}, "
           f"RAMB18 {r['bram18']})  DSP {r['dsp']}  LUTRAM {r['lutram']}  CARRY4 {r['carry4']}")
-    print(f"  written to {args.out}")
+    print(f"  written to {out}")
     return 0
 
 

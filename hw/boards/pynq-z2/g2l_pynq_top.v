@@ -4,17 +4,20 @@
 
 // Verilog-2001 shell around g2l_top for a Vivado block-design module reference (the block
 // designer does not take a SystemVerilog top). Board parameters: 9 inputs (8 detectors on PMOD A,
-// the laser sync on PMOD B pin 1), a 125 MHz time base (CLK_PERIOD_PS = 8000).
+// the laser sync on PMOD B pin 1), a 125 MHz time base (CLK_PERIOD_PS = 8000) from
+// g2l_pynq_clocks (the board's oscillator or an external 10 MHz reference), whose status this
+// shell brings into the core's clock domain for CLOCK_STATUS.
 // Fine time: every input has a carry-chain TDC (g2l_tdc, TDC_LINE = 1): two chains of
-// TDC_N_CARRY4 CARRY4 cells sampled by the 125 MHz clock, calibrated online (TDC_* registers);
-// placed by the pblocks in g2live.xdc. in_fine_ps is the simulation-only input of the zero-time
-// line and is not used by the carry chains (tied off here).
+// TDC_N_CARRY4 CARRY4 cells sampled by the 125 MHz time-base clock, calibrated online (TDC_*
+// registers); placed by the pblocks in g2live.xdc. in_fine_ps is the simulation-only input of the
+// zero-time line and is not used by the carry chains (tied off here). The core has no clk_tdc
+// port yet: g2l_pynq_clocks' 250 MHz clk_tdc stays unconnected (g2live_bd.tcl checks for it).
 module g2l_pynq_top #(
     parameter N_CHANNELS = 9,        // detector + sync inputs
     parameter N_PAIRS = 4,           // correlation pairs
     parameter N_BINS_LOG2 = 12,      // largest histogram: 4096 bins
     parameter MAX_PHOTONS = 15,      // last photon-number bin
-    parameter CLK_PERIOD_PS = 8000,  // FCLK_CLK0 = 125 MHz: the TDC samples its lines with it
+    parameter CLK_PERIOD_PS = 8000,  // g2l_pynq_clocks clk_core = 125 MHz: the TDC samples its lines with it
     parameter TDC_N_CHAINS = 2,      // carry chains per input
     parameter TDC_N_CARRY4 = 143     // CARRY4 per chain: 1.25 periods at 70 ps per CARRY4, fits a 150-row column
 ) (
@@ -48,13 +51,35 @@ module g2l_pynq_top #(
     output wire [7:0]            m_axis_tkeep,
     output wire                  m_axis_tvalid,
     input  wire                  m_axis_tready,
-    output wire                  m_axis_tlast
+    output wire                  m_axis_tlast,
+
+    // board clocking (g2l_pynq_clocks, its own cell in the block design)
+    input  wire [31:0]           clock_status_osc,  // CLOCK_STATUS, oscillator domain, count in Gray code
+    output wire                  ref_request        // CLOCK_CONTROL.ref_select
 );
     // Synchronous reset from the processor's active-low reset.
     reg rst = 1'b1;
     always @(posedge clk) rst <= !aresetn;
 
     assign m_axis_tkeep = 8'hFF;
+
+    // ---- clock status into this domain: two flops per bit, then the Gray count back to binary ----
+    (* ASYNC_REG = "TRUE" *) reg [31:0] clk_st_meta = 32'd0;
+    (* ASYNC_REG = "TRUE" *) reg [31:0] clk_st_sync = 32'd0;
+    always @(posedge clk) begin
+        clk_st_meta <= clock_status_osc;
+        clk_st_sync <= clk_st_meta;
+    end
+    reg [7:0] unlocks_bin;
+    integer k;
+    always @(*) begin
+        unlocks_bin[7] = clk_st_sync[15];
+        for (k = 6; k >= 0; k = k - 1) unlocks_bin[k] = unlocks_bin[k + 1] ^ clk_st_sync[8 + k];
+    end
+    wire [31:0] clock_status = {clk_st_sync[31:16], unlocks_bin, clk_st_sync[7:0]};
+    wire [31:0] clock_control;
+    assign ref_request = clock_control[0];
+    wire unused_ok = &{1'b0, clock_control[31:1]};
 
     g2l_top #(
         .N_CHANNELS(N_CHANNELS), .N_PAIRS(N_PAIRS), .N_BINS_LOG2(N_BINS_LOG2),
@@ -71,7 +96,8 @@ module g2l_pynq_top #(
         .s_axil_rdata(s_axil_rdata), .s_axil_rresp(s_axil_rresp), .s_axil_rvalid(s_axil_rvalid),
         .s_axil_rready(s_axil_rready),
         .m_axis_tdata(m_axis_tdata), .m_axis_tvalid(m_axis_tvalid), .m_axis_tready(m_axis_tready),
-        .m_axis_tlast(m_axis_tlast)
+        .m_axis_tlast(m_axis_tlast),
+        .clock_status(clock_status), .clock_control(clock_control)
     );
 endmodule
 

@@ -19,6 +19,36 @@ set_property -dict { PACKAGE_PIN W14 IOSTANDARD LVCMOS33 } [get_ports { spad_in[
 ## flip-flops sample it (the path through a chain is longer than a clock period by design).
 set_false_path -from [get_ports { spad_in[*] }]
 
+## ==== Clocks (g2l_pynq_clocks.v) ================================================================
+## Kept together in this section; the TDC's placement constraints live in their own section.
+## 125 MHz PL oscillator: the time base and the TDC clock come from it through u_mmcm_main.
+set_property -dict { PACKAGE_PIN H16 IOSTANDARD LVCMOS33 } [get_ports { sysclk }]
+create_clock -name sysclk -period 8.000 [get_ports { sysclk }]
+
+## Optional external 10 MHz reference (3.3 V square wave) on PMOD B pin 2 (jb[1]). The pull-down
+## keeps an open input quiet, so "no reference" reads as not locked.
+set_property -dict { PACKAGE_PIN Y14 IOSTANDARD LVCMOS33 PULLDOWN TRUE } [get_ports { ref_in }]
+create_clock -name ref_10m -period 100.000 [get_ports { ref_in }]
+## Y14 is not a clock-capable pin: the reference reaches its MMCM over general routing (some
+## jitter, which the two MMCMs filter). For the cleanest reference put it on PMOD A pin 7 (U18,
+## IO_L12P_T1_MRCC_34) instead and move detector channel 4 to Y14.
+set_property CLOCK_DEDICATED_ROUTE FALSE [get_nets -of_objects [get_pins -hierarchical -filter {NAME =~ *u_ibuf_ref/O}]]
+
+## The main MMCM makes each output clock twice, once per input (CLKIN1 = oscillator, CLKIN2 =
+## reference); only one of the two exists at any time.
+set g2l_main_clks [get_clocks -of_objects [get_pins -hierarchical -filter {NAME =~ *u_mmcm_main/CLKOUT*}]]
+set_clock_groups -name g2l_main_inputs -physically_exclusive \
+    -group [filter $g2l_main_clks {MASTER_CLOCK == sysclk}] \
+    -group [filter $g2l_main_clks {MASTER_CLOCK != sysclk}]
+## Domains that meet only through synchronisers (two flops per status bit, the Gray-coded unlock
+## count, the AXI interconnect's and the DMA's clock converters) are timed separately.
+set_clock_groups -name g2l_async -asynchronous \
+    -group [get_clocks sysclk] \
+    -group [get_clocks -include_generated_clocks ref_10m] \
+    -group [get_clocks -include_generated_clocks clk_fpga_0] \
+    -group [filter $g2l_main_clks {MASTER_CLOCK == sysclk}]
+## ==== end of the clocks section ===================================================================
+
 ## ---- carry-chain TDC placement (g2l_tdc_line_carry4, one per input) ------------------------------
 ## One pblock per input, one CLB column wide (its two slice columns, one chain each) and 150 rows high
 ## (three clock regions): each chain of 143 CARRY4 runs straight up its slice column (the carry

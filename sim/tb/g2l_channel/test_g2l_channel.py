@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import random
 
+import cocotb
 import numpy as np
 import pytest
 from common import param, rtl, run_rtl
@@ -98,44 +99,37 @@ async def run_segment(dut, rng: random.Random, enable: int, dead: int, delay: in
         assert all(k != "none" for k, _ in outcome), "an enabled edge is either accepted or dropped"
 
 
-try:
-    import cocotb
-except ImportError:  # collected by pytest outside the simulator
-    cocotb = None
+@cocotb.test()
+async def random_and_adversarial(dut) -> None:
+    """Segments: random dead times and signed delays, dead time 0 and 2**32-1, exact
+    dead-time boundaries, equal raw times, negative results, disabled channel, back-to-back."""
+    from common import reset, start_clock
 
-if cocotb is not None:
-
-    @cocotb.test()
-    async def random_and_adversarial(dut) -> None:
-        """Segments: random dead times and signed delays, dead time 0 and 2**32-1, exact
-        dead-time boundaries, equal raw times, negative results, disabled channel, back-to-back."""
-        from common import reset, start_clock
-
-        assert param(dut, "FINE_W") == 16
-        start_clock(dut)
-        dut.clear.value = 0
-        dut.in_hit.value = 0
-        dut.in_fine_ps.value = 0
-        dut.edge_base_ps.value = 0
-        dut.cfg_enable.value = 1
-        dut.cfg_dead_time_ps.value = 0
-        dut.cfg_delay_ps.value = 0
-        await reset(dut)
-        rng = random.Random(5)
-        configs = [  # (enable, dead_time_ps, delay_ps, raw start, idle probability)
-            (1, 0, 0, 0, 0.0),                      # dead time 0: everything passes, equal times too
-            (1, 6000, -3000, 0, 0.0),               # negative delay: early tags wrap below 0
-            (1, 6000, 12345, 1 << 40, 0.5),
-            (1, 1, -(1 << 31), 1 << 50, 0.3),       # most negative delay, 1 ps dead time
-            (1, (1 << 32) - 1, (1 << 31) - 1, 5, 0.2),  # largest dead time and delay
-            (0, 6000, 777, 1000, 0.2),              # disabled: every edge dropped, not counted
-        ]
-        for _ in range(4):
-            configs.append((1, rng.randrange(1, 40000), rng.randrange(-(1 << 31), 1 << 31),
-                            rng.randrange(1 << 60), rng.choice((0.0, 0.5))))
-        total = 0
-        for enable, dead, delay, start, idle in configs:
-            raws = raw_edges(rng, 300, max(dead, 1) if dead < (1 << 31) else 20000, start)
-            await run_segment(dut, rng, enable, dead, delay, raws, idle)
-            total += len(raws)
-        assert total >= 3000
+    assert param(dut, "FINE_W") == 16
+    start_clock(dut)
+    dut.clear.value = 0
+    dut.in_hit.value = 0
+    dut.in_fine_ps.value = 0
+    dut.edge_base_ps.value = 0
+    dut.cfg_enable.value = 1
+    dut.cfg_dead_time_ps.value = 0
+    dut.cfg_delay_ps.value = 0
+    await reset(dut)
+    rng = random.Random(5)
+    configs = [  # (enable, dead_time_ps, delay_ps, raw start, idle probability)
+        (1, 0, 0, 0, 0.0),                      # dead time 0: everything passes, equal times too
+        (1, 6000, -3000, 0, 0.0),               # negative delay: early tags wrap below 0
+        (1, 6000, 12345, 1 << 40, 0.5),
+        (1, 1, -(1 << 31), 1 << 50, 0.3),       # most negative delay, 1 ps dead time
+        (1, (1 << 32) - 1, (1 << 31) - 1, 5, 0.2),  # largest dead time and delay
+        (0, 6000, 777, 1000, 0.2),              # disabled: every edge dropped, not counted
+    ]
+    for _ in range(4):
+        configs.append((1, rng.randrange(1, 40000), rng.randrange(-(1 << 31), 1 << 31),
+                        rng.randrange(1 << 60), rng.choice((0.0, 0.5))))
+    total = 0
+    for enable, dead, delay, start, idle in configs:
+        raws = raw_edges(rng, 300, max(dead, 1) if dead < (1 << 31) else 20000, start)
+        await run_segment(dut, rng, enable, dead, delay, raws, idle)
+        total += len(raws)
+    assert total >= 3000

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import random
 
+import cocotb
 import numpy as np
 import pytest
 from common import param, rtl, run_rtl
@@ -61,103 +62,96 @@ def delays(ch: np.ndarray, tm: np.ndarray, a: int, b: int) -> set[int]:
     return out
 
 
-try:
-    import cocotb
-except ImportError:  # collected by pytest outside the simulator
-    cocotb = None
+async def run_pair(dut, a: int, b: int, seed: int) -> None:
+    from cocotb.triggers import FallingEdge, ReadOnly, RisingEdge
+    from common import reset, start_clock
+    from g2live.core import Correlator
 
-if cocotb is not None:
-
-    async def run_pair(dut, a: int, b: int, seed: int) -> None:
-        from cocotb.triggers import FallingEdge, ReadOnly, RisingEdge
-        from common import reset, start_clock
-        from g2live.core import Correlator
-
-        n_bins = 1 << param(dut, "N_BINS_LOG2")
-        assert n_bins == N_BINS
-        lo, width, keep_a, keep_b, keep_auto = window()
-        start_clock(dut)
-        for name in ("s_tag", "s_first", "s_channel", "s_time", "s_advance", "flush", "bank",
-                     "dump_rd", "dump_addr", "sweep", "sweep_both", "sweep_addr"):
-            getattr(dut, name).value = 0
-        dut.cfg_en.value = 1
-        dut.cfg_a.value = a
-        dut.cfg_b.value = b
-        dut.cfg_lo.value = lo & M64
-        dut.cfg_width.value = width
-        dut.cfg_shift.value = BIN_WIDTH_PS.bit_length() - 1
-        dut.cfg_keep_a.value = keep_a & M64
-        dut.cfg_keep_b.value = keep_b & M64
-        dut.cfg_keep_auto.value = keep_auto & M64
-        await reset(dut)
-        # zero both banks (their power-up contents are undefined)
-        for k in range(n_bins):
-            await FallingEdge(dut.clk)
-            dut.sweep.value = 1
-            dut.sweep_both.value = 1
-            dut.sweep_addr.value = k
+    n_bins = 1 << param(dut, "N_BINS_LOG2")
+    assert n_bins == N_BINS
+    lo, width, keep_a, keep_b, keep_auto = window()
+    start_clock(dut)
+    for name in ("s_tag", "s_first", "s_channel", "s_time", "s_advance", "flush", "bank",
+                 "dump_rd", "dump_addr", "sweep", "sweep_both", "sweep_addr"):
+        getattr(dut, name).value = 0
+    dut.cfg_en.value = 1
+    dut.cfg_a.value = a
+    dut.cfg_b.value = b
+    dut.cfg_lo.value = lo & M64
+    dut.cfg_width.value = width
+    dut.cfg_shift.value = BIN_WIDTH_PS.bit_length() - 1
+    dut.cfg_keep_a.value = keep_a & M64
+    dut.cfg_keep_b.value = keep_b & M64
+    dut.cfg_keep_auto.value = keep_auto & M64
+    await reset(dut)
+    # zero both banks (their power-up contents are undefined)
+    for k in range(n_bins):
         await FallingEdge(dut.clk)
-        dut.sweep.value = 0
-        dut.sweep_both.value = 0
+        dut.sweep.value = 1
+        dut.sweep_both.value = 1
+        dut.sweep_addr.value = k
+    await FallingEdge(dut.clk)
+    dut.sweep.value = 0
+    dut.sweep_both.value = 0
 
-        ch, tm = stream(seed)
-        d = delays(ch, tm, a, b)
-        for edge in (lo, lo + width - 1, lo + width, 0):
-            assert edge in d, f"the stream must contain delay {edge} ps (window edge / equal times)"
-        missed = 0
-        for c, t in zip(ch, tm, strict=True):
-            first = True
-            while True:
-                await FallingEdge(dut.clk)
-                dut.s_tag.value = 1
-                dut.s_first.value = int(first)
-                dut.s_channel.value = int(c)
-                dut.s_time.value = int(t)
-                dut.s_advance.value = 0
-                first = False
-                await ReadOnly()
-                if int(dut.s_done.value):
-                    break
-            # retire in the next cycle (the tag stays in the scan stage, its pair stays done)
-            await FallingEdge(dut.clk)
-            dut.s_first.value = 0
-            dut.s_advance.value = 1
-            await ReadOnly()
-            assert int(dut.s_done.value), "s_done must hold until the tag is retired"
-            missed += int(dut.missed.value)
-            assert not int(dut.saturate.value)
-        await FallingEdge(dut.clk)
-        dut.s_tag.value = 0
-        dut.s_advance.value = 0
+    ch, tm = stream(seed)
+    d = delays(ch, tm, a, b)
+    for edge in (lo, lo + width - 1, lo + width, 0):
+        assert edge in d, f"the stream must contain delay {edge} ps (window edge / equal times)"
+    missed = 0
+    for c, t in zip(ch, tm, strict=True):
+        first = True
         while True:
-            await RisingEdge(dut.clk)
-            await ReadOnly()
-            if not int(dut.busy.value):
-                break
-        assert missed == 0, "the stream is short enough that no history entry is overwritten"
-
-        # swap banks, read and clear the filled one
-        await FallingEdge(dut.clk)
-        dut.bank.value = 1
-        got = []
-        for k in range(n_bins + 1):
             await FallingEdge(dut.clk)
-            if k:
-                got.append(int(dut.dump_data.value))
-            dut.dump_rd.value = int(k < n_bins)
-            dut.dump_addr.value = k % n_bins
-        dut.dump_rd.value = 0
+            dut.s_tag.value = 1
+            dut.s_first.value = int(first)
+            dut.s_channel.value = int(c)
+            dut.s_time.value = int(t)
+            dut.s_advance.value = 0
+            first = False
+            await ReadOnly()
+            if int(dut.s_done.value):
+                break
+        # retire in the next cycle (the tag stays in the scan stage, its pair stays done)
+        await FallingEdge(dut.clk)
+        dut.s_first.value = 0
+        dut.s_advance.value = 1
+        await ReadOnly()
+        assert int(dut.s_done.value), "s_done must hold until the tag is retired"
+        missed += int(dut.missed.value)
+        assert not int(dut.saturate.value)
+    await FallingEdge(dut.clk)
+    dut.s_tag.value = 0
+    dut.s_advance.value = 0
+    while True:
+        await RisingEdge(dut.clk)
+        await ReadOnly()
+        if not int(dut.busy.value):
+            break
+    assert missed == 0, "the stream is short enough that no history entry is overwritten"
 
-        corr = Correlator([(a, b)], BIN_WIDTH_PS, N_BINS, OFFSET_PS)
-        corr.update(ch, tm)
-        want = [int(x) for x in corr.histograms(clear=True)[0]]
-        assert sum(want) > 50, "the stream must fill the histogram"
-        assert got == want, f"bank contents differ from Correlator: {got} != {want}"
+    # swap banks, read and clear the filled one
+    await FallingEdge(dut.clk)
+    dut.bank.value = 1
+    got = []
+    for k in range(n_bins + 1):
+        await FallingEdge(dut.clk)
+        if k:
+            got.append(int(dut.dump_data.value))
+        dut.dump_rd.value = int(k < n_bins)
+        dut.dump_addr.value = k % n_bins
+    dut.dump_rd.value = 0
 
-    @cocotb.test()
-    async def cross_pair(dut) -> None:
-        await run_pair(dut, 0, 1, seed=3)
+    corr = Correlator([(a, b)], BIN_WIDTH_PS, N_BINS, OFFSET_PS)
+    corr.update(ch, tm)
+    want = [int(x) for x in corr.histograms(clear=True)[0]]
+    assert sum(want) > 50, "the stream must fill the histogram"
+    assert got == want, f"bank contents differ from Correlator: {got} != {want}"
 
-    @cocotb.test()
-    async def auto_pair(dut) -> None:
-        await run_pair(dut, 1, 1, seed=5)
+@cocotb.test()
+async def cross_pair(dut) -> None:
+    await run_pair(dut, 0, 1, seed=3)
+
+@cocotb.test()
+async def auto_pair(dut) -> None:
+    await run_pair(dut, 1, 1, seed=5)

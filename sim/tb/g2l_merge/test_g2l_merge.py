@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import random
 
+import cocotb
 import numpy as np
 import pytest
 from common import param, pause_pattern, rtl, run_rtl
@@ -29,7 +30,6 @@ def test_g2l_merge(sim: str) -> None:
 async def run_merge(dut, rng: random.Random, cycles: int, p_fire: float, delays: list[int],
                     ready: str, bnd_every: int = 0) -> dict:
     """Drive `cycles` cycles of input, then drain; return what went in and came out."""
-    import cocotb
     from cocotb.triggers import FallingEdge, RisingEdge
     from common import reset, start_clock
 
@@ -117,36 +117,29 @@ def check(res: dict, delays: list[int], lossless: bool) -> None:
         assert set(tags) <= set(exp)
 
 
-try:
-    import cocotb
-except ImportError:  # collected by pytest outside the simulator
-    cocotb = None
+@cocotb.test()
+async def ordered_random(dut) -> None:
+    """Random channels, signed delays, boundaries, no back-pressure: exactly the twin's order."""
+    rng = random.Random(1)
+    n = param(dut, "N_CHANNELS")
+    delays = [rng.randrange(-3 * P, 3 * P) for _ in range(n)]
+    res = await run_merge(dut, rng, 3000, 0.2, delays, "none", bnd_every=97)
+    check(res, delays, lossless=True)
 
-if cocotb is not None:
+@cocotb.test()
+async def every_channel_every_clock(dut) -> None:
+    """All channels fire every clock (n tags/clock into 1/clock out): exact overflow counts."""
+    rng = random.Random(2)
+    n = param(dut, "N_CHANNELS")
+    delays = [0, 1000, -1000, 0][:n] + [0] * max(0, n - 4)
+    res = await run_merge(dut, rng, 600, 1.0, delays, "none", bnd_every=50)
+    check(res, delays, lossless=False)
 
-    @cocotb.test()
-    async def ordered_random(dut) -> None:
-        """Random channels, signed delays, boundaries, no back-pressure: exactly the twin's order."""
-        rng = random.Random(1)
-        n = param(dut, "N_CHANNELS")
-        delays = [rng.randrange(-3 * P, 3 * P) for _ in range(n)]
-        res = await run_merge(dut, rng, 3000, 0.2, delays, "none", bnd_every=97)
-        check(res, delays, lossless=True)
-
-    @cocotb.test()
-    async def every_channel_every_clock(dut) -> None:
-        """All channels fire every clock (n tags/clock into 1/clock out): exact overflow counts."""
-        rng = random.Random(2)
-        n = param(dut, "N_CHANNELS")
-        delays = [0, 1000, -1000, 0][:n] + [0] * max(0, n - 4)
-        res = await run_merge(dut, rng, 600, 1.0, delays, "none", bnd_every=50)
-        check(res, delays, lossless=False)
-
-    @cocotb.test()
-    async def backpressure(dut) -> None:
-        """Moderate input, bursty output stalls: order kept, every drop counted."""
-        rng = random.Random(3)
-        n = param(dut, "N_CHANNELS")
-        delays = [rng.randrange(-2 * P, 2 * P) for _ in range(n)]
-        res = await run_merge(dut, rng, 3000, 0.15, delays, "bursty", bnd_every=211)
-        check(res, delays, lossless=False)
+@cocotb.test()
+async def backpressure(dut) -> None:
+    """Moderate input, bursty output stalls: order kept, every drop counted."""
+    rng = random.Random(3)
+    n = param(dut, "N_CHANNELS")
+    delays = [rng.randrange(-2 * P, 2 * P) for _ in range(n)]
+    res = await run_merge(dut, rng, 3000, 0.15, delays, "bursty", bnd_every=211)
+    check(res, delays, lossless=False)

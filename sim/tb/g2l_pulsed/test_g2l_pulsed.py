@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import partial
 
+import cocotb
 import numpy as np
 import pytest
 from common import (
@@ -185,163 +186,156 @@ def pulsed_stream(rng: np.random.Generator, n_periods: int, period_ps: int, sync
 T0 = (1 << 46) + 777
 
 
-try:
-    import cocotb
-except ImportError:  # collected by pytest outside the simulator
-    cocotb = None
+@cocotb.test()
+async def random_periods(dut) -> None:
+    """SPAD-array pixels and HBT channels, sync in the middle of the channel numbers (photons
+    at the sync time on lower and higher channels), several integrations, random idle and
+    random m_axis back-pressure that fills the herald FIFO."""
+    rng = np.random.default_rng(21)
+    cfg = Config(sync_channel=17, window_ps=0)
+    await start(dut, cfg)
+    integs = []
+    t = T0
+    for _ in range(4):
+        ch, tt = pulsed_stream(rng, 40, 12_500, 17, list(range(0, 17)) + list(range(18, 40)), 1.6, t,
+                               pre=3 if not integs else 0)
+        integs.append(Integration(ch, tt, cfg))
+        t = int(tt[-1]) + 1 + int(rng.integers(0, 12_500))
+    run = await drive(dut, tag_beats(integs), idle=0.2, pause=pause_pattern("random", 9), seed=1)
+    exp = check(dut, run, integs)
+    assert exp.n_heralds > 20 and exp.pre_sync == 3
 
-if cocotb is not None:
+@cocotb.test()
+async def adversarial(dut) -> None:
+    """Tags every clock; periods with 0, 1, 2 and many photons (beyond MAX_PHOTONS); photons
+    exactly at the sync time below and above the sync channel; several photons at one time;
+    two syncs at one time; window edges; a delay too large for the record; register changes
+    between integrations (restart), a disabled integration, a clear, and boundaries that meet
+    a frame still held up by back-pressure."""
+    maxp = param(dut, "MAX_PHOTONS")
+    s = 5
+    # (channels, delays) per period, sync on channel s
+    periods = [
+        ([], []),
+        ([1], [0]),                      # below the sync channel, at its time: this period
+        ([9], [0]),                      # above, at its time
+        ([1, 9], [0, 0]),
+        ([2, 3, 4], [7, 7, 7]),          # three at one time
+        ([1] * (maxp + 3), list(range(maxp + 3))),
+        ([0, 6], [99, 100]),             # window edge (window 100 below): the second is late
+        ([3, 3], [50, 50]),
+    ]
+    cfg_a = Config(sync_channel=s, window_ps=100)
+    cfg_b = Config(sync_channel=s, window_ps=0)
+    cfg_c = Config(sync_channel=2, window_ps=0)
+    cfg_off = Config(sync_channel=2, window_ps=0, enable=False)
+    await start(dut, cfg_a)
 
-    @cocotb.test()
-    async def random_periods(dut) -> None:
-        """SPAD-array pixels and HBT channels, sync in the middle of the channel numbers (photons
-        at the sync time on lower and higher channels), several integrations, random idle and
-        random m_axis back-pressure that fills the herald FIFO."""
-        rng = np.random.default_rng(21)
-        cfg = Config(sync_channel=17, window_ps=0)
-        await start(dut, cfg)
-        integs = []
-        t = T0
-        for _ in range(4):
-            ch, tt = pulsed_stream(rng, 40, 12_500, 17, list(range(0, 17)) + list(range(18, 40)), 1.6, t,
-                                   pre=3 if not integs else 0)
-            integs.append(Integration(ch, tt, cfg))
-            t = int(tt[-1]) + 1 + int(rng.integers(0, 12_500))
-        run = await drive(dut, tag_beats(integs), idle=0.2, pause=pause_pattern("random", 9), seed=1)
-        exp = check(dut, run, integs)
-        assert exp.n_heralds > 20 and exp.pre_sync == 3
+    def build(t0: int, sync: int, period: int = 1000) -> tuple[np.ndarray, np.ndarray]:
+        chs, ts = [0, 39], [t0 - 5, t0 - 5]   # pre-sync photons
+        t = t0
+        for pchs, pds in periods:
+            chs.append(sync)
+            ts.append(t)
+            chs += [c if c != sync else 39 for c in pchs]
+            ts += [t + d for d in pds]
+            t += period
+        chs += [sync, sync, 7, 8]              # two syncs at one time, then photons at that time
+        ts += [t, t, t, t + 1]
+        ch = np.asarray(chs, np.uint8)
+        tt = np.asarray(ts, np.int64)
+        order = np.lexsort((ch, tt))
+        return ch[order], tt[order]
 
-    @cocotb.test()
-    async def adversarial(dut) -> None:
-        """Tags every clock; periods with 0, 1, 2 and many photons (beyond MAX_PHOTONS); photons
-        exactly at the sync time below and above the sync channel; several photons at one time;
-        two syncs at one time; window edges; a delay too large for the record; register changes
-        between integrations (restart), a disabled integration, a clear, and boundaries that meet
-        a frame still held up by back-pressure."""
-        maxp = param(dut, "MAX_PHOTONS")
-        s = 5
-        # (channels, delays) per period, sync on channel s
-        periods = [
-            ([], []),
-            ([1], [0]),                      # below the sync channel, at its time: this period
-            ([9], [0]),                      # above, at its time
-            ([1, 9], [0, 0]),
-            ([2, 3, 4], [7, 7, 7]),          # three at one time
-            ([1] * (maxp + 3), list(range(maxp + 3))),
-            ([0, 6], [99, 100]),             # window edge (window 100 below): the second is late
-            ([3, 3], [50, 50]),
-        ]
-        cfg_a = Config(sync_channel=s, window_ps=100)
-        cfg_b = Config(sync_channel=s, window_ps=0)
-        cfg_c = Config(sync_channel=2, window_ps=0)
-        cfg_off = Config(sync_channel=2, window_ps=0, enable=False)
-        await start(dut, cfg_a)
-
-        def build(t0: int, sync: int, period: int = 1000) -> tuple[np.ndarray, np.ndarray]:
-            chs, ts = [0, 39], [t0 - 5, t0 - 5]   # pre-sync photons
-            t = t0
-            for pchs, pds in periods:
-                chs.append(sync)
-                ts.append(t)
-                chs += [c if c != sync else 39 for c in pchs]
-                ts += [t + d for d in pds]
-                t += period
-            chs += [sync, sync, 7, 8]              # two syncs at one time, then photons at that time
-            ts += [t, t, t, t + 1]
-            ch = np.asarray(chs, np.uint8)
-            tt = np.asarray(ts, np.int64)
-            order = np.lexsort((ch, tt))
-            return ch[order], tt[order]
-
-        integs = []
-        t = T0
-        for cfg in (cfg_a, cfg_a, cfg_b, cfg_off, cfg_c, cfg_c):
-            ch, tt = build(t, cfg.sync_channel)
-            integs.append(Integration(ch, tt, cfg))
-            t = int(tt[-1]) + 10_000
-        # a clear with an open integration, then a period longer than the 30-bit delay field
-        ch, tt = build(t, 2)
-        integs.append(Integration(ch, tt, cfg_c, clear_after=True))
+    integs = []
+    t = T0
+    for cfg in (cfg_a, cfg_a, cfg_b, cfg_off, cfg_c, cfg_c):
+        ch, tt = build(t, cfg.sync_channel)
+        integs.append(Integration(ch, tt, cfg))
         t = int(tt[-1]) + 10_000
-        ch, tt = build(t, 2)
-        integs.append(Integration(ch, tt, cfg_c))
-        t = int(tt[-1]) + 10_000
-        big = (1 << DELAY_BITS) + 5
-        integs.append(Integration(np.asarray([2, 7, 8, 2, 9], np.uint8),
-                                  np.asarray([t, t + 3, t + big, t + big + 10, t + big + 11], np.int64),
-                                  cfg_c))
-        run = await drive(dut, tag_beats(integs), idle=0.0, pause=pause_pattern("bursty", 4), seed=2)
-        exp = check(dut, run, integs)
-        assert exp.clipped == 1 and exp.pre_sync == 2
+    # a clear with an open integration, then a period longer than the 30-bit delay field
+    ch, tt = build(t, 2)
+    integs.append(Integration(ch, tt, cfg_c, clear_after=True))
+    t = int(tt[-1]) + 10_000
+    ch, tt = build(t, 2)
+    integs.append(Integration(ch, tt, cfg_c))
+    t = int(tt[-1]) + 10_000
+    big = (1 << DELAY_BITS) + 5
+    integs.append(Integration(np.asarray([2, 7, 8, 2, 9], np.uint8),
+                              np.asarray([t, t + 3, t + big, t + big + 10, t + big + 11], np.int64),
+                              cfg_c))
+    run = await drive(dut, tag_beats(integs), idle=0.0, pause=pause_pattern("bursty", 4), seed=2)
+    exp = check(dut, run, integs)
+    assert exp.clipped == 1 and exp.pre_sync == 2
 
-    @cocotb.test()
-    async def throughput(dut) -> None:
-        """With m_axis always ready the block takes one tag per clock, heralds included."""
-        rng = np.random.default_rng(3)
-        cfg = Config(sync_channel=0, window_ps=0)
-        await start(dut, cfg)
-        ch, tt = pulsed_stream(rng, 300, 5_000, 0, list(range(1, 40)), 2.0, T0)
-        integs = [Integration(ch, tt, cfg)]
-        run = await drive(dut, tag_beats(integs), idle=0.0, pause=None, seed=3)
-        exp = check(dut, run, integs)
-        span = run.accept_cycles[-1] - run.accept_cycles[0] + 1
-        rate = len(run.accept_cycles) / span
-        dut._log.info(f"throughput: {len(run.accept_cycles)} tags, {exp.n_heralds} heralds -> "
-                      f"{rate:.3f} tags/clock")
-        assert rate == 1.0, f"expected one tag per clock, got {rate:.3f}"
+@cocotb.test()
+async def throughput(dut) -> None:
+    """With m_axis always ready the block takes one tag per clock, heralds included."""
+    rng = np.random.default_rng(3)
+    cfg = Config(sync_channel=0, window_ps=0)
+    await start(dut, cfg)
+    ch, tt = pulsed_stream(rng, 300, 5_000, 0, list(range(1, 40)), 2.0, T0)
+    integs = [Integration(ch, tt, cfg)]
+    run = await drive(dut, tag_beats(integs), idle=0.0, pause=None, seed=3)
+    exp = check(dut, run, integs)
+    span = run.accept_cycles[-1] - run.accept_cycles[0] + 1
+    rate = len(run.accept_cycles) / span
+    dut._log.info(f"throughput: {len(run.accept_cycles)} tags, {exp.n_heralds} heralds -> "
+                  f"{rate:.3f} tags/clock")
+    assert rate == 1.0, f"expected one tag per clock, got {rate:.3f}"
 
-    @cocotb.test()
-    async def invalid_config(dut) -> None:
-        """A sync channel the instance does not have: cfg_error, no frame, no record, tags still
-        flow at one per clock; a valid sync channel at the next boundary recovers."""
-        n_ch = param(dut, "N_CHANNELS")
-        bad = Config(sync_channel=n_ch, window_ps=0)
-        good = Config(sync_channel=3, window_ps=0)
-        await start(dut, bad)
-        ch = np.tile(np.array([3, 1, 2], np.uint8), 10)
-        tt = (T0 + np.repeat(np.arange(10) * 100, 3) + np.tile([0, 5, 6], 10)).astype(np.int64)
-        run = await drive(dut, tag_beats([Integration(ch, tt, bad)]), idle=0.0, pause=None, seed=5)
-        assert int(dut.cfg_error.value) == 1
-        assert run.words == [], "an invalid configuration produces nothing"
-        assert run.accept_cycles[-1] - run.accept_cycles[0] + 1 == len(run.accept_cycles)
-        integ = Integration(ch, tt + 10_000, good)
-        run = await drive(dut, tag_beats([integ]), idle=0.0, pause=None, seed=6)
-        assert int(dut.cfg_error.value) == 0
-        # the refused integration produced nothing but still counts in the frame numbering
-        exp = check(dut, run, [Integration(ch, tt, Config(n_ch, 0, enable=False)), integ])
-        assert exp.n_heralds == 9 and len(exp.frames) == 1  # the 10th period stays open
+@cocotb.test()
+async def invalid_config(dut) -> None:
+    """A sync channel the instance does not have: cfg_error, no frame, no record, tags still
+    flow at one per clock; a valid sync channel at the next boundary recovers."""
+    n_ch = param(dut, "N_CHANNELS")
+    bad = Config(sync_channel=n_ch, window_ps=0)
+    good = Config(sync_channel=3, window_ps=0)
+    await start(dut, bad)
+    ch = np.tile(np.array([3, 1, 2], np.uint8), 10)
+    tt = (T0 + np.repeat(np.arange(10) * 100, 3) + np.tile([0, 5, 6], 10)).astype(np.int64)
+    run = await drive(dut, tag_beats([Integration(ch, tt, bad)]), idle=0.0, pause=None, seed=5)
+    assert int(dut.cfg_error.value) == 1
+    assert run.words == [], "an invalid configuration produces nothing"
+    assert run.accept_cycles[-1] - run.accept_cycles[0] + 1 == len(run.accept_cycles)
+    integ = Integration(ch, tt + 10_000, good)
+    run = await drive(dut, tag_beats([integ]), idle=0.0, pause=None, seed=6)
+    assert int(dut.cfg_error.value) == 0
+    # the refused integration produced nothing but still counts in the frame numbering
+    exp = check(dut, run, [Integration(ch, tt, Config(n_ch, 0, enable=False)), integ])
+    assert exp.n_heralds == 9 and len(exp.frames) == 1  # the 10th period stays open
 
-    @cocotb.test(skip="G2L_SOAK_INTEGRATIONS" not in os.environ)
-    async def soak(dut) -> None:
-        """Random sync channels, windows, period lengths, photon numbers, idle and tready for
-        G2L_SOAK_INTEGRATIONS integrations, against the twin."""
-        n_integ = int(os.environ["G2L_SOAK_INTEGRATIONS"])
-        n_ch = param(dut, "N_CHANNELS")
-        rng = np.random.default_rng(int(os.environ.get("G2L_SOAK_SEED", "99")))
+@cocotb.test(skip="G2L_SOAK_INTEGRATIONS" not in os.environ)
+async def soak(dut) -> None:
+    """Random sync channels, windows, period lengths, photon numbers, idle and tready for
+    G2L_SOAK_INTEGRATIONS integrations, against the twin."""
+    n_integ = int(os.environ["G2L_SOAK_INTEGRATIONS"])
+    n_ch = param(dut, "N_CHANNELS")
+    rng = np.random.default_rng(int(os.environ.get("G2L_SOAK_SEED", "99")))
 
-        def rand_cfg() -> Config:
-            return Config(int(rng.integers(0, n_ch)), int(rng.choice([0, 0, 50, 400, 3000])),
-                          bool(rng.random() > 0.05))
+    def rand_cfg() -> Config:
+        return Config(int(rng.integers(0, n_ch)), int(rng.choice([0, 0, 50, 400, 3000])),
+                      bool(rng.random() > 0.05))
 
-        cfg = rand_cfg()
-        await start(dut, cfg)
-        t = T0
-        integs: list[Integration] = []
-        for k in range(n_integ):
-            if k and rng.random() < 0.2:
-                cfg = rand_cfg()
-            period = int(rng.choice([100, 1000, 5000]))
-            others = [c for c in range(n_ch) if c != cfg.sync_channel]
-            ch, tt = pulsed_stream(rng, int(rng.integers(0, 12)), period, cfg.sync_channel,
-                                   list(rng.choice(others, int(rng.integers(1, 6)))),
-                                   float(rng.choice([0.3, 1.5, 6.0])), t, jitter_ps=period // 10,
-                                   pre=int(rng.integers(0, 3)))
-            if ch.size == 0:
-                ch, tt = np.array([others[0]], np.uint8), np.array([t], np.int64)
-            integs.append(Integration(ch, tt, cfg))
-            t = int(tt[-1]) + 1 + int(rng.integers(0, 2 * period))
-        run = await drive(dut, tag_beats(integs), idle=float(rng.choice([0.0, 0.3])),
-                          pause=pause_pattern("random", 12), seed=13)
-        exp = check(dut, run, integs)
-        dut._log.info(f"soak: {n_integ} integrations, {exp.n_heralds} heralds, {len(exp.frames)} frames")
+    cfg = rand_cfg()
+    await start(dut, cfg)
+    t = T0
+    integs: list[Integration] = []
+    for k in range(n_integ):
+        if k and rng.random() < 0.2:
+            cfg = rand_cfg()
+        period = int(rng.choice([100, 1000, 5000]))
+        others = [c for c in range(n_ch) if c != cfg.sync_channel]
+        ch, tt = pulsed_stream(rng, int(rng.integers(0, 12)), period, cfg.sync_channel,
+                               list(rng.choice(others, int(rng.integers(1, 6)))),
+                               float(rng.choice([0.3, 1.5, 6.0])), t, jitter_ps=period // 10,
+                               pre=int(rng.integers(0, 3)))
+        if ch.size == 0:
+            ch, tt = np.array([others[0]], np.uint8), np.array([t], np.int64)
+        integs.append(Integration(ch, tt, cfg))
+        t = int(tt[-1]) + 1 + int(rng.integers(0, 2 * period))
+    run = await drive(dut, tag_beats(integs), idle=float(rng.choice([0.0, 0.3])),
+                      pause=pause_pattern("random", 12), seed=13)
+    exp = check(dut, run, integs)
+    dut._log.info(f"soak: {n_integ} integrations, {exp.n_heralds} heralds, {len(exp.frames)} frames")
 

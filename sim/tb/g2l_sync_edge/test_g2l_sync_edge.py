@@ -13,6 +13,7 @@ from __future__ import annotations
 import random
 from itertools import pairwise
 
+import cocotb
 import pytest
 from common import param, rtl, run_rtl
 
@@ -36,78 +37,71 @@ def expected_pulses(level: list[int], rst: list[int], latency: int) -> dict[int,
     return out
 
 
-try:
-    import cocotb
-except ImportError:  # collected by pytest outside the simulator
-    cocotb = None
+async def run_levels(dut, level: list[int], rst: list[int]) -> dict[int, int]:
+    """Drive line and reset per cycle; return {cycle: 1} for every cycle with ``rise`` high."""
+    from cocotb.triggers import FallingEdge, RisingEdge
 
-if cocotb is not None:
-
-    async def run_levels(dut, level: list[int], rst: list[int]) -> dict[int, int]:
-        """Drive line and reset per cycle; return {cycle: 1} for every cycle with ``rise`` high."""
-        from cocotb.triggers import FallingEdge, RisingEdge
-
-        latency = param(dut, "STAGES") + 1
-        seen: dict[int, int] = {}
-        for cyc, (lv, r) in enumerate(zip(level, rst, strict=True)):
-            await FallingEdge(dut.clk)
-            dut.in_async.value = lv
-            dut.rst.value = r
-            await RisingEdge(dut.clk)
-            # values before this edge: the output of cycle `cyc`
-            if int(dut.rise.value):
-                seen[cyc] = 1
+    latency = param(dut, "STAGES") + 1
+    seen: dict[int, int] = {}
+    for cyc, (lv, r) in enumerate(zip(level, rst, strict=True)):
         await FallingEdge(dut.clk)
-        dut.in_async.value = 0
-        for k in range(latency + 2):
-            await RisingEdge(dut.clk)
-            if int(dut.rise.value):
-                seen[len(level) + k] = 1
-        return seen
+        dut.in_async.value = lv
+        dut.rst.value = r
+        await RisingEdge(dut.clk)
+        # values before this edge: the output of cycle `cyc`
+        if int(dut.rise.value):
+            seen[cyc] = 1
+    await FallingEdge(dut.clk)
+    dut.in_async.value = 0
+    for k in range(latency + 2):
+        await RisingEdge(dut.clk)
+        if int(dut.rise.value):
+            seen[len(level) + k] = 1
+    return seen
 
-    async def start(dut) -> None:
-        from common import reset, start_clock
+async def start(dut) -> None:
+    from common import reset, start_clock
 
-        start_clock(dut)
-        dut.in_async.value = 0
-        await reset(dut)
+    start_clock(dut)
+    dut.in_async.value = 0
+    await reset(dut)
 
-    @cocotb.test()
-    async def edges_and_latency(dut) -> None:
-        await start(dut)
-        latency = param(dut, "STAGES") + 1
-        rng = random.Random(7)
-        # random runs of low and high; run length 1 on both sides is the fastest legal toggling
-        level: list[int] = []
-        while len(level) < 8000:
-            level += [0] * rng.choice([1, 1, 2, 5, 30]) + [1] * rng.choice([1, 1, 2, 3, 40, 200])
-        level += [0] * 4 + [1, 0] * 50  # a clean run at the fastest legal rate: one pulse every 2 cycles
-        rst = [0] * len(level)
-        expected = expected_pulses(level, rst, latency)
-        seen = await run_levels(dut, level, rst)
-        assert len(expected) > 200, "the stimulus must have many edges"
-        assert seen == expected, "one pulse per rising edge, STAGES + 1 clocks later, none for held levels"
-        tail = sorted(seen)[-50:]
-        assert all(b - a == 2 for a, b in pairwise(tail)), "toggling every cycle gives a pulse every 2"
+@cocotb.test()
+async def edges_and_latency(dut) -> None:
+    await start(dut)
+    latency = param(dut, "STAGES") + 1
+    rng = random.Random(7)
+    # random runs of low and high; run length 1 on both sides is the fastest legal toggling
+    level: list[int] = []
+    while len(level) < 8000:
+        level += [0] * rng.choice([1, 1, 2, 5, 30]) + [1] * rng.choice([1, 1, 2, 3, 40, 200])
+    level += [0] * 4 + [1, 0] * 50  # a clean run at the fastest legal rate: one pulse every 2 cycles
+    rst = [0] * len(level)
+    expected = expected_pulses(level, rst, latency)
+    seen = await run_levels(dut, level, rst)
+    assert len(expected) > 200, "the stimulus must have many edges"
+    assert seen == expected, "one pulse per rising edge, STAGES + 1 clocks later, none for held levels"
+    tail = sorted(seen)[-50:]
+    assert all(b - a == 2 for a, b in pairwise(tail)), "toggling every cycle gives a pulse every 2"
 
-    @cocotb.test()
-    async def reset_clears(dut) -> None:
-        await start(dut)
-        latency = param(dut, "STAGES") + 1
-        rng = random.Random(11)
-        level: list[int] = []
-        rst: list[int] = []
-        for _ in range(150):
-            # an edge, then a reset that starts 0 .. latency + 2 cycles later and lasts 1 .. 4 cycles,
-            # with the line either held high through the release or dropped
-            gap = rng.randrange(latency + 3)
-            hold = rng.randrange(1, 5)
-            high = rng.random() < 0.5
-            level += [0, 0] + [1] * (gap + 1) + [int(high)] * (hold + 3) + [0] * (latency + 2)
-            rst += [0, 0] + [0] * (gap + 1) + [1] * hold + [0] * 3 + [0] * (latency + 2)
-        expected = expected_pulses(level, rst, latency)
-        seen = await run_levels(dut, level, rst)
-        assert seen == expected, "reset drops pulses in flight and restarts the edge history"
-        # both cases must actually occur: pulses lost to reset, and a held-high line re-detected
-        edges = sum(1 for e in range(1, len(level)) if level[e] and not level[e - 1])
-        assert len(expected) != edges, "some edges must be lost to a reset in flight"
+@cocotb.test()
+async def reset_clears(dut) -> None:
+    await start(dut)
+    latency = param(dut, "STAGES") + 1
+    rng = random.Random(11)
+    level: list[int] = []
+    rst: list[int] = []
+    for _ in range(150):
+        # an edge, then a reset that starts 0 .. latency + 2 cycles later and lasts 1 .. 4 cycles,
+        # with the line either held high through the release or dropped
+        gap = rng.randrange(latency + 3)
+        hold = rng.randrange(1, 5)
+        high = rng.random() < 0.5
+        level += [0, 0] + [1] * (gap + 1) + [int(high)] * (hold + 3) + [0] * (latency + 2)
+        rst += [0, 0] + [0] * (gap + 1) + [1] * hold + [0] * 3 + [0] * (latency + 2)
+    expected = expected_pulses(level, rst, latency)
+    seen = await run_levels(dut, level, rst)
+    assert seen == expected, "reset drops pulses in flight and restarts the edge history"
+    # both cases must actually occur: pulses lost to reset, and a held-high line re-detected
+    edges = sum(1 for e in range(1, len(level)) if level[e] and not level[e - 1])
+    assert len(expected) != edges, "some edges must be lost to a reset in flight"

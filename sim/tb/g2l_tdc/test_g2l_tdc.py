@@ -66,7 +66,7 @@ def _run(sim: str, name: str) -> dict:
     }
     build_args = ["-Wno-WIDTH"] if sim == "verilator" else []
     run_rtl(sim, "g2l_tdc", "test_g2l_tdc", SOURCES, params, extra_env=env,
-            plusargs=line.plusargs(taps), build_args=build_args)
+            plusargs=line.plusargs(taps), extra_build_args=build_args)
     return json.loads(out.read_text())
 
 

@@ -1,0 +1,162 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""Blinking summary: ON fraction from change-point segments against the mixture's threshold."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ._change_points import WINDOW_BINS, change_points_binned
+from ._mixture import fit_poisson_mixture
+
+__all__ = ["BlinkingResult", "analyze_blinking", "analyze_blinking_trace", "fine_factor"]
+
+
+@dataclass
+class BlinkingResult:
+    """Result of ``analyze_blinking``."""
+
+    on_fraction: float  # time fraction in ON segments (change points + threshold)
+    on_fraction_mixture: float  # ON weight of the intensity-histogram mixture
+    on_fraction_mixture_err: float
+    threshold_cps: float
+    on_rate_cps: float
+    off_rate_cps: float
+    n_change_points: int
+    trace_bin_s: float
+    separated: bool
+    segments: list[tuple[float, float, float]] = field(default_factory=list)  # (start_s, stop_s, rate_cps)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The fields as a dict (at most 1000 segments)."""
+        d = asdict(self)
+        d["segments"] = d["segments"][:1000]
+        return d
+
+
+FINE_BINS_MAX = 1 << 22  # change points run on at most this many fine bins (32 MB of counts)
+FINE_FACTORS = (100, 50, 40, 25, 20, 10, 8, 5, 4, 2, 1)
+
+
+def fine_factor(bin_width_ps: int, n_bins: int, max_fine: int = FINE_BINS_MAX) -> int:
+    """How many fine bins (change points) each trace bin is split into: the largest of
+    ``FINE_FACTORS`` that divides ``bin_width_ps`` and keeps ``n_bins x factor <= max_fine``."""
+    for m in FINE_FACTORS:
+        if bin_width_ps % m == 0 and n_bins * m <= max_fine:
+            return m
+    return 1
+
+
+def _segments(
+    cum: np.ndarray, cps: np.ndarray, fine_ps: int, t0_ps: int, thr_cps: float
+) -> tuple[list[tuple[float, float, float]], float]:
+    """(start_s, stop_s, rate_cps) between change points (bin edges), and the time (ps) spent above
+    threshold; ``cum`` are the cumulative counts at the fine-bin edges."""
+    bounds = np.concatenate(([0], cps, [cum.size - 1]))
+    segs = []
+    on_time = 0.0
+    for a, b in zip(bounds[:-1], bounds[1:], strict=True):
+        t0, t1 = float(t0_ps + a * fine_ps), float(t0_ps + b * fine_ps)
+        rate = float(cum[b] - cum[a]) / ((t1 - t0) * 1e-12)
+        segs.append((t0 * 1e-12, t1 * 1e-12, rate))
+        if rate > thr_cps:
+            on_time += t1 - t0
+    return segs, on_time
+
+
+def analyze_blinking_trace(
+    fine_counts: np.ndarray, fine_bin_ps: int, factor: int, t0_ps: int = 0, alpha: float = 0.01
+) -> BlinkingResult:
+    """Blinking summary of a finely binned photon stream (all detector channels merged).
+
+    The trace bins are ``factor`` fine bins each; the ON fraction is the time fraction of the
+    change-point segments (``change_points_binned`` on the fine bins) whose rate is above the
+    threshold of a two-level Poisson mixture fitted to the trace. This needs only the binned
+    counts, so a recording of any length is summarised in bounded memory.
+
+    Parameters
+    ----------
+    fine_counts : numpy.ndarray
+        Photons per fine bin; ``n_bins x factor`` bins from ``t0_ps``.
+    fine_bin_ps, factor : int
+        Fine bin width, and fine bins per trace bin.
+    t0_ps : int, optional
+        Start of the first bin (for the segments' times).
+    alpha : float, optional
+        False-positive rate of each change point.
+
+    Returns
+    -------
+    BlinkingResult
+        ON fraction (segments and mixture), threshold, ON and OFF rates, segments.
+    """
+    fine = np.asarray(fine_counts, dtype=np.int64)
+    n_bins = fine.size // factor
+    bw = fine_bin_ps * factor
+    if int(fine.sum()) < 100:
+        raise ValueError(f"analyze_blinking: need at least 100 photons, got {int(fine.sum())}")
+    if n_bins < 10:
+        raise ValueError(
+            f"analyze_blinking: {fine.size * fine_bin_ps * 1e-12:.3g} s holds fewer than 10 trace bins of"
+            f" {bw * 1e-12:.3g} s"
+        )
+    mix = fit_poisson_mixture(fine[: n_bins * factor].reshape(n_bins, factor).sum(axis=1))
+    bw_s = bw * 1e-12
+    thr_cps = mix.threshold / bw_s
+    cps = change_points_binned(fine, alpha)
+    cum = np.concatenate(([0], np.cumsum(fine)))
+    edges = np.arange(WINDOW_BINS, fine.size, WINDOW_BINS)  # the segmentation windows bound segments too
+    segs, on_time = _segments(cum, np.union1d(cps, edges), fine_bin_ps, t0_ps, thr_cps)
+    total = float(fine.size * fine_bin_ps)
+    return BlinkingResult(
+        on_fraction=on_time / total,
+        on_fraction_mixture=mix.w_on,
+        on_fraction_mixture_err=mix.w_on_err,
+        threshold_cps=thr_cps,
+        on_rate_cps=mix.lam_on / bw_s,
+        off_rate_cps=mix.lam_off / bw_s,
+        n_change_points=int(cps.size),
+        trace_bin_s=bw_s,
+        separated=mix.separated,
+        segments=segs,
+    )
+
+
+def analyze_blinking(
+    time_ps: np.ndarray,
+    bin_width_ps: int = 10_000_000_000,
+    alpha: float = 0.01,
+) -> BlinkingResult:
+    """Blinking summary of a photon stream (all detector channels merged): ``analyze_blinking_trace``
+    of its fine trace from the first photon over whole trace bins.
+
+    Parameters
+    ----------
+    time_ps : numpy.ndarray
+        Photon times (sorted here).
+    bin_width_ps : int, optional
+        Trace bin width (default 10 ms).
+    alpha : float, optional
+        False-positive rate of each change point.
+
+    Returns
+    -------
+    BlinkingResult
+        ON fraction (segments and mixture), threshold, ON and OFF rates, segments.
+    """
+    from ._trace import intensity_trace
+
+    t = np.sort(np.asarray(time_ps, dtype=np.int64))
+    if t.size < 100:
+        raise ValueError(f"analyze_blinking: need at least 100 photons, got {t.size}")
+    n_bins = int((t[-1] - t[0]) // bin_width_ps)
+    if n_bins < 10:
+        raise ValueError(
+            f"analyze_blinking: {(t[-1] - t[0]) * 1e-12:.3g} s holds fewer than 10 trace bins of"
+            f" {bin_width_ps * 1e-12:.3g} s"
+        )
+    m = fine_factor(bin_width_ps, n_bins)
+    fine = intensity_trace(t, bin_width_ps // m, int(t[0]), n_bins * m)
+    return analyze_blinking_trace(fine, bin_width_ps // m, m, int(t[0]), alpha)

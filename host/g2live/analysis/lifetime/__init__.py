@@ -1,0 +1,30 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""Fluorescence lifetimes from decay histograms (sync -> photon delay), by Poisson maximum likelihood.
+
+Two kinds of fit (e.g. Lakowicz, "Principles of Fluorescence Spectroscopy", ch. 4; Maus et al.,
+Anal. Chem. 73, 2078 (2001) on why Poisson ML rather than least squares at low counts):
+
+fit_tail            ``A1 exp(-t/tau1) [+ A2 exp(-t/tau2)] + bg`` on the bins after the peak, where
+                    the instrument response (IRF) no longer matters
+fit_reconvolution   the same decay, made periodic with the laser period, convolved with a Gaussian
+                    (analytic) or measured IRF, plus a flat background
+LifetimeFit         their result
+emg_periodic        the exponentially modified Gaussian, summed over earlier pulses
+decay_histogram     sync -> photon delays binned
+periodic_decay      one period, rotated to start at its quietest point (``quiet_bin``)
+"""
+
+from ._decay import decay_histogram, periodic_decay, quiet_bin
+from ._reconvolution import emg_periodic, fit_reconvolution
+from ._result import LifetimeFit
+from ._tail import fit_tail
+
+__all__ = [
+    "LifetimeFit",
+    "decay_histogram",
+    "emg_periodic",
+    "fit_reconvolution",
+    "fit_tail",
+    "periodic_decay",
+    "quiet_bin",
+]

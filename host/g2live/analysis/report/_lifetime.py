@@ -1,0 +1,138 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""The report's lifetime step: tail fits per detector channel of the sync -> photon delays."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from scipy import stats
+
+from ..lifetime import LifetimeFit, fit_tail, quiet_bin
+from ._accumulate import DecayAccumulator
+from ._recording import Recording
+from ._section import Section
+from ._source import run_pass
+
+__all__ = ["channel_lifetimes", "decay_accumulator", "lifetime_section"]
+
+_DEFAULTS = {"lifetime_ns": None, "lifetime_err_ns": None}
+
+
+def _two_components(hist: np.ndarray, lbw: float, start: float, one: LifetimeFit) -> dict[str, Any] | None:
+    """The two-exponential tail fit, when it is clearly better than one component."""
+    try:
+        two = fit_tail(hist, lbw, t0_ps=start, n_exp=2)
+    except ValueError:
+        return None  # the second component is optional: no fit, no entry
+    return two.to_dict() if one.deviance - two.deviance > stats.chi2.isf(1e-6, 2) else None
+
+
+def _channel_fit(periodic: np.ndarray, lbw: float) -> tuple[dict[str, Any], tuple[float, float] | None]:
+    """One channel's tail fit entry from its decay histogram over one period (rotated here to
+    start at its quiet bin, as ``periodic_decay`` does), and its (tau, error) when usable."""
+    q = quiet_bin(periodic)
+    hist, start = np.roll(periodic, -q), q * lbw
+    one = fit_tail(hist, lbw, t0_ps=start)
+    # flat background of the decay = photons not correlated with the laser (dark counts, stray
+    # light, afterpulses): 1 - its share is the signal fraction rho = S / (S + B)
+    rho_c = float(np.clip(1.0 - one.background_per_bin * hist.size / max(hist.sum(), 1), 0.0, 1.0))
+    entry: dict[str, Any] = {"tail": one.to_dict(), "signal_fraction": rho_c}
+    two = _two_components(hist, lbw, start, one)
+    if two is not None:
+        entry["tail_2exp"] = two
+    usable = np.isfinite(one.tau_err_ps[0]) and one.tau_err_ps[0] > 0
+    return entry, ((one.tau_ps[0], one.tau_err_ps[0]) if usable else None)
+
+
+def _busiest(photons: dict[int, int], max_channels: int, min_photons: int) -> list[int]:
+    busiest = [c for c, k in sorted(sorted(photons.items()), key=lambda x: -x[1]) if k >= min_photons]
+    busiest = busiest[:max_channels]
+    if not busiest:
+        raise ValueError(f"no detector channel has {min_photons} photons with a delay")
+    return busiest
+
+
+def lifetime_bin_ps(resolution_ps: float, period: float) -> float:
+    """Decay-histogram bin: the resolution, at least period / 4096 and 1 ps."""
+    return max(resolution_ps, period / 4096.0, 1.0)
+
+
+def channel_lifetimes(
+    decays: dict[int, tuple[np.ndarray, int]],
+    lbw: float,
+    max_channels: int = 8,
+    min_photons: int = 1000,
+) -> dict[str, Any]:
+    """Tail fit per detector channel (their cable delays differ, so decays are not summed); the
+    lifetime is the inverse-variance mean over channels, or the busiest channel's when they
+    disagree (polarisation, different detectors). ``decays``: ``{channel: (decay histogram
+    over one period in bins of lbw, photons)}`` (``DecayAccumulator.channels``)."""
+    busiest = _busiest({c: n for c, (_, n) in decays.items()}, max_channels, min_photons)
+    per: dict[str, Any] = {}
+    taus, errs = [], []
+    for c in busiest:
+        per[str(c)], usable = _channel_fit(decays[c][0], lbw)
+        if usable is not None:
+            taus.append(usable[0])
+            errs.append(usable[1])
+    if not taus:
+        raise ValueError("no lifetime fit converged with an error estimate")
+    w = 1.0 / np.square(errs)
+    tau = float(np.sum(w * taus) / w.sum())
+    err = float(1.0 / np.sqrt(w.sum()))
+    chi2 = float(np.sum(w * (np.array(taus) - tau) ** 2))
+    method = "inverse-variance mean over channels"
+    if len(taus) > 1 and stats.chi2.sf(chi2, len(taus) - 1) < 1e-3:
+        tau, err, method = taus[0], errs[0], f"channel {busiest[0]} (channels disagree)"
+    return {
+        "tau_ns": tau / 1e3,
+        "tau_err_ns": err / 1e3,
+        "bin_width_ps": lbw,
+        "method": method,
+        "channels_chi2": chi2,
+        "channels": per,
+    }
+
+
+def decay_accumulator(
+    rec: Recording, steps: tuple[str, ...], period: float | None
+) -> DecayAccumulator | None:
+    """The decay histograms the lifetime step needs with ``period``, or None when it cannot run
+    (not asked for, no period, no micro-times and no sync)."""
+    if "lifetime" not in steps or not period or not (rec.t3 or rec.sync is not None):
+        return None
+    lbw = lifetime_bin_ps(float(rec.meta.resolution_ps), float(period))
+    return DecayAccumulator(rec.detectors, None if rec.t3 else rec.sync, float(period), lbw)
+
+
+def _sample_period(rec: Recording) -> float | None:
+    """The period from the first sync intervals (0.5 % quantile: a filtered sync's gaps are longer)."""
+    if rec.sync_sample is None or rec.sync_sample.size <= 2:
+        return None
+    return float(np.percentile(np.diff(rec.sync_sample), 0.5))
+
+
+def lifetime_section(
+    rec: Recording, steps: tuple[str, ...], period: float | None, acc: DecayAccumulator | None = None
+) -> Section:
+    """``lifetime_ns`` (and the per-channel fits under ``lifetime``) from ``acc`` when it was
+    accumulated with this period, else from a pass of its own; the laser period taken from the
+    sync intervals when it was not known before."""
+    if "lifetime" not in steps:
+        return Section.skipped(_DEFAULTS)
+    found = period
+    if found is None and not rec.t3 and rec.sync is not None and rec.counts.get(rec.sync, 0) > 2:
+        found = _sample_period(rec)
+    new_period = found if period is None else None
+    if acc is None or acc.period_ps != found:
+        acc = decay_accumulator(rec, steps, found)
+        run_pass(rec.source, "lifetime", [acc])
+    if acc is None or not sum(n for _, n in acc.channels().values()) > 100:
+        return Section(dict(_DEFAULTS), ["lifetime: no micro-times and no sync channel"], new_period)
+    try:
+        life = channel_lifetimes(acc.channels(), acc.bin_width_ps)
+    except ValueError as exc:
+        return Section(dict(_DEFAULTS), [f"lifetime: {exc}"], new_period)
+    values = {"lifetime_ns": life["tau_ns"], "lifetime_err_ns": life["tau_err_ns"], "lifetime": life}
+    return Section(values, period_ps=new_period)

@@ -1,0 +1,13 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""The protocol names the dashboard uses, imported from the rest of ``g2live`` in this one place.
+
+The receiver (``feed.py``) decodes frames with the protocol's ``Subscriber``; the control
+commands (``commander.py``) go through its ``ControlClient``. Every other dashboard module
+imports these names from here, so a rename in the protocol package is a one-line change.
+"""
+
+from __future__ import annotations
+
+from g2live.client import ControlClient, ControlError, Message, Subscriber
+
+__all__ = ["ControlClient", "ControlError", "Message", "Subscriber"]

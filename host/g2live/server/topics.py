@@ -1,0 +1,188 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""One pure function per published topic: header (without ``schema``/``seq``) and payload.
+
+Each function reads what it needs (the run's ``Accumulator``, one ``Integration``, the latest
+estimate, a sweep point) and returns ``(header, payload)`` as docs/protocol.md section 1.2
+describes the topic; none of them changes anything or sends anything. ``RunInfo`` carries the
+header keys every message shares (section 1.1).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from g2live.config import MAX_CHANNELS, Config
+from g2live.device.base import HERALD_COLUMNS, Integration
+from g2live.protocol import ANALYSIS_COLUMNS, SWEEP_COLUMNS
+from g2live.server.accumulator import Accumulator
+from g2live.server.estimates import LiveAnalysis
+from g2live.server.sweep import SweepPoint
+
+__all__ = [
+    "TopicMessage",
+    "RunInfo",
+    "g2",
+    "pulsed",
+    "status",
+    "analysis",
+    "rates",
+    "heralded",
+    "trace",
+    "tags",
+    "sweep",
+    "empty_integration",
+]
+
+TopicMessage = tuple[dict[str, Any], np.ndarray]
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """What every header says about where its data come from: run number, settings, device."""
+
+    run: int
+    config: Config
+    device: str
+
+    def header(
+        self, t_start: float, t_stop: float, integration_s: float, units: str, accumulated: bool
+    ) -> dict[str, Any]:
+        """The keys of section 1.1 that every message carries (``schema``/``seq`` aside)."""
+        return {
+            "run": self.run,
+            "t_start": t_start,
+            "t_stop": t_stop,
+            "integration_s": integration_s,
+            "units": units,
+            "accumulated": accumulated,
+            "settings": self.config.to_dict(),
+            "device": self.device,
+        }
+
+    def of_run(self, acc: Accumulator, units: str = "counts") -> dict[str, Any]:
+        """Header of an accumulated topic: the whole run so far."""
+        return self.header(acc.t_start, acc.t_stop, acc.integration_s, units, True)
+
+    def of_integration(self, integ: Integration, now: float) -> dict[str, Any]:
+        """Header of a per-integration topic that ends at wall time ``now``."""
+        hdr = self.header(now - integ.duration_s, now, integ.duration_s, "counts", False)
+        hdr["t_start_ps"], hdr["t_stop_ps"] = integ.t_start_ps, integ.t_stop_ps
+        return hdr
+
+
+# --- accumulated topics ------------------------------------------------------------------------
+def g2(info: RunInfo, acc: Accumulator) -> TopicMessage:
+    cfg = info.config
+    hdr = {
+        **info.of_run(acc),
+        "pairs": [list(p) for p in cfg.pairs],
+        "bin_width_ps": cfg.bin_width_ps,
+        "n_bins": cfg.n_bins,
+        "offset_ps": cfg.offset_ps,
+        "lo_ps": cfg.lo_ps,
+        "counts": [int(x) for x in acc.counts],
+    }
+    return hdr, acc.histograms
+
+
+def pulsed(info: RunInfo, acc: Accumulator) -> TopicMessage:
+    cfg = info.config
+    hdr = {
+        **info.of_run(acc),
+        "sync_channel": cfg.sync_channel,
+        "max_photons": cfg.max_photons,
+        "n_periods": int(acc.photon_number.sum()),
+        "pre_sync": acc.pre_sync,
+        "pulsed_window_ps": cfg.pulsed_window_ps,
+    }
+    return hdr, acc.photon_number
+
+
+def status(info: RunInfo, acc: Accumulator, fields: dict[str, Any]) -> TopicMessage:
+    """``fields``: the status object of section 1.3 (what the control ``status`` command returns)."""
+    return {**info.of_run(acc), **fields}, acc.lost_per_channel()
+
+
+def analysis(info: RunInfo, acc: Accumulator, live: LiveAnalysis) -> TopicMessage:
+    vals = np.array([np.nan if live.values[k] is None else live.values[k] for k in ANALYSIS_COLUMNS])
+    hdr = {
+        **info.of_run(acc, units=""),
+        "columns": list(ANALYSIS_COLUMNS),
+        "values": dict(live.values),
+        "pair": info.config.analysis_pair,
+        "source": live.source,
+        "error": live.error,
+        "details": live.details,
+    }
+    return hdr, vals
+
+
+# --- per-integration topics --------------------------------------------------------------------
+def rates(info: RunInfo, integ: Integration, now: float) -> TopicMessage:
+    dt = integ.duration_s
+    rate = integ.counts.astype(np.float64) / dt if dt > 0 else np.zeros(MAX_CHANNELS)
+    hdr = {
+        **info.of_integration(integ, now),
+        "units": "counts/s",
+        "counts": [int(x) for x in integ.counts],
+        "interval_s": dt,
+        "lost": [int(x) for x in integ.lost_per_channel()],
+        "dead": [int(x) for x in integ.dead],
+    }
+    return hdr, rate
+
+
+def heralded(info: RunInfo, integ: Integration, now: float) -> TopicMessage:
+    hdr = {**info.of_integration(integ, now), "columns": list(HERALD_COLUMNS)}
+    return hdr, np.ascontiguousarray(integ.heralded, np.int64)
+
+
+def trace(info: RunInfo, integ: Integration, now: float) -> TopicMessage:
+    cfg = info.config
+    tr = integ.trace if integ.trace is not None else np.zeros(0, np.int64)
+    # The last element is shorter when the integration is not a multiple of trace_bin_ps.
+    last = integ.t_stop_ps - integ.t_start_ps - (len(tr) - 1) * cfg.trace_bin_ps if len(tr) else 0
+    hdr = {
+        **info.of_integration(integ, now),
+        "trace_bin_ps": cfg.trace_bin_ps,
+        "t0_ps": integ.t_start_ps,
+        "last_bin_ps": last,
+        "channels": list(cfg.detector_channels),
+    }
+    return hdr, tr
+
+
+def tags(info: RunInfo, integ: Integration, now: float) -> TopicMessage:
+    words = integ.tag_words if integ.tag_words is not None else np.zeros(0, np.uint64)
+    return {**info.of_integration(integ, now), "units": "word", "n_tags": integ.n_tags}, words
+
+
+def empty_integration(acc: Accumulator) -> Integration:
+    """A zero-length integration: what ``rates`` reports before the first one finished."""
+    return Integration(0, 0, acc.histograms * 0, np.zeros(MAX_CHANNELS, np.int64))
+
+
+# --- sweep -------------------------------------------------------------------------------------
+def sweep(
+    info: RunInfo, acc: Accumulator, point: SweepPoint, power_unit: str | None, analysis_error: str
+) -> TopicMessage:
+    """One finished sweep point, measured over the run ``acc`` holds."""
+    payload = np.array(
+        [np.nan if point.values[k] is None else point.values[k] for k in SWEEP_COLUMNS], np.float64
+    )
+    hdr = {
+        **info.header(acc.t_start, acc.t_stop, acc.integration_s, "", False),
+        "columns": list(SWEEP_COLUMNS),
+        "values": point.values,
+        "point": point.index,
+        "n_points": point.n_points,
+        "sweep_id": point.sweep_id,
+        "done": point.last,
+        "power_unit": power_unit,
+        "target_rel_err": point.target_rel_err,
+        "analysis_error": analysis_error,
+    }
+    return hdr, payload
