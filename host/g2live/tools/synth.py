@@ -174,7 +174,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--hw-dir", type=Path, default=None,
                     help=f"g2live source checkout holding hw/rtl (default: ${rtl.HW_DIR_ENV}, else this one)")
     ap.add_argument("-P", "--param", action="append", default=[], metavar="NAME=VALUE",
-                    help="override a g2l_top parameter, e.g. -P N_CHANNELS=5")
+                    help="override a parameter of the top, e.g. -P N_CHANNELS=5")
+    ap.add_argument("--top", default="g2l_top",
+                    help="top module, e.g. g2l_pynq_top with --source hw/boards/pynq-z2/g2l_pynq_top.v")
+    ap.add_argument("--source", action="append", type=Path, default=[], metavar="FILE",
+                    help="an extra source after those of g2l_top.f (a board top)")
+    ap.add_argument("--no-lut-mapping", action="store_true",
+                    help="stop before LUT mapping (ABC): block RAMs, DSPs, flip-flops and CARRY4 are "
+                         "final, LUTs read 0; minutes instead of hours at board size")
     args = ap.parse_args(argv)
     params = {}
     for p in args.param:
@@ -183,17 +190,24 @@ def main(argv: list[str] | None = None) -> int:
             ap.error(f"--param {p!r}: expected NAME=INTEGER")
         params[name] = int(value)
     try:
-        out = args.out or _tree(args.hw_dir).build_dir / "synth" / "g2l_top.json"
+        tree = _tree(args.hw_dir)
+        out = args.out or tree.build_dir / "synth" / f"{args.top}.json"
         out.parent.mkdir(parents=True, exist_ok=True)
-        res = synth(params, workdir=out.parent / "work", hw_dir=args.hw_dir)
+        srcs = sources(tree) + [p.resolve() for p in args.source] if args.source else None
+        res = synth(params, top=args.top, srcs=srcs, workdir=out.parent / f"work_{args.top}",
+                    map_luts=not args.no_lut_mapping, hw_dir=args.hw_dir)
     except SynthError as exc:
         print(f"synth: error: {exc}", file=sys.stderr)
         return 1
     out.write_text(json.dumps(res, indent=1, sort_keys=True))
     r = res["resources"]
-    print(f"g2l_top {params or '(default parameters)'} on xc7 ({res['seconds']} s):")
+    print(f"{args.top} {params or '(default parameters)'} on xc7 ({res['seconds']} s"
+          f"{', stopped before LUT mapping' if args.no_lut_mapping else ''}):")
     print(f"  LUT {r['lut']}  FF {r['ff']}  BRAM {r['bram36_equiv']:g} (RAMB36 {r['bram36']}, "
           f"RAMB18 {r['bram18']})  DSP {r['dsp']}  LUTRAM {r['lutram']}  CARRY4 {r['carry4']}")
+    lines = {m: c.get("CARRY4", 0) for m, c in res.get("modules", {}).items() if "tdc_line" in m}
+    if lines:
+        print(f"  TDC delay lines: {sum(lines.values())} CARRY4 in {len(lines)} module(s) {lines}")
     print(f"  written to {out}")
     return 0
 
