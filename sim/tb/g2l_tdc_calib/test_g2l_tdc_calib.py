@@ -69,6 +69,8 @@ if cocotb is not None:
                     30000: ("use_nominal", 1), 31000: ("use_nominal", 0)}
         hits = dict(plan)
         restart_cycles = []
+        swaps: list[int] = []  # cycles in which the bank in use changed (a new table went live)
+        bank = 0
         while cycle < end + 10:
             await FallingEdge(dut.clk)
             dut.in_hit.value = 0
@@ -88,6 +90,9 @@ if cocotb is not None:
                 sent.append((cycle, code))
                 pending.append(cycle + 2)
             await ReadOnly()
+            if int(dut.bank.value) != bank:
+                bank ^= 1
+                swaps.append(cycle)
             if pending and pending[0] == cycle:
                 assert int(dut.out_hit.value) == 1, f"no out_hit in cycle {cycle}"
                 got.append(int(dut.out_fine.value))
@@ -114,6 +119,12 @@ if cocotb is not None:
         assert len(restart_cycles) == 2, restart_cycles
         assert int(dut.cal_count.value) == twin.state["n_tables"] >= 8, (int(dut.cal_count.value), twin.state)
         assert int(dut.bank.value) == twin.state["bank"]
+        # glitch-free swaps: hits right at a swap are bit-exact above like every other hit
+        sent_cycles = np.array([cy for cy, _ in sent])
+        at_swap = sum(int(np.count_nonzero(np.abs(sent_cycles - sw) <= 2)) for sw in swaps)
+        dut._log.info("%d table swaps; %d of %d hits within 2 clocks of a swap, all equal to the twin",
+                      len(swaps), at_swap, len(sent))
+        assert len(swaps) == twin.state["n_tables"] and at_swap >= len(swaps) // 2, (swaps, at_swap)
         # the active table through the host port
         twin.advance(cycle)
         table = twin.table()
