@@ -244,6 +244,9 @@ def read_table(read_reg: Callable[[int], int], write_reg: Callable[[int, int], N
     out = np.empty(n_codes, np.int64)
     for k in range(n_codes):
         write_reg(C.REG_TDC_SELECT, sel["channel"].put(channel) | sel["code"].put(k))
+        # TDC_TABLE follows TDC_SELECT a few clocks later: one read round trip in between covers
+        # them whatever the interconnect's latency
+        read_reg(C.REG_TDC_SELECT)
         out[k] = C.REGISTERS["TDC_TABLE"].fields["fine_ps"].get(read_reg(C.REG_TDC_TABLE))
     return out
 
