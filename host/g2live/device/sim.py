@@ -227,8 +227,11 @@ class SimDevice(Device):
         period = src.sync_period_ps
         q = None if period is None else whole_ps(period)
         sc = cfg.sync_channel
-        # With the TDC twin every edge is quantised in its clock cycle: syncs then take the general path.
-        if self.tdc is not None or not src.t3 or q is None or sc is None or cfg.raw_tags:
+        if not src.t3 or q is None or sc is None or cfg.raw_tags:
+            return None
+        # The TDC twin moves an edge within its clock cycle: implicit syncs stay periodic (all moved
+        # by the same amount) only when the period is a whole number of clocks.
+        if self.tdc is not None and q % self.tdc.clk_period_ps:
             return None
         if any(sc in pair for pair in cfg.pairs) or cfg.dead_time_ps.get(sc, 0) >= q:
             return None
@@ -262,9 +265,13 @@ class SimDevice(Device):
         end = self.source.end_ps
         stop = t_stop - d if end is None else min(t_stop - d, end)
         k0 = self._k_next
+        first = k0 * q
+        shift = 0 if self.tdc is None else int(self.tdc.quantize(np.array([first], np.int64))[0]) - first
+        if shift:  # every sync moves by it: it leaves the integration when its moved time does
+            stop = t_stop - d - shift if end is None else min(t_stop - d - shift, end)
         k1 = max(k0, -(-stop // q)) if stop > 0 else k0
         self._k_next = k1
-        return k0 * q + d, q, k1 - k0
+        return first + shift + d, q, k1 - k0
 
     def _integrate(
         self, t_start: int, t_stop: int, ch: np.ndarray, tt: np.ndarray, syncs: tuple[int, int, int] | None
