@@ -130,6 +130,20 @@ def count(cells: Mapping[str, int]) -> dict[str, Any]:
     return out
 
 
+def _with_submodules(cells: Mapping[str, int], modules: Mapping[str, Mapping[str, int]]) -> dict[str, int]:
+    """Cell counts with every kept submodule instance (the TDC lines) replaced by its own cells:
+    Yosys' stat counts an instance as one cell of the submodule's type, not what it holds."""
+    out: Counter[str] = Counter()
+    for typ, n in cells.items():
+        sub = modules.get(typ.lstrip("\\"))
+        if sub is None:
+            out[typ] += n
+        else:
+            for t, m in _with_submodules(sub, modules).items():
+                out[t] += n * m
+    return dict(out)
+
+
 def synth(parameters: Mapping[str, int] | None = None, top: str = "g2l_top",
           srcs: Sequence[Path] | None = None, workdir: Path | None = None,
           map_luts: bool = True, hw_dir: str | Path | None = None) -> dict[str, Any]:
@@ -158,11 +172,12 @@ def synth(parameters: Mapping[str, int] | None = None, top: str = "g2l_top",
     # Totals over the hierarchy: the TDC's delay line keeps its own module (keep_hierarchy).
     top_stat = data.get("design") or mods.get(f"\\{top}") or mods.get(top) or (
         next(iter(mods.values())) if mods else {})
-    cells = {str(k): int(v) for k, v in top_stat.get("num_cells_by_type", {}).items()}
-    if not cells:
-        raise SynthError(f"yosys reported no cells for {top} (stat {stat_json})")
     modules = {str(name).lstrip("\\"): {str(k): int(v) for k, v in m.get("num_cells_by_type", {}).items()}
                for name, m in mods.items()}
+    cells = _with_submodules({str(k): int(v) for k, v in top_stat.get("num_cells_by_type", {}).items()},
+                             modules)
+    if not cells:
+        raise SynthError(f"yosys reported no cells for {top} (stat {stat_json})")
     return {"top": top, "parameters": params, "resources": count(cells), "cells": cells,
             "modules": modules, "seconds": round(time.monotonic() - t0, 1)}
 
