@@ -249,6 +249,149 @@ cdef class Correlator:
     def counts(self):
         return np.array([self.c.counts[k] for k in range(G2L_N_CHANNELS)], dtype=np.int64)
 
+    @property
+    def simd(self):
+        """Kernels that check and split chunks: 0 portable C, 1 AVX2, 2 AVX-512 (g2l_split.h)."""
+        return self.c.simd
+
+    @simd.setter
+    def simd(self, int level):
+        """Choose the kernels (tests, benchmarks); clamped to what this CPU runs."""
+        self.c.simd = max(0, min(level, g2l_split_simd_available()))
+
+
+def correlate_edges(const int64_t[::1] a, const int64_t[::1] b, const int64_t[::1] edges):
+    """Returns (status, hist). Inputs sorted and edges strictly increasing (checked by the caller)."""
+    cdef int st = g2l_edges_check(_i64(edges), edges.shape[0])
+    if st != G2L_OK:
+        return st, None
+    hist = np.zeros(edges.shape[0] - 1, dtype=np.int64)
+    cdef int64_t[::1] h = hist
+    with nogil:
+        st = g2l_correlate_edges(_i64(a), a.shape[0], _i64(b), b.shape[0], &edges[0], edges.shape[0], &h[0])
+    return st, hist
+
+
+cdef object _history_array(g2l_history *h):
+    out = np.empty(h.len, dtype=np.int64)
+    cdef int64_t[::1] o = out
+    if h.len:
+        memcpy(&o[0], h.t + h.start, <size_t>(h.len * 8))
+    return out
+
+
+cdef class EdgeCorrelator:
+    cdef g2l_edge_correlator c
+    cdef readonly int status
+
+    def __cinit__(self, const uint8_t[::1] pair_a, const uint8_t[::1] pair_b, const int64_t[::1] edges):
+        self.status = g2l_edge_correlator_init(&self.c, pair_a.shape[0], _u8(pair_a), _u8(pair_b), _i64(edges),
+                                               edges.shape[0])
+
+    def __dealloc__(self):
+        g2l_edge_correlator_free(&self.c)
+
+    def update(self, const uint8_t[::1] channel, const int64_t[::1] time_ps):
+        cdef int64_t err = -1
+        cdef int st
+        with nogil:
+            st = g2l_edge_correlator_update(&self.c, _u8(channel), _i64(time_ps), time_ps.shape[0], &err)
+        return st, err
+
+    def histograms(self):
+        cdef int64_t nb = self.c.n_edges - 1
+        out = np.empty((self.c.n_pairs, nb), dtype=np.int64)
+        cdef int64_t[:, ::1] o = out
+        memcpy(&o[0, 0], self.c.hist, <size_t>(self.c.n_pairs * nb * 8))
+        return out
+
+    def channel_state(self, int k):
+        """(count, first, last, head times, tail times) of channel k (0 <= k < 64, checked by the caller)."""
+        return (self.c.counts[k], self.c.first[k], self.c.last[k], _history_array(&self.c.head[k]),
+                _history_array(&self.c.past[k]))
+
+    def clear(self):
+        g2l_edge_correlator_clear(&self.c)
+
+    @property
+    def n_tags(self):
+        return self.c.n_tags
+
+    @property
+    def last_time(self):
+        return self.c.last_time
+
+
+cdef class Coincidences:
+    cdef g2l_coinc c
+    cdef readonly int status
+
+    def __cinit__(self, const uint64_t[::1] sets, int64_t window_ps):
+        self.status = g2l_coinc_init(&self.c, sets.shape[0], &sets[0] if sets.shape[0] else NULL, window_ps)
+
+    def __dealloc__(self):
+        g2l_coinc_free(&self.c)
+
+    def update(self, const uint8_t[::1] channel, const int64_t[::1] time_ps):
+        cdef int64_t err = -1
+        cdef int st
+        with nogil:
+            st = g2l_coinc_update(&self.c, _u8(channel), _i64(time_ps), time_ps.shape[0], &err)
+        return st, err
+
+    def counts(self):
+        return np.array([self.c.counts[k] for k in range(self.c.n_sets)], dtype=np.int64)
+
+    def clear(self):
+        g2l_coinc_clear(&self.c)
+
+    @property
+    def last_time(self):
+        return self.c.last_time
+
+
+cdef class Anchored:
+    cdef g2l_anchored h
+    cdef readonly int status
+
+    def __cinit__(self, bint g3, uint8_t anchor, uint8_t x, uint8_t y, int64_t bin_width_ps, int64_t n_bins,
+                  int64_t offset_ps):
+        self.status = g2l_anchored_init(&self.h, g3, anchor, x, y, bin_width_ps, n_bins, offset_ps)
+
+    def __dealloc__(self):
+        g2l_anchored_free(&self.h)
+
+    def update(self, const uint8_t[::1] channel, const int64_t[::1] time_ps):
+        cdef int64_t err = -1
+        cdef int st
+        with nogil:
+            st = g2l_anchored_update(&self.h, _u8(channel), _i64(time_ps), time_ps.shape[0], &err)
+        return st, err
+
+    def flush(self):
+        g2l_anchored_flush(&self.h)
+
+    def counts(self):
+        """(closed anchors, with x, with y, with both, pending anchors)."""
+        return self.h.n_anchor, self.h.n_x, self.h.n_y, self.h.n_xy, self.h.pending.len
+
+    def histogram(self):
+        cdef int64_t n = self.h.n_bins
+        out = np.empty((n, n), dtype=np.int64)
+        cdef int64_t[:, ::1] o = out
+        if self.h.hist != NULL:
+            memcpy(&o[0, 0], self.h.hist, <size_t>(n * n * 8))
+        else:
+            out[:] = 0
+        return out
+
+    def clear(self):
+        g2l_anchored_clear(&self.h)
+
+    @property
+    def last_time(self):
+        return self.h.last_time
+
 
 # ---------------------------------------------------------------------------------------------
 # pulsed mode

@@ -77,12 +77,16 @@ cdef extern from "g2l_correlate.h":
     int64_t g2l_first_unsorted(const int64_t *x, int64_t n) nogil
     void g2l_correlate(const int64_t *a, int64_t na, const int64_t *b, int64_t nb, const g2l_window *w,
                        int64_t *hist) nogil
+    ctypedef struct g2l_history:
+        int64_t *t
+        int64_t start, len
     ctypedef struct g2l_correlator:
         int64_t n_pairs
         int64_t *hist
         int64_t last_time, n_tags
         int64_t counts[G2L_N_CHANNELS]
         g2l_window w
+        int simd
     int g2l_correlator_init(g2l_correlator *c, int64_t n_pairs, const uint8_t *pair_a,
                             const uint8_t *pair_b, int64_t bin_width_ps, int64_t n_bins,
                             int64_t offset_ps) nogil
@@ -91,6 +95,9 @@ cdef extern from "g2l_correlate.h":
                               int64_t n, int64_t *err_index) nogil
     void g2l_correlator_swap(g2l_correlator *c) nogil
     void g2l_correlator_clear(g2l_correlator *c) nogil
+
+cdef extern from "g2l_split.h":
+    int g2l_split_simd_available() nogil
 
 
 cdef extern from "g2l_pulsed.h":
@@ -167,3 +174,47 @@ cdef extern from "g2l_emulate.h":
     int64_t g2l_emu_sort_nearly(int64_t *t, uint8_t *ch, int64_t n, int64_t max_moves) nogil
     void g2l_emu_merge(const int64_t *ta, const uint8_t *ca, int64_t na, const int64_t *tb, const uint8_t *cb,
                        int64_t nb, int64_t *out_t, uint8_t *out_ch) nogil
+
+
+cdef extern from "g2l_edges.h":
+    int g2l_edges_check(const int64_t *edges, int64_t n_edges) nogil
+    int g2l_correlate_edges(const int64_t *a, int64_t na, const int64_t *b, int64_t nb, const int64_t *edges,
+                            int64_t n_edges, int64_t *hist) nogil
+    ctypedef struct g2l_edge_correlator:
+        int64_t n_pairs, n_edges
+        int64_t *hist
+        int64_t last_time, n_tags
+        int64_t counts[G2L_N_CHANNELS]
+        int64_t first[G2L_N_CHANNELS]
+        int64_t last[G2L_N_CHANNELS]
+        g2l_history past[G2L_N_CHANNELS]
+        g2l_history head[G2L_N_CHANNELS]
+    int g2l_edge_correlator_init(g2l_edge_correlator *c, int64_t n_pairs, const uint8_t *pair_a,
+                                 const uint8_t *pair_b, const int64_t *edges, int64_t n_edges) nogil
+    void g2l_edge_correlator_free(g2l_edge_correlator *c) nogil
+    int g2l_edge_correlator_update(g2l_edge_correlator *c, const uint8_t *channel, const int64_t *time_ps,
+                                   int64_t n, int64_t *err_index) nogil
+    void g2l_edge_correlator_clear(g2l_edge_correlator *c) nogil
+
+
+cdef extern from "g2l_coinc.h":
+    ctypedef struct g2l_coinc:
+        int64_t n_sets
+        int64_t *counts
+        int64_t last_time
+    int g2l_coinc_init(g2l_coinc *c, int64_t n_sets, const uint64_t *sets, int64_t window_ps) nogil
+    void g2l_coinc_free(g2l_coinc *c) nogil
+    int g2l_coinc_update(g2l_coinc *c, const uint8_t *channel, const int64_t *time_ps, int64_t n,
+                         int64_t *err_index) nogil
+    void g2l_coinc_clear(g2l_coinc *c) nogil
+    ctypedef struct g2l_anchored:
+        int64_t n_bins, n_anchor, n_x, n_y, n_xy, last_time
+        int64_t *hist
+        g2l_history pending
+    int g2l_anchored_init(g2l_anchored *h, int g3, uint8_t anchor, uint8_t x, uint8_t y, int64_t bin_width_ps,
+                          int64_t n_bins, int64_t offset_ps) nogil
+    void g2l_anchored_free(g2l_anchored *h) nogil
+    int g2l_anchored_update(g2l_anchored *h, const uint8_t *channel, const int64_t *time_ps, int64_t n,
+                            int64_t *err_index) nogil
+    void g2l_anchored_flush(g2l_anchored *h) nogil
+    void g2l_anchored_clear(g2l_anchored *h) nogil

@@ -10,6 +10,8 @@
  */
 #include "g2l_correlate.h"
 
+#include "g2l_split.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -175,6 +177,9 @@ int g2l_correlator_init(g2l_correlator *c, int64_t n_pairs, const uint8_t *pair_
         c->pair_b[p] = pair_b[p];
         c->used[pair_a[p]] = c->used[pair_b[p]] = 1;
     }
+    for (int k = 0; k < G2L_N_CHANNELS; k++)
+        if (c->used[k]) c->used_list[c->n_used++] = (uint8_t)k;
+    c->simd = g2l_split_simd_available();
     /* An older tag t0 pairs with a later tag t only while t - t0 < hi (t0 on a) or t0 - t >= lo
      * (t0 on b), so it can be forgotten once t - t0 >= max(hi, 1 - lo). */
     __int128 keep = c->w.hi > 1 - c->w.lo ? c->w.hi : 1 - c->w.lo;
@@ -188,11 +193,16 @@ void g2l_correlator_free(g2l_correlator *c) {
     free(c->pair_b);
     free(c->hist);
     free(c->scratch);
-    for (int k = 0; k < G2L_N_CHANNELS; k++) free(c->past[k].t);
+    free(c->undo_hist);
+    for (int k = 0; k < G2L_N_CHANNELS; k++) {
+        free(c->past[k].t);
+        free(c->undo_past[k].t);
+    }
     memset(c, 0, sizeof(*c));
 }
 
 static int history_append(g2l_history *h, const int64_t *t, int64_t n) {
+    if (n == 0) return G2L_OK;
     if (h->start + h->len + n > h->cap) {
         if (h->start) { /* reclaim the forgotten front first */
             memmove(h->t, h->t + h->start, (size_t)h->len * sizeof(int64_t));
@@ -228,26 +238,62 @@ static void history_prune(g2l_history *h, int64_t now, uint64_t keep) {
     if (!h->len) h->start = 0;
 }
 
-/* Tags that passed validation, in stream order. */
-static int correlator_add(g2l_correlator *c, const uint8_t *channel, const int64_t *time_ps, int64_t n) {
-    if (n == 0) return G2L_OK;
-    int64_t cnt[G2L_N_CHANNELS] = {0}, off[G2L_N_CHANNELS], pos[G2L_N_CHANNELS];
-    for (int64_t i = 0; i < n; i++) cnt[channel[i]]++;
+static int scratch_reserve(g2l_correlator *c, int64_t need) {
+    if (need <= c->scratch_cap) return G2L_OK;
+    free(c->scratch); /* its content is not kept: no copy */
+    c->scratch_cap = 0;
+    int64_t *p = malloc((size_t)need * sizeof(int64_t));
+    c->scratch = p;
+    if (!p) return G2L_ERR_NOMEM;
+    c->scratch = p;
+    c->scratch_cap = need;
+    return G2L_OK;
+}
+
+/* Keep, of channel k's new tags t[0 .. n), those a later tag can still reach (now - t < keep). */
+static int history_keep(g2l_correlator *c, int k, const int64_t *t, int64_t n, int64_t now) {
+    g2l_history *h = &c->past[k];
+    int64_t lo = 0, hi = n; /* first new tag still reachable */
+    while (lo < hi) {
+        int64_t m = lo + (hi - lo) / 2;
+        if ((uint64_t)now - (uint64_t)t[m] >= c->keep)
+            lo = m + 1;
+        else
+            hi = m;
+    }
+    if (lo > 0) h->len = h->start = 0; /* a newer tag of this channel is already out of reach */
+    else history_prune(h, now, c->keep);
+    return history_append(h, t + lo, n - lo);
+}
+
+/* Split one checked block into c->scratch: channel k's tags at off[k] (cnt[k] of them). */
+static int correlator_split(g2l_correlator *c, const uint8_t *channel, const int64_t *time_ps, int64_t n,
+                            int64_t *cnt, int64_t *off) {
+    memset(off, 0, G2L_N_CHANNELS * sizeof(int64_t));
+    if (c->n_used <= G2L_SPLIT_MAX_KEYS) {
+        const int64_t stride = n + G2L_SPLIT_SLACK;
+        if (scratch_reserve(c, G2L_SPLIT_MAX_KEYS * stride) != G2L_OK) return G2L_ERR_NOMEM;
+        g2l_split_few(channel, time_ps, n, c->used_list, c->n_used, c->scratch, stride, cnt, c->simd);
+        for (int u = 0; u < c->n_used; u++) off[c->used_list[u]] = u * stride;
+        return G2L_OK;
+    }
+    g2l_count_channels(channel, n, cnt);
     int64_t total = 0;
     for (int k = 0; k < G2L_N_CHANNELS; k++) {
-        c->counts[k] += cnt[k];
-        off[k] = pos[k] = total;
+        off[k] = total;
         if (c->used[k]) total += cnt[k];
     }
+    if (scratch_reserve(c, total + 1) != G2L_OK) return G2L_ERR_NOMEM; /* + the spare slot */
+    g2l_split_all(channel, time_ps, n, c->used, off, total, c->scratch);
+    return G2L_OK;
+}
+
+/* One checked block: split, correlate new x new, past x new and new x past, keep the history. */
+static int correlator_block(g2l_correlator *c, const uint8_t *channel, const int64_t *time_ps, int64_t n) {
+    int64_t cnt[G2L_N_CHANNELS], off[G2L_N_CHANNELS];
+    if (correlator_split(c, channel, time_ps, n, cnt, off) != G2L_OK) return G2L_ERR_NOMEM;
+    for (int k = 0; k < G2L_N_CHANNELS; k++) c->counts[k] += cnt[k];
     c->n_tags += n;
-    if (total > c->scratch_cap) {
-        int64_t *p = realloc(c->scratch, (size_t)total * sizeof(int64_t));
-        if (!p) return G2L_ERR_NOMEM;
-        c->scratch = p;
-        c->scratch_cap = total;
-    }
-    for (int64_t i = 0; i < n; i++)
-        if (c->used[channel[i]]) c->scratch[pos[channel[i]]++] = time_ps[i];
     const g2l_window *w = &c->w;
     for (int64_t p = 0; p < c->n_pairs; p++) {
         const uint8_t a = c->pair_a[p], b = c->pair_b[p];
@@ -261,29 +307,98 @@ static int correlator_add(g2l_correlator *c, const uint8_t *channel, const int64
         g2l_correlate(an, cnt[a], bp->t + bp->start, bp->len, w, h);
     }
     const int64_t now = time_ps[n - 1];
-    for (int k = 0; k < G2L_N_CHANNELS; k++) {
-        if (!c->used[k]) continue;
-        if (cnt[k] && history_append(&c->past[k], c->scratch + off[k], cnt[k]) != G2L_OK) return G2L_ERR_NOMEM;
-        history_prune(&c->past[k], now, c->keep);
+    for (int u = 0; u < c->n_used; u++) {
+        const int k = c->used_list[u];
+        if (history_keep(c, k, c->scratch + off[k], cnt[k], now) != G2L_OK) return G2L_ERR_NOMEM;
     }
     c->last_time = now;
     return G2L_OK;
 }
 
+/* ---- an update is all or nothing ----
+ * A chunk is checked block by block as it is correlated (the block is then in the cache for the
+ * split: one pass over memory instead of two). When a later block holds a bad tag, the state
+ * saved at the start of the call is restored. Saving costs a copy of the histograms and of the
+ * history, so a long chunk is saved only when that copy is small against the chunk; otherwise,
+ * and for a chunk of one block, the whole chunk is checked first. */
+
+static int copy_history(g2l_history *to, const g2l_history *from) {
+    to->start = 0;
+    to->len = 0;
+    return history_append(to, from->t + from->start, from->len);
+}
+
+/* Whether saving is cheaper than a separate check pass over the n tags of this call. */
+static int undo_worth(const g2l_correlator *c, int64_t n) {
+    int64_t words = c->n_pairs * c->w.n_bins;
+    for (int u = 0; u < c->n_used; u++) words += c->past[c->used_list[u]].len;
+    return 8 * words <= n; /* at most one byte copied per tag */
+}
+
+static int undo_save(g2l_correlator *c) {
+    const int64_t words = c->n_pairs * c->w.n_bins;
+    if (!c->undo_hist) {
+        c->undo_hist = malloc((size_t)words * sizeof(int64_t));
+        if (!c->undo_hist) return G2L_ERR_NOMEM;
+    }
+    memcpy(c->undo_hist, c->hist, (size_t)words * sizeof(int64_t));
+    memcpy(c->undo_counts, c->counts, sizeof(c->counts));
+    c->undo_n_tags = c->n_tags;
+    c->undo_last_time = c->last_time;
+    for (int u = 0; u < c->n_used; u++) {
+        const int k = c->used_list[u];
+        if (copy_history(&c->undo_past[k], &c->past[k]) != G2L_OK) return G2L_ERR_NOMEM;
+    }
+    return G2L_OK;
+}
+
+static int undo_restore(g2l_correlator *c) {
+    memcpy(c->hist, c->undo_hist, (size_t)(c->n_pairs * c->w.n_bins) * sizeof(int64_t));
+    memcpy(c->counts, c->undo_counts, sizeof(c->counts));
+    c->n_tags = c->undo_n_tags;
+    c->last_time = c->undo_last_time;
+    for (int u = 0; u < c->n_used; u++) {
+        const int k = c->used_list[u];
+        if (copy_history(&c->past[k], &c->undo_past[k]) != G2L_OK) return G2L_ERR_NOMEM;
+    }
+    return G2L_OK;
+}
+
+/* Blocks small enough that a block's tags are still in the cache when they are split and its split
+ * tags when they are correlated. Any split gives the same histograms. */
+#define BLOCK_TAGS 65536
+
 int g2l_correlator_update(g2l_correlator *c, const uint8_t *channel, const int64_t *time_ps, int64_t n,
                           int64_t *err_index) {
-    int64_t last = c->last_time;
-    for (int64_t i = 0; i < n; i++) {
-        int status = channel[i] >= G2L_N_CHANNELS ? G2L_ERR_CHANNEL : time_ps[i] < last ? G2L_ERR_UNSORTED : G2L_OK;
-        if (status != G2L_OK) { /* nothing of this call is taken */
-            *err_index = i;
+    int status = G2L_OK;
+    const int per_block = n > BLOCK_TAGS && undo_worth(c, n);
+    if (per_block) {
+        if (undo_save(c) != G2L_OK) {
+            *err_index = 0;
+            return G2L_ERR_NOMEM;
+        }
+    } else {
+        const int64_t bad = g2l_check_chunk(channel, time_ps, n, c->last_time, &status, c->simd);
+        if (bad >= 0) { /* nothing of this call is taken */
+            *err_index = bad;
             return status;
         }
-        last = time_ps[i];
     }
-    int st = correlator_add(c, channel, time_ps, n);
-    if (st != G2L_OK) *err_index = 0;
-    return st;
+    for (int64_t s = 0; s < n; s += BLOCK_TAGS) {
+        const int64_t m = n - s < BLOCK_TAGS ? n - s : BLOCK_TAGS;
+        if (per_block) {
+            const int64_t bad = g2l_check_chunk(channel + s, time_ps + s, m, c->last_time, &status, c->simd);
+            if (bad >= 0) { /* nothing of this call is taken */
+                *err_index = s + bad;
+                return undo_restore(c) == G2L_OK ? status : G2L_ERR_NOMEM;
+            }
+        }
+        if (correlator_block(c, channel + s, time_ps + s, m) != G2L_OK) {
+            *err_index = s; /* out of memory: the blocks before s were taken */
+            return G2L_ERR_NOMEM;
+        }
+    }
+    return G2L_OK;
 }
 
 void g2l_correlator_swap(g2l_correlator *c) {

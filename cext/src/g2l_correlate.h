@@ -45,11 +45,19 @@ typedef struct {
     int64_t *hist;         /* [n_pairs * n_bins] */
     g2l_history past[G2L_N_CHANNELS];
     uint8_t used[G2L_N_CHANNELS]; /* channel appears in a pair */
+    uint8_t used_list[G2L_N_CHANNELS]; /* those channels, ascending */
+    int n_used;
+    int simd;              /* kernel level of the chunk splitter (g2l_split.h: none, AVX2, AVX-512) */
     int64_t *scratch;      /* this chunk's tags, split by channel */
     int64_t scratch_cap;
     int64_t last_time;     /* INT64_MIN before the first tag */
     int64_t n_tags;        /* tags seen since the last clear */
     int64_t counts[G2L_N_CHANNELS]; /* tags per channel in the current integration */
+    /* the state at the start of an update, restored when a later block of it is bad */
+    int64_t *undo_hist;
+    int64_t undo_counts[G2L_N_CHANNELS];
+    int64_t undo_n_tags, undo_last_time;
+    g2l_history undo_past[G2L_N_CHANNELS];
 } g2l_correlator;
 
 int g2l_correlator_init(g2l_correlator *c, int64_t n_pairs, const uint8_t *pair_a, const uint8_t *pair_b,

@@ -7,10 +7,13 @@
 #include <string.h>
 
 #include "g2l_codec.h"
+#include "g2l_coinc.h"
 #include "g2l_common.h"
 #include "g2l_correlate.h"
+#include "g2l_edges.h"
 #include "g2l_frontend.h"
 #include "g2l_pulsed.h"
+#include "g2l_split.h"
 
 #include "check.h"
 
@@ -144,6 +147,67 @@ static void test_correlator(void) {
     g2l_correlator_free(&c);
 }
 
+/* The chunk splitter's kernels (portable and, where the CPU has them, AVX2 and AVX-512) against a plain loop. */
+static void test_split(void) {
+    enum { N = 1003 }; /* not a multiple of the vector width */
+    uint8_t ch[N];
+    int64_t t[N], last = -5;
+    for (int i = 0; i < N; i++) {
+        ch[i] = (uint8_t)(rnd() % 10);
+        last += (int64_t)(rnd() % 3);
+        t[i] = last;
+    }
+    const uint8_t keys[4] = {7, 0, 3, 9};
+    int64_t *out = malloc(sizeof(int64_t) * 4 * (N + G2L_SPLIT_SLACK));
+    for (int simd = 0; simd <= g2l_split_simd_available(); simd++) {
+        for (int nk = 1; nk <= 4; nk++) {
+            int64_t count[G2L_N_CHANNELS];
+            g2l_split_few(ch, t, N, keys, nk, out, N + G2L_SPLIT_SLACK, count, simd);
+            for (int u = 0; u < nk; u++) {
+                int64_t p = 0;
+                for (int i = 0; i < N; i++)
+                    if (ch[i] == keys[u]) CHECK(out[u * (N + G2L_SPLIT_SLACK) + p++] == t[i]);
+                CHECK(count[keys[u]] == p);
+            }
+            int64_t total = 0;
+            for (int k = 0; k < G2L_N_CHANNELS; k++) total += count[k];
+            CHECK(total == N && count[5] > 0); /* channels in no key are counted too */
+        }
+        int status = G2L_OK;
+        CHECK(g2l_check_chunk(ch, t, N, t[0], &status, simd) == -1);
+        const int at[] = {0, 1, 7, 8, 9, 500, N - 1};
+        for (size_t j = 0; j < sizeof(at) / sizeof(at[0]); j++) {
+            const int i = at[j];
+            const int64_t keep_t = t[i];
+            t[i] = (i ? t[i - 1] : t[0]) - 1;
+            CHECK(g2l_check_chunk(ch, t, N, i ? INT64_MIN : t[0] + 1, &status, simd) == i &&
+                  status == G2L_ERR_UNSORTED);
+            t[i] = keep_t;
+            const uint8_t keep_c = ch[i];
+            ch[i] = G2L_N_CHANNELS;
+            CHECK(g2l_check_chunk(ch, t, N, INT64_MIN, &status, simd) == i && status == G2L_ERR_CHANNEL);
+            ch[i] = keep_c;
+        }
+    }
+    /* many channels: counts, offsets, one scatter */
+    uint8_t used[G2L_N_CHANNELS] = {0};
+    int64_t count[G2L_N_CHANNELS], off[G2L_N_CHANNELS], total = 0;
+    for (int k = 0; k < 6; k++) used[k] = 1;
+    g2l_count_channels(ch, N, count);
+    for (int k = 0; k < G2L_N_CHANNELS; k++) {
+        off[k] = total;
+        if (used[k]) total += count[k];
+    }
+    g2l_split_all(ch, t, N, used, off, total, out);
+    for (int k = 0; k < 6; k++) {
+        int64_t p = 0;
+        for (int i = 0; i < N; i++)
+            if (ch[i] == k) CHECK(out[off[k] + p++] == t[i]);
+        CHECK(p == count[k]);
+    }
+    free(out);
+}
+
 static void test_pulsed(void) {
     g2l_pulsed p;
     CHECK(g2l_pulsed_init(&p, 2, 2, 0) == G2L_OK);
@@ -190,13 +254,91 @@ static void test_frontend(void) {
     CHECK(g2l_frontend_init(&f, dead, delay, ~0ULL, &err) == G2L_ERR_ARG && err == 3);
 }
 
+/* Log-binned correlation: random sorted data (ties, int64 limits) against brute force, and the
+ * streaming correlator in random chunks against the one-shot counts. */
+static void test_edges(void) {
+    enum { N = 300, E = 9 };
+    int64_t a[N], b[N], edges[E], h[E - 1], ref[E - 1];
+    for (int round = 0; round < 40; round++) {
+        const int64_t base = round % 3 == 0 ? INT64_MAX - 500 : round % 3 == 1 ? INT64_MIN : 0;
+        const int64_t span = round % 2 ? 400 : 40;
+        for (int i = 0; i < N; i++) {
+            a[i] = base + (int64_t)(rnd() % (uint64_t)span);
+            b[i] = base + (int64_t)(rnd() % (uint64_t)span);
+        }
+        qsort(a, N, sizeof(int64_t), cmp64);
+        qsort(b, N, sizeof(int64_t), cmp64);
+        for (int k = 0; k < E; k++) edges[k] = -60 + 15 * k + (round % 5);
+        if (round % 4 == 3) edges[0] = INT64_MIN, edges[E - 1] = INT64_MAX;
+        memset(h, 0, sizeof(h));
+        memset(ref, 0, sizeof(ref));
+        CHECK(g2l_correlate_edges(a, N, b, N, edges, E, h) == G2L_OK);
+        for (int i = 0; i < N; i++)
+            for (int j = 0; j < N; j++) {
+                __int128 d = (__int128)b[j] - a[i];
+                for (int k = 0; k < E - 1; k++)
+                    if (edges[k] <= d && d < edges[k + 1]) ref[k]++;
+            }
+        for (int k = 0; k < E - 1; k++) CHECK(h[k] == ref[k]);
+        /* streaming: a on channel 0, b on channel 1, merged and cut at random */
+        uint8_t ch[2 * N];
+        int64_t t[2 * N];
+        for (int i = 0, j = 0, m = 0; m < 2 * N; m++) {
+            int take_a = j == N || (i < N && a[i] <= b[j]);
+            ch[m] = take_a ? 0 : 1;
+            t[m] = take_a ? a[i++] : b[j++];
+        }
+        g2l_edge_correlator c;
+        uint8_t pa = 0, pb = 1;
+        CHECK(g2l_edge_correlator_init(&c, 1, &pa, &pb, edges, E) == G2L_OK);
+        int64_t err = -1;
+        for (int m = 0; m < 2 * N;) {
+            int step = 1 + (int)(rnd() % 97);
+            if (m + step > 2 * N) step = 2 * N - m;
+            CHECK(g2l_edge_correlator_update(&c, ch + m, t + m, step, &err) == G2L_OK);
+            m += step;
+        }
+        for (int k = 0; k < E - 1; k++) CHECK(c.hist[k] == ref[k]);
+        g2l_edge_correlator_free(&c);
+    }
+}
+
+/* Coincidences and anchored windows on a hand-made stream. */
+static void test_coinc(void) {
+    const uint8_t ch[] = {0, 1, 2, 0, 1, 2, 2};
+    const int64_t t[] = {0, 5, 12, 30, 30, 31, 200};
+    const uint64_t sets[] = {0x3, 0x7};
+    g2l_coinc c;
+    int64_t err = -1;
+    CHECK(g2l_coinc_init(&c, 2, sets, 10) == G2L_OK);
+    CHECK(g2l_coinc_update(&c, ch, t, 7, &err) == G2L_OK);
+    /* {0,1}: 1@5 (0@0), 0@30 (1@5? no: 25 > 10), 1@30 (0@30) -> 2; {0,1,2}: 2@31 (0@30, 1@30) -> 1 */
+    CHECK(c.counts[0] == 2 && c.counts[1] == 1);
+    g2l_coinc_free(&c);
+    g2l_anchored h;
+    CHECK(g2l_anchored_init(&h, 0, 0, 1, 2, 20, 1, 0) == G2L_OK); /* window [0, 20) after each 0 */
+    CHECK(g2l_anchored_update(&h, ch, t, 7, &err) == G2L_OK);
+    /* herald 0@0: 1@5, 2@12 -> both; herald 0@30: 1@30, 2@31 -> both; both closed by 2@200 */
+    CHECK(h.n_anchor == 2 && h.n_x == 2 && h.n_y == 2 && h.n_xy == 2);
+    g2l_anchored_free(&h);
+    CHECK(g2l_anchored_init(&h, 1, 0, 1, 2, 10, 4, 0) == G2L_OK); /* g3 bins [-20, 20) of 10 */
+    CHECK(g2l_anchored_update(&h, ch, t, 6, &err) == G2L_OK);
+    g2l_anchored_flush(&h);
+    /* 0@0: (1@5 -> bin 2, 2@12 -> bin 3); 0@30: (1@5 -> d=-25 out, 1@30 -> 2; 2@12 -> d=-18 -> 0, 2@31 -> 2) */
+    CHECK(h.hist[2 * 4 + 3] == 1 && h.hist[2 * 4 + 0] == 1 && h.hist[2 * 4 + 2] == 1 && h.n_anchor == 2);
+    g2l_anchored_free(&h);
+}
+
 int main(void) {
     test_divider();
     test_codec();
     test_correlate();
     test_correlator();
+    test_split();
     test_pulsed();
     test_frontend();
+    test_edges();
+    test_coinc();
     if (failures) {
         fprintf(stderr, "%d check(s) failed\n", failures);
         return 1;

@@ -36,7 +36,9 @@ ControlClient
 
 Subpackages
 -----------
-``g2live.core`` (C twins of the on-chip blocks), ``g2live.emulator`` (photon physics),
+``g2live.core`` (C twins of the on-chip blocks), ``g2live.logcorr`` (log-binned correlation,
+1 ns .. 10 s), ``g2live.coincidence`` (coincidence counters, heralded g2, g3),
+``g2live.emulator`` (photon physics),
 ``g2live.io`` (file formats), ``g2live.analysis`` (estimators), ``g2live.device`` (back-ends
 and power actuators), ``g2live.server`` (the running server), ``g2live.protocol`` (its wire
 vocabulary), ``g2live.client`` (its clients), ``g2live.dashboard`` (browser view) and

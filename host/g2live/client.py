@@ -272,6 +272,19 @@ class ControlClient:
     def sweep_stop(self) -> dict[str, Any]:
         return self.call("sweep_stop")
 
+    def lease_raw_tags(
+        self, ttl_s: float, lease: str | None = None, timeout_s: float | None = None
+    ) -> dict[str, Any]:
+        """Grant (no ``lease``) or renew a lease on raw tags: ``{"lease", "ttl_s", "run", "raw_tags"}``."""
+        args: dict[str, Any] = {"ttl_s": ttl_s}
+        if lease is not None:
+            args["lease"] = lease
+        return self.call("raw_tags_lease", timeout_s, **args)
+
+    def release_raw_tags(self, lease: str, timeout_s: float | None = None) -> dict[str, Any]:
+        """End a raw-tag lease; the last one restores the setting: ``{"released", "raw_tags", "run"}``."""
+        return self.call("raw_tags_release", timeout_s, lease=lease)
+
     def close(self) -> None:
         self.sock.close(linger=0)
 

@@ -85,3 +85,45 @@ def test_analyze_never_reads_a_file_whole(
     assert got == want
     # a survey, then one main pass (g2, lifetime and blinking together): nothing read twice more
     assert list(dict.fromkeys(passes)) == ["survey", "g2, lifetime, blinking"]
+
+
+def test_log_correlation_step_streams_exactly(recordings: dict[str, Path]) -> None:
+    """The logcorr step (streamed, chunks cutting anywhere) equals the one-shot log correlation
+    from the pair's first photon; it only runs when asked for."""
+    from g2live import logcorr
+    from g2live.analysis.report import ALL_STEPS
+
+    path = recordings["t2"]
+    r = analyze_file(path, chunk_records=4_999, steps=ALL_STEPS)
+    assert analyze_file(path, chunk_records=4_999)["log_correlation"] is None
+    lc = r["log_correlation"]
+    d = io.read(path)
+    a, b = d.channel_times(lc["channels"][0]), d.channel_times(lc["channels"][1])
+    edges = np.array(lc["edges_ps"])
+    assert edges[0] == 1000 and lc["counts"] == logcorr.correlate_edges(a, b, edges).tolist()
+    want = logcorr.log_correlation(a, b, edges, origin_ps=min(int(a[0]), int(b[0])))
+    got = np.array([np.nan if x is None else x for x in lc["g"]])
+    np.testing.assert_array_equal(got, want)
+
+
+def test_coincidence_and_heralded_g2_options_stream_exactly(recordings: dict[str, Path]) -> None:
+    """analyze's coincidences / heralded_g2 (streamed in chunks) equal one call on the whole data."""
+    from g2live.analysis.report import Conditioned
+    from g2live.coincidence import Coincidences, HeraldedG2
+
+    path = recordings["t2"]
+    d = io.read(path)
+    sync = int(np.bincount(d.channel).argmax())  # the T2 sync is the busiest channel
+    cond = Conditioned(((0, 1), (0, 1, sync)), 20_000, (sync, 0, 1), 60_000, 0)
+    r = analyze_file(path, chunk_records=3_001, conditioned=cond)
+    c = Coincidences(cond.sets, cond.window_ps)
+    c.update(d.channel, d.time_ps)
+    h = HeraldedG2(sync, 0, 1, 60_000)
+    h.update(d.channel, d.time_ps)
+    h.flush()
+    assert r["coincidences"]["counts"] == c.counts().tolist() and c.counts()[0] > 0
+    hg, want = r["heralded_g2"], h.result()
+    got = (hg["n_herald"], hg["n_a"], hg["n_b"], hg["n_ab"])
+    assert got == (want.n_herald, want.n_a, want.n_b, want.n_ab)
+    assert want.n_a > 100 and hg["g2"] == want.g2
+    assert analyze_file(path)["coincidences"] is None

@@ -217,6 +217,18 @@ def test_bench_correlate(hbt, capsys, tmp_path):
     assert ratio > 2.0
 
 
+def interleaved_best(fns: dict[str, Callable[[], object]], repeats: int = 7) -> dict[str, float]:
+    """Best CPU time of each function, the functions taking turns: a ratio of two of them then sees
+    the same machine state (the machines here are shared: wall time would count other jobs)."""
+    best = dict.fromkeys(fns, float("inf"))
+    for _ in range(repeats):
+        for name, fn in fns.items():
+            t0 = time.process_time()
+            fn()
+            best[name] = min(best[name], time.process_time() - t0)
+    return best
+
+
 def test_bench_streaming_and_decode(hbt, capsys):
     a, b = hbt
     t = np.concatenate([a, b])
@@ -225,15 +237,24 @@ def test_bench_streaming_and_decode(hbt, capsys):
     t, ch = t[order], ch[order]
     chunk = 1 << 20
 
-    def stream() -> np.ndarray:
+    def stream(level: int) -> np.ndarray:
         c = core.Correlator([(0, 1)], BIN_PS, N_BINS, OFFSET_PS)
+        c._c.simd = level  # 0 portable (ARM), 1 AVX2 (most x86), 2 AVX-512; clamped to this CPU
         for s in range(0, t.size, chunk):
             c.update(ch[s:s + chunk], t[s:s + chunk])
         return c.histograms()[0]
 
-    t_one, one = best_of(lambda: core.correlate(a, b, BIN_PS, N_BINS, OFFSET_PS))
-    t_stream, h = best_of(stream)
-    np.testing.assert_array_equal(h, one)
+    one = core.correlate(a, b, BIN_PS, N_BINS, OFFSET_PS)
+    best_level = core.Correlator([(0, 1)], BIN_PS, N_BINS)._c.simd
+    names = ("portable", "AVX2", "AVX-512")
+    kernels = {level: name for level, name in enumerate(names) if level <= best_level}
+    for level in kernels:
+        np.testing.assert_array_equal(stream(level), one)
+    best = interleaved_best({
+        "correlate": lambda: core.correlate(a, b, BIN_PS, N_BINS, OFFSET_PS),
+        **{name: (lambda lv=level: stream(lv)) for level, name in kernels.items()},
+    })
+    t_one, t_stream = best["correlate"], best[kernels[best_level]]
 
     words = core.encode(ch, t)
     t_enc, _ = best_of(lambda: core.encode(ch, t))
@@ -250,12 +271,15 @@ def test_bench_streaming_and_decode(hbt, capsys):
     np.testing.assert_array_equal(dt, t)
     assert stats.malformed == 0
     with capsys.disabled():
-        print(f"\n\nstreaming on the same {t.size:.3g} tags ({words.size:.3g} words), best of {REPEATS}")
-        print(f"{'operation':52s} {'M/s':>9s}")
-        print(f"{'correlate (two sorted arrays)':52s} {t.size / t_one / 1e6:9.1f}  Mtags/s")
-        print(f"{'Correlator.update, 1 pair, 1 Mi-tag chunks':52s} {t.size / t_stream / 1e6:9.1f}  Mtags/s")
+        print(f"\n\nstreaming on the same {t.size:.3g} tags ({words.size:.3g} words)")
+        print(f"{'operation':52s} {'M/s':>9s}  {'/ correlate':>11s}")
+        print(f"{'correlate (two sorted arrays), CPU time':52s} {t.size / t_one / 1e6:9.1f}  Mtags/s")
+        for level, name in kernels.items():
+            mark = " *" if level == best_level else ""  # the kernel this CPU runs by default
+            print(f"{f'Correlator.update, 1 pair, 1 Mi chunks, {name}{mark}':52s} "
+                  f"{t.size / best[name] / 1e6:9.1f}  {best[name] / t_one:9.2f}x time")
         print(f"{'encode':52s} {t.size / t_enc / 1e6:9.1f}  Mtags/s")
         print(f"{'Decoder.decode, 1 Mi-word chunks':52s} {words.size / t_dec / 1e6:9.1f}  Mwords/s")
         print(f"{'decode, one call':52s} {words.size / t_dec_one / 1e6:9.1f}  Mwords/s")
-    # streaming keeps a history per channel: it must stay within a small factor of the batch kernel
-    assert t_stream / t_one < 20
+    # the streaming correlator (check, split by channel, history) within 1.5x of the batch kernel
+    assert t_stream / t_one < 1.5

@@ -112,3 +112,29 @@ def pulsed(channel: Sequence[int], time_ps: Sequence[int], sync_channel: int, ma
             heralded.append((i, m[0][0], m[0][1], m[1][0], m[1][1]))
     return {"period_counts": counts, "photon_number": pn, "heralded": heralded, "pre_sync": pre_sync,
             "out_of_window": out_of_window}
+
+
+def correlate_edges_pairs(a: Sequence[int], b: Sequence[int], edges: Sequence[int],
+                          auto: bool = False) -> np.ndarray:
+    """Brute force over all pairs into arbitrary edges: bin k holds edges[k] <= b - a < edges[k+1]."""
+    h = np.zeros(len(edges) - 1, dtype=np.int64)
+    for i, x in enumerate(a):
+        for j, y in enumerate(b):
+            if auto and i == j:
+                continue
+            d = int(y) - int(x)
+            for k in range(len(edges) - 1):
+                if int(edges[k]) <= d < int(edges[k + 1]):
+                    h[k] += 1
+    return h
+
+
+def stream_edges(channel: Sequence[int], time_ps: Sequence[int], pairs: Sequence[tuple[int, int]],
+                 edges: Sequence[int]) -> np.ndarray:
+    """Edge histograms of a merged stream: every ordered pair of distinct positions, by channel."""
+    out = np.zeros((len(pairs), len(edges) - 1), np.int64)
+    for p, (a, b) in enumerate(pairs):
+        ta = [int(t) for c, t in zip(channel, time_ps, strict=True) if c == a]
+        tb = [int(t) for c, t in zip(channel, time_ps, strict=True) if c == b]
+        out[p] = correlate_edges_pairs(ta, tb, edges, auto=a == b)
+    return out

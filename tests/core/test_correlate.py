@@ -145,31 +145,43 @@ def test_unsorted_found_in_any_block():
 
 
 @st.composite
-def merged_streams(draw, max_size: int = 30):
+def merged_streams(draw, max_size: int = 30, max_channel: int = 3):
     lo, hi = draw(st.sampled_from([(0, 40), (0, 400), (I64_MAX - 100, I64_MAX), (I64_MIN, I64_MAX)]))
     n = draw(st.integers(0, max_size))
     t = sorted(draw(st.lists(st.integers(lo, hi), min_size=n, max_size=n)))
-    ch = draw(st.lists(st.integers(0, 3), min_size=n, max_size=n))
+    ch = draw(st.lists(st.integers(0, max_channel), min_size=n, max_size=n))
     cuts = sorted(draw(st.lists(st.integers(0, n), max_size=4)))
     return np.array(ch, np.uint8), np.array(t, np.int64), cuts
 
 
 PAIRS = [(0, 1), (1, 0), (2, 2), (0, 0), (3, 1)]
+# The chunk splitter has three kernels: up to 2 channels in pairs, up to 4, more (and a channel
+# in no pair, like a sync, is counted separately); each with the AVX-512 and portable variants.
+PAIR_SETS = {
+    "two": ([(0, 1), (1, 1)], 2),
+    "four": (PAIRS, 3),
+    "many": ([(0, 1), (2, 3), (4, 5), (5, 0), (3, 3)], 6),
+}
+KERNELS = {"avx512": 2, "avx2": 1, "portable": 0}  # a CPU without one runs the next one down
 
 
-@settings(max_examples=250, deadline=None)
-@given(merged_streams(), windows())
-def test_correlator_chunks_and_integrations(stream, win):
+def correlator(pairs, bw: int, nb: int, off: int, kernel: str) -> core.Correlator:
+    c = core.Correlator(pairs, bw, nb, off)
+    c._c.simd = KERNELS[kernel]
+    return c
+
+
+def check_chunks_and_integrations(stream, win, pairs, kernel: str) -> None:
     ch, t, cuts = stream
     bw, nb, off = win
-    expect = stream_histograms(ch, t, PAIRS, bw, nb, off, cuts)
+    expect = stream_histograms(ch, t, pairs, bw, nb, off, cuts)
     # one call == any chunk split
-    one = core.Correlator(PAIRS, bw, nb, off)
+    one = correlator(pairs, bw, nb, off, kernel)
     one.update(ch, t)
     np.testing.assert_array_equal(one.histograms(), sum(expect))
-    split = core.Correlator(PAIRS, bw, nb, off)
+    split = correlator(pairs, bw, nb, off, kernel)
     bounds = [0, *cuts, len(t)]
-    total = np.zeros((len(PAIRS), nb), np.int64)
+    total = np.zeros((len(pairs), nb), np.int64)
     for k in range(len(bounds) - 1):
         split.update(ch[bounds[k]:bounds[k + 1]], t[bounds[k]:bounds[k + 1]])
         h = split.histograms(clear=True)  # integration boundary at every chunk boundary
@@ -177,6 +189,23 @@ def test_correlator_chunks_and_integrations(stream, win):
         total += h
     np.testing.assert_array_equal(total, one.histograms())
     assert split.n_tags == len(t)
+    np.testing.assert_array_equal(one.counts[:8], np.bincount(ch, minlength=8)[:8])
+
+
+@settings(max_examples=250, deadline=None)
+@given(merged_streams(), windows())
+def test_correlator_chunks_and_integrations(stream, win):
+    check_chunks_and_integrations(stream, win, PAIRS, "avx512")
+
+
+@pytest.mark.parametrize("kernel", list(KERNELS))
+@pytest.mark.parametrize("pair_set", list(PAIR_SETS))
+@settings(max_examples=80, deadline=None)
+@given(data=st.data(), win=windows())
+def test_correlator_kernels(pair_set, kernel, data, win):
+    pairs, max_channel = PAIR_SETS[pair_set]
+    stream = data.draw(merged_streams(max_channel=max_channel))
+    check_chunks_and_integrations(stream, win, pairs, kernel)
 
 
 def test_correlator_matches_correlate_on_merged_data():
@@ -215,3 +244,36 @@ def test_correlator_errors_and_clear():
         core.Correlator([], 10, 4)
     with pytest.raises(ValueError, match="not a channel"):
         core.Correlator([(0, 70)], 10, 4)
+
+
+@pytest.mark.parametrize("kernel", list(KERNELS))
+# the undo copy is cheap / too costly (then the chunk is checked first; a window with no pairs)
+@pytest.mark.parametrize(("n_bins", "offset"), [(100, 0), (10**6, 10**13)])
+def test_correlator_long_update_is_all_or_nothing(kernel, n_bins, offset):
+    # a chunk longer than one block is checked block by block; a bad tag in a later block undoes
+    # the blocks before it, so the correlator is as if the update had never been made
+    rng = np.random.default_rng(7)
+    n = 300_000
+    t = np.cumsum(rng.integers(0, 2000, n)).astype(np.int64)
+    ch = rng.integers(0, 3, n).astype(np.uint8)  # channel 2 is in no pair
+    pairs = [(0, 1), (1, 1)]
+    good, bad = correlator(pairs, 10, n_bins, offset, kernel), correlator(pairs, 10, n_bins, offset, kernel)
+    for c in (good, bad):
+        c.update(ch[:1000], t[:1000])
+    rest_t, rest_ch = t[1000:].copy(), ch[1000:].copy()
+    for where, field, value in [(250_000, "time", 0), (199_999, "channel", 64), (70_000, "time", -1)]:
+        tt, cc = rest_t.copy(), rest_ch.copy()
+        if field == "time":
+            tt[where] = tt[where - 1] - 1 if value else tt[where - 1] - 5
+        else:
+            cc[where] = value
+        with pytest.raises(ValueError, match=rf"\[{where}\]"):
+            bad.update(cc, tt)
+    assert bad.n_tags == good.n_tags == 1000
+    np.testing.assert_array_equal(bad.counts, good.counts)
+    for c in (good, bad):
+        c.update(rest_ch, rest_t)
+    np.testing.assert_array_equal(bad.histograms(), good.histograms())
+    expect = core.correlate(t[ch == 0], t[ch == 1], 10, n_bins, offset)
+    assert expect.sum() > 0 or offset
+    np.testing.assert_array_equal(good.histograms()[0], expect)

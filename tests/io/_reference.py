@@ -485,7 +485,7 @@ def check_qutag(path: Path, rec: np.ndarray, first: int = 0) -> None:
 def read(path: str | os.PathLike[str], **options) -> PhotonData:
     """The reference reader of every format with records (npz and Photon-HDF5 have none), with
     ``io.read``'s own T3 sync-period rule on top (that rule is not a decoding step)."""
-    return io._with_period(_decode(path, **options))
+    return io.with_sync_period(_decode(path, **options))
 
 
 def _decode(path: str | os.PathLike[str], **options) -> PhotonData:

@@ -13,6 +13,7 @@ Correlation and g2 (``g2live.analysis.correlation``)
     fit_cw, CwFit, antibunching_model, two_sided   CW g2(tau) antibunching fit
     purity, g2_from_photon_number, g2_from_heralded   g2(0) from photon counting
     fcs_correlation, read_picoquant_cor   FCS G(tau)
+    gate_mask, gated_histogram, marker_windows, on_windows   gated correlation (markers, ON state)
     live_g2, LiveAnalyzer, LIVE_KEYS   running g2(0) for the streaming host
 Lifetime (``g2live.analysis.lifetime``)
     fit_tail, fit_reconvolution, LifetimeFit, emg_periodic, decay_histogram, periodic_decay,
@@ -29,6 +30,7 @@ Power dependence (``g2live.analysis.power``)
     fit_power_sweep, PowerFit, rate_model, g2_model, read_sweep_table, SWEEP_COLUMNS
 Report (``g2live.analysis.report``)
     analyze_photons, analyze_file, detect_sync, recording_power, json_safe, SCHEMA
+    STEPS, ALL_STEPS, Conditioned   the default and optional steps, coincidences / heralded g2
 """
 
 from __future__ import annotations
@@ -53,6 +55,10 @@ _SECTIONS: dict[str, tuple[str, ...]] = {
         "comb_contrast",
         "correlation_histogram",
         "fcs_correlation",
+        "gate_mask",
+        "gated_histogram",
+        "marker_windows",
+        "on_windows",
         "find_comb",
         "find_zero_delay",
         "fit_cw",
@@ -110,7 +116,8 @@ _SECTIONS: dict[str, tuple[str, ...]] = {
         "records_from_core",
     ),
     "power": ("SWEEP_COLUMNS", "PowerFit", "fit_power_sweep", "g2_model", "rate_model", "read_sweep_table"),
-    "report": ("SCHEMA", "analyze_file", "analyze_photons", "detect_sync", "json_safe", "recording_power"),
+    "report": ("ALL_STEPS", "SCHEMA", "STEPS", "Conditioned", "analyze_file", "analyze_photons",
+               "detect_sync", "json_safe", "recording_power"),
 }
 _WHERE = {name: section for section, names in _SECTIONS.items() for name in names}
 

@@ -11,6 +11,8 @@ from typing import Any
 
 import numpy as np
 
+from g2live.cli._analyze_batch import add_batch_args, is_batch, run_batch
+
 __all__ = ["analyze_sweep", "register", "run"]
 
 
@@ -25,7 +27,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "table with columns power, rate_cps[, rate_err, g2_0, g2_0_err, integration_s]. "
         "Keys of --json are documented in docs/analysis.md.",
     )
-    p.add_argument("file", nargs="?", help="recording to analyse")
+    p.add_argument("file", nargs="?", help="recording to analyse (or a folder of them: see below)")
     p.add_argument("--sweep", metavar="DIR_OR_FILE", help="fit saturation and g2(0) vs power of a sweep")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.add_argument(
@@ -43,12 +45,27 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="A[,B]",
         help="signal fraction S/(S+B) per detector for the background-corrected g2(0)",
     )
+    p.add_argument("--log-corr", action="store_true",
+                   help="add the log-binned G(tau) of the HBT pair, 1 ns .. 10 s (key log_correlation)")
+    p.add_argument("--on-state", action="store_true",
+                   help="add the pulsed g2(0) inside the blinking ON segments only (keys g2_0_on, on_gate)")
+    p.add_argument("--coincidences", metavar="SETS",
+                   help="N-fold coincidence counters, channel sets separated by ';', e.g. '0,1;0,1,2' "
+                   "(key coincidences; window --coinc-window-ns)")
+    p.add_argument("--coinc-window-ns", type=float, default=1.0, help="coincidence window (default 1 ns)")
+    p.add_argument("--heralded-g2", metavar="H,A,B",
+                   help="g2 of detectors A, B conditioned on herald channel H (key heralded_g2)")
+    p.add_argument("--herald-window-ns", type=float, default=1.0,
+                   help="detection window after each herald (default 1 ns)")
+    p.add_argument("--herald-offset-ns", type=float, default=0.0,
+                   help="start of the window relative to the herald (default 0)")
     p.add_argument("--trace-bin-ms", type=float, default=10.0, help="intensity-trace bin for blinking (ms)")
     p.add_argument("--rate-model", choices=("cascade", "exciton"), help="sweep: saturation model")
     p.add_argument("--chunk-records", type=int, default=1 << 20,
                    help="records read per chunk: the file is analysed in passes of chunks, never whole "
                    "(default 2**20)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
+    add_batch_args(p)
     p.set_defaults(func=run)
 
 
@@ -95,10 +112,37 @@ def _pair(text: str | None, name: str, cast: type = int) -> tuple[Any, Any] | No
     return vals[0], vals[1]
 
 
+def _file_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The per-file analysis options (``analyze_file`` keywords), the same for one file or many."""
+    return {
+        "chunk_records": args.chunk_records,
+        "channels": _pair(args.channels, "channels"),
+        "sync_channel": args.sync,
+        "n_side": args.n_side,
+        "window_ps": args.window_ns * 1e3 if args.window_ns else None,
+        "bin_width_ps": args.bin_ps,
+        "rho": _pair(args.rho, "rho", float),
+        "trace_bin_s": args.trace_bin_ms * 1e-3,
+        "rep_rate_hz": args.rep_rate,
+        "steps": _steps(args),
+        "conditioned": _conditioned(args),
+    }
+
+
+def _steps(args: argparse.Namespace) -> tuple[str, ...]:
+    """The default report steps plus the ones asked for by name (--log-corr, --on-state)."""
+    from g2live.analysis.report import STEPS
+
+    return (*STEPS, *(["logcorr"] if args.log_corr else []), *(["g2_on"] if args.on_state else []))
+
+
 def run(args: argparse.Namespace) -> int:
-    """Analyse FILE or ``--sweep``; print the result (``--json``: as JSON)."""
+    """Analyse FILE, many files (``g2live.cli._analyze_batch``) or ``--sweep``; print the result
+    (``--json``: as JSON)."""
     from g2live.analysis import analyze_file
 
+    if is_batch(args):
+        return run_batch(args, _file_options(args))
     if (args.file is None) == (args.sweep is None):
         raise ValueError("give either FILE or --sweep DIR_OR_FILE")
     if args.sweep:
@@ -115,7 +159,7 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError(f"{path}: no such file")
     bars = _PassBars(wanted(args.quiet))
     try:
-        res = _analyze(analyze_file, path, args, bars)
+        res = analyze_file(path, progress=bars, **_file_options(args))
     finally:
         bars.close()
     if args.json:
@@ -125,20 +169,30 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _analyze(analyze_file: Any, path: Path, args: argparse.Namespace, bars: _PassBars) -> dict[str, Any]:
-    return analyze_file(
-        path,
-        chunk_records=args.chunk_records,
-        progress=bars,
-        channels=_pair(args.channels, "channels"),
-        sync_channel=args.sync,
-        n_side=args.n_side,
-        window_ps=args.window_ns * 1e3 if args.window_ns else None,
-        bin_width_ps=args.bin_ps,
-        rho=_pair(args.rho, "rho", float),
-        trace_bin_s=args.trace_bin_ms * 1e-3,
-        rep_rate_hz=args.rep_rate,
-    )
+def _conditioned(args: argparse.Namespace) -> Any:
+    """The coincidence / heralded-g2 settings of the command line, or None."""
+    from g2live.analysis.report import Conditioned
+
+    if not args.coincidences and not args.heralded_g2:
+        return None
+    sets: list[tuple[int, ...]] = []
+    for part in (args.coincidences or "").split(";"):
+        if part.strip():
+            try:
+                sets.append(tuple(int(x) for x in part.split(",")))
+            except ValueError:
+                msg = f"--coincidences: expected channel numbers like '0,1;0,1,2', got {part!r}"
+                raise ValueError(msg) from None
+    herald = None
+    if args.heralded_g2:
+        try:
+            h, a, b = (int(x) for x in args.heralded_g2.split(","))
+        except ValueError:
+            msg = f"--heralded-g2: expected three channels H,A,B, got {args.heralded_g2!r}"
+            raise ValueError(msg) from None
+        herald = (h, a, b)
+    return Conditioned(tuple(sets), round(args.coinc_window_ns * 1e3), herald,
+                       round(args.herald_window_ns * 1e3), round(args.herald_offset_ns * 1e3))
 
 
 _SWEEP_KEYS = ("power", "rate_cps", "rate_err", "g2_0", "g2_0_err")
@@ -308,8 +362,34 @@ def _print_result(r: dict[str, Any]) -> None:
             f"  tau_BX / tau_X   {_fmt(hr['tau_bx_ns'], hr['tau_bx_err_ns'], 'ns')} / "
             f"{_fmt(hr['tau_x_ns'], hr['tau_x_err_ns'], 'ns')}"
         )
+    _print_optional(r)
     for n in r["notes"]:
         print(f"  note: {n}")
+
+
+def _print_optional(r: dict[str, Any]) -> None:
+    """The steps asked for by name: ON-state g2(0), coincidences, heralded g2 and the log-binned
+    G(tau) (one line a decade)."""
+    co, hg = r.get("coincidences"), r.get("heralded_g2")
+    if co:
+        for s, n in zip(co["sets"], co["counts"], strict=True):
+            print(f"  coincidences     {','.join(map(str, s))}: {n} within {co['window_ps']} ps")
+    if hg:
+        h, a, b = hg["channels"]
+        print(f"  heralded g2      {_fmt(hg['g2'], hg['g2_err'])}   (herald {h}: {hg['n_herald']}, with {a}: "
+              f"{hg['n_a']}, with {b}: {hg['n_b']}, both: {hg['n_ab']})")
+    if r.get("g2_0_on") is not None:
+        gate = r["on_gate"]
+        print(f"  g2(0) ON state   {_fmt(r['g2_0_on'], r['g2_0_on_err'])}   ({gate['n_windows']} ON segments,"
+              f" {gate['on_time_s']:.3g} s)")
+    lc = r.get("log_correlation")
+    if lc:
+        edges, g = lc["edges_ps"], lc["g"]
+        pair = f"{lc['channels'][0]}->{lc['channels'][1]}"
+        print(f"  G(tau) {pair}    (pycorrelate normalisation; tau = bin's right edge)")
+        for k in range(0, len(g), 10):
+            val = "n/a" if g[k] is None else f"{g[k]:.4g}"
+            print(f"    tau {edges[k + 1] * 1e-12:9.3g} s   G {val:>8}   pairs {lc['counts'][k]}")
 
 
 def _print_sweep(r: dict[str, Any]) -> None:

@@ -69,7 +69,8 @@ def add_server_args(p: argparse.ArgumentParser) -> None:
         help="emulator parameter, e.g. --emulator qy_ratio=0.05 (see docs/emulator.md)",
     )
     p.add_argument("--power", type=float, help="initial excitation power (sim: P/P_sat; SCPI: its unit)")
-    p.add_argument("--file", type=Path, help="recording to play back (--device replay)")
+    p.add_argument("--file", type=Path, help="recording to play back (--device replay) or to follow while it "
+                   "is written (--device follow)")
     p.add_argument(
         "--speed",
         type=float,
@@ -77,6 +78,13 @@ def add_server_args(p: argparse.ArgumentParser) -> None:
         help="pace: 1 = real time (default), 2 = twice as fast, 0 = as fast as possible",
     )
     p.add_argument("--loop", action="store_true", help="replay: start again at the end of the file")
+    p.add_argument("--idle-s", type=float, default=5.0,
+                   help="follow: writing has ended after this long without growth (default 5)")
+    p.add_argument("--poll-s", type=float, default=0.05, help="follow: pause between looks at the file")
+    p.add_argument("--wait-s", type=float, default=60.0,
+                   help="follow: wait this long for the file to appear with its first events (default 60)")
+    p.add_argument("--rotate", action="store_true",
+                   help="follow: then go on with the next file (same folder and extension, next name)")
     p.add_argument("--bitstream", type=Path, help="pynq: overlay .bit file (with its .hwh beside it)")
     p.add_argument(
         "--scpi", metavar="RESOURCE", help="real power actuator: VISA resource of a SCPI laser/attenuator"
@@ -93,7 +101,8 @@ def add_server_args(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--insecure", action="store_true", help="allow a non-loopback bind without CURVE")
     p.add_argument("--stopped", action="store_true", help="do not start acquiring until a start command")
-    p.add_argument("--exit-at-end", action="store_true", help="replay: exit when the file has been played")
+    p.add_argument("--exit-at-end", action="store_true",
+                   help="replay, follow: exit when the file has been played (follow: its writing ended)")
 
 
 def _kv(items: list[str], what: str) -> dict[str, Any]:
@@ -133,6 +142,13 @@ def device_from_args(args: argparse.Namespace) -> Device:
         if args.file is None:
             raise ValueError("--device replay needs --file RECORDING")
         return open_device("replay", path=args.file, loop=args.loop)
+    if args.device == "follow":
+        if args.file is None:
+            raise ValueError("--device follow needs --file FILE (it may not exist yet)")
+        print(f"g2live serve: following {args.file} (waiting up to {args.wait_s:g} s for its first events; "
+              f"writing has ended after {args.idle_s:g} s without growth)", file=sys.stderr, flush=True)
+        return open_device("follow", path=args.file, idle_s=args.idle_s, poll_s=args.poll_s,
+                           rotate=args.rotate, wait_s=args.wait_s)
     if args.device == "pynq":
         return open_device("pynq", bitstream=args.bitstream)
     raise ValueError(f"unknown device {args.device}")

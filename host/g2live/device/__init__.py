@@ -15,7 +15,9 @@ Back-ends (``open_device(name, ...)``), one module each:
 - ``pynq`` (``g2live.device.pynq``): the FPGA board through a PYNQ overlay (MMIO registers + AXI
   DMA);
 - ``replay`` (``g2live.device.replay``): a recorded file played back at its recorded pace or as
-  fast as possible.
+  fast as possible;
+- ``follow`` (``g2live.device.follow``): a file another program is still writing, played as it
+  grows (``g2live.io.follow``).
 
 Also here: ``g2live.device.base`` (the interface: ``Device``, ``Integration``, ``DeviceError``),
 ``g2live.device.sources`` (photon sources of the simulated back-ends), ``g2live.device.hw``
@@ -39,11 +41,11 @@ __all__ = [
     "open_device",
 ]
 
-DEVICES = ("sim", "verilator", "pynq", "replay")
+DEVICES = ("sim", "verilator", "pynq", "replay", "follow")
 
 
 def open_device(name: str, **kwargs: Any) -> Device:
-    """Build a back-end by name (``sim``, ``verilator``, ``pynq``, ``replay``).
+    """Build a back-end by name (``sim``, ``verilator``, ``pynq``, ``replay``, ``follow``).
 
     Each back-end is imported only when asked for: ``verilator`` and ``pynq`` need tools or a
     board that ``sim`` does not.
@@ -56,6 +58,10 @@ def open_device(name: str, **kwargs: Any) -> Device:
         from g2live.device.replay import open_replay
 
         return open_replay(**kwargs)
+    if name == "follow":
+        from g2live.device.follow import open_follow
+
+        return open_follow(**kwargs)
     if name == "verilator":
         from g2live.device.verilator import VerilatorDevice
 

@@ -100,6 +100,12 @@ class Device(ABC):
         return False
 
     @property
+    def ready(self) -> bool:
+        """False while ``acquire()`` would wait for a live source (``follow``: the writer); the
+        server then keeps answering control requests instead of calling it."""
+        return True
+
+    @property
     def paced(self) -> bool:
         """True when ``acquire()`` already takes real time (hardware); else the server paces."""
         return False

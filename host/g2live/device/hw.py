@@ -175,25 +175,27 @@ class FrameAssembler:
             self.tags_ch.append(np.asarray(ch, np.uint8))
             self.tags_t.append(np.asarray(t, np.int64))
         for fr in st.frames:
-            payload = np.asarray(fr.payload, np.uint64)
-            if fr.frame_kind == C.FRAME_HISTOGRAM:
-                if not 0 <= fr.index < len(self.hist):
-                    self.unexpected.append(f"HISTOGRAM frame for pair {fr.index}")
-                    continue
-                if payload.size != self.config.n_bins:
-                    raise DeviceError(
-                        f"HISTOGRAM frame of pair {fr.index} has {payload.size} words, "
-                        f"N_BINS is {self.config.n_bins}"
-                    )
-                self.hist[fr.index].append(payload.astype(np.int64))
-            elif fr.frame_kind == C.FRAME_PHOTON_NUMBER:
-                self.pn.append(payload.astype(np.int64))
-            elif fr.frame_kind == C.FRAME_RATES:
-                self.rates.append(payload.astype(np.int64))
-            elif fr.frame_kind == C.FRAME_LOSSES:
-                self.losses.append(payload.astype(np.int64))
-            else:
-                self.unexpected.append(f"frame kind {fr.frame_kind}")
+            self._take_frame(fr.frame_kind, fr.index, np.asarray(fr.payload, np.uint64))
+
+    def _take_frame(self, kind: int, index: int, payload: np.ndarray) -> None:
+        """Queue one decoded frame's payload for the integration it belongs to."""
+        if kind == C.FRAME_HISTOGRAM:
+            if not 0 <= index < len(self.hist):
+                self.unexpected.append(f"HISTOGRAM frame for pair {index}")
+                return
+            if payload.size != self.config.n_bins:
+                raise DeviceError(
+                    f"HISTOGRAM frame of pair {index} has {payload.size} words, "
+                    f"N_BINS is {self.config.n_bins}"
+                )
+            self.hist[index].append(payload.astype(np.int64))
+            return
+        queues = {C.FRAME_PHOTON_NUMBER: self.pn, C.FRAME_RATES: self.rates, C.FRAME_LOSSES: self.losses}
+        queue = queues.get(kind)
+        if queue is None:
+            self.unexpected.append(f"frame kind {kind}")
+        else:
+            queue.append(payload.astype(np.int64))
 
     def ready(self) -> bool:
         need = [*self.hist, self.rates]

@@ -42,12 +42,14 @@ class PhotonSource:
         self.t3: bool | None = None  # decided by the first chunk
         self._next_sync = 0  # T3: index of the first sync not handed out yet
         self._t0 = t0_ps
+        self.waiting = False  # a live source (follow) had nothing new at the last pull
 
     @property
     def t0_ps(self) -> int:
         """Device-time origin: the given one, else the first photon's time (0 if there is none)."""
         if self._t0 is None:
-            self._pull()
+            while not self._parts and self._pull() is False and self.waiting:
+                pass  # a live source: its first events are on their way
             self._t0 = int(self._parts[0].time_ps[0]) if self._parts else 0
         return self._t0
 
@@ -59,7 +61,12 @@ class PhotonSource:
         return self.meta.sync_period_ps if self.t3 else None
 
     def _pull(self) -> bool:
+        """Take the next chunk; False when the source has ended, or (``waiting``) when a live
+        source yielded None: nothing new yet."""
         for chunk in self._it:
+            self.waiting = chunk is None
+            if chunk is None:
+                return False
             if self.t3 is None:
                 self.t3 = chunk.is_t3
             if len(chunk) == 0:
@@ -85,7 +92,7 @@ class PhotonSource:
     def read_photons_until(self, t_ps: int) -> PhotonData:
         """Photons (T3: no sync events) with ``time_ps < t_ps`` that were not returned before."""
         while not self.exhausted and (not self._parts or self._parts[-1].time_ps[-1] < t_ps):
-            if not self._pull():
+            if not self._pull() and not self.waiting:
                 break
         out: list[PhotonData] = []
         while self._parts:
@@ -105,6 +112,14 @@ class PhotonSource:
         return PhotonData(
             np.concatenate([p.channel for p in out]), np.concatenate([p.time_ps for p in out]), self.meta
         )
+
+    def available_until(self, t_ps: int) -> bool:
+        """Whether every photon before ``t_ps`` is here (or the source has ended), taking what a
+        live source has ready without waiting for more."""
+        while not self.exhausted and (not self._parts or self._parts[-1].time_ps[-1] < t_ps):
+            if not self._pull():
+                return self.exhausted
+        return True
 
     @property
     def end_ps(self) -> int | None:

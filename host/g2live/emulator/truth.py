@@ -250,6 +250,10 @@ def _pulsed_truth(
     }
     if cfg.mode == "hbt":
         out["g2_0_hbt"] = _g2_hbt_with_noise(cfg, power, sig, noise, bm)
+        # the same while the emitter is ON (q = 1): what an ON-state gate measures
+        mq = bm["mean_q"]
+        on = {"mean_q": 1.0, "mean_q2": 1.0}
+        out["g2_0_hbt_on"] = _g2_hbt_with_noise(cfg, power, sig / mq, noise, on) if mq > 0 else float("nan")
     return out
 
 

@@ -1,11 +1,13 @@
 """Photon time-tag files in and out: every reader returns ``g2live.photons.PhotonData``.
 
 ``read(path)`` picks the reader from the file's magic bytes (extension only where a format has
-no magic: .spc), ``iter_chunks`` replays a file in pieces (same events, same order as ``read``),
-``read_with_markers`` / ``iter_chunks_with_markers`` also return the marker records (PicoQuant
-special records 1..15, SPC MARK) apart from the photons, as ``MARKER_DTYPE`` arrays,
+no magic: .spc, .dump, .ttbin), ``iter_chunks`` replays a file in pieces (same events, same order
+as ``read``), ``read_with_markers`` / ``iter_chunks_with_markers`` also return the marker records
+(PicoQuant special records 1..15, SPC MARK) apart from the photons, as ``MARKER_DTYPE`` arrays,
 ``write`` produces Photon-HDF5, g2live .npz or PTU (T2, or T3 for T3 data), ``open_writer`` writes
-the same formats chunk by chunk (bounded memory), ``info`` summarises a file (streaming).
+the same formats chunk by chunk (bounded memory), ``info`` summarises a file (streaming), and
+``g2live.io.follow.follow_chunks`` reads a file another program is still writing
+(docs/formats.md "Following a growing file").
 T3 data always come with ``meta.sync_period_ps`` (``g2live.photons`` has the rule).
 Bad input raises ``FormatError`` (a ``ValueError``) that names the file and the byte offset.
 Records are decoded by the C core (cext/src/g2l_records.c). Channel numbering, time conversion
@@ -53,6 +55,8 @@ FORMATS: dict[str, tuple[str, str, bool]] = {
     "spc": ("spc", "Becker&Hickl SPC-130/132/134/150/830 .spc", False),
     "photon-hdf5": ("photon_hdf5", "Photon-HDF5 0.5", True),
     "npz": ("npz", "g2live .npz", True),
+    "swabian": ("swabian", "Swabian Time Tagger 16-byte tag dump (.dump, as ETA reads it)", False),
+    "ttbin": ("ttbin", "Swabian Time Tagger .ttbin (through Swabian's TimeTagger library)", False),
 }
 _WRITE_EXT = {
     ".h5": "photon-hdf5",
@@ -62,6 +66,9 @@ _WRITE_EXT = {
     ".ptu": "ptu",
 }
 
+
+# formats without magic bytes, told by their extension
+_NO_MAGIC = {".dump": "swabian", ".ttbin": "ttbin"}
 
 # writable format -> module with open_writer(path, meta, t3, **options)
 _WRITERS = {"ptu": "_ptu_write", "photon-hdf5": "photon_hdf5", "npz": "npz"}
@@ -96,6 +103,8 @@ def detect_format(path: str | os.PathLike[str]) -> str:
         return "npz"
     if path.suffix.lower() == ".spc":
         return "spc"
+    if path.suffix.lower() in _NO_MAGIC:  # headerless or undocumented: the extension decides
+        return _NO_MAGIC[path.suffix.lower()]
     raise FormatError(
         path, 0, f"unknown file format (first bytes {head[:8].hex()}, extension {path.suffix!r})"
     )
@@ -106,10 +115,10 @@ def read(path: str | os.PathLike[str], format: str | None = None, **options: Any
     fmt = format or detect_format(path)
     reader = _module(fmt).read
     _check_options(reader, fmt, options)
-    return _with_period(reader(path, **options))
+    return with_sync_period(reader(path, **options))
 
 
-def _with_period(data: PhotonData) -> PhotonData:
+def with_sync_period(data: PhotonData) -> PhotonData:
     """Give T3 data the sync period their times were derived with (``meta.sync_period_ps``)."""
     meta = data.meta
     if data.is_t3 and meta.sync_period_ps is None:
@@ -134,7 +143,7 @@ def read_with_markers(
         return read(path, format=fmt, **options), no_markers()
     _check_options(module.read_with_markers, fmt, options)
     data, markers = module.read_with_markers(path, **options)
-    return _with_period(data), markers
+    return with_sync_period(data), markers
 
 
 @functools.lru_cache(maxsize=64)
@@ -161,7 +170,7 @@ def iter_chunks(
     func = _module(fmt).iter_chunks
     _check_options(func, fmt, options)
     for chunk in func(path, chunk_records=chunk_records, **options):
-        yield _with_period(chunk)
+        yield with_sync_period(chunk)
 
 
 def iter_chunks_with_markers(
@@ -176,7 +185,7 @@ def iter_chunks_with_markers(
         return
     _check_options(module.iter_chunks_with_markers, fmt, options)
     for data, markers in module.iter_chunks_with_markers(path, chunk_records=chunk_records, **options):
-        yield _with_period(data), markers
+        yield with_sync_period(data), markers
 
 
 

@@ -40,6 +40,10 @@ class FormatError(ValueError):
         super().__init__(f"{self.path}:{where} {message}")
 
 
+class NotReady(Exception):
+    """A file being written is not readable yet (header incomplete, HDF5 mid-flush): look again."""
+
+
 class RecordError(ValueError):
     """A record its instrument cannot produce; ``index`` counts records from the start of the
     decoded block (the reader turns it into a byte offset)."""

@@ -236,7 +236,7 @@ def check_records(layout: PqLayout, size: int, allow_truncated: bool) -> PqLayou
     return layout
 
 
-def _meta_with_counters(layout: PqLayout, decoder: RecordDecoder, copy_meta: bool = True) -> Meta:
+def meta_with_counters(layout: PqLayout, decoder: RecordDecoder, copy_meta: bool = True) -> Meta:
     meta = copy.deepcopy(layout.meta) if copy_meta else layout.meta
     counters = decoder.counters()
     meta.extra.update(counters)
@@ -275,7 +275,7 @@ def read_layout(layout: PqLayout, markers: list[np.ndarray] | None = None) -> Ph
     decoder = layout.decoder()
     with open_at(layout.path, layout.data_offset) as fh:
         arrays = decode_records(fh, layout.path, layout.data_offset, layout.n_records, decoder.dec, markers)
-    meta = _meta_with_counters(layout, decoder, copy_meta=False)  # the layout is this call's own
+    meta = meta_with_counters(layout, decoder, copy_meta=False)  # the layout is this call's own
     ordered = decoder.dec.c.in_order
     t = arrays[1]
     if t.size >= 2:
@@ -301,7 +301,7 @@ def check_span(meta: Meta, span_ps: int) -> None:
         meta.acquisition_s = None
 
 
-def _watermark(layout: PqLayout, arrays: list[np.ndarray]) -> int | None:
+def iter_watermark(layout: PqLayout, arrays: list[np.ndarray]) -> int | None:
     """Lower bound on the time of every later event: the last photon's time (T3: the start of its
     sync period, as micro-times may exceed the period)."""
     if arrays[1].size == 0:
@@ -326,7 +326,7 @@ def iter_layout(layout: PqLayout, chunk_records: int, with_markers: bool = False
             converted = decode_records(fh, layout.path, offset, stop - start, decoder.dec, marks, held)
             final = i == len(ranges) - 1
             new = converted if held is None else [a[held[0].size :] for a in converted]
-            mark = None if final else _watermark(layout, new)
+            mark = None if final else iter_watermark(layout, new)
             if mark is None and not final:
                 mark = -(2**63)  # nothing decoded in this chunk: hold everything back
             # the decoder knows whether every photon so far came in stream order
@@ -342,7 +342,7 @@ def iter_layout(layout: PqLayout, chunk_records: int, with_markers: bool = False
                         "records run backwards in time across a chunk boundary; read() sorts the whole file",
                     )
                 last = (int(arrays[1][-1]), int(arrays[0][-1]))
-            meta = _meta_with_counters(layout, decoder)
+            meta = meta_with_counters(layout, decoder)
             meta.extra["chunk_records"] = [start, stop]
             if order.moved:
                 meta.notes.append(f"records were not in time order: {order.moved} events reordered so far")

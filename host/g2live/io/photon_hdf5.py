@@ -343,7 +343,8 @@ class Recorder:
         self._f.flush()
 
     def close(self, acquisition_s: float | None = None, meta: Meta | None = None) -> None:
-        """Finish the file; ``meta`` (optional) replaces the stored one, e.g. with final counters."""
+        """Mark the recording complete; ``meta`` (optional) replaces the stored one with what is only
+        known at the end (final counters, why it ended)."""
         if self._f is None:
             return
         if meta is not None:
@@ -685,3 +686,21 @@ def committed_records(path: str | os.PathLike[str]) -> int:
     f, _meta, n, _lay = _load(Path(path))
     f.close()
     return n
+
+
+def read_committed(
+    path: str | os.PathLike[str], start: int, stop: int | None = None,
+    before: int | None = None, origin: int | None = None,
+) -> tuple[PhotonData, int, bool]:
+    """Rows ``start..stop`` (at most up to the committed count) of a file that may still be
+    written, opened afresh (SWMR when the writer uses it): (photons, committed rows, complete).
+
+    ``complete`` is the writer's end mark (g2live recordings); a file from another program has
+    none (False), and its row count is the dataset's extent. ``before``/``origin``: the last and the
+    first time read before, for the order and span checks of ``iter_chunks``."""
+    path = Path(path)
+    f, meta, n, lay = _load(path)
+    with f:
+        complete = bool(f[f"{_USER}/complete"][()]) if f"{_USER}/complete" in f else False
+        b = n if stop is None else max(start, min(n, stop))
+        return _checked_slice(f, path, lay, meta, start, max(start, b), before, origin), n, complete

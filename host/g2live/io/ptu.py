@@ -53,7 +53,7 @@ from g2live.photons import Meta, PhotonData
 _EPOCH = _dt.datetime(1899, 12, 30)  # TDateTime counts days from here
 
 
-class _Short(Exception):
+class IncompleteHeader(Exception):
     """The bytes read so far end inside the tag header: read more."""
 
 
@@ -61,7 +61,7 @@ def parse_tags(path: Path, data: bytes, complete: bool = True) -> tuple[dict[str
     """Parse the tag list that starts at byte 16; return (tags, offset of the first record).
 
     Indexed tags (index >= 0) are stored as ``name[index]``. ``complete``: ``data`` is all the
-    header there is (else running out of it raises ``_Short``).
+    header there is (else running out of it raises ``IncompleteHeader``).
     """
     if len(data) < 16:
         raise FormatError(path, len(data), "file ends inside the 16-byte PTU preamble")
@@ -72,7 +72,7 @@ def parse_tags(path: Path, data: bytes, complete: bool = True) -> tuple[dict[str
     while True:
         if pos + TAG_SIZE > len(data):
             if not complete:
-                raise _Short
+                raise IncompleteHeader
             raise FormatError(
                 path, pos, f"file ends (at {len(data)} bytes) inside the tag header, before Header_End"
             )
@@ -82,43 +82,56 @@ def parse_tags(path: Path, data: bytes, complete: bool = True) -> tuple[dict[str
             raise FormatError(path, pos, f"corrupted tag header: tag name {raw_name[:16]!r}")
         value_pos = pos + 40
         pos += TAG_SIZE
-        if typ in (TY_EMPTY8,):
-            value: Any = None
-        elif typ == TY_BOOL8:
-            value = struct.unpack("<q", raw)[0] != 0
-        elif typ in (TY_INT8, TY_BITSET64, TY_COLOR8):
-            value = struct.unpack("<q", raw)[0]
-        elif typ == TY_FLOAT8:
-            value = struct.unpack("<d", raw)[0]
-        elif typ == TY_TDATETIME:
-            days = struct.unpack("<d", raw)[0]
-            try:
-                value = (_EPOCH + _dt.timedelta(days=days)).isoformat()
-            except (OverflowError, ValueError):
-                raise FormatError(path, value_pos, f"tag {name}: date {days!r} days out of range") from None
-        elif typ in (TY_FLOAT8ARRAY, TY_ANSISTRING, TY_WIDESTRING, TY_BINARYBLOB):
-            length = struct.unpack("<q", raw)[0]
-            if length >= 0 and pos + length > len(data) and not complete:
-                raise _Short
-            if length < 0 or pos + length > len(data):
-                raise FormatError(
-                    path, value_pos, f"tag {name}: length {length} runs past the end of the file"
-                )
-            blob = data[pos : pos + length]
-            pos += length
-            if typ == TY_FLOAT8ARRAY:
-                value = np.frombuffer(blob[: length - length % 8], "<f8").tolist()
-            elif typ == TY_ANSISTRING:
-                value = blob.split(b"\x00", 1)[0].decode("latin-1")
-            elif typ == TY_WIDESTRING:
-                value = blob.decode("utf-16-le", "replace").split("\x00", 1)[0]
-            else:
-                value = f"<{length} bytes>"
+        if typ in _BLOB_TYPES:
+            value, pos = _blob_value(path, data, pos, name, typ, raw, complete)
         else:
-            raise FormatError(path, pos - TAG_SIZE + 36, f"tag {name}: unknown tag type 0x{typ:08X}")
+            value = _fixed_value(path, value_pos, name, typ, raw)
         if name == "Header_End":
             return tags, pos
         tags[name if idx < 0 else f"{name}[{idx}]"] = value
+
+
+_BLOB_TYPES = (TY_FLOAT8ARRAY, TY_ANSISTRING, TY_WIDESTRING, TY_BINARYBLOB)
+
+
+def _fixed_value(path: Path, value_pos: int, name: str, typ: int, raw: bytes) -> Any:
+    """The value of an 8-byte tag (everything but strings, arrays and blobs)."""
+    if typ == TY_EMPTY8:
+        return None
+    if typ == TY_BOOL8:
+        return struct.unpack("<q", raw)[0] != 0
+    if typ in (TY_INT8, TY_BITSET64, TY_COLOR8):
+        return struct.unpack("<q", raw)[0]
+    if typ == TY_FLOAT8:
+        return struct.unpack("<d", raw)[0]
+    if typ == TY_TDATETIME:
+        days = struct.unpack("<d", raw)[0]
+        try:
+            return (_EPOCH + _dt.timedelta(days=days)).isoformat()
+        except (OverflowError, ValueError):
+            raise FormatError(path, value_pos, f"tag {name}: date {days!r} days out of range") from None
+    raise FormatError(path, value_pos - 4, f"tag {name}: unknown tag type 0x{typ:08X}")
+
+
+def _blob_value(
+    path: Path, data: bytes, pos: int, name: str, typ: int, raw: bytes, complete: bool
+) -> tuple[Any, int]:
+    """The value of a tag whose bytes follow it (``pos``), and the position after them."""
+    length = struct.unpack("<q", raw)[0]
+    if length >= 0 and pos + length > len(data) and not complete:
+        raise IncompleteHeader
+    if length < 0 or pos + length > len(data):
+        raise FormatError(path, pos - 8, f"tag {name}: length {length} runs past the end of the file")
+    blob = data[pos : pos + length]
+    if typ == TY_FLOAT8ARRAY:
+        value: Any = np.frombuffer(blob[: length - length % 8], "<f8").tolist()
+    elif typ == TY_ANSISTRING:
+        value = blob.split(b"\x00", 1)[0].decode("latin-1")
+    elif typ == TY_WIDESTRING:
+        value = blob.decode("utf-16-le", "replace").split("\x00", 1)[0]
+    else:
+        value = f"<{length} bytes>"
+    return value, pos + length
 
 
 def _need(path: Path, tags: dict[str, Any], name: str) -> Any:
@@ -143,7 +156,7 @@ def _read_tags(path: Path, size: int) -> tuple[dict[str, Any], int]:
         head = fh.read(min(limit, 1 << 16))  # enough for almost every header: read more only if not
         try:
             return parse_tags(path, head, complete=len(head) == limit)
-        except _Short:
+        except IncompleteHeader:
             head += fh.read(limit - len(head))
             return parse_tags(path, head)
 

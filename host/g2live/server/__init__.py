@@ -16,6 +16,8 @@ Modules, in the order data flows through them:
 - ``control``: ``ControlServer``, the REP socket decoding JSON commands (``Controlled`` lists
   the loop methods it uses).
 - ``sweep``: ``SweepRunner``, the bookkeeping of a purity-versus-power sweep.
+- ``lease``: ``RawTagLeases``, the leases on ``raw_tags`` that clients renew while they record
+  (a lease that expires restores the setting).
 - ``sockets``: ``bind_socket``, the endpoint and CURVE rules both sockets bind by.
 
 The wire vocabulary these share with the clients is ``g2live.protocol``; CURVE keys are

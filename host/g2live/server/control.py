@@ -62,6 +62,10 @@ class Controlled(Protocol):
 
     def stop_sweep(self) -> bool: ...
 
+    def lease_raw_tags(self, lease: str | None, ttl_s: float) -> dict[str, Any]: ...
+
+    def release_raw_tags(self, lease: str) -> dict[str, Any]: ...
+
 
 def _number(args: dict[str, Any], key: str, default: float | None = None, lo: float | None = None) -> float:
     if key not in args:
@@ -119,6 +123,8 @@ class ControlServer:
             "set_power": self._set_power,
             "sweep": self._sweep,
             "sweep_stop": self._sweep_stop,
+            "raw_tags_lease": self._raw_tags_lease,
+            "raw_tags_release": self._raw_tags_release,
         }
 
     def poll(self, timeout_s: float) -> int:
@@ -245,6 +251,18 @@ class ControlServer:
 
     def _sweep_stop(self, req: dict[str, Any]) -> dict[str, Any]:
         return {"stopped": self.loop.stop_sweep()}
+
+    def _raw_tags_lease(self, req: dict[str, Any]) -> dict[str, Any]:
+        lease = req.get("lease")
+        if lease is not None and not isinstance(lease, str):
+            raise CommandError(f"lease must be the id a grant returned (a string), got {lease!r}", "lease")
+        return self.loop.lease_raw_tags(lease, _number(req, "ttl_s", 10.0))
+
+    def _raw_tags_release(self, req: dict[str, Any]) -> dict[str, Any]:
+        lease = req.get("lease")
+        if not isinstance(lease, str):
+            raise CommandError(f"raw_tags_release needs 'lease' (a grant's id), got {lease!r}", "lease")
+        return self.loop.release_raw_tags(lease)
 
     def close(self) -> None:
         self.sock.close(linger=0)

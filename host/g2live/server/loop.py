@@ -33,6 +33,7 @@ from g2live.server import topics
 from g2live.server.accumulator import Accumulator
 from g2live.server.control import ControlServer
 from g2live.server.estimates import LiveAnalysis
+from g2live.server.lease import MAX_TTL_S, RawTagLeases
 from g2live.server.publisher import Publisher
 from g2live.server.sweep import SweepRunner
 
@@ -87,6 +88,7 @@ class Server:
         self.estimates = LiveAnalysis(analysis_interval_s)
         self.sweep: SweepRunner | None = None
         self.sweep_count = 0
+        self.leases = RawTagLeases()
         self.t0 = time.time()
         self._status_at = 0.0
         self._status_due = True
@@ -146,6 +148,11 @@ class Server:
     def apply_config(self, config: Config) -> None:
         """Validate against the device (raises ConfigError, nothing changed) and apply."""
         config.check_device(self.device.caps)
+        if config.raw_tags != self.config.raw_tags:
+            self.leases.overridden()  # set explicitly: the leases' end leaves it as it is
+        self._configure(config)
+
+    def _configure(self, config: Config) -> None:
         was_running = self.running
         self.device.configure(config)
         self.config = config
@@ -196,6 +203,42 @@ class Server:
             self.device.start()
         return {"sweep_id": self.sweep.sweep_id, "n_points": len(powers)}
 
+    def lease_raw_tags(self, lease: str | None, ttl_s: float) -> dict[str, Any]:
+        """Grant (``lease`` None) or renew a lease on ``raw_tags`` (docs/protocol.md section 2.1).
+
+        The first lease switches raw tags on (a new run) when they were off; the setting found
+        is restored when the last lease is released or expires.
+        """
+        if not 0 < ttl_s <= MAX_TTL_S:
+            raise CommandError(f"ttl_s must be in (0, {MAX_TTL_S:g}] s, got {ttl_s}", "ttl_s")
+        now = time.monotonic()
+        if lease is None:
+            lease = self.leases.grant(ttl_s, now, self.config.raw_tags)
+            if not self.config.raw_tags:
+                self._configure(self.config.updated(raw_tags=True))
+        elif not self.leases.renew(lease, ttl_s, now):
+            raise CommandError(f"no raw-tag lease {lease!r}: it expired or was released", "lease")
+        return {"lease": lease, "ttl_s": ttl_s, "run": self.run, "raw_tags": self.config.raw_tags}
+
+    def release_raw_tags(self, lease: str) -> dict[str, Any]:
+        """End a lease; after the last one the ``raw_tags`` setting found by the first is restored."""
+        released = self.leases.release(lease)
+        self._restore_raw_tags()
+        return {"released": released, "raw_tags": self.config.raw_tags, "run": self.run}
+
+    def _restore_raw_tags(self) -> None:
+        restore = self.leases.take_restore()
+        if restore is not None and restore != self.config.raw_tags:
+            self._configure(self.config.updated(raw_tags=restore))
+
+    def _expire_leases(self) -> None:
+        """Leases whose client stopped renewing them end; the last one restores ``raw_tags``."""
+        gone = self.leases.expire(time.monotonic())
+        if gone:
+            log.warning("raw-tag lease(s) %s expired: their client stopped renewing them", ", ".join(gone))
+            self._restore_raw_tags()
+            self._status_due = True
+
     def stop_sweep(self) -> bool:
         """Abort a running sweep; False when none was running."""
         if self.sweep is None or self.sweep.done:
@@ -236,6 +279,7 @@ class Server:
             "analysis_error": self.estimates.error,
             "device_error": self.device_error,
             "settings": self.config.to_dict(),
+            "raw_tags_leases": self.leases.to_dict(time.monotonic()),
             "pub": self.pub_endpoint,
             "control": self.control_endpoint,
         }
@@ -346,8 +390,10 @@ class Server:
     def tick(self) -> None:
         """Answer control requests until the next integration is due, then acquire it."""
         self.control.poll(self._wait_s(time.monotonic()))
+        self._expire_leases()
         now = time.monotonic()
-        if self.running and (self.device.paced or self.speed <= 0 or now >= self._next_due):
+        due = self.device.paced or self.speed <= 0 or now >= self._next_due
+        if self.running and due and self.device.ready:  # ready: a live source (follow) has the data
             integ = self._acquire()
             if integ is None:
                 if not self.source_done:

@@ -19,6 +19,9 @@ Photon counting
     purity, g2_from_photon_number, g2_from_heralded
 FCS
     fcs_correlation, read_picoquant_cor
+Gating
+    gate_mask, gated_histogram   pairs only inside gate windows [start, stop)
+    marker_windows, on_windows   windows from start/stop markers or from the blinking ON state
 Live
     live_g2, LiveAnalyzer, LIVE_KEYS   running g2(0) for the streaming host
 """
@@ -27,6 +30,7 @@ from ._background import background_correct, rho_from_rates
 from ._comb import DETECT_SIGMA, Comb, PeakAreas, comb_contrast, find_comb, peak_areas
 from ._cw import CwFit, antibunching_model, fit_cw, two_sided
 from ._fcs import fcs_correlation, read_picoquant_cor
+from ._gated import gate_mask, gated_histogram, marker_windows, on_windows
 from ._histogram import CorrelationHistogram, correlation_histogram
 from ._live import LIVE_KEYS, LiveAnalyzer, live_g2
 from ._overlap import overlap_mapping, peak_decay_ps
@@ -49,12 +53,16 @@ __all__ = [
     "comb_contrast",
     "correlation_histogram",
     "fcs_correlation",
+    "gate_mask",
+    "gated_histogram",
     "find_comb",
     "find_zero_delay",
     "fit_cw",
     "g2_from_heralded",
     "g2_from_photon_number",
     "live_g2",
+    "marker_windows",
+    "on_windows",
     "overlap_mapping",
     "peak_areas",
     "peak_decay_ps",

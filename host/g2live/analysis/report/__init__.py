@@ -13,10 +13,13 @@ could not be computed. Keys and their meaning: docs/analysis.md.
 
 from .._json import json_safe
 from ._recording import detect_sync, recording_power
-from ._report import SCHEMA, analyze_file, analyze_photons
+from ._report import ALL_STEPS, SCHEMA, STEPS, Conditioned, analyze_file, analyze_photons
 
 __all__ = [
+    "ALL_STEPS",
     "SCHEMA",
+    "STEPS",
+    "Conditioned",
     "analyze_file",
     "analyze_photons",
     "detect_sync",

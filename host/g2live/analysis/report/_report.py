@@ -13,17 +13,21 @@ from typing import Any
 from g2live.photons import PhotonData
 
 from .._json import json_safe
+from ._conditioned import Conditioned, ConditionedAccumulator, conditioned_section
 from ._correlation import G2Settings, background_section, correlation_section, pair_accumulator
+from ._gated import on_state_section
 from ._lifetime import decay_accumulator, lifetime_section
+from ._logcorr import logcorr_accumulator, logcorr_section
 from ._recording import Recording
 from ._section import Section
 from ._source import ChunkSource, Progress, run_pass
 from ._steps import blinking_section, heralded_section, quiet_accumulator, trace_accumulator, truth_section
 
-__all__ = ["SCHEMA", "STEPS", "analyze_file", "analyze_photons"]
+__all__ = ["ALL_STEPS", "SCHEMA", "STEPS", "Conditioned", "analyze_file", "analyze_photons"]
 
 SCHEMA = 1
-STEPS = ("g2", "lifetime", "blinking", "heralded")
+STEPS = ("g2", "lifetime", "blinking", "heralded")  # the default; "logcorr", "g2_on" asked for by name
+ALL_STEPS = (*STEPS, "logcorr", "g2_on")
 
 
 def _header(rec: Recording) -> dict[str, Any]:
@@ -44,14 +48,17 @@ def _header(rec: Recording) -> dict[str, Any]:
     }
 
 
-def _analyze(rec: Recording, s: G2Settings, steps: tuple[str, ...], trace_bin_s: float) -> dict[str, Any]:
+def _analyze(rec: Recording, s: G2Settings, steps: tuple[str, ...], trace_bin_s: float,
+             conditioned: Conditioned | None) -> dict[str, Any]:
     """The steps on a surveyed recording (module docstring for the passes)."""
     out = _header(rec)
     pair = pair_accumulator(rec, s)
     decay = decay_accumulator(rec, steps, rec.period_ps)
     trace = trace_accumulator(rec, steps, trace_bin_s)
     quiet = quiet_accumulator(rec, steps, rec.period_ps)
-    accs = [pair, decay, quiet, None if isinstance(trace, str) else trace]
+    logc = logcorr_accumulator(rec, steps, s)
+    cond = None if conditioned is None else ConditionedAccumulator(conditioned)
+    accs = [pair, decay, quiet, cond, *(None if isinstance(x, str) else x for x in (trace, logc))]
     run_pass(rec.source, "g2, lifetime, blinking", accs)
     g2 = correlation_section(rec, s, pair)
     period = g2.period_ps if g2.period_ps is not None else rec.period_ps
@@ -63,6 +70,9 @@ def _analyze(rec: Recording, s: G2Settings, steps: tuple[str, ...], trace_bin_s:
         background_section(g2.values, life.values, s.rho),
         blinking_section(rec, steps, trace),
         heralded_section(rec, steps, period, quiet),
+        logcorr_section(logc),
+        on_state_section(rec, s, steps, trace, g2.values, pair),
+        conditioned_section(cond),
         truth_section(rec),
     )
     for sec in sections:
@@ -85,6 +95,7 @@ def analyze_photons(
     source: str = "",
     rep_rate_hz: float | None = None,
     steps: tuple[str, ...] = STEPS,
+    conditioned: Conditioned | None = None,
 ) -> dict[str, Any]:
     """Everything g2live can say about one recording, as a JSON-ready dict (``g2live analyze``).
 
@@ -112,7 +123,10 @@ def analyze_photons(
     rep_rate_hz : float, optional
         Laser repetition rate (default: metadata, or found).
     steps : tuple of str, optional
-        Which of lifetime, blinking, heralded run (rates and g2 always do).
+        Which of lifetime, blinking, heralded, logcorr, g2_on run (rates and g2 always do;
+        logcorr, the log-binned G(tau) from 1 ns, and g2_on, the ON-state g2(0), only when named).
+    conditioned : Conditioned, optional
+        Coincidence counters and a heralded g2 to count (keys ``coincidences``, ``heralded_g2``).
 
     Returns
     -------
@@ -123,18 +137,18 @@ def analyze_photons(
         raise ValueError(f"{source or 'data'}: no events")
     src = ChunkSource.of_data(data, source)
     return _run(src, channels, sync_channel, n_side, window_ps, bin_width_ps, half_range_ps, rho,
-                trace_bin_s, rep_rate_hz, steps)
+                trace_bin_s, rep_rate_hz, steps, conditioned)
 
 
 def _run(src: ChunkSource, channels: tuple[int, int] | None, sync_channel: int | None, n_side: int,
          window_ps: float | None, bin_width_ps: int | None, half_range_ps: float | None,
          rho: tuple[float, float] | None, trace_bin_s: float, rep_rate_hz: float | None,
-         steps: tuple[str, ...]) -> dict[str, Any]:
+         steps: tuple[str, ...], conditioned: Conditioned | None) -> dict[str, Any]:
     rec = Recording.of(src, sync_channel, rep_rate_hz)
     if not rec.counts:
         raise ValueError(f"{src.name}: no events")
     settings = G2Settings(channels, n_side, window_ps, bin_width_ps, half_range_ps, rho)
-    return _analyze(rec, settings, steps, trace_bin_s)
+    return _analyze(rec, settings, steps, trace_bin_s, conditioned)
 
 
 def analyze_file(
@@ -162,7 +176,7 @@ def analyze_file(
     """
     src = ChunkSource.of_file(path, chunk_records=chunk_records, progress=progress)
     keys = ("channels", "sync_channel", "n_side", "window_ps", "bin_width_ps", "half_range_ps", "rho",
-            "trace_bin_s", "rep_rate_hz", "steps")
+            "trace_bin_s", "rep_rate_hz", "steps", "conditioned")
     unknown = sorted(set(kwargs) - set(keys))
     if unknown:
         raise TypeError(f"analyze_file: unknown argument(s) {', '.join(unknown)}")
@@ -173,4 +187,5 @@ def analyze_file(
 _DEFAULTS: dict[str, Any] = {
     "channels": None, "sync_channel": None, "n_side": 4, "window_ps": None, "bin_width_ps": None,
     "half_range_ps": None, "rho": None, "trace_bin_s": 0.01, "rep_rate_hz": None, "steps": STEPS,
+    "conditioned": None,
 }

@@ -1,0 +1,67 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""The report's ON-state g2(0) step (``steps`` holding "g2_on"): the pulsed g2(0) of the HBT pair
+from the photons inside the blinking analysis' ON segments only (one more pass), with the period
+and zero delay the g2 step found. It separates multi-photon emission from the background that
+dominates the OFF periods (docs/analysis.md)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from g2live.photons import PhotonData
+
+from ..blinking import analyze_blinking_trace
+from ..correlation import gate_mask, on_windows, pulsed_g2
+from ._accumulate import PairAccumulator, TraceAccumulator
+from ._correlation import G2Settings
+from ._recording import Recording
+from ._section import Section
+from ._source import run_pass
+
+__all__ = ["GatedPairAccumulator", "on_state_section"]
+
+DEFAULTS = {"g2_0_on": None, "g2_0_on_err": None, "on_gate": None}
+
+
+class GatedPairAccumulator(PairAccumulator):
+    """``PairAccumulator`` of the tags inside the gate windows ``[starts, stops)`` only."""
+
+    def __init__(self, a: int, b: int, bin_width_ps: int, n_bins: int, starts: np.ndarray,
+                 stops: np.ndarray) -> None:
+        super().__init__(a, b, bin_width_ps, n_bins)
+        self.starts, self.stops = starts, stops
+
+    def add(self, chunk: PhotonData) -> None:
+        ch = chunk.channel
+        keep = ((ch == self.a) | (ch == self.b)) & gate_mask(chunk.time_ps, self.starts, self.stops)
+        self._corr.update(ch[keep], chunk.time_ps[keep])
+
+
+def on_state_section(rec: Recording, s: G2Settings, steps: tuple[str, ...], trace: TraceAccumulator | str,
+                     g2: dict[str, Any], pair: PairAccumulator) -> Section:
+    """``g2_0_on``, ``g2_0_on_err`` and ``on_gate`` (windows, ON time) of a pulsed recording."""
+    if "g2_on" not in steps:
+        return Section.skipped(DEFAULTS)
+    if isinstance(trace, str) or g2.get("excitation") != "pulsed" or g2.get("g2_0") is None:
+        return Section.skipped(DEFAULTS, "g2_on: needs the blinking trace and a pulsed g2(0)")
+    bl = analyze_blinking_trace(trace.counts, trace.bin_width_ps, trace.factor, trace.t0_ps)
+    starts, stops = on_windows(bl)
+    if starts.size == 0:
+        return Section.skipped(DEFAULTS, "g2_on: no ON segment above the blinking threshold")
+    h0 = pair.histogram
+    assert h0 is not None, "the pair histogram is filled by the main pass"
+    half = (s.n_side + 1.5) * g2["period_ps"] + abs(g2["delay_offset_ps"])
+    bw = h0.bin_width_ps
+    acc = GatedPairAccumulator(pair.a, pair.b, bw, int(2 * half // bw) + 1, starts, stops)
+    run_pass(rec.source, "g2 (ON state)", [acc])
+    assert acc.histogram is not None
+    try:
+        r = pulsed_g2(acc.histogram, period_ps=g2["period_ps"], zero_ps=g2["delay_offset_ps"],
+                      window_ps=s.window_ps, n_side=s.n_side)
+    except ValueError as exc:
+        return Section.skipped(DEFAULTS, f"g2_on: {exc}")
+    gate = {"n_windows": int(starts.size), "on_time_s": float((stops - starts).sum()) * 1e-12,
+            "threshold_cps": bl.threshold_cps}
+    return Section({"g2_0_on": r.g2_0, "g2_0_on_err": r.g2_0_err, "on_gate": gate})
