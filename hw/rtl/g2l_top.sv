@@ -175,7 +175,8 @@ module g2l_top #(
     wire [4:0]  tdc_log2_hits = reg_tdc_control[G2L_REG_TDC_CONTROL_CAL_LOG2_HITS_LSB +: 5];
     wire [5:0]  tdc_sel = reg_tdc_select[G2L_REG_TDC_SELECT_CHANNEL_LSB +: 6];
     wire [15:0] tdc_code = reg_tdc_select[G2L_REG_TDC_SELECT_CODE_LSB +: 16];
-    logic [N_CHANNELS*32-1:0] tdc_status_all;
+    wire  [N_CHANNELS*32-1:0] tdc_status_all;  // continuous: one always_comb per channel on a shared
+                                                // vector makes Icarus re-evaluate them without end
     logic [N_CHANNELS*16-1:0] tdc_table_all;
     always_comb begin
         st_tdc_status = '0;
@@ -204,16 +205,13 @@ module g2l_top #(
             .cal_count(tdc_cal_count), .overlap_count(st_tdc_overlap[c*32 +: 32]), .short_seen(tdc_short),
             .overrange_seen(tdc_overrange), .hit(hit), .fine_ps(fine)
         );
-        always_comb begin
-            tdc_status_all[c*32 +: 32] = '0;
-            tdc_status_all[c*32 + G2L_REG_TDC_STATUS_TABLE_VALID_LSB] = tdc_valid;
-            tdc_status_all[c*32 + G2L_REG_TDC_STATUS_BANK_LSB] = tdc_bank;
-            tdc_status_all[c*32 + G2L_REG_TDC_STATUS_COLLECTING_LSB] = tdc_collecting;
-            tdc_status_all[c*32 + G2L_REG_TDC_STATUS_BUILDING_LSB] = tdc_building;
-            tdc_status_all[c*32 + G2L_REG_TDC_STATUS_SHORT_SEEN_LSB] = tdc_short;
-            tdc_status_all[c*32 + G2L_REG_TDC_STATUS_OVERRANGE_SEEN_LSB] = tdc_overrange;
-            tdc_status_all[c*32 + G2L_REG_TDC_STATUS_CAL_COUNT_LSB +: 16] = tdc_cal_count;
-        end
+        assign tdc_status_all[c*32 +: 32] = (32'(tdc_valid) << G2L_REG_TDC_STATUS_TABLE_VALID_LSB)
+            | (32'(tdc_bank) << G2L_REG_TDC_STATUS_BANK_LSB)
+            | (32'(tdc_collecting) << G2L_REG_TDC_STATUS_COLLECTING_LSB)
+            | (32'(tdc_building) << G2L_REG_TDC_STATUS_BUILDING_LSB)
+            | (32'(tdc_short) << G2L_REG_TDC_STATUS_SHORT_SEEN_LSB)
+            | (32'(tdc_overrange) << G2L_REG_TDC_STATUS_OVERRANGE_SEEN_LSB)
+            | (32'(tdc_cal_count) << G2L_REG_TDC_STATUS_CAL_COUNT_LSB);
         g2l_channel #(.FINE_W(16)) u_channel (
             .clk(clk), .rst(rst), .clear(clear),
             .cfg_enable(reg_channel_enable[c]),
