@@ -18,7 +18,7 @@ BENCH_VENV := .venv-bench
 HYPOTHESIS_PROFILE ?= ci
 FUZZ_ARGS ?=
 
-.PHONY: setup build run test fuzz bench bench-venv tdc lint synth contracts bitstream clean
+.PHONY: setup build run test fuzz bench bench-venv tdc lint synth contracts bitstream validate clean
 
 # pynq for the stand-in board and the driver tests: it pins numpy<2 and setuptools<=80
 # (host/g2live/device/pynq_env.py explains), so it goes --no-deps into a folder of its own inside
@@ -85,6 +85,11 @@ bench: build $(BENCH_VENV)/.setup-done
 # (G2L_SIMS=verilator or icarus for one); figures in build/tdc/board_<sim>.json.
 tdc: build
 	$(PY) -m pytest -m bench sim/tb/g2l_tdc -s $(PYTEST_ARGS)
+
+# The analysis measured like an instrument: the full validation grid (docs/validation.md), one
+# process per core; writes the pull table into docs/validation.md and its plots into docs/img/.
+validate: build
+	$(PY) -m g2live.validation --doc docs/validation.md $(VALIDATE_ARGS)
 
 lint: setup
 	$(VENV)/bin/ruff check host tests sim hw/spec

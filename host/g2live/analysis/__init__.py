@@ -7,7 +7,8 @@ that loads on first use (scipy and lmfit take seconds to import).
 Correlation and g2 (``g2live.analysis.correlation``)
     CorrelationHistogram, correlation_histogram   pair counts by delay, from the C core
     pulsed_g2, PulsedG2          pulsed g2(0): side-peak and Poisson normalised, exact intervals
-    find_comb, Comb, comb_contrast, peak_areas, PeakAreas, find_zero_delay, ZeroDelay,
+    find_comb, Comb, comb_contrast, comb_evidence, CombEvidence, peak_areas, PeakAreas,
+    find_zero_delay, ZeroDelay,
     peak_decay_ps, overlap_mapping, DETECT_SIGMA   the steps of pulsed_g2
     background_correct, rho_from_rates   g2(0) without uncorrelated background
     fit_cw, CwFit, antibunching_model, two_sided   CW g2(tau) antibunching fit
@@ -22,14 +23,15 @@ Blinking (``g2live.analysis.blinking``)
     analyze_blinking, analyze_blinking_trace, BlinkingResult, fit_poisson_mixture, PoissonMixture,
     change_points, change_points_binned, fine_factor, intensity_trace, flid
 Heralded spectroscopy and emission lines (``g2live.analysis.heralded``)
-    analyze_heralded, heralded_from_photons, HeraldedResult, PairRecords, records_from_core,
-    QuietAccumulator, HeraldedAccumulator, SyncModel, heralded_result, PairBins, analyze_heralded_bins,
-    adjacent_period_pairs, quasi_independent_spectra, fit_line, LineFit, fit_urbach_tail,
-    UrbachFit, line_cdf
+    analyze_heralded, heralded_from_photons, heralded_from_t3, HeraldedResult, HeraldedData,
+    heralded_data, heralded_data_from_tags, HeraldedStream, fit_crosstalk, Crosstalk,
+    accidentals, Accidentals, QuietAccumulator, HeraldedAccumulator, SyncModel, heralded_result,
+    PairRecords, records_from_core, adjacent_period_pairs, quasi_independent_spectra,
+    centroid_shift, fit_line, LineFit, fit_urbach_tail, UrbachFit, line_cdf
 Power dependence (``g2live.analysis.power``)
     fit_power_sweep, PowerFit, rate_model, g2_model, read_sweep_table, SWEEP_COLUMNS
 Report (``g2live.analysis.report``)
-    analyze_photons, analyze_file, detect_sync, recording_power, json_safe, SCHEMA
+    analyze_photons, analyze_file, detect_sync, recording_power, json_safe, check_heralded, SCHEMA
     STEPS, ALL_STEPS, Conditioned   the default and optional steps, coincidences / heralded g2
 """
 
@@ -44,6 +46,7 @@ _SECTIONS: dict[str, tuple[str, ...]] = {
         "DETECT_SIGMA",
         "LIVE_KEYS",
         "Comb",
+        "CombEvidence",
         "CorrelationHistogram",
         "CwFit",
         "LiveAnalyzer",
@@ -53,6 +56,7 @@ _SECTIONS: dict[str, tuple[str, ...]] = {
         "antibunching_model",
         "background_correct",
         "comb_contrast",
+        "comb_evidence",
         "correlation_histogram",
         "fcs_correlation",
         "gate_mask",
@@ -96,20 +100,28 @@ _SECTIONS: dict[str, tuple[str, ...]] = {
         "intensity_trace",
     ),
     "heralded": (
+        "Accidentals",
+        "Crosstalk",
         "HeraldedAccumulator",
+        "HeraldedData",
         "HeraldedResult",
+        "HeraldedStream",
         "LineFit",
-        "PairBins",
         "PairRecords",
         "QuietAccumulator",
         "SyncModel",
         "UrbachFit",
+        "accidentals",
         "adjacent_period_pairs",
         "analyze_heralded",
-        "analyze_heralded_bins",
+        "centroid_shift",
+        "fit_crosstalk",
         "fit_line",
         "fit_urbach_tail",
+        "heralded_data",
+        "heralded_data_from_tags",
         "heralded_from_photons",
+        "heralded_from_t3",
         "heralded_result",
         "line_cdf",
         "quasi_independent_spectra",
@@ -117,7 +129,7 @@ _SECTIONS: dict[str, tuple[str, ...]] = {
     ),
     "power": ("SWEEP_COLUMNS", "PowerFit", "fit_power_sweep", "g2_model", "rate_model", "read_sweep_table"),
     "report": ("ALL_STEPS", "SCHEMA", "STEPS", "Conditioned", "analyze_file", "analyze_photons",
-               "detect_sync", "json_safe", "recording_power"),
+               "check_heralded", "detect_sync", "json_safe", "recording_power"),
 }
 _WHERE = {name: section for section, names in _SECTIONS.items() for name in names}
 

@@ -15,6 +15,11 @@ from dataclasses import dataclass
 import lmfit
 import numpy as np
 
+try:  # BLAS threads only slow these small fits down (badly on a busy machine)
+    from threadpoolctl import threadpool_limits
+except ImportError:  # pragma: no cover - optional
+    threadpool_limits = None
+
 from ._stats import deviance_residual
 
 __all__ = ["Model", "PoissonFit", "poisson_fit"]
@@ -55,7 +60,11 @@ def poisson_fit(model: Model, params: lmfit.Parameters, x: np.ndarray, y: np.nda
     def resid(p: lmfit.Parameters) -> np.ndarray:
         return deviance_residual(y, model(p, x))
 
-    out = lmfit.minimize(resid, params, method="least_squares", scale_covar=False)
+    if threadpool_limits is not None:
+        with threadpool_limits(limits=1, user_api="blas"):
+            out = lmfit.minimize(resid, params, method="least_squares", scale_covar=False)
+    else:
+        out = lmfit.minimize(resid, params, method="least_squares", scale_covar=False)
     best = out.params
     free = [n for n, p in best.items() if p.vary]
     cov = _fisher_covariance(model, best, free, x)

@@ -45,6 +45,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="A[,B]",
         help="signal fraction S/(S+B) per detector for the background-corrected g2(0)",
     )
+    p.add_argument(
+        "--zero-ps", type=float, help="known zero delay of the pair (b - a, ps; default: found from the dip)"
+    )
     p.add_argument("--log-corr", action="store_true",
                    help="add the log-binned G(tau) of the HBT pair, 1 ns .. 10 s (key log_correlation)")
     p.add_argument("--on-state", action="store_true",
@@ -126,6 +129,7 @@ def _file_options(args: argparse.Namespace) -> dict[str, Any]:
         "rep_rate_hz": args.rep_rate,
         "steps": _steps(args),
         "conditioned": _conditioned(args),
+        "zero_ps": args.zero_ps,
     }
 
 
@@ -199,7 +203,9 @@ _SWEEP_KEYS = ("power", "rate_cps", "rate_err", "g2_0", "g2_0_err")
 
 
 def _folder_point(f: Path, fmt: str, args: argparse.Namespace) -> dict[str, Any]:
-    """One sweep point: a recording's power (from its metadata), detector rate and g2(0)."""
+    """One sweep point: a recording's power (from its metadata), detector rate (dead-time losses
+    undone; error: Poisson and the blinking's ON-time scatter) and g2(0) (background-corrected
+    when the decays give the signal fraction: the sweep's g2 model has no background)."""
     from g2live import io
     from g2live.analysis import analyze_file, recording_power
 
@@ -213,18 +219,22 @@ def _folder_point(f: Path, fmt: str, args: argparse.Namespace) -> dict[str, Any]
         n_side=args.n_side,
         sync_channel=args.sync,
         channels=_pair(args.channels, "channels"),
-        steps=("g2",),
+        steps=("g2", "lifetime", "blinking"),
         rep_rate_hz=args.rep_rate,
     )
     dur = r["duration_s"] or 0.0
-    rate = r["detector_rate_cps"]
+    rate = r.get("detector_rate_corrected_cps") or r["detector_rate_cps"]
+    bl = r.get("blinking") or {}
+    swing = (bl.get("on_rate_cps", 0.0) - bl.get("off_rate_cps", 0.0)) * (r.get("on_fraction_err") or 0.0)
+    corrected = r.get("g2_0_corrected") is not None
     return {
         "file": f.name,
         "power": pw,
         "rate_cps": rate,
-        "rate_err": (rate / dur) ** 0.5 if dur > 0 and rate else None,
-        "g2_0": r["g2_0"],
-        "g2_0_err": r["g2_0_err"],
+        "rate_err": (rate / dur + swing**2) ** 0.5 if dur > 0 and rate else None,
+        "g2_0": r["g2_0_corrected"] if corrected else r["g2_0"],
+        "g2_0_err": r["g2_0_corrected_err"] if corrected else r["g2_0_err"],
+        "g2_0_background_corrected": corrected,
     }
 
 
@@ -283,6 +293,7 @@ def _fit_table(table: dict[str, np.ndarray], rate_model: str | None) -> Any:
         g2v[ok] if use_g2 else None,
         g2e[ok] if use_g2 else None,
         rate_model_name=rate_model,
+        background_cps="fit" if int(ok.sum()) >= 5 else None,  # dark counts and background do not saturate
     )
 
 
@@ -306,7 +317,7 @@ def analyze_sweep(path: Path, args: argparse.Namespace) -> dict[str, Any]:
     rows, table = _folder_sweep(path, args) if path.is_dir() else _table_sweep(path)
     d = _fit_table(table, args.rate_model).to_dict()
     keys = ("p_sat", "p_sat_err", "i_sat_cps", "i_sat_cps_err", "qy_ratio", "qy_ratio_err", "rate_model")
-    keys += ("chi2", "dof", "notes")
+    keys += ("chi2", "dof", "notes", "background_cps", "background_cps_err")
     return json_safe({**{k: d[k] for k in keys}, "points": rows})
 
 
@@ -319,7 +330,63 @@ def _fmt(v: Any, err: Any = None, unit: str = "", digits: int = 4) -> str:
     return s + (f" {unit}" if unit else "")
 
 
+_REASONS: list[str] = []  # reasons of the values withheld in the report being printed
+
+
+def _value(r: dict[str, Any], key: str, err: Any = None, unit: str = "") -> str:
+    """A result, or "withheld [n]" with the reason listed under the report."""
+    why = (r.get("withheld") or {}).get(key)
+    if r.get(key) is None and why:
+        if why not in _REASONS:
+            _REASONS.append(why)
+        return f"withheld [{_REASONS.index(why) + 1}]"
+    return _fmt(r.get(key), err, unit)
+
+
+def _print_g2(r: dict[str, Any]) -> None:
+    print(
+        f"  g2(0)            {_value(r, 'g2_0', r['g2_0_err'])}   (side-peak normalised; "
+        f"68% interval {_interval(r.get('g2_0_ci'))})"
+        if r["excitation"] == "pulsed"
+        else f"  g2(0)            {_value(r, 'g2_0', r['g2_0_err'])}   (CW antibunching fit)"
+    )
+    print(
+        f"  g2(0) Poisson    {_value(r, 'g2_0_poisson_norm', r.get('g2_0_poisson_norm_err'))}   "
+        f"(N_a N_b / (f T); side peaks / Poisson = {_fmt(r.get('side_over_poisson'))})"
+    )
+    if r.get("g2_0_corrected") is not None or (r.get("withheld") or {}).get("g2_0_corrected"):
+        rho = ", ".join(f"{x:.3f}" for x in r.get("rho") or [])
+        print(
+            f"  g2(0) corrected  {_value(r, 'g2_0_corrected', r.get('g2_0_corrected_err'))}   "
+            f"(background, rho = {rho})"
+        )
+    pur = _value(r, "purity", r["purity_err"])
+    if r.get("purity") is None and r.get("purity_ci"):
+        pur += f"   (68% interval {_interval(r['purity_ci'])})"
+    print(f"  purity           {pur}")
+
+
+def _print_heralded(hr: dict[str, Any]) -> None:
+    print(
+        f"  heralded pairs   {hr['n_pairs']} used of {hr.get('n_records', hr['n_pairs'])} records"
+        f" (genuine {_fmt(hr.get('n_genuine'), hr.get('n_genuine_err'))}, accidental fraction"
+        f" {_fmt(hr['accidental_fraction'])}, crosstalk"
+        f" {_fmt(hr['crosstalk_excess'], hr.get('crosstalk_excess_err'))}"
+        f" pairs within {_fmt(hr.get('crosstalk_window_ps'), unit='ps')})"
+    )
+    print(f"  binding energy   {_value(hr, 'binding_energy_mev', hr['binding_energy_err_mev'], 'meV')}"
+          "   (mean X - mean BX photon energy)")
+    print(f"  tau_BX           {_value(hr, 'tau_bx_ns', hr['tau_bx_err_ns'], 'ns')}")
+    print(f"  tau_X            {_value(hr, 'tau_x_ns', hr['tau_x_err_ns'], 'ns')}")
+    j = hr.get("jitter")
+    if j:
+        tail = f"tail {j['tail_fraction']:.2f} x {j['tail_ps']:.0f} ps"
+        print(f"  timing response  {j['fwhm_ps']:.0f} ps FWHM, {tail}"
+              " (fitted from the singles)")
+
+
 def _print_result(r: dict[str, Any]) -> None:
+    _REASONS.clear()
     print(
         f"{r['file']}  ({r['format']}, {r['source']}), {_fmt(r['duration_s'], unit='s')}, {r['excitation']},"
         f" mode {r['mode']}"
@@ -330,39 +397,23 @@ def _print_result(r: dict[str, Any]) -> None:
     else:
         sync = f"{r['sync_channel']}"
     print(f"  rates            {rates}  (sync: {sync})")
+    if r.get("excitation_evidence"):
+        print(f"  excitation       {r['excitation']}: {r['excitation_evidence']}")
+    _print_g2(r)
     print(
-        f"  g2(0)            {_fmt(r['g2_0'], r['g2_0_err'])}   (side-peak normalised; "
-        f"68% interval {_interval(r['g2_0_ci'])})"
-    )
-    print(
-        f"  g2(0) Poisson    {_fmt(r['g2_0_poisson_norm'], r.get('g2_0_poisson_norm_err'))}   "
-        f"(N_a N_b / (f T); side peaks / Poisson = {_fmt(r.get('side_over_poisson'))})"
-    )
-    if r.get("g2_0_corrected") is not None:
-        rho = ", ".join(f"{x:.3f}" for x in r.get("rho") or [])
-        print(
-            f"  g2(0) corrected  {_fmt(r['g2_0_corrected'], r.get('g2_0_corrected_err'))}   "
-            f"(background, rho = {rho})"
-        )
-    print(f"  purity           {_fmt(r['purity'], r['purity_err'])}")
-    print(
-        f"  delay offset     {_fmt(r['delay_offset_ps'], r.get('delay_offset_err_ps'), 'ps')}   "
+        f"  delay offset     {_value(r, 'delay_offset_ps', r.get('delay_offset_err_ps'), 'ps')}   "
         f"period {_fmt(r['period_ps'], unit='ps')}"
     )
-    print(f"  lifetime         {_fmt(r['lifetime_ns'], r['lifetime_err_ns'], 'ns')}")
-    print(f"  ON fraction      {_fmt(r['on_fraction'])}")
+    print(f"  lifetime         {_value(r, 'lifetime_ns', r['lifetime_err_ns'], 'ns')}")
+    print(f"  ON fraction      {_value(r, 'on_fraction', r.get('on_fraction_err'))}")
     hr = r.get("heralded")
     if hr:
-        print(
-            f"  heralded pairs   {hr['n_pairs']} (accidental fraction {_fmt(hr['accidental_fraction'])},"
-            f" crosstalk removed {hr['crosstalk_removed']})"
-        )
-        print(f"  binding energy   {_fmt(hr['binding_energy_mev'], hr['binding_energy_err_mev'], 'meV')}")
-        print(
-            f"  tau_BX / tau_X   {_fmt(hr['tau_bx_ns'], hr['tau_bx_err_ns'], 'ns')} / "
-            f"{_fmt(hr['tau_x_ns'], hr['tau_x_err_ns'], 'ns')}"
-        )
+        _print_heralded(hr)
     _print_optional(r)
+    for line in r.get("interpretation") or []:
+        print(f"  meaning: {line}")
+    for i, why in enumerate(_REASONS, 1):
+        print(f"  [{i}] withheld: {why}")
     for n in r["notes"]:
         print(f"  note: {n}")
 
@@ -376,11 +427,13 @@ def _print_optional(r: dict[str, Any]) -> None:
             print(f"  coincidences     {','.join(map(str, s))}: {n} within {co['window_ps']} ps")
     if hg:
         h, a, b = hg["channels"]
-        print(f"  heralded g2      {_fmt(hg['g2'], hg['g2_err'])}   (herald {h}: {hg['n_herald']}, with {a}: "
+        g = _value({"heralded_g2": hg["g2"], "withheld": r.get("withheld")}, "heralded_g2", hg["g2_err"])
+        print(f"  heralded g2      {g}   (herald {h}: {hg['n_herald']}, with {a}: "
               f"{hg['n_a']}, with {b}: {hg['n_b']}, both: {hg['n_ab']})")
-    if r.get("g2_0_on") is not None:
+    if r.get("on_gate"):
         gate = r["on_gate"]
-        print(f"  g2(0) ON state   {_fmt(r['g2_0_on'], r['g2_0_on_err'])}   ({gate['n_windows']} ON segments,"
+        g = _value(r, "g2_0_on", r["g2_0_on_err"])
+        print(f"  g2(0) ON state   {g}   ({gate['n_windows']} ON segments,"
               f" {gate['on_time_s']:.3g} s)")
     lc = r.get("log_correlation")
     if lc:
@@ -402,4 +455,6 @@ def _print_sweep(r: dict[str, Any]) -> None:
 
 
 def _interval(ci: list[float] | None) -> str:
-    return "n/a" if not ci else f"[{ci[0]:.4g}, {ci[1]:.4g}]"
+    if not ci:
+        return "n/a"
+    return f"[{ci[0]:.4g}, {ci[1]:.4g}]" if ci[1] != float("inf") else f">= {ci[0]:.4g}"

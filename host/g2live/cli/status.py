@@ -44,7 +44,21 @@ def run(args: argparse.Namespace) -> int:
     )
     if st.get("sweep"):
         print(f"sweep        {st['sweep']}")
+    _print_analysis(st.get("analysis") or {}, st.get("analysis_error") or "")
     return 0
+
+
+def _print_analysis(an: dict, error: str) -> None:
+    """The running g2(0) and purity, or why they are withheld."""
+    v, withheld = an.get("values") or {}, an.get("withheld") or {}
+    for key, label in (("g2_0", "g2(0)"), ("purity", "purity")):
+        if v.get(key) is not None:
+            err = v.get(f"{key}_err")
+            print(f"{label:12s} {v[key]:.4g}" + (f" ± {err:.2g}" if err is not None else ""))
+        elif key in withheld:
+            print(f"{label:12s} withheld: {withheld[key]}")
+        elif error:
+            print(f"{label:12s} - ({error})")
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -63,30 +63,48 @@ def run(args: argparse.Namespace) -> int:
                     raise OSError(f"sweep {sweep_id}: no point within {budget} s")
                 if f.header.get("sweep_id") != sweep_id:
                     continue
-                v = f.header["values"]
+                v = dict(f.header["values"])
+                if f.header.get("withheld"):
+                    v["withheld"] = dict(f.header["withheld"])
                 points.append(v)
-                bar.set_postfix(
-                    power=f"{v['power']:.3g}",
-                    g2_0=f"{v['g2_0'] if v['g2_0'] is not None else float('nan'):.4f}",
-                )
+                g2_text = "withheld" if v["g2_0"] is None else f"{v['g2_0']:.4f}"
+                bar.set_postfix(power=f"{v['power']:.3g}", g2_0=g2_text)
                 bar.update(1)
                 if f.header.get("done"):
                     break
     if args.json:
         print(json.dumps(points, indent=1))
     else:
-        print(f"{'power':>10} {'g2(0)':>9} {'err':>8} {'purity':>8} {'rate cps':>11} {'time s':>8} reached")
-        for v in points:
-
-            def f(x, spec):  # noqa: E306
-                return "-" if x is None else format(x, spec)
-
-            print(
-                f"{f(v['power'], '10.4g')} {f(v['g2_0'], '9.4f')} {f(v['g2_0_err'], '8.4f')} "
-                f"{f(v['purity'], '8.4f')} {f(v['rate_cps'], '11.0f')} {f(v['integration_s'], '8.2f')} "
-                f"{'yes' if v['reached'] else 'no (time limit)'}"
-            )
+        _print_points(points)
     return 0
+
+
+def _cell(x: float | None, spec: str, note: str = "") -> str:
+    return ("withheld" + note if note else "-") if x is None else format(x, spec)
+
+
+def _print_points(points: list[dict]) -> None:
+    """The sweep table; a withheld g2(0) or purity is marked and its reason listed below."""
+    reasons: list[str] = []
+
+    def mark(v: dict, key: str) -> str:
+        why = (v.get("withheld") or {}).get(key)
+        if v.get(key) is not None or not why:
+            return ""
+        if why not in reasons:
+            reasons.append(why)
+        return f"[{reasons.index(why) + 1}]"
+
+    print(f"{'power':>10} {'g2(0)':>12} {'err':>8} {'purity':>12} {'rate cps':>11} {'time s':>8} reached")
+    for v in points:
+        print(
+            f"{_cell(v['power'], '10.4g'):>10} {_cell(v['g2_0'], '12.4f', mark(v, 'g2_0')):>12} "
+            f"{_cell(v['g2_0_err'], '8.4f'):>8} {_cell(v['purity'], '12.4f', mark(v, 'purity')):>12} "
+            f"{_cell(v['rate_cps'], '11.0f'):>11} {_cell(v['integration_s'], '8.2f'):>8} "
+            f"{'yes' if v['reached'] else 'no (time limit)'}"
+        )
+    for i, why in enumerate(reasons, 1):
+        print(f"[{i}] {why}")
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -58,21 +58,32 @@ def _status_parts(st: Message | None, endpoint: str) -> list[Any]:
     return parts
 
 
+def _value_err(v: dict[str, Any], key: str, withheld: dict[str, str]) -> str:
+    if v.get(key) is None and key in withheld:
+        return "withheld *"
+    return f"{_fmt(v.get(key))} ± {_fmt(v.get(key + '_err'))}"
+
+
 def _analysis_parts(an: Message) -> list[Any]:
     v = an.header.get("values", {})
+    withheld = an.header.get("withheld") or {}
     t = Table(title="g2(0)", show_header=True)
     for col in ("g2(0)", "purity", "g2(0) Poisson-norm.", "rate (cps)", "centre counts"):
         t.add_column(col, justify="right")
     t.add_row(
-        f"{_fmt(v.get('g2_0'))} ± {_fmt(v.get('g2_0_err'))}",
-        f"{_fmt(v.get('purity'))} ± {_fmt(v.get('purity_err'))}",
-        _fmt(v.get("g2_0_poisson_norm")),
+        _value_err(v, "g2_0", withheld),
+        _value_err(v, "purity", withheld),
+        "withheld *" if v.get("g2_0_poisson_norm") is None and "g2_0_poisson_norm" in withheld
+        else _fmt(v.get("g2_0_poisson_norm")),
         _fmt(v.get("rate_cps"), ".0f"),
         _fmt(v.get("n_center"), ".0f"),
     )
+    parts: list[Any] = [t]
+    for why in dict.fromkeys(withheld.values()):
+        parts.append(Text(f"* withheld: {why}", style="yellow"))
     if an.header.get("error"):
-        return [t, Text(f"analysis: {an.header['error']}", style="dim")]
-    return [t]
+        parts.append(Text(f"analysis: {an.header['error']}", style="dim"))
+    return parts
 
 
 def _rates_table(rt: Message) -> Table:
@@ -108,10 +119,11 @@ def _photon_number_table(pu: Message) -> Table:
 
 def _sweep_line(sw: Message) -> Text:
     v = sw.header.get("values", {})
+    g2 = "withheld" if v.get("g2_0") is None and "g2_0" in (sw.header.get("withheld") or {}) else (
+        f"{_fmt(v.get('g2_0'))} ± {_fmt(v.get('g2_0_err'))}")
     return Text(
         f"sweep {sw.header.get('sweep_id')}: point {sw.header.get('point', 0) + 1}/"
-        f"{sw.header.get('n_points')} power {_fmt(v.get('power'), '.4g')} g2(0) "
-        f"{_fmt(v.get('g2_0'))} ± {_fmt(v.get('g2_0_err'))}"
+        f"{sw.header.get('n_points')} power {_fmt(v.get('power'), '.4g')} g2(0) {g2}"
     )
 
 

@@ -38,6 +38,8 @@ class Heralded:
     delay_second: np.ndarray = field(default_factory=lambda: np.zeros(DELAY_BINS, np.int64))
     delay_overflow: int = 0  # delays beyond the histogram range: counted, not hidden
     version: int = 0
+    corrected: dict[str, Any] = field(default_factory=dict)  # the server's analyze_heralded values
+    corrected_error: str = ""  # why there are none yet
 
     def add(self, header: dict[str, Any], rec: np.ndarray) -> None:
         """Fold one ``heralded`` frame (header and int64 records, one row per pair) in.
@@ -47,8 +49,12 @@ class Heralded:
         run = int(header.get("run", 0))
         if run != self.run:  # a new run never mixes with the old one (protocol 1.1 `run`)
             self.run, self.records, self.delay_overflow = run, 0, 0
+            self.corrected, self.corrected_error = {}, ""
             for hist in (self.first, self.second, self.delay_first, self.delay_second):
                 hist[:] = 0
+        if "analysis" in header:  # servers that analyse the run's pairs themselves (docs/protocol.md)
+            self.corrected = dict(header.get("analysis") or {})
+            self.corrected_error = str(header.get("analysis_error") or "")
         if rec.size:
             cols = header.get("columns") or HERALDED_COLUMNS
             c = {name: rec[:, i] for i, name in enumerate(cols)}

@@ -107,7 +107,7 @@ class Feed(ThreadedWorker):
             return None
         cursor.heralded = h.version
         return HeraldedCopy(h.first.copy(), h.second.copy(), h.delay_first.copy(), h.delay_second.copy(),
-                            h.records, h.delay_overflow, h.run)
+                            h.records, h.delay_overflow, h.run, dict(h.corrected), h.corrected_error)
 
     def _copy_trace(self, cursor: Cursor, want: Want) -> TraceCopy | None:
         tr = self.trace

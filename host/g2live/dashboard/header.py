@@ -101,13 +101,17 @@ class Header:
 
     def _analysis(self, frame: Message) -> None:
         v = frame.header.get("values") or {}
-        self.values["g2_0"] = model.fmt_value_err(v.get("g2_0"), v.get("g2_0_err"))
-        self.values["purity"] = model.fmt_value_err(v.get("purity"), v.get("purity_err"))
+        withheld = frame.header.get("withheld") or {}
+        for key in ("g2_0", "purity"):
+            shown = model.fmt_value_err(v.get(key), v.get(f"{key}_err"))
+            self.values[key] = "withheld" if v.get(key) is None and key in withheld else shown
         self.values["rate"] = model.fmt_rate(v.get("rate_cps"))
         pn = v.get("g2_0_poisson_norm")
         extra = f" · Poisson-normalised g2(0) {pn:.4g}" if isinstance(pn, (int, float)) else ""
+        why = " · ".join(f"withheld: {r}" for r in dict.fromkeys(withheld.values()))
         pair = frame.header.get("pair", 0)
-        self.values["analysis"] = f"analysis #{frame.seq} · run {frame.run} · pair {pair}{extra}"
+        self.values["analysis"] = f"analysis #{frame.seq} · run {frame.run} · pair {pair}{extra}" + (
+            f" · {why}" if why else "")
         self.values["analysis_seq"] = str(frame.seq)
 
     def _rates(self, frame: Message, pulsed: bool) -> None:

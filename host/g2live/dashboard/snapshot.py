@@ -89,6 +89,8 @@ class HeraldedCopy:
     records: int
     overflow: int
     run: int
+    corrected: dict[str, Any] = field(default_factory=dict)  # the server's corrected values
+    corrected_error: str = ""
 
 
 @dataclass(frozen=True)

@@ -43,6 +43,9 @@ class Integration:
     tag_words: np.ndarray | None = None  # uint64 raw words when raw tags are on
     n_tags: int = 0
     last_input: bool = False  # the source is exhausted (replay)
+    # the integration's tags (channel, time_ps) in stream order, when the device has them in this
+    # process (sim, replay): the server's live heralded analysis reads them; never published
+    stream: tuple[np.ndarray, np.ndarray] | None = None
 
     @property
     def duration_s(self) -> float:

@@ -137,6 +137,21 @@ class StreamingFrontend:
         return int(self._t[-1])
 
 
+def _with_syncs(
+    ch: np.ndarray, tt: np.ndarray, syncs: tuple[int, int, int] | None, sync_channel: int | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """The integration's tags with its implicit syncs (first, period, count) built in, in time
+    order: what a consumer of the tag stream (the live heralded analysis) reads."""
+    if syncs is None or sync_channel is None or not syncs[2]:
+        return ch, tt
+    first, q, n = syncs
+    st = first + q * np.arange(n, dtype=np.int64)
+    t_all = np.concatenate((st, tt))
+    order = np.argsort(t_all, kind="stable")  # a sync before a photon at the same time
+    c_all = np.concatenate((np.full(n, sync_channel, ch.dtype), ch))
+    return c_all[order], t_all[order]
+
+
 class SimDevice(Device):
     """C-twin back-end fed by a ``PhotonSource`` (default: the emulator)."""
 
@@ -286,7 +301,8 @@ class SimDevice(Device):
         n_sync = 0 if syncs is None else syncs[2]
         if syncs is not None:
             counts[cfg.sync_channel] += n_sync
-        integ = Integration(t_start, t_stop, hist, counts, n_tags=int(tt.size) + n_sync)
+        integ = Integration(t_start, t_stop, hist, counts, n_tags=int(tt.size) + n_sync,
+                            stream=_with_syncs(ch, tt, syncs, cfg.sync_channel))
         if self._pulsed is not None:
             pc = self._pulsed
             res = pc.update(ch, tt) if syncs is None else pc.update_periodic(ch, tt, *syncs)

@@ -94,6 +94,7 @@ class Emulator:
             "sync_events": 0,
             "tags": 0,  # detector tags emitted (sync excluded)
             "emulated_s": 0.0,
+            "pulses_by_state": [0, 0, 0],  # pulsed: laser pulses in the ON, OFF and grey state
         }
 
     # ------------------------------------------------------------------ public interface
@@ -286,6 +287,7 @@ class Emulator:
         if self._det is None:
             self._det = detector_params(cfg)
         if not self.blinking.enabled:
+            self.stats["pulses_by_state"][0] += int(k1 - k0)
             cascade = np.array([cascade_params(self.power, a, b, tau_x, tau_bx)])
             return pulsed_detections(self.rng, cascade, *self._det, np.array([k0]), np.array([k1 - k0]),
                                      np.zeros(1, np.uint8), cfg.guard_ps, period)
@@ -296,6 +298,8 @@ class Emulator:
         lens = np.diff(edges)
         m = lens > 0
         qs = self.blinking.qy_factor
+        for st, n in zip(states[m], lens[m], strict=True):
+            self.stats["pulses_by_state"][int(st)] += int(n)
         cascade = np.array([cascade_params(self.power, a * q, b * q, tau_x, tau_bx) for q in qs])
         return pulsed_detections(self.rng, cascade, *self._det, edges[:-1][m], lens[m], states[m],
                                  cfg.guard_ps, period)

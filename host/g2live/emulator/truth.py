@@ -27,6 +27,7 @@ from .spectra import pixel_weights
 
 __all__ = [
     "channel_weights",
+    "g2_setup",
     "emitted_per_second_on",
     "g2_cw_curve",
     "g2_zero_cw",
@@ -250,6 +251,7 @@ def _pulsed_truth(
     }
     if cfg.mode == "hbt":
         out["g2_0_hbt"] = _g2_hbt_with_noise(cfg, power, sig, noise, bm)
+        out.update(_g2_setup(cfg, power, sig, noise, bm))
         # the same while the emitter is ON (q = 1): what an ON-state gate measures
         mq = bm["mean_q"]
         on = {"mean_q": 1.0, "mean_q2": 1.0}
@@ -267,7 +269,13 @@ def _cw_truth(cfg: EmulatorConfig, power: float) -> dict[str, Any]:
 
 def _spectro_truth(cfg: EmulatorConfig) -> dict[str, Any]:
     wx, wbx = channel_weights(cfg)
+    e = np.asarray(cfg.pixel_energy_ev())
+    ok = wx.sum() > 0 and wbx.sum() > 0
+    centroid = (e @ wx / wx.sum() - e @ wbx / wbx.sum()) * 1e3 if ok else float("nan")
     return {
+        # mean X minus mean BX photon energy over the array (pixel centres): the binding energy
+        # seen through the array's finite span and pixels (-> binding_bx_mev for a wide array)
+        "binding_centroid_mev": float(centroid),
         "pixel_energy_ev": cfg.pixel_energy_ev(),
         "pixel_edges_ev": cfg.pixel_edges_ev(),
         "pixel_weight_x": wx.tolist(),
@@ -276,6 +284,81 @@ def _spectro_truth(cfg: EmulatorConfig) -> dict[str, Any]:
         "mean_energy_x_ev": cfg.energy_x_ev - cfg.urbach_mev * 1e-3,
         "mean_energy_bx_ev": cfg.energy_x_ev - (cfg.binding_bx_mev + cfg.urbach_mev) * 1e-3,
     }
+
+
+def _afterpulse_windows(cfg: EmulatorConfig, n_side: int) -> tuple[float, np.ndarray]:
+    """Recorded afterpulses per avalanche (beyond the dead time) and the probability pi_j that one
+    lands j periods after its parent's peak (windows one period wide), j = 0..n_side."""
+    p_ap, tau, dead = cfg.afterpulse_probability, cfg.afterpulse_tau_ns * 1e3, cfg.dead_time_ns * 1e3
+    if p_ap <= 0 or tau <= 0:
+        return 0.0, np.zeros(n_side + 1)
+    period = float(cfg.period_ps)
+
+    def surv(x: float) -> float:  # P(delay > x | delay > dead)
+        return math.exp(-max(x - dead, 0.0) / tau)
+
+    pi = np.array([surv((j - 0.5) * period) - surv((j + 0.5) * period) for j in range(n_side + 1)])
+    return p_ap * math.exp(-dead / tau), pi
+
+
+def _g2_setup(cfg: EmulatorConfig, power: float, sig: np.ndarray, noise: np.ndarray, bm: dict[str, Any],
+              n_side: int = 4) -> dict[str, float]:
+    """Side-peak and Poisson-normalised g2(0) of this setup: emitter, background, dark counts and
+    afterpulses (docs/validation.md derives it).
+
+    An afterpulse inherits its parent's pulse: landing j periods later it pairs with the other
+    detector's photons of *other* pulses like an uncorrelated count, but with those of its parent's
+    pulse (j = 0 in the centre window, j = -m in side window m) only through the emitter's g2(0).
+    Per period, with a = recorded afterpulses per avalanche and pi_j their window shares:
+    centre = ss [g2e + sum_c a_c (pi_0 g2e + 1 - pi_0)] + mixed,
+    side   = ss [1 + sum_c a_c (1 - (1 - g2e) sum_{j=1..K} pi_j / 2K)] + mixed,
+    Poisson level = prod_c (s_c <q> + d_c)(1 + a_c). Dead-time losses (< 0.5 % here) are left out.
+    """
+    period_s = cfg.period_ps * 1e-12
+    mq, mq2 = bm["mean_q"], bm["mean_q2"]
+    if mq == 0 or not math.isfinite(mq):
+        return {}
+    g2e = g2_zero_pulsed(power, cfg.qy_ratio)
+    a, pi = _afterpulse_windows(cfg, n_side)
+    s_on = sig * period_s / mq
+    d = noise * period_s * (1 + a)
+    ss = s_on[0] * s_on[1] * mq2
+    mixed = ((1 + a) * s_on[0] * d[1] + d[0] * (1 + a) * s_on[1]) * mq + d[0] * d[1]
+    centre = ss * (g2e + 2 * a * (pi[0] * g2e + 1 - pi[0])) + mixed
+    side = ss * (1 + 2 * a * (1 - (1 - g2e) * pi[1:].sum() / (2 * n_side))) + mixed
+    poisson = float(np.prod((s_on * mq + noise * period_s) * (1 + a)))
+    if side <= 0 or poisson <= 0:
+        return {}
+    return {"g2_0_setup": float(centre / side), "g2_0_setup_poisson_norm": float(centre / poisson)}
+
+
+def g2_setup(
+    cfg: EmulatorConfig, power: float | None = None, mean_q: float | None = None, mean_q2: float | None = None
+) -> dict[str, float]:
+    """``g2_0_setup`` and ``g2_0_setup_poisson_norm`` (HBT, pulsed), with the blinking moments of
+    one recording (``stats["pulses_by_state"]``) instead of the long-run ones when given.
+
+    Parameters
+    ----------
+    cfg : EmulatorConfig
+        The parameters.
+    power : float, optional
+        P / P_sat (default ``cfg.power``).
+    mean_q, mean_q2 : float, optional
+        <q> and <q^2> of the QY factor over the recording's pulses.
+
+    Returns
+    -------
+    dict
+        The two truths (empty when undefined).
+    """
+    power = cfg.power if power is None else float(power)
+    bm = _blinking_moments(cfg)
+    sig = signal_cps(cfg, power)  # the ON-state signal per period comes out of sig / <q>
+    if mean_q is not None and mean_q2 is not None:
+        sig = sig / bm["mean_q"] * mean_q
+        bm = {"mean_q": mean_q, "mean_q2": mean_q2}
+    return _g2_setup(cfg, power, sig, background_cps(cfg), bm)
 
 
 def _g2_hbt_with_noise(cfg: EmulatorConfig, power: float, sig: np.ndarray, noise: np.ndarray,

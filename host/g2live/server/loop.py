@@ -32,7 +32,7 @@ from g2live.protocol import DEFAULT_CONTROL, DEFAULT_PUB, CommandError
 from g2live.server import topics
 from g2live.server.accumulator import Accumulator
 from g2live.server.control import ControlServer
-from g2live.server.estimates import LiveAnalysis
+from g2live.server.estimates import LiveAnalysis, LiveHeralded
 from g2live.server.lease import MAX_TTL_S, RawTagLeases
 from g2live.server.publisher import Publisher
 from g2live.server.sweep import SweepRunner
@@ -86,6 +86,8 @@ class Server:
         self.acc = Accumulator(self.config)
         self.last_integ: Integration | None = None
         self.estimates = LiveAnalysis(analysis_interval_s)
+        self.heralded_live = LiveHeralded()
+        self.heralded_live.configure(self.config, self._pixel_energy_ev())
         self.sweep: SweepRunner | None = None
         self.sweep_count = 0
         self.leases = RawTagLeases()
@@ -142,8 +144,19 @@ class Server:
         self.acc = Accumulator(self.config)
         self.last_integ = None
         self.estimates.new_run()
+        self.heralded_live.configure(self.config, self._pixel_energy_ev())
         self._status_due = True
         self._next_due = time.monotonic()
+
+    def _pixel_energy_ev(self) -> list[float] | None:
+        """Energies of the array's pixels when the source is a spectro recording or emulator."""
+        src = getattr(self.device, "source", None)
+        cfg = getattr(src, "emulator_config", None)
+        if cfg is not None and getattr(cfg, "mode", "") == "spectro":
+            return [float(e) for e in cfg.pixel_energy_ev()]
+        extra = getattr(getattr(src, "meta", None), "extra", None) or {}
+        e = extra.get("pixel_energy_ev") if isinstance(extra, dict) else None
+        return [float(x) for x in e] if e is not None else None
 
     def apply_config(self, config: Config) -> None:
         """Validate against the device (raises ConfigError, nothing changed) and apply."""
@@ -277,6 +290,11 @@ class Server:
             "source_done": self.source_done,
             "late_s": self.late_s,
             "analysis_error": self.estimates.error,
+            # the running estimate as the analysis topic carries it, with what is withheld and why
+            "analysis": {
+                "values": dict(self.estimates.values),
+                "withheld": dict(self.estimates.details.get("withheld") or {}),
+            },
             "device_error": self.device_error,
             "settings": self.config.to_dict(),
             "raw_tags_leases": self.leases.to_dict(time.monotonic()),
@@ -308,6 +326,8 @@ class Server:
             integ = self.last_integ or topics.empty_integration(acc)
         if integ is None:
             raise CommandError(f"topic {topic!r} has no accumulated state to snapshot", "topics")
+        if topic == "heralded":
+            return topics.heralded(info, integ, time.time(), self.heralded_live.header())
         return build(info, integ, time.time())
 
     def publish(self, topic: str, integ: Integration | None = None) -> None:
@@ -326,6 +346,8 @@ class Server:
         if integ is None:
             return None
         self.acc.add(integ)
+        self.heralded_live.add(integ.stream)
+        self.heralded_live.refresh()
         self.last_integ = integ
         self.estimates.mark_stale()
         self._publish_integration(integ)
@@ -363,7 +385,8 @@ class Server:
             return
         info = topics.RunInfo(self.run, self.config, self.device.name)
         unit = self.actuator.unit if self.actuator else None
-        hdr, payload = topics.sweep(info, self.acc, point, unit, self.estimates.error)
+        withheld = self.estimates.details.get("withheld") or {}
+        hdr, payload = topics.sweep(info, self.acc, point, unit, self.estimates.error, withheld)
         self.publisher.publish("sweep", payload, hdr)
         if self.sweep.done:
             self._status_due = True

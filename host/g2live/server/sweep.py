@@ -67,6 +67,8 @@ class SweepRunner:
 
     def _reached(self, values: dict[str, float | None]) -> bool:
         g2, err = values.get("g2_0"), values.get("g2_0_err")
+        if g2 is None and err is not None and math.isfinite(err):
+            return err <= self.target_rel_err  # withheld (at its physical bound): the interval's half width
         if g2 is None or err is None or not math.isfinite(g2) or not math.isfinite(err):
             return False
         if g2 <= 0:  # perfectly antibunched so far: relative error undefined; use absolute error

@@ -116,6 +116,9 @@ def analysis(info: RunInfo, acc: Accumulator, live: LiveAnalysis) -> TopicMessag
         "source": live.source,
         "error": live.error,
         "details": live.details,
+        # values that were computed but may not be reported (outside their physical range, zero
+        # delay not identified): key -> why (docs/protocol.md)
+        "withheld": dict(live.details.get("withheld") or {}),
     }
     return hdr, vals
 
@@ -135,8 +138,16 @@ def rates(info: RunInfo, integ: Integration, now: float) -> TopicMessage:
     return hdr, rate
 
 
-def heralded(info: RunInfo, integ: Integration, now: float) -> TopicMessage:
+def heralded(
+    info: RunInfo, integ: Integration, now: float, live: dict[str, Any] | None = None
+) -> TopicMessage:
+    """The integration's pair records; ``live`` (``LiveHeralded.header()``) adds the run's corrected
+    values (``analysis``, ``analysis_error``) and ``pixel_energy_ev`` (docs/protocol.md)."""
     hdr = {**info.of_integration(integ, now), "columns": list(HERALD_COLUMNS)}
+    if integ.photon_number is not None:
+        hdr["n_periods"] = int(np.sum(integ.photon_number))  # periods closed in this integration
+    if live is not None:
+        hdr.update(live)
     return hdr, np.ascontiguousarray(integ.heralded, np.int64)
 
 
@@ -167,7 +178,12 @@ def empty_integration(acc: Accumulator) -> Integration:
 
 # --- sweep -------------------------------------------------------------------------------------
 def sweep(
-    info: RunInfo, acc: Accumulator, point: SweepPoint, power_unit: str | None, analysis_error: str
+    info: RunInfo,
+    acc: Accumulator,
+    point: SweepPoint,
+    power_unit: str | None,
+    analysis_error: str,
+    withheld: dict[str, str] | None = None,
 ) -> TopicMessage:
     """One finished sweep point, measured over the run ``acc`` holds."""
     payload = np.array(
@@ -184,5 +200,6 @@ def sweep(
         "power_unit": power_unit,
         "target_rel_err": point.target_rel_err,
         "analysis_error": analysis_error,
+        "withheld": dict(withheld or {}),  # key -> why it is None (physical range, zero delay unknown)
     }
     return hdr, payload

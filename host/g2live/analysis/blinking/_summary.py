@@ -28,6 +28,8 @@ class BlinkingResult:
     trace_bin_s: float
     separated: bool
     segments: list[tuple[float, float, float]] = field(default_factory=list)  # (start_s, stop_s, rate_cps)
+    on_fraction_err: float | None = None  # against the long-run ON fraction: finite number of dwells
+    n_dwells: int = 0  # ON and OFF dwells (merged segments)
 
     def to_dict(self) -> dict[str, Any]:
         """The fields as a dict (at most 1000 segments)."""
@@ -64,6 +66,33 @@ def _segments(
         if rate > thr_cps:
             on_time += t1 - t0
     return segs, on_time
+
+
+def dwell_error(segs: list[tuple[float, float, float]], thr_cps: float) -> tuple[float | None, int]:
+    """Error of the ON time fraction of a recording as an estimate of the long-run ON fraction.
+
+    Blinking is an alternating renewal process: the ON fraction of n cycles, f = sum T_on /
+    (sum T_on + sum T_off), has by the delta method the variance
+    n (f_off^2 var(T_on) + f_on^2 var(T_off)) / (sum T)^2, with the dwell moments taken from the
+    observed dwells (segments on the same side of the threshold merged). None with fewer than
+    two dwells of each kind.
+    """
+    dwells: list[list[float]] = []  # [on?, length]
+    for t0, t1, rate in segs:
+        on = rate > thr_cps
+        if dwells and dwells[-1][0] == on:
+            dwells[-1][1] += t1 - t0
+        else:
+            dwells.append([on, t1 - t0])
+    on_d = np.array([d for o, d in dwells if o])
+    off_d = np.array([d for o, d in dwells if not o])
+    if on_d.size < 2 or off_d.size < 2:
+        return None, len(dwells)
+    total = on_d.sum() + off_d.sum()
+    f_on = on_d.sum() / total
+    n = 0.5 * (on_d.size + off_d.size)
+    var = n * ((1 - f_on) ** 2 * on_d.var(ddof=1) + f_on**2 * off_d.var(ddof=1)) / total**2
+    return float(np.sqrt(var)), len(dwells)
 
 
 def analyze_blinking_trace(
@@ -110,6 +139,7 @@ def analyze_blinking_trace(
     edges = np.arange(WINDOW_BINS, fine.size, WINDOW_BINS)  # the segmentation windows bound segments too
     segs, on_time = _segments(cum, np.union1d(cps, edges), fine_bin_ps, t0_ps, thr_cps)
     total = float(fine.size * fine_bin_ps)
+    err, n_dwells = dwell_error(segs, thr_cps)
     return BlinkingResult(
         on_fraction=on_time / total,
         on_fraction_mixture=mix.w_on,
@@ -121,6 +151,8 @@ def analyze_blinking_trace(
         trace_bin_s=bw_s,
         separated=mix.separated,
         segments=segs,
+        on_fraction_err=err,
+        n_dwells=n_dwells,
     )
 
 

@@ -8,6 +8,7 @@ Pulsed g2(0)
     pulsed_g2, PulsedG2     side-peak and Poisson-normalised g2(0) with exact intervals
     find_comb, Comb         laser period and peak phase
     comb_contrast           peak-over-trough significance: pulsed or CW?
+    comb_evidence, CombEvidence   the same over all periods: pulsed light recognised without a sync
     peak_areas, PeakAreas   counts in identical windows around every peak
     find_zero_delay, ZeroDelay   which peak is zero delay
     peak_decay_ps, overlap_mapping   peaks leaking into their neighbours' windows
@@ -27,7 +28,16 @@ Live
 """
 
 from ._background import background_correct, rho_from_rates
-from ._comb import DETECT_SIGMA, Comb, PeakAreas, comb_contrast, find_comb, peak_areas
+from ._comb import (
+    DETECT_SIGMA,
+    Comb,
+    CombEvidence,
+    PeakAreas,
+    comb_contrast,
+    comb_evidence,
+    find_comb,
+    peak_areas,
+)
 from ._cw import CwFit, antibunching_model, fit_cw, two_sided
 from ._fcs import fcs_correlation, read_picoquant_cor
 from ._gated import gate_mask, gated_histogram, marker_windows, on_windows
@@ -42,6 +52,7 @@ __all__ = [
     "DETECT_SIGMA",
     "LIVE_KEYS",
     "Comb",
+    "CombEvidence",
     "CorrelationHistogram",
     "CwFit",
     "LiveAnalyzer",
@@ -51,6 +62,7 @@ __all__ = [
     "antibunching_model",
     "background_correct",
     "comb_contrast",
+    "comb_evidence",
     "correlation_histogram",
     "fcs_correlation",
     "gate_mask",

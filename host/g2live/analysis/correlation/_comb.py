@@ -10,7 +10,16 @@ from scipy import optimize
 
 from ._histogram import CorrelationHistogram
 
-__all__ = ["DETECT_SIGMA", "Comb", "PeakAreas", "comb_contrast", "find_comb", "peak_areas"]
+__all__ = [
+    "DETECT_SIGMA",
+    "Comb",
+    "CombEvidence",
+    "PeakAreas",
+    "comb_contrast",
+    "comb_evidence",
+    "find_comb",
+    "peak_areas",
+]
 
 DETECT_SIGMA = 5.0  # significance needed to trust a comb, a dip or an envelope
 
@@ -176,3 +185,52 @@ def comb_contrast(h: CorrelationHistogram, comb: Comb) -> float:
         return 0.0
     a, b = pk.areas[:n].astype(float), tr.areas[:n].astype(float)
     return float(np.median((a - b) / np.sqrt(np.maximum(a + b, 1.0))))
+
+
+@dataclass(frozen=True)
+class CombEvidence:
+    """How strongly a histogram is a comb of laser peaks (``comb_evidence``)."""
+
+    significance: float  # sum over peaks of (peak - trough) / sqrt(sum of both)
+    sign_z: float  # binomial z of the share of peaks above their trough (0.5 for no comb)
+    n_peaks: int
+
+    @property
+    def pulsed(self) -> bool:
+        """A comb: significant in total and peaks above troughs nearly everywhere (a CW
+        antibunching dip or a bunching hump changes one or two windows, not the share)."""
+        return self.significance >= DETECT_SIGMA and self.sign_z >= 3.0
+
+
+def comb_evidence(h: CorrelationHistogram, comb: Comb) -> CombEvidence:
+    """Peak-over-trough evidence for ``comb`` in ``h``, over all its periods.
+
+    Half-period windows around each peak and around each point between peaks are compared: the
+    combined significance grows with the counts, the share of peaks above their trough with the
+    number of periods, so weak combs (10 pairs per peak) over many periods are recognised and a
+    CW histogram is not.
+
+    Parameters
+    ----------
+    h : CorrelationHistogram
+        The histogram (many periods long).
+    comb : Comb
+        The comb found in it (``find_comb``).
+
+    Returns
+    -------
+    CombEvidence
+        The combined significance, the sign test and the number of periods used.
+    """
+    half = (comb.phase_ps + 0.5 * comb.period_ps) % comb.period_ps
+    trough = Comb(comb.period_ps, half, comb.snr, comb.method)
+    pk = peak_areas(h, Comb(comb.period_ps, comb.phase_ps, comb.snr, comb.method), 0.5 * comb.period_ps)
+    tr = peak_areas(h, trough, 0.5 * comb.period_ps)
+    n = min(pk.areas.size, tr.areas.size)
+    if n < 4:
+        return CombEvidence(0.0, 0.0, n)
+    a, b = pk.areas[:n].astype(float), tr.areas[:n].astype(float)
+    tot = a.sum() + b.sum()
+    sig = float((a.sum() - b.sum()) / np.sqrt(tot)) if tot > 0 else 0.0
+    above = float(np.sum(a > b) + 0.5 * np.sum(a == b))
+    return CombEvidence(sig, float((above - n / 2) / np.sqrt(n / 4)), n)

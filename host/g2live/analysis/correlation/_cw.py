@@ -24,7 +24,7 @@ from .._fit import Model, PoissonFit, poisson_fit
 from ..lifetime import emg_periodic
 from ._histogram import CorrelationHistogram
 
-__all__ = ["CwFit", "antibunching_model", "fit_cw", "two_sided"]
+__all__ = ["CwFit", "antibunching_model", "find_dip", "fit_cw", "two_sided"]
 
 
 def two_sided(t: np.ndarray, sigma: float, tau: float) -> np.ndarray:
@@ -100,7 +100,10 @@ class CwFit:
     t_b_ps: float | None = None
     deviance: float = 0.0
     dof: int = 0
-    g2_0_poisson_norm: float | None = None  # norm / (N_a N_b w / T): > 1 means bunching on long scales
+    g2_0_poisson_norm: float | None = None  # g2_0 x plateau_over_poisson: g2(0) against uncorrelated light
+    norm_err_per_bin: float | None = None
+    g2_0_poisson_norm_err: float | None = None
+    plateau_over_poisson: float | None = None  # norm / (N_a N_b w / T): > 1 means bunching on long scales
     notes: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
@@ -119,25 +122,47 @@ class _Start:
     t_ab: float
 
 
+def find_dip(h: CorrelationHistogram) -> tuple[float, float, float]:
+    """The antibunching dip: the window (of widths from ~200 ps to a tenth of the range) whose count
+    falls furthest below the plateau, in units of its Poisson error.
+
+    Returns
+    -------
+    tuple of float
+        (centre ps, window width ps, significance z).
+    """
+    c = h.counts.astype(float)
+    blocks = np.array_split(c, min(64, c.size))
+    plateau = float(np.median([b.mean() for b in blocks]))
+    cs = np.concatenate(([0.0], np.cumsum(c)))
+    best = (float(h.centers_ps[c.size // 2]), float(h.bin_width_ps), 0.0)
+    k = max(1, int(round(200 / h.bin_width_ps)))
+    while k <= max(c.size // 10, 1):
+        win = cs[k:] - cs[:-k]
+        expect = plateau * k
+        if expect > 0:
+            z = (expect - win) / np.sqrt(expect)
+            i = int(np.argmax(z))
+            if z[i] > best[2]:
+                centre = float(h.lo_ps + (i + 0.5 * k) * h.bin_width_ps)
+                best = (centre, float(k * h.bin_width_ps), float(z[i]))
+        k = max(k + 1, int(k * 1.5))
+    return best
+
+
 def _start(
     h: CorrelationHistogram, c: np.ndarray, tau0_ps: float | None, fit_range_ps: float | None
 ) -> _Start:
     t = h.centers_ps
-    k = max(3, int(200 / h.bin_width_ps) | 1)
-    smooth = np.convolve(c, np.ones(k) / k, mode="same")
-    edge = k // 2
-    inner = slice(edge, c.size - edge) if c.size > 2 * edge + 2 else slice(0, c.size)
+    dip_ps, dip_w, _ = find_dip(h)
     if tau0_ps is None:
-        tau0_ps = float(t[inner][np.argmin(smooth[inner])])
+        tau0_ps = dip_ps
     sel = np.ones(c.size, bool) if fit_range_ps is None else np.abs(t - tau0_ps) <= fit_range_ps
     plateau = float(np.median(c[sel][np.abs(t[sel] - tau0_ps) > 0.3 * (t[-1] - t[0]) / 2]))
     plateau = plateau if plateau > 0 else float(c.mean()) or 1.0
-    depth = 1.0 - float(smooth[inner].min()) / plateau
-    # starting antibunching time: where the smoothed dip recovers half way
-    half = 1.0 - 0.5 * max(depth, 0.1)
-    rec = np.nonzero((t > tau0_ps) & (smooth >= half * plateau))[0]
-    t_ab0 = max(float(t[rec[0]] - tau0_ps) / np.log(2) if rec.size else 1000.0, h.bin_width_ps)
-    return _Start(tau0_ps, sel, plateau, depth, t_ab0)
+    near = np.abs(t - tau0_ps) <= 0.25 * dip_w
+    depth = 1.0 - float(c[near].mean()) / plateau if near.any() else 0.5
+    return _Start(tau0_ps, sel, plateau, float(np.clip(depth, 0.05, 1.0)), max(0.5 * dip_w, h.bin_width_ps))
 
 
 def _params(
@@ -155,7 +180,7 @@ def _params(
         "sigma",
         value=sig0,
         min=0 if not vary_sigma else 0.05 * h.bin_width_ps,
-        max=10 * s.t_ab,
+        max=min(0.25 * s.t_ab, 1000.0),  # detector jitter: a fraction of the dip, not the dip itself
         vary=vary_sigma,
     )
     if bunching:
@@ -195,6 +220,7 @@ def _result(fit: PoissonFit, bunching: bool) -> CwFit:
         tau0_err_ps=fit.error("tau0"),
         sigma_ps=fit.value("sigma"),
         norm_per_bin=fit.value("norm"),
+        norm_err_per_bin=fit.error("norm"),
         bunching=b if bunching else None,
         t_b_ps=fit.value("t_b") if bunching else None,
         deviance=fit.deviance,
@@ -247,9 +273,27 @@ def fit_cw(
     fit = poisson_fit(_model(bunching), params, h.centers_ps[start.sel], c[start.sel])
     res = _result(fit, bunching)
     if counts_ab is not None and duration_s:
-        res.g2_0_poisson_norm = res.norm_per_bin / (
-            counts_ab[0] * counts_ab[1] * h.bin_width_ps * 1e-12 / duration_s
-        )
+        ratio = res.norm_per_bin / (counts_ab[0] * counts_ab[1] * h.bin_width_ps * 1e-12 / duration_s)
+        res.plateau_over_poisson = float(ratio)
+        res.g2_0_poisson_norm = float(res.g2_0 * ratio)
+        # the plateau's level: the fit's error and the singles' Poisson errors, with g2(0)'s
+        rel_norm = (res.norm_err_per_bin or np.nan) / res.norm_per_bin
+        rel = np.sqrt(rel_norm**2 + 1 / counts_ab[0] + 1 / counts_ab[1])
+        res.g2_0_poisson_norm_err = float(np.hypot(res.g2_0_err * ratio, res.g2_0_poisson_norm * rel))
     if not fit.success:
         res.notes.append("fit did not report convergence")
+    res.notes.extend(_implausible(h, res))
     return res
+
+
+def _implausible(h: CorrelationHistogram, r: CwFit) -> list[str]:
+    """Why a converged fit still did not find an antibunching dip (its g2(0) is then not a result)."""
+    why = []
+    margin = 3 * r.t_ab_ps
+    if not (h.lo_ps + margin < r.tau0_ps < h.hi_ps - margin):
+        why.append(f"zero delay {r.tau0_ps:.0f} ps at the histogram's edge: no antibunching dip inside it")
+    if not (np.isfinite(r.g2_0_err) and r.g2_0_err > 0):
+        why.append("the dip's depth is not determined (no error)")
+    if not np.isfinite(r.t_ab_err_ps) or r.t_ab_ps > 0.25 * (h.hi_ps - h.lo_ps):
+        why.append("the antibunching time is not determined")
+    return why

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from .._physical import check
 from ._histogram import CorrelationHistogram
 from ._pulsed import PulsedG2, pulsed_g2
 
@@ -53,6 +54,38 @@ def _live_values(r: PulsedG2) -> dict[str, Any]:
     )
 
 
+ZERO_UNKNOWN = (
+    "zero delay not identified yet: no peak differs from its neighbours by 5 sigma (no dip, no bunching)"
+)
+
+
+def _withhold(out: dict[str, Any], zero_known: bool) -> dict[str, str]:
+    """None for every value that may not be reported (``analysis._physical.check``), with reasons;
+    the intervals stay, clipped to the physical range."""
+    withheld: dict[str, str] = {}
+    if not zero_known:
+        for k in ("g2_0", "g2_0_err", "g2_0_lo", "g2_0_hi", "purity", "purity_err", "g2_0_poisson_norm",
+                  "g2_0_poisson_norm_err", "delay_offset_ps"):
+            out[k] = None
+        withheld.update(dict.fromkeys(("g2_0", "purity", "g2_0_poisson_norm"), ZERO_UNKNOWN))
+        return withheld
+    raw, err = out["g2_0"], out["g2_0_err"]
+    ci = (out["g2_0_lo"], out["g2_0_hi"])
+    g = check("g2_0", raw, err, ci)
+    out["g2_0"], out["g2_0_err"] = g.value, g.err
+    out["g2_0_lo"], out["g2_0_hi"] = g.ci if g.ci is not None else (None, None)
+    p = check("purity", 1.0 - raw, err, (1.0 - ci[1], 1.0 - ci[0]))
+    out["purity"], out["purity_err"] = p.value, p.err
+    pn = check("g2_0_poisson_norm", out["g2_0_poisson_norm"], out["g2_0_poisson_norm_err"])
+    out["g2_0_poisson_norm"], out["g2_0_poisson_norm_err"] = pn.value, pn.err
+    for key, c in (("g2_0", g), ("purity", p), ("g2_0_poisson_norm", pn)):
+        if c.withheld and c.reason:
+            withheld[key] = c.reason
+    if p.withheld and raw > 1:
+        withheld["purity"] = "purity: g2(0) above 1 (bunched light): 1 - g2(0) does not apply"
+    return withheld
+
+
 def live_g2(
     hist: np.ndarray,
     *,
@@ -86,11 +119,13 @@ def live_g2(
     Returns
     -------
     dict
-        The keys ``LIVE_KEYS`` (None when not computable), ``status`` ("ok" or the reason) and
-        ``zero_method``.
+        The keys ``LIVE_KEYS`` (None when not computable or withheld), ``status`` ("ok" or the
+        reason), ``zero_method``, ``withheld`` (key -> why it is None although computed: outside its
+        physical range, or zero delay not identified) and ``g2_0_unconstrained`` (the estimator's
+        raw value: not a result).
     """
     out: dict[str, Any] = dict.fromkeys(LIVE_KEYS)
-    out["status"], out["zero_method"] = "ok", None
+    out["status"], out["zero_method"], out["withheld"] = "ok", None, {}
     counts = np.asarray(hist)
     if counts.ndim != 1 or counts.size == 0 or counts.sum() == 0:
         out["status"] = "no coincidences yet"
@@ -112,6 +147,8 @@ def live_g2(
         out["status"] = str(exc)
         return out
     out.update(_live_values(r))
+    out["g2_0_unconstrained"] = r.g2_0
+    out["withheld"] = _withhold(out, zero_ps is not None or r.zero_method != "expected")
     if r.notes:
         out["status"] = "; ".join(r.notes)
     return out

@@ -1,16 +1,15 @@
 # SPDX-License-Identifier: BSD-3-Clause
-"""Heralded analysis straight from a spectro recording's tag stream (pixels + sync)."""
+"""Heralded analysis straight from a spectro recording's tags (T2 with a sync channel, or T3)."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from g2live.photons import PhotonData
+from ..lifetime._jitter import Jitter
+from ._analysis import HeraldedResult, analyze_heralded
+from ._records import heralded_data, heralded_data_from_tags, quiet_shift_ps
 
-from ._analysis import HeraldedResult, analyze_heralded_bins
-from ._stream import HeraldedAccumulator, QuietAccumulator, SyncModel
-
-__all__ = ["heralded_from_photons", "heralded_result"]
+__all__ = ["heralded_from_photons", "heralded_from_t3"]
 
 
 def heralded_from_photons(
@@ -20,15 +19,13 @@ def heralded_from_photons(
     pixel_energy_ev: np.ndarray,
     pixels: np.ndarray | None = None,
     period_ps: float | None = None,
-    rho: float | None = None,
-    delay_bin_ps: int = 32,
-    crosstalk_window_ps: int = 200,
+    bin_ps: int = 16,
+    jitter: Jitter | None = None,
 ) -> HeraldedResult:
     """Heralded analysis of a spectro recording (pixels + sync on ``sync_channel``).
 
-    The sync is moved to the quietest point of the period (``quiet_bin``) before periods are
-    formed, so prompt photons time-stamped just before their own sync stay in their period; the
-    pairs come from ``g2live.core.pulsed``.
+    Periods start at the quietest point of the laser period, so prompt photons time-stamped just
+    before their own sync stay in their period (``HeraldedResult.sync_shift_ps``).
 
     Parameters
     ----------
@@ -42,44 +39,58 @@ def heralded_from_photons(
         Channel of each pixel (default 0..n-1).
     period_ps : float, optional
         Laser period (default: the median sync interval).
-    rho, delay_bin_ps, crosstalk_window_ps : optional
-        As in ``analyze_heralded``.
+    bin_ps : int, optional
+        Bin of the delay histograms.
+    jitter : Jitter, optional
+        A known timing response (default: fitted).
 
     Returns
     -------
     HeraldedResult
-        As ``analyze_heralded``, with ``sync_shift_ps``.
+        As ``analyze_heralded``.
     """
-    ch = np.asarray(channel, dtype=np.uint8)
-    t = np.asarray(time_ps, dtype=np.int64)
-    sync_t = t[ch == sync_channel]
-    if sync_t.size < 3:
-        raise ValueError(f"heralded: fewer than 3 syncs on channel {sync_channel}")
-    if period_ps is None:
-        period_ps = float(np.median(np.diff(sync_t)))
-    data = PhotonData(ch, t)
-    sync = SyncModel(sync_channel)
-    quiet = QuietAccumulator(sync, period_ps, delay_bin_ps)
-    quiet.add(data)
-    shift = quiet.shift_ps()
-    acc = HeraldedAccumulator(sync, shift, period_ps, delay_bin_ps, crosstalk_window_ps)
-    acc.add(data)
-    acc.finish()
-    return heralded_result(acc, shift, pixel_energy_ev, pixels, rho, period_ps)
+    e = np.asarray(pixel_energy_ev, dtype=float)
+    pix = np.arange(e.size) if pixels is None else np.asarray(pixels, dtype=np.int64)
+    data = heralded_data_from_tags(channel, time_ps, sync_channel, pix, period_ps, bin_ps)
+    return analyze_heralded(data, e, jitter=jitter)
 
 
-def heralded_result(acc: HeraldedAccumulator, shift_ps: int, pixel_energy_ev: np.ndarray,
-                    pixels: np.ndarray | None, rho: float | None, period_ps: float) -> HeraldedResult:
-    """``analyze_heralded`` of what a pass of ``HeraldedAccumulator`` collected."""
-    res = analyze_heralded_bins(
-        acc.pair_bins,
-        acc.independent_bins,
-        acc.n_periods,
-        pixel_energy_ev,
-        pixels=pixels,
-        rho=rho,
-        period_ps=period_ps,
-        singles_hist=acc.singles,
+def heralded_from_t3(
+    channel: np.ndarray,
+    sync_index: np.ndarray,
+    microtime_ps: np.ndarray,
+    period_ps: float,
+    pixel_energy_ev: np.ndarray,
+    pixels: np.ndarray | None = None,
+    bin_ps: int = 16,
+    jitter: Jitter | None = None,
+) -> HeraldedResult:
+    """Heralded analysis of a T3 spectro recording (every photon with its period and micro-time).
+
+    Parameters
+    ----------
+    channel, sync_index, microtime_ps : numpy.ndarray
+        Photons in stream order: pixel channel, period index, delay after that period's sync.
+    period_ps : float
+        Laser period.
+    pixel_energy_ev, pixels, bin_ps, jitter : optional
+        As in ``heralded_from_photons``.
+
+    Returns
+    -------
+    HeraldedResult
+        As ``analyze_heralded``.
+    """
+    e = np.asarray(pixel_energy_ev, dtype=float)
+    pix = np.arange(e.size) if pixels is None else np.asarray(pixels, dtype=np.int64)
+    d = np.asarray(microtime_ps, dtype=np.int64)
+    idx = np.asarray(sync_index, dtype=np.int64)
+    shift = quiet_shift_ps(d, period_ps, bin_ps)  # <= 0: periods start at sync + shift
+    late = d >= period_ps + shift  # these belong to the next (moved) period
+    per = idx + late
+    delay = d - (period_ps + shift) * late + (-shift) * (~late)
+    n_periods = int(idx.max() - idx.min()) if idx.size else 0
+    data = heralded_data(
+        channel, per - idx.min(), delay.astype(np.int64), n_periods, period_ps, pix, bin_ps, shift
     )
-    res.sync_shift_ps = float(shift_ps)
-    return res
+    return analyze_heralded(data, e, jitter=jitter)

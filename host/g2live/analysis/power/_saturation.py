@@ -92,6 +92,8 @@ class PowerFit:
     dof: int
     n_points: int
     notes: list[str] = field(default_factory=list)
+    background_cps: float = 0.0  # rate offset (dark counts, background light): fitted or given
+    background_cps_err: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The fields as a dict."""
@@ -138,7 +140,7 @@ def _checked(
     return _Sweep(pw, r, re, g, ge)
 
 
-def _start_params(s: _Sweep, model: str) -> lmfit.Parameters:
+def _start_params(s: _Sweep, model: str, background: float | str | None = None) -> lmfit.Parameters:
     """Start: P_sat where the rate reaches 1 - 1/e of its maximum; q from the low-power g2(0)."""
     i0 = float(s.rate.max()) * 1.1
     reach = np.nonzero(s.rate / i0 >= 1 - np.exp(-1))[0]
@@ -146,6 +148,10 @@ def _start_params(s: _Sweep, model: str) -> lmfit.Parameters:
     params = lmfit.Parameters()
     params.add("i_sat", value=i0, min=0)
     params.add("p_sat", value=ps0, min=1e-6 * s.power.min(), max=1e6 * s.power.max())
+    if background == "fit":
+        params.add("bg", value=max(float(s.rate.min()) * 0.05, 0.0), min=0)
+    else:
+        params.add("bg", value=float(background or 0.0), vary=False)
     if s.g2 is not None:
         q0 = float(np.clip(np.median(s.g2[: max(1, s.power.size // 3)]), 1e-3, 0.9))
         params.add("q", value=q0, min=0, max=1)
@@ -157,7 +163,8 @@ def _start_params(s: _Sweep, model: str) -> lmfit.Parameters:
 def _residual(s: _Sweep, model: str) -> Callable[[lmfit.Parameters], np.ndarray]:
     def resid(p: lmfit.Parameters) -> np.ndarray:
         q = p["q"].value if s.g2 is not None else 0.0
-        rm = rate_model(s.power, p["i_sat"].value, p["p_sat"].value, q if model == "cascade" else 0.0)
+        q_rate = q if model == "cascade" else 0.0
+        rm = rate_model(s.power, p["i_sat"].value, p["p_sat"].value, q_rate) + p["bg"].value
         rr = (s.rate - rm) / s.rate_err
         if s.g2 is None:
             return rr
@@ -184,6 +191,8 @@ def _result(out: lmfit.minimizer.MinimizerResult, s: _Sweep, model: str) -> Powe
         chi2=float(out.chisqr),
         dof=int(out.nfree),
         n_points=int(s.power.size),
+        background_cps=pp["bg"].value,
+        background_cps_err=err("bg") if pp["bg"].vary else None,
     )
     if not out.success:
         res.notes.append(f"fit did not converge: {out.message}")
@@ -199,6 +208,7 @@ def fit_power_sweep(
     g2_0: np.ndarray | None = None,
     g2_0_err: np.ndarray | None = None,
     rate_model_name: str | None = None,
+    background_cps: float | str | None = None,
 ) -> PowerFit:
     """Fit a power sweep: saturation of the rate and, with g2(0), the cascade g2 model jointly.
 
@@ -214,6 +224,9 @@ def fit_power_sweep(
         g2(0) and its error per power; fitted jointly, giving qy_ratio.
     rate_model_name : {"cascade", "exciton"}, optional
         Saturation model (default "cascade" with g2 data, else "exciton").
+    background_cps : float or "fit", optional
+        A rate offset that does not saturate (dark counts, background light): known (a number),
+        fitted ("fit"), or none (default).
 
     Returns
     -------
@@ -224,6 +237,8 @@ def fit_power_sweep(
     model = rate_model_name or ("cascade" if sweep.g2 is not None else "exciton")
     if model not in ("cascade", "exciton"):
         raise ValueError(f"rate model must be 'cascade' or 'exciton', got {model!r}")
-    params = _start_params(sweep, model)
+    if background_cps not in (None, "fit") and not isinstance(background_cps, (int, float)):
+        raise ValueError(f"background_cps must be a number or 'fit', got {background_cps!r}")
+    params = _start_params(sweep, model, background_cps)
     out = lmfit.minimize(_residual(sweep, model), params, method="least_squares", scale_covar=False)
     return _result(out, sweep, model)

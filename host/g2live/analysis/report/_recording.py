@@ -14,7 +14,7 @@ from g2live.photons import Meta, PhotonData
 from ._source import ChunkSource
 from ._survey import SAMPLE, survey
 
-__all__ = ["Recording", "channel_counts", "detect_sync", "recording_power"]
+__all__ = ["Recording", "channel_counts", "dead_time_ps", "detect_sync", "recording_power"]
 
 
 def channel_counts(data: PhotonData) -> dict[int, int]:
@@ -100,6 +100,13 @@ def recording_power(data: PhotonData) -> float | None:
     return None
 
 
+def dead_time_ps(times: np.ndarray) -> float | None:
+    """A detector's dead time: its shortest interval between two recorded events (None: < 100)."""
+    d = np.diff(np.asarray(times, dtype=np.int64))
+    d = d[d > 0]
+    return float(d.min()) if d.size >= 100 else None
+
+
 @dataclass(frozen=True)
 class Recording:
     """What every step of the report uses: the source to read passes from and what the survey
@@ -118,6 +125,7 @@ class Recording:
     span_ps: tuple[int, int] | None  # first and last event
     detector_span_ps: tuple[int, int] | None  # first and last detector photon
     sync_sample: np.ndarray | None  # the first SAMPLE sync times (T2 with a sync)
+    dead_ps: dict[int, float | None] | None = None  # each detector's dead time (from its sample)
 
     @classmethod
     def of(cls, source: ChunkSource, sync_channel: int | None, rep_rate_hz: float | None) -> Recording:
@@ -137,6 +145,7 @@ class Recording:
         return cls(
             source, source.name, meta, counts, sync, detectors, duration, 1e12 / rate if rate else None,
             extra, sv.t3, span, sv.span(detectors), sv.sample(sync) if sync is not None else None,
+            {c: dead_time_ps(sv.sample(c)) for c in detectors},
         )
 
     @property

@@ -14,7 +14,13 @@ from g2live.photons import PhotonData
 
 from .._json import json_safe
 from ._conditioned import Conditioned, ConditionedAccumulator, conditioned_section
-from ._correlation import G2Settings, background_section, correlation_section, pair_accumulator
+from ._correlation import (
+    G2Settings,
+    background_section,
+    correlation_section,
+    pair_accumulator,
+    search_accumulator,
+)
 from ._gated import on_state_section
 from ._lifetime import decay_accumulator, lifetime_section
 from ._logcorr import logcorr_accumulator, logcorr_section
@@ -22,6 +28,7 @@ from ._recording import Recording
 from ._section import Section
 from ._source import ChunkSource, Progress, run_pass
 from ._steps import blinking_section, heralded_section, quiet_accumulator, trace_accumulator, truth_section
+from ._verdict import interpret_g2, withhold
 
 __all__ = ["ALL_STEPS", "SCHEMA", "STEPS", "Conditioned", "analyze_file", "analyze_photons"]
 
@@ -30,8 +37,24 @@ STEPS = ("g2", "lifetime", "blinking", "heralded")  # the default; "logcorr", "g
 ALL_STEPS = (*STEPS, "logcorr", "g2_on")
 
 
+def _dead_time_corrected(rec: Recording) -> tuple[dict[str, float | None], float | None]:
+    """Each detector's dead time (its shortest interval, from the survey's sample) and the
+    detector rate with the dead-time losses undone (non-paralysable: R = R_meas / (1 - R_meas d),
+    per detector)."""
+    dur = rec.duration_s
+    dead = {c: (rec.dead_ps or {}).get(c) for c in rec.detectors}
+    if dur <= 0:
+        return {str(c): None for c in dead}, None
+    total = 0.0
+    for c, d in dead.items():
+        r = rec.counts[c] / dur
+        total += r / (1 - r * d * 1e-12) if d and r * d * 1e-12 < 0.5 else r
+    return {str(c): (d / 1e3 if d else None) for c, d in dead.items()}, total
+
+
 def _header(rec: Recording) -> dict[str, Any]:
     counts, dur = rec.counts, rec.duration_s
+    dead, corrected = _dead_time_corrected(rec)
     return {
         "schema": SCHEMA,
         "file": rec.source.file,
@@ -42,6 +65,8 @@ def _header(rec: Recording) -> dict[str, Any]:
         "sync_channel": rec.sync,
         "rates_cps": {str(c): counts[c] / dur if dur > 0 else None for c in sorted(counts)},
         "detector_rate_cps": sum(counts[c] for c in rec.detectors) / dur if dur > 0 else None,
+        "dead_time_ns": dead,  # per detector: its shortest interval between two events
+        "detector_rate_corrected_cps": corrected,  # dead-time losses undone
         "mode": "spectro" if rec.spectro else "hbt",
         "records": "T3" if rec.t3 else "T2",
         "sync_rate_hz": rec.meta.sync_rate_hz,
@@ -53,14 +78,15 @@ def _analyze(rec: Recording, s: G2Settings, steps: tuple[str, ...], trace_bin_s:
     """The steps on a surveyed recording (module docstring for the passes)."""
     out = _header(rec)
     pair = pair_accumulator(rec, s)
+    search = search_accumulator(rec, s)
     decay = decay_accumulator(rec, steps, rec.period_ps)
     trace = trace_accumulator(rec, steps, trace_bin_s)
     quiet = quiet_accumulator(rec, steps, rec.period_ps)
     logc = logcorr_accumulator(rec, steps, s)
     cond = None if conditioned is None else ConditionedAccumulator(conditioned)
-    accs = [pair, decay, quiet, cond, *(None if isinstance(x, str) else x for x in (trace, logc))]
+    accs = [pair, search, decay, quiet, cond, *(None if isinstance(x, str) else x for x in (trace, logc))]
     run_pass(rec.source, "g2, lifetime, blinking", accs)
-    g2 = correlation_section(rec, s, pair)
+    g2 = correlation_section(rec, s, pair, search)
     period = g2.period_ps if g2.period_ps is not None else rec.period_ps
     life = lifetime_section(rec, steps, period, decay)
     period = life.period_ps if life.period_ps is not None else period
@@ -96,13 +122,15 @@ def analyze_photons(
     rep_rate_hz: float | None = None,
     steps: tuple[str, ...] = STEPS,
     conditioned: Conditioned | None = None,
+    zero_ps: float | None = None,
 ) -> dict[str, Any]:
     """Everything g2live can say about one recording, as a JSON-ready dict (``g2live analyze``).
 
     Keys (stable; docs/analysis.md): rates, g2(0) (pulsed: both estimators; CW: the antibunching
     fit), purity, delay offset, lifetime, ON fraction, the heralded results of spectro recordings
     and the emulator's truth. Anything that could not be computed is None with the reason in
-    ``notes``.
+    ``notes``; a value outside its physical range (g2(0) < 0, purity > 1, ...) or without a usable
+    error is None with the reason in ``withheld`` (its clipped interval stays in ``*_ci``).
 
     Parameters
     ----------
@@ -127,6 +155,8 @@ def analyze_photons(
         logcorr, the log-binned G(tau) from 1 ns, and g2_on, the ON-state g2(0), only when named).
     conditioned : Conditioned, optional
         Coincidence counters and a heralded g2 to count (keys ``coincidences``, ``heralded_g2``).
+    zero_ps : float, optional
+        Known zero delay of the pair (b - a, ps); default: found from the data.
 
     Returns
     -------
@@ -137,18 +167,22 @@ def analyze_photons(
         raise ValueError(f"{source or 'data'}: no events")
     src = ChunkSource.of_data(data, source)
     return _run(src, channels, sync_channel, n_side, window_ps, bin_width_ps, half_range_ps, rho,
-                trace_bin_s, rep_rate_hz, steps, conditioned)
+                trace_bin_s, rep_rate_hz, steps, conditioned, zero_ps)
 
 
 def _run(src: ChunkSource, channels: tuple[int, int] | None, sync_channel: int | None, n_side: int,
          window_ps: float | None, bin_width_ps: int | None, half_range_ps: float | None,
          rho: tuple[float, float] | None, trace_bin_s: float, rep_rate_hz: float | None,
-         steps: tuple[str, ...], conditioned: Conditioned | None) -> dict[str, Any]:
+         steps: tuple[str, ...], conditioned: Conditioned | None,
+         zero_ps: float | None = None) -> dict[str, Any]:
     rec = Recording.of(src, sync_channel, rep_rate_hz)
     if not rec.counts:
         raise ValueError(f"{src.name}: no events")
-    settings = G2Settings(channels, n_side, window_ps, bin_width_ps, half_range_ps, rho)
-    return _analyze(rec, settings, steps, trace_bin_s, conditioned)
+    settings = G2Settings(channels, n_side, window_ps, bin_width_ps, half_range_ps, rho, zero_ps)
+    out = _analyze(rec, settings, steps, trace_bin_s, conditioned)
+    withhold(out)
+    out["interpretation"] = interpret_g2(out)
+    return out
 
 
 def analyze_file(
@@ -176,7 +210,7 @@ def analyze_file(
     """
     src = ChunkSource.of_file(path, chunk_records=chunk_records, progress=progress)
     keys = ("channels", "sync_channel", "n_side", "window_ps", "bin_width_ps", "half_range_ps", "rho",
-            "trace_bin_s", "rep_rate_hz", "steps", "conditioned")
+            "trace_bin_s", "rep_rate_hz", "steps", "conditioned", "zero_ps")
     unknown = sorted(set(kwargs) - set(keys))
     if unknown:
         raise TypeError(f"analyze_file: unknown argument(s) {', '.join(unknown)}")
@@ -187,5 +221,5 @@ def analyze_file(
 _DEFAULTS: dict[str, Any] = {
     "channels": None, "sync_channel": None, "n_side": 4, "window_ps": None, "bin_width_ps": None,
     "half_range_ps": None, "rho": None, "trace_bin_s": 0.01, "rep_rate_hz": None, "steps": STEPS,
-    "conditioned": None,
+    "conditioned": None, "zero_ps": None,
 }

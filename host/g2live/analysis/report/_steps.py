@@ -18,8 +18,11 @@ __all__ = [
     "truth_section",
 ]
 
-TRUTH_KEYS = ("g2_0_emitter", "tau_x_ns", "tau_bx_ns", "on_fraction", "power", "qy_ratio")
-HERALD_BIN_PS = 32
+TRUTH_KEYS = (
+    "g2_0_emitter", "g2_0_hbt", "tau_x_ns", "tau_bx_ns", "on_fraction", "power", "qy_ratio",
+    "binding_centroid_mev",
+)
+HERALD_BIN_PS = 16  # the bin the heralded models were validated with (docs/validation.md)
 
 
 def trace_accumulator(rec: Recording, steps: tuple[str, ...], trace_bin_s: float) -> TraceAccumulator | str:
@@ -46,7 +49,7 @@ def trace_accumulator(rec: Recording, steps: tuple[str, ...], trace_bin_s: float
 def blinking_section(rec: Recording, steps: tuple[str, ...], acc: TraceAccumulator | str) -> Section:
     """``on_fraction`` and the blinking summary (without its segments) of all detector photons,
     from the fine trace accumulated in the report's main pass."""
-    defaults = {"on_fraction": None}
+    defaults = {"on_fraction": None, "on_fraction_err": None}
     if isinstance(acc, str):
         return Section.skipped(defaults, acc or None)
     try:
@@ -55,7 +58,8 @@ def blinking_section(rec: Recording, steps: tuple[str, ...], acc: TraceAccumulat
         return Section.skipped(defaults, f"blinking: {exc}")
     summary = bl.to_dict()
     summary.pop("segments", None)
-    return Section({"on_fraction": bl.on_fraction, "blinking": summary})
+    values = {"on_fraction": bl.on_fraction, "on_fraction_err": bl.on_fraction_err, "blinking": summary}
+    return Section(values)
 
 
 def _sync_model(rec: Recording) -> SyncModel | None:
@@ -99,14 +103,14 @@ def heralded_section(
         quiet = QuietAccumulator(sync, period, HERALD_BIN_PS)
         run_pass(rec.source, "heralded (quiet point)", [quiet])
     shift = quiet.shift_ps()
-    acc = HeraldedAccumulator(sync, shift, period, HERALD_BIN_PS)
+    pixel_e = np.asarray(rec.pixel_energy_ev, dtype=float)
+    acc = HeraldedAccumulator(sync, shift, period, np.arange(len(pixel_e)), HERALD_BIN_PS)
     run_pass(rec.source, "heralded", [acc])
-    pixel_e = np.asarray(rec.pixel_energy_ev)
     try:
-        hr = heralded_result(acc, shift, pixel_e, np.arange(len(pixel_e)), None, period)
+        hr = heralded_result(acc, pixel_e)
     except ValueError as exc:
         return Section.skipped({}, f"heralded: {exc}")
-    return Section({"heralded": hr.to_dict()})
+    return Section({"heralded": hr.to_dict()}, [f"heralded: {n}" for n in hr.notes])
 
 
 def truth_section(rec: Recording) -> Section:

@@ -1,9 +1,11 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """The "Heralded spectroscopy" tab: spectra and delay histograms of the first and second photon.
 
-Fed from every ``heralded`` record (accumulated per run by the feed), with the heralded lifetimes
-τ_BX and τ_X from tail fits and, with a pixel calibration, the binding energy (fit worker). The
-live values are not corrected for accidental pairs; the page says so next to the numbers.
+Fed from every ``heralded`` record (accumulated per run by the feed). The numbers are the server's
+own analysis of the run (``g2live.analysis.analyze_heralded``, the function ``g2live analyze``
+uses: crosstalk, accidentals, afterpulses and the timing response handled), carried in the
+``heralded`` messages; a server that cannot analyse (no tags in process, no pixel energies) leaves
+the fit worker's uncorrected tail fits, which the page labels as such.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from ..accumulators import DELAY_BIN_PS
 from ..snapshot import HeraldedCopy, Snapshot, Want
 from ..widgets import TOOLS, InfoLine, PageKit
 
-__all__ = ["HeraldedTab", "heralded_fit_text"]
+__all__ = ["HeraldedTab", "corrected_text", "heralded_fit_text"]
 
 FIRST_COLOR, SECOND_COLOR = "#d62728", "#1f77b4"
 
@@ -69,11 +71,15 @@ class HeraldedTab:
 
     def update(self, snap: Snapshot) -> None:
         """Show new fit results, then new spectra and decays."""
-        if snap.fits is not None and snap.fits.heralded:
+        her = snap.heralded
+        if her is not None and (her.corrected or her.corrected_error.startswith("collecting")):
+            text, failed = corrected_text(her.corrected, her.corrected_error)
+            self.info.show_fit(text, failed)
+        elif snap.fits is not None and snap.fits.heralded:
             text, failed = heralded_fit_text(snap.fits.heralded)
             self.info.show_fit(text, failed)
-        if snap.heralded is not None:
-            self._render(snap.heralded)
+        if her is not None:
+            self._render(her)
 
     def on_show(self) -> None:
         """Nothing to forget: the feed re-sends the accumulator."""
@@ -89,6 +95,28 @@ class HeraldedTab:
         span_ns = her.delay_first.size * DELAY_BIN_PS * 1e-3
         over = f" · {her.overflow} delays beyond {span_ns:.0f} ns not shown" if her.overflow else ""
         self.info.show_data(f"{her.records} heralded pairs in run {her.run}{over}")
+
+
+def corrected_text(v: dict[str, Any], error: str) -> tuple[str, bool]:
+    """The line of the server's corrected heralded values (the same as ``g2live analyze``)."""
+    if not v:
+        return error or "no heralded analysis yet", False
+    withheld = v.get("withheld") or {}
+    parts = []
+    for key, unit, label in (("tau_bx_ns", "ns", "τ_BX"), ("tau_x_ns", "ns", "τ_X"),
+                             ("binding_energy_mev", "meV", "binding energy")):
+        err_key = key.replace("_ns", "_err_ns").replace("_mev", "_err_mev")
+        if v.get(key) is not None:
+            parts.append(f"{label} = {model.fmt_value_err(v[key], v.get(err_key))} {unit}")
+        else:
+            parts.append(f"{label}: withheld ({withheld.get(key, 'not determined')})")
+    acc = v.get("accidental_fraction")
+    parts.append(f"{v.get('n_pairs', 0)} pairs used, accidentals {acc:.1%}" if acc is not None else "")
+    if v.get("crosstalk_excess") is not None:
+        window = v.get("crosstalk_window_ps") or 0.0
+        parts.append(f"crosstalk {v['crosstalk_excess']:.0f} pairs within {window:.0f} ps")
+    parts.append("corrected for crosstalk, accidentals and timing response (as g2live analyze)")
+    return " · ".join(p for p in parts if p), False
 
 
 def heralded_fit_text(r: dict[str, Any]) -> tuple[str, bool]:
