@@ -18,7 +18,7 @@ BENCH_VENV := .venv-bench
 HYPOTHESIS_PROFILE ?= ci
 FUZZ_ARGS ?=
 
-.PHONY: setup build run test fuzz bench bench-venv tdc lint synth contracts bitstream validate clean
+.PHONY: setup build run test fuzz bench bench-venv tdc lint synth timing contracts bitstream validate clean
 
 # pynq for the stand-in board and the driver tests: it pins numpy<2 and setuptools<=80
 # (host/g2live/device/pynq_env.py explains), so it goes --no-deps into a folder of its own inside
@@ -98,6 +98,11 @@ lint: setup
 
 synth: setup
 	$(PY) -m g2live.tools.synth
+
+# Worst cell-only path of every block and of g2l_top at board parameters; fails above half the
+# 8 ns clock (docs/hardware.md "Timing"). About 15 minutes on two cores.
+timing: setup
+	$(PY) -m g2live.tools.timing
 
 contracts: setup
 	$(PY) hw/spec/generate.py

@@ -22,8 +22,10 @@ core = Extension(
     extra_compile_args=["-O3", "-std=c11", "-Wall", "-Wextra", "-fno-strict-aliasing"],
 )
 
-# The hardware tree g2live.tools.rtl looks for: the RTL, its file lists and the model's harness.
-HW_FILES = {"hw/rtl": ("*.sv", "*.svh", "*.f"), "sim/harness": ("*.cpp", "*.h")}
+# The hardware tree g2live.tools.rtl looks for: the RTL, its file lists, the model's harness and
+# the generated C contract the harness takes its register addresses from.
+HW_FILES = {"hw/rtl": ("*.sv", "*.svh", "*.f"), "sim/harness": ("*.cpp", "*.h"),
+            "cext/include": ("g2l_contract.h",)}
 
 
 class BuildPyWithHw(build_py):

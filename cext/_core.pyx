@@ -400,9 +400,9 @@ cdef class PulsedCounter:
     cdef g2l_pulsed p
     cdef readonly int status
 
-    def __cinit__(self, uint8_t sync_channel, int64_t max_photons, int64_t window_ps,
-                  bint keep_period_counts=True):
-        self.status = g2l_pulsed_init(&self.p, sync_channel, max_photons, window_ps)
+    def __cinit__(self, uint8_t sync_channel, int64_t max_photons, int64_t window_ps, int divider_log2=0,
+                  int avg_log2=8, bint keep_period_counts=True):
+        self.status = g2l_pulsed_init(&self.p, sync_channel, max_photons, window_ps, divider_log2, avg_log2)
         if self.status == 0:
             g2l_pulsed_keep_period_counts(&self.p, keep_period_counts)
 
@@ -449,11 +449,47 @@ cdef class PulsedCounter:
 
     @property
     def n_syncs(self):
-        return self.p.n_syncs
+        return self.p.n_rec
 
     @property
     def open(self):
         return bool(self.p.open)
+
+    @property
+    def period_q8(self):
+        return g2l_pulsed_period_q8(&self.p)
+
+
+# ---------------------------------------------------------------------------------------------
+# conditional sync filter
+
+cdef class SyncFilter:
+    cdef g2l_sync_filter f
+
+    def __cinit__(self, uint8_t sync_channel, bint enable):
+        g2l_sync_filter_init(&self.f, sync_channel, enable)
+
+    def run(self, const uint8_t[::1] channel, const int64_t[::1] time_ps):
+        """Returns (channel, time_ps) of the filtered stream."""
+        cdef int64_t n = time_ps.shape[0], k
+        och = np.empty(n + 1, dtype=np.uint8)
+        ot = np.empty(n + 1, dtype=np.int64)
+        cdef uint8_t[::1] ochv = och
+        cdef int64_t[::1] otv = ot
+        with nogil:
+            k = g2l_sync_filter_run(&self.f, _u8(channel), _i64(time_ps), n, &ochv[0], &otv[0])
+        return och[:k], ot[:k]
+
+    def set_enable(self, bint enable):
+        self.f.enable = enable
+
+    @property
+    def filtered(self):
+        return self.f.filtered
+
+    @property
+    def held(self):
+        return bool(self.f.held)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -102,11 +102,13 @@ cdef extern from "g2l_split.h":
 
 cdef extern from "g2l_pulsed.h":
     ctypedef struct g2l_pulsed:
-        int64_t max_photons, window_ps, last_time, n_syncs, pre_sync, out_of_window
+        int64_t max_photons, window_ps, last_time, n_rec, pre_sync, out_of_window
         int open
         int64_t *photon_number
         g2l_buf period_counts, heralds
-    int g2l_pulsed_init(g2l_pulsed *p, uint8_t sync_channel, int64_t max_photons, int64_t window_ps) nogil
+    int g2l_pulsed_init(g2l_pulsed *p, uint8_t sync_channel, int64_t max_photons, int64_t window_ps,
+                        int divider_log2, int avg_log2) nogil
+    int64_t g2l_pulsed_period_q8(const g2l_pulsed *p) nogil
     void g2l_pulsed_free(g2l_pulsed *p) nogil
     void g2l_pulsed_begin(g2l_pulsed *p) nogil
     void g2l_pulsed_keep_period_counts(g2l_pulsed *p, int keep) nogil
@@ -218,3 +220,14 @@ cdef extern from "g2l_coinc.h":
                             int64_t *err_index) nogil
     void g2l_anchored_flush(g2l_anchored *h) nogil
     void g2l_anchored_clear(g2l_anchored *h) nogil
+
+
+cdef extern from "g2l_syncfilter.h":
+    ctypedef struct g2l_sync_filter:
+        uint8_t sync_channel
+        int enable
+        int held
+        int64_t filtered
+    void g2l_sync_filter_init(g2l_sync_filter *f, uint8_t sync_channel, int enable) nogil
+    int64_t g2l_sync_filter_run(g2l_sync_filter *f, const uint8_t *channel, const int64_t *time_ps, int64_t n,
+                                uint8_t *out_channel, int64_t *out_time) nogil

@@ -210,7 +210,7 @@ static void test_split(void) {
 
 static void test_pulsed(void) {
     g2l_pulsed p;
-    CHECK(g2l_pulsed_init(&p, 2, 2, 0) == G2L_OK);
+    CHECK(g2l_pulsed_init(&p, 2, 2, 0, 0, 8) == G2L_OK);
     uint8_t ch[7] = {0, 2, 1, 0, 0, 2, 1};
     int64_t t[7] = {0, 10, 12, 15, 20, 20, 20};
     int64_t err = -1;

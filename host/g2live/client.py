@@ -22,10 +22,13 @@ import numpy as np
 import zmq
 
 from g2live.curve import apply_client_curve
+from g2live.link import LinkMonitor
 from g2live.protocol import (
     DEFAULT_CONTROL,
     DEFAULT_PUB,
+    MAX_REQUEST_BYTES,
     ControlError,
+    NoReplyError,
     ProtocolError,
     unpack_message,
     unpack_payload,
@@ -36,6 +39,7 @@ __all__ = [
     "Subscriber",
     "ControlClient",
     "ControlError",
+    "NoReplyError",
     "ProtocolError",
     "DEFAULT_PUB",
     "DEFAULT_CONTROL",
@@ -67,7 +71,9 @@ class Subscriber:
     For consumers slower than the publisher, ``latest()`` drains everything waiting and returns
     only the newest ``{topic: Message}``. Gaps are counted per topic in ``gaps`` (messages
     skipped by conflation are not gaps: they arrived). Malformed messages are counted in
-    ``malformed`` (and the last error kept), never raised.
+    ``malformed`` (and the last error kept), never raised. ``server_key`` (key file, Z85 str or
+    bytes) and ``client_keys`` (this client's ``.key_secret`` file or a pair) as in
+    ``g2live.curve.apply_client_curve``; when nothing arrives, ``problem()`` says why.
     """
 
     def __init__(
@@ -84,8 +90,13 @@ class Subscriber:
         self.sock = self.ctx.socket(zmq.SUB)
         self.sock.setsockopt(zmq.RCVHWM, rcvhwm)
         self.sock.setsockopt(zmq.LINGER, 0)
-        apply_client_curve(self.sock, server_key, client_keys)
-        self.sock.connect(endpoint)
+        try:
+            apply_client_curve(self.sock, server_key, client_keys)
+            self.link = LinkMonitor(self.sock, encrypted=server_key is not None)
+            self.sock.connect(endpoint)
+        except BaseException:
+            self.sock.close(linger=0)
+            raise
         self.endpoint = endpoint
         for t in topics if topics is not None else [""]:
             self.sock.setsockopt(zmq.SUBSCRIBE, t.encode())
@@ -125,6 +136,7 @@ class Subscriber:
         while True:
             wait = None if deadline is None else max(0.0, deadline - time.monotonic())
             if not self.poller.poll(None if wait is None else int(wait * 1000)):
+                self.link.drain()  # idle: keep the connection's events current (their queue is bounded)
                 return None
             msg = self._decode(self.sock.recv_multipart(copy=False))
             if msg is not None:
@@ -174,7 +186,12 @@ class Subscriber:
                 return msg
         raise TimeoutError(f"no {topic!r} message from {self.endpoint} within {timeout_s} s")
 
+    def problem(self, waited_s: float) -> NoReplyError:
+        """Why nothing arrived in ``waited_s`` (no server, key refused, wrong key, ...)."""
+        return self.link.error(self.endpoint, waited_s, "nothing received")
+
     def close(self) -> None:
+        self.link.close()
         self.sock.close(linger=0)
 
     def __enter__(self) -> Subscriber:
@@ -188,7 +205,10 @@ class ControlClient:
     """JSON commands over REQ (docs/protocol.md section 2).
 
     A REQ socket cannot send again after a lost reply, so on a timeout the socket is recreated
-    and ``TimeoutError`` raised; the next call works again.
+    and a ``NoReplyError`` (a ``TimeoutError``) raised that says why, as far as the connection
+    shows it: ``NoServerError``, ``KeyRejectedError``, ``ServerKeyError``,
+    ``EncryptionMismatchError``, ``ConnectionClosedError``; the next call works again. Keys as
+    in ``Subscriber``.
     """
 
     def __init__(
@@ -210,24 +230,51 @@ class ControlClient:
     def _open(self) -> None:
         self.sock = self.ctx.socket(zmq.REQ)
         self.sock.setsockopt(zmq.LINGER, 0)
-        apply_client_curve(self.sock, *self._curve)
-        self.sock.connect(self.endpoint)
+        try:
+            apply_client_curve(self.sock, *self._curve)
+            self.link = LinkMonitor(self.sock, encrypted=self._curve[0] is not None)
+            self.sock.connect(self.endpoint)
+        except BaseException:
+            self.sock.close(linger=0)
+            raise
+
+    def _close_socket(self) -> None:
+        self.link.close()
+        self.sock.close(linger=0)
 
     def request_raw(self, parts: list[bytes], timeout_s: float | None = None) -> list[bytes]:
         """Send raw frames (for testing malformed requests) and return the reply frames."""
-        self.sock.send_multipart(parts)
-        if not self.sock.poll(int(1000 * (timeout_s or self.timeout_s)), zmq.POLLIN):
-            self.sock.close(linger=0)
+        wait = timeout_s or self.timeout_s
+        mark = self.link.mark()
+        self.sock.setsockopt(zmq.SNDTIMEO, max(1, int(1000 * wait)))  # a REQ without a peer blocks
+        try:
+            self.sock.send_multipart(parts)
+            sent = True
+        except zmq.Again:
+            sent = False
+        if not sent or not self.sock.poll(int(1000 * wait), zmq.POLLIN):
+            error = self.link.error(self.endpoint, wait, since=mark)
+            self._close_socket()
             self._open()
-            raise TimeoutError(f"no reply from {self.endpoint} within {timeout_s or self.timeout_s} s")
+            raise error
         return self.sock.recv_multipart()
 
     def call(self, cmd: str, timeout_s: float | None = None, **args: Any) -> dict[str, Any]:
-        """Send ``{"cmd": cmd, **args}``; return ``result`` or raise ControlError."""
+        """Send ``{"cmd": cmd, **args}``; return ``result`` or raise ControlError.
+
+        A request over the server's ``MAX_REQUEST_BYTES`` is refused here (ValueError), unsent.
+        """
         self._id += 1
-        req = {"cmd": cmd, "id": self._id, **args}
-        reply = self.request_raw([json.dumps(req).encode()], timeout_s)
-        rep = json.loads(reply[0])
+        req = json.dumps({"cmd": cmd, "id": self._id, **args}).encode()
+        if len(req) > MAX_REQUEST_BYTES:
+            raise ValueError(f"{cmd}: request of {len(req)} bytes exceeds the {MAX_REQUEST_BYTES}-byte limit")
+        reply = self.request_raw([req], timeout_s)
+        try:
+            rep = json.loads(reply[0])
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise ProtocolError(f"{self.endpoint}: reply is not JSON: {exc}") from None
+        if not isinstance(rep, dict):
+            raise ProtocolError(f"{self.endpoint}: reply is not a JSON object")
         if not rep.get("ok"):
             raise ControlError(f"{cmd}: {rep.get('error')}", rep.get("field"), rep)
         result = rep.get("result", {})
@@ -286,7 +333,7 @@ class ControlClient:
         return self.call("raw_tags_release", timeout_s, lease=lease)
 
     def close(self) -> None:
-        self.sock.close(linger=0)
+        self._close_socket()
 
     def __enter__(self) -> ControlClient:
         return self

@@ -43,6 +43,7 @@ class DeviceCaps:
     max_photons: int = 63
     clk_period_ps: int = 4000
     hardware: bool = False  # True: power-of-two bins and register widths apply
+    sync_input: int | None = None  # input with the on-chip sync prescaler (SIZES.sync_input, map >= 1.3)
 
 
 def _is_int(v: Any) -> bool:
@@ -137,6 +138,8 @@ class Config:
     max_photons: int = 4
     trace_bin_ps: int = 10_000_000_000
     raw_tags: bool = False
+    sync_divider: int = 1  # on-chip sync prescaler (SYNC_DIVIDER): 1, 2, 4, 8 or 16
+    sync_filter: bool = False  # raw stream: a sync tag only if a detector tag follows before the next
     analysis_pair: int = 0
     analysis_k_side: int = 4
     rep_rate_hz: float | None = None
@@ -162,6 +165,15 @@ class Config:
         _int("trace_bin_ps", self.trace_bin_ps, 1_000_000, 60 * 10**12)
         if not isinstance(self.raw_tags, bool):
             raise ConfigError("raw_tags", f"must be true or false, got {self.raw_tags!r}")
+        d = _int("sync_divider", self.sync_divider, 1, 16)
+        if d & (d - 1):
+            raise ConfigError("sync_divider", f"{d} is not 1, 2, 4, 8 or 16 (the on-chip prescaler)")
+        if d > 1 and self.sync_channel is None:
+            raise ConfigError("sync_divider", "a sync prescaler needs a sync_channel")
+        if not isinstance(self.sync_filter, bool):
+            raise ConfigError("sync_filter", f"must be true or false, got {self.sync_filter!r}")
+        if self.sync_filter and self.sync_channel is None:
+            raise ConfigError("sync_filter", "the conditional filter needs a sync_channel")
         _int("analysis_pair", self.analysis_pair, 0, len(pairs) - 1)
         _int("analysis_k_side", self.analysis_k_side, 1, 64)
         if self.rep_rate_hz is not None:
@@ -218,6 +230,16 @@ class Config:
             )
         if self.channels and max(self.channels) >= 32:
             raise ConfigError("channels", "CHANNEL_ENABLE covers channels 0..31 only")
+        self._check_sync_frontend(caps)
+
+    def _check_sync_frontend(self, caps: DeviceCaps) -> None:
+        """The sync prescaler and the conditional filter: on-chip from register map 1.3 on."""
+        if self.sync_divider > 1 and self.sync_channel != caps.sync_input:
+            where = "has no sync prescaler" if caps.sync_input is None else \
+                f"has its sync prescaler on input {caps.sync_input}"
+            raise ConfigError("sync_divider", f"{caps.name} {where}; sync_channel is {self.sync_channel}")
+        if self.sync_filter and caps.hardware and caps.sync_input is None:
+            raise ConfigError("sync_filter", f"{caps.name} has no conditional sync filter (map < 1.3)")
 
     # --- helpers -----------------------------------------------------------------------------
     @property

@@ -96,18 +96,18 @@ LOST_CAUSE_MERGE = 2
 
 REG_ID_VALUE = 0x47324C56
 REG_VERSION_MAJOR = 1
-REG_VERSION_MINOR = 3
+REG_VERSION_MINOR = 4
 REG_ADDR_BITS = 12
 
 REGISTERS: dict[str, Register] = {
     'ID': Register('ID', 0x000, 'ro', 0x47324C56, 1, 0, {}, 'Identifies a g2live core; drivers check it first.'),
-    'VERSION': Register('VERSION', 0x004, 'ro', 0x00010003, 1, 0, {'minor': Field(0, 16), 'major': Field(16, 16)}, 'Register-map version.'),
-    'SIZES': Register('SIZES', 0x008, 'ro', 0x00000000, 1, 0, {'n_channels': Field(0, 7), 'n_pairs': Field(8, 4), 'n_bins_log2': Field(12, 5), 'max_photons': Field(20, 6)}, 'Build-time sizes of this instance (read them instead of duplicating them).'),
+    'VERSION': Register('VERSION', 0x004, 'ro', 0x00010004, 1, 0, {'minor': Field(0, 16), 'major': Field(16, 16)}, 'Register-map version.'),
+    'SIZES': Register('SIZES', 0x008, 'ro', 0x00000000, 1, 0, {'n_channels': Field(0, 7), 'n_pairs': Field(8, 4), 'n_bins_log2': Field(12, 5), 'max_photons': Field(20, 6), 'sync_input': Field(26, 6)}, 'Build-time sizes of this instance (read them instead of duplicating them).'),
     'CLK_PERIOD_PS': Register('CLK_PERIOD_PS', 0x00C, 'ro', 0x00000000, 1, 0, {}, 'Period of the time-base clock in ps.'),
-    'CONTROL': Register('CONTROL', 0x010, 'rw', 0x00000000, 1, 0, {'run': Field(0, 1), 'raw_enable': Field(1, 1), 'hist_enable': Field(2, 1), 'pulsed_enable': Field(3, 1)}, 'Run control.'),
+    'CONTROL': Register('CONTROL', 0x010, 'rw', 0x00000000, 1, 0, {'run': Field(0, 1), 'raw_enable': Field(1, 1), 'hist_enable': Field(2, 1), 'pulsed_enable': Field(3, 1), 'sync_filter': Field(4, 1)}, 'Run control.'),
     'COMMAND': Register('COMMAND', 0x014, 'w1p', 0x00000000, 1, 0, {'clear': Field(0, 1), 'swap': Field(1, 1)}, 'One-shot commands.'),
     'STATUS': Register('STATUS', 0x018, 'ro', 0x00000000, 1, 0, {'running': Field(0, 1), 'bank': Field(1, 1), 'dumping': Field(2, 1), 'lost': Field(3, 1), 'clearing': Field(4, 1)}, 'Live status.'),
-    'CHANNEL_ENABLE': Register('CHANNEL_ENABLE', 0x01C, 'rw', 0xFFFFFFFF, 1, 0, {}, 'Enable mask for channels 0..31 (bit c enables channel c).'),
+    'CHANNEL_ENABLE': Register('CHANNEL_ENABLE', 0x01C, 'rw', 0x00000000, 1, 0, {}, 'Enable mask for channels 0..31 (bit c enables channel c). All inputs are disabled after reset: a driver enables what it uses (since 1.3; 1.2 and earlier reset to all ones).'),
     'SYNC_CHANNEL': Register('SYNC_CHANNEL', 0x020, 'rw', 0x00000000, 1, 0, {}, 'Channel that carries the laser sync for the pulsed-mode block.'),
     'BIN_WIDTH_PS': Register('BIN_WIDTH_PS', 0x024, 'rw', 0x00000400, 1, 0, {}, 'Correlation bin width in ps (`bin_width_ps`). The on-chip binner accepts powers of two.'),
     'N_BINS': Register('N_BINS', 0x028, 'rw', 0x00000400, 1, 0, {}, 'Number of correlation bins (`n_bins`), a power of two up to 2**n_bins_log2.'),
@@ -117,6 +117,9 @@ REGISTERS: dict[str, Register] = {
     'TIME_PRESET_LO': Register('TIME_PRESET_LO', 0x038, 'rw', 0x00000000, 1, 0, {}, 'Low word of the time base value (in clock cycles) loaded by COMMAND.clear (tests start near roll-over).'),
     'TIME_PRESET_HI': Register('TIME_PRESET_HI', 0x03C, 'rw', 0x00000000, 1, 0, {}, 'High word of the time-base preset.'),
     'PAIR': Register('PAIR', 0x040, 'rw', 0x00000000, 8, 4, {'a': Field(0, 6), 'b': Field(8, 6), 'enable': Field(31, 1)}, 'Correlation pair k: histogram of `b - a`.'),
+    'SYNC_DIVIDER': Register('SYNC_DIVIDER', 0x060, 'rw', 0x00000000, 1, 0, {'log2': Field(0, 3)}, "Sync prescaler on input SIZES.sync_input (like PicoQuant's SyncDiv): only every 2**log2-th laser edge reaches the TDC and becomes a sync tag; the pulsed block reconstructs every laser period in between from the measured sync period (docs/semantics.md). Change while stopped, then COMMAND.clear (since 1.3)."),
+    'SYNC_FILTERED': Register('SYNC_FILTERED', 0x064, 'ro', 0x00000000, 1, 0, {}, 'Sync tags the conditional filter (CONTROL.sync_filter) kept out of the raw stream since the last clear; saturates at 2**32-1 (since 1.3).'),
+    'SYNC_PERIOD': Register('SYNC_PERIOD', 0x068, 'ro', 0x00000000, 1, 0, {}, "The pulsed block's measured laser period (the one it reconstructs periods with) in units of 2**-8 ps; 0 until measured (since 1.3)."),
     'PACKET_WORDS': Register('PACKET_WORDS', 0x0E0, 'rw', 0x00000001, 1, 0, {}, "DMA packet length N: the stream's tlast ends a packet at the first record end once it holds N words or more (frames and HERALD pairs are never split; a packet holds at most N - 1 + the longest record). Size the DMA buffer for it (since 1.2)."),
     'PACKET_TIMEOUT_CYCLES': Register('PACKET_TIMEOUT_CYCLES', 0x0E4, 'rw', 0x00000000, 1, 0, {}, 'A packet open this many clocks ends at its next record end even if shorter than PACKET_WORDS, so an idle stream still reaches the host; 0 = every record is its own packet (since 1.2).'),
     'CLOCK_CONTROL': Register('CLOCK_CONTROL', 0x0E8, 'rw', 0x00000000, 1, 0, {'ref_select': Field(0, 1)}, 'Board clocking request (since 1.2).'),
@@ -126,7 +129,7 @@ REGISTERS: dict[str, Register] = {
     'COUNT': Register('COUNT', 0x300, 'ro', 0x00000000, 64, 4, {}, 'Events of channel c in the last finished integration (count-rate counter).'),
     'LOST_COUNT': Register('LOST_COUNT', 0x400, 'ro', 0x00000000, 64, 4, {}, 'Events of channel c lost since the last clear (all causes); saturates at 2**32-1.'),
     'DEAD_COUNT': Register('DEAD_COUNT', 0x500, 'ro', 0x00000000, 64, 4, {}, 'Edges of channel c discarded by the dead time since the last clear.'),
-    'TDC_CONTROL': Register('TDC_CONTROL', 0x800, 'rw', 0x00001000, 1, 0, {'use_nominal': Field(0, 1), 'cal_log2_hits': Field(8, 5)}, 'TDC calibration settings (all channels); the register reads back in full (since 1.3).'),
+    'TDC_CONTROL': Register('TDC_CONTROL', 0x800, 'rw', 0x00001000, 1, 0, {'use_nominal': Field(0, 1), 'cal_log2_hits': Field(8, 5)}, 'TDC calibration settings (all channels); the register reads back in full (since 1.4).'),
     'TDC_CAL_ENABLE': Register('TDC_CAL_ENABLE', 0x804, 'rw', 0x00000000, 1, 0, {}, "Bit c: build channel c's table online from its own hits (code density) and use it once built. A channel fed by a source locked to the FPGA clock must stay off (its hits are not uniform over the period)."),
     'TDC_COMMAND': Register('TDC_COMMAND', 0x808, 'w1p', 0x00000000, 1, 0, {'cal_restart': Field(0, 1)}, 'TDC one-shot commands.'),
     'TDC_SELECT': Register('TDC_SELECT', 0x80C, 'rw', 0x00000000, 1, 0, {'channel': Field(0, 6), 'code': Field(16, 16)}, 'Channel and table entry shown by TDC_STATUS and TDC_TABLE.'),
@@ -154,6 +157,9 @@ REG_PULSED_WINDOW_PS = 0x034
 REG_TIME_PRESET_LO = 0x038
 REG_TIME_PRESET_HI = 0x03C
 REG_PAIR = 0x040
+REG_SYNC_DIVIDER = 0x060
+REG_SYNC_FILTERED = 0x064
+REG_SYNC_PERIOD = 0x068
 REG_PACKET_WORDS = 0x0E0
 REG_PACKET_TIMEOUT_CYCLES = 0x0E4
 REG_CLOCK_CONTROL = 0x0E8

@@ -55,6 +55,7 @@ __all__ = [
     "Frontend",
     "PulsedCounter",
     "PulsedResult",
+    "SyncFilter",
     "bin_edges",
     "correlate",
     "decode",
@@ -68,6 +69,7 @@ __all__ = [
     "make_tag",
     "pulsed",
     "rates",
+    "sync_filter",
     "trace",
 ]
 
@@ -715,17 +717,36 @@ class PulsedResult:
         )
 
 
+def _divider_log2(sync_divider: Any) -> int:
+    d = _int(sync_divider, "sync_divider")
+    if d < 1 or d > 1 << MAX_SYNC_DIVIDER_LOG2 or d & (d - 1):
+        raise ValueError(f"sync_divider = {d} must be 1, 2, 4, 8 or 16 (a power of two <= "
+                         f"{1 << MAX_SYNC_DIVIDER_LOG2}, the on-chip prescaler)")
+    return d.bit_length() - 1
+
+
+MAX_SYNC_DIVIDER_LOG2 = 4  # SYNC_DIVIDER.log2 acts up to 4 (divide by 16)
+PERIOD_AVG_LOG2 = 8  # g2l_top's PERIOD_AVG_LOG2: the laser period is measured over 2**8 recorded syncs
+
+
 class PulsedCounter:
     """Streaming pulsed-mode block (docs/semantics.md "Pulsed mode against the sync").
 
     ``update()`` returns the periods closed by that call's syncs, ``flush()`` closes the open
     period; any chunk split gives the one-call result. Photons after a ``flush()`` and before the
     next sync count as ``pre_sync``; period numbering continues until ``clear()``.
+
+    ``sync_divider`` (1, 2, 4, 8, 16): the sync tags are every ``sync_divider``-th laser pulse (the
+    on-chip prescaler, SYNC_DIVIDER); the laser periods in between are reconstructed from the
+    period measured over blocks of up to ``2**period_avg_log2`` sync intervals (docs/semantics.md
+    "Sync prescaler"), and every laser period is counted.
+
     ``keep_period_counts=False`` leaves ``period_counts`` empty (the chip reports only the
     histogram and the pair records; a 10 MHz sync would otherwise give 2 MB of counts a second).
     """
 
     def __init__(self, sync_channel: int, max_photons: int, pulsed_window_ps: int = 0,
+                 sync_divider: int = 1, period_avg_log2: int = PERIOD_AVG_LOG2,
                  keep_period_counts: bool = True) -> None:
         sc, mp, win = (_int(sync_channel, "sync_channel"), _int(max_photons, "max_photons"),
                        _int(pulsed_window_ps, "pulsed_window_ps"))
@@ -735,8 +756,13 @@ class PulsedCounter:
             raise ValueError(f"max_photons = {mp} must be 1..{1 << 20}")
         if not 0 <= win < 2**63:
             raise ValueError(f"pulsed_window_ps = {win} must be >= 0 (0 = whole period)")
+        dl = _divider_log2(sync_divider)
+        avg = _int(period_avg_log2, "period_avg_log2")
+        if not 0 <= avg <= 16:
+            raise ValueError(f"period_avg_log2 = {avg} must be 0..16")
         self.sync_channel, self.max_photons, self.pulsed_window_ps = sc, mp, win
-        self._p = _core.PulsedCounter(sc, mp, win, bool(keep_period_counts))
+        self.sync_divider, self.period_avg_log2 = 1 << dl, avg
+        self._p = _core.PulsedCounter(sc, mp, win, dl, avg, bool(keep_period_counts))
         self._last = np.iinfo(np.int64).min
         self.photon_number = np.zeros(mp + 1, dtype=np.int64)  # cumulative since clear()
 
@@ -799,18 +825,29 @@ class PulsedCounter:
         return self._result(d)
 
     def clear(self) -> None:
-        """Drop the open period and restart period numbering (COMMAND.clear)."""
+        """Drop the open period, restart period numbering and the period measurement (COMMAND.clear)."""
         self._p.clear()
         self.photon_number[:] = 0
 
     @property
     def n_syncs(self) -> int:
-        """Syncs seen since creation or the last ``clear()``."""
+        """Sync tags seen since creation or the last ``clear()``."""
         return int(self._p.n_syncs)
+
+    @property
+    def period_ps(self) -> float:
+        """The measured laser period (0.0 before the first measurement): SYNC_PERIOD / 256."""
+        return self._p.period_q8 / 256.0
+
+    @property
+    def period_q8(self) -> int:
+        """The SYNC_PERIOD register's value: the measured laser period in units of 2**-8 ps."""
+        return int(self._p.period_q8)
 
 
 def pulsed(channel: Any, time_ps: Any, sync_channel: int, max_photons: int,
-           pulsed_window_ps: int = 0) -> PulsedResult:
+           pulsed_window_ps: int = 0, sync_divider: int = 1,
+           period_avg_log2: int = PERIOD_AVG_LOG2) -> PulsedResult:
     """One-call pulsed mode (docs/semantics.md "Pulsed mode against the sync").
 
     Parameters
@@ -823,14 +860,64 @@ def pulsed(channel: Any, time_ps: Any, sync_channel: int, max_photons: int,
         Photon-number histogram size (last bin: that many or more).
     pulsed_window_ps : int, optional
         Count only photons this soon after their sync (0: the whole period).
+    sync_divider : int, optional
+        The syncs are every ``sync_divider``-th laser pulse (1, 2, 4, 8, 16); the periods in
+        between are reconstructed (docs/semantics.md "Sync prescaler").
+    period_avg_log2 : int, optional
+        The laser period is measured over blocks of up to ``2**period_avg_log2`` sync intervals.
 
     Returns
     -------
     PulsedResult
         Every period closed, the last one by a final flush.
     """
-    pc = PulsedCounter(sync_channel, max_photons, pulsed_window_ps)
+    pc = PulsedCounter(sync_channel, max_photons, pulsed_window_ps, sync_divider, period_avg_log2)
     return PulsedResult.combine([pc.update(channel, time_ps), pc.flush()])
+
+
+# ---------------------------------------------------------------------------------------------
+# conditional sync filter (docs/semantics.md "Conditional filter")
+
+
+class SyncFilter:
+    """The raw stream's conditional filter (CONTROL.sync_filter): a sync tag is kept only if a tag
+    of another channel follows it before the next sync tag. Streaming: a sync at the end of one
+    call is held until a later call decides; ``filtered`` counts the dropped ones (SYNC_FILTERED).
+    """
+
+    def __init__(self, sync_channel: int, enable: bool = True):
+        sc = _int(sync_channel, "sync_channel")
+        if not 0 <= sc < N_CHANNELS:
+            raise ValueError(f"sync_channel = {sc} is not a channel 0..{N_CHANNELS - 1}")
+        self.sync_channel = sc
+        self._f = _core.SyncFilter(sc, bool(enable))
+
+    def update(self, channel: Any, time_ps: Any) -> tuple[np.ndarray, np.ndarray]:
+        """Stream-ordered tags in, the tags of the raw stream out (a held sync may come first)."""
+        t = _times(time_ps, "time_ps")
+        ch = _channels(channel, "channel", t.size)
+        return self._f.run(ch, t)
+
+    def set_enable(self, enable: bool) -> None:
+        """Disabling passes every later tag, and a held sync before them."""
+        self._f.set_enable(bool(enable))
+
+    @property
+    def filtered(self) -> int:
+        return int(self._f.filtered)
+
+    @property
+    def held(self) -> bool:
+        """A sync tag waits for a later tag to decide."""
+        return bool(self._f.held)
+
+
+def sync_filter(channel: Any, time_ps: Any, sync_channel: int) -> tuple[np.ndarray, np.ndarray, int]:
+    """One-call conditional filter: the kept tags and the number of sync tags dropped (a sync
+    not followed by another channel's tag before the stream ends is dropped too)."""
+    f = SyncFilter(sync_channel)
+    ch, t = f.update(channel, time_ps)
+    return ch, t, f.filtered + int(f.held)
 
 
 # ---------------------------------------------------------------------------------------------

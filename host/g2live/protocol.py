@@ -10,9 +10,13 @@ One place for what both ends of a socket must agree on:
   ``unpack_message`` (three received parts -> topic, header, array), ``unpack_payload`` and the
   dtype rule (``DTYPES``, ``dtype_str``); ``json_default`` for numpy values in JSON;
 - the errors: ``ProtocolError`` (a message that breaks the protocol), ``CommandError`` (a
-  request the server refuses), ``ControlError`` (a refusal as the client sees it);
-- endpoint rules: ``is_loopback``, ``check_bind`` (no unencrypted bind beyond loopback unless
-  asked for).
+  request the server refuses), ``ControlError`` (a refusal as the client sees it), and what a
+  client can tell about a server that does not answer (``NoReplyError`` and its kinds
+  ``NoServerError``, ``KeyRejectedError``, ``ServerKeyError``, ``EncryptionMismatchError``,
+  ``ConnectionClosedError``);
+- the request limits of the control socket: ``MAX_REQUEST_BYTES``, ``MAX_REQUEST_DEPTH``;
+- endpoint rules: ``check_endpoint`` (the syntax: ``tcp://HOST:PORT`` or ``ipc://PATH``),
+  ``is_loopback``, ``check_bind`` (no unencrypted bind beyond loopback unless asked for).
 
 Nothing here opens a socket; this module needs only numpy, so any part of the package may
 import it.
@@ -22,6 +26,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import re
 import urllib.parse
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -43,11 +48,23 @@ __all__ = [
     "ProtocolError",
     "CommandError",
     "ControlError",
+    "NoReplyError",
+    "NoServerError",
+    "KeyRejectedError",
+    "ServerKeyError",
+    "EncryptionMismatchError",
+    "ConnectionClosedError",
+    "MAX_REQUEST_BYTES",
+    "MAX_REQUEST_DEPTH",
     "dtype_str",
     "pack_header",
     "unpack_message",
     "unpack_payload",
     "json_default",
+    "STALE_INTERVALS",
+    "status_interval_s",
+    "stale_after_s",
+    "check_endpoint",
     "is_loopback",
     "check_bind",
 ]
@@ -61,6 +78,11 @@ DTYPES = frozenset({"<i8", "<u8", "<f8", "<i4", "<u4", "|u1", "|i1", "<i2", "<u2
 # Topics with an accumulated state that ``snapshot`` can return; also its default (section 2).
 SNAPSHOT_TOPICS = ("g2", "pulsed", "rates", "analysis", "status")
 ANALYSIS_COLUMNS = ("g2_0", "g2_0_err", "purity", "purity_err", "g2_0_poisson_norm", "rate_cps", "n_center")
+# A client that hears no `status` for this many of its intervals calls the server gone (1.3).
+STALE_INTERVALS = 2
+# Control requests (section 2): larger or deeper ones are answered ok: false naming the limit.
+MAX_REQUEST_BYTES = 1 << 20
+MAX_REQUEST_DEPTH = 32
 SWEEP_COLUMNS = (
     "power",
     "g2_0",
@@ -93,6 +115,44 @@ class ControlError(RuntimeError):
         super().__init__(message)
         self.field = field
         self.reply = reply or {}
+
+
+class NoReplyError(TimeoutError):
+    """A server did not answer; the subclasses say why, as far as the connection shows it."""
+
+
+class NoServerError(NoReplyError):
+    """Nothing accepted the connection: no server listens at the endpoint."""
+
+
+class KeyRejectedError(NoReplyError):
+    """The server refused our CURVE key (it restricts clients to the keys in its folder)."""
+
+
+class ServerKeyError(NoReplyError):
+    """The CURVE handshake failed: the server key we were given is not this server's."""
+
+
+class EncryptionMismatchError(NoReplyError):
+    """One side uses CURVE and the other does not."""
+
+
+class ConnectionClosedError(NoReplyError):
+    """The server closed the connection while we waited (it stopped, or dropped our request)."""
+
+
+def status_interval_s(status: dict[str, Any]) -> float:
+    """How often the server of this ``status`` publishes one (its ``status_interval_s``, else 1 s)."""
+    interval = status.get("status_interval_s")
+    if isinstance(interval, bool) or not isinstance(interval, (int, float)) or not 0 < interval < 3600:
+        return 1.0
+    return float(interval)
+
+
+def stale_after_s(status: dict[str, Any]) -> float:
+    """Seconds without a ``status`` message after which its server is gone (or unreachable):
+    ``STALE_INTERVALS`` missed intervals, plus half an interval of slack for a busy server."""
+    return (STALE_INTERVALS + 0.5) * status_interval_s(status)
 
 
 def dtype_str(arr: np.ndarray) -> str:
@@ -168,6 +228,38 @@ def json_default(obj: Any) -> Any:
     raise TypeError(f"{type(obj).__name__} is not JSON serialisable")
 
 
+_HOST = re.compile(r"\*|\[[0-9A-Fa-f:.%A-Za-z]+\]|[A-Za-z0-9]([A-Za-z0-9.\-_%]*[A-Za-z0-9])?")
+
+
+def check_endpoint(endpoint: str, *, bind: bool, any_port: bool = False) -> None:
+    """Refuse an endpoint ZeroMQ would misread: ``tcp://HOST:PORT`` (PORT 1..65535) or ``ipc://PATH``.
+
+    ``bind``: the host may be ``*`` (all interfaces). ``any_port`` (the Python API, not the
+    command line): a bind may ask for any free port (``0`` or ``*``), and ``inproc://NAME``
+    (one process, one ZeroMQ context) is allowed. Raises ValueError saying what is wrong.
+    """
+    if not isinstance(endpoint, str) or not endpoint.isprintable() or any(c.isspace() for c in endpoint):
+        raise ValueError(f"{endpoint!r} is not an endpoint (tcp://HOST:PORT or ipc://PATH)")
+    scheme, sep, rest = endpoint.partition("://")
+    if any_port and scheme == "inproc" and rest:
+        return
+    if not sep or scheme not in ("tcp", "ipc"):
+        raise ValueError(f"{endpoint!r} is not an endpoint (tcp://HOST:PORT or ipc://PATH)")
+    if scheme == "ipc":
+        if not rest:
+            raise ValueError(f"{endpoint!r}: ipc:// needs a path")
+        return
+    host, colon, port = rest.rpartition(":")
+    if not colon or not host:
+        raise ValueError(f"{endpoint!r}: expected tcp://HOST:PORT")
+    if not _HOST.fullmatch(host) or (host == "*" and not bind):
+        raise ValueError(f"{endpoint!r}: {host!r} is not a host name or address")
+    if any_port and bind and port in ("0", "*"):
+        return
+    if not port.isdigit() or not 1 <= int(port) <= 65535:
+        raise ValueError(f"{endpoint!r}: port {port!r} is not in 1..65535")
+
+
 def is_loopback(endpoint: str) -> bool:
     """True for tcp endpoints on 127.0.0.0/8, ::1 or localhost, and for ipc/inproc."""
     url = urllib.parse.urlsplit(endpoint)
@@ -183,7 +275,9 @@ def is_loopback(endpoint: str) -> bool:
 
 
 def check_bind(endpoint: str, curve: CurveKeys | None, insecure: bool) -> None:
-    """Refuse a non-loopback bind without CURVE keys unless ``insecure`` was asked for explicitly."""
+    """Refuse a malformed endpoint, and a non-loopback bind without CURVE keys unless
+    ``insecure`` was asked for explicitly."""
+    check_endpoint(endpoint, bind=True, any_port=True)
     if not is_loopback(endpoint) and curve is None and not insecure:
         raise ValueError(
             f"{endpoint} is not a loopback address: give CURVE keys (--curve-secret) "

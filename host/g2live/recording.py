@@ -25,6 +25,7 @@ import numpy as np
 
 from g2live.client import ControlClient, ControlError, Message, Subscriber
 from g2live.photons import Meta, PhotonData
+from g2live.protocol import NoReplyError
 
 __all__ = [
     "RECORD_SUFFIXES",
@@ -304,6 +305,7 @@ def record(
     duration_s: float,
     *,
     server_key: str | None = None,
+    client_key: str | None = None,
     quiet: bool = False,
     lease_s: float = 6.0,
     lost_after_s: float = 5.0,
@@ -322,6 +324,9 @@ def record(
         Output file, checked before anything starts (``check_output``).
     duration_s : float
         Wall time to record.
+    server_key, client_key : optional
+        CURVE: the server's public key and this client's secret key file (docs/protocol.md
+        section 4), as ``Subscriber`` and ``ControlClient`` take them.
     lease_s : float, optional
         Time to live of the raw-tag lease (renewed every third of it).
     lost_after_s : float, optional
@@ -340,13 +345,14 @@ def record(
 
     check_output(out, overwrite)
     with (
-        ControlClient(control, server_key=server_key) as ctl,
-        Subscriber(pub, ["tags", "status"], server_key=server_key) as sub,
+        ControlClient(control, server_key=server_key, client_keys=client_key) as ctl,
+        Subscriber(pub, ["tags", "status"], server_key=server_key, client_keys=client_key) as sub,
     ):
         try:
             status = ctl.status()
-        except TimeoutError as exc:
-            raise OSError(f"{exc}: is `g2live serve` running?") from None
+        except TimeoutError as exc:  # a NoReplyError already says why (no server, key refused, ...)
+            why = str(exc) if isinstance(exc, NoReplyError) else f"{exc}: is `g2live serve` running?"
+            raise OSError(why) from None
         meta = _meta(status, duration_s)
         rec = Recorder(out, meta, compression=compression)  # the file exists before raw tags are on
         try:

@@ -72,7 +72,8 @@ def _cdef(tree: rtl.HwTree) -> str:
 
 def _build_hash(tree: rtl.HwTree, sources: Sequence[Path], parameters: Mapping[str, int], vroot: Path) -> str:
     h = hashlib.sha256()
-    files = list(sources) + tree.headers() + sorted(tree.harness(n) for n in (HARNESS_HEADER, HARNESS_SOURCE))
+    harness = sorted(tree.harness(n) for n in (HARNESS_HEADER, HARNESS_SOURCE))
+    files = list(sources) + tree.headers() + harness + [tree.contract_dir / "g2l_contract.h"]
     for f in files:
         h.update(str(f.name).encode())
         h.update(f.read_bytes())
@@ -122,6 +123,7 @@ def build_library(
     cxx = [
         os.environ.get("CXX", "g++"), "-O2", "-fPIC", "-shared", "-std=c++17",
         f"-I{obj}", f"-I{vroot / 'include'}", f"-I{vroot / 'include' / 'vltstd'}", f"-I{tree.harness_dir}",
+        f"-I{tree.contract_dir}",
         str(tree.harness(HARNESS_SOURCE)), str(obj / "Vg2l_top__ALL.a"), str(obj / "libverilated.a"),
         "-pthread", "-latomic", "-o", str(tmp / LIB_NAME),
     ]
@@ -234,7 +236,8 @@ class RtlModel:
 
         A time becomes (cycle, fine) = divmod(time_ps, CLK_PERIOD_PS); the TDC gives it back as
         ``ideal_tdc().quantize(time_ps)`` (the centre of its nominal bin). Each channel's edges must be
-        two or more cycles apart (a line goes low between rising edges); violations raise naming
+        two or more cycles apart (a line goes low between rising edges), the sync input's one or
+        more while SYNC_DIVIDER > 1 (its prescaler counts every edge); violations raise naming
         the edge. Edges whose cycle has already passed when reached are dropped and counted in
         ``stats()['edges_late']``.
         """

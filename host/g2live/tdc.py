@@ -35,6 +35,7 @@ __all__ = [
     "DelayLine",
     "DelayLineConfig",
     "IdealTdc",
+    "TDC_SINCE_MINOR",
     "TdcGeometry",
     "cal_table",
     "configure_calibration",
@@ -43,6 +44,7 @@ __all__ = [
     "nominal_fine",
     "read_status",
     "read_table",
+    "require_tdc_registers",
     "score",
 ]
 
@@ -203,7 +205,21 @@ class CalibrationTwin:
         return self._c.state
 
 
-# ---- the TDC registers of a core (map 1.3): any read_reg / write_reg pair ------------------------
+# ---- the TDC registers of a core (map 1.4): any read_reg / write_reg pair ------------------------
+
+# The TDC_* registers exist from register map 1.4 on (1.3 is the sync prescaler and filter).
+TDC_SINCE_MINOR = 4
+
+
+def require_tdc_registers(read_reg: Callable[[int], int]) -> None:
+    """Refuse a core whose register map predates the TDC registers (an older minor answers SLVERR
+    at 0x800 and up) or is of another major version."""
+    v = read_reg(C.REG_VERSION)
+    f = C.REGISTERS["VERSION"].fields
+    major, minor = f["major"].get(v), f["minor"].get(v)
+    if major != C.REG_VERSION_MAJOR or minor < TDC_SINCE_MINOR:
+        raise ValueError(f"register map {major}.{minor} has no TDC registers "
+                         f"(they exist from {C.REG_VERSION_MAJOR}.{TDC_SINCE_MINOR} on)")
 
 
 def configure_calibration(write_reg: Callable[[int, int], None], channels: Iterable[int], log2_hits: int = 16,
@@ -230,6 +246,7 @@ def configure_calibration(write_reg: Callable[[int, int], None], channels: Itera
 def read_status(read_reg: Callable[[int], int], write_reg: Callable[[int, int], None], channel: int) -> dict:
     """TDC_STATUS of one channel as a dict (table_valid, bank, collecting, building, short_seen,
     overrange_seen, cal_count) plus its overlap count."""
+    require_tdc_registers(read_reg)
     write_reg(C.REG_TDC_SELECT, C.REGISTERS["TDC_SELECT"].fields["channel"].put(channel))
     v = read_reg(C.REG_TDC_STATUS)
     out = {name: f.get(v) for name, f in C.REGISTERS["TDC_STATUS"].fields.items()}
@@ -240,6 +257,7 @@ def read_status(read_reg: Callable[[int], int], write_reg: Callable[[int, int], 
 def read_table(read_reg: Callable[[int], int], write_reg: Callable[[int, int], None], channel: int,
                n_codes: int) -> np.ndarray:
     """Fine times (ps) of codes 0 .. n_codes-1 in the channel's table in use."""
+    require_tdc_registers(read_reg)
     sel = C.REGISTERS["TDC_SELECT"].fields
     out = np.empty(n_codes, np.int64)
     for k in range(n_codes):

@@ -12,7 +12,8 @@ module g2l_axil_regs #(
     parameter int N_PAIRS = 4,         // correlation pairs (PAIR registers implemented)
     parameter int N_BINS_LOG2 = 12,    // reported in SIZES
     parameter int MAX_PHOTONS = 15,    // reported in SIZES
-    parameter int CLK_PERIOD_PS = 4000 // reported in CLK_PERIOD_PS
+    parameter int CLK_PERIOD_PS = 4000, // reported in CLK_PERIOD_PS
+    parameter int SYNC_INPUT = N_CHANNELS - 1 // input with the sync prescaler, reported in SIZES
 ) (
     input  wire logic                     clk,
     input  wire logic                     rst,  // synchronous, active high
@@ -45,6 +46,7 @@ module g2l_axil_regs #(
     output logic      [31:0]              reg_offset_ps,
     output logic      [31:0]              reg_integration_cycles,
     output logic      [31:0]              reg_pulsed_window_ps,
+    output logic      [31:0]              reg_sync_divider,
     output logic      [63:0]              reg_time_preset,
     output logic      [N_PAIRS*32-1:0]    reg_pair,
     output logic      [N_CHANNELS*32-1:0] reg_dead_time_ps,
@@ -59,9 +61,11 @@ module g2l_axil_regs #(
     input  wire logic [N_CHANNELS*32-1:0] st_count,
     input  wire logic [N_CHANNELS*32-1:0] st_lost_count,
     input  wire logic [N_CHANNELS*32-1:0] st_dead_count,
+    input  wire logic [31:0]              st_sync_filtered,
+    input  wire logic [31:0]              st_sync_period,
     input  wire logic [31:0]              st_clock_status,
 
-    // ---- carry-chain TDC (map 1.3) ----
+    // ---- carry-chain TDC (map 1.4) ----
     output logic      [31:0]              reg_tdc_control,
     output logic      [31:0]              reg_tdc_cal_enable,
     output logic      [31:0]              reg_tdc_select,
@@ -82,12 +86,14 @@ module g2l_axil_regs #(
         if (N_PAIRS < 1 || N_PAIRS > G2L_REG_PAIR_COUNT) $error("%m: N_PAIRS must be 1..8");
         if (N_BINS_LOG2 < 1 || N_BINS_LOG2 > 31) $error("%m: N_BINS_LOG2 must be 1..31");
         if (MAX_PHOTONS < 1 || MAX_PHOTONS > 63) $error("%m: MAX_PHOTONS must be 1..63");
+        if (SYNC_INPUT < 0 || SYNC_INPUT >= N_CHANNELS) $error("%m: SYNC_INPUT must be an input channel");
     end
 
     localparam logic [31:0] SIZES = (32'(N_CHANNELS) << G2L_REG_SIZES_N_CHANNELS_LSB)
                                   | (32'(N_PAIRS) << G2L_REG_SIZES_N_PAIRS_LSB)
                                   | (32'(N_BINS_LOG2) << G2L_REG_SIZES_N_BINS_LOG2_LSB)
-                                  | (32'(MAX_PHOTONS) << G2L_REG_SIZES_MAX_PHOTONS_LSB);
+                                  | (32'(MAX_PHOTONS) << G2L_REG_SIZES_MAX_PHOTONS_LSB)
+                                  | (32'(SYNC_INPUT) << G2L_REG_SIZES_SYNC_INPUT_LSB);
     localparam logic [1:0] OKAY = 2'b00;
     localparam logic [1:0] SLVERR = 2'b10;
 
@@ -128,6 +134,7 @@ module g2l_axil_regs #(
             reg_offset_ps <= G2L_REG_OFFSET_PS_RESET;
             reg_integration_cycles <= G2L_REG_INTEGRATION_CYCLES_RESET;
             reg_pulsed_window_ps <= G2L_REG_PULSED_WINDOW_PS_RESET;
+            reg_sync_divider <= G2L_REG_SYNC_DIVIDER_RESET;
             reg_time_preset <= {G2L_REG_TIME_PRESET_HI_RESET, G2L_REG_TIME_PRESET_LO_RESET};
             reg_packet_words <= G2L_REG_PACKET_WORDS_RESET;
             reg_packet_timeout_cycles <= G2L_REG_PACKET_TIMEOUT_CYCLES_RESET;
@@ -164,6 +171,8 @@ module g2l_axil_regs #(
                     reg_integration_cycles <= (reg_integration_cycles & ~bmask) | (s_axil_wdata & bmask);
                 end else if (wa == G2L_REG_PULSED_WINDOW_PS) begin
                     reg_pulsed_window_ps <= (reg_pulsed_window_ps & ~bmask) | (s_axil_wdata & bmask);
+                end else if (wa == G2L_REG_SYNC_DIVIDER) begin
+                    reg_sync_divider <= (reg_sync_divider & ~bmask) | (s_axil_wdata & bmask);
                 end else if (wa == G2L_REG_TIME_PRESET_LO) begin
                     reg_time_preset[31:0] <= (reg_time_preset[31:0] & ~bmask) | (s_axil_wdata & bmask);
                 end else if (wa == G2L_REG_TIME_PRESET_HI) begin
@@ -240,6 +249,9 @@ module g2l_axil_regs #(
         else if (ra == G2L_REG_OFFSET_PS) rd = reg_offset_ps;
         else if (ra == G2L_REG_INTEGRATION_CYCLES) rd = reg_integration_cycles;
         else if (ra == G2L_REG_PULSED_WINDOW_PS) rd = reg_pulsed_window_ps;
+        else if (ra == G2L_REG_SYNC_DIVIDER) rd = reg_sync_divider;
+        else if (ra == G2L_REG_SYNC_FILTERED) rd = st_sync_filtered;
+        else if (ra == G2L_REG_SYNC_PERIOD) rd = st_sync_period;
         else if (ra == G2L_REG_TIME_PRESET_LO) rd = reg_time_preset[31:0];
         else if (ra == G2L_REG_TIME_PRESET_HI) rd = reg_time_preset[63:32];
         else if (ra == G2L_REG_PACKET_WORDS) rd = reg_packet_words;

@@ -99,6 +99,9 @@ module g2l_coinc_hist #(
         log2_32 = r;
     endfunction
 
+    // The window is derived from the inputs in a registered pipeline (C_LAT clocks: shift and
+    // tests | width, half | lo | keeps | auto keep); `changed` and the latch look at the inputs
+    // as they leave it, so a configuration is always taken whole.
     logic pairs_in_range;
     always_comb begin
         pairs_in_range = 1'b1;
@@ -108,25 +111,76 @@ module g2l_coinc_hist #(
                 pairs_in_range = 1'b0;
     end
 
-    wire c_ok = is_pow2(cfg_bin_width_ps) && is_pow2(cfg_n_bins) && cfg_n_bins <= 32'(1 << NB)
-                && pairs_in_range;
-    wire [5:0] c_shift = log2_32(cfg_bin_width_ps);
-    wire [63:0] c_width = 64'(cfg_n_bins) << c_shift;
-    wire [63:0] c_half = 64'(cfg_n_bins >> 1) << c_shift;
-    wire [63:0] c_lo = {{32{cfg_offset_ps[31]}}, cfg_offset_ps} - c_half;
-    wire [63:0] c_keep_a = c_lo + c_width - 64'd1;   // hi - 1: largest positive delay in the window
-    wire [63:0] c_keep_b = 64'd0 - c_lo;             // -lo: largest |negative delay| in the window
-    wire [63:0] c_keep_auto = $signed(c_keep_a) > $signed(c_keep_b) ? c_keep_a : c_keep_b;
-    wire [N_PAIRS*12+32*3:0] c_raw = {cfg_enable, cfg_bin_width_ps, cfg_n_bins, cfg_offset_ps,
-                                      cfg_pair_a, cfg_pair_b};
+    localparam int RAW_W = N_PAIRS*12 + 32*3 + 1;
+    wire [RAW_W-1:0] in_raw = {cfg_enable, cfg_bin_width_ps, cfg_n_bins, cfg_offset_ps, cfg_pair_a, cfg_pair_b};
+    localparam int C_LAT = 5;
+    logic [C_LAT*(RAW_W + N_PAIRS)-1:0] raw_pipe;   // inputs and pair enables, stage k at [k*.. +: ..]
+    always_ff @(posedge clk)
+        raw_pipe <= rst ? '0 : {raw_pipe[(C_LAT-1)*(RAW_W + N_PAIRS)-1:0], cfg_pair_enable, in_raw};
+    wire [RAW_W-1:0] c_raw = raw_pipe[(C_LAT-1)*(RAW_W + N_PAIRS) +: RAW_W];
+    wire [N_PAIRS-1:0] c_pair_en = raw_pipe[(C_LAT-1)*(RAW_W + N_PAIRS) + RAW_W +: N_PAIRS];
+    wire [31:0] c_nb = c_raw[N_PAIRS*12 + 32 +: 32];
+    wire [N_PAIRS*6-1:0] c_pair_a = c_raw[N_PAIRS*6 +: N_PAIRS*6];
+    wire [N_PAIRS*6-1:0] c_pair_b = c_raw[0 +: N_PAIRS*6];
+    wire c_enable = c_raw[RAW_W-1];
 
-    logic [N_PAIRS*12+32*3:0] l_raw;
+    logic [5:0] c1_shift, c2_shift, c3_shift, c4_shift, c_shift;
+    logic c1_ok, c2_ok, c3_ok, c4_ok, c_ok;
+    logic [31:0] c1_nb, c1_off, c2_off;
+    logic [63:0] c2_width, c2_half, c3_width, c3_lo, c3_wm1, c4_width, c4_lo, c4_keep_a, c4_keep_b;
+    logic [63:0] c_width, c_lo, c_keep_a, c_keep_b, c_keep_auto;
+    always_ff @(posedge clk) begin
+        c1_shift <= log2_32(cfg_bin_width_ps);
+        c1_ok <= is_pow2(cfg_bin_width_ps) && is_pow2(cfg_n_bins) && cfg_n_bins <= 32'(1 << NB)
+                 && pairs_in_range;
+        c1_nb <= cfg_n_bins;
+        c1_off <= cfg_offset_ps;
+        c2_shift <= c1_shift;
+        c2_ok <= c1_ok;
+        c2_width <= 64'(c1_nb) << c1_shift;
+        c2_half <= 64'(c1_nb >> 1) << c1_shift;
+        c2_off <= c1_off;
+        c3_shift <= c2_shift;
+        c3_ok <= c2_ok;
+        c3_width <= c2_width;
+        c3_lo <= {{32{c2_off[31]}}, c2_off} - c2_half;
+        c3_wm1 <= c2_width - 64'd1;
+        c4_shift <= c3_shift;
+        c4_ok <= c3_ok;
+        c4_width <= c3_width;
+        c4_lo <= c3_lo;
+        c4_keep_a <= c3_lo + c3_wm1;   // hi - 1: largest positive delay in the window
+        c4_keep_b <= 64'd0 - c3_lo;    // -lo: largest |negative delay| in the window
+        c_shift <= c4_shift;
+        c_ok <= c4_ok;
+        c_width <= c4_width;
+        c_lo <= c4_lo;
+        c_keep_a <= c4_keep_a;
+        c_keep_b <= c4_keep_b;
+        c_keep_auto <= $signed(c4_keep_a) > $signed(c4_keep_b) ? c4_keep_a : c4_keep_b;
+        if (rst) begin  // (also keeps the flags out of slow shift-register LUTs)
+            c1_ok <= 1'b0;
+            c2_ok <= 1'b0;
+            c3_ok <= 1'b0;
+            c4_ok <= 1'b0;
+            c_ok <= 1'b0;
+            c1_shift <= '0;
+            c2_shift <= '0;
+            c3_shift <= '0;
+            c4_shift <= '0;
+            c_shift <= '0;
+        end
+    end
+
+    logic [RAW_W-1:0] l_raw;
     logic [N_PAIRS-1:0] l_en;
     logic [N_PAIRS*6-1:0] l_a, l_b;
     logic [63:0] l_lo, l_width, l_keep_a, l_keep_b, l_keep_auto;
     logic [5:0] l_shift;
     logic [31:0] l_nb;
-    wire changed = c_raw != l_raw || (cfg_pair_enable & {N_PAIRS{c_ok && cfg_enable}}) != l_en;
+    wire changed = c_raw != l_raw || (c_pair_en & {N_PAIRS{c_ok && c_enable}}) != l_en;
+    // inputs still on their way through the pipeline: tags, boundaries and clears wait for them
+    wire settling = {cfg_pair_enable, in_raw} != {c_pair_en, c_raw};
 
     // ---- scan stage: one tag or boundary at a time -------------------------------------------
     logic s_valid, s_bnd, s_first;
@@ -150,14 +204,14 @@ module g2l_coinc_hist #(
     wire drained = p_busy == '0;
     wire dump_idle = d_state == D_IDLE && !d_rd_q;
     wire s_tag = s_valid && !s_bnd;
-    wire s_complete = s_valid && (s_bnd ? drained && dump_idle : &p_done);
+    wire s_complete = s_valid && (s_bnd ? drained && dump_idle && !settling : &p_done);
     wire s_advance = s_tag && s_complete;
     // During the sweep a tag may pass when histograms are off as taken and as configured now.
     wire sweep_pass = st == ST_SWEEP && !l_raw[N_PAIRS*12+32*3] && !cfg_enable && !s_tag_boundary;
-    assign s_tag_ready = (st == ST_RUN || sweep_pass) && !clear_pend && (!s_valid || s_complete);
+    assign s_tag_ready = (st == ST_RUN || sweep_pass) && !clear_pend && !settling && (!s_valid || s_complete);
     wire load = s_tag_valid && s_tag_ready;
     wire bnd_done = s_bnd && s_complete;
-    wire clear_go = clear_pend && st == ST_RUN && !s_valid && drained;
+    wire clear_go = clear_pend && st == ST_RUN && !s_valid && drained && !settling;
     wire relatch = bnd_done || clear_go || (st == ST_RUN && fresh && !s_valid && !clear_pend && changed);
     wire flush = (relatch && changed) || clear_go;
     wire sweep_end = st == ST_SWEEP && sweep_addr == (NB + 1)'((1 << NB) - 1);
@@ -191,16 +245,16 @@ module g2l_coinc_hist #(
         if (relatch || sweep_take) begin
             fresh <= 1'b1;
             l_raw <= c_raw;
-            l_en <= cfg_pair_enable & {N_PAIRS{c_ok && cfg_enable}};
-            l_a <= cfg_pair_a;
-            l_b <= cfg_pair_b;
+            l_en <= c_pair_en & {N_PAIRS{c_ok && c_enable}};
+            l_a <= c_pair_a;
+            l_b <= c_pair_b;
             l_lo <= c_lo;
             l_width <= c_width;
             l_keep_a <= c_keep_a;
             l_keep_b <= c_keep_b;
             l_keep_auto <= c_keep_auto;
             l_shift <= c_shift;
-            l_nb <= cfg_n_bins;
+            l_nb <= c_nb;
             cfg_error <= !c_ok;
         end
         if (rst) begin

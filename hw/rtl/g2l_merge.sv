@@ -6,16 +6,26 @@
 // order"): output beats are non-decreasing in (time, channel); a boundary at time T comes
 // before every tag with time >= T.
 //
-// Each input has a FIFO. A head is released only when no earlier beat can still arrive: every
-// input without a head contributes its watermark (a lower bound on the time of anything it may
-// still deliver) to the minimum search, and the minimum must be a real head. Tag watermarks are
-// `wm_base_ps + delay_ps[c]`; the boundary watermark is `bnd_wm_ps`. Ties are broken in stream
-// order: boundary first, then ascending channel. A full channel FIFO drops the new tag and
-// pulses `overflow[c]`, so losses are counted exactly upstream of the binners.
+// Each input has a FIFO (LUT RAM) drained into a two-entry register stage (g2l_skid): its head.
+// Input positions are 0 = boundaries, 1 + c = channel c. A registered comparison tree of
+// g2l_merge_node (2**LEVELS leaves, positions beyond the last input are empty and never hold
+// anything back) picks, at each node, the side whose key is smaller (the left side at equal keys,
+// which is the stream order: boundary first, then ascending channel); an input without a head
+// contributes its watermark, a lower bound on the time of anything it may still deliver, so a
+// head leaves only when nothing earlier can still arrive. Every stage is a register: the tree
+// meets the clock for any N_CHANNELS and passes one beat per clock, LEVELS + 2 clocks deep.
+//
+// Watermarks follow the time base: a tag pushed in cycle n comes from an edge in cycle
+// n - IN_LATENCY or later, so channel c's watermark is time_ps - IN_LATENCY * CLK_PERIOD_PS +
+// delay_ps[c] (saturating at 0), the boundary input's is time_ps. They are registered on their way
+// to the leaves, which only makes them older and so still valid bounds. A full channel FIFO drops
+// the new tag and pulses `overflow[c]`, so losses are counted exactly upstream of the binners.
 module g2l_merge #(
     parameter int N_CHANNELS = 9,        // tag inputs (channel numbers 0..N_CHANNELS-1)
-    parameter int FIFO_DEPTH_LOG2 = 5,   // log2 entries per channel FIFO
-    parameter int BND_DEPTH_LOG2 = 2     // log2 entries of the boundary FIFO
+    parameter int FIFO_DEPTH_LOG2 = 5,   // log2 entries per channel FIFO (plus two in its head stage)
+    parameter int BND_DEPTH_LOG2 = 2,    // log2 entries of the boundary FIFO
+    parameter int CLK_PERIOD_PS = 4000,  // time-base clock period
+    parameter int IN_LATENCY = 4         // clocks from an edge's cycle to its in_valid (TDC + channel)
 ) (
     input  wire logic                     clk,
     input  wire logic                     rst,          // synchronous, active high
@@ -23,12 +33,12 @@ module g2l_merge #(
     input  wire logic [N_CHANNELS-1:0]    in_valid,     // tag from channel c this cycle
     input  wire logic [N_CHANNELS*64-1:0] in_time,      // its absolute time, ps
     input  wire logic [N_CHANNELS*32-1:0] cfg_delay_ps, // signed per-channel delays (watermarks)
-    input  wire logic [63:0]              wm_base_ps,   // no tag not yet pushed has raw time < this
+    input  wire logic [63:0]              time_ps,      // time base: start of this clock cycle
     input  wire logic                     bnd_valid,    // integration boundary request
-    input  wire logic [63:0]              bnd_time,     // its time
+    input  wire logic [63:0]              bnd_time,     // its time (>= time_ps)
     output logic                          bnd_full,     // boundary FIFO full: hold the request
-    input  wire logic [63:0]              bnd_wm_ps,    // no later boundary has time < this
     output logic      [N_CHANNELS-1:0]    overflow,     // a tag of channel c was dropped
+    output logic                          held,         // the output was held in the last HOLD_WINDOW clocks
     output logic                          out_valid,
     input  wire logic                     out_ready,
     output logic      [5:0]               out_channel,
@@ -36,84 +46,117 @@ module g2l_merge #(
     output logic                          out_boundary
 );
     initial begin
-        if (N_CHANNELS < 1 || N_CHANNELS > 64) $error("%m: N_CHANNELS must be 1..64");
+        if (N_CHANNELS < 1 || N_CHANNELS > 63) $error("%m: N_CHANNELS must be 1..63");
         if (FIFO_DEPTH_LOG2 < 1) $error("%m: FIFO_DEPTH_LOG2 must be >= 1");
+        if (IN_LATENCY < 1) $error("%m: IN_LATENCY must be >= 1");
     end
 
-    localparam int N_IN = N_CHANNELS + 1;  // index N_CHANNELS is the boundary input
+    localparam int N_IN = N_CHANNELS + 1;    // position 0 is the boundary input
+    localparam int LEVELS = $clog2(N_IN);    // comparison levels
+    localparam int M = 1 << LEVELS;          // leaves; tree node n has children 2n, 2n + 1
+    localparam int TW = 7;                   // {boundary, channel}
+    localparam logic [63:0] LAG = 64'(IN_LATENCY) * 64'(CLK_PERIOD_PS);
+    // Clocks an overflow may lag behind the output stall that caused it (tree and head stages).
+    localparam int HOLD_WINDOW = LEVELS + 2;
 
-    logic [N_IN-1:0]    head_valid;
-    logic [N_IN*64-1:0] head_time;
-    logic [N_IN-1:0]    pop;
-    logic [N_IN-1:0]    fifo_full;
-
-    for (genvar c = 0; c < N_CHANNELS; c++) begin : g_ch
-        wire e;
-        wire [FIFO_DEPTH_LOG2:0] cnt_unused;
-        g2l_fifo #(.WIDTH(64), .DEPTH_LOG2(FIFO_DEPTH_LOG2)) u_fifo (
-            .clk(clk), .rst(rst || clear),
-            .wr_en(in_valid[c]), .wr_data(in_time[c*64 +: 64]),
-            .rd_en(pop[c]), .rd_data(head_time[c*64 +: 64]),
-            .empty(e), .full(fifo_full[c]), .count(cnt_unused)
-        );
-        assign head_valid[c] = !e;
-    end
-
-    wire bnd_empty;
-    wire [BND_DEPTH_LOG2:0] bnd_cnt_unused;
-    g2l_fifo #(.WIDTH(64), .DEPTH_LOG2(BND_DEPTH_LOG2)) u_bnd_fifo (
-        .clk(clk), .rst(rst || clear),
-        .wr_en(bnd_valid), .wr_data(bnd_time),
-        .rd_en(pop[N_CHANNELS]), .rd_data(head_time[N_CHANNELS*64 +: 64]),
-        .empty(bnd_empty), .full(fifo_full[N_CHANNELS]), .count(bnd_cnt_unused)
-    );
-    assign head_valid[N_CHANNELS] = !bnd_empty;
-    assign bnd_full = fifo_full[N_CHANNELS];
-
-    // Minimum search in stream order: the boundary input first, then channels ascending; a later
-    // input wins only when strictly earlier, so ties go to the earlier position.
-    logic [63:0] best_key;
-    logic [6:0]  best_idx;
-    logic        best_real;
-    always_comb begin
-        best_key = head_valid[N_CHANNELS] ? head_time[N_CHANNELS*64 +: 64] : bnd_wm_ps;
-        best_idx = 7'(N_CHANNELS);
-        best_real = head_valid[N_CHANNELS];
-        for (int c = 0; c < N_CHANNELS; c++) begin
-            logic [64:0] wm;
-            logic [63:0] key;
-            // Watermark saturates at 0 so a negative delay near time 0 cannot wrap around.
-            wm = {1'b0, wm_base_ps} + {{33{cfg_delay_ps[c*32+31]}}, cfg_delay_ps[c*32 +: 32]};
-            key = head_valid[c] ? head_time[c*64 +: 64] : (cfg_delay_ps[c*32+31] && wm[64]) ? 64'd0 : wm[63:0];
-            if (key < best_key) begin
-                best_key = key;
-                best_idx = 7'(c);
-                best_real = head_valid[c];
-            end
-        end
-    end
-
-    wire load = !out_valid || out_ready;
-    wire take = load && best_real;
-
-    always_comb begin
-        for (int i = 0; i < N_IN; i++) pop[i] = take && best_idx == 7'(i);
-    end
-
+    // ---- watermarks (registered; older is still valid) -------------------------------------
+    logic [63:0] base_q, bnd_wm_q;
     always_ff @(posedge clk) begin
-        if (take) begin
-            out_time <= best_key;
-            out_boundary <= best_idx == 7'(N_CHANNELS);
-            out_channel <= best_idx == 7'(N_CHANNELS) ? 6'd0 : best_idx[5:0];
-        end
         if (rst || clear) begin
-            out_valid <= 1'b0;
-            overflow <= '0;
+            base_q <= '0;
+            bnd_wm_q <= '0;
         end else begin
-            if (load) out_valid <= best_real;
-            overflow <= in_valid & fifo_full[N_CHANNELS-1:0];
+            base_q <= time_ps < LAG ? 64'd0 : time_ps - LAG;
+            bnd_wm_q <= time_ps;
         end
     end
+
+    // ---- node outputs, heap-indexed: 1 = root, M + p = leaf of input position p --------------
+    logic [2*M-1:0]    n_valid, n_pop;
+    logic [2*M*64-1:0] n_time, n_wm;
+    logic [2*M*TW-1:0] n_tag;
+    logic [N_IN-1:0]   fifo_full;
+
+    for (genvar p = 0; p < M; p++) begin : g_leaf
+        localparam int L = M + p;
+        if (p < N_IN) begin : g_in
+            wire wr = p == 0 ? bnd_valid : in_valid[p - 1];
+            wire [63:0] wr_time = p == 0 ? bnd_time : in_time[(p - 1) * 64 +: 64];
+            wire f_empty;
+            wire [63:0] f_head;
+            wire [(p == 0 ? BND_DEPTH_LOG2 : FIFO_DEPTH_LOG2):0] f_cnt_unused;
+            wire h_ready;
+            g2l_fifo #(.WIDTH(64), .DEPTH_LOG2(p == 0 ? BND_DEPTH_LOG2 : FIFO_DEPTH_LOG2)) u_fifo (
+                .clk(clk), .rst(rst || clear), .wr_en(wr), .wr_data(wr_time),
+                .rd_en(h_ready), .rd_data(f_head), .empty(f_empty), .full(fifo_full[p]),
+                .count(f_cnt_unused)
+            );
+            g2l_skid #(.WIDTH(64)) u_head (
+                .clk(clk), .rst(rst || clear),
+                .in_valid(!f_empty), .in_ready(h_ready), .in_data(f_head),
+                .out_valid(n_valid[L]), .out_ready(n_pop[L]), .out_data(n_time[L*64 +: 64])
+            );
+            assign n_tag[L*TW +: TW] = p == 0 ? {1'b1, 6'd0} : {1'b0, 6'(p - 1)};
+            // Watermark of the head stage: a head is visible one clock after the FIFO held it,
+            // so the bound of one clock earlier covers what is still on its way.
+            logic [63:0] wm_q;
+            if (p == 0) begin : g_bwm
+                always_ff @(posedge clk) wm_q <= (rst || clear) ? 64'd0 : bnd_wm_q;
+            end else begin : g_cwm
+                wire [31:0] d = cfg_delay_ps[(p - 1) * 32 +: 32];
+                wire [64:0] s = {1'b0, base_q} + {{33{d[31]}}, d};
+                // saturate at 0: a negative delay near time 0 must not wrap around
+                always_ff @(posedge clk) wm_q <= (rst || clear || (d[31] && s[64])) ? 64'd0 : s[63:0];
+            end
+            assign n_wm[L*64 +: 64] = wm_q;
+        end else begin : g_pad
+            assign n_valid[L] = 1'b0;
+            assign n_time[L*64 +: 64] = '0;
+            assign n_tag[L*TW +: TW] = '0;
+            assign n_wm[L*64 +: 64] = '1;  // never holds anything back
+        end
+    end
+
+    for (genvar n = 1; n < M; n++) begin : g_node
+        g2l_merge_node #(.TAG_W(TW)) u_node (
+            .clk(clk), .rst(rst || clear),
+            .a_valid(n_valid[2*n]), .a_time(n_time[2*n*64 +: 64]), .a_tag(n_tag[2*n*TW +: TW]),
+            .a_wm(n_wm[2*n*64 +: 64]), .a_pop(n_pop[2*n]),
+            .b_valid(n_valid[2*n+1]), .b_time(n_time[(2*n+1)*64 +: 64]), .b_tag(n_tag[(2*n+1)*TW +: TW]),
+            .b_wm(n_wm[(2*n+1)*64 +: 64]), .b_pop(n_pop[2*n+1]),
+            .out_valid(n_valid[n]), .out_time(n_time[n*64 +: 64]), .out_tag(n_tag[n*TW +: TW]),
+            .out_wm(n_wm[n*64 +: 64]), .out_pop(n_pop[n])
+        );
+    end
+
+    // ---- output: the root's register stage ---------------------------------------------------
+    assign out_valid = n_valid[1];
+    assign out_time = n_time[64 +: 64];
+    assign out_boundary = n_tag[TW + 6];
+    assign out_channel = n_tag[TW +: 6];
+    assign n_pop[1] = out_ready;
+    assign n_pop[0] = 1'b0;
+    assign n_valid[0] = 1'b0;
+    assign n_time[63:0] = '0;
+    assign n_wm[63:0] = '0;
+    assign n_tag[TW-1:0] = '0;
+    assign bnd_full = fifo_full[0];
+
+    logic [HOLD_WINDOW-1:0] stall_hist;
+    always_ff @(posedge clk) begin
+        if (rst || clear) begin
+            overflow <= '0;
+            stall_hist <= '0;
+        end else begin
+            overflow <= in_valid & fifo_full[N_IN-1:1];
+            stall_hist <= {stall_hist[HOLD_WINDOW-2:0], out_valid && !out_ready};
+        end
+    end
+    assign held = |stall_hist;
+
+    // Node 0 and the padding leaves exist only to keep the heap indexing simple.
+    // The root's watermark has no parent to use it.
+    wire unused_ok = &{1'b0, n_pop[0], n_valid[0], n_time[63:0], n_wm[127:0], n_tag[TW-1:0]};
 endmodule
 
 `resetall

@@ -57,17 +57,22 @@ module g2l_stream_out #(
     // ---- pending loss counters -----------------------------------------------------------
     logic [31:0] pending [N_LOST];
     wire [N_LOST-1:0] inc = {lost_c2, lost_c1, lost_c0};
+    // The counter to send next: the first non-zero one, chosen from registered counts into a
+    // register (a 3*N_CHANNELS-way priority search would not fit the clock in front of the
+    // output mux). The choice is one clock old: after a LOST word the next one waits a clock
+    // (lost_cool), so the choice has seen the sent counter restart and its count is non-zero.
     logic [LOST_W-1:0] lost_sel;
-    logic              lost_any;
-    always_comb begin
-        lost_sel = '0;
-        lost_any = 1'b0;
+    logic              lost_any, lost_cool;
+    always_ff @(posedge clk) begin
+        lost_sel <= '0;
+        lost_any <= 1'b0;
         for (int i = N_LOST - 1; i >= 0; i--) begin
             if (pending[i] != 0) begin
-                lost_sel = LOST_W'(i);
-                lost_any = 1'b1;
+                lost_sel <= LOST_W'(i);
+                lost_any <= 1'b1;
             end
         end
+        if (rst || clear) lost_any <= 1'b0;
     end
     wire [5:0] lost_channel = 6'(32'(lost_sel) % N_CHANNELS);
     wire [5:0] lost_cause = 6'(32'(lost_sel) / N_CHANNELS);
@@ -78,7 +83,7 @@ module g2l_stream_out #(
     localparam int LOST_GAP = 63;
     logic [5:0] since_lost;
     logic [N_ARB-1:0] avail;
-    assign avail = {s_frame_tvalid, lost_any && (!raw_valid || since_lost == 6'(LOST_GAP)), raw_valid};
+    assign avail = {s_frame_tvalid, lost_any && !lost_cool && (!raw_valid || since_lost == 6'(LOST_GAP)), raw_valid};
 
     logic             locked;     // inside a frame of source `lock_src`
     logic [ARB_W-1:0] lock_src;
@@ -128,6 +133,7 @@ module g2l_stream_out #(
             lock_src <= '0;
             rr <= '0;
             since_lost <= '0;
+            lost_cool <= 1'b0;
             epoch <= '0;
             announced <= 1'b0;
             for (int i = 0; i < N_LOST; i++) pending[i] <= '0;
@@ -136,6 +142,7 @@ module g2l_stream_out #(
                 if (go && grant == ARB_W'(1) && lost_sel == LOST_W'(i)) pending[i] <= {31'd0, inc[i]};
                 else if (inc[i] && pending[i] != 32'hFFFF_FFFF) pending[i] <= pending[i] + 1'b1;
             end
+            lost_cool <= go && grant == ARB_W'(1);
             if (load) m_axis_tvalid <= grant_any;
             if (go) begin
                 rr <= (grant == ARB_W'(N_ARB - 1)) ? '0 : grant + 1'b1;

@@ -6,7 +6,7 @@
 // One channel of the carry-chain TDC: delay line -> encoder (hit + code from one snapshot) ->
 // code-density calibration (code -> fine time in ps). A rising edge of `in_pulse` in the clock
 // cycle whose time base reads T gives `hit` with `fine_ps` (0 .. P - 1) exactly LATENCY clocks
-// after that cycle, and the edge's time is T + fine_ps (plus the line's constant insertion delay,
+// after that cycle (the pipeline's own depth g2l_tdc_latency(taps) unless set deeper), and the edge's time is T + fine_ps (plus the line's constant insertion delay,
 // which DELAY_PS absorbs like a cable). See docs/hardware.md "TDC".
 //
 // LINE selects the delay line: 1 = CARRY4 chains (synthesis), 2 = behavioural line with
@@ -29,7 +29,10 @@ module g2l_tdc #(
                                          // CARRY4 per chain: reach 1.25 P at CARRY4_MIN_PS
     parameter int CARRY4_NOM_PS = 114,   // nominal CARRY4 delay (prjxray Artix-7 CI->CO3)
     parameter int NOM_BIN_PS = (CARRY4_NOM_PS + 2 * N_CHAINS) / (4 * N_CHAINS),  // bin before calibration
-    parameter int CAL_LOG2_MAX = 20      // largest calibration (2**20 hits per table)
+    parameter int CAL_LOG2_MAX = 20,     // largest calibration (2**20 hits per table)
+    // clocks from an edge's cycle to its hit: the pipeline's own depth (g2l_tdc.svh) or more, padded
+    // with registers (g2l_top's TDC_LATENCY; the testbenches read it)
+    parameter int LATENCY = g2l_tdc_latency(N_CHAINS * 4 * N_CARRY4)
 ) (
     input  wire logic              clk,
     input  wire logic              rst,            // synchronous, active high
@@ -60,14 +63,14 @@ module g2l_tdc #(
     localparam int TAPS_PER_CHAIN = 4 * N_CARRY4;
     localparam int N_TAPS = N_CHAINS * TAPS_PER_CHAIN;
     localparam int CODE_W = g2l_tdc_clog2(N_TAPS + 1);
-    /* verilator lint_off UNUSEDPARAM */
-    localparam int LATENCY = g2l_tdc_latency(N_TAPS);  // what g2l_top compensates (testbenches read it)
-    /* verilator lint_on UNUSEDPARAM */
+    localparam int PIPE_LATENCY = g2l_tdc_latency(N_TAPS);  // the pipeline's own depth
+    localparam int PAD = LATENCY - PIPE_LATENCY;            // registers after the calibration
 
     initial begin
         if (LINE < 0 || LINE > 2) $error("%m: LINE must be 0 (zero-time), 1 (CARRY4) or 2 (behavioural)");
         if (CODE_W > 16) $error("%m: at most 65535 taps");
         if (NOM_BIN_PS * N_TAPS < CLK_PERIOD_PS) $error("%m: the line is shorter than a period at NOM_BIN_PS");
+        if (PAD < 0) $error("%m: LATENCY must be >= g2l_tdc_latency(taps), the pipeline's own depth");
     end
 
     logic [N_TAPS-1:0] sample;
@@ -84,7 +87,8 @@ module g2l_tdc #(
         ) u_line (.clk(clk), .in_pulse(in_pulse), .sim_fine_ps(sim_fine_ps), .sample(sample));
     end
 
-    logic              enc_hit, overlap, short_pulse, overrange;
+    logic              enc_hit, overlap, short_pulse, overrange, cal_hit;
+    logic [FINE_W-1:0] cal_fine;
     logic [CODE_W-1:0] code;
     g2l_tdc_encoder #(.N_CHAINS(N_CHAINS), .TAPS_PER_CHAIN(TAPS_PER_CHAIN), .CODE_W(CODE_W)) u_enc (
         .clk(clk), .rst(rst), .sample(sample), .hit(enc_hit), .code(code),
@@ -99,8 +103,25 @@ module g2l_tdc #(
         .cal_log2_hits(cal_log2_hits), .cal_restart(cal_restart), .use_nominal(use_nominal),
         .host_addr(host_addr[CODE_W-1:0]), .host_data(host_data), .bank(bank), .table_valid(table_valid),
         .collecting(collecting), .building(building), .cal_count(cal_count),
-        .out_hit(hit), .out_fine(fine_ps)
+        .out_hit(cal_hit), .out_fine(cal_fine)
     );
+
+    // A LATENCY deeper than the pipeline: the hit and its fine time ride PAD more registers.
+    if (PAD <= 0) begin : g_direct
+        assign hit = cal_hit;
+        assign fine_ps = cal_fine;
+    end else begin : g_pad
+        logic [PAD-1:0]        hit_pipe;
+        logic [PAD*FINE_W-1:0] fine_pipe;  // stage i at bits [i*FINE_W +: FINE_W]
+        always_ff @(posedge clk) begin
+            hit_pipe[0] <= !rst && cal_hit;
+            for (int i = 1; i < PAD; i++) hit_pipe[i] <= !rst && hit_pipe[i-1];
+            fine_pipe[0 +: FINE_W] <= cal_fine;
+            for (int i = 1; i < PAD; i++) fine_pipe[i*FINE_W +: FINE_W] <= fine_pipe[(i-1)*FINE_W +: FINE_W];
+        end
+        assign hit = hit_pipe[PAD-1];
+        assign fine_ps = fine_pipe[(PAD-1)*FINE_W +: FINE_W];
+    end
 
     always_ff @(posedge clk) begin
         if (rst || clear) begin

@@ -10,6 +10,10 @@
 // Time base: `time_ps` advances by CLK_PERIOD_PS every clock; COMMAND.clear loads it with
 // TIME_PRESET * CLK_PERIOD_PS. An edge whose cycle starts at `time_ps = T` with fine time f gets
 // the absolute time T + f (+ delay): the TDC latency is compensated exactly.
+//
+// Timing: every register-to-register path fits half the clock period in cell delay (`make
+// timing`); wide arithmetic is registered (the preset multiply, the time bases, the merge's
+// comparison tree, register stages in front of the binners).
 module g2l_top #(
     parameter int N_CHANNELS = 9,        // input channels including the sync (<= 32)
     parameter int N_PAIRS = 4,           // correlation pairs (<= 8)
@@ -18,13 +22,19 @@ module g2l_top #(
     parameter int CLK_PERIOD_PS = 4000,  // time-base clock period (250 MHz)
     parameter int MERGE_FIFO_LOG2 = 5,   // log2 entries of each channel FIFO in the merge
     parameter int RAW_FIFO_LOG2 = 9,     // log2 entries of the raw tag FIFO before the stream
+    parameter int SYNC_INPUT = N_CHANNELS - 1,  // input with the sync prescaler (the board's sync pin)
+    parameter int PERIOD_AVG_LOG2 = 8,   // the pulsed block measures the laser period over 2**this syncs
     // ---- carry-chain TDC (g2l_tdc; docs/hardware.md "TDC") ----
     parameter int TDC_LINE = 1,          // 1 = CARRY4 line (synthesis), 0 = zero-time line (cycle-based sim)
     parameter int TDC_N_CHAINS = 2,      // carry chains per channel
     parameter int TDC_CARRY4_MIN_PS = 70,  // fastest CARRY4 the line must cover a period with
     parameter int TDC_N_CARRY4 = (CLK_PERIOD_PS * 5 + 4 * TDC_CARRY4_MIN_PS - 1) / (4 * TDC_CARRY4_MIN_PS),
     parameter int TDC_CARRY4_NOM_PS = 114,  // nominal CARRY4 delay: bin width before calibration
-    parameter int TDC_NOM_BIN_PS = (TDC_CARRY4_NOM_PS + 2 * TDC_N_CHAINS) / (4 * TDC_N_CHAINS)
+    parameter int TDC_NOM_BIN_PS = (TDC_CARRY4_NOM_PS + 2 * TDC_N_CHAINS) / (4 * TDC_N_CHAINS),
+    // clocks from an edge's cycle to the TDC's hit: the TDC's own pipeline depth (g2l_tdc.svh, from
+    // its geometry); a larger value pads the TDC's output. The edge time base and the merge's
+    // watermarks follow it.
+    parameter int TDC_LATENCY = g2l_tdc_latency(TDC_N_CHAINS * 4 * TDC_N_CARRY4)
 ) (
     input  wire logic                     clk,
     input  wire logic                     rst,          // synchronous, active high
@@ -67,30 +77,31 @@ module g2l_top #(
     `include "g2l_tdc.svh"
     /* verilator lint_on UNUSEDPARAM */
 
+    localparam int TDC_N_TAPS = TDC_N_CHAINS * 4 * TDC_N_CARRY4;  // taps of all chains of one channel
+
     initial begin
         if (N_CHANNELS < 2 || N_CHANNELS > 32) $error("%m: N_CHANNELS must be 2..32 (CHANNEL_ENABLE width)");
         if (N_PAIRS < 1 || N_PAIRS > 8) $error("%m: N_PAIRS must be 1..8");
         if (CLK_PERIOD_PS < 1 || CLK_PERIOD_PS > 65536) $error("%m: CLK_PERIOD_PS must fit the 16-bit fine time");
         if (MAX_PHOTONS < 1 || MAX_PHOTONS > 63) $error("%m: MAX_PHOTONS must be 1..63");
+        if (SYNC_INPUT < 0 || SYNC_INPUT >= N_CHANNELS) $error("%m: SYNC_INPUT must be an input channel");
+        if (TDC_LATENCY < g2l_tdc_latency(TDC_N_TAPS))
+            $error("%m: TDC_LATENCY must be >= the TDC's pipeline depth g2l_tdc_latency(taps)");
     end
 
-    // g2l_tdc: a hit this many clocks after its edge's cycle (its pipeline depth, from its geometry)
-    localparam int TDC_N_TAPS = TDC_N_CHAINS * 4 * TDC_N_CARRY4;
-    localparam int TDC_LATENCY = g2l_tdc_latency(TDC_N_TAPS);
+    localparam int CHANNEL_LATENCY = 2;            // g2l_channel: hit to tag_valid
     localparam logic [63:0] P = 64'(CLK_PERIOD_PS);
-    // No tag that has not reached a merge FIFO can have a raw time before time_ps - WM_LAG: the
-    // TDC latency plus the channel register plus one cycle of margin.
-    localparam logic [63:0] WM_LAG = 64'(TDC_LATENCY + 2) * P;
 
     // ---- registers ----------------------------------------------------------------------
     logic [31:0] reg_control, reg_channel_enable, reg_sync_channel, reg_bin_width_ps, reg_n_bins;
-    logic [31:0] reg_offset_ps, reg_integration_cycles, reg_pulsed_window_ps;
+    logic [31:0] reg_offset_ps, reg_integration_cycles, reg_pulsed_window_ps, reg_sync_divider;
     logic [63:0] reg_time_preset;
     logic [N_PAIRS*32-1:0] reg_pair;
     logic [N_CHANNELS*32-1:0] reg_dead_time_ps, reg_delay_ps;
     logic cmd_clear, cmd_swap;
     logic [31:0] st_status;
     logic [N_CHANNELS*32-1:0] st_count, st_lost_count, st_dead_count;
+    logic [31:0] st_sync_filtered, st_sync_period;
     logic [31:0] reg_tdc_control, reg_tdc_cal_enable, reg_tdc_select, st_tdc_status, st_tdc_table;
     logic [N_CHANNELS*32-1:0] st_tdc_overlap;
     logic cmd_tdc_restart;
@@ -98,7 +109,7 @@ module g2l_top #(
 
     g2l_axil_regs #(
         .N_CHANNELS(N_CHANNELS), .N_PAIRS(N_PAIRS), .N_BINS_LOG2(N_BINS_LOG2),
-        .MAX_PHOTONS(MAX_PHOTONS), .CLK_PERIOD_PS(CLK_PERIOD_PS)
+        .MAX_PHOTONS(MAX_PHOTONS), .CLK_PERIOD_PS(CLK_PERIOD_PS), .SYNC_INPUT(SYNC_INPUT)
     ) u_regs (
         .clk(clk), .rst(rst),
         .s_axil_awaddr(s_axil_awaddr), .s_axil_awprot(s_axil_awprot), .s_axil_awvalid(s_axil_awvalid),
@@ -112,12 +123,14 @@ module g2l_top #(
         .reg_sync_channel(reg_sync_channel), .reg_bin_width_ps(reg_bin_width_ps),
         .reg_n_bins(reg_n_bins), .reg_offset_ps(reg_offset_ps),
         .reg_integration_cycles(reg_integration_cycles), .reg_pulsed_window_ps(reg_pulsed_window_ps),
+        .reg_sync_divider(reg_sync_divider),
         .reg_time_preset(reg_time_preset), .reg_pair(reg_pair), .reg_dead_time_ps(reg_dead_time_ps),
         .reg_delay_ps(reg_delay_ps), .reg_packet_words(reg_packet_words),
         .reg_packet_timeout_cycles(reg_packet_timeout_cycles), .reg_clock_control(clock_control),
         .cmd_clear(cmd_clear), .cmd_swap(cmd_swap),
         .st_status(st_status), .st_count(st_count), .st_lost_count(st_lost_count),
-        .st_dead_count(st_dead_count), .st_clock_status(clock_status),
+        .st_dead_count(st_dead_count), .st_sync_filtered(st_sync_filtered), .st_sync_period(st_sync_period),
+        .st_clock_status(clock_status),
         .reg_tdc_control(reg_tdc_control), .reg_tdc_cal_enable(reg_tdc_cal_enable),
         .reg_tdc_select(reg_tdc_select), .cmd_tdc_restart(cmd_tdc_restart), .st_tdc_status(st_tdc_status),
         .st_tdc_table(st_tdc_table),
@@ -132,14 +145,46 @@ module g2l_top #(
     wire raw_enable = reg_control[G2L_REG_CONTROL_RAW_ENABLE_LSB];
     wire hist_enable = reg_control[G2L_REG_CONTROL_HIST_ENABLE_LSB];
     wire pulsed_enable = reg_control[G2L_REG_CONTROL_PULSED_ENABLE_LSB];
-    wire clear = cmd_clear;
+    wire sync_filter = reg_control[G2L_REG_CONTROL_SYNC_FILTER_LSB];
 
-    // ---- time base ------------------------------------------------------------------------
-    logic [63:0] time_ps /*verilator public_flat_rd*/;  // read by sim/harness
+    // ---- clear and time base (registered arithmetic) ----------------------------------------
+    // TIME_PRESET * CLK_PERIOD_PS is formed in registered pieces (four 16-bit partial products,
+    // then two levels of adds) and the edge base from it; COMMAND.clear takes effect CLEAR_DELAY
+    // clocks after its write, when the preset written before it has passed the pipeline. STATUS
+    // .clearing covers the delay, so a driver that waits for it sees the clear done.
+    localparam int CLEAR_DELAY = 4;
+    logic [CLEAR_DELAY-1:0] clear_pipe;
+    always_ff @(posedge clk) clear_pipe <= rst ? '0 : {clear_pipe[CLEAR_DELAY-2:0], cmd_clear};
+    wire clear = clear_pipe[CLEAR_DELAY-1];
+    wire clear_pending = |clear_pipe;
+
+    logic [4*33-1:0] pre_part;      // stage 1: reg_time_preset[16k +: 16] * P
+    logic [63:0] pre_lo, pre_hi;    // stage 2: parts 0 + 1, parts 2 + 3
+    logic [63:0] preset_ps;         // stage 3: TIME_PRESET * P
+    logic [63:0] preset_edge_ps;    // stage 4: minus the TDC latency
     always_ff @(posedge clk) begin
-        if (rst) time_ps <= '0;
-        else if (clear) time_ps <= reg_time_preset * P;
-        else time_ps <= time_ps + P;
+        for (int k = 0; k < 4; k++)
+            pre_part[k*33 +: 33] <= 33'(reg_time_preset[k*16 +: 16]) * 33'(CLK_PERIOD_PS);
+        pre_lo <= 64'(pre_part[0 +: 33]) + (64'(pre_part[33 +: 33]) << 16);
+        pre_hi <= 64'(pre_part[66 +: 33]) + (64'(pre_part[99 +: 33]) << 16);
+        preset_ps <= pre_lo + (pre_hi << 32);
+        preset_edge_ps <= preset_ps - 64'(TDC_LATENCY) * P;
+    end
+
+    // time_ps: start of this clock cycle; edge_base_ps = time_ps - TDC_LATENCY * P, its own counter
+    logic [63:0] time_ps /*verilator public_flat_rd*/;  // read by sim/harness
+    logic [63:0] edge_base_ps;
+    always_ff @(posedge clk) begin
+        if (rst) begin
+            time_ps <= '0;
+            edge_base_ps <= '0 - 64'(TDC_LATENCY) * P;
+        end else if (clear) begin
+            time_ps <= preset_ps;
+            edge_base_ps <= preset_edge_ps;
+        end else begin
+            time_ps <= time_ps + P;
+            edge_base_ps <= edge_base_ps + P;
+        end
     end
 
     // ---- integration timer ----------------------------------------------------------------
@@ -168,7 +213,6 @@ module g2l_top #(
     logic [N_CHANNELS-1:0]    ch_valid;
     logic [N_CHANNELS*64-1:0] ch_time;
     logic [N_CHANNELS-1:0]    ch_dead_unused;
-    wire  [63:0]              edge_base_ps = time_ps - 64'(TDC_LATENCY) * P;
 
     // ---- carry-chain TDC per channel: calibration settings, status of the selected channel ----
     wire        tdc_use_nominal = reg_tdc_control[G2L_REG_TDC_CONTROL_USE_NOMINAL_LSB];
@@ -188,6 +232,21 @@ module g2l_top #(
             end
     end
 
+    // Sync prescaler on the sync input (g2l_sync_div), in front of its TDC. Its count restarts
+    // at reset and COMMAND.clear (from a register: a glitch-free asynchronous reset).
+    logic div_arst;
+    always_ff @(posedge clk) div_arst <= rst || clear;
+    wire div_out;
+    logic [N_CHANNELS-1:0] line;
+    always_comb begin
+        line = in_pulse;
+        line[SYNC_INPUT] = div_out;
+    end
+    g2l_sync_div #(.MAX_LOG2(4)) u_sync_div (
+        .in_async(in_pulse[SYNC_INPUT]), .arst(div_arst),
+        .cfg_log2(reg_sync_divider[G2L_REG_SYNC_DIVIDER_LOG2_LSB +: 3]), .out_async(div_out)
+    );
+
     for (genvar c = 0; c < N_CHANNELS; c++) begin : g_ch
         wire hit;
         wire [15:0] fine;
@@ -196,9 +255,9 @@ module g2l_top #(
         g2l_tdc #(
             .CLK_PERIOD_PS(CLK_PERIOD_PS), .FINE_W(16), .LINE(TDC_LINE), .N_CHAINS(TDC_N_CHAINS),
             .CARRY4_MIN_PS(TDC_CARRY4_MIN_PS), .N_CARRY4(TDC_N_CARRY4), .CARRY4_NOM_PS(TDC_CARRY4_NOM_PS),
-            .NOM_BIN_PS(TDC_NOM_BIN_PS)
+            .NOM_BIN_PS(TDC_NOM_BIN_PS), .LATENCY(TDC_LATENCY)
         ) u_tdc (
-            .clk(clk), .rst(rst), .clear(clear), .in_pulse(in_pulse[c]), .sim_fine_ps(in_fine_ps[c*16 +: 16]),
+            .clk(clk), .rst(rst), .clear(clear), .in_pulse(line[c]), .sim_fine_ps(in_fine_ps[c*16 +: 16]),
             .cal_enable(reg_tdc_cal_enable[c]), .cal_log2_hits(tdc_log2_hits), .cal_restart(cmd_tdc_restart),
             .use_nominal(tdc_use_nominal), .host_addr(tdc_code), .host_data(tdc_table_all[c*16 +: 16]),
             .bank(tdc_bank), .table_valid(tdc_valid), .collecting(tdc_collecting), .building(tdc_building),
@@ -224,38 +283,49 @@ module g2l_top #(
     end
 
     // ---- merge --------------------------------------------------------------------------------
-    logic              m_valid, m_ready, m_boundary;
+    logic              m_valid, m_ready, m_boundary, m_held;
     logic [5:0]        m_channel;
     logic [63:0]       m_time;
     logic [N_CHANNELS-1:0] overflow;
 
-    g2l_merge #(.N_CHANNELS(N_CHANNELS), .FIFO_DEPTH_LOG2(MERGE_FIFO_LOG2), .BND_DEPTH_LOG2(2)) u_merge (
+    g2l_merge #(
+        .N_CHANNELS(N_CHANNELS), .FIFO_DEPTH_LOG2(MERGE_FIFO_LOG2), .BND_DEPTH_LOG2(2),
+        .CLK_PERIOD_PS(CLK_PERIOD_PS), .IN_LATENCY(TDC_LATENCY + CHANNEL_LATENCY)
+    ) u_merge (
         .clk(clk), .rst(rst), .clear(clear),
-        .in_valid(ch_valid), .in_time(ch_time), .cfg_delay_ps(reg_delay_ps),
-        .wm_base_ps(time_ps < WM_LAG ? 64'd0 : time_ps - WM_LAG),
-        .bnd_valid(bnd_fire), .bnd_time(time_ps), .bnd_full(bnd_full), .bnd_wm_ps(time_ps),
-        .overflow(overflow),
+        .in_valid(ch_valid), .in_time(ch_time), .cfg_delay_ps(reg_delay_ps), .time_ps(time_ps),
+        .bnd_valid(bnd_fire), .bnd_time(time_ps), .bnd_full(bnd_full),
+        .overflow(overflow), .held(m_held),
         .out_valid(m_valid), .out_ready(m_ready), .out_channel(m_channel), .out_time(m_time),
         .out_boundary(m_boundary)
     );
 
     // ---- fan-out to the consumers: each takes every beat exactly once ------------------------
-    // 0 = correlation histogrammer, 1 = pulsed block, 2 = rate counters, 3 = raw FIFO.
-    localparam int N_CONS = 4;
-    logic [N_CONS-1:0] taken, cons_valid, cons_ready;
-    assign cons_valid = {N_CONS{m_valid}} & ~taken;
-    wire [N_CONS-1:0] cons_fire = cons_valid & cons_ready;
-    assign m_ready = &(taken | cons_ready);
-    always_ff @(posedge clk) begin
-        if (rst || clear || (m_valid && m_ready)) taken <= '0;
-        else taken <= taken | cons_fire;
-    end
+    // The binners get a register stage each (g2l_skid), so their ready logic never reaches the
+    // merge combinationally; the rate counters and the raw path take a beat in the clock it leaves.
+    // A beat leaves when both register stages have room and the rate counters can take it.
+    logic hist_in_ready, pulsed_in_ready, rates_bnd_ready;
+    assign m_ready = hist_in_ready && pulsed_in_ready && (!m_boundary || rates_bnd_ready);
+    wire m_fire = m_valid && m_ready;
 
-    // Loss cause for merge overflows: 1 when a consumer holds the merge, 2 otherwise.
-    logic stalled_q;
-    always_ff @(posedge clk) stalled_q <= m_valid && !m_ready;
-    wire [N_CHANNELS-1:0] lost_c1 = stalled_q ? overflow : '0;
-    wire [N_CHANNELS-1:0] lost_c2 = stalled_q ? '0 : overflow;
+    // Loss cause for merge overflows: 1 when a consumer held the merge (within the tree's depth
+    // before the overflow), 2 otherwise.
+    wire [N_CHANNELS-1:0] lost_c1 = m_held ? overflow : '0;
+    wire [N_CHANNELS-1:0] lost_c2 = m_held ? '0 : overflow;
+
+    logic       hq_valid, hq_ready, hq_boundary, pq_valid, pq_ready, pq_boundary;
+    logic [5:0] hq_channel, pq_channel;
+    logic [63:0] hq_time, pq_time;
+    g2l_skid #(.WIDTH(71)) u_hist_in (
+        .clk(clk), .rst(rst || clear),
+        .in_valid(m_fire), .in_ready(hist_in_ready), .in_data({m_boundary, m_channel, m_time}),
+        .out_valid(hq_valid), .out_ready(hq_ready), .out_data({hq_boundary, hq_channel, hq_time})
+    );
+    g2l_skid #(.WIDTH(71)) u_pulsed_in (
+        .clk(clk), .rst(rst || clear),
+        .in_valid(m_fire), .in_ready(pulsed_in_ready), .in_data({m_boundary, m_channel, m_time}),
+        .out_valid(pq_valid), .out_ready(pq_ready), .out_data({pq_boundary, pq_channel, pq_time})
+    );
 
     // ---- correlation histogrammer -------------------------------------------------------------
     logic [N_PAIRS*6-1:0] pair_a, pair_b;
@@ -277,32 +347,31 @@ module g2l_top #(
         .clk(clk), .rst(rst), .clear(clear), .cfg_enable(hist_enable),
         .cfg_bin_width_ps(reg_bin_width_ps), .cfg_n_bins(reg_n_bins), .cfg_offset_ps(reg_offset_ps),
         .cfg_pair_a(pair_a), .cfg_pair_b(pair_b), .cfg_pair_enable(pair_en),
-        .s_tag_valid(cons_valid[0]), .s_tag_ready(cons_ready[0]), .s_tag_channel(m_channel),
-        .s_tag_time(m_time), .s_tag_boundary(m_boundary),
+        .s_tag_valid(hq_valid), .s_tag_ready(hq_ready), .s_tag_channel(hq_channel),
+        .s_tag_time(hq_time), .s_tag_boundary(hq_boundary),
         .m_axis_tdata(hist_tdata), .m_axis_tvalid(hist_tvalid), .m_axis_tready(hist_tready),
         .m_axis_tlast(hist_tlast), .dumping(hist_dumping), .clearing(hist_clearing), .bank(hist_bank),
         .cfg_error(hist_cfg_error),
         .lost_count(hist_lost), .lost_inexact(hist_lost_inexact), .saturate_count(hist_saturate)
     );
 
-    g2l_pulsed #(.N_CHANNELS(N_CHANNELS), .MAX_PHOTONS(MAX_PHOTONS)) u_pulsed (
+    g2l_pulsed #(.N_CHANNELS(N_CHANNELS), .MAX_PHOTONS(MAX_PHOTONS), .PERIOD_AVG_LOG2(PERIOD_AVG_LOG2)) u_pulsed (
         .clk(clk), .rst(rst), .clear(clear), .cfg_enable(pulsed_enable),
         .cfg_sync_channel(reg_sync_channel[5:0]), .cfg_window_ps(reg_pulsed_window_ps),
-        .s_tag_valid(cons_valid[1]), .s_tag_ready(cons_ready[1]), .s_tag_channel(m_channel),
-        .s_tag_time(m_time), .s_tag_boundary(m_boundary),
+        .cfg_divider_log2(reg_sync_divider[G2L_REG_SYNC_DIVIDER_LOG2_LSB +: 3]),
+        .s_tag_valid(pq_valid), .s_tag_ready(pq_ready), .s_tag_channel(pq_channel),
+        .s_tag_time(pq_time), .s_tag_boundary(pq_boundary),
         .m_axis_tdata(pulsed_tdata), .m_axis_tvalid(pulsed_tvalid), .m_axis_tready(pulsed_tready),
         .m_axis_tlast(pulsed_tlast), .dumping(pulsed_dumping), .lost_count(pulsed_lost),
         .cfg_error(pulsed_cfg_error), .pre_sync_count(pulsed_pre_sync), .out_of_window_count(pulsed_out_of_window),
-        .clip_count(pulsed_clip)
+        .clip_count(pulsed_clip), .period_q8(st_sync_period)
     );
 
     // ---- rate / loss counters ---------------------------------------------------------------
-    logic rates_bnd_ready;
     logic [N_CHANNELS-1:0] lost_c0;
-    assign cons_ready[2] = !m_boundary || rates_bnd_ready;
     g2l_rate_counters #(.N_CHANNELS(N_CHANNELS)) u_rates (
         .clk(clk), .rst(rst), .clear(clear),
-        .t_fire(cons_fire[2]), .t_channel(m_channel), .t_boundary(m_boundary),
+        .t_fire(m_fire), .t_channel(m_channel), .t_boundary(m_boundary),
         .bnd_ready(rates_bnd_ready), .len_valid(bnd_fire), .len_cycles(since),
         .lost_a(lost_c0), .lost_b(overflow),
         .count(st_count), .lost_total(st_lost_count),
@@ -310,33 +379,64 @@ module g2l_top #(
         .m_axis_tlast(rates_tlast)
     );
 
-    // ---- raw tag FIFO: never holds the merge; a full FIFO drops and counts (cause 0) ---------
-    assign cons_ready[3] = 1'b1;
-    wire raw_push = cons_fire[3] && !m_boundary && raw_enable;
+    // ---- raw path: conditional sync filter, then the raw tag FIFO ------------------------------
+    // Never holds the merge; a full FIFO drops and counts (cause 0).
+    logic        rf_valid;
+    logic [5:0]  rf_channel;
+    logic [63:0] rf_time;
+    g2l_sync_filter u_sync_filter (
+        .clk(clk), .rst(rst), .clear(clear),
+        .cfg_enable(sync_filter), .cfg_sync_channel(reg_sync_channel[5:0]),
+        .in_valid(m_fire && !m_boundary && raw_enable), .in_channel(m_channel), .in_time(m_time),
+        .out_valid(rf_valid), .out_channel(rf_channel), .out_time(rf_time),
+        .filtered_count(st_sync_filtered)
+    );
     logic raw_full, raw_empty, raw_pop;
-    logic [RAW_FIFO_LOG2:0] raw_count;
+    logic [RAW_FIFO_LOG2:0] raw_count_unused;
     logic [69:0] raw_head;
     g2l_fifo #(.WIDTH(70), .DEPTH_LOG2(RAW_FIFO_LOG2)) u_raw (
-        .clk(clk), .rst(rst || clear), .wr_en(raw_push), .wr_data({m_channel, m_time}),
-        .rd_en(raw_pop), .rd_data(raw_head), .empty(raw_empty), .full(raw_full), .count(raw_count)
+        .clk(clk), .rst(rst || clear), .wr_en(rf_valid), .wr_data({rf_channel, rf_time}),
+        .rd_en(raw_pop), .rd_data(raw_head), .empty(raw_empty), .full(raw_full), .count(raw_count_unused)
     );
     always_ff @(posedge clk) begin
         if (rst || clear) lost_c0 <= '0;
-        else for (int c = 0; c < N_CHANNELS; c++) lost_c0[c] <= raw_push && raw_full && m_channel == 6'(c);
+        else for (int c = 0; c < N_CHANNELS; c++) lost_c0[c] <= rf_valid && raw_full && rf_channel == 6'(c);
     end
 
     // ---- output: framer, then DMA packets (tlast where the host wants it) ---------------------
+    // Register stages in front of the framer: the raw FIFO's head (its block-RAM read is slow) and
+    // each frame source, so the framer's arbitration never reaches back into them.
+    logic        rq_valid, rq_ready, rq_in_ready;
+    logic [69:0] rq_data;
+    assign raw_pop = rq_in_ready;
+    g2l_skid #(.WIDTH(70)) u_raw_head (
+        .clk(clk), .rst(rst || clear),
+        .in_valid(!raw_empty), .in_ready(rq_in_ready), .in_data(raw_head),
+        .out_valid(rq_valid), .out_ready(rq_ready), .out_data(rq_data)
+    );
+    logic [3*64-1:0] fq_tdata;
+    logic [2:0]      fq_tvalid, fq_tready, fq_tlast, fs_tready;
+    wire  [3*65-1:0] fs_in = {rates_tlast, rates_tdata, pulsed_tlast, pulsed_tdata, hist_tlast, hist_tdata};
+    wire  [2:0]      fs_valid = {rates_tvalid, pulsed_tvalid, hist_tvalid};
+    assign {rates_tready, pulsed_tready, hist_tready} = fs_tready;
+    for (genvar k = 0; k < 3; k++) begin : g_frame_in
+        g2l_skid #(.WIDTH(65)) u_frame_in (
+            .clk(clk), .rst(rst || clear),
+            .in_valid(fs_valid[k]), .in_ready(fs_tready[k]), .in_data(fs_in[k*65 +: 65]),
+            .out_valid(fq_tvalid[k]), .out_ready(fq_tready[k]), .out_data({fq_tlast[k], fq_tdata[k*64 +: 64]})
+        );
+    end
+
     logic [63:0] fr_tdata;
     logic        fr_tvalid, fr_tready, fr_tlast_unused;
     g2l_stream_out #(.N_CHANNELS(N_CHANNELS), .N_SRC(3)) u_out (
         .clk(clk), .rst(rst), .clear(clear),
-        .raw_valid(!raw_empty), .raw_ready(raw_pop), .raw_channel(raw_head[69:64]),
-        .raw_time(raw_head[63:0]), .raw_last(raw_count == (RAW_FIFO_LOG2 + 1)'(1)),
+        // the head is the last raw tag buffered when it is alone in its stage and the FIFO is empty
+        .raw_valid(rq_valid), .raw_ready(rq_ready), .raw_channel(rq_data[69:64]),
+        .raw_time(rq_data[63:0]), .raw_last(rq_valid && rq_in_ready && raw_empty),
         .lost_c0(lost_c0), .lost_c1(lost_c1), .lost_c2(lost_c2),
-        .s_frame_tdata({rates_tdata, pulsed_tdata, hist_tdata}),
-        .s_frame_tvalid({rates_tvalid, pulsed_tvalid, hist_tvalid}),
-        .s_frame_tready({rates_tready, pulsed_tready, hist_tready}),
-        .s_frame_tlast({rates_tlast, pulsed_tlast, hist_tlast}),
+        .s_frame_tdata(fq_tdata), .s_frame_tvalid(fq_tvalid), .s_frame_tready(fq_tready),
+        .s_frame_tlast(fq_tlast),
         .m_axis_tdata(fr_tdata), .m_axis_tvalid(fr_tvalid), .m_axis_tready(fr_tready),
         .m_axis_tlast(fr_tlast_unused)
     );
@@ -361,13 +461,14 @@ module g2l_top #(
         st_status = '0;
         st_status[G2L_REG_STATUS_RUNNING_LSB] = run;
         st_status[G2L_REG_STATUS_BANK_LSB] = hist_bank;
-        st_status[G2L_REG_STATUS_DUMPING_LSB] = hist_dumping || pulsed_dumping || rates_tvalid;
+        st_status[G2L_REG_STATUS_DUMPING_LSB] = hist_dumping || pulsed_dumping || rates_tvalid || |fq_tvalid;
         st_status[G2L_REG_STATUS_LOST_LSB] = lost_sticky;
-        st_status[G2L_REG_STATUS_CLEARING_LSB] = hist_clearing;
+        st_status[G2L_REG_STATUS_CLEARING_LSB] = hist_clearing || clear_pending;
     end
 
     // Diagnostics without a register in map version 1.1 (kept as ports for the next minor).
     wire unused_ok = &{1'b0, ch_dead_unused, reg_channel_enable[31:N_CHANNELS], reg_sync_channel[31:6],
+                       reg_sync_divider[31:3], raw_count_unused,
                        reg_tdc_cal_enable, reg_tdc_control, reg_tdc_select,
                        hist_cfg_error, pulsed_cfg_error, pulsed_pre_sync, pulsed_out_of_window, pulsed_clip,
                        fr_tlast_unused};

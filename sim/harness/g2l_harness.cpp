@@ -16,6 +16,7 @@
 
 #include "Vg2l_top.h"
 #include "Vg2l_top___024root.h"
+#include "g2l_contract.h"
 #include "verilated.h"
 
 namespace {
@@ -57,6 +58,9 @@ struct g2l_harness {
     std::string error;
     uint32_t n_channels = 0;
     uint32_t period_ps = 0;
+    uint32_t sync_input = UINT32_MAX;  // input with the sync prescaler (SIZES.sync_input)
+    bool sync_divided = false;         // SYNC_DIVIDER.log2 > 0: that input takes an edge per cycle
+    uint64_t prev_pulse = 0;           // lines driven high in the previous cycle
 };
 
 static uint64_t dut_time(const g2l_harness *h) { return h->top->rootp->g2l_top__DOT__time_ps; }
@@ -66,7 +70,7 @@ static void tick(g2l_harness *h) {
     Vg2l_top *t = h->top.get();
     // Inputs for this cycle (clk is low): edges due now.
     const uint64_t now = dut_time(h) / h->period_ps;
-    t->in_pulse = 0;
+    uint64_t pulse = 0;
     while (!h->queue.empty() && h->queue.front().cycle <= now) {
         const Edge e = h->queue.front();
         h->queue.pop_front();
@@ -74,10 +78,18 @@ static void tick(g2l_harness *h) {
             h->stats.edges_late++;
             continue;
         }
-        t->in_pulse |= (1u << e.channel);
+        pulse |= (1ull << e.channel);
         set_fine(t->in_fine_ps, e.channel, e.fine);
         h->stats.edges_in++;
     }
+    // An edge in consecutive cycles (the prescaled sync input) needs the line low in between:
+    // drop it for a moment while the clock is low, so the prescaler counts a rising edge.
+    if (pulse & h->prev_pulse) {
+        t->in_pulse = static_cast<std::remove_reference_t<decltype(t->in_pulse)>>(pulse & ~h->prev_pulse);
+        t->eval();
+    }
+    t->in_pulse = static_cast<std::remove_reference_t<decltype(t->in_pulse)>>(pulse);
+    h->prev_pulse = pulse;
     const uint64_t cyc = h->stats.cycles;
     const bool sink_open = h->sink_credit < 0 || (h->sink_credit > 0 && !h->sink_stopped);
     t->m_axis_tready = sink_open && (h->ready_period == 0 || (cyc % h->ready_period) < h->ready_on);
@@ -120,10 +132,11 @@ g2l_harness *g2l_create(void) {
     h->top->eval();
     g2l_reset(h, 4);
     uint32_t v = 0;
-    g2l_axil_read(h, 0x00C, &v);  // CLK_PERIOD_PS
+    g2l_axil_read(h, G2L_REG_CLK_PERIOD_PS, &v);
     h->period_ps = v;
-    g2l_axil_read(h, 0x008, &v);  // SIZES.n_channels
+    g2l_axil_read(h, G2L_REG_SIZES, &v);
     h->n_channels = v & 0x7F;
+    h->sync_input = (v >> G2L_REG_SIZES_SYNC_INPUT_LSB) & ((1u << G2L_REG_SIZES_SYNC_INPUT_WIDTH) - 1);
     h->last_edge_cycle.assign(h->n_channels, UINT64_MAX);
     return h;
 }
@@ -147,6 +160,7 @@ void g2l_reset(g2l_harness *h, uint32_t cycles) {
     h->lasts.clear();
     h->words_head = 0;
     h->last_pushed_cycle = 0;
+    h->sync_divided = false;  // SYNC_DIVIDER resets to 0
     std::fill(h->last_edge_cycle.begin(), h->last_edge_cycle.end(), UINT64_MAX);
 }
 
@@ -162,11 +176,15 @@ int g2l_push_edges(g2l_harness *h, const uint8_t *channel, const uint64_t *cycle
         } else if (cycle[i] < h->last_pushed_cycle) {
             snprintf(buf, sizeof buf, "edge %zu: cycle %llu before the previous edge's cycle %llu", i,
                      (unsigned long long)cycle[i], (unsigned long long)h->last_pushed_cycle);
-        } else if (h->last_edge_cycle[c] != UINT64_MAX && cycle[i] < h->last_edge_cycle[c] + 2) {
+        } else if (h->last_edge_cycle[c] != UINT64_MAX
+                   && cycle[i] < h->last_edge_cycle[c] + ((h->sync_divided && c == h->sync_input) ? 1 : 2)) {
             snprintf(buf, sizeof buf,
-                     "edge %zu: channel %u fires in cycle %llu and %llu; a line needs a low cycle "
-                     "between two rising edges",
-                     i, c, (unsigned long long)h->last_edge_cycle[c], (unsigned long long)cycle[i]);
+                     "edge %zu: channel %u fires in cycle %llu and %llu; %s",
+                     i, c, (unsigned long long)h->last_edge_cycle[c], (unsigned long long)cycle[i],
+                     (h->sync_divided && c == h->sync_input)
+                         ? "one edge per cycle at most, even behind the sync prescaler"
+                         : "a line needs a low cycle between two rising edges (only the sync input "
+                           "with SYNC_DIVIDER > 1 takes one edge per cycle)");
         } else {
             h->queue.push_back(Edge{cycle[i], c, fine_ps[i]});
             h->last_edge_cycle[c] = cycle[i];
@@ -205,6 +223,8 @@ void g2l_set_sink(g2l_harness *h, int64_t credit, int stop_at_last) {
 
 int g2l_axil_write(g2l_harness *h, uint32_t addr, uint32_t data) {
     Vg2l_top *t = h->top.get();
+    if ((addr & ~3u) == G2L_REG_SYNC_DIVIDER)  // the prescaler decides how close sync edges may be
+        h->sync_divided = ((data >> G2L_REG_SYNC_DIVIDER_LOG2_LSB) & 7u) != 0;
     t->s_axil_awaddr = addr;
     t->s_axil_wdata = data;
     t->s_axil_wstrb = 0xF;

@@ -99,7 +99,6 @@ def test_cli_table_parquet_and_figure(dots: Path, tmp_path: Path) -> None:
         (["--table", "out.xlsx"], "give a .csv or .parquet file"),
         (["--table", "/nonexistent/out.csv"], "does not exist or is not writable"),
         (["--table", "out.csv", "--figure", "f.pdf"], "give a .png file"),
-        (["--workers", "-1"], "--workers must be >= 0"),
     ],
 )
 def test_bad_outputs_fail_before_any_analysis(
@@ -110,6 +109,19 @@ def test_bad_outputs_fail_before_any_analysis(
     monkeypatch.setattr("g2live.batch.analyze_many", lambda *a, **k: pytest.fail("analysis started"))
     assert main(["analyze", str(dots), *args]) == 1
     assert message in capsys.readouterr().err
+
+
+def test_bad_workers_fail_on_the_command_line(
+    dots: Path, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bad --workers is a bad command line (exit 2, one line naming it), before any analysis."""
+    from g2live.cli import main
+
+    monkeypatch.setattr("g2live.batch.analyze_many", lambda *a, **k: pytest.fail("analysis started"))
+    with pytest.raises(SystemExit) as exc:
+        main(["analyze", str(dots), "--workers", "-1"])
+    assert exc.value.code == 2
+    assert "argument --workers: must be an integer in [0, 1024], got '-1'" in capsys.readouterr().err
 
 
 def test_flatten_rules() -> None:

@@ -84,29 +84,73 @@ def frontend(channel: Sequence[int], time_ps: Sequence[int], dead: Sequence[int]
     return [c for _, c, _ in out], [t for t, _, _ in out], dead_count
 
 
+def sync_offsets(sync_times: Sequence[int], divider_log2: int, avg_log2: int) -> list[list[int] | None]:
+    """Per recorded sync k: the offsets off_j (j = 0..D-1) of the laser periods of the interval it
+    starts, from the last measuring block that ended at or before it (None: no measurement yet).
+    Blocks span 1, 2, 4, ... 2**avg_log2 intervals; a span saturates at 2**48 - 1 ps."""
+    out: list[list[int] | None] = []
+    est = None
+    blk_start, blk_n, blk_log = 0, 0, 0
+    for k, t in enumerate(sync_times):
+        if k == 0:
+            blk_start = t
+        else:
+            blk_n += 1
+            if blk_n == 1 << blk_log:
+                est = (min(t - blk_start, (1 << 48) - 1), blk_log)
+                blk_start, blk_n = t, 0
+                blk_log = min(blk_log + 1, avg_log2)
+        if est is None:
+            out.append(None)
+        else:
+            delta, lg = est
+            out.append([(j * delta) >> (lg + divider_log2) for j in range(1 << divider_log2)])
+    return out
+
+
 def pulsed(channel: Sequence[int], time_ps: Sequence[int], sync_channel: int, max_photons: int,
-           window_ps: int = 0) -> dict:
+           window_ps: int = 0, divider_log2: int = 0, avg_log2: int = 8) -> dict:
     """Period of a photon: the last sync with t_sync <= t (a photon at a sync time belongs to the
-    period that sync starts, wherever it is in the stream). The last period is closed at the end."""
+    period that sync starts, wherever it is in the stream). The last period is closed at the end.
+
+    With a divider D = 2**divider_log2 > 1 the recorded syncs s_k start D laser periods each, at
+    t_k + off_j (sync_offsets); a photon of interval k belongs to the last of them at or before it;
+    interval 0 (no measured period) is pre-sync. Every period of a closed interval counts; of the
+    last interval, the periods up to the one of its latest photon."""
     syncs = [int(t) for c, t in zip(channel, time_ps, strict=True) if c == sync_channel]
-    n_periods = len(syncs)
-    members: list[list[tuple[int, int]]] = [[] for _ in range(n_periods)]
+    D = 1 << divider_log2
+    offs = sync_offsets(syncs, divider_log2, avg_log2) if D > 1 else [[0]] * len(syncs)
+    first = 0 if D == 1 else 1  # the first interval with periods
+    n_int = max(0, len(syncs) - first)
+    members: list[list[list[tuple[int, int]]]] = [[[] for _ in range(D)] for _ in range(n_int)]
+    last_j = 0  # latest sub-period with a photon in the last interval
     pre_sync = out_of_window = 0
+    sync_arr = np.array(syncs, dtype=object)
     for c, t in zip(channel, time_ps, strict=True):
         if c == sync_channel:
             continue
         t = int(t)
-        i = int(np.searchsorted(np.array(syncs, dtype=object), t, side="right")) - 1 if syncs else -1
-        if i < 0:
+        k = int(np.searchsorted(sync_arr, t, side="right")) - 1 if syncs else -1
+        if k < first:
             pre_sync += 1
-        elif window_ps > 0 and t - syncs[i] >= window_ps:
+            continue
+        d = t - syncs[k]
+        off = offs[k]
+        j = max(i for i in range(D) if off[i] <= d)
+        delay = d - off[j]
+        if k == len(syncs) - 1:
+            last_j = max(last_j, j)
+        if window_ps > 0 and delay >= window_ps:
             out_of_window += 1
         else:
-            members[i].append((int(c), t - syncs[i]))  # in stream order
-    counts = np.array([min(len(m), 65535) for m in members], dtype=np.uint16)
+            members[k - first][j].append((int(c), delay))  # in stream order
+    periods: list[list[tuple[int, int]]] = []
+    for i, sub in enumerate(members):
+        periods += sub if i < n_int - 1 else sub[: last_j + 1]
+    counts = np.array([min(len(m), 65535) for m in periods], dtype=np.uint16)
     pn = np.zeros(max_photons + 1, np.int64)
     heralded = []
-    for i, m in enumerate(members):
+    for i, m in enumerate(periods):
         pn[min(len(m), max_photons)] += 1
         if len(m) >= 2:
             heralded.append((i, m[0][0], m[0][1], m[1][0], m[1][1]))

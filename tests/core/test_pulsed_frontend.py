@@ -108,6 +108,61 @@ def test_pulsed_periodic_errors():
     assert r.period_counts.size == 10**6 and r.photon_number.tolist() == [10**6 - 2, 2, 0, 0]
 
 
+@settings(max_examples=400, deadline=None)
+@given(pulsed_streams(60), st.integers(1, 4), st.sampled_from([0, 3, 30]), st.sampled_from([1, 2, 4, 8]),
+       st.integers(0, 3))
+def test_pulsed_sync_divider_matches_reference_and_chunks(stream, max_photons, window, divider, avg_log2):
+    """Every laser period between divided syncs reconstructed, numbered and counted."""
+    ch, t, cuts = stream
+    dl = divider.bit_length() - 1
+    ref = ref_pulsed(ch, t, SYNC, max_photons, window, dl, avg_log2)
+    check(core.pulsed(ch, t, SYNC, max_photons, window, divider, avg_log2), ref)
+    pc = core.PulsedCounter(SYNC, max_photons, window, divider, avg_log2)
+    bounds = [0, *cuts, len(t)]
+    parts = [pc.update(ch[lo:hi], t[lo:hi]) for lo, hi in zip(bounds[:-1], bounds[1:], strict=True)]
+    parts.append(pc.flush())
+    check(core.PulsedResult.combine(parts), ref)
+
+
+def test_pulsed_sync_divider_periods_of_a_steady_laser():
+    """80 MHz laser (12 500 ps) recorded every 4th pulse: photons land in their own laser period."""
+    period, D = 12_500, 4
+    syncs = np.arange(0, 400 * period, D * period)
+    rng = np.random.default_rng(3)
+    k = np.sort(rng.choice(np.arange(D, 400 - D), 60, replace=False))  # laser pulse of each photon
+    delay = rng.integers(100, period - 100, k.size)
+    ch = np.r_[np.full(syncs.size, SYNC), np.zeros(k.size)].astype(np.uint8)
+    t = np.r_[syncs, k * period + delay]
+    o = np.lexsort((ch, t))
+    pc = core.PulsedCounter(SYNC, 3, 0, sync_divider=D, period_avg_log2=2)
+    r = core.PulsedResult.combine([pc.update(ch[o], t[o]), pc.flush()])
+    assert pc.period_ps == period and pc.period_q8 == period * 256
+    # period numbering starts at the second recorded sync (pulse D); every pulse up to the last
+    # recorded sync's is counted once (flush closes the one that sync opened)
+    assert r.photon_number.sum() == r.period_counts.size == syncs[-1] // period - D + 1
+    got = np.flatnonzero(r.period_counts) + D
+    np.testing.assert_array_equal(got, np.unique(k))
+    with pytest.raises(ValueError, match="sync_divider"):
+        core.PulsedCounter(SYNC, 3, sync_divider=3)
+
+
+def test_sync_filter_keeps_syncs_before_photons():
+    s = SYNC
+    ch = np.array([s, s, 0, s, 1, 1, s, s, s, 0, s], np.uint8)
+    t = np.arange(ch.size, dtype=np.int64) * 10
+    kch, kt, dropped = core.sync_filter(ch, t, s)
+    assert kch.tolist() == [s, 0, s, 1, 1, s, 0]
+    assert kt.tolist() == [10, 20, 30, 40, 50, 80, 90]
+    assert dropped == 4  # t = 0, 60, 70 and the trailing one at 100
+    f = core.SyncFilter(s)
+    parts = [f.update(ch[a:b], t[a:b]) for a, b in ((0, 2), (2, 3), (3, 8), (8, 11))]
+    assert np.concatenate([p[0] for p in parts]).tolist() == kch.tolist()
+    assert f.filtered == 3 and f.held
+    f.set_enable(False)
+    och, ot = f.update(np.array([0], np.uint8), np.array([200], np.int64))
+    assert och.tolist() == [s, 0] and ot.tolist() == [100, 200]
+
+
 def test_pulsed_photon_at_sync_time_any_channel_order():
     # photon on channel 0 (before the sync in stream order) and on 3 (after): both in period 1
     ch = np.array([SYNC, 0, SYNC, 3, 1], np.uint8)

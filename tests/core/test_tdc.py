@@ -107,8 +107,16 @@ def test_register_helpers_speak_the_map() -> None:
         tdc.configure_calibration(write, [40])
     status = (C.REGISTERS["TDC_STATUS"].fields["cal_count"].put(7)
               | C.REGISTERS["TDC_STATUS"].fields["table_valid"].put(1))
-    st = tdc.read_status(lambda a: status if a == C.REG_TDC_STATUS else 5, write, 2)
+    version = C.REGISTERS["VERSION"].reset  # this map's version: 1.4, the first with the TDC
+    regs_ro = {C.REG_TDC_STATUS: status, C.REG_VERSION: version}
+    st = tdc.read_status(lambda a: regs_ro.get(a, 5), write, 2)
     assert st["cal_count"] == 7 and st["table_valid"] == 1 and st["overlap_count"] == 5
+    # a 1.3 core (sync prescaler, no TDC registers) and another major are refused before any access
+    for older in (0x00010003, 0x00020004):
+        with pytest.raises(ValueError, match="no TDC registers"):
+            tdc.read_status(lambda a, v=older: v if a == C.REG_VERSION else 0, write, 2)
+        with pytest.raises(ValueError, match="no TDC registers"):
+            tdc.read_table(lambda a, v=older: v if a == C.REG_VERSION else 0, write, 2, 4)
 
 
 def test_score_counts_coarse_errors_apart() -> None:

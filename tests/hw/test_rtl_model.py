@@ -41,9 +41,15 @@ def clear_and_settle(m) -> int:
     return m.time_ps + 10 * m.clk_period_ps
 
 
+def enable_all(m) -> None:
+    """CHANNEL_ENABLE resets to 0 (map 1.3): switch every input on."""
+    m.write_reg(C.REG_CHANNEL_ENABLE, (1 << m.n_channels) - 1)
+
+
 def start(m, control: int = 0b11) -> int:
-    """Reset, run with `control`, clear and settle."""
+    """Reset, enable every input, run with `control`, clear and settle."""
     m.reset()
+    enable_all(m)
     m.write_reg(C.REG_CONTROL, control)
     return clear_and_settle(m)
 
@@ -82,6 +88,8 @@ def test_raw_words_match_the_twin(model) -> None:
     delay = [int(x) for x in rng.integers(-20_000, 20_000, n)]
     dead = [int(x) for x in rng.integers(0, 30_000, n)]
     model.reset()
+    assert model.read_reg(C.REG_CHANNEL_ENABLE) == 0, "inputs are off after reset"
+    enable_all(model)
     for c in range(n):
         model.write_reg(C.REGISTERS["DELAY_PS"].addr(c), delay[c])
         model.write_reg(C.REGISTERS["DEAD_TIME_PS"].addr(c), dead[c])
@@ -152,3 +160,36 @@ def test_tdc_calibration_through_the_registers(model) -> None:
     got = core.decode(model.drain())[1]
     np.testing.assert_array_equal(got, t2 - t2 % p + want[tdc.ideal_code(t2 % p, p, nom)])
     tdc.configure_calibration(model.write_reg, [], log2_hits=16)  # back to the reset state
+
+
+def test_sync_prescaler_takes_an_edge_per_clock(model) -> None:
+    """An 80 MHz sync at the model's clock: with SYNC_DIVIDER the sync input takes edges in
+    consecutive cycles and passes every 4th from the clear; without it they are refused."""
+    rng = np.random.default_rng(10)
+    sync = C.REGISTERS["SIZES"].fields["sync_input"].get(model.read_reg(C.REG_SIZES))
+    p = model.clk_period_ps
+    t0 = start(model)
+    laser = int(p * 1.5625)  # 12.5 ns at 8 ns, 6.25 ns at 4 ns: consecutive cycles happen
+    st = t0 + np.arange(400) * laser + rng.integers(0, 20, 400)
+    with pytest.raises(ValueError, match="only the sync input with SYNC_DIVIDER > 1"):
+        model.push_events(np.full(st.size, sync), st)
+    model.reset()
+    enable_all(model)
+    model.write_reg(C.REG_SYNC_DIVIDER, 2)
+    model.write_reg(C.REG_CONTROL, 0b11)
+    t0 = clear_and_settle(model)
+    st = t0 + np.arange(400) * laser + rng.integers(0, 20, 400)
+    det = np.sort(rng.choice(np.arange(st[0], st[-1], 3 * p), 40, replace=False))
+    ch = np.r_[np.full(st.size, sync), np.zeros(det.size)].astype(np.uint8)
+    t = np.r_[st, det]
+    o = np.lexsort((ch, t))
+    model.push_events(ch[o], t[o])
+    model.run_until_ps(int(t.max()) + 300 * p)
+    dch, dt, stats = core.decode(model.drain())
+    kept = model.ideal_tdc().quantize(np.r_[st[::4], det])  # the TDC's nominal bins
+    kch = np.r_[np.full(st[::4].size, sync), np.zeros(det.size)].astype(np.uint8)
+    ko = np.lexsort((kch, kept))
+    np.testing.assert_array_equal(dch, kch[ko])
+    np.testing.assert_array_equal(dt, kept[ko])
+    assert model.stats()["edges_late"] == 0
+    model.write_reg(C.REG_SYNC_DIVIDER, 0)

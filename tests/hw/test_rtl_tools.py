@@ -91,8 +91,8 @@ def test_users_report_the_setting(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
 
 
 def test_the_wheel_carries_a_complete_tree(tmp_path: Path) -> None:
-    """setup.py's build_py puts hw/rtl and sim/harness into g2live/_hw; that copy is a tree on its
-    own (what an installed package finds) and holds exactly the checkout's files."""
+    """setup.py's build_py puts hw/rtl, sim/harness and the C contract into g2live/_hw; that copy
+    is a tree on its own (what an installed package finds) and holds exactly the checkout's files."""
     proc = subprocess.run([sys.executable, "setup.py", "-q", "build_py", "-d", str(tmp_path)], cwd=REPO,
                           capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr[-2000:]
@@ -104,6 +104,8 @@ def test_the_wheel_carries_a_complete_tree(tmp_path: Path) -> None:
         assert ours.read_bytes() == theirs.read_bytes(), ours.name
     for name in ("g2l_harness.h", "g2l_harness.cpp"):
         assert packaged.harness(name).read_bytes() == checkout.harness(name).read_bytes()
+    contract = "g2l_contract.h"  # the harness's register addresses
+    assert (packaged.contract_dir / contract).read_bytes() == (checkout.contract_dir / contract).read_bytes()
     assert not packaged.is_checkout
 
 

@@ -12,6 +12,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from g2live.cli import _options as opt
+
 __all__ = ["add_batch_args", "is_batch", "run_batch"]
 
 
@@ -33,11 +35,12 @@ def add_batch_args(p: argparse.ArgumentParser) -> None:
     )
     g.add_argument(
         "--workers",
-        type=int,
+        type=opt.integer(0, 1024),
         metavar="N",
         help="processes of the local Dask cluster (default: one per CPU); 0: no Dask, one file after another",
     )
-    g.add_argument("--scheduler", metavar="ADDRESS", help="an existing Dask scheduler, e.g. tcp://host:8786")
+    g.add_argument("--scheduler", type=opt.dask_address, metavar="ADDRESS",
+                   help="an existing Dask scheduler, e.g. tcp://host:8786")
     g.add_argument("--recursive", action="store_true", help="also the recordings in subfolders")
 
 

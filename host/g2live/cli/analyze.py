@@ -11,9 +11,13 @@ from typing import Any
 
 import numpy as np
 
+from g2live.cli import _options as opt
 from g2live.cli._analyze_batch import add_batch_args, is_batch, run_batch
+from g2live.cli._errors import EXIT_PARTIAL
 
 __all__ = ["analyze_sweep", "register", "run"]
+
+MAX_N_SIDE = 1000  # side peaks per side; the overlap correction's memory grows with its square
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -31,45 +35,112 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--sweep", metavar="DIR_OR_FILE", help="fit saturation and g2(0) vs power of a sweep")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.add_argument(
-        "--channels", metavar="A,B", help="detector channels of the HBT pair (default: the two busiest)"
+        "--channels",
+        type=opt.channel_pair,
+        metavar="A,B",
+        help="the two detector channels of the HBT pair (default: the two busiest)",
     )
-    p.add_argument("--sync", type=int, metavar="CH", help="sync channel (default: metadata or detected)")
     p.add_argument(
-        "--rep-rate", type=float, metavar="HZ", help="laser repetition rate (default: header or found)"
+        "--sync", type=opt.CHANNEL, metavar="CH", help="sync channel (default: metadata or detected)"
     )
-    p.add_argument("--n-side", type=int, default=4, help="side peaks per side for g2(0) (default 4)")
-    p.add_argument("--window-ns", type=float, help="peak integration window (default: one laser period)")
-    p.add_argument("--bin-ps", type=int, help="correlation bin width (default: chosen from the range)")
+    p.add_argument(
+        "--rep-rate", type=opt.POSITIVE, metavar="HZ", help="laser repetition rate (default: header or found)"
+    )
+    p.add_argument(
+        "--n-side",
+        type=opt.integer(1, MAX_N_SIDE),
+        default=4,
+        help=f"side peaks per side for g2(0), 1..{MAX_N_SIDE} (default 4)",
+    )
+    p.add_argument(
+        "--window-ns", type=opt.POSITIVE, help="peak integration window (default: one laser period)"
+    )
+    p.add_argument(
+        "--bin-ps", type=opt.integer(1, 10**9), help="correlation bin width (default: chosen from the range)"
+    )
     p.add_argument(
         "--rho",
+        type=opt.fraction_pair,
         metavar="A[,B]",
-        help="signal fraction S/(S+B) per detector for the background-corrected g2(0)",
+        help="signal fraction S/(S+B) in (0, 1] per detector for the background-corrected g2(0)",
     )
     p.add_argument(
-        "--zero-ps", type=float, help="known zero delay of the pair (b - a, ps; default: found from the dip)"
+        "--trace-bin-ms", type=opt.POSITIVE, default=10.0, help="intensity-trace bin for blinking (ms)"
     )
+    p.add_argument(
+        "--zero-ps", type=opt.number(-1e12, 1e12),
+        help="known zero delay of the pair (b - a, ps; default: found from the dip)"
+    )
+    _add_step_options(p)
+    p.add_argument("--rate-model", choices=("cascade", "exciton"), help="sweep: saturation model")
+    p.add_argument(
+        "--allow-truncated", action="store_true", help="analyse what a truncated file holds (noted)"
+    )
+    p.add_argument(
+        "--allow-partial",
+        action="store_true",
+        help=f"exit 0 even when g2(0), P_sat (--sweep) or a value asked for (--rho) cannot be computed "
+        f"(else exit {EXIT_PARTIAL})",
+    )
+    p.add_argument("--chunk-records", type=opt.CHUNK_RECORDS, default=1 << 20,
+                   help="records read per chunk: the file is analysed in passes of chunks, never whole "
+                   "(default 2**20, at most 2**24)")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    add_batch_args(p)
+    p.set_defaults(func=run, check=_check)
+
+
+def _add_step_options(p: argparse.ArgumentParser) -> None:
+    """The optional report steps: log-binned G(tau), ON-state g2(0), coincidences, heralded g2."""
     p.add_argument("--log-corr", action="store_true",
                    help="add the log-binned G(tau) of the HBT pair, 1 ns .. 10 s (key log_correlation)")
     p.add_argument("--on-state", action="store_true",
                    help="add the pulsed g2(0) inside the blinking ON segments only (keys g2_0_on, on_gate)")
-    p.add_argument("--coincidences", metavar="SETS",
+    p.add_argument("--coincidences", metavar="SETS", type=opt.channel_sets,
                    help="N-fold coincidence counters, channel sets separated by ';', e.g. '0,1;0,1,2' "
                    "(key coincidences; window --coinc-window-ns)")
-    p.add_argument("--coinc-window-ns", type=float, default=1.0, help="coincidence window (default 1 ns)")
-    p.add_argument("--heralded-g2", metavar="H,A,B",
+    p.add_argument("--coinc-window-ns", type=opt.WINDOW_NS, default=1.0,
+                   help="coincidence window, up to 1e9 ns (default 1 ns)")
+    p.add_argument("--heralded-g2", metavar="H,A,B", type=opt.channel_triple,
                    help="g2 of detectors A, B conditioned on herald channel H (key heralded_g2)")
-    p.add_argument("--herald-window-ns", type=float, default=1.0,
+    p.add_argument("--herald-window-ns", type=opt.WINDOW_NS, default=1.0,
                    help="detection window after each herald (default 1 ns)")
-    p.add_argument("--herald-offset-ns", type=float, default=0.0,
+    p.add_argument("--herald-offset-ns", type=opt.number(-1e9, 1e9), default=0.0,
                    help="start of the window relative to the herald (default 0)")
-    p.add_argument("--trace-bin-ms", type=float, default=10.0, help="intensity-trace bin for blinking (ms)")
-    p.add_argument("--rate-model", choices=("cascade", "exciton"), help="sweep: saturation model")
-    p.add_argument("--chunk-records", type=int, default=1 << 20,
-                   help="records read per chunk: the file is analysed in passes of chunks, never whole "
-                   "(default 2**20)")
-    p.add_argument("--quiet", action="store_true", help="no progress bars")
-    add_batch_args(p)
-    p.set_defaults(func=run)
+
+
+def _check(args: argparse.Namespace) -> None:
+    """FILE or --sweep, and an existing one (before any work); many files are checked by
+    ``_analyze_batch`` (a folder, several files, --table)."""
+    if is_batch(args):
+        return
+    if (args.file is None) == (args.sweep is None):
+        raise ValueError("give either FILE or --sweep DIR_OR_FILE")
+    target = Path(args.file or args.sweep)
+    if not target.exists():
+        raise ValueError(f"{target}: no such file")
+    if args.file is not None and not target.is_file():
+        raise ValueError(f"{target} is not a file (a folder of recordings goes with --sweep)")
+
+
+def _partial(res: dict[str, Any], args: argparse.Namespace) -> int:
+    """0, or ``EXIT_PARTIAL`` with one line on stderr when a value asked for is missing."""
+    import sys
+
+    wanted = (("P_sat", "p_sat"),) if args.sweep else (("g2(0)", "g2_0"),)
+    missing = [name for name, key in wanted if res.get(key) is None]
+    if not args.sweep and args.rho is not None and res.get("g2_0_corrected") is None:
+        missing.append("background-corrected g2(0) (--rho)")
+    if not missing or args.allow_partial:
+        return 0
+    why = "; ".join(res.get("notes") or []) or "see the notes"
+    print(
+        f"g2live analyze: error: {' and '.join(missing)} could not be computed: {why} "
+        "(--allow-partial accepts a partial result)",
+        file=sys.stderr,
+    )
+    return EXIT_PARTIAL
+
 
 
 class _PassBars:
@@ -100,33 +171,19 @@ class _PassBars:
             self.bar = None
 
 
-def _pair(text: str | None, name: str, cast: type = int) -> tuple[Any, Any] | None:
-    if text is None:
-        return None
-    parts = [x for x in text.split(",") if x.strip()]
-    try:
-        vals = [cast(x) for x in parts]
-    except ValueError:
-        raise ValueError(f"--{name}: expected numbers separated by a comma, got {text!r}") from None
-    if len(vals) == 1:
-        vals = vals * 2
-    if len(vals) != 2:
-        raise ValueError(f"--{name}: expected one or two values, got {text!r}")
-    return vals[0], vals[1]
-
-
 def _file_options(args: argparse.Namespace) -> dict[str, Any]:
     """The per-file analysis options (``analyze_file`` keywords), the same for one file or many."""
     return {
         "chunk_records": args.chunk_records,
-        "channels": _pair(args.channels, "channels"),
+        "channels": args.channels,
         "sync_channel": args.sync,
         "n_side": args.n_side,
         "window_ps": args.window_ns * 1e3 if args.window_ns else None,
         "bin_width_ps": args.bin_ps,
-        "rho": _pair(args.rho, "rho", float),
+        "rho": args.rho,
         "trace_bin_s": args.trace_bin_ms * 1e-3,
         "rep_rate_hz": args.rep_rate,
+        "read_options": {"allow_truncated": True} if args.allow_truncated else None,
         "steps": _steps(args),
         "conditioned": _conditioned(args),
         "zero_ps": args.zero_ps,
@@ -155,7 +212,7 @@ def run(args: argparse.Namespace) -> int:
             print(json.dumps(res, indent=1))
         else:
             _print_sweep(res)
-        return 0
+        return _partial(res, args)
     from g2live.cli._progress import wanted
 
     path = Path(args.file)
@@ -170,7 +227,7 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(res, indent=1))
     else:
         _print_result(res)
-    return 0
+    return _partial(res, args)
 
 
 def _conditioned(args: argparse.Namespace) -> Any:
@@ -218,7 +275,7 @@ def _folder_point(f: Path, fmt: str, args: argparse.Namespace) -> dict[str, Any]
         chunk_records=args.chunk_records,
         n_side=args.n_side,
         sync_channel=args.sync,
-        channels=_pair(args.channels, "channels"),
+        channels=args.channels,
         steps=("g2", "lifetime", "blinking"),
         rep_rate_hz=args.rep_rate,
     )

@@ -8,8 +8,14 @@ T3 layout of the output format, T2 input as T2.
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
+
+from g2live.cli import _options as opt
 
 __all__ = ["register", "run"]
+
+WRITE_FORMATS = ("photon-hdf5", "npz", "ptu")  # the writable ones of g2live.io.FORMATS
+WRITE_SUFFIXES = (".h5", ".hdf5", ".hdf", ".npz", ".ptu")  # the formats g2live.io.write chooses by name
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -21,17 +27,32 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "(.h5/.hdf5), g2live .npz or PTU (.ptu: Generic T2, or HydraHarp T3 for T3 input), chosen by "
         "OUT's extension. Streams chunk by chunk: any file size in bounded memory.",
     )
-    p.add_argument("input")
-    p.add_argument("output")
+    p.add_argument("input", type=opt.existing_file)
+    p.add_argument("output", type=Path)
     p.add_argument(
-        "--format", default=None, help="output format (photon-hdf5, npz, ptu) instead of the extension"
+        "--format", choices=WRITE_FORMATS, default=None, help="output format instead of the extension"
     )
     p.add_argument(
         "--allow-truncated", action="store_true", help="convert what a truncated file holds (noted)"
     )
-    p.add_argument("--chunk-records", type=int, default=1 << 20, help="records per chunk (default 2**20)")
+    p.add_argument("--chunk-records", type=opt.CHUNK_RECORDS, default=1 << 20,
+                   help="records per chunk (default 2**20, at most 2**24)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
-    p.set_defaults(func=run)
+    p.set_defaults(func=run, check=_check)
+
+
+def _check(args: argparse.Namespace) -> None:
+    """The output's format (from --format or its extension) and folder, before reading anything."""
+    out = args.output
+    if args.format is None and out.suffix.lower() not in WRITE_SUFFIXES:
+        raise ValueError(
+            f"cannot tell the output format from OUT {str(out)!r}: name it {', '.join(WRITE_SUFFIXES)} "
+            "(the extension chooses the format), or give --format"
+        )
+    if not out.parent.is_dir():
+        raise ValueError(f"OUT {str(out)!r}: folder {str(out.parent)!r} does not exist")
+    if out.is_dir():
+        raise ValueError(f"OUT {str(out)!r} is a folder")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -6,7 +6,12 @@ from __future__ import annotations
 import argparse
 import json
 
+from g2live.cli import _options as opt
+from g2live.io import FORMATS
+
 __all__ = ["register", "run"]
+
+READ_FORMATS = tuple(FORMATS)  # every reader g2live.io has (a new one is offered at once)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -17,9 +22,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Format, instrument, records, photons per channel, duration, "
         "resolution and sync rate of a time-tag file (see docs/formats.md).",
     )
-    p.add_argument("file", help="PTU, HT3/HT2/PT3/PT2, quTAG, SPC, Photon-HDF5 or g2live .npz")
+    p.add_argument(
+        "file", type=opt.existing_file, help="PTU, HT3/HT2/PT3/PT2, quTAG, SPC, Photon-HDF5 or g2live .npz"
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object (keys in docs/formats.md)")
-    p.add_argument("--format", default=None, help="skip detection and use this reader")
+    p.add_argument("--format", choices=READ_FORMATS, default=None, help="skip detection and use this reader")
     p.add_argument("--allow-truncated", action="store_true", help="read what a truncated file holds (noted)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run)

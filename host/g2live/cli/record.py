@@ -11,8 +11,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from g2live.cli.serve import add_client_curve_args
-from g2live.protocol import DEFAULT_CONTROL, DEFAULT_PUB
+from g2live.cli import _options as opt
+from g2live.cli.serve import add_client_curve_args, add_endpoint_args, check_client_curve
 from g2live.recording import EndReason, RecordingResult, check_output, interrupted, record
 
 __all__ = ["register", "run"]
@@ -62,6 +62,7 @@ def run(args: argparse.Namespace) -> int:
             args.output,
             args.duration,
             server_key=args.server_key,
+            client_key=args.client_key,
             quiet=args.quiet,
             lease_s=args.lease_s,
             lost_after_s=args.server_timeout,
@@ -85,20 +86,20 @@ def register(sub: argparse._SubParsersAction) -> None:
         "lost, 128+N ended by signal N (SIGINT 130, SIGTERM 143); the file is saved in every case.",
     )
     p.add_argument("-o", "--output", type=Path, required=True, help="Photon-HDF5 file to write (.h5)")
-    p.add_argument("--duration", type=float, default=10.0, help="seconds (wall time) to record (default 10)")
+    p.add_argument("--duration", type=opt.SECONDS, default=10.0,
+                   help="seconds (wall time) to record (default 10)")
     p.add_argument("--force", action="store_true", help="overwrite an existing output file")
-    p.add_argument("--pub", default=DEFAULT_PUB, help=f"publisher endpoint (default {DEFAULT_PUB})")
-    p.add_argument("--control", default=DEFAULT_CONTROL, help=f"control endpoint (default {DEFAULT_CONTROL})")
+    add_endpoint_args(p, bind=False)
     p.add_argument(
         "--lease-s",
-        type=float,
+        type=opt.SECONDS,
         default=6.0,
         help="time to live of the raw-tag lease, renewed every third of it: a killed recorder leaves "
         "raw tags on at most this long (default 6)",
     )
     p.add_argument(
         "--server-timeout",
-        type=float,
+        type=opt.SECONDS,
         default=5.0,
         help="seconds without any frame or status after which the server counts as gone (default 5)",
     )
@@ -112,4 +113,4 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     add_client_curve_args(p)
     p.add_argument("--quiet", action="store_true", help="no progress output")
-    p.set_defaults(func=run)
+    p.set_defaults(func=run, check=check_client_curve)

@@ -11,7 +11,9 @@ import argparse
 import importlib.util
 import sys
 
-from g2live.cli.serve import add_server_args, server_from_args
+from g2live.cli import _options as opt
+from g2live.cli.dashboard import add_access_args, dashboard_token
+from g2live.cli.serve import add_server_args, check_server_args, server_from_args
 
 __all__ = ["register"]
 
@@ -33,16 +35,28 @@ def run(args: argparse.Namespace) -> int:
 
             serve_dashboard = getattr(dashboard, "serve_dashboard", None)
         if serve_dashboard is not None:
-            print(
-                f"g2live run: dashboard at http://{args.http_host}:{args.port}/ (Ctrl-C to stop)", flush=True
+            token = dashboard_token(args.http_host, args.insecure)
+
+            def ready(url: str) -> None:
+                print(f"g2live run: dashboard at {url} (Ctrl-C to stop)", flush=True)
+
+            serve_dashboard(
+                server.pub_endpoint,
+                server.control_endpoint,
+                args.port,
+                host=args.http_host,
+                token=token,
+                insecure=args.insecure,
+                view_only=args.view_only,
+                ready=ready,
             )
-            serve_dashboard(server.pub_endpoint, server.control_endpoint, args.port, host=args.http_host)
         else:
             from g2live.cli import watch
 
             wargs = argparse.Namespace(
                 pub=server.pub_endpoint,
                 server_key=None,
+                client_key=None,
                 fps=4.0,
                 duration=args.duration,
                 once=False,
@@ -64,8 +78,14 @@ def register(sub: argparse._SubParsersAction) -> None:
         "else the terminal view.",
     )
     add_server_args(p)
-    p.add_argument("--port", type=int, default=5006, help="dashboard HTTP port (default 5006)")
-    p.add_argument("--http-host", default="127.0.0.1", help="dashboard HTTP address (default 127.0.0.1)")
+    p.add_argument("--port", type=opt.PORT, default=5006, help="dashboard HTTP port (default 5006)")
+    p.add_argument(
+        "--http-host",
+        type=opt.listen_host,
+        default="127.0.0.1",
+        help="dashboard HTTP address (default 127.0.0.1)",
+    )
+    add_access_args(p, "--http-host")
     p.add_argument("--terminal", action="store_true", help="terminal view even when the dashboard exists")
-    p.add_argument("--duration", type=float, help="terminal view: exit after this many seconds")
-    p.set_defaults(func=run)
+    p.add_argument("--duration", type=opt.SECONDS, help="terminal view: exit after this many seconds")
+    p.set_defaults(func=run, check=check_server_args)

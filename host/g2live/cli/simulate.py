@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from g2live.cli import _options as opt
 from g2live.cli._progress import Progress, wanted
 
 __all__ = ["emulator_config_from_args", "register", "run"]
@@ -51,22 +52,25 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "fraction, ...) are stored in the file's metadata under 'truth'.",
     )
     p.add_argument("-o", "--output", required=True, metavar="FILE", help="output file (.h5, .npz or .ptu)")
-    p.add_argument("--duration", type=float, default=1.0, help="emulated acquisition time in s (default 1)")
-    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--duration", type=opt.POSITIVE, default=1.0,
+                   help="emulated acquisition time in s (default 1)")
+    p.add_argument("--seed", type=opt.SEED, default=0, help="random seed (default 0)")
     p.add_argument("--mode", choices=("hbt", "spectro"), default=None,
                    help="HBT (2 detectors) or spectrometer")
     p.add_argument("--excitation", choices=("pulsed", "cw"), default=None, help="laser mode (default pulsed)")
     p.add_argument("--blinking", choices=("none", "exponential", "powerlaw"), default=None,
                    help="blinking model (default exponential)")
-    for opt, (name, text) in _OPTIONS.items():
-        p.add_argument(opt, dest=name, type=float if name != "n_pixels" else int, default=None, help=text)
+    for option, (name, text) in _OPTIONS.items():
+        p.add_argument(option, dest=name, type=opt.number() if name != "n_pixels" else opt.integer(1, 32),
+                       default=None, help=text)
     p.add_argument("--no-sync", action="store_true", help="do not record the laser sync channel")
     p.add_argument("--records", choices=("t3", "t2"), default=None,
                    help="pulsed with sync: t3 (photons carry sync period and delay; default) or t2 (a sync "
                    "event per pulse)")
     p.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                    help="any other emulator parameter, e.g. --set urbach_mev=20 (repeatable)")
-    p.add_argument("--chunk-s", type=float, default=0.05, help="emulation chunk length in s (default 0.05)")
+    p.add_argument("--chunk-s", type=opt.number(0, 60, lo_open=True), default=0.05,
+                   help="emulation chunk length in s, up to 60 (default 0.05)")
     p.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
     p.add_argument("--print-truth", action="store_true", help="print the predicted values as JSON")
     p.set_defaults(func=run)
@@ -162,6 +166,10 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.output)
     if out.suffix.lower() not in (".h5", ".hdf5", ".hdf", ".npz", ".ptu"):
         raise ValueError(f"-o {out}: use a .h5, .npz or .ptu file name")
+    if not out.parent.is_dir():
+        raise ValueError(f"-o {out}: folder {str(out.parent)!r} does not exist")
+    if out.is_dir():
+        raise ValueError(f"-o {out} is a folder")
     if not (args.duration > 0):
         raise ValueError(f"--duration {args.duration}: must be > 0")
     cfg = emulator_config_from_args(args)

@@ -6,7 +6,8 @@ from __future__ import annotations
 import argparse
 import json
 
-from g2live.cli.serve import add_client_curve_args
+from g2live.cli import _options as opt
+from g2live.cli.serve import add_client_curve_args, check_client_curve
 from g2live.client import ControlClient, ControlError
 from g2live.protocol import DEFAULT_CONTROL
 
@@ -14,13 +15,15 @@ __all__ = ["register"]
 
 
 def run(args: argparse.Namespace) -> int:
-    with ControlClient(args.control, timeout_s=args.timeout, server_key=args.server_key) as ctl:
+    with ControlClient(
+        args.control, timeout_s=args.timeout, server_key=args.server_key, client_keys=args.client_key
+    ) as ctl:
         try:
             if args.action != "status":
                 ctl.call(args.action)
             st = ctl.status()
         except TimeoutError as exc:
-            raise OSError(f"{exc}: is `g2live serve` running?") from None
+            raise OSError(str(exc)) from None
         except ControlError as exc:
             raise ValueError(str(exc)) from None
     if args.json:
@@ -75,8 +78,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         choices=["status", "start", "stop", "reset"],
         help="send this command first (default: only status)",
     )
-    p.add_argument("--control", default=DEFAULT_CONTROL, help=f"control endpoint (default {DEFAULT_CONTROL})")
+    p.add_argument(
+        "--control",
+        type=opt.connect_endpoint,
+        default=DEFAULT_CONTROL,
+        help=f"control endpoint (default {DEFAULT_CONTROL})",
+    )
     add_client_curve_args(p)
-    p.add_argument("--timeout", type=float, default=3.0, help="seconds to wait for the reply")
+    p.add_argument("--timeout", type=opt.SECONDS, default=3.0, help="seconds to wait for the reply")
     p.add_argument("--json", action="store_true", help="print the raw status object")
-    p.set_defaults(func=run)
+    p.set_defaults(func=run, check=check_client_curve)

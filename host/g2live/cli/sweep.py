@@ -10,19 +10,18 @@ import sys
 import numpy as np
 from tqdm import tqdm
 
-from g2live.cli.serve import add_client_curve_args
+from g2live.cli import _options as opt
+from g2live.cli.serve import add_client_curve_args, add_endpoint_args, check_client_curve
 from g2live.client import ControlClient, ControlError, Subscriber
-from g2live.protocol import DEFAULT_CONTROL, DEFAULT_PUB
 
 __all__ = ["parse_powers", "register"]
+
+MAX_POINTS = 10_000  # powers in one sweep
 
 
 def parse_powers(args: argparse.Namespace) -> list[float]:
     if args.powers:
-        try:
-            powers = [float(x) for x in args.powers.split(",") if x.strip()]
-        except ValueError:
-            raise ValueError(f"--powers: {args.powers!r} is not a comma-separated list of numbers") from None
+        powers = list(args.powers)  # checked by its type: finite numbers
     elif args.start is not None and args.stop is not None:
         if args.steps < 1:
             raise ValueError(f"--steps must be >= 1, got {args.steps}")
@@ -43,13 +42,13 @@ def run(args: argparse.Namespace) -> int:
     powers = parse_powers(args)
     points = []
     with (
-        Subscriber(args.pub, ["sweep"], server_key=args.server_key) as sub,
-        ControlClient(args.control, server_key=args.server_key) as ctl,
+        Subscriber(args.pub, ["sweep"], server_key=args.server_key, client_keys=args.client_key) as sub,
+        ControlClient(args.control, server_key=args.server_key, client_keys=args.client_key) as ctl,
     ):
         try:
             res = ctl.sweep(powers, target_rel_err=args.target_rel_err, max_s=args.max_s, min_s=args.min_s)
         except TimeoutError as exc:
-            raise OSError(f"{exc}: is `g2live serve` running?") from None
+            raise OSError(str(exc)) from None
         except ControlError as exc:
             raise ValueError(str(exc)) from None
         sweep_id = res["sweep_id"]
@@ -116,20 +115,37 @@ def register(sub: argparse._SubParsersAction) -> None:
         "error (or the time limit), and print g2(0), purity and rate per point. "
         "Each point is also published on the `sweep` topic.",
     )
-    p.add_argument("--powers", help="comma-separated powers (actuator unit; sim: P/P_sat)")
-    p.add_argument("--start", type=float, help="first power (with --stop, --steps)")
-    p.add_argument("--stop", type=float, help="last power")
-    p.add_argument("--steps", type=int, default=5, help="number of powers (default 5)")
+    p.add_argument(
+        "--powers", type=opt.number_list, help="comma-separated powers (actuator unit; sim: P/P_sat)"
+    )
+    p.add_argument("--start", type=opt.number(), help="first power (with --stop, --steps)")
+    p.add_argument("--stop", type=opt.number(), help="last power")
+    p.add_argument("--steps", type=opt.integer(1, MAX_POINTS), default=5, help="number of powers (default 5)")
     p.add_argument("--log", action="store_true", help="logarithmic spacing")
     p.add_argument(
-        "--target-rel-err", type=float, default=0.05, help="relative error of g2(0) to reach (0.05)"
+        "--target-rel-err", type=opt.POSITIVE, default=0.05, help="relative error of g2(0) to reach (0.05)"
     )
-    p.add_argument("--max-s", type=float, default=10.0, help="time limit per point, s of device time (10)")
-    p.add_argument("--min-s", type=float, default=0.0, help="least integration per point, s (0)")
-    p.add_argument("--timeout", type=float, help="give up when no point arrives within this many seconds")
-    p.add_argument("--pub", default=DEFAULT_PUB, help=f"publisher endpoint (default {DEFAULT_PUB})")
-    p.add_argument("--control", default=DEFAULT_CONTROL, help=f"control endpoint (default {DEFAULT_CONTROL})")
+    p.add_argument(
+        "--max-s", type=opt.SECONDS, default=10.0, help="time limit per point, s of device time (10)"
+    )
+    p.add_argument("--min-s", type=opt.NON_NEGATIVE, default=0.0, help="least integration per point, s (0)")
+    p.add_argument(
+        "--timeout", type=opt.SECONDS, help="give up when no point arrives within this many seconds"
+    )
+    add_endpoint_args(p, bind=False)
     add_client_curve_args(p)
     p.add_argument("--json", action="store_true", help="print the points as JSON")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
-    p.set_defaults(func=run)
+    p.set_defaults(func=run, check=check_sweep)
+
+
+def check_sweep(args: argparse.Namespace) -> None:
+    """The powers (given or spaced), and the time limits, before anything is sent."""
+    check_client_curve(args)
+    if args.powers and (args.start is not None or args.stop is not None):
+        raise ValueError("give either --powers or --start/--stop/--steps, not both")
+    if args.powers and len(args.powers) > MAX_POINTS:
+        raise ValueError(f"--powers: {len(args.powers)} powers, at most {MAX_POINTS}")
+    parse_powers(args)
+    if args.min_s > args.max_s:
+        raise ValueError(f"--min-s ({args.min_s:g}) exceeds --max-s ({args.max_s:g})")

@@ -1,9 +1,17 @@
 # SPDX-License-Identifier: BSD-3-Clause
-"""``g2live watch``: live terminal view of a running server (rates, g2(0), purity, photon numbers)."""
+"""``g2live watch``: live terminal view of a running server (rates, g2(0), purity, photon numbers).
+
+On a terminal it redraws one screen; with stdout not a terminal (a pipe, a log file) it prints
+one plain line per ``status`` message instead. Both say when the server is gone: no ``status``
+for ``STALE_INTERVALS`` of its status intervals (``g2live.protocol.stale_after_s``) marks the
+data stale.
+"""
 
 from __future__ import annotations
 
 import argparse
+import datetime
+import sys
 import time
 from typing import Any
 
@@ -13,11 +21,12 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from g2live.cli.serve import add_client_curve_args
+from g2live.cli import _options as opt
+from g2live.cli.serve import add_client_curve_args, check_client_curve
 from g2live.client import Message, Subscriber
-from g2live.protocol import DEFAULT_PUB
+from g2live.protocol import DEFAULT_PUB, stale_after_s, status_interval_s
 
-__all__ = ["WATCH_TOPICS", "render", "register"]
+__all__ = ["WATCH_TOPICS", "plain_line", "render", "register", "stale_age"]
 
 WATCH_TOPICS = ["rates", "analysis", "status", "pulsed", "sweep"]
 
@@ -26,16 +35,37 @@ def _fmt(v: Any, spec: str = ".4f") -> str:
     return "-" if v is None else format(v, spec)
 
 
-def _status_parts(st: Message | None, endpoint: str) -> list[Any]:
+def stale_age(st: Message | None, now: float) -> float | None:
+    """Seconds since the last ``status`` when that is too long (the server is gone), else None."""
+    if st is None:
+        return None
+    age = now - st.received
+    return age if age > stale_after_s(st.header) else None
+
+
+def _gone_text(st: Message, age: float, endpoint: str) -> str:
+    every = status_interval_s(st.header)
+    return (
+        f"STALE: no status from {endpoint} for {age:.0f} s (it sends one every {every:g} s): "
+        "the server is gone or unreachable; what follows is its last state"
+    )
+
+
+def _status_parts(st: Message | None, endpoint: str, now: float, waiting: str = "") -> list[Any]:
     """State line, and the lost-events banner that must not be missed."""
     if st is None:
-        return [Text(f"waiting for {endpoint} ...", style="dim")]
+        return [Text(waiting or f"waiting for {endpoint} ...", style="dim")]
+    parts: list[Any] = []
+    age = stale_age(st, now)
+    if age is not None:
+        parts.append(Panel(Text(_gone_text(st, age, endpoint), style="bold white"), style="on red"))
     h = st.header
     lost = int(h.get("lost_total", 0))
     dropped = sum(h.get("publisher_dropped", {}).values())
-    parts: list[Any] = [
+    state = f"{h.get('state', '?')} (stale)" if age is not None else h.get("state", "?")
+    parts += [
         Text(
-            f"{h.get('state', '?')}  device {h.get('device')}  run {h.get('run')}  "
+            f"{state}  device {h.get('device')}  run {h.get('run')}  "
             f"integrated {h.get('integration_s', 0):.2f} s  power {_fmt(h.get('power'), '.4g')} "
             f"{h.get('power_unit') or ''}"
         )
@@ -127,9 +157,17 @@ def _sweep_line(sw: Message) -> Text:
     )
 
 
-def render(latest: dict[str, Message], gaps: dict[str, int], endpoint: str) -> Group:
-    """One screen from the newest message of each topic."""
-    parts: list[Any] = _status_parts(latest.get("status"), endpoint)
+def render(
+    latest: dict[str, Message],
+    gaps: dict[str, int],
+    endpoint: str,
+    now: float | None = None,
+    waiting: str = "",
+) -> Group:
+    """One screen from the newest message of each topic (``now``: time.monotonic(), for staleness;
+    ``waiting``: what to say before the first status)."""
+    now = time.monotonic() if now is None else now
+    parts: list[Any] = _status_parts(latest.get("status"), endpoint, now, waiting)
     if (an := latest.get("analysis")) is not None:
         parts += _analysis_parts(an)
     if (rt := latest.get("rates")) is not None:
@@ -143,27 +181,88 @@ def render(latest: dict[str, Message], gaps: dict[str, int], endpoint: str) -> G
     return Group(*parts)
 
 
+def plain_line(latest: dict[str, Message], endpoint: str, now: float) -> str:
+    """One line of plain text from the newest status and analysis (for a pipe or a log file)."""
+    stamp = datetime.datetime.now().isoformat(timespec="seconds")
+    st = latest.get("status")
+    if st is None:
+        return f"{stamp} waiting for {endpoint}"
+    age = stale_age(st, now)
+    if age is not None:
+        return f"{stamp} {_gone_text(st, age, endpoint)}"
+    h = st.header
+    v = latest["analysis"].header.get("values", {}) if "analysis" in latest else {}
+    dropped = sum((h.get("publisher_dropped") or {}).values())
+    return (
+        f"{stamp} {h.get('state', '?')} run {h.get('run')} integrated {h.get('integration_s', 0):.2f} s "
+        f"g2(0) {_fmt(v.get('g2_0'))} ± {_fmt(v.get('g2_0_err'))} purity {_fmt(v.get('purity'))} "
+        f"rate {_fmt(v.get('rate_cps'), '.0f')} cps lost {int(h.get('lost_total', 0))} "
+        f"dropped {dropped} power {_fmt(h.get('power'), '.4g')} {h.get('power_unit') or ''}".rstrip()
+    )
+
+
+def _once(sub: Subscriber, args: argparse.Namespace, console: Console) -> int:
+    latest: dict[str, Message] = {}
+    deadline = time.monotonic() + args.timeout
+    while time.monotonic() < deadline and not {"status", "rates", "analysis"} <= latest.keys():
+        latest.update(sub.latest(timeout_s=max(0.0, deadline - time.monotonic())))
+    if not latest:
+        raise OSError(str(sub.problem(args.timeout)))
+    console.print(render(latest, sub.gaps, args.pub))
+    return 0
+
+
+def _waiting(sub: Subscriber, started: float, now: float) -> str:
+    """Before the first status: after a while, why nothing arrives (no server, key refused, ...)."""
+    waited = now - started
+    if waited < stale_after_s({}):
+        return ""
+    return str(sub.problem(waited))
+
+
+def _live(sub: Subscriber, args: argparse.Namespace, console: Console, end: float | None) -> None:
+    latest: dict[str, Message] = {}
+    started = time.monotonic()
+    with Live(
+        render(latest, sub.gaps, args.pub), console=console, refresh_per_second=args.fps, screen=False
+    ) as live:
+        while end is None or (left := end - time.monotonic()) > 0:
+            wait = 1.0 / args.fps if end is None else min(1.0 / args.fps, left)
+            latest.update(sub.latest(timeout_s=wait))  # conflate: newest message per topic
+            now = time.monotonic()
+            waiting = "" if "status" in latest else _waiting(sub, started, now)
+            live.update(render(latest, sub.gaps, args.pub, now, waiting))
+
+
+def _plain(sub: Subscriber, args: argparse.Namespace, end: float | None) -> None:
+    """A line per status message; one line when the server goes quiet, another when it is back."""
+    latest: dict[str, Message] = {}
+    started, said_stale, said_waiting = time.monotonic(), False, False
+    while end is None or (left := end - time.monotonic()) > 0:
+        new = sub.latest(timeout_s=0.25 if end is None else min(0.25, left))
+        latest.update(new)
+        now = time.monotonic()
+        if "status" in new:
+            print(plain_line(latest, args.pub, now), flush=True)
+            said_stale = False
+        elif not said_stale and stale_age(latest.get("status"), now) is not None:
+            print(plain_line(latest, args.pub, now), flush=True)
+            said_stale = True
+        elif "status" not in latest and not said_waiting and (why := _waiting(sub, started, now)):
+            print(f"{datetime.datetime.now().isoformat(timespec='seconds')} {why}", flush=True)
+            said_waiting = True
+
+
 def run(args: argparse.Namespace) -> int:
     console = Console()
-    latest: dict[str, Message] = {}
-    with Subscriber(args.pub, WATCH_TOPICS, server_key=args.server_key) as sub:
+    with Subscriber(args.pub, WATCH_TOPICS, server_key=args.server_key, client_keys=args.client_key) as sub:
         if args.once:
-            deadline = time.monotonic() + args.timeout
-            while time.monotonic() < deadline and not {"status", "rates", "analysis"} <= latest.keys():
-                latest.update(sub.latest(timeout_s=max(0.0, deadline - time.monotonic())))
-            if not latest:
-                raise OSError(
-                    f"no frames from {args.pub} within {args.timeout} s: is `g2live serve` running?"
-                )
-            console.print(render(latest, sub.gaps, args.pub))
-            return 0
+            return _once(sub, args, console)
         end = None if args.duration is None else time.monotonic() + args.duration
-        with Live(
-            render(latest, sub.gaps, args.pub), console=console, refresh_per_second=args.fps, screen=False
-        ) as live:
-            while end is None or time.monotonic() < end:
-                latest.update(sub.latest(timeout_s=1.0 / args.fps))  # conflate: newest message per topic
-                live.update(render(latest, sub.gaps, args.pub))
+        if sys.stdout.isatty():
+            _live(sub, args, console, end)
+        else:
+            _plain(sub, args, end)
     return 0
 
 
@@ -174,10 +273,22 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Show count rates, g2(0) with its error, purity, the photon-number "
         "histogram and lost-event counters of a running `g2live serve`.",
     )
-    p.add_argument("--pub", default=DEFAULT_PUB, help=f"publisher endpoint (default {DEFAULT_PUB})")
+    p.add_argument(
+        "--pub",
+        type=opt.connect_endpoint,
+        default=DEFAULT_PUB,
+        help=f"publisher endpoint (default {DEFAULT_PUB})",
+    )
     add_client_curve_args(p)
-    p.add_argument("--fps", type=float, default=4.0, help="screen updates per second (default 4)")
-    p.add_argument("--duration", type=float, help="exit after this many seconds")
+    p.add_argument(
+        "--fps",
+        type=opt.number(0, 60, lo_open=True),
+        default=4.0,
+        help="screen updates per second, up to 60 (default 4)",
+    )
+    p.add_argument("--duration", type=opt.SECONDS, help="exit after this many seconds")
     p.add_argument("--once", action="store_true", help="print one view and exit")
-    p.add_argument("--timeout", type=float, default=10.0, help="--once: wait at most this long for frames")
-    p.set_defaults(func=run)
+    p.add_argument(
+        "--timeout", type=opt.SECONDS, default=10.0, help="--once: wait at most this long for frames"
+    )
+    p.set_defaults(func=run, check=check_client_curve)

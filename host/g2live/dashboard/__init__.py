@@ -8,6 +8,7 @@ docs/dashboard.md. The package, laid out like Bokeh's server examples:
 module                 job
 =====================  =====================================================================
 ``webserver``          the Bokeh server; ``Dashboard``: what all browser tabs share
+``access``             who may open the page: loopback, a token (cookie), or ``insecure``
 ``session``            one browser tab: assembles the page, runs its update (``tick``)
 ``header``             banner, connection line, the big numbers
 ``controls``           the controls column (Start/Stop/Reset, settings, power)

@@ -4,6 +4,10 @@
 ZeroMQ sockets belong to one thread: a single-thread executor owns the ``ControlClient`` (REQ)
 and serialises all commands from all browser sessions. A reply, an error the server gave (with
 the field it names) or a timeout comes back as a plain dict the page shows.
+
+A view-only dashboard's ``Commander`` sends nothing: every command is refused here, on the
+server side of the page, whatever the browser sends (hidden buttons alone would not stop a
+crafted WebSocket message).
 """
 
 from __future__ import annotations
@@ -14,8 +18,9 @@ from typing import Any
 
 from .wire import ControlClient, ControlError
 
-__all__ = ["Commander", "Reply"]
+__all__ = ["VIEW_ONLY", "Commander", "Reply"]
 
+VIEW_ONLY = "this dashboard is view-only (--view-only): commands are not sent"
 # {"ok": True, "cmd": str, "result": {...}} or {"ok": False, "cmd": str, "error": str, "field": str | None}
 Reply = dict[str, Any]
 
@@ -31,24 +36,36 @@ class Commander:
         How long one command waits for the server's reply.
     server_key : bytes or str, optional
         The server's CURVE public key, when it uses CURVE.
+    client_key : str, optional
+        This client's ``.key_secret`` file, when the server restricts clients.
+    view_only : bool
+        Refuse every command (the page only shows).
     """
 
-    def __init__(self, endpoint: str, timeout_s: float = 3.0, server_key: bytes | str | None = None) -> None:
+    def __init__(self, endpoint: str, timeout_s: float = 3.0, server_key: bytes | str | None = None, *,
+                 client_key: Any = None, view_only: bool = False) -> None:
         self.endpoint = endpoint
         self.timeout_s = timeout_s
-        self._server_key = server_key
+        self.view_only = view_only
+        self._keys = (server_key, client_key)
+        self.sent = 0  # commands that went to the server
         self._client: ControlClient | None = None  # created on the worker thread, used only there
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="g2live-dashboard-control")
 
     def _call(self, cmd: str, args: dict[str, Any]) -> Reply:
+        if self.view_only:
+            return {"ok": False, "cmd": cmd, "error": VIEW_ONLY, "field": None}
         if self._client is None:
-            self._client = ControlClient(self.endpoint, timeout_s=self.timeout_s, server_key=self._server_key)
+            server_key, client_key = self._keys
+            self._client = ControlClient(self.endpoint, timeout_s=self.timeout_s, server_key=server_key,
+                                         client_keys=client_key)
         try:
+            self.sent += 1
             result = self._client.call(cmd, **args)
         except ControlError as exc:
             return {"ok": False, "cmd": cmd, "error": str(exc), "field": exc.field}
         except TimeoutError as exc:
-            return {"ok": False, "cmd": cmd, "error": f"{exc} (is `g2live serve` running?)", "field": None}
+            return {"ok": False, "cmd": cmd, "error": str(exc), "field": None}
         except Exception as exc:  # noqa: BLE001 - anything else still has to reach the page
             return {"ok": False, "cmd": cmd, "error": f"{type(exc).__name__}: {exc}", "field": None}
         result.pop("frames", None)  # snapshot payloads are not shown as text

@@ -42,6 +42,7 @@ class Controls:
 
     def __init__(self, kit: PageKit, doc: Document, commander: Commander) -> None:
         self.doc, self.commander = doc, commander
+        view_only = commander.view_only
         self.settings: dict[str, Any] = {}  # the device's, from the newest status
         self.status: dict[str, Any] = {}
         w = WIDTH
@@ -61,8 +62,14 @@ class Controls:
         self.in_power = NumericInput(title="power set-point", mode="float", value=None, width=w,
                                      name="power_input")
         self.power_btn = self._button("Set power", None, "power_button", self.set_power)
-        hint = '<span class="small">replies of the server appear here</span>'
+        hint = ('<span class="small">view-only: the controls are off</span>' if view_only
+                else '<span class="small">replies of the server appear here</span>')
         self.reply = kit.div("control_reply", hint, width=w)
+        if view_only:  # shown as off; the Commander refuses whatever arrives anyway
+            for widget in (self.start_btn, self.stop_btn, self.reset_btn, self.in_integration, self.in_bin,
+                           self.in_nbins, self.in_offset, self.in_pairs, self.apply_btn, self.in_power,
+                           self.power_btn):
+                widget.disabled = True
         self.layout = column(Div(text="<b>acquisition</b>"), self.start_btn, self.stop_btn, self.reset_btn,
                              Div(text="<b>settings</b>"), self.in_integration, self.in_bin, self.in_nbins,
                              self.in_offset, self.window_text, self.in_pairs, self.apply_btn,

@@ -47,12 +47,14 @@ class Feed(ThreadedWorker):
         Receive high-water mark (frames ZeroMQ queues before the receiver drains them).
     server_key : bytes or str, optional
         The server's CURVE public key, when it uses CURVE.
+    client_key : str, optional
+        This client's ``.key_secret`` file, when the server restricts clients.
     """
 
     thread_name = "g2live-dashboard-feed"
 
     def __init__(self, pub: str, *, ctx: zmq.Context | None = None, rcvhwm: int = 1000,
-                 server_key: bytes | str | None = None) -> None:
+                 server_key: bytes | str | None = None, client_key: Any = None) -> None:
         super().__init__()
         self.pub = pub
         self._lock = threading.Lock()
@@ -68,7 +70,8 @@ class Feed(ThreadedWorker):
         self.sweep = SweepPoints()
         self.analysis = History()
         self.rates = History()
-        self._sub = Subscriber(pub, TOPICS, ctx=ctx, rcvhwm=rcvhwm, server_key=server_key)
+        self._sub = Subscriber(pub, TOPICS, ctx=ctx, rcvhwm=rcvhwm, server_key=server_key,
+                               client_keys=client_key)
 
     # ---------------------------------------------------------------- readers
     def snapshot(self, cursor: Cursor, want: Want) -> Snapshot:

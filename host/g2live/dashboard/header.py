@@ -1,6 +1,10 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """The top of the page: endpoints and connection state, the lost-events banner, the big numbers.
 
+When no ``status`` has arrived for ``STALE_INTERVALS`` of the server's status intervals
+(``g2live.protocol.stale_after_s``), the banner says the server is gone and the numbers are
+greyed out as stale, until a status arrives again.
+
 All live numbers share one Div (``summary``): every Div text change makes BokehJS re-measure the
 page layout, so one change per update instead of eight keeps the browser's work small.
 """
@@ -18,7 +22,7 @@ from . import model
 from .markup import big_number
 from .snapshot import Snapshot, StreamHealth
 from .widgets import PageKit
-from .wire import Message
+from .wire import Message, stale_after_s, status_interval_s
 
 __all__ = ["SILENT_S", "Header", "banner_html"]
 
@@ -40,6 +44,10 @@ class Header:
 
     def __init__(self, kit: PageKit, pub: str, control: str) -> None:
         self.pub, self.control = pub, control
+        self._status_at: float | None = None  # time.monotonic() the newest status arrived
+        self._stale_after, self._interval = stale_after_s({}), status_interval_s({})
+        self._state = "—"  # the state the newest status reported
+        self.stale = False  # no status for too long: the server is gone
         self.banner = kit.live("lost_banner", '<div class="warn">waiting for the first status frame…</div>',
                                sizing_mode="stretch_width", height=34)
         self.conn = kit.live("connection", self._endpoints_text())
@@ -59,6 +67,9 @@ class Header:
         """Take the status, analysis, rates and photon-number frames and the stream counters."""
         frames = snap.frames
         if "status" in frames:
+            self._status_at = frames["status"].received
+            h = frames["status"].header
+            self._stale_after, self._interval = stale_after_s(h), status_interval_s(h)
             self._status(frames["status"].header)
         if "analysis" in frames:
             self._analysis(frames["analysis"])
@@ -85,7 +96,8 @@ class Header:
         parts = (v.get("analysis", ""), v.get("g2_info", ""), v.get("sync", ""), periods, v["page"])
         notes = " · ".join(x for x in parts if x)
         seq = v.get("analysis_seq", "")
-        return (f'<div class="cells">{cells}</div><div class="small" data-key="analysis_seq" '
+        klass = "cells stale" if self.stale else "cells"
+        return (f'<div class="{klass}">{cells}</div><div class="small" data-key="analysis_seq" '
                 f'data-seq="{seq}">{html.escape(notes)}</div>')
 
     def _endpoints_text(self) -> str:
@@ -95,6 +107,7 @@ class Header:
     def _status(self, h: dict[str, Any]) -> None:
         self._settings = h.get("settings") or {}
         state = str(h.get("state", "?"))
+        self.stale, self._state = False, state
         self.values["state"] = state
         self.values["integration"] = f"{float(h.get('integration_s') or 0):.1f} s"
         self.banner.text = banner_html(h, state)
@@ -129,7 +142,8 @@ class Header:
         self.values["per_pulse"] = f"{model.mean_photons(frame.data):.4g}"
 
     def _health(self, health: StreamHealth) -> None:
-        """Red connection line while no frame arrives (then back to the endpoints)."""
+        """Red connection line while no frame arrives (then back to the endpoints); stale banner."""
+        self._check_stale()
         age = time.monotonic() - health.last_frame if health.last_frame is not None else None
         if age is None or age > SILENT_S:
             silent = "no data yet" if age is None else f"no data for {age:.0f} s"
@@ -137,6 +151,22 @@ class Header:
                               f'<span class="small"> · control {html.escape(self.control)}</span>')
         elif "err" in self.conn.text:
             self.conn.text = self._endpoints_text()
+
+
+    def _check_stale(self) -> None:
+        """No status for ``_stale_after`` s: the server is gone; say so and grey the numbers out."""
+        if self._status_at is None:
+            return
+        age = time.monotonic() - self._status_at
+        if age <= self._stale_after:
+            return
+        self.stale = True
+        self.values["state"] = f"{self._state} (stale)"
+        self.banner.text = (
+            f'<div class="bad">⚠ no status from the server for {age:.0f} s (it sends one every '
+            f"{self._interval:g} s): it stopped or cannot be reached; the numbers below are its last ones "
+            "(stale)</div>"
+        )
 
 
 def banner_html(h: dict[str, Any], state: str) -> str:

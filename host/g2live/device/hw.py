@@ -45,6 +45,8 @@ def _u32(v: int) -> int:
 
 # STATUS.clearing exists from register map 1.1 on; a 1.0 core reads the bit as 0.
 CLEARING_SINCE_MINOR = 1
+# The sync prescaler and filter (SYNC_DIVIDER, CONTROL.sync_filter, SIZES.sync_input) from 1.3 on.
+SYNC_SINCE_MINOR = 3
 
 
 def check_identity(read: ReadReg, where: str) -> int:
@@ -67,6 +69,7 @@ def read_caps(read: ReadReg, name: str) -> DeviceCaps:
     clk = read(C.REG_CLK_PERIOD_PS)
     if clk <= 0:
         raise DeviceError(f"{name}: CLK_PERIOD_PS reads {clk}")
+    minor = C.REGISTERS["VERSION"].fields["minor"].get(read(C.REG_VERSION))
     return DeviceCaps(
         name,
         n_channels=f["n_channels"].get(sizes),
@@ -75,6 +78,7 @@ def read_caps(read: ReadReg, name: str) -> DeviceCaps:
         max_photons=f["max_photons"].get(sizes),
         clk_period_ps=clk,
         hardware=True,
+        sync_input=f["sync_input"].get(sizes) if minor >= SYNC_SINCE_MINOR else None,
     )
 
 
@@ -95,6 +99,9 @@ def program(write: WriteReg, config: Config, caps: DeviceCaps) -> None:
     write(C.REG_OFFSET_PS, _u32(config.offset_ps))
     write(C.REG_INTEGRATION_CYCLES, integration_cycles(config, caps))
     write(C.REG_PULSED_WINDOW_PS, config.pulsed_window_ps)
+    if caps.sync_input is not None:  # map >= 1.3
+        log2 = C.REGISTERS["SYNC_DIVIDER"].fields["log2"]
+        write(C.REG_SYNC_DIVIDER, log2.put(config.sync_divider.bit_length() - 1))
     pf = C.REGISTERS["PAIR"].fields
     for k in range(min(caps.n_pairs, C.REGISTERS["PAIR"].count)):
         if k < len(config.pairs):
@@ -137,6 +144,7 @@ def control_word(config: Config, run: bool) -> int:
         | f["hist_enable"].put(1)
         | f["raw_enable"].put(int(config.raw_tags))
         | f["pulsed_enable"].put(int(config.sync_channel is not None))
+        | f["sync_filter"].put(int(config.sync_filter))
     )
 
 

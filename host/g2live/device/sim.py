@@ -10,6 +10,9 @@ integration of its later tag (docs/semantics.md "Integrations").
 The front-end twin is a function of one array; ``StreamingFrontend`` makes it exact across
 chunks: it carries each channel's last accepted raw edge into the next call (so the dead time
 spans chunk boundaries) and holds back delayed tags that a later chunk could still precede.
+With ``sync_divider`` D > 1 it first keeps only every D-th raw sync edge from the start (the on-chip
+prescaler in front of the sync input); the raw stream goes through the conditional sync filter
+when ``sync_filter`` is set (docs/semantics.md "Sync prescaler", "Conditional filter").
 """
 
 from __future__ import annotations
@@ -74,9 +77,22 @@ class StreamingFrontend:
         self._ch = _EMPTY_C
         self._t = _EMPTY_T
         self.dead_count = np.zeros(MAX_CHANNELS, np.int64)
+        self.sync_channel = config.sync_channel
+        self.sync_divider = config.sync_divider
+        self._sync_seen = 0  # raw sync edges since the start: the prescaler passes 0, D, 2D, ...
+
+    def _prescale(self, channel: np.ndarray, time_ps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        if self.sync_divider == 1 or self.sync_channel is None:
+            return channel, time_ps
+        is_sync = np.asarray(channel) == self.sync_channel
+        k = self._sync_seen + np.cumsum(is_sync) - 1  # index of each sync edge
+        self._sync_seen += int(is_sync.sum())
+        keep = ~is_sync | (k % self.sync_divider == 0)
+        return np.asarray(channel)[keep], np.asarray(time_ps)[keep]
 
     def push(self, channel: np.ndarray, time_ps: np.ndarray, raw_end_ps: int) -> None:
         """Raw edges (time ordered), with every raw edge before ``raw_end_ps`` now delivered."""
+        channel, time_ps = self._prescale(channel, time_ps)
         carry = sorted((t, c) for c, t in self.last_raw.items())
         if carry:
             cc = np.array([c for _, c in carry], np.uint8)
@@ -190,10 +206,11 @@ class SimDevice(Device):
         self._corr = core.Correlator(pairs, config.bin_width_ps, config.n_bins, config.offset_ps)
         self._pulsed = (
             core.PulsedCounter(config.sync_channel, config.max_photons, config.pulsed_window_ps,
-                               keep_period_counts=False)
+                               config.sync_divider, keep_period_counts=False)
             if config.sync_channel is not None
             else None
         )
+        self._filter = core.SyncFilter(config.sync_channel) if config.sync_filter else None
         self._cfg = config
         self._detector = np.zeros(256, bool)
         self._detector[list(config.detector_channels)] = True
@@ -236,13 +253,14 @@ class SimDevice(Device):
     def _periodic_sync(self) -> tuple[int, int] | None:
         """(sync channel, period) when the syncs of a T3 source can stay implicit: the pulsed block
         takes them through its periodic entry point and nothing else needs them as events. Not
-        when raw tags are on (every event is a word), a pair uses the sync, or its dead time would
-        drop syncs (then they are rebuilt as events and take the general path)."""
+        when raw tags are on (every event is a word), a pair uses the sync, its dead time would
+        drop syncs, or the sync prescaler is on (it counts sync edges): then they are rebuilt as
+        events and take the general path."""
         cfg, src = self._cfg, self.source
         period = src.sync_period_ps
         q = None if period is None else whole_ps(period)
         sc = cfg.sync_channel
-        if not src.t3 or q is None or sc is None or cfg.raw_tags:
+        if not src.t3 or q is None or sc is None or cfg.raw_tags or cfg.sync_divider > 1:
             return None
         # The TDC twin moves an edge within its clock cycle: implicit syncs stay periodic (all moved
         # by the same amount) only when the period is a whole number of clocks.
@@ -313,8 +331,9 @@ class SimDevice(Device):
         n_trace = -(-(t_stop - t_start) // cfg.trace_bin_ps)
         integ.trace = np.asarray(core.trace(tt[det_mask], cfg.trace_bin_ps, t_start, n_trace), np.int64)
         if cfg.raw_tags:
+            rch, rt = self._filter.update(ch, tt) if self._filter is not None else (ch, tt)
             integ.tag_words = (
-                np.asarray(core.Encoder().encode(ch, tt), np.uint64) if tt.size else np.zeros(0, np.uint64)
+                np.asarray(core.Encoder().encode(rch, rt), np.uint64) if rt.size else np.zeros(0, np.uint64)
             )
         return integ
 

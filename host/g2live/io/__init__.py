@@ -87,6 +87,8 @@ def detect_format(path: str | os.PathLike[str]) -> str:
     path = Path(path)
     with open(path, "rb") as fh:
         head = fh.read(16)
+    if not head:
+        raise FormatError(path, 0, "empty file (0 bytes)")
     if head.startswith(b"PQTTTR"):
         return "ptu"
     if head.startswith((b"PQHISTO", b"PQRES", b"PQDAT")):
@@ -110,9 +112,26 @@ def detect_format(path: str | os.PathLike[str]) -> str:
     )
 
 
+def _checked_format(path: str | os.PathLike[str], format: str | None) -> str:
+    """``format``, or the detected one; a file whose first bytes say it is another format is refused."""
+    if format is None:
+        return detect_format(path)
+    _module(format)  # a known name
+    try:
+        found = detect_format(path)
+    except FormatError:
+        return format  # no magic to contradict it (e.g. .spc): the reader decides
+    if found != format:
+        raise FormatError(path, 0, f"the file is {FORMATS[found][1]} ({found}), not {format}")
+    return format
+
+
 def read(path: str | os.PathLike[str], format: str | None = None, **options: Any) -> PhotonData:
-    """Read a whole file. ``options`` go to the format's reader (e.g. ``allow_truncated=True``)."""
-    fmt = format or detect_format(path)
+    """Read a whole file. ``options`` go to the format's reader (e.g. ``allow_truncated=True``).
+
+    ``format`` skips detection, but a file whose first bytes name another format is refused.
+    """
+    fmt = _checked_format(path, format)
     reader = _module(fmt).read
     _check_options(reader, fmt, options)
     return with_sync_period(reader(path, **options))
@@ -137,7 +156,7 @@ def read_with_markers(
     """``read`` plus the file's marker records, one decode pass: a ``MARKER_DTYPE`` array of
     (record index in the file, time_ps, marker bits), in file order. Formats without markers
     (quTAG, Photon-HDF5, npz) give an empty array."""
-    fmt = format or detect_format(path)
+    fmt = _checked_format(path, format)
     module = _module(fmt)
     if not hasattr(module, "read_with_markers"):
         return read(path, format=fmt, **options), no_markers()
@@ -166,7 +185,7 @@ def iter_chunks(
     path: str | os.PathLike[str], chunk_records: int = 1 << 20, format: str | None = None, **options: Any
 ) -> Iterator[PhotonData]:
     """Replay a file in chunks of about ``chunk_records`` records; concatenated they equal ``read``."""
-    fmt = format or detect_format(path)
+    fmt = _checked_format(path, format)
     func = _module(fmt).iter_chunks
     _check_options(func, fmt, options)
     for chunk in func(path, chunk_records=chunk_records, **options):
@@ -177,7 +196,7 @@ def iter_chunks_with_markers(
     path: str | os.PathLike[str], chunk_records: int = 1 << 20, format: str | None = None, **options: Any
 ) -> Iterator[tuple[PhotonData, np.ndarray]]:
     """``iter_chunks`` with the markers of each chunk's records (empty for formats without)."""
-    fmt = format or detect_format(path)
+    fmt = _checked_format(path, format)
     module = _module(fmt)
     if not hasattr(module, "iter_chunks_with_markers"):
         for data in iter_chunks(path, chunk_records, format=fmt, **options):
@@ -325,7 +344,7 @@ def info(
     """Summary of a file (keys documented in docs/formats.md), read chunk by chunk;
     ``progress(n_events)`` is called after every chunk."""
     path = Path(path)
-    fmt = format or detect_format(path)
+    fmt = _checked_format(path, format)
     counts = np.zeros(256, np.int64)
     first = last = None
     t3 = False

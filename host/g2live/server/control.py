@@ -2,8 +2,15 @@
 """The control socket: JSON commands over REP (docs/protocol.md section 2).
 
 Every request gets exactly one reply. Anything wrong with a request (not JSON, not an object,
-unknown command, missing or ill-typed argument, refused setting) gets ``ok: false`` with an
-error naming what was wrong, and leaves the server's state untouched.
+over ``MAX_REQUEST_BYTES`` or nested deeper than ``MAX_REQUEST_DEPTH``, unknown command, missing
+or ill-typed argument, refused setting) gets ``ok: false`` with an error naming what was wrong,
+and leaves the server's state untouched; nothing a client sends makes the server log a
+traceback (a failure of the device does, at debug level).
+
+Size: ZeroMQ itself drops a message over the socket's MAXMSGSIZE without delivering it, so no
+reply could be sent. The socket therefore accepts up to ``HARD_LIMIT_BYTES`` and this module
+refuses anything over ``MAX_REQUEST_BYTES`` with a reply; only a message over the hard limit
+is dropped by ZeroMQ (which closes that connection, so the client sees it closed).
 
 This module checks and decodes requests and encodes replies; what a command does is the
 loop's business, asked for through the public methods listed in ``Controlled``.
@@ -14,6 +21,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import sys
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol, runtime_checkable
 
@@ -22,14 +30,23 @@ import zmq
 
 from g2live.config import Config, ConfigError
 from g2live.curve import CurveKeys, CurveServer
-from g2live.protocol import SNAPSHOT_TOPICS, CommandError, json_default, pack_header
+from g2live.protocol import (
+    MAX_REQUEST_BYTES,
+    MAX_REQUEST_DEPTH,
+    SNAPSHOT_TOPICS,
+    CommandError,
+    json_default,
+    pack_header,
+)
 from g2live.server.sockets import bind_socket
 
-__all__ = ["Controlled", "ControlServer", "MAX_REQUEST_BYTES"]
+__all__ = ["Controlled", "ControlServer", "MAX_REQUEST_BYTES", "MAX_REQUEST_DEPTH", "HARD_LIMIT_BYTES"]
 
 log = logging.getLogger("g2live.server.control")
 
-MAX_REQUEST_BYTES = 1 << 20
+HARD_LIMIT_BYTES = 64 << 20  # ZeroMQ's MAXMSGSIZE: up to this a refusal is sent back
+_TOO_DEEP = f"request is nested deeper than the limit of {MAX_REQUEST_DEPTH} levels"
+RCVHWM = 8  # requests queued per peer (a REQ peer sends one at a time; this bounds a DEALER's)
 
 
 @runtime_checkable
@@ -73,15 +90,52 @@ def _number(args: dict[str, Any], key: str, default: float | None = None, lo: fl
             raise CommandError(f"missing argument {key!r}", key)
         return default
     v = args[key]
-    if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
-        raise CommandError(f"{key} must be a finite number, got {v!r}", key)
+    if not _finite(v):
+        raise CommandError(f"{key} must be a finite number, got {_short(v)}", key)
     if lo is not None and v < lo:
         raise CommandError(f"{key} must be >= {lo}, got {v}", key)
     return float(v)
 
 
+def _finite(v: Any) -> bool:
+    """A JSON number (not a bool) that is finite as a float (a 400-digit integer is not)."""
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        return False
+    try:
+        return math.isfinite(float(v))
+    except OverflowError:
+        return False
+
+
 def _reply(reply: dict[str, Any]) -> bytes:
     return json.dumps(reply, default=json_default).encode()
+
+
+def _no_constant(name: str) -> Any:
+    raise CommandError(f"request is not valid JSON: {name} is not a JSON number")
+
+
+def _depth(obj: Any) -> int:
+    """Nesting depth of a parsed request (iterative: the request may be deep)."""
+    depth, level = 0, [obj]
+    while level:
+        depth += 1
+        if depth > MAX_REQUEST_DEPTH:
+            return depth
+        nxt: list[Any] = []
+        for v in level:
+            if isinstance(v, dict):
+                nxt.extend(v.values())
+            elif isinstance(v, list):
+                nxt.extend(v)
+        level = nxt
+    return depth - 1
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    """``repr(value)`` cut to ``limit`` characters: errors echo what was sent, not all of it."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[: limit - 3]}..."
 
 
 class ControlServer:
@@ -103,7 +157,7 @@ class ControlServer:
             zmq.REP,
             endpoint,
             "control",
-            options={zmq.MAXMSGSIZE: MAX_REQUEST_BYTES},
+            options={zmq.MAXMSGSIZE: HARD_LIMIT_BYTES, zmq.RCVHWM: RCVHWM},
             curve=curve,
             insecure=insecure,
             curve_server=curve_server,
@@ -142,12 +196,26 @@ class ControlServer:
         """The request object of one message (CommandError naming what is wrong with it)."""
         if len(parts) != 1:
             raise CommandError(f"a request is one frame of JSON, got {len(parts)} frames")
+        size = len(parts[0])
+        if size > MAX_REQUEST_BYTES:
+            raise CommandError(f"request of {size} bytes exceeds the limit of {MAX_REQUEST_BYTES} bytes")
         try:
-            req = json.loads(parts[0].decode("utf-8"))
+            req = json.loads(parts[0].decode("utf-8"), parse_constant=_no_constant)
         except UnicodeDecodeError as exc:
             raise CommandError(f"request is not UTF-8: {exc}") from None
         except json.JSONDecodeError as exc:
             raise CommandError(f"request is not valid JSON: {exc}") from None
+        except CommandError:
+            raise  # NaN / Infinity, named by _no_constant
+        except ValueError:  # an integer of more digits than Python reads (its hint is for Python)
+            raise CommandError(
+                f"request holds a number this server cannot read: an integer of more than "
+                f"{sys.get_int_max_str_digits()} digits"
+            ) from None
+        except RecursionError:
+            raise CommandError(_TOO_DEEP) from None
+        if _depth(req) > MAX_REQUEST_DEPTH:
+            raise CommandError(_TOO_DEEP)
         if not isinstance(req, dict):
             raise CommandError(f"request must be a JSON object, got {type(req).__name__}")
         return req
@@ -160,10 +228,12 @@ class ControlServer:
             req = self._request(parts)
             req_id, cmd = req.get("id"), req.get("cmd")
             if not isinstance(cmd, str):
+                cmd = None  # echoed in the reply: only a command name, never what else was sent
                 raise CommandError(f"missing or non-string 'cmd' (one of {', '.join(self.commands)})", "cmd")
             fn = self.commands.get(cmd)
             if fn is None:
-                raise CommandError(f"unknown command {cmd!r} (one of {', '.join(self.commands)})", "cmd")
+                cmd, known = cmd[:64], ", ".join(self.commands)
+                raise CommandError(f"unknown command {_short(cmd)} (one of {known})", "cmd")
             result = fn(req)
             extra: list[bytes] = []
             if isinstance(result, tuple):  # snapshot: (result, frames)
@@ -175,8 +245,10 @@ class ControlServer:
             return [_reply({"ok": False, "cmd": cmd, "id": req_id, "error": str(exc), "field": field})]
         except Exception as exc:  # a device failure must not kill the server: report it
             self.n_errors += 1
-            log.exception("control command %s failed", cmd)
             error = f"{type(exc).__name__}: {exc}"
+            # One line: a request must never fill the log with tracebacks (--debug shows them).
+            log.error("control command %s failed: %s", cmd, error)
+            log.debug("control command %s failed", cmd, exc_info=True)
             return [_reply({"ok": False, "cmd": cmd, "id": req_id, "error": error, "field": None})]
 
     # --- commands ----------------------------------------------------------------------------
@@ -210,7 +282,7 @@ class ControlServer:
         for t in topics:
             if t not in SNAPSHOT_TOPICS:
                 raise CommandError(
-                    f"topic {t!r} cannot be snapshot (only {', '.join(SNAPSHOT_TOPICS)})", "topics"
+                    f"topic {_short(t)} cannot be snapshot (only {', '.join(SNAPSHOT_TOPICS)})", "topics"
                 )
         frames: list[bytes] = []
         for topic, hdr, payload in self.loop.snapshot(topics):
@@ -222,7 +294,7 @@ class ControlServer:
         power = _number(req, "power")
         reset = req.get("reset", True)
         if not isinstance(reset, bool):
-            raise CommandError(f"reset must be true or false, got {reset!r}", "reset")
+            raise CommandError(f"reset must be true or false, got {_short(reset)}", "reset")
         try:
             return self.loop.set_power(power, reset)
         except ValueError as exc:
@@ -235,9 +307,7 @@ class ControlServer:
         if (
             not isinstance(powers, list)
             or not powers
-            or not all(
-                isinstance(p, (int, float)) and not isinstance(p, bool) and math.isfinite(p) for p in powers
-            )
+            or not all(_finite(p) for p in powers)
         ):
             raise CommandError("powers must be a non-empty list of numbers", "powers")
         target = _number(req, "target_rel_err", 0.05, lo=0.0)

@@ -284,6 +284,7 @@ class Server:
             "power_unit": None if act is None else act.unit,
             "sweep": None if self.sweep is None or self.sweep.done else self.sweep.progress(),
             "uptime_s": time.time() - self.t0,
+            "status_interval_s": self.status_interval_s,
             "version": __version__,
             "device": self.device.name,
             "device_info": self.device.info(),

@@ -2,18 +2,23 @@
 """The server's bound sockets: one way to open them, with the endpoint and encryption rules.
 
 Both the publisher and the control socket bind through ``bind_socket``: it refuses an
-unencrypted bind beyond loopback (``g2live.protocol.check_bind``), applies CURVE when keys are
-given, and turns ZeroMQ's bind error into an ``OSError`` that names the endpoint.
+unencrypted bind beyond loopback (``g2live.protocol.check_bind``) and warns when ``insecure``
+allowed one, applies CURVE when keys are given, and turns ZeroMQ's bind error into an
+``OSError`` that names the endpoint.
 """
 
 from __future__ import annotations
 
+import logging
+
 import zmq
 
 from g2live.curve import CurveKeys, CurveServer
-from g2live.protocol import check_bind
+from g2live.protocol import check_bind, is_loopback
 
 __all__ = ["bind_socket"]
+
+log = logging.getLogger("g2live.server")
 
 
 def bind_socket(
@@ -35,6 +40,13 @@ def bind_socket(
     them (high-water marks).
     """
     check_bind(endpoint, curve, insecure)
+    if curve is None and not is_loopback(endpoint):
+        log.warning(
+            "%s on %s without encryption or authentication (--insecure): anyone who can reach it can %s",
+            what,
+            endpoint,
+            "start, stop and reconfigure the instrument" if what == "control" else "read the data",
+        )
     sock = ctx.socket(kind)
     sock.setsockopt(zmq.LINGER, 0)
     for option, value in (options or {}).items():

@@ -84,6 +84,11 @@ class HwTree:
         return self.root / "sim" / "harness"
 
     @property
+    def contract_dir(self) -> Path:
+        """The generated C contract (``g2l_contract.h``): register addresses for the harness."""
+        return self.root / "cext" / "include"
+
+    @property
     def boards_dir(self) -> Path:
         """Board deliverables (``hw/boards/<board>/``); only in a source checkout."""
         return self.root / "hw" / "boards"

@@ -19,6 +19,16 @@ set_property -dict { PACKAGE_PIN W14 IOSTANDARD LVCMOS33 } [get_ports { spad_in[
 ## flip-flops sample it (the path through a chain is longer than a clock period by design).
 set_false_path -from [get_ports { spad_in[*] }]
 
+## ---- sync prescaler (g2l_sync_div on channel 8, SYNC_DIVIDER) ------------------------------
+## Its counter is clocked by the sync line itself (up to 80 MHz laser syncs). W14 is not a
+## clock-capable pin: local routing is fine for a 4-bit counter at 80 MHz.
+create_clock -name laser_sync -period 12.500 [get_ports { spad_in[8] }]
+set_property CLOCK_DEDICATED_ROUTE FALSE [get_nets -of_objects [get_ports { spad_in[8] }]]
+## The divided line reaches the core clock only through channel 8's TDC (its carry chains and
+## first-rank flip-flops, like any input); the reset of the count comes from a core-clock register
+## and is released asynchronously on purpose.
+set_clock_groups -asynchronous -group [get_clocks laser_sync]
+
 ## ==== Clocks (g2l_pynq_clocks.v) ================================================================
 ## Kept together in this section; the TDC's placement constraints live in their own section.
 ## 125 MHz PL oscillator: the time base and the TDC clock come from it through u_mmcm_main.

@@ -44,6 +44,8 @@ async def setup(dut):
     dut.st_status.value = 0
     dut.st_count.value = 0
     dut.st_lost_count.value = 0
+    dut.st_sync_filtered.value = 0
+    dut.st_sync_period.value = 0
     dut.st_dead_count.value = 0
     dut.st_clock_status.value = 0
     for name in ("status", "table", "sizes", "nom_bin_ps", "overlap_count"):
@@ -70,6 +72,7 @@ def output_of(dut, name: str, slot: int) -> int:
            "SYNC_CHANNEL": dut.reg_sync_channel, "BIN_WIDTH_PS": dut.reg_bin_width_ps,
            "N_BINS": dut.reg_n_bins, "OFFSET_PS": dut.reg_offset_ps,
            "INTEGRATION_CYCLES": dut.reg_integration_cycles, "PULSED_WINDOW_PS": dut.reg_pulsed_window_ps,
+           "SYNC_DIVIDER": dut.reg_sync_divider,
            "TIME_PRESET_LO": dut.reg_time_preset, "TIME_PRESET_HI": dut.reg_time_preset,
            "PAIR": dut.reg_pair, "DEAD_TIME_PS": dut.reg_dead_time_ps, "DELAY_PS": dut.reg_delay_ps,
            "PACKET_WORDS": dut.reg_packet_words, "PACKET_TIMEOUT_CYCLES": dut.reg_packet_timeout_cycles,
@@ -96,7 +99,8 @@ async def identity_and_reset(dut) -> None:
     assert ver.fields["minor"].get(v) == k.REG_VERSION_MINOR
     sz = k.REGISTERS["SIZES"].fields
     want = (sz["n_channels"].put(PARAMS["N_CHANNELS"]) | sz["n_pairs"].put(PARAMS["N_PAIRS"])
-            | sz["n_bins_log2"].put(PARAMS["N_BINS_LOG2"]) | sz["max_photons"].put(PARAMS["MAX_PHOTONS"]))
+            | sz["n_bins_log2"].put(PARAMS["N_BINS_LOG2"]) | sz["max_photons"].put(PARAMS["MAX_PHOTONS"])
+            | sz["sync_input"].put(PARAMS["N_CHANNELS"] - 1))  # default SYNC_INPUT: the last input
     assert await rd(m, k.REG_SIZES) == (want, OKAY)
     assert await rd(m, k.REG_CLK_PERIOD_PS) == (PARAMS["CLK_PERIOD_PS"], OKAY)
     for name, reg in k.REGISTERS.items():
@@ -192,6 +196,11 @@ async def arrays_status_and_bad_addresses(dut) -> None:
     dut.st_lost_count.value = sum(v << (32 * c) for c, v in enumerate(st["LOST_COUNT"]))
     dut.st_dead_count.value = sum(v << (32 * c) for c, v in enumerate(st["DEAD_COUNT"]))
     dut.st_tdc_overlap_count.value = sum(v << (32 * c) for c, v in enumerate(st["TDC_OVERLAP_COUNT"]))
+    filtered, period = rng.getrandbits(32), rng.getrandbits(32)
+    dut.st_sync_filtered.value = filtered
+    dut.st_sync_period.value = period
+    assert await rd(m, k.REG_SYNC_FILTERED) == (filtered, OKAY)
+    assert await rd(m, k.REG_SYNC_PERIOD) == (period, OKAY)
     status = rng.getrandbits(32)
     dut.st_status.value = status
     assert await rd(m, k.REG_STATUS) == (status, OKAY)

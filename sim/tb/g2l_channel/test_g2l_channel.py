@@ -2,8 +2,8 @@
 
 Both the cocotb module and the pytest entry point. The bench drives raw edge times directly
 (``edge_base_ps`` + ``in_fine_ps``, at most one edge per clock, arbitrary jumps between edges) in
-segments, each started with ``clear`` and run under one configuration. Every edge must give, one
-clock later, either one ``tag_valid`` or one ``dead_drop`` (or nothing when disabled), and the
+segments, each started with ``clear`` and run under one configuration. Every edge must give, two
+clocks later (LATENCY), either one ``tag_valid`` or one ``dead_drop`` (or nothing when disabled), and the
 accepted tag times and the dead count must equal the C twin ``g2live.core.Frontend``'s exactly.
 """
 
@@ -17,6 +17,7 @@ import pytest
 from common import param, rtl, run_rtl
 
 PARAMS = {"FINE_W": 16}
+LATENCY = 2  # g2l_channel: hit to tag_valid
 P = 4000  # ps per clock in this bench (fine times stay below it)
 M64 = (1 << 64) - 1
 
@@ -61,15 +62,15 @@ async def run_segment(dut, rng: random.Random, enable: int, dead: int, delay: in
     dut.clear.value = 0
     assert int(dut.dead_count.value) == 0, "clear zeroes dead_count"
     outcome: list[tuple[str, int]] = []  # per edge: ("tag", time) / ("drop", 0) / ("none", 0)
-    pending = False  # an edge was driven in the previous clock
+    driven = [False] * LATENCY  # an edge was driven 1..LATENCY clocks ago (oldest first)
     drops = 0
     queue = list(raws)
-    while queue or pending:
+    while queue or any(driven):
         await FallingEdge(dut.clk)
-        # outputs now belong to the inputs of the previous clock
+        # outputs now belong to the inputs of LATENCY clocks ago
         valid, dropped = int(dut.tag_valid.value), int(dut.dead_drop.value)
         assert not (valid and dropped), "tag_valid and dead_drop together"
-        if pending:
+        if driven.pop(0):
             outcome.append(("tag", int(dut.tag_time.value)) if valid else ("drop", 0) if dropped
                            else ("none", 0))
         else:
@@ -77,6 +78,7 @@ async def run_segment(dut, rng: random.Random, enable: int, dead: int, delay: in
         drops += dropped
         assert int(dut.dead_count.value) == drops, "dead_count counts the dead_drop pulses"
         pending = bool(queue) and rng.random() >= p_idle
+        driven.append(pending)
         if pending:
             raw = queue.pop(0)
             fine = rng.randrange(min(P, raw + 1))

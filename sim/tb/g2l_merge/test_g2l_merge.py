@@ -2,7 +2,8 @@
 
 Both the cocotb module and the pytest entry point. The bench plays the channels: in cycle m it
 may push, per channel, one tag with raw time in [(m-1)P, mP) plus the channel's delay, and drives
-the watermark base (m-2)P, the contract g2l_top gives the merge. Order is checked against the C
+the time base mP: an input latency of one clock (IN_LATENCY = 1), the contract g2l_top gives the
+merge with its TDC and channel latencies. Order is checked against the C
 twin ``g2live.core.frontend`` (which merges into (time, channel) order); with back-pressure the
 delivered tags must be exactly the pushed ones minus the ``overflow`` pulses of their channel.
 """
@@ -16,19 +17,21 @@ import numpy as np
 import pytest
 from common import param, pause_pattern, rtl, run_rtl
 
-PARAMS = {"N_CHANNELS": 4, "FIFO_DEPTH_LOG2": 3, "BND_DEPTH_LOG2": 2}
+PARAMS = {"N_CHANNELS": 4, "FIFO_DEPTH_LOG2": 3, "BND_DEPTH_LOG2": 2, "CLK_PERIOD_PS": 4000,
+          "IN_LATENCY": 1}
 P = 4000  # ps per cycle in this bench
 
 
 @pytest.mark.rtl
 def test_g2l_merge(sim: str) -> None:
-    run_rtl(sim, "g2l_merge", "test_g2l_merge", rtl("g2l_fifo", "g2l_merge"), PARAMS)
+    run_rtl(sim, "g2l_merge", "test_g2l_merge", rtl("g2l_fifo", "g2l_skid", "g2l_merge_node", "g2l_merge"),
+            PARAMS)
 
 
 # ---- cocotb side -----------------------------------------------------------------------------
 
 async def run_merge(dut, rng: random.Random, cycles: int, p_fire: float, delays: list[int],
-                    ready: str, bnd_every: int = 0) -> dict:
+                    ready: str, bnd_every: int = 0, ties: bool = False) -> dict:
     """Drive `cycles` cycles of input, then drain; return what went in and came out."""
     from cocotb.triggers import FallingEdge, RisingEdge
     from common import reset, start_clock
@@ -42,8 +45,7 @@ async def run_merge(dut, rng: random.Random, cycles: int, p_fire: float, delays:
     dut.out_ready.value = 1
     dut.clear.value = 0
     dut.cfg_delay_ps.value = sum((d & 0xFFFFFFFF) << (32 * c) for c, d in enumerate(delays))
-    dut.wm_base_ps.value = 0
-    dut.bnd_wm_ps.value = 0
+    dut.time_ps.value = 0
     await reset(dut)
     pushed: list[tuple[int, int]] = []  # (channel, raw)
     bounds: list[int] = []
@@ -67,13 +69,13 @@ async def run_merge(dut, rng: random.Random, cycles: int, p_fire: float, delays:
         await FallingEdge(dut.clk)
         active = state["cycle"] < cycles
         dut.out_ready.value = 1 if pauses is None or not active else int(not next(pauses))
-        dut.wm_base_ps.value = (m - 2) * P
-        dut.bnd_wm_ps.value = m * P
+        dut.time_ps.value = m * P
         valid, times = 0, 0
         if active:
+            together = rng.random() < p_fire  # ties: all channels at once, at the cycle start
             for c in range(n):
-                if rng.random() < p_fire:
-                    raw = (m - 1) * P + rng.randrange(P)
+                if (together if ties else rng.random() < p_fire):
+                    raw = (m - 1) * P + (0 if ties else rng.randrange(P))
                     valid |= 1 << c
                     times |= ((raw + delays[c]) & (2**64 - 1)) << (64 * c)
                     pushed.append((c, raw))
@@ -135,6 +137,7 @@ async def every_channel_every_clock(dut) -> None:
     res = await run_merge(dut, rng, 600, 1.0, delays, "none", bnd_every=50)
     check(res, delays, lossless=False)
 
+
 @cocotb.test()
 async def backpressure(dut) -> None:
     """Moderate input, bursty output stalls: order kept, every drop counted."""
@@ -143,3 +146,24 @@ async def backpressure(dut) -> None:
     delays = [rng.randrange(-2 * P, 2 * P) for _ in range(n)]
     res = await run_merge(dut, rng, 3000, 0.15, delays, "bursty", bnd_every=211)
     check(res, delays, lossless=False)
+
+
+@cocotb.test()
+async def ties(dut) -> None:
+    """Every channel at one time (equal times: ascending channel), boundaries at exactly the
+    time of the next tags (boundary first): exactly the twin's order."""
+    rng = random.Random(4)
+    n = param(dut, "N_CHANNELS")
+    res = await run_merge(dut, rng, 2000, 0.1, [0] * n, "none", bnd_every=7, ties=True)
+    check(res, [0] * n, lossless=True)
+
+
+@cocotb.test()
+async def ties_and_spread(dut) -> None:
+    """The same ties with delays that put the channels five clocks apart in both directions
+    (the watermarks hold the early ones back) and a few output stalls."""
+    rng = random.Random(5)
+    n = param(dut, "N_CHANNELS")
+    delays = [(-1) ** c * 5 * P + c for c in range(n)]  # +-5 clocks, not a multiple of P
+    res = await run_merge(dut, rng, 2000, 0.05, delays, "half", bnd_every=13, ties=True)
+    check(res, delays, lossless=True)

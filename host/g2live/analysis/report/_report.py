@@ -13,6 +13,7 @@ from typing import Any
 from g2live.photons import PhotonData
 
 from .._json import json_safe
+from ._arguments import check_arguments
 from ._conditioned import Conditioned, ConditionedAccumulator, conditioned_section
 from ._correlation import (
     G2Settings,
@@ -178,6 +179,11 @@ def _run(src: ChunkSource, channels: tuple[int, int] | None, sync_channel: int |
     rec = Recording.of(src, sync_channel, rep_rate_hz)
     if not rec.counts:
         raise ValueError(f"{src.name}: no events")
+    check_arguments(
+        rec.counts, rec.sync, channels=channels, sync_channel=sync_channel, n_side=n_side,
+        window_ps=window_ps, bin_width_ps=bin_width_ps, half_range_ps=half_range_ps, rho=rho,
+        trace_bin_s=trace_bin_s, rep_rate_hz=rep_rate_hz,
+    )
     settings = G2Settings(channels, n_side, window_ps, bin_width_ps, half_range_ps, rho, zero_ps)
     out = _analyze(rec, settings, steps, trace_bin_s, conditioned)
     withhold(out)
@@ -186,7 +192,8 @@ def _run(src: ChunkSource, channels: tuple[int, int] | None, sync_channel: int |
 
 
 def analyze_file(
-    path: str | Path, *, chunk_records: int = 1 << 20, progress: Progress | None = None, **kwargs: Any
+    path: str | Path, *, chunk_records: int = 1 << 20, progress: Progress | None = None,
+    read_options: dict[str, Any] | None = None, **kwargs: Any
 ) -> dict[str, Any]:
     """``analyze_photons`` of a file in any format ``g2live.io`` reads, streamed: the file is read
     in passes of ``chunk_records`` records, never whole, so memory stays bounded whatever its
@@ -200,6 +207,8 @@ def analyze_file(
         Records per chunk.
     progress : callable, optional
         ``progress(step, n_events)`` after every chunk of every pass.
+    read_options : dict, optional
+        Passed to the file's reader (e.g. ``{"allow_truncated": True}``).
     **kwargs
         Passed to ``analyze_photons``.
 
@@ -208,7 +217,7 @@ def analyze_file(
     dict
         The report.
     """
-    src = ChunkSource.of_file(path, chunk_records=chunk_records, progress=progress)
+    src = ChunkSource.of_file(path, chunk_records=chunk_records, progress=progress, **(read_options or {}))
     keys = ("channels", "sync_channel", "n_side", "window_ps", "bin_width_ps", "half_range_ps", "rho",
             "trace_bin_s", "rep_rate_hz", "steps", "conditioned", "zero_ps")
     unknown = sorted(set(kwargs) - set(keys))
