@@ -19,7 +19,7 @@ BENCH_VENV := .venv-bench
 HYPOTHESIS_PROFILE ?= ci
 FUZZ_ARGS ?=
 
-.PHONY: setup build run test fuzz bench bench-venv lint synth timing contracts bitstream validate clean
+.PHONY: setup build run test fuzz bench bench-venv tdc lint synth timing contracts bitstream validate clean
 
 # pynq for the stand-in board and the driver tests: it pins numpy<2 and setuptools<=80
 # (host/g2live/device/pynq_env.py explains), so it goes --no-deps into a folder of its own inside
@@ -82,6 +82,11 @@ bench: build $(BENCH_VENV)/.setup-done
 	  $(PY) -m pytest -m bench --benchmark-columns=min,mean,rounds -s $(PYTEST_ARGS); \
 	status=$$?; $(MAKE) fuzz || status=1; exit $$status
 
+# The TDC at the board clock against its delay-line model: >= 10**6 measured edges per simulator
+# (G2L_SIMS=verilator or icarus for one); figures in build/tdc/board_<sim>.json.
+tdc: build
+	$(PY) -m pytest -m bench sim/tb/g2l_tdc -s $(PYTEST_ARGS)
+
 # The analysis measured like an instrument: the full validation grid (docs/validation.md), one
 # process per core; writes the pull table into docs/validation.md and its plots into docs/img/.
 validate: build
@@ -89,7 +94,8 @@ validate: build
 
 lint: setup
 	$(VENV)/bin/ruff check host tests sim hw/spec
-	verilator --lint-only -Wall -Ihw/rtl --top-module g2l_top $$($(PY) -m g2live.tools.rtl --hw-dir . files g2l_top.f)
+	verilator --lint-only -Wall -Ihw/rtl --top-module g2l_top hw/lint/xilinx_prims.v $$($(PY) -m g2live.tools.rtl --hw-dir . files g2l_top.f)
+	verilator --lint-only -Wall -Ihw/rtl --top-module g2l_top -GTDC_LINE=0 $$($(PY) -m g2live.tools.rtl --hw-dir . files g2l_top.f)
 
 synth: setup
 	$(PY) -m g2live.tools.synth

@@ -743,6 +743,151 @@ def emu_merge(const int64_t[::1] ta, const uint8_t[::1] ca, const int64_t[::1] t
     return out_t, out_c
 
 
+# ---------------------------------------------------------------------------------------------
+# carry-chain TDC twin (cext/src/g2l_tdc.c): encoder, calibration table, its online schedule, the
+# zero-time line. Self-contained block: its own extern declarations and cimports; used by g2live.tdc.
+
+from libc.stdint cimport int32_t as _tdc_i32, uint32_t as _tdc_u32
+
+cdef extern from "g2l_tdc.h":
+    ctypedef struct g2l_tdc_cal:
+        _tdc_i32 period_ps, code_w, nom_bin_ps, log2_hits, use_nominal, enable
+        int64_t collect_from, n, swap_at, n_tables, last_cycle
+        _tdc_i32 bank, valid
+    int g2l_tdc_encode(const uint8_t *sample, int64_t n_samples, _tdc_i32 n_chains, _tdc_i32 taps_per_chain,
+                       _tdc_i32 *code, uint8_t *flags) nogil
+    int g2l_tdc_cal_table(const _tdc_u32 *hist, _tdc_i32 n_codes, _tdc_i32 log2_hits, _tdc_i32 period_ps,
+                          uint16_t *table) nogil
+    uint16_t g2l_tdc_nominal(_tdc_i32 code, _tdc_i32 period_ps, _tdc_i32 nom_bin_ps) nogil
+    _tdc_i32 g2l_tdc_ideal_code(_tdc_i32 fine_ps, _tdc_i32 period_ps, _tdc_i32 nom_bin_ps) nogil
+    void g2l_tdc_quantize(const int64_t *time_ps, int64_t n, _tdc_i32 period_ps, _tdc_i32 nom_bin_ps,
+                          int64_t phase_ps, int64_t *out) nogil
+    int g2l_tdc_cal_init(g2l_tdc_cal *c, _tdc_i32 period_ps, _tdc_i32 code_w, _tdc_i32 nom_bin_ps,
+                         _tdc_i32 log2_hits, _tdc_i32 enable, _tdc_i32 use_nominal, int64_t collect_from) nogil
+    void g2l_tdc_cal_free(g2l_tdc_cal *c) nogil
+    int g2l_tdc_cal_run(g2l_tdc_cal *c, const int64_t *cycle, const uint16_t *code, int64_t n, uint16_t *fine,
+                        int64_t *err_index) nogil
+    void g2l_tdc_cal_advance(g2l_tdc_cal *c, int64_t cycle) nogil
+    void g2l_tdc_cal_restart(g2l_tdc_cal *c, int64_t cycle) nogil
+    uint16_t g2l_tdc_cal_entry(const g2l_tdc_cal *c, _tdc_i32 code) nogil
+
+
+def tdc_encode(const uint8_t[:, ::1] sample, int n_chains):
+    """(codes int32, flags uint8) of consecutive snapshots (rows: chain-major taps, 0/1)."""
+    cdef int64_t n = sample.shape[0]
+    cdef int64_t per = sample.shape[1]
+    if per % n_chains:
+        raise ValueError("tdc_encode: taps are not a multiple of n_chains")
+    codes = np.zeros(n, dtype=np.int32)
+    flags = np.zeros(n, dtype=np.uint8)
+    cdef _tdc_i32[::1] cv = codes
+    cdef uint8_t[::1] fv = flags
+    cdef int st = 0
+    if n:
+        with nogil:
+            st = g2l_tdc_encode(&sample[0, 0], n, n_chains, <_tdc_i32>(per // n_chains), &cv[0], &fv[0])
+    if st:
+        raise ValueError(f"tdc_encode: bad geometry ({n_chains} chains of {per // n_chains} taps)")
+    return codes, flags
+
+
+def tdc_cal_table(const _tdc_u32[::1] hist, int log2_hits, int period_ps):
+    table = np.zeros(hist.shape[0], dtype=np.uint16)
+    cdef uint16_t[::1] tv = table
+    cdef int st
+    with nogil:
+        st = g2l_tdc_cal_table(&hist[0], <_tdc_i32>hist.shape[0], log2_hits, period_ps, &tv[0])
+    if st:
+        raise ValueError("tdc_cal_table: bad arguments")
+    return table
+
+
+def tdc_nominal(const _tdc_i32[::1] code, int period_ps, int nom_bin_ps):
+    out = np.empty(code.shape[0], dtype=np.uint16)
+    cdef uint16_t[::1] o = out
+    cdef int64_t i
+    with nogil:
+        for i in range(code.shape[0]):
+            o[i] = g2l_tdc_nominal(code[i], period_ps, nom_bin_ps)
+    return out
+
+
+def tdc_ideal_code(const _tdc_i32[::1] fine_ps, int period_ps, int nom_bin_ps):
+    out = np.empty(fine_ps.shape[0], dtype=np.int32)
+    cdef _tdc_i32[::1] o = out
+    cdef int64_t i
+    with nogil:
+        for i in range(fine_ps.shape[0]):
+            o[i] = g2l_tdc_ideal_code(fine_ps[i], period_ps, nom_bin_ps)
+    return out
+
+
+def tdc_quantize(const int64_t[::1] time_ps, int period_ps, int nom_bin_ps, int64_t phase_ps):
+    out = np.empty(time_ps.shape[0], dtype=np.int64)
+    cdef int64_t[::1] o = out
+    if time_ps.shape[0]:
+        with nogil:
+            g2l_tdc_quantize(&time_ps[0], time_ps.shape[0], period_ps, nom_bin_ps, phase_ps, &o[0])
+    return out
+
+
+cdef class TdcCal:
+    """The calibration engine of one TDC channel, clock for clock (g2l_tdc_calib)."""
+
+    cdef g2l_tdc_cal c
+    cdef int ready
+
+    def __cinit__(self, int period_ps, int code_w, int nom_bin_ps, int log2_hits, bint enable, bint use_nominal,
+                  int64_t collect_from):
+        self.ready = 0
+        st = g2l_tdc_cal_init(&self.c, period_ps, code_w, nom_bin_ps, log2_hits, enable, use_nominal, collect_from)
+        if st == -2:
+            raise MemoryError("TdcCal: out of memory")
+        if st:
+            raise ValueError("TdcCal: bad parameters")
+        self.ready = 1
+
+    def __dealloc__(self):
+        if self.ready:
+            g2l_tdc_cal_free(&self.c)
+
+    def run(self, const int64_t[::1] cycle, const uint16_t[::1] code):
+        """Fine times of hits (cycle, code) at the engine's input; (fine, status, error index)."""
+        cdef int64_t n = cycle.shape[0], err = -1
+        fine = np.zeros(n, dtype=np.uint16)
+        cdef uint16_t[::1] fv = fine
+        cdef int st = 0
+        if n:
+            with nogil:
+                st = g2l_tdc_cal_run(&self.c, &cycle[0], &code[0], n, &fv[0], &err)
+        return fine, st, err
+
+    def advance(self, int64_t cycle):
+        g2l_tdc_cal_advance(&self.c, cycle)
+
+    def restart(self, int64_t cycle):
+        g2l_tdc_cal_restart(&self.c, cycle)
+
+    def table(self):
+        """The active table (2**code_w entries)."""
+        cdef _tdc_i32 k, nc = 1 << self.c.code_w
+        out = np.empty(nc, dtype=np.uint16)
+        cdef uint16_t[::1] o = out
+        for k in range(nc):
+            o[k] = g2l_tdc_cal_entry(&self.c, k)
+        return out
+
+    def set_inputs(self, bint enable, bint use_nominal):
+        """cal_enable / use_nominal from the next hit on."""
+        self.c.enable = enable
+        self.c.use_nominal = use_nominal
+
+    @property
+    def state(self):
+        return {"enable": bool(self.c.enable), "use_nominal": bool(self.c.use_nominal), "bank": self.c.bank, "valid": bool(self.c.valid), "n_tables": self.c.n_tables, "n": self.c.n,
+                "swap_at": self.c.swap_at, "collect_from": self.c.collect_from}
+
+
 # =============================================================================================
 # File records (g2live.io): declarations and bindings of cext/src/g2l_records.h, kept together
 # in this one block.

@@ -97,12 +97,12 @@ LOST_CAUSE_MERGE = 2
 
 REG_ID_VALUE = 0x47324C56
 REG_VERSION_MAJOR = 1
-REG_VERSION_MINOR = 3
+REG_VERSION_MINOR = 4
 REG_ADDR_BITS = 12
 
 REGISTERS: dict[str, Register] = {
     'ID': Register('ID', 0x000, 'ro', 0x47324C56, 1, 0, {}, 'Identifies a g2live core; drivers check it first.'),
-    'VERSION': Register('VERSION', 0x004, 'ro', 0x00010003, 1, 0, {'minor': Field(0, 16), 'major': Field(16, 16)}, 'Register-map version.'),
+    'VERSION': Register('VERSION', 0x004, 'ro', 0x00010004, 1, 0, {'minor': Field(0, 16), 'major': Field(16, 16)}, 'Register-map version.'),
     'SIZES': Register('SIZES', 0x008, 'ro', 0x00000000, 1, 0, {'n_channels': Field(0, 7), 'n_pairs': Field(8, 4), 'n_bins_log2': Field(12, 5), 'max_photons': Field(20, 6), 'sync_input': Field(26, 6)}, 'Build-time sizes of this instance (read them instead of duplicating them).'),
     'CLK_PERIOD_PS': Register('CLK_PERIOD_PS', 0x00C, 'ro', 0x00000000, 1, 0, {}, 'Period of the time-base clock in ps.'),
     'CONTROL': Register('CONTROL', 0x010, 'rw', 0x00000000, 1, 0, {'run': Field(0, 1), 'raw_enable': Field(1, 1), 'hist_enable': Field(2, 1), 'pulsed_enable': Field(3, 1), 'sync_filter': Field(4, 1)}, 'Run control.'),
@@ -130,6 +130,15 @@ REGISTERS: dict[str, Register] = {
     'COUNT': Register('COUNT', 0x300, 'ro', 0x00000000, 64, 4, {}, 'Events of channel c in the last finished integration (count-rate counter).'),
     'LOST_COUNT': Register('LOST_COUNT', 0x400, 'ro', 0x00000000, 64, 4, {}, 'Events of channel c lost since the last clear (all causes); saturates at 2**32-1.'),
     'DEAD_COUNT': Register('DEAD_COUNT', 0x500, 'ro', 0x00000000, 64, 4, {}, 'Edges of channel c discarded by the dead time since the last clear.'),
+    'TDC_CONTROL': Register('TDC_CONTROL', 0x800, 'rw', 0x00001000, 1, 0, {'use_nominal': Field(0, 1), 'cal_log2_hits': Field(8, 5)}, 'TDC calibration settings (all channels); the register reads back in full (since 1.4).'),
+    'TDC_CAL_ENABLE': Register('TDC_CAL_ENABLE', 0x804, 'rw', 0x00000000, 1, 0, {}, "Bit c: build channel c's table online from its own hits (code density) and use it once built. A channel fed by a source locked to the FPGA clock must stay off (its hits are not uniform over the period)."),
+    'TDC_COMMAND': Register('TDC_COMMAND', 0x808, 'w1p', 0x00000000, 1, 0, {'cal_restart': Field(0, 1)}, 'TDC one-shot commands.'),
+    'TDC_SELECT': Register('TDC_SELECT', 0x80C, 'rw', 0x00000000, 1, 0, {'channel': Field(0, 6), 'code': Field(16, 16)}, 'Channel and table entry shown by TDC_STATUS and TDC_TABLE.'),
+    'TDC_STATUS': Register('TDC_STATUS', 0x810, 'ro', 0x00000000, 1, 0, {'table_valid': Field(0, 1), 'bank': Field(1, 1), 'collecting': Field(2, 1), 'building': Field(3, 1), 'short_seen': Field(4, 1), 'overrange_seen': Field(5, 1), 'cal_count': Field(16, 16)}, 'Calibration state of the TDC_SELECT channel.'),
+    'TDC_TABLE': Register('TDC_TABLE', 0x814, 'ro', 0x00000000, 1, 0, {'fine_ps': Field(0, 16)}, "Fine time (ps) of raw code TDC_SELECT.code in the TDC_SELECT channel's table in use (valid a few clocks after TDC_SELECT is written)."),
+    'TDC_SIZES': Register('TDC_SIZES', 0x818, 'ro', 0x00000000, 1, 0, {'n_taps': Field(0, 16), 'n_chains': Field(16, 4), 'line': Field(20, 2), 'latency': Field(24, 8)}, "Build-time geometry of every channel's TDC."),
+    'TDC_NOM_BIN_PS': Register('TDC_NOM_BIN_PS', 0x81C, 'ro', 0x00000000, 1, 0, {}, 'Nominal bin width (ps) used before a table is built.'),
+    'TDC_OVERLAP_COUNT': Register('TDC_OVERLAP_COUNT', 0x900, 'ro', 0x00000000, 64, 4, {}, "Edges of channel c lost since clear because the delay line still held the previous pulse (input low for less than the line's delay plus a period); saturates."),
 }
 
 REG_ID = 0x000
@@ -161,3 +170,12 @@ REG_DELAY_PS = 0x200
 REG_COUNT = 0x300
 REG_LOST_COUNT = 0x400
 REG_DEAD_COUNT = 0x500
+REG_TDC_CONTROL = 0x800
+REG_TDC_CAL_ENABLE = 0x804
+REG_TDC_COMMAND = 0x808
+REG_TDC_SELECT = 0x80C
+REG_TDC_STATUS = 0x810
+REG_TDC_TABLE = 0x814
+REG_TDC_SIZES = 0x818
+REG_TDC_NOM_BIN_PS = 0x81C
+REG_TDC_OVERLAP_COUNT = 0x900

@@ -95,8 +95,10 @@ def build_library(
 
     Sources come from ``hw_dir`` (see :func:`hw_tree`); the cache is ``build_root``, by default
     ``build/rtl_model`` of the checkout, or ``~/.cache/g2live/rtl_model`` for an installed package.
+    The TDC gets the zero-time line (TDC_LINE = 0): edges enter with their fine time, go through the
+    TDC's encoder and calibration, and come out quantised as ``g2live.tdc.IdealTdc`` predicts.
     """
-    params = dict(parameters or {})
+    params = {"TDC_LINE": 0, **dict(parameters or {})}
     tree = hw_tree(hw_dir)
     srcs = list(sources) if sources is not None else top_sources(tree)
     build_root = Path(build_root) if build_root is not None else tree.build_dir / "rtl_model"
@@ -171,6 +173,18 @@ class RtlModel:
         self.n_bins_log2 = f["n_bins_log2"].get(sizes)
         self.max_photons = f["max_photons"].get(sizes)
         self.clk_period_ps = int(self._lib.g2l_clk_period_ps(self._h))
+        tdc_sizes = self.read_reg(C.REG_TDC_SIZES)
+        self.tdc_line = C.REGISTERS["TDC_SIZES"].fields["line"].get(tdc_sizes)
+        self.tdc_nom_bin_ps = self.read_reg(C.REG_TDC_NOM_BIN_PS)
+
+    def ideal_tdc(self, phase_ps: int = 0) -> Any:
+        """``g2live.tdc.IdealTdc``: the times this model gives input edges (zero-time TDC line,
+        calibration off; clock edges at ``phase_ps + k * CLK_PERIOD_PS`` on the caller's time line)."""
+        from g2live.tdc import IdealTdc
+
+        if self.tdc_line != 0:
+            raise RtlError(f"the model's TDC has line {self.tdc_line}, not the zero-time line")
+        return IdealTdc(self.clk_period_ps, self.tdc_nom_bin_ps, phase_ps)
 
     # ---- lifetime ------------------------------------------------------------------------
     def close(self) -> None:
@@ -221,7 +235,8 @@ class RtlModel:
     def push_events(self, channel: np.ndarray | Sequence[int], time_ps: np.ndarray | Sequence[int]) -> None:
         """Queue input edges at absolute times (ps, non-decreasing), applied as the clock reaches them.
 
-        A time becomes (cycle, fine) = divmod(time_ps, CLK_PERIOD_PS). Each channel's edges must be
+        A time becomes (cycle, fine) = divmod(time_ps, CLK_PERIOD_PS); the TDC gives it back as
+        ``ideal_tdc().quantize(time_ps)`` (the centre of its nominal bin). Each channel's edges must be
         two or more cycles apart (a line goes low between rising edges), the sync input's one or
         more while SYNC_DIVIDER > 1 (its prescaler counts every edge); violations raise naming
         the edge. Edges whose cycle has already passed when reached are dropped and counted in

@@ -64,7 +64,18 @@ module g2l_axil_regs #(
     input  wire logic [N_CHANNELS*32-1:0] st_dead_count,
     input  wire logic [31:0]              st_sync_filtered,
     input  wire logic [31:0]              st_sync_period,
-    input  wire logic [31:0]              st_clock_status
+    input  wire logic [31:0]              st_clock_status,
+
+    // ---- carry-chain TDC (map 1.4) ----
+    output logic      [31:0]              reg_tdc_control,
+    output logic      [31:0]              reg_tdc_cal_enable,
+    output logic      [31:0]              reg_tdc_select,
+    output logic                          cmd_tdc_restart,  // one-cycle pulse (TDC_COMMAND.cal_restart)
+    input  wire logic [31:0]              st_tdc_status,    // of the TDC_SELECT channel
+    input  wire logic [31:0]              st_tdc_table,
+    input  wire logic [31:0]              st_tdc_sizes,
+    input  wire logic [31:0]              st_tdc_nom_bin_ps,
+    input  wire logic [N_CHANNELS*32-1:0] st_tdc_overlap_count
 );
     // The contract header defines every field; a block uses only some of them.
     /* verilator lint_off UNUSEDPARAM */
@@ -112,6 +123,7 @@ module g2l_axil_regs #(
     always_ff @(posedge clk) begin
         cmd_clear <= 1'b0;
         cmd_swap <= 1'b0;
+        cmd_tdc_restart <= 1'b0;
         if (rst) begin
             s_axil_bvalid <= 1'b0;
             s_axil_bresp <= OKAY;
@@ -133,6 +145,9 @@ module g2l_axil_regs #(
                 reg_dead_time_ps[i*32 +: 32] <= G2L_REG_DEAD_TIME_PS_RESET;
                 reg_delay_ps[i*32 +: 32] <= G2L_REG_DELAY_PS_RESET;
             end
+            reg_tdc_control <= G2L_REG_TDC_CONTROL_RESET;
+            reg_tdc_cal_enable <= G2L_REG_TDC_CAL_ENABLE_RESET;
+            reg_tdc_select <= G2L_REG_TDC_SELECT_RESET;
         end else begin
             if (s_axil_bvalid && s_axil_bready) s_axil_bvalid <= 1'b0;
             if (wr_go) begin
@@ -182,6 +197,15 @@ module g2l_axil_regs #(
                     for (int i = 0; i < N_CHANNELS; i++)
                         if (wa_delay_ps_slot == 10'(i))
                             reg_delay_ps[i*32 +: 32] <= (reg_delay_ps[i*32 +: 32] & ~bmask) | (s_axil_wdata & bmask);
+                // ---- carry-chain TDC ----
+                end else if (wa == G2L_REG_TDC_CONTROL) begin
+                    reg_tdc_control <= (reg_tdc_control & ~bmask) | (s_axil_wdata & bmask);
+                end else if (wa == G2L_REG_TDC_CAL_ENABLE) begin
+                    reg_tdc_cal_enable <= (reg_tdc_cal_enable & ~bmask) | (s_axil_wdata & bmask);
+                end else if (wa == G2L_REG_TDC_COMMAND) begin
+                    cmd_tdc_restart <= s_axil_wstrb[0] && s_axil_wdata[G2L_REG_TDC_COMMAND_CAL_RESTART_LSB];
+                end else if (wa == G2L_REG_TDC_SELECT) begin
+                    reg_tdc_select <= (reg_tdc_select & ~bmask) | (s_axil_wdata & bmask);
                 end else begin
                     s_axil_bresp <= SLVERR;  // read-only or unmapped
                 end
@@ -204,6 +228,8 @@ module g2l_axil_regs #(
     wire [9:0] ra_lost_count_slot = slot(ra, G2L_REG_LOST_COUNT);
     wire ra_in_dead_count = in_array(ra, G2L_REG_DEAD_COUNT, 8'(G2L_REG_DEAD_COUNT_COUNT));
     wire [9:0] ra_dead_count_slot = slot(ra, G2L_REG_DEAD_COUNT);
+    wire ra_in_tdc_overlap = in_array(ra, G2L_REG_TDC_OVERLAP_COUNT, 8'(G2L_REG_TDC_OVERLAP_COUNT_COUNT));
+    wire [9:0] ra_tdc_overlap_slot = slot(ra, G2L_REG_TDC_OVERLAP_COUNT);
 
     logic [31:0] rd;
     logic        rd_ok;
@@ -248,6 +274,18 @@ module g2l_axil_regs #(
         end else if (ra_in_dead_count) begin
             for (int i = 0; i < N_CHANNELS; i++)
                 if (ra_dead_count_slot == 10'(i)) rd = st_dead_count[i*32 +: 32];
+        // ---- carry-chain TDC ----
+        end else if (ra == G2L_REG_TDC_CONTROL) rd = reg_tdc_control;
+        else if (ra == G2L_REG_TDC_CAL_ENABLE) rd = reg_tdc_cal_enable;
+        else if (ra == G2L_REG_TDC_COMMAND) rd = '0;
+        else if (ra == G2L_REG_TDC_SELECT) rd = reg_tdc_select;
+        else if (ra == G2L_REG_TDC_STATUS) rd = st_tdc_status;
+        else if (ra == G2L_REG_TDC_TABLE) rd = st_tdc_table;
+        else if (ra == G2L_REG_TDC_SIZES) rd = st_tdc_sizes;
+        else if (ra == G2L_REG_TDC_NOM_BIN_PS) rd = st_tdc_nom_bin_ps;
+        else if (ra_in_tdc_overlap) begin
+            for (int i = 0; i < N_CHANNELS; i++)
+                if (ra_tdc_overlap_slot == 10'(i)) rd = st_tdc_overlap_count[i*32 +: 32];
         end else rd_ok = 1'b0;
     end
 

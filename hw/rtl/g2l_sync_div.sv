@@ -4,10 +4,10 @@
 `default_nettype none
 
 // Sync prescaler (like PicoQuant's SyncDiv) in front of the sync input's TDC: passes every
-// 2**cfg_log2-th rising edge of the laser sync line. A TDC channel takes at most one edge per two
-// clocks (the line must be seen low between edges), 62.5 MHz at 125 MHz; an 80 MHz laser divided
-// by 2 or more enters comfortably, and the pulsed block reconstructs the periods in between
-// (docs/semantics.md "Sync prescaler").
+// 2**cfg_log2-th rising edge of the laser sync line. The carry-chain TDC (g2l_tdc) needs its input
+// high for more than a clock and low for more than the line's delay plus a clock (about 20 ns at
+// 125 MHz): an 80 MHz laser enters divided by 4 or more (25 ns low), and the pulsed block
+// reconstructs the periods in between (docs/semantics.md "Sync prescaler").
 //
 // The counter is clocked by the sync line itself (an asynchronous ripple prescaler, no sampling),
 // so no edge is missed whatever the clock. Its output is a register of that domain: a clean

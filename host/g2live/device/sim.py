@@ -179,9 +179,13 @@ class SimDevice(Device):
         seed: int = 0,
         emulator_config: Any = None,
         n_channels: int = MAX_CHANNELS,
+        tdc: Any = None,
         **emulator_overrides: Any,
     ) -> None:
         super().__init__()
+        # The chip's TDC as a twin (g2live.tdc.IdealTdc): raw times are quantised to its bins before
+        # the front-end, as the `verilator` back-end's zero-time line does. None = exact times.
+        self.tdc = tdc
         self.source = (
             source if source is not None else EmulatorSource(emulator_config, seed=seed, **emulator_overrides)
         )
@@ -258,6 +262,10 @@ class SimDevice(Device):
         sc = cfg.sync_channel
         if not src.t3 or q is None or sc is None or cfg.raw_tags or cfg.sync_divider > 1:
             return None
+        # The TDC twin moves an edge within its clock cycle: implicit syncs stay periodic (all moved
+        # by the same amount) only when the period is a whole number of clocks.
+        if self.tdc is not None and q % self.tdc.clk_period_ps:
+            return None
         if any(sc in pair for pair in cfg.pairs) or cfg.dead_time_ps.get(sc, 0) >= q:
             return None
         return sc, q
@@ -278,7 +286,8 @@ class SimDevice(Device):
                 )
         else:
             raw = self.source.read_until(need_raw, sync_channel=self._cfg.sync_channel)
-        fe.push(raw.channel, raw.time_ps, need_raw)
+        times = raw.time_ps if self.tdc is None else self.tdc.quantize(raw.time_ps)
+        fe.push(raw.channel, times, need_raw)
         self._raw_end = need_raw
 
     def _implicit_syncs(self, t_stop: int) -> tuple[int, int, int]:
@@ -289,9 +298,13 @@ class SimDevice(Device):
         end = self.source.end_ps
         stop = t_stop - d if end is None else min(t_stop - d, end)
         k0 = self._k_next
+        first = k0 * q
+        shift = 0 if self.tdc is None else int(self.tdc.quantize(np.array([first], np.int64))[0]) - first
+        if shift:  # every sync moves by it: it leaves the integration when its moved time does
+            stop = t_stop - d - shift if end is None else min(t_stop - d - shift, end)
         k1 = max(k0, -(-stop // q)) if stop > 0 else k0
         self._k_next = k1
-        return k0 * q + d, q, k1 - k0
+        return first + shift + d, q, k1 - k0
 
     def _integrate(
         self, t_start: int, t_stop: int, ch: np.ndarray, tt: np.ndarray, syncs: tuple[int, int, int] | None
@@ -339,7 +352,10 @@ class SimDevice(Device):
         t_start = self.t_next
         t_stop = t_start + round(cfg.integration_s * 1e12)
         # Raw edges up to here can land before t_stop after the most negative delay.
-        self._feed(t_stop - fe.min_delay)
+        need_raw = t_stop - fe.min_delay
+        if self.tdc is not None:  # a TDC keeps times in their clock cycle: read to its end
+            need_raw += self.tdc.clk_period_ps
+        self._feed(need_raw)
         last = self.source.drained
         if self._finished or (last and fe.pending == 0 and self.source.n_read == 0):
             return None

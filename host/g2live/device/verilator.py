@@ -67,6 +67,12 @@ class VerilatorDevice(Device):
             return float(emu.rep_rate_hz)
         return self.source.meta.sync_rate_hz
 
+    @property
+    def tdc(self) -> Any:
+        """``g2live.tdc.IdealTdc`` that gives a ``sim`` back-end this device's edge times: the model's
+        TDC quantises each edge to its nominal bin, with clock edges at source time t0 + k P."""
+        return self.model.ideal_tdc(self.t0 % self._caps.clk_period_ps)
+
     def set_source_power(self, power: float) -> bool:
         return self.source.set_power(power)
 

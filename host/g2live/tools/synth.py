@@ -64,9 +64,10 @@ def _script(srcs: Sequence[Path], top: str, parameters: Mapping[str, int], stat_
     if parameters:
         lines.append("chparam" + "".join(f" -set {k} {int(v)}" for k, v in parameters.items()) + f" {top}")
     lines += [
-        f"hierarchy -check -top {top}",
+        # synth_xilinx reads the Xilinx cell library (CARRY4, FDRE of the TDC line) and then checks
+        # the hierarchy itself: a `hierarchy -check` before it would not know those cells.
         f"synth_xilinx -family xc7 -flatten -top {top}" + ("" if map_luts else " -run begin:map_luts"),
-        f"tee -q -o {stat_json} stat -json",
+        f"tee -q -o {stat_json} stat -json -top {top}",
     ]
     return "\n".join(lines) + "\n"
 
@@ -130,6 +131,20 @@ def count(cells: Mapping[str, int]) -> dict[str, Any]:
     return out
 
 
+def _with_submodules(cells: Mapping[str, int], modules: Mapping[str, Mapping[str, int]]) -> dict[str, int]:
+    """Cell counts with every kept submodule instance (the TDC lines) replaced by its own cells:
+    Yosys' stat counts an instance as one cell of the submodule's type, not what it holds."""
+    out: Counter[str] = Counter()
+    for typ, n in cells.items():
+        sub = modules.get(typ.lstrip("\\"))
+        if sub is None:
+            out[typ] += n
+        else:
+            for t, m in _with_submodules(sub, modules).items():
+                out[t] += n * m
+    return dict(out)
+
+
 def synth(parameters: Mapping[str, int] | None = None, top: str = "g2l_top",
           srcs: Sequence[Path] | None = None, workdir: Path | None = None,
           map_luts: bool = True, hw_dir: str | Path | None = None) -> dict[str, Any]:
@@ -155,12 +170,17 @@ def synth(parameters: Mapping[str, int] | None = None, top: str = "g2l_top",
     _run_yosys(script, work / "yosys.log")
     data = json.loads(stat_json.read_text())
     mods = data.get("modules", {})
-    top_stat = mods.get(f"\\{top}") or mods.get(top) or (next(iter(mods.values())) if mods else {})
-    cells = {str(k): int(v) for k, v in top_stat.get("num_cells_by_type", {}).items()}
+    # Totals over the hierarchy: the TDC's delay line keeps its own module (keep_hierarchy).
+    top_stat = data.get("design") or mods.get(f"\\{top}") or mods.get(top) or (
+        next(iter(mods.values())) if mods else {})
+    modules = {str(name).lstrip("\\"): {str(k): int(v) for k, v in m.get("num_cells_by_type", {}).items()}
+               for name, m in mods.items()}
+    cells = _with_submodules({str(k): int(v) for k, v in top_stat.get("num_cells_by_type", {}).items()},
+                             modules)
     if not cells:
         raise SynthError(f"yosys reported no cells for {top} (stat {stat_json})")
     return {"top": top, "parameters": params, "resources": count(cells), "cells": cells,
-            "seconds": round(time.monotonic() - t0, 1)}
+            "modules": modules, "seconds": round(time.monotonic() - t0, 1)}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -170,7 +190,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--hw-dir", type=Path, default=None,
                     help=f"g2live source checkout holding hw/rtl (default: ${rtl.HW_DIR_ENV}, else this one)")
     ap.add_argument("-P", "--param", action="append", default=[], metavar="NAME=VALUE",
-                    help="override a g2l_top parameter, e.g. -P N_CHANNELS=5")
+                    help="override a parameter of the top, e.g. -P N_CHANNELS=5")
+    ap.add_argument("--top", default="g2l_top",
+                    help="top module, e.g. g2l_pynq_top with --source hw/boards/pynq-z2/g2l_pynq_top.v")
+    ap.add_argument("--source", action="append", type=Path, default=[], metavar="FILE",
+                    help="an extra source after those of g2l_top.f (a board top)")
+    ap.add_argument("--no-lut-mapping", action="store_true",
+                    help="stop before LUT mapping (ABC): block RAMs, DSPs, flip-flops and CARRY4 are "
+                         "final, LUTs read 0; minutes instead of hours at board size")
     args = ap.parse_args(argv)
     params = {}
     for p in args.param:
@@ -179,17 +206,24 @@ def main(argv: list[str] | None = None) -> int:
             ap.error(f"--param {p!r}: expected NAME=INTEGER")
         params[name] = int(value)
     try:
-        out = args.out or _tree(args.hw_dir).build_dir / "synth" / "g2l_top.json"
+        tree = _tree(args.hw_dir)
+        out = args.out or tree.build_dir / "synth" / f"{args.top}.json"
         out.parent.mkdir(parents=True, exist_ok=True)
-        res = synth(params, workdir=out.parent / "work", hw_dir=args.hw_dir)
+        srcs = sources(tree) + [p.resolve() for p in args.source] if args.source else None
+        res = synth(params, top=args.top, srcs=srcs, workdir=out.parent / f"work_{args.top}",
+                    map_luts=not args.no_lut_mapping, hw_dir=args.hw_dir)
     except SynthError as exc:
         print(f"synth: error: {exc}", file=sys.stderr)
         return 1
     out.write_text(json.dumps(res, indent=1, sort_keys=True))
     r = res["resources"]
-    print(f"g2l_top {params or '(default parameters)'} on xc7 ({res['seconds']} s):")
+    print(f"{args.top} {params or '(default parameters)'} on xc7 ({res['seconds']} s"
+          f"{', stopped before LUT mapping' if args.no_lut_mapping else ''}):")
     print(f"  LUT {r['lut']}  FF {r['ff']}  BRAM {r['bram36_equiv']:g} (RAMB36 {r['bram36']}, "
           f"RAMB18 {r['bram18']})  DSP {r['dsp']}  LUTRAM {r['lutram']}  CARRY4 {r['carry4']}")
+    lines = {m: c.get("CARRY4", 0) for m, c in res.get("modules", {}).items() if "tdc_line" in m}
+    if lines:
+        print(f"  TDC delay lines: {sum(lines.values())} CARRY4 in {len(lines)} module(s) {lines}")
     print(f"  written to {out}")
     return 0
 

@@ -82,10 +82,14 @@ def board_blocks(board: Mapping[str, int] = BOARD) -> list[Block]:
     """Every block as g2l_top instantiates it with the board's parameters."""
     n, p, nb, mp, clk = (board[k] for k in ("N_CHANNELS", "N_PAIRS", "N_BINS_LOG2", "MAX_PHOTONS",
                                              "CLK_PERIOD_PS"))
+    from g2live.tdc import TdcGeometry
+
+    # g2l_top's TDC_LATENCY (the carry-chain TDC's pipeline at this clock) + the channel's 2 stages
+    in_latency = TdcGeometry(clk_period_ps=clk).latency + 2
     out = [
         Block("g2l_channel", ("g2l_channel",), {}),
         Block("g2l_merge", ("g2l_fifo", "g2l_skid", "g2l_merge_node", "g2l_merge"),
-              {"N_CHANNELS": n, "FIFO_DEPTH_LOG2": 5, "CLK_PERIOD_PS": clk, "IN_LATENCY": 5}),
+              {"N_CHANNELS": n, "FIFO_DEPTH_LOG2": 5, "CLK_PERIOD_PS": clk, "IN_LATENCY": in_latency}),
         Block("g2l_fifo", ("g2l_fifo",), {"WIDTH": 70, "DEPTH_LOG2": 9}),  # the raw-tag FIFO
         Block("g2l_rate_counters", ("g2l_fifo", "g2l_rate_counters"), {"N_CHANNELS": n}),
         Block("g2l_axil_regs", ("g2l_axil_regs",),

@@ -8,14 +8,19 @@
 // the laser sync on PMOD B pin 1), a 125 MHz time base (CLK_PERIOD_PS = 8000) from
 // g2l_pynq_clocks (the board's oscillator or an external 10 MHz reference), whose status this
 // shell brings into the core's clock domain for CLOCK_STATUS.
-// The behavioural TDC (g2l_tdc_model) has no fine time on hardware: in_fine_ps is tied to 0, so
-// tags have clock resolution (8 ns) until the carry-chain TDC takes its place (same ports).
+// Fine time: every input has a carry-chain TDC (g2l_tdc, TDC_LINE = 1): two chains of
+// TDC_N_CARRY4 CARRY4 cells sampled by the 125 MHz time-base clock, calibrated online (TDC_*
+// registers); placed by the pblocks in g2live.xdc. in_fine_ps is the simulation-only input of the
+// zero-time line and is not used by the carry chains (tied off here). The core has no clk_tdc
+// port yet: g2l_pynq_clocks' 250 MHz clk_tdc stays unconnected (g2live_bd.tcl checks for it).
 module g2l_pynq_top #(
     parameter N_CHANNELS = 9,        // detector + sync inputs
     parameter N_PAIRS = 4,           // correlation pairs
     parameter N_BINS_LOG2 = 12,      // largest histogram: 4096 bins
     parameter MAX_PHOTONS = 15,      // last photon-number bin
-    parameter CLK_PERIOD_PS = 8000   // g2l_pynq_clocks clk_core = 125 MHz
+    parameter CLK_PERIOD_PS = 8000,  // g2l_pynq_clocks clk_core = 125 MHz: the TDC samples its lines with it
+    parameter TDC_N_CHAINS = 2,      // carry chains per input
+    parameter TDC_N_CARRY4 = 143     // CARRY4 per chain: 1.25 periods at 70 ps per CARRY4, fits a 150-row column
 ) (
     (* X_INTERFACE_INFO = "xilinx.com:signal:clock:1.0 clk CLK" *)
     (* X_INTERFACE_PARAMETER = "ASSOCIATED_BUSIF s_axil:m_axis, ASSOCIATED_RESET aresetn" *)
@@ -79,10 +84,11 @@ module g2l_pynq_top #(
 
     g2l_top #(
         .N_CHANNELS(N_CHANNELS), .N_PAIRS(N_PAIRS), .N_BINS_LOG2(N_BINS_LOG2),
-        .MAX_PHOTONS(MAX_PHOTONS), .CLK_PERIOD_PS(CLK_PERIOD_PS)
+        .MAX_PHOTONS(MAX_PHOTONS), .CLK_PERIOD_PS(CLK_PERIOD_PS),
+        .TDC_LINE(1), .TDC_N_CHAINS(TDC_N_CHAINS), .TDC_N_CARRY4(TDC_N_CARRY4)
     ) u_core (
         .clk(clk), .rst(rst),
-        .in_pulse(spad_in), .in_fine_ps({(N_CHANNELS * 16){1'b0}}),
+        .in_pulse(spad_in), .in_fine_ps({(N_CHANNELS * 16){1'b0}}),  // zero-time line only: unused
         .s_axil_awaddr(s_axil_awaddr), .s_axil_awprot(s_axil_awprot), .s_axil_awvalid(s_axil_awvalid),
         .s_axil_awready(s_axil_awready), .s_axil_wdata(s_axil_wdata), .s_axil_wstrb(s_axil_wstrb),
         .s_axil_wvalid(s_axil_wvalid), .s_axil_wready(s_axil_wready), .s_axil_bresp(s_axil_bresp),

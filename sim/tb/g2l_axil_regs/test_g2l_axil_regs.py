@@ -49,6 +49,8 @@ async def setup(dut):
     dut.st_sync_period.value = 0
     dut.st_dead_count.value = 0
     dut.st_clock_status.value = 0
+    for name in ("status", "table", "sizes", "nom_bin_ps", "overlap_count"):
+        getattr(dut, f"st_tdc_{name}").value = 0
     master = AxiLiteMaster(AxiLiteBus.from_prefix(dut, "s_axil"), dut.clk, dut.rst)
     await reset(dut)
     return master
@@ -75,7 +77,9 @@ def output_of(dut, name: str, slot: int) -> int:
            "TIME_PRESET_LO": dut.reg_time_preset, "TIME_PRESET_HI": dut.reg_time_preset,
            "PAIR": dut.reg_pair, "DEAD_TIME_PS": dut.reg_dead_time_ps, "DELAY_PS": dut.reg_delay_ps,
            "PACKET_WORDS": dut.reg_packet_words, "PACKET_TIMEOUT_CYCLES": dut.reg_packet_timeout_cycles,
-           "CLOCK_CONTROL": dut.reg_clock_control}[name]
+           "CLOCK_CONTROL": dut.reg_clock_control,
+           "TDC_CONTROL": dut.reg_tdc_control, "TDC_CAL_ENABLE": dut.reg_tdc_cal_enable,
+           "TDC_SELECT": dut.reg_tdc_select}[name]
     v = int(sig.value)
     if name == "TIME_PRESET_HI":
         slot = 1
@@ -147,14 +151,15 @@ async def command_pulses(dut) -> None:
 
     m = await setup(dut)
     f = k.REGISTERS["COMMAND"].fields
-    pulses = {"clear": 0, "swap": 0}
+    pulses = {"clear": 0, "swap": 0, "tdc": 0}
     width_ok = {"ok": True}
-    prev = {"clear": 0, "swap": 0}
+    prev = {"clear": 0, "swap": 0, "tdc": 0}
 
     async def watch() -> None:
         while True:
             await RisingEdge(dut.clk)
-            cur = {"clear": int(dut.cmd_clear.value), "swap": int(dut.cmd_swap.value)}
+            cur = {"clear": int(dut.cmd_clear.value), "swap": int(dut.cmd_swap.value),
+                   "tdc": int(dut.cmd_tdc_restart.value)}
             for key in cur:
                 if cur[key] and prev[key]:
                     width_ok["ok"] = False
@@ -166,25 +171,32 @@ async def command_pulses(dut) -> None:
     for bits in plan:
         v = sum(f[b].put(1) for b in bits)
         assert await wr(m, k.REG_COMMAND, v) == OKAY
+    restart = k.REGISTERS["TDC_COMMAND"].fields["cal_restart"].put(1)
+    for _ in range(2):
+        assert await wr(m, k.REG_TDC_COMMAND, restart) == OKAY
     for _ in range(5):
         await RisingEdge(dut.clk)
     assert width_ok["ok"], "a command pulse lasted more than one cycle"
-    assert pulses == {"clear": sum("clear" in b for b in plan), "swap": sum("swap" in b for b in plan)}
+    assert pulses == {"clear": sum("clear" in b for b in plan), "swap": sum("swap" in b for b in plan),
+                      "tdc": 2}
     assert await rd(m, k.REG_COMMAND) == (0, OKAY)
+    assert await rd(m, k.REG_TDC_COMMAND) == (0, OKAY)
 
 @cocotb.test()
 async def arrays_status_and_bad_addresses(dut) -> None:
-    """Status inputs appear in STATUS/CLOCK_STATUS/COUNT/LOST_COUNT/DEAD_COUNT; slots beyond the instance
-    read 0 and ignore writes; unmapped addresses and read-only writes answer SLVERR."""
+    """Status inputs appear in STATUS/CLOCK_STATUS/COUNT/LOST_COUNT/DEAD_COUNT/TDC_*; slots beyond
+    the instance read 0 and ignore writes; unmapped addresses and read-only writes answer SLVERR."""
     from g2live import contract as k
 
     m = await setup(dut)
     rng = random.Random(9)
     n = param(dut, "N_CHANNELS")
-    st = {name: [rng.getrandbits(32) for _ in range(n)] for name in ("COUNT", "LOST_COUNT", "DEAD_COUNT")}
+    st = {name: [rng.getrandbits(32) for _ in range(n)]
+          for name in ("COUNT", "LOST_COUNT", "DEAD_COUNT", "TDC_OVERLAP_COUNT")}
     dut.st_count.value = sum(v << (32 * c) for c, v in enumerate(st["COUNT"]))
     dut.st_lost_count.value = sum(v << (32 * c) for c, v in enumerate(st["LOST_COUNT"]))
     dut.st_dead_count.value = sum(v << (32 * c) for c, v in enumerate(st["DEAD_COUNT"]))
+    dut.st_tdc_overlap_count.value = sum(v << (32 * c) for c, v in enumerate(st["TDC_OVERLAP_COUNT"]))
     filtered, period = rng.getrandbits(32), rng.getrandbits(32)
     dut.st_sync_filtered.value = filtered
     dut.st_sync_period.value = period
@@ -196,6 +208,11 @@ async def arrays_status_and_bad_addresses(dut) -> None:
     clock = rng.getrandbits(32)
     dut.st_clock_status.value = clock
     assert await rd(m, k.REG_CLOCK_STATUS) == (clock, OKAY)
+    for reg, sig in (("TDC_STATUS", "st_tdc_status"), ("TDC_TABLE", "st_tdc_table"),
+                     ("TDC_SIZES", "st_tdc_sizes"), ("TDC_NOM_BIN_PS", "st_tdc_nom_bin_ps")):
+        v = rng.getrandbits(32)
+        getattr(dut, sig).value = v
+        assert await rd(m, k.REGISTERS[reg].addr()) == (v, OKAY), reg
     for name, vals in st.items():
         reg = k.REGISTERS[name]
         for c in range(reg.count):

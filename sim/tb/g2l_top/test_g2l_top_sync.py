@@ -4,7 +4,8 @@
 Both the cocotb module and the pytest entry point. Two detectors at 1 Mcps each (a third of the
 detections in cascade pairs within one laser period, so heralded records occur) and the sync line
 toggling at every 12.5 ns laser pulse, which lands in consecutive 8 ns clock cycles: only the sync
-prescaler (SYNC_DIVIDER) lets it in. The twin chain is the chip's: keep every D-th sync edge from
+prescaler (SYNC_DIVIDER) lets it in. The twin chain is the chip's, on the edge times as the TDC's
+zero-time line and nominal table give them (``TB.push``): keep every D-th sync edge from
 the clear (``g2live.device.sim.StreamingFrontend``'s prescaler), ``frontend``, then per
 integration ``Correlator``, ``PulsedCounter(sync_divider=D)`` (every laser period reconstructed)
 and ``rates``; the raw stream through ``SyncFilter``. Photon-number frames, heralded records,
@@ -22,9 +23,11 @@ import numpy as np
 import pytest
 from common import REPO, param, read_filelist, run_rtl
 
-# Board clock, 2 detectors + the sync on the prescaled input (the last one), small sizes.
+# Board clock, 2 detectors + the sync on the prescaled input (the last one), small sizes. The TDC
+# gets the zero-time line with one chain of 80 CARRY4 (320 taps of 29 ps nominal: 9.3 ns, more
+# than the 8 ns period).
 PARAMS = {"N_CHANNELS": 3, "N_PAIRS": 1, "N_BINS_LOG2": 6, "MAX_PHOTONS": 7, "CLK_PERIOD_PS": 8000,
-          "MERGE_FIFO_LOG2": 4, "RAW_FIFO_LOG2": 6}
+          "MERGE_FIFO_LOG2": 4, "RAW_FIFO_LOG2": 6, "TDC_LINE": 0, "TDC_N_CHAINS": 1, "TDC_N_CARRY4": 80}
 LASER_PS = 12_500          # 80 MHz
 DETECTOR_RATE = 1e6        # per detector
 FIGURES = REPO / "build" / "rtl_sync80.json"
@@ -108,7 +111,7 @@ if cocotb is not None:
         start = t0 + 2 * nb * tb.period + 40 * tb.period
         stop = t0 + (3 * L + L // 2) * tb.period
         ch, t = laser_stream(rng, start, stop, sync)
-        tb.push(ch, t)
+        t = tb.push(ch, t)  # as the TDC measures them (nominal bins); the twins take these
         await tb.wait_queue(extra=0)
         from cocotb.triggers import FallingEdge
 
