@@ -75,8 +75,10 @@ def tags_of(integs: list[Integration]) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate(ch), np.concatenate(t)
 
 
-def sim_run(stream: PhotonData, lead_in_ps: int, n: int) -> list[Integration]:
-    sim = SimDevice(ArraySource(stream, t0_ps=-lead_in_ps))
+def sim_run(board: Any, stream: PhotonData, n: int) -> list[Integration]:
+    """The C twins on the same stream, the RTL's TDC (zero-time line) as a twin too."""
+    tdc = board.model.ideal_tdc(board.t0 % board.clk)
+    sim = SimDevice(ArraySource(stream, t0_ps=-board.lead_in_ps), tdc=tdc)
     sim.configure(CFG)
     out = [sim.acquire() for _ in range(n)]
     assert all(i is not None for i in out)
@@ -93,7 +95,7 @@ def test_back_to_back_packets_bit_exact(standin: Any, stream: PhotonData) -> Non
     k = 4
     hw = [dev.acquire() for _ in range(k)]
     assert board.edges_late == 0
-    sim = sim_run(stream, board.lead_in_ps, k)
+    sim = sim_run(board, stream, k)
     # raw tags over the first k - 1 integrations (the last may still have tags in flight)
     hc, ht = tags_of(hw)  # type: ignore[arg-type]
     sc, st = tags_of(sim)
@@ -133,7 +135,7 @@ def test_paused_host_loses_exactly_what_is_counted(standin: Any, stream: PhotonD
     ht = ht - board.run_ps
     delivered = np.bincount(hc[ht < k * T_INTEG * 4000], minlength=n)[:n]
     np.testing.assert_array_equal(delivered + lost_ch["fifo"], counts, "tags + LOST(fifo) = RATES counts")
-    sim = sim_run(stream, board.lead_in_ps, k)
+    sim = sim_run(board, stream, k)
     np.testing.assert_array_equal(counts + lost_ch["binning"] + lost_ch["merge"],
                                   sum(s.counts[:n] for s in sim), "counts + binning/merge LOST = events")
     regs = [dev.core.read(C.REGISTERS["LOST_COUNT"].addr(c)) for c in range(n)]
