@@ -202,7 +202,7 @@ void g2l_correlator_free(g2l_correlator *c) {
     memset(c, 0, sizeof(*c));
 }
 
-static int history_append(g2l_history *h, const int64_t *t, int64_t n) {
+int g2l_history_append(g2l_history *h, const int64_t *t, int64_t n) {
     if (n == 0) return G2L_OK;
     if (h->start + h->len + n > h->cap) {
         if (h->start) { /* reclaim the forgotten front first */
@@ -264,7 +264,7 @@ static int history_keep(g2l_correlator *c, int k, const int64_t *t, int64_t n, i
     }
     if (lo > 0) h->len = h->start = 0; /* a newer tag of this channel is already out of reach */
     else history_prune(h, now, c->keep);
-    return history_append(h, t + lo, n - lo);
+    return g2l_history_append(h, t + lo, n - lo);
 }
 
 /* Split one checked block into c->scratch: channel k's tags at off[k] (cnt[k] of them). */
@@ -326,7 +326,7 @@ static int correlator_block(g2l_correlator *c, const uint8_t *channel, const int
 static int copy_history(g2l_history *to, const g2l_history *from) {
     to->start = 0;
     to->len = 0;
-    return history_append(to, from->t + from->start, from->len);
+    return g2l_history_append(to, from->t + from->start, from->len);
 }
 
 /* Whether saving is cheaper than a separate check pass over the n tags of this call. */

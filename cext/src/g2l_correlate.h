@@ -37,6 +37,9 @@ typedef struct {
     int64_t cap;
 } g2l_history;
 
+/* Append n times at the back (reclaiming the forgotten front, growing by doubling). */
+int g2l_history_append(g2l_history *h, const int64_t *t, int64_t n);
+
 typedef struct {
     int64_t n_pairs;
     uint8_t *pair_a;

@@ -213,26 +213,6 @@ void g2l_edge_correlator_free(g2l_edge_correlator *c) {
     memset(c, 0, sizeof(*c));
 }
 
-static int append(g2l_history *h, const int64_t *t, int64_t n) {
-    if (h->start + h->len + n > h->cap) {
-        if (h->start) {
-            memmove(h->t, h->t + h->start, (size_t)h->len * sizeof(int64_t));
-            h->start = 0;
-        }
-        if (h->len + n > h->cap) {
-            int64_t cap = h->cap ? h->cap : 256;
-            while (cap < h->len + n) cap *= 2;
-            int64_t *p = realloc(h->t, (size_t)cap * sizeof(int64_t));
-            if (!p) return G2L_ERR_NOMEM;
-            h->t = p;
-            h->cap = cap;
-        }
-    }
-    memcpy(h->t + h->start + h->len, t, (size_t)n * sizeof(int64_t));
-    h->len += n;
-    return G2L_OK;
-}
-
 /* Forget tags that can neither pair with a tag at or after now (now - t >= keep) nor lie within
  * tail of their channel's last tag (kept for the normalisation's end counts). */
 static void prune(g2l_history *h, int64_t now, uint64_t keep, int64_t last, int64_t tail) {
@@ -253,7 +233,7 @@ static int head_add(g2l_edge_correlator *c, int k, const int64_t *t, int64_t n) 
     if (!c->tail) return G2L_OK;
     int64_t m = 0;
     while (m < n && (uint64_t)t[m] - (uint64_t)c->first[k] < (uint64_t)c->tail) m++;
-    return m ? append(&c->head[k], t, m) : G2L_OK;
+    return m ? g2l_history_append(&c->head[k], t, m) : G2L_OK;
 }
 
 static int channel_add(g2l_edge_correlator *c, int k, const int64_t *t, int64_t n, int64_t now) {
@@ -261,7 +241,7 @@ static int channel_add(g2l_edge_correlator *c, int k, const int64_t *t, int64_t 
         if (!c->counts[k]) c->first[k] = t[0];
         c->counts[k] += n;
         c->last[k] = t[n - 1];
-        if (head_add(c, k, t, n) != G2L_OK || append(&c->past[k], t, n) != G2L_OK) return G2L_ERR_NOMEM;
+        if (head_add(c, k, t, n) != G2L_OK || g2l_history_append(&c->past[k], t, n) != G2L_OK) return G2L_ERR_NOMEM;
     }
     if (c->counts[k]) prune(&c->past[k], now, c->keep, c->last[k], c->tail);
     return G2L_OK;
