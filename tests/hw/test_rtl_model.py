@@ -194,3 +194,76 @@ def test_sync_prescaler_takes_an_edge_per_clock(model) -> None:
     np.testing.assert_array_equal(dt, kept[ko])
     assert model.stats()["edges_late"] == 0
     model.write_reg(C.REG_SYNC_DIVIDER, 0)
+
+
+def random_markers(rng: np.random.Generator, n_markers: int, t0: int, n: int, period: int) -> np.ndarray:
+    """Marker edges (channels MARKER_CHANNEL + m) at least two cycles apart per input."""
+    from g2live.markers import marker_array
+
+    ms, ts = [], []
+    for m in range(n_markers):
+        ms.append(np.full(n, m))
+        ts.append(t0 + np.cumsum(rng.integers(2 * period, 40 * period, n)))
+    return marker_array(np.concatenate(ms), np.concatenate(ts))
+
+
+def test_markers_match_the_twin(model) -> None:
+    """Marker edges on in_marker: MARKER words at the coarse time, merged in (time, channel) order
+    with the channels' tags; a disabled input emits nothing."""
+    from g2live.markers import coarse_time, marker_array, merge_markers
+
+    rng = np.random.default_rng(11)
+    assert model.n_markers >= 2
+    model.reset()
+    assert model.read_reg(C.REG_MARKER_ENABLE) == 0, "markers are off after reset"
+    enable_all(model)
+    model.write_reg(C.REG_MARKER_ENABLE, (1 << model.n_markers) - 2)  # input 0 off
+    model.write_reg(C.REG_CONTROL, 0b11)
+    t0 = clear_and_settle(model)
+    p = model.clk_period_ps
+    ch, t = random_stream(rng, model.n_channels, t0, 200, 30 * p, p)
+    mk = random_markers(rng, model.n_markers, t0, 60, p)
+    mk["time_ps"] += rng.integers(0, p, mk.size)  # anywhere in the cycle: stamped at its start
+    pch, pt = merge_markers(ch, t, mk)
+    model.push_events(pch, pt)
+    model.run_until_ps(int(pt[-1]) + 300 * p)
+    got = model.drain()
+    on = mk[mk["marker"] != 0]
+    ech, et, _ = core.frontend(ch, model.ideal_tdc().quantize(t), [0] * model.n_channels, [0] * model.n_channels)
+    wch, wt = merge_markers(ech, et, marker_array(on["marker"], coarse_time(on["time_ps"], p)))
+    np.testing.assert_array_equal(got, core.encode(wch, wt, markers=True))
+    dch, _, st = core.decode(got)
+    assert st.markers.size == on.size and st.malformed == 0 and st.out_of_order == 0
+    np.testing.assert_array_equal(st.markers["time_ps"], coarse_time(on["time_ps"], p))
+    assert model.stats()["edges_late"] == 0
+
+
+def test_marker_losses_are_counted(model) -> None:
+    """Under output back-pressure lost markers come back as LOST words of channel 32 + m: every
+    marker edge is either delivered or counted."""
+    rng = np.random.default_rng(12)
+    model.reset()
+    enable_all(model)
+    model.write_reg(C.REG_MARKER_ENABLE, (1 << model.n_markers) - 1)
+    model.write_reg(C.REG_CONTROL, 0b11)
+    t0 = clear_and_settle(model)
+    p = model.clk_period_ps
+    model.set_ready_pattern(on=1, period=5)
+    ch, t = random_stream(rng, model.n_channels, t0, 400, 6 * p, p)
+    mk = random_markers(rng, model.n_markers, t0, 150, p)
+    from g2live.markers import merge_markers
+
+    pch, pt = merge_markers(ch, t, mk)
+    model.push_events(pch, pt)
+    model.run_until_ps(int(pt[-1]) + 100 * p)
+    model.set_ready_pattern()
+    model.run(5000)
+    dch, _, st = core.decode(model.drain())
+    assert st.malformed == 0 and st.out_of_order == 0
+    sent = np.bincount(mk["marker"], minlength=model.n_markers)
+    got = np.bincount(st.markers["marker"], minlength=model.n_markers)
+    lost = st.lost_total[C.MARKER_CHANNEL:C.MARKER_CHANNEL + model.n_markers]
+    assert lost.sum() > 0, "the stimulus must overflow the raw FIFO"
+    np.testing.assert_array_equal(got + lost, sent)
+    np.testing.assert_array_equal(st.lost_total[:model.n_channels], np.bincount(ch, minlength=model.n_channels)
+                                  - np.bincount(dch, minlength=model.n_channels))
