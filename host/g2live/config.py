@@ -44,6 +44,7 @@ class DeviceCaps:
     clk_period_ps: int = 4000
     hardware: bool = False  # True: power-of-two bins and register widths apply
     sync_input: int | None = None  # input with the on-chip sync prescaler (SIZES.sync_input, map >= 1.3)
+    n_markers: int = 0  # marker inputs (MARKER_SIZES.n_markers, map >= 1.5)
 
 
 def _is_int(v: Any) -> bool:

@@ -18,12 +18,13 @@ from g2live import contract, core
 __all__ = ["coarse_time", "marker_array", "merge_markers", "split_markers"]
 
 
-def coarse_time(time_ps: np.ndarray, clk_period_ps: int) -> np.ndarray:
-    """The start of the clock cycle each edge arrives in: the chip's marker time stamp."""
+def coarse_time(time_ps: np.ndarray, clk_period_ps: int, phase_ps: int = 0) -> np.ndarray:
+    """The start of the clock cycle each edge arrives in (clock edges at ``phase_ps + k *
+    clk_period_ps``): the chip's marker time stamp."""
     if clk_period_ps < 1:
         raise ValueError(f"clk_period_ps must be >= 1, got {clk_period_ps}")
     t = np.asarray(time_ps, np.int64)
-    return t - t % np.int64(clk_period_ps)
+    return t - (t - np.int64(phase_ps)) % np.int64(clk_period_ps)
 
 
 def marker_array(marker: np.ndarray, time_ps: np.ndarray) -> np.ndarray:

@@ -25,7 +25,7 @@ module g2l_top #(
     parameter int RAW_FIFO_LOG2 = 9,     // log2 entries of the raw tag FIFO before the stream
     parameter int SYNC_INPUT = N_CHANNELS - 1,  // input with the sync prescaler (the board's sync pin)
     parameter int PERIOD_AVG_LOG2 = 8,   // the pulsed block measures the laser period over 2**this syncs
-    parameter int N_MARKERS = 2,         // marker inputs (g2l_marker; 1..15), merge channels 32 + m
+    parameter int N_MARKERS = 4,         // marker inputs (g2l_marker; 1..15), merge channels 32 + m
     // ---- carry-chain TDC (g2l_tdc; docs/hardware.md "TDC") ----
     parameter int TDC_LINE = 1,          // 1 = CARRY4 line (synthesis), 0 = zero-time line (cycle-based sim)
     parameter int TDC_N_CHAINS = 2,      // carry chains per channel
@@ -408,14 +408,15 @@ module g2l_top #(
     );
 
     // ---- raw path: conditional sync filter, then the raw tag FIFO ------------------------------
-    // Never holds the merge; a full FIFO drops and counts (cause 0).
+    // Never holds the merge; a full FIFO drops and counts (cause 0). Markers take it whether or
+    // not CONTROL.raw_enable: they are rare, and the host needs them to gate histograms.
     logic        rf_valid;
     logic [5:0]  rf_channel;
     logic [63:0] rf_time;
     g2l_sync_filter u_sync_filter (
         .clk(clk), .rst(rst), .clear(clear),
         .cfg_enable(sync_filter), .cfg_sync_channel(reg_sync_channel[5:0]),
-        .in_valid(m_fire && !m_boundary && raw_enable), .in_channel(m_channel), .in_time(m_time),
+        .in_valid(m_fire && !m_boundary && (raw_enable || m_marker)), .in_channel(m_channel), .in_time(m_time),
         .out_valid(rf_valid), .out_channel(rf_channel), .out_time(rf_time),
         .filtered_count(st_sync_filtered)
     );

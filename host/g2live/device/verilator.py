@@ -138,8 +138,11 @@ class VerilatorDevice(Device):
         src_t = t_ps + self.t0
         if src_t > self._src_pos:
             raw = self.source.read_until(src_t, sync_channel=self._cfg.sync_channel)  # T3: syncs rebuilt
-            if len(raw):
-                self.model.push_events(raw.channel, raw.time_ps - self.t0)
+            marks = self.source.read_markers_until(src_t)
+            marks = marks[marks["marker"] < self._caps.n_markers]  # the instance's marker inputs
+            ch, t = merge_markers(raw.channel, raw.time_ps, marks) if len(marks) else (raw.channel, raw.time_ps)
+            if len(t):
+                self.model.push_events(ch, t - self.t0)  # markers as channels MARKER_CHANNEL + m
             self._src_pos = src_t
         self._pushed_until = t_ps
 
@@ -172,6 +175,7 @@ class VerilatorDevice(Device):
         integ = asm.pop()
         integ.t_start_ps += self.t0  # report source (device) time, like the other back-ends
         integ.t_stop_ps += self.t0
+        integ.markers["time_ps"] += self.t0
         dead = np.array(
             [m.read_reg(C.REGISTERS["DEAD_COUNT"].addr(c)) for c in range(self._caps.n_channels)], np.int64
         )

@@ -21,7 +21,7 @@ module g2l_pynq_top #(
     parameter CLK_PERIOD_PS = 8000,  // g2l_pynq_clocks clk_core = 125 MHz: the TDC samples its lines with it
     parameter TDC_N_CHAINS = 2,      // carry chains per input
     parameter TDC_N_CARRY4 = 143,    // CARRY4 per chain: 1.25 periods at 70 ps per CARRY4, fits a 150-row column
-    parameter N_MARKERS = 2          // marker inputs (frame / line / power step): PMOD B pins 3 and 4
+    parameter N_MARKERS = 4          // marker inputs (frame / line / power step): PMOD B pins 3, 4, 7, 8
 ) (
     (* X_INTERFACE_INFO = "xilinx.com:signal:clock:1.0 clk CLK" *)
     (* X_INTERFACE_PARAMETER = "ASSOCIATED_BUSIF s_axil:m_axis, ASSOCIATED_RESET aresetn" *)
