@@ -52,7 +52,7 @@ class Register(NamedTuple):
 WORD_BITS = 64
 TIME_BITS = 48
 TIME_UNIT_PS = 1
-MARKER_CHANNEL = 32  # marker input m is channel MARKER_CHANNEL + m (merge, LOST)
+MARKER_CHANNEL = 32  # marker input m is channel MARKER_CHANNEL + m
 KIND = Field(60, 4)
 
 KIND_INVALID = 0

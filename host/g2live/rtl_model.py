@@ -172,7 +172,8 @@ class RtlModel:
         self.n_pairs = f["n_pairs"].get(sizes)
         self.n_bins_log2 = f["n_bins_log2"].get(sizes)
         self.max_photons = f["max_photons"].get(sizes)
-        self.n_markers = C.REGISTERS["MARKER_SIZES"].fields["n_markers"].get(self.read_reg(C.REG_MARKER_SIZES))
+        n_markers = C.REGISTERS["MARKER_SIZES"].fields["n_markers"]
+        self.n_markers = n_markers.get(self.read_reg(C.REG_MARKER_SIZES))
         self.clk_period_ps = int(self._lib.g2l_clk_period_ps(self._h))
         tdc_sizes = self.read_reg(C.REG_TDC_SIZES)
         self.tdc_line = C.REGISTERS["TDC_SIZES"].fields["line"].get(tdc_sizes)

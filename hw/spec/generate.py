@@ -249,7 +249,7 @@ def python_module(tag: dict, reg: dict) -> str:
         f"WORD_BITS = {w['bits']}",
         f"TIME_BITS = {w['time_bits']}",
         f"TIME_UNIT_PS = {w['time_unit_ps']}",
-        f"MARKER_CHANNEL = {w['marker_channel']}  # marker input m is channel MARKER_CHANNEL + m (merge, LOST)",
+        f"MARKER_CHANNEL = {w['marker_channel']}  # marker input m is channel MARKER_CHANNEL + m",
         f"KIND = Field({w['kind_lsb']}, {w['kind_width']})",
         "",
     ]

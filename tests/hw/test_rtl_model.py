@@ -229,7 +229,8 @@ def test_markers_match_the_twin(model) -> None:
     model.run_until_ps(int(pt[-1]) + 300 * p)
     got = model.drain()
     on = mk[mk["marker"] != 0]
-    ech, et, _ = core.frontend(ch, model.ideal_tdc().quantize(t), [0] * model.n_channels, [0] * model.n_channels)
+    zero = [0] * model.n_channels
+    ech, et, _ = core.frontend(ch, model.ideal_tdc().quantize(t), zero, zero)
     wch, wt = merge_markers(ech, et, marker_array(on["marker"], coarse_time(on["time_ps"], p)))
     np.testing.assert_array_equal(got, core.encode(wch, wt, markers=True))
     dch, _, st = core.decode(got)
@@ -265,5 +266,6 @@ def test_marker_losses_are_counted(model) -> None:
     lost = st.lost_total[C.MARKER_CHANNEL:C.MARKER_CHANNEL + model.n_markers]
     assert lost.sum() > 0, "the stimulus must overflow the raw FIFO"
     np.testing.assert_array_equal(got + lost, sent)
-    np.testing.assert_array_equal(st.lost_total[:model.n_channels], np.bincount(ch, minlength=model.n_channels)
-                                  - np.bincount(dch, minlength=model.n_channels))
+    n = model.n_channels
+    missing = np.bincount(ch, minlength=n) - np.bincount(dch, minlength=n)
+    np.testing.assert_array_equal(st.lost_total[:n], missing)

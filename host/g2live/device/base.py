@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 
 from g2live import contract
-from g2live.core import MARKER_DTYPE as _MARKER_DTYPE
 from g2live.config import MAX_CHANNELS, Config, DeviceCaps
+from g2live.core import MARKER_DTYPE as _MARKER_DTYPE
 
 __all__ = ["Device", "DeviceError", "Integration", "LOST_CAUSES", "HERALD_COLUMNS"]
 

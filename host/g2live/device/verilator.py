@@ -22,6 +22,7 @@ from g2live.config import MAX_CHANNELS, Config, DeviceCaps
 from g2live.device.base import Device, DeviceError, Integration
 from g2live.device.hw import FrameAssembler, check_identity, control_word, program, read_caps, wait_cleared
 from g2live.device.sources import EmulatorSource, PhotonSource
+from g2live.markers import merge_markers
 
 __all__ = ["VerilatorDevice"]
 
@@ -140,7 +141,8 @@ class VerilatorDevice(Device):
             raw = self.source.read_until(src_t, sync_channel=self._cfg.sync_channel)  # T3: syncs rebuilt
             marks = self.source.read_markers_until(src_t)
             marks = marks[marks["marker"] < self._caps.n_markers]  # the instance's marker inputs
-            ch, t = merge_markers(raw.channel, raw.time_ps, marks) if len(marks) else (raw.channel, raw.time_ps)
+            ch, t = (raw.channel, raw.time_ps) if not len(marks) else merge_markers(raw.channel, raw.time_ps,
+                                                                                      marks)
             if len(t):
                 self.model.push_events(ch, t - self.t0)  # markers as channels MARKER_CHANNEL + m
             self._src_pos = src_t

@@ -176,8 +176,9 @@ class EmulatorConfig:
                      "crosstalk_probability"):
             v = getattr(self, name)
             need(0.0 <= v <= 1.0, name, "must lie in [0, 1]")
-        need(math.isfinite(self.marker_period_s) and (self.marker_period_s == 0 or self.marker_period_s >= 1e-9),
-             "marker_period_s", "must be 0 (no frame markers) or a period of at least 1 ns")
+        mp = self.marker_period_s
+        need(math.isfinite(mp) and (mp == 0 or mp >= 1e-9), "marker_period_s",
+             "must be 0 (no frame markers) or a period of at least 1 ns")
         need(0.0 < self.marker_duty < 1.0, "marker_duty", "must lie in (0, 1)")
         need(0.0 <= self.afterpulse_probability < 1.0, "afterpulse_probability", "must lie in [0, 1)")
         need(math.isfinite(self.binding_bx_mev), "binding_bx_mev", "must be finite")
