@@ -228,8 +228,9 @@ class Recorder:
         self._meta_ds = g.create_dataset("meta", shape=(0,), dtype="u1", maxshape=(None,), chunks=(4096,))
         self._write_meta(meta)
         mk = g.create_group("markers")
-        self._mk_marker = mk.create_dataset("marker", shape=(0,), dtype="u1", maxshape=(None,), chunks=(4096,))
-        self._mk_time = mk.create_dataset("time_ps", shape=(0,), dtype="<i8", maxshape=(None,), chunks=(4096,))
+        grow: dict[str, Any] = {"shape": (0,), "maxshape": (None,), "chunks": (4096,)}
+        self._mk_marker = mk.create_dataset("marker", dtype="u1", **grow)
+        self._mk_time = mk.create_dataset("time_ps", dtype="<i8", **grow)
         self.n_markers = 0
         self._committed = g.create_dataset("committed_records", data=np.int64(0))
         self._complete = g.create_dataset("complete", data=np.uint8(0))
@@ -688,22 +689,42 @@ def read(path: str | os.PathLike[str]) -> PhotonData:
         return _checked_slice(f, path, lay, meta, 0, n)
 
 
-def read_with_markers(path: str | os.PathLike[str]) -> tuple[PhotonData, np.ndarray]:
-    """``read`` plus the recording's markers (``g2live.io.MARKER_DTYPE``: row in
-    ``/user/g2live/markers``, time_ps, marker number); none for files without that group."""
+def _markers(path: Path) -> np.ndarray:
+    """The recording's markers (``g2live.io.MARKER_DTYPE``), empty without ``/user/g2live/markers``."""
     from g2live.io._records import MARKER_DTYPE
 
-    data = read(path)
-    f, _swmr = _open(Path(path))
+    f, _swmr = _open(path)
     with f:
         g = f.get(f"{_USER}/markers")
         if g is None:
-            return data, np.zeros(0, MARKER_DTYPE)
+            return np.zeros(0, MARKER_DTYPE)
         t, m = g["time_ps"][()], g["marker"][()]
     n = min(t.size, m.size)  # a writer killed between the two resizes leaves one row more in one
     out = np.zeros(n, MARKER_DTYPE)
     out["record"], out["time_ps"], out["marker"] = np.arange(n), t[:n], m[:n]
-    return data, out
+    return out
+
+
+def read_with_markers(path: str | os.PathLike[str]) -> tuple[PhotonData, np.ndarray]:
+    """``read`` plus the recording's markers (``g2live.io.MARKER_DTYPE``: row in
+    ``/user/g2live/markers``, time_ps, marker number); none for files without that group."""
+    return read(path), _markers(Path(path))
+
+
+def iter_chunks_with_markers(path: str | os.PathLike[str],
+                             chunk_records: int = 1 << 20) -> Iterator[tuple[PhotonData, np.ndarray]]:
+    """``iter_chunks`` with the markers up to each chunk's last event (the last chunk: all the rest)."""
+    marks = _markers(Path(path))
+    chunks = iter_chunks(path, chunk_records)
+    prev = next(chunks, None)
+    k = 0
+    for data in chunks:
+        assert prev is not None
+        end = int(np.searchsorted(marks["time_ps"], prev.time_ps[-1], side="right")) if len(prev) else k
+        yield prev, marks[k:end]
+        k, prev = max(k, end), data
+    if prev is not None:
+        yield prev, marks[k:]
 
 
 def iter_chunks(path: str | os.PathLike[str], chunk_records: int = 1 << 20) -> Iterator[PhotonData]:
