@@ -144,6 +144,8 @@ class Config:
     analysis_pair: int = 0
     analysis_k_side: int = 4
     rep_rate_hz: float | None = None
+    # marker gate (server, ``markers`` topic): (start, stop) marker numbers; None = no gate
+    gate_markers: tuple[int, int] | None = None
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__  # frozen: normalise in place once
@@ -177,6 +179,7 @@ class Config:
             raise ConfigError("sync_filter", "the conditional filter needs a sync_channel")
         _int("analysis_pair", self.analysis_pair, 0, len(pairs) - 1)
         _int("analysis_k_side", self.analysis_k_side, 1, 64)
+        set_(self, "gate_markers", _checked_gate(self.gate_markers))
         if self.rep_rate_hz is not None:
             r = self.rep_rate_hz
             if isinstance(r, bool) or not isinstance(r, (int, float)) or not math.isfinite(r) or r <= 0:
@@ -282,6 +285,7 @@ class Config:
         d["pairs"] = [list(p) for p in self.pairs]
         d["delay_ps"] = {str(k): v for k, v in self.delay_ps.items()}
         d["dead_time_ps"] = {str(k): v for k, v in self.dead_time_ps.items()}
+        d["gate_markers"] = None if self.gate_markers is None else list(self.gate_markers)
         return d
 
     @classmethod
@@ -313,9 +317,20 @@ class Config:
             raise ConfigError(exc.field, f"{exc.message} (in {path})") from None
 
 
+def _checked_gate(g: Any) -> tuple[int, int] | None:
+    """``gate_markers``: None, or (start, stop) marker numbers 0..31."""
+    if g is None:
+        return None
+    if not isinstance(g, tuple) or len(g) != 2:
+        raise ConfigError("gate_markers", f"must be [start, stop] marker numbers or null, got {g!r}")
+    return _int("gate_markers", g[0], 0, 31), _int("gate_markers", g[1], 0, 31)
+
+
 def _from_json_value(key: str, v: Any) -> Any:
     # JSON has lists and string keys; the dataclass keeps tuples (hashable, frozen).
     if key == "channels" and isinstance(v, list):
+        return tuple(v)
+    if key == "gate_markers" and isinstance(v, list):
         return tuple(v)
     if key == "pairs" and isinstance(v, list):
         return tuple(tuple(p) if isinstance(p, list) else p for p in v)

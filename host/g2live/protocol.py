@@ -72,7 +72,7 @@ __all__ = [
 SCHEMA = 1
 DEFAULT_PUB = "tcp://127.0.0.1:5555"
 DEFAULT_CONTROL = "tcp://127.0.0.1:5556"
-TOPICS = ("g2", "rates", "pulsed", "heralded", "trace", "sweep", "status", "analysis", "tags")
+TOPICS = ("g2", "rates", "pulsed", "heralded", "trace", "sweep", "status", "analysis", "tags", "markers")
 # Payload type strings, always with explicit byte order (section 1.1).
 DTYPES = frozenset({"<i8", "<u8", "<f8", "<i4", "<u4", "|u1", "|i1", "<i2", "<u2", "<f4"})
 # Topics with an accumulated state that ``snapshot`` can return; also its default (section 2).

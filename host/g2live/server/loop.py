@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import zmq
 
-from g2live import __version__
+from g2live import __version__, core
 from g2live.config import Config
 from g2live.curve import CurveKeys, CurveServer
 from g2live.device.base import Device, Integration
@@ -34,6 +34,7 @@ from g2live.server.accumulator import Accumulator
 from g2live.server.control import ControlServer
 from g2live.server.estimates import LiveAnalysis, LiveHeralded
 from g2live.server.lease import MAX_TTL_S, RawTagLeases
+from g2live.server.markers import MarkerState
 from g2live.server.publisher import Publisher
 from g2live.server.sweep import SweepRunner
 
@@ -47,7 +48,19 @@ _PER_INTEGRATION = {
     "heralded": topics.heralded,
     "trace": topics.trace,
     "tags": topics.tags,
+    "markers": topics.markers,
 }
+
+
+def _tags_of(integ: Integration) -> tuple[np.ndarray, np.ndarray] | None:
+    """The integration's tags in stream order: in this process (sim, replay), or decoded from its
+    raw words (hardware with raw_tags); None when the device kept them."""
+    if integ.stream is not None:
+        return integ.stream
+    if integ.tag_words is not None:
+        ch, t, _st = core.decode(integ.tag_words)
+        return np.asarray(ch, np.uint8), np.asarray(t, np.int64)
+    return None
 
 
 class Server:
@@ -88,6 +101,7 @@ class Server:
         self.estimates = LiveAnalysis(analysis_interval_s)
         self.heralded_live = LiveHeralded()
         self.heralded_live.configure(self.config, self._pixel_energy_ev())
+        self.markers = MarkerState(self.config)
         self.sweep: SweepRunner | None = None
         self.sweep_count = 0
         self.leases = RawTagLeases()
@@ -145,6 +159,7 @@ class Server:
         self.last_integ = None
         self.estimates.new_run()
         self.heralded_live.configure(self.config, self._pixel_energy_ev())
+        self.markers = MarkerState(self.config)
         self._status_due = True
         self._next_due = time.monotonic()
 
@@ -329,6 +344,8 @@ class Server:
             raise CommandError(f"topic {topic!r} has no accumulated state to snapshot", "topics")
         if topic == "heralded":
             return topics.heralded(info, integ, time.time(), self.heralded_live.header())
+        if topic == "markers":
+            return topics.markers(info, integ, time.time(), self.markers)
         return build(info, integ, time.time())
 
     def publish(self, topic: str, integ: Integration | None = None) -> None:
@@ -349,6 +366,7 @@ class Server:
         self.acc.add(integ)
         self.heralded_live.add(integ.stream)
         self.heralded_live.refresh()
+        self.markers.add(integ.markers, _tags_of(integ), integ.t_stop_ps)
         self.last_integ = integ
         self.estimates.mark_stale()
         self._publish_integration(integ)
@@ -370,6 +388,7 @@ class Server:
             self.publish("pulsed", integ)
             self.publish("heralded", integ)
         self.publish("trace", integ)
+        self.publish("markers", integ)
         if self.config.raw_tags:
             self.publish("tags", integ)
 

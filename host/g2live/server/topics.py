@@ -19,6 +19,7 @@ from g2live.device.base import HERALD_COLUMNS, Integration
 from g2live.protocol import ANALYSIS_COLUMNS, SWEEP_COLUMNS
 from g2live.server.accumulator import Accumulator
 from g2live.server.estimates import LiveAnalysis
+from g2live.server.markers import MarkerState
 from g2live.server.sweep import SweepPoint
 
 __all__ = [
@@ -32,6 +33,7 @@ __all__ = [
     "heralded",
     "trace",
     "tags",
+    "markers",
     "sweep",
     "empty_integration",
 ]
@@ -169,6 +171,18 @@ def trace(info: RunInfo, integ: Integration, now: float) -> TopicMessage:
 def tags(info: RunInfo, integ: Integration, now: float) -> TopicMessage:
     words = integ.tag_words if integ.tag_words is not None else np.zeros(0, np.uint64)
     return {**info.of_integration(integ, now), "units": "word", "n_tags": integ.n_tags}, words
+
+
+def markers(info: RunInfo, integ: Integration, now: float, state: MarkerState) -> TopicMessage:
+    """The integration's marker events (header ``events``: [marker, time_ps] rows), the run's counts
+    and latest times per marker number, and with ``gate_markers`` the live gate's state; payload:
+    the run's marker-gated histograms int64[n_pairs, n_bins] (empty without a gate)."""
+    m = integ.markers
+    events = [[int(k), int(t)] for k, t in zip(m["marker"].tolist(), m["time_ps"].tolist(), strict=True)]
+    hdr = {**info.of_integration(integ, now), "units": "counts", "events": events, **state.header()}
+    gate = state.gate
+    payload = gate.histograms() if gate is not None else np.zeros((0, info.config.n_bins), np.int64)
+    return hdr, payload
 
 
 def empty_integration(acc: Accumulator) -> Integration:
