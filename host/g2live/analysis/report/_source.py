@@ -44,6 +44,8 @@ class ChunkSource:
         The io format name of a file (its reader's conventions apply to the header values).
     progress : callable, optional
         ``progress(step, n_events)`` after every chunk of every pass (``g2live analyze``'s bars).
+    make_markers : callable, optional
+        Returns the recording's marker events (``markers()``); None: it has none.
     """
 
     def __init__(
@@ -52,9 +54,10 @@ class ChunkSource:
         name: str,
         format: str | None = None,
         progress: Progress | None = None,
+        make_markers: Callable[[], np.ndarray] | None = None,
     ) -> None:
         self._make = make
-        self._make_markers: Callable[[], np.ndarray] | None = None
+        self._make_markers = make_markers
         self.file = name  # as given ("" for data without a name)
         self.name = name or "data"
         self.format = format
@@ -64,9 +67,8 @@ class ChunkSource:
     @classmethod
     def of_data(cls, data: PhotonData, name: str = "", progress: Progress | None = None) -> ChunkSource:
         """Photons in memory: one chunk."""
-        src = cls(lambda: (data,), name, progress=progress)
-        src._make_markers = lambda: data.markers if data.markers is not None else np.zeros(0, MARKER_DTYPE)
-        return src
+        marks = data.markers if data.markers is not None else np.zeros(0, MARKER_DTYPE)
+        return cls(lambda: (data,), name, progress=progress, make_markers=lambda: marks)
 
     @classmethod
     def of_file(
@@ -76,20 +78,19 @@ class ChunkSource:
         from g2live import io
 
         fmt = io.detect_format(path)
-        src = cls(
-            lambda: io.iter_chunks(path, chunk_records=chunk_records, format=fmt, **options),
-            str(path),
-            fmt,
-            progress,
-        )
 
         def markers() -> np.ndarray:  # one pass that keeps the markers only
             parts = [m for _d, m in io.iter_chunks_with_markers(path, chunk_records=chunk_records, format=fmt,
                                                                 **options) if len(m)]
             return np.concatenate(parts) if parts else np.zeros(0, MARKER_DTYPE)
 
-        src._make_markers = markers
-        return src
+        return cls(
+            lambda: io.iter_chunks(path, chunk_records=chunk_records, format=fmt, **options),
+            str(path),
+            fmt,
+            progress,
+            markers,
+        )
 
     def markers(self) -> np.ndarray:
         """The recording's marker events (fields ``marker``, ``time_ps``; a file's as its reader gives
