@@ -232,5 +232,5 @@ PARAMETER_UNITS: dict[str, str] = {
     "jitter_tail_fraction": "1", "jitter_tail_ps": "ps", "dead_time_ns": "ns", "afterpulse_probability": "1",
     "afterpulse_tau_ns": "ns", "crosstalk_probability": "1", "crosstalk_delay_ps": "ps",
     "detector_delay_ps": "ps", "sync_channel": "channel", "sync_divider": "1",
-    "marker_period_s": "s", "marker_duty": "1", "power_marker": "bool",
+    "marker_period_s": "s", "marker_duty": "1",
 }

@@ -29,7 +29,7 @@ from typing import IO, Any
 
 import numpy as np
 
-from g2live.io._common import SYNC_CHANNEL, jsonable
+from g2live.io._common import SYNC_CHANNEL, jsonable, refuse_markers
 from g2live.io._ptu_tags import MAGIC, TY_ANSISTRING, TY_EMPTY8, TY_FLOAT8, TY_INT8, TY_TDATETIME, _tag
 from g2live.photons import Meta, PhotonData, t3_time_ps
 
@@ -213,6 +213,7 @@ class PtuWriter:
         """Encode and write one chunk (it must continue the stream order of the previous ones)."""
         if self._fh is None:
             raise ValueError(f"{self.path}: writer is closed")
+        refuse_markers(data, "PTU")
         if not len(data):
             return
         head = (int(data.time_ps[0]), int(data.channel[0]))

@@ -95,8 +95,8 @@ def marker_gate_section(rec: Recording, s: G2Settings, gate_markers: tuple[int, 
             "gated_time_s": float((stops - starts).sum()) * 1e-12, "n_markers": int(len(markers)),
             "bin_width_ps": acc.histogram.bin_width_ps, "counts": acc.histogram.counts.tolist()}
     out = Section({**MARKER_DEFAULTS, "marker_gate": gate})
-    if g2.get("excitation") != "pulsed" or g2.get("period_ps") is None:
-        out.notes.append("gate_markers: g2_0_gated needs a pulsed recording (marker_gate has the histogram)")
+    if g2.get("excitation") != "pulsed" or g2.get("g2_0") is None:
+        out.notes.append("gate_markers: g2_0_gated needs a pulsed g2(0) (marker_gate has the histogram)")
         return out
     half = (s.n_side + 1.5) * g2["period_ps"] + abs(g2["delay_offset_ps"])
     bw = h0.bin_width_ps
