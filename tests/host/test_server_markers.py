@@ -70,3 +70,34 @@ def test_gate_markers_setting_is_checked() -> None:
         Config.from_dict({"gate_markers": [0, 99]})
     with pytest.raises(ConfigError, match="gate_markers"):
         Config.from_dict({"gate_markers": 3})
+
+
+def test_record_path_keeps_the_markers(tmp_path) -> None:
+    """What ``g2live record`` does with each ``tags`` frame (decode, append to Photon-HDF5) keeps
+    the device's markers: the file gives back every marker of the integrations, in order."""
+    from g2live import io
+    from g2live.io.photon_hdf5 import Recorder
+    from g2live.photons import Meta, PhotonData
+    from g2live.recording import decode_tags
+
+    emu = EmulatorConfig(rep_rate_hz=1e6, records="t2", marker_period_s=0.02, power_marker=True)
+    dev = SimDevice(emulator_config=emu, seed=2)  # emulator chunks of 0.1 s: the step acts at one
+    dev.configure(Config(integration_s=0.05, rep_rate_hz=1e6, raw_tags=True))
+    dev.start()
+    path = tmp_path / "rec.h5"
+    want = []
+    with Recorder(path, Meta(source="test")) as rec:
+        for k in range(6):
+            if k == 1:
+                dev.set_source_power(0.5)
+            integ = dev.acquire()
+            assert integ is not None and integ.tag_words is not None
+            ch, t, bad, markers = decode_tags(integ.tag_words)
+            assert bad == 0
+            rec.append(PhotonData(ch, t, markers=markers))
+            want.append(integ.markers)
+    _data, got = io.read_with_markers(path)
+    w = np.concatenate(want)
+    assert w.size >= 29 and w["marker"].tolist().count(2) == 1, "frame markers 0, 1 and a power-step marker 2"
+    np.testing.assert_array_equal(got["marker"], w["marker"])
+    np.testing.assert_array_equal(got["time_ps"], w["time_ps"])

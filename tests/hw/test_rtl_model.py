@@ -269,3 +269,30 @@ def test_marker_losses_are_counted(model) -> None:
     n = model.n_channels
     missing = np.bincount(ch, minlength=n) - np.bincount(dch, minlength=n)
     np.testing.assert_array_equal(st.lost_total[:n], missing)
+
+
+def test_markers_stream_without_raw_tags(model) -> None:
+    """CONTROL.raw_enable = 0: no TAG words, but the marker inputs still give their MARKER words
+    (the host gates with them); MARKER_SIZES says how many inputs and their latency."""
+    from g2live.markers import coarse_time, merge_markers
+
+    sizes = model.read_reg(C.REG_MARKER_SIZES)
+    f = C.REGISTERS["MARKER_SIZES"].fields
+    assert f["n_markers"].get(sizes) == model.n_markers and f["latency"].get(sizes) == 3
+    rng = np.random.default_rng(13)
+    model.reset()
+    enable_all(model)
+    model.write_reg(C.REG_MARKER_ENABLE, (1 << model.n_markers) - 1)
+    assert model.read_reg(C.REG_MARKER_ENABLE) == (1 << model.n_markers) - 1
+    model.write_reg(C.REG_CONTROL, 0b01)  # run only
+    t0 = clear_and_settle(model)
+    p = model.clk_period_ps
+    ch, t = random_stream(rng, model.n_channels, t0, 50, 30 * p, p)
+    mk = random_markers(rng, model.n_markers, t0, 20, p)
+    pch, pt = merge_markers(ch, t, mk)
+    model.push_events(pch, pt)
+    model.run_until_ps(int(pt[-1]) + 300 * p)
+    dch, _, st = core.decode(model.drain())
+    assert dch.size == 0 and st.malformed == 0
+    np.testing.assert_array_equal(st.markers["time_ps"], coarse_time(mk["time_ps"], p))
+    np.testing.assert_array_equal(st.markers["marker"], mk["marker"])
