@@ -101,3 +101,24 @@ def test_record_path_keeps_the_markers(tmp_path) -> None:
     assert w.size >= 29 and w["marker"].tolist().count(2) == 1, "frame markers 0, 1 and a power-step marker 2"
     np.testing.assert_array_equal(got["marker"], w["marker"])
     np.testing.assert_array_equal(got["time_ps"], w["time_ps"])
+
+
+@pytest.mark.parametrize("ext", [".ptu", ".h5"])
+def test_replay_carries_the_files_markers(ext: str, tmp_path) -> None:
+    """A replayed recording's markers reach the device as marker numbers: a PTU file's marker bits
+    (bit k = marker k, what the PTU writer writes) and a g2live Photon-HDF5 file's numbers."""
+    from g2live import io
+    from g2live.device.replay import open_replay
+    from g2live.emulator import Emulator
+
+    data = Emulator(EmulatorConfig(rep_rate_hz=1e6, records="t2", marker_period_s=0.01), seed=1).run(0.1)
+    path = tmp_path / f"framed{ext}"
+    io.write(path, data)
+    dev = open_replay(path)
+    dev.configure(Config(integration_s=0.02, rep_rate_hz=1e6))
+    dev.start()
+    got = [i.markers for i in iter(dev.acquire, None)]
+    m = np.concatenate(got)
+    assert data.markers is not None and m.size == data.markers.size == 20
+    np.testing.assert_array_equal(m["marker"], data.markers["marker"])
+    np.testing.assert_array_equal(m["time_ps"], data.markers["time_ps"])
