@@ -15,7 +15,7 @@ import numpy as np
 
 from g2live import contract, core
 
-__all__ = ["coarse_time", "marker_array", "merge_markers", "split_markers"]
+__all__ = ["coarse_time", "marker_array", "marker_numbers", "merge_markers", "split_markers"]
 
 
 def coarse_time(time_ps: np.ndarray, clk_period_ps: int, phase_ps: int = 0) -> np.ndarray:
@@ -60,3 +60,16 @@ def split_markers(channel: np.ndarray, time_ps: np.ndarray) -> tuple[np.ndarray,
     ch, t = np.asarray(channel, np.uint8), np.asarray(time_ps, np.int64)
     is_m = ch >= contract.MARKER_CHANNEL
     return ch[~is_m], t[~is_m], marker_array(ch[is_m].astype(np.int64) - contract.MARKER_CHANNEL, t[is_m])
+
+
+def marker_numbers(markers: np.ndarray, fmt: str) -> np.ndarray:
+    """A file's markers (``io.MARKER_DTYPE``) as stream markers (``core.MARKER_DTYPE``): g2live
+    Photon-HDF5 recordings hold marker numbers; PicoQuant and SPC files hold marker bits, and bit
+    k is marker k (the PTU writer's rule), one marker per bit set."""
+    m = np.asarray(markers)
+    if fmt == "photon-hdf5":
+        return marker_array(m["marker"].astype(np.int64), m["time_ps"])
+    bits = m["marker"].astype(np.int64)
+    hit = (bits[:, None] >> np.arange(8)[None, :]) & 1 == 1
+    rows, cols = np.nonzero(hit)
+    return marker_array(cols, m["time_ps"][rows])

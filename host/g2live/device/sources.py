@@ -241,25 +241,10 @@ class EmulatorSource(PhotonSource):
         return True
 
 
-def marker_numbers(markers: np.ndarray, fmt: str) -> np.ndarray:
-    """A file's markers (``io.MARKER_DTYPE``) as stream markers (``core.MARKER_DTYPE``): g2live
-    Photon-HDF5 recordings hold marker numbers; PicoQuant and SPC files hold marker bits, and bit
-    k is marker k (the PTU writer's rule), one marker per bit set."""
-    from g2live.markers import marker_array
-
-    m = np.asarray(markers)
-    if fmt == "photon-hdf5":
-        return marker_array(m["marker"].astype(np.int64), m["time_ps"])
-    bits = m["marker"].astype(np.int64)
-    k = np.arange(8)
-    hit = (bits[:, None] >> k[None, :]) & 1 == 1
-    rows, cols = np.nonzero(hit)
-    return marker_array(cols, m["time_ps"][rows])
-
-
 def _chunks_with_markers(path: Path, chunk_records: int) -> Iterator[PhotonData]:
     """The file's chunks with their markers (``PhotonData.markers``, as marker numbers)."""
     from g2live import io
+    from g2live.markers import marker_numbers
 
     fmt = io.detect_format(path)
     for data, marks in io.iter_chunks_with_markers(path, chunk_records=chunk_records, format=fmt):
