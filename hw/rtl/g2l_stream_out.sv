@@ -68,23 +68,27 @@ module g2l_stream_out #(
     // register (a 3*N_CHANNELS-way priority search would not fit the clock in front of the
     // output mux). The choice is one clock old: after a LOST word the next one waits a clock
     // (lost_cool), so the choice has seen the sent counter restart and its count is non-zero.
+    // The chosen counter's channel and cause are registered with it: constants of the loop index,
+    // so no division sits between the choice and the output word.
     logic [LOST_W-1:0] lost_sel;
     logic              lost_any, lost_cool;
+    logic [5:0]        lost_channel, lost_cause;
     always_ff @(posedge clk) begin
         lost_sel <= '0;
         lost_any <= 1'b0;
+        lost_channel <= '0;
+        lost_cause <= '0;
         for (int i = N_LOST - 1; i >= 0; i--) begin
             if (pending[i] != 0) begin
                 lost_sel <= LOST_W'(i);
                 lost_any <= 1'b1;
+                lost_channel <= (i % N_IN) < N_CHANNELS ? 6'(i % N_IN)
+                                : 6'(G2L_MARKER_CHANNEL + (i % N_IN) - N_CHANNELS);
+                lost_cause <= 6'(i / N_IN);
             end
         end
         if (rst || clear) lost_any <= 1'b0;
     end
-    wire [5:0] lost_input = 6'(32'(lost_sel) % N_IN);
-    wire [5:0] lost_channel = lost_input < 6'(N_CHANNELS) ? lost_input
-                              : 6'(G2L_MARKER_CHANNEL) + (lost_input - 6'(N_CHANNELS));
-    wire [5:0] lost_cause = 6'(32'(lost_sel) / N_IN);
 
     // ---- arbitration ----------------------------------------------------------------------
     // LOST words wait while raw tags flow, at most LOST_GAP words: under overload they would
