@@ -15,7 +15,9 @@ crosstalk (a fraction x of all avalanches, each fired by an earlier avalanche a 
 before it on a neighbour) changes the count: a crosstalk avalanche is never either photon of an
 accidental pair (its parent precedes it: the pair is the parent's), and an avalanche that fires
 crosstalk has that crosstalk as its partner (a crosstalk pair, cut by the window), not the
-independent event. Both scale every accidental histogram by (1 - x)^3. Blinking does not change it (the independent events do not blink,
+independent event. Both scale every accidental histogram by (1 - x)^3.
+
+Blinking does not change it (the independent events do not blink,
 so E[own n] = E[own] n). The products give, over the run's periods, the accidental content of
 every histogram the analysis fits: the first photon's delay, the delay between the photons, and
 the (first pixel, second pixel) matrix, each for the pairs at least ``w`` apart.

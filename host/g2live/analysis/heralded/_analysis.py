@@ -173,7 +173,9 @@ class _Pass:
     afterpulsing: Afterpulsing
 
 
-def _one_pass(st: _State, jitter: Jitter | None, given: Jitter | None, start: DecayFit | None = None) -> _Pass:
+def _one_pass(
+    st: _State, jitter: Jitter | None, given: Jitter | None, start: DecayFit | None = None
+) -> _Pass:
     data, b = st.data, st.data.bin_ps
     w_irf = _irf_window(jitter, st.width, st.tau_x_ps)
     pairs = data.pairs.select(st.different)
