@@ -135,7 +135,13 @@ def _afterpulsing(st: _State) -> Afterpulsing:
     pr, same = st.data.pairs, ~st.different
     # per pixel: a same-pixel accidental pairs a photon with an independent event of its own pixel
     return fit_afterpulsing(
-        st.dt[same], pr.delay_first_ps[same], st.data.singles, st.data.bin_ps, st.data.period_ps, st.tau_x_ps
+        st.dt[same],
+        pr.delay_first_ps[same],
+        st.data.singles,
+        st.data.bin_ps,
+        st.data.period_ps,
+        st.tau_x_ps,
+        n_periods=st.data.n_periods,
     )
 
 
