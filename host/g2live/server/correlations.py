@@ -1,0 +1,145 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""The run's live taggers' measurements: log-binned G(tau), coincidences, heralded g2, g3, ON gate.
+
+``LiveCorrelations`` holds the streaming counters the settings ask for (``log_corr``,
+``coincidences``, ``heralded_g2``, ``g3``, ``on_state``: docs/protocol.md section 3), built from
+``g2live.logcorr`` / ``g2live.coincidence`` (the C core that ``g2live analyze`` uses too), and
+feeds them the tags of every integration (``Integration.stream``: devices that have the tags in
+this process, sim and replay). Nothing is on by default, so a server that asks for none pays
+nothing. ``due()`` paces their frames to the display rate; the topics' contents are built in
+``g2live.server.topics``.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+
+from g2live.coincidence import G3, Coincidences, HeraldedG2
+from g2live.config import Config
+from g2live.device.base import Integration
+from g2live.logcorr import EdgeCorrelator, log_edges
+from g2live.protocol import LIVE_TOPICS
+from g2live.server.ongate import OnGate
+
+__all__ = ["LOG_EDGES_PS", "GatedEstimate", "LiveCorrelations"]
+
+# 1 ns .. 10 s, 10 bins per decade: the edges `g2live analyze --log-corr` uses on a recording of
+# 20 s or more (shorter ones stop at half their span)
+LOG_EDGES_PS = log_edges(1000, 10**13, 10)
+
+
+class LiveCorrelations:
+    """The streaming counters of one run, as ``config`` asks for them."""
+
+    def __init__(self, config: Config, interval_s: float = 0.25) -> None:
+        self.config = config
+        self.interval_s = interval_s
+        a, b = config.pairs[config.analysis_pair]
+        self.pair = (a, b)
+        self.logcorr = EdgeCorrelator([(a, b)], LOG_EDGES_PS) if config.log_corr else None
+        sets, hg = config.coincidences, config.heralded_g2
+        self.coinc = Coincidences(sets, config.coinc_window_ps) if sets else None
+        cfg = config
+        self.herald = None if hg is None else HeraldedG2(*hg, cfg.herald_window_ps, cfg.herald_offset_ps)
+        g3 = config.g3
+        self.g3 = None if g3 is None else G3(*g3, config.g3_bin_width_ps, config.g3_n_bins)
+        self.gate = None
+        if config.on_state:
+            self.gate = OnGate(a, b, config.detector_channels, config.trace_bin_ps, config.bin_width_ps,
+                               config.n_bins, config.offset_ps, config.on_threshold_cps)
+        self.gated = GatedEstimate()
+        self.n_tags = 0  # tags fed
+        self.no_tags = 0  # integrations whose device had no tags in this process (not counted here)
+        self.flushed = False
+        self._next_at = 0.0
+
+    @property
+    def topics(self) -> tuple[str, ...]:
+        """The topics of the measurements switched on."""
+        on = (self.logcorr, self.coinc, self.herald, self.g3, self.gate)
+        return tuple(t for t, x in zip(LIVE_TOPICS, on, strict=True) if x is not None)
+
+    @property
+    def error(self) -> str:
+        """Why the counters miss data (empty when they saw every integration's tags)."""
+        if self.no_tags:
+            return (f"{self.no_tags} integration(s) had no tags in this process (hardware back-ends: "
+                    "turn raw_tags on); the live counters do not include them")
+        return ""
+
+    def add(self, integ: Integration) -> None:
+        """Feed one integration's tags to every counter switched on."""
+        if not self.topics:
+            return
+        if integ.stream is None:
+            self.no_tags += 1
+            return
+        ch, t = integ.stream
+        self.n_tags += int(t.size)
+        for x in (self.logcorr, self.coinc, self.herald, self.g3):
+            if x is not None:
+                x.update(ch, t)
+        if self.gate is not None:
+            self.gate.add(ch, t, integ.t_stop_ps)
+
+    def flush(self) -> None:
+        """The source ended: close the heralds' and g3's open windows (as ``analyze`` does at the end)."""
+        for x in (self.herald, self.g3):
+            if x is not None:
+                x.flush()
+        self.flushed = True
+
+    def due(self, force: bool = False) -> bool:
+        """True at most every ``interval_s`` (or when ``force``): their frames go out at the display rate."""
+        now = time.monotonic()
+        if not self.topics or (not force and now < self._next_at):
+            return False
+        self._next_at = now + self.interval_s
+        return True
+
+    def common(self) -> dict[str, Any]:
+        """Header keys of every live-correlation frame: what the counters saw and missed."""
+        return {"n_tags": self.n_tags, "no_tag_integrations": self.no_tags, "error": self.error,
+                "flushed": self.flushed}
+
+    def logcorr_g(self) -> np.ndarray:
+        """pycorrelate-normalised G(tau) of the pair (NaN where not known yet)."""
+        assert self.logcorr is not None
+        return self.logcorr.normalized(0)
+
+
+class GatedEstimate:
+    """g2(0) of the ON-gated histogram (``g2live.analysis.live_g2``, as the ``analysis`` topic), paced
+    by its own cost as ``LiveAnalysis`` is: recomputed when the histogram grew, at most ~1/5 of the loop."""
+
+    def __init__(self, interval_s: float = 0.5) -> None:
+        self.interval_s = interval_s
+        self.values: dict[str, Any] = {"g2_0_on": None, "g2_0_on_err": None}
+        self.details: dict[str, Any] = {"status": "no ON-state coincidences yet", "withheld": {}}
+        self._seen = -1
+        self._next_at = 0.0
+
+    def refresh(self, gate: OnGate, config: Config, force: bool = False) -> None:
+        hist = gate.histogram
+        total = int(hist.sum())
+        now = time.monotonic()
+        if total == self._seen or total == 0 or (not force and now < self._next_at):
+            return
+        from g2live.analysis import live_g2  # scipy: imported only when a gate is on
+
+        d = live_g2(hist, bin_width_ps=config.bin_width_ps, offset_ps=config.offset_ps,
+                    n_side=config.analysis_k_side, counts_ab=(gate.counts_ab[0], gate.counts_ab[1]),
+                    duration_s=gate.on_time_s or None, rep_rate_hz=config.rep_rate_hz)
+        self._seen = total
+        self.values = {"g2_0_on": _finite(d.get("g2_0")), "g2_0_on_err": _finite(d.get("g2_0_err"))}
+        withheld = d.get("withheld") or {}  # outside its physical range: never sent as a number
+        self.details = {"status": str(d.get("status", "ok")), "zero_method": d.get("zero_method"),
+                        "withheld": {"g2_0_on": str(withheld["g2_0"])} if "g2_0" in withheld else {}}
+        self._next_at = now + max(self.interval_s, 5 * (time.monotonic() - now))
+
+
+def _finite(v: Any) -> float | None:
+    return None if v is None or not np.isfinite(float(v)) else float(v)
