@@ -34,16 +34,21 @@ class OnGate:
         self.threshold_cps = threshold_cps
         self.learned = threshold_cps is None
         self.error = "learning the ON/OFF threshold" if threshold_cps is None else ""
-        self.n_bins_closed = 0
+        self.n_gate_bins = 0
         self.n_on_bins = 0
         self.counts_ab = [0, 0]  # a and b tags inside ON bins
         self._held: tuple[np.ndarray, np.ndarray] = (np.zeros(0, np.uint8), np.zeros(0, np.int64))
-        self._next_bin = None  # first bin not decided yet (None: before the first tag)
+        self._next_bin: int | None = None  # first bin not decided yet (None: before the first tag)
 
     @property
     def histogram(self) -> np.ndarray:
         """The gated histogram of the pair (int64[n_bins])."""
         return self._corr.histograms()[0]
+
+    @property
+    def next_bin(self) -> int | None:
+        """The first gate bin not decided yet (None before the first tag)."""
+        return self._next_bin
 
     @property
     def on_time_s(self) -> float:
@@ -96,7 +101,7 @@ class OnGate:
         self._corr.update(ch[keep], t[keep])
         self.counts_ab[0] += int(np.count_nonzero(ch[keep] == self.a))
         self.counts_ab[1] += int(np.count_nonzero(ch[keep] == self.b))
-        self.n_bins_closed += int(on.size)
+        self.n_gate_bins += int(on.size)
         self.n_on_bins += int(on.sum())
         self._next_bin = end_bin
 
@@ -105,5 +110,5 @@ class OnGate:
         thr = self.threshold_cps
         return {"threshold_cps": None if thr is None or not np.isfinite(thr) else thr,
                 "threshold_learned": self.learned, "gate_bin_ps": self.bin_ps,
-                "n_gate_bins": self.n_bins_closed, "n_on_bins": self.n_on_bins, "on_time_s": self.on_time_s,
+                "n_gate_bins": self.n_gate_bins, "n_on_bins": self.n_on_bins, "on_time_s": self.on_time_s,
                 "counts_on": list(self.counts_ab), "gate_error": self.error}
