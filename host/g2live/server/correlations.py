@@ -51,6 +51,16 @@ class LiveCorrelations:
             self.gate = OnGate(a, b, config.detector_channels, config.trace_bin_ps, config.bin_width_ps,
                                config.n_bins, config.offset_ps, config.on_threshold_cps)
         self.gated = GatedEstimate()
+        # each counter with the channels it reads: it is fed only those (a 10 MHz sync that only
+        # g3 needs is not walked through by the others)
+        self._counters: list[tuple[Any, np.ndarray]] = []
+        for x, chans in ((self.logcorr, (a, b)), (self.coinc, [c for s in sets for c in s]),
+                         (self.herald, hg or ()), (self.g3, g3 or ()),
+                         (self.gate, (a, b, *config.detector_channels))):
+            if x is not None:
+                use = np.zeros(64, bool)
+                use[list(chans)] = True
+                self._counters.append((x, use))
         self.n_tags = 0  # tags fed
         self.no_tags = 0  # integrations whose device had no tags in this process (not counted here)
         self.flushed = False
@@ -79,11 +89,14 @@ class LiveCorrelations:
             return
         ch, t = integ.stream
         self.n_tags += int(t.size)
-        for x in (self.logcorr, self.coinc, self.herald, self.g3):
-            if x is not None:
-                x.update(ch, t)
-        if self.gate is not None:
-            self.gate.add(ch, t, integ.t_stop_ps)
+        present = np.flatnonzero(integ.counts)  # channels with tags in this integration
+        subsets: dict[bytes, tuple[np.ndarray, np.ndarray]] = {}
+        for x, use in self._counters:
+            sub = _only(ch, t, use, present, subsets)
+            if isinstance(x, OnGate):
+                x.add(*sub, integ.t_stop_ps)
+            else:
+                x.update(*sub)
 
     def flush(self) -> None:
         """The source ended: close the heralds' and g3's open windows (as ``analyze`` does at the end)."""
@@ -139,6 +152,30 @@ class GatedEstimate:
         self.details = {"status": str(d.get("status", "ok")), "zero_method": d.get("zero_method"),
                         "withheld": {"g2_0_on": str(withheld["g2_0"])} if "g2_0" in withheld else {}}
         self._next_at = now + max(self.interval_s, 5 * (time.monotonic() - now))
+
+
+def _only(ch: np.ndarray, t: np.ndarray, use: np.ndarray, present: np.ndarray,
+          done: dict[bytes, tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+    """The tags of the channels ``use`` marks (the stream itself when it has no others); counters
+    that read the same channels share one filtered copy through ``done``."""
+    drop = present[~use[present]]
+    if drop.size == 0:
+        return ch, t
+    key = use.tobytes()
+    if key not in done:
+        # a few comparisons beat a table look-up (numpy widens a uint8 index to intp)
+        want = present[use[present]]
+        if drop.size <= want.size:
+            keep = ch != drop[0]
+            for c in drop[1:]:
+                keep &= ch != c
+        else:
+            keep = ch == want[0] if want.size else np.zeros(ch.size, bool)
+            for c in want[1:]:
+                keep |= ch == c
+        idx = np.flatnonzero(keep)
+        done[key] = (ch[idx], t[idx])
+    return done[key]
 
 
 def _finite(v: Any) -> float | None:
