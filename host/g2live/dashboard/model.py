@@ -12,8 +12,8 @@ from typing import Any
 import numpy as np
 
 __all__ = ["decay_columns", "detector_channels", "fmt_rate", "fmt_value_err", "format_pairs", "g2_columns",
-           "lost_summary", "mean_photons", "parse_pairs", "peak_windows", "photon_number_columns",
-           "rate_channels"]
+           "g3_image", "logcorr_columns", "lost_summary", "mean_photons", "parse_pairs", "peak_windows",
+           "photon_number_columns", "rate_channels", "shown_value"]
 
 
 def fmt_value_err(value: float | None, err: float | None, digits: int = 2) -> str:
@@ -141,3 +141,29 @@ def rate_channels(header: dict[str, Any], data: np.ndarray,
     chans = [int(c) for c in settings.get("channels", range(rates.size)) if 0 <= int(c) < rates.size]
     sync = settings.get("sync_channel")
     return rates, [c for c in chans if c != sync], sync
+
+
+def logcorr_columns(header: dict[str, Any]) -> dict[str, np.ndarray]:
+    """G(tau) of a ``logcorr`` frame on a log time axis: geometric bin centre (s) and G, NaN where
+    not known yet (a gap, not a line to zero)."""
+    e = np.asarray(header.get("edges_ps") or [1, 2], dtype=np.float64)
+    g = np.array([np.nan if v is None else float(v) for v in header.get("g") or []], dtype=np.float64)
+    tau = np.sqrt(e[:-1] * e[1:]) * 1e-12
+    n = min(tau.size, g.size)
+    return {"tau": tau[:n], "g": g[:n]}
+
+
+def g3_image(header: dict[str, Any], hist: np.ndarray) -> dict[str, Any]:
+    """The ``g3`` histogram as an image: counts, and its extent (ns) on both delay axes."""
+    h = np.asarray(hist, dtype=np.float64)
+    lo = float(header.get("lo_ps", 0)) * 1e-3
+    span = float(header.get("bin_width_ps", 1)) * h.shape[-1] * 1e-3
+    return {"image": [h], "x": [lo], "y": [lo], "dw": [span], "dh": [span]}
+
+
+def shown_value(values: dict[str, Any], withheld: dict[str, Any], key: str, err_key: str) -> str:
+    """``value ± err``; "withheld" (with the reason beside it elsewhere) for a value outside its
+    physical range, an em dash when not known yet."""
+    if values.get(key) is None and key in withheld:
+        return "withheld"
+    return fmt_value_err(values.get(key), values.get(err_key))

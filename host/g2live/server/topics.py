@@ -240,8 +240,11 @@ def coincidences(info: RunInfo, acc: Accumulator, live: LiveCorrelations) -> Top
 def heralded_g2(info: RunInfo, acc: Accumulator, live: LiveCorrelations) -> TopicMessage:
     h = live.herald
     assert h is not None
+    from g2live.analysis._physical import check  # the rule `g2live analyze` withholds by
+
     r = h.result()
-    g2, err = (r.g2, r.g2_error) if r.n_a and r.n_b else (None, None)
+    c = check("heralded_g2", r.g2, r.g2_error)
+    g2, err = c.value, (c.err if c.value is not None else None)
     hdr = {
         **_live(info, acc, live),
         "channels": [h.herald, h.a, h.b],
@@ -249,8 +252,9 @@ def heralded_g2(info: RunInfo, acc: Accumulator, live: LiveCorrelations) -> Topi
         "offset_ps": h.offset_ps,
         "columns": ["n_herald", "n_a", "n_b", "n_ab"],
         "values": {"g2_h0": g2, "g2_h0_err": err},
+        "withheld": {} if g2 is not None else {"g2_h0": c.reason or "withheld"},
         "pending": h.pending,  # heralds whose window is still open (not counted yet)
-        "error": live.error or ("" if g2 is not None else "no heralded detection on a or b yet"),
+        "error": live.error or ("" if r.n_a and r.n_b else "no heralded detection on a or b yet"),
     }
     return hdr, np.array([r.n_herald, r.n_a, r.n_b, r.n_ab], np.int64)
 
