@@ -71,7 +71,7 @@ def test_correlations_tab_draws_the_servers_frames(server: Server) -> None:
         ref = np.array([np.nan if v is None else v for v in frames["logcorr"][0]["g"]])
         np.testing.assert_array_equal(g, ref)
         assert np.isfinite(g).sum() > 20 and tab.logcorr_fig.x_scale.__class__.__name__ == "LogScale"
-        np.testing.assert_array_equal(tab.g3_source.data["image"][0], frames["g3"][1])
+        np.testing.assert_array_equal(tab.g3_source.data["image"][0], frames["g3"][1].T)  # rows: tau2
         assert list(tab.coinc_source.data["counts"]) == frames["coincidences"][1].tolist()
         hg = frames["heralded_g2"][0]["values"]
         assert hg["g2_h0"] is not None and model.fmt_value_err(hg["g2_h0"], hg["g2_h0_err"]) in tab.lines[

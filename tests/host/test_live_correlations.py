@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from g2live import io
 from g2live.analysis import Conditioned, analyze_file, gated_histogram
+from g2live.client import delay_edges, log_g2
 from g2live.coincidence import G3
 from g2live.config import Config
 from g2live.device.replay import open_replay
@@ -98,11 +99,14 @@ def test_logcorr_g3_and_gate_equal_the_offline_functions(replayed) -> None:
     g = np.array([np.nan if x is None else x for x in hdr["g"]])
     ref_g = log_correlation(a, b, LOG_EDGES_PS, origin_ps=int(min(a[0], b[0])))
     assert np.array_equal(g, ref_g, equal_nan=True) and np.isfinite(g).sum() > 50
+    edges, g_client = log_g2(hdr)  # what a client reads from the header
+    assert np.array_equal(edges, LOG_EDGES_PS) and np.array_equal(g_client, ref_g, equal_nan=True)
     hdr, h3 = srv.message("g3")
     ref = G3(5, 1, 2, 256, 128)
     ref.update(ch, t)
     ref.flush()
     assert np.array_equal(h3, ref.histogram()) and hdr["n_anchors"] == ref.n_anchors and h3.sum() > 0
+    assert np.array_equal(delay_edges(hdr), ref.edges_ps)
     hdr, gated = srv.message("gated")
     decided = srv.live.gate.next_bin
     starts, stops = _on_windows(ch, t, [1, 2], decided)

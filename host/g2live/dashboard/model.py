@@ -11,6 +11,8 @@ from typing import Any
 
 import numpy as np
 
+from .wire import delay_edges, log_g2
+
 __all__ = ["decay_columns", "detector_channels", "fmt_rate", "fmt_value_err", "format_pairs", "g2_columns",
            "g3_image", "logcorr_columns", "lost_summary", "mean_photons", "parse_pairs", "peak_windows",
            "photon_number_columns", "rate_channels", "shown_value"]
@@ -146,19 +148,18 @@ def rate_channels(header: dict[str, Any], data: np.ndarray,
 def logcorr_columns(header: dict[str, Any]) -> dict[str, np.ndarray]:
     """G(tau) of a ``logcorr`` frame on a log time axis: geometric bin centre (s) and G, NaN where
     not known yet (a gap, not a line to zero)."""
-    e = np.asarray(header.get("edges_ps") or [1, 2], dtype=np.float64)
-    g = np.array([np.nan if v is None else float(v) for v in header.get("g") or []], dtype=np.float64)
-    tau = np.sqrt(e[:-1] * e[1:]) * 1e-12
-    n = min(tau.size, g.size)
-    return {"tau": tau[:n], "g": g[:n]}
+    edges, g = log_g2(header)
+    e = edges.astype(np.float64)
+    return {"tau": np.sqrt(e[:-1] * e[1:]) * 1e-12, "g": g}
 
 
 def g3_image(header: dict[str, Any], hist: np.ndarray) -> dict[str, Any]:
     """The ``g3`` histogram as an image: counts, and its extent (ns) on both delay axes."""
     h = np.asarray(hist, dtype=np.float64)
-    lo = float(header.get("lo_ps", 0)) * 1e-3
-    span = float(header.get("bin_width_ps", 1)) * h.shape[-1] * 1e-3
-    return {"image": [h], "x": [lo], "y": [lo], "dw": [span], "dh": [span]}
+    e = delay_edges(header) * 1e-3
+    span = float(e[-1] - e[0])
+    # image rows are y: axis 0 of the payload is t_b - t_a (x), so transpose
+    return {"image": [h.T], "x": [float(e[0])], "y": [float(e[0])], "dw": [span], "dh": [span]}
 
 
 def shown_value(values: dict[str, Any], withheld: dict[str, Any], key: str, err_key: str) -> str:
