@@ -164,3 +164,19 @@ def test_gate_learns_its_threshold_between_the_levels() -> None:
     assert np.array_equal(on, np.flatnonzero(bright)) and gate.n_on_bins == on.size
     ref = gated_histogram(t[ch == 0], t[ch == 1], on * bin_ps, (on + 1) * bin_ps, 1000, 200)
     assert np.array_equal(gate.histogram, ref.counts)
+
+
+def test_counters_refuse_tags_out_of_order_and_say_so() -> None:
+    from g2live.device.base import Integration
+    from g2live.server.correlations import LiveCorrelations
+
+    live = LiveCorrelations(Config(log_corr=True, coincidences=((0, 1),)))
+    counts = np.zeros(64, np.int64)
+    counts[[0, 1]] = 2
+    bad = Integration(0, 10_000, np.zeros((1, 4096), np.int64), counts,
+                      stream=(np.array([0, 1, 0, 1], np.uint8), np.array([10, 5, 20, 30], np.int64)))
+    live.add(bad)
+    assert live.n_tags == 0 and live.unordered == 1 and "out of time order" in live.error
+    no_tags = Integration(10_000, 20_000, np.zeros((1, 4096), np.int64), counts)
+    live.add(no_tags)
+    assert live.no_tags == 1 and "raw_tags" in live.common()["error"]

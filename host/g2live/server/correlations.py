@@ -63,6 +63,7 @@ class LiveCorrelations:
                 self._counters.append((x, use))
         self.n_tags = 0  # tags fed
         self.no_tags = 0  # integrations whose device had no tags in this process (not counted here)
+        self.unordered = 0  # integrations whose tags were not in time order (refused, not counted)
         self.flushed = False
         self._next_at = 0.0
 
@@ -75,10 +76,13 @@ class LiveCorrelations:
     @property
     def error(self) -> str:
         """Why the counters miss data (empty when they saw every integration's tags)."""
+        parts = []
         if self.no_tags:
-            return (f"{self.no_tags} integration(s) had no tags in this process (hardware back-ends: "
-                    "turn raw_tags on); the live counters do not include them")
-        return ""
+            parts.append(f"{self.no_tags} integration(s) had no tags in this process (hardware back-ends: "
+                         "turn raw_tags on); the live counters do not include them")
+        if self.unordered:
+            parts.append(f"{self.unordered} integration(s) had tags out of time order: refused, not counted")
+        return "; ".join(parts)
 
     def add(self, integ: Integration) -> None:
         """Feed one integration's tags to every counter switched on."""
@@ -88,6 +92,9 @@ class LiveCorrelations:
             self.no_tags += 1
             return
         ch, t = integ.stream
+        if t.size > 1 and bool(np.any(t[1:] < t[:-1])):  # refused whole, before any counter sees it
+            self.unordered += 1
+            return
         self.n_tags += int(t.size)
         present = np.flatnonzero(integ.counts)  # channels with tags in this integration
         subsets: dict[bytes, tuple[np.ndarray, np.ndarray]] = {}
@@ -115,7 +122,8 @@ class LiveCorrelations:
 
     def common(self) -> dict[str, Any]:
         """Header keys of every live-correlation frame: what the counters saw and missed."""
-        return {"n_tags": self.n_tags, "no_tag_integrations": self.no_tags, "error": self.error,
+        return {"n_tags": self.n_tags, "no_tag_integrations": self.no_tags,
+                "unordered_integrations": self.unordered, "error": self.error,
                 "flushed": self.flushed}
 
     def logcorr_g(self) -> np.ndarray:
