@@ -233,6 +233,12 @@ class Config:
         for name in ("log_corr", "on_state"):
             if not isinstance(getattr(self, name), bool):
                 raise ConfigError(name, f"must be true or false, got {getattr(self, name)!r}")
+        pair = self.pairs[self.analysis_pair]
+        for name in ("log_corr", "on_state"):
+            if getattr(self, name) and self.sync_channel is not None and self.sync_channel in pair:
+                # 10 s (log_corr) or 2 s (learning the ON threshold) of laser syncs held in memory
+                raise ConfigError(name, f"the analysis pair {list(pair)} holds the sync channel "
+                                        f"{self.sync_channel}: choose a pair of detectors (analysis_pair)")
         set_(self, "coincidences", _checked_sets(self.coincidences, chans))
         _int("coinc_window_ps", self.coinc_window_ps, 0, MAX_WINDOW_PS)
         for name in ("heralded_g2", "g3"):

@@ -180,3 +180,18 @@ def test_counters_refuse_tags_out_of_order_and_say_so() -> None:
     no_tags = Integration(10_000, 20_000, np.zeros((1, 4096), np.int64), counts)
     live.add(no_tags)
     assert live.no_tags == 1 and "raw_tags" in live.common()["error"]
+
+
+def test_settings_are_checked_with_the_field_named() -> None:
+    from g2live.config import ConfigError
+
+    bad = [({"coincidences": [[0]]}, "coincidences[0]"), ({"g3": [0, 0, 1]}, "g3"),
+           ({"heralded_g2": [8, 0, 5]}, "heralded_g2"), ({"g3_n_bins": 1024}, "g3_n_bins"),
+           ({"log_corr": True, "pairs": [[0, 8]]}, "log_corr"),
+           ({"on_threshold_cps": -1}, "on_threshold_cps")]
+    for change, name in bad:
+        with pytest.raises(ConfigError) as err:
+            Config().updated(**change)
+        assert err.value.field == name, (change, err.value)
+    cfg = Config().updated(coincidences=[[1, 0], [0, 1, 8]], heralded_g2=[8, 0, 1], log_corr=True)
+    assert cfg.coincidences == ((0, 1), (0, 1, 8)) and Config.from_json(cfg.to_json()) == cfg
