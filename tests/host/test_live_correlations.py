@@ -195,3 +195,31 @@ def test_settings_are_checked_with_the_field_named() -> None:
         assert err.value.field == name, (change, err.value)
     cfg = Config().updated(coincidences=[[1, 0], [0, 1, 8]], heralded_g2=[8, 0, 1], log_corr=True)
     assert cfg.coincidences == ((0, 1), (0, 1, 8)) and Config.from_json(cfg.to_json()) == cfg
+
+
+def test_live_on_state_g2_equals_the_emulators_on_state_truth() -> None:
+    """The `gated` topic on an emulated blinking dot (ON 10 % of the time over strong background,
+    the dot of tests/analysis/test_analysis_gated.py): the ON-state g2(0) is the emulator's ON-state
+    truth, the ungated one its all-states truth, and the two differ."""
+    from g2live.device.sources import EmulatorSource
+    from g2live.emulator import EmulatorConfig
+
+    dot = EmulatorConfig(collection_efficiency=0.2, background_cps=20000, sync=False, off_qy_factor=0.02,
+                         on_mean_ms=10, off_mean_ms=90)
+    src = EmulatorSource(dot, seed=8)
+    cfg = Config(channels=(0, 1), sync_channel=None, rep_rate_hz=dot.rep_rate_hz, trace_bin_ps=1_000_000_000,
+                 on_state=True, n_bins=1024, bin_width_ps=1024)  # learned threshold, 1 ms gate bins
+    srv = Server(SimDevice(src), cfg, pub=ANY_PORT, control=ANY_PORT, speed=0)
+    try:
+        while srv.acc.integration_s < 30:
+            srv.step_integration()
+        srv.update_analysis(force=True)
+        hdr, _ = srv.message("gated")
+    finally:
+        srv.close()
+    truth, v = src.emulator.truth(), hdr["values"]
+    assert hdr["threshold_learned"] and hdr["gate_error"] == ""
+    assert 0.07 < hdr["n_on_bins"] / hdr["n_gate_bins"] < 0.13  # the dot is ON 10 % of the time
+    assert abs(v["g2_0_on"] - truth["g2_0_hbt_on"]) < 3 * v["g2_0_on_err"]
+    assert abs(v["g2_0"] - truth["g2_0_hbt"]) < 3 * v["g2_0_err"]
+    assert v["g2_0"] - v["g2_0_on"] > 2 * np.hypot(v["g2_0_err"], v["g2_0_on_err"])  # gating changes it
