@@ -223,3 +223,23 @@ def test_live_on_state_g2_equals_the_emulators_on_state_truth() -> None:
     assert abs(v["g2_0_on"] - truth["g2_0_hbt_on"]) < 3 * v["g2_0_on_err"]
     assert abs(v["g2_0"] - truth["g2_0_hbt"]) < 3 * v["g2_0_err"]
     assert v["g2_0"] - v["g2_0_on"] > 2 * np.hypot(v["g2_0_err"], v["g2_0_on_err"])  # gating changes it
+
+
+def test_live_topics_over_the_sockets(array_server: Server) -> None:
+    """Switched on by `configure`, published as frames a Subscriber reads, snapshot by name;
+    a snapshot of a topic that is off is refused naming its setting."""
+    from g2live.client import ControlClient, ControlError, Subscriber
+
+    with ControlClient(array_server.control_endpoint) as ctl, \
+            Subscriber(array_server.pub_endpoint, ["logcorr", "coincidences"]) as sub:
+        run = ctl.configure(log_corr=True, coincidences=[[0, 1]], coinc_window_ps=5000)["run"]
+        ctl.start()
+        frame = sub.wait_for("coincidences", 20, lambda f: f.run == run and f.data.sum() > 0)
+        assert frame.header["sets"] == [[0, 1]] and frame.header["window_ps"] == 5000
+        edges, _ = log_g2(sub.wait_for("logcorr", 20, lambda f: f.run == run).header)
+        assert np.array_equal(edges, LOG_EDGES_PS)
+        ctl.stop()
+        snap = ctl.snapshot(["coincidences", "logcorr"])
+        assert snap["coincidences"][1].sum() >= frame.data.sum() and snap["logcorr"][1].size == edges.size - 1
+        with pytest.raises(ControlError, match="configure g3"):
+            ctl.snapshot(["g3"])
