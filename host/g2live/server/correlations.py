@@ -126,6 +126,11 @@ class LiveCorrelations:
                 "unordered_integrations": self.unordered, "error": self.error,
                 "flushed": self.flushed}
 
+    def refresh_gated(self) -> None:
+        """Recompute the ON-state g2(0) when due (always once the source ended)."""
+        if self.gate is not None:
+            self.gated.refresh(self.gate, self.config, force=self.flushed)
+
     def logcorr_g(self) -> np.ndarray:
         """pycorrelate-normalised G(tau) of the pair (NaN where not known yet)."""
         assert self.logcorr is not None

@@ -350,6 +350,7 @@ class Server:
             setting = {"logcorr": "log_corr", "gated": "on_state"}.get(topic, topic)
             raise CommandError(f"topic {topic!r} is off: configure {setting} to switch it on", "topics")
         if topic == "gated":
+            self.live.refresh_gated()
             return topics.gated(info, self.acc, self.live, self.estimates)
         return _LIVE[topic](info, self.acc, self.live)
 

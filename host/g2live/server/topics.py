@@ -278,8 +278,7 @@ def gated(info: RunInfo, acc: Accumulator, live: LiveCorrelations, ungated: Live
     gate = live.gate
     assert gate is not None
     cfg = info.config
-    est = live.gated
-    est.refresh(gate, cfg, force=live.flushed)
+    est = live.gated  # recomputed by the loop (LiveCorrelations.refresh_gated) before it publishes
     hdr = {
         **_live(info, acc, live),
         "pair": list(live.pair),
