@@ -94,3 +94,13 @@ def test_withheld_values_are_never_numbers() -> None:
     cols = model.logcorr_columns({"edges_ps": [1000, 10_000, 100_000], "g": [None, 2.0]})
     np.testing.assert_allclose(cols["tau"], [np.sqrt(1e-8 * 1e-9), np.sqrt(1e-8 * 1e-7)])
     assert np.isnan(cols["g"][0]) and cols["g"][1] == 2.0
+
+
+def test_the_gate_says_why_it_has_no_value_yet() -> None:
+    from g2live.dashboard.views.correlations import why_text
+
+    hdr = {"values": {"g2_0_on": None}, "withheld": {}, "gate_error": "learning the ON/OFF threshold",
+           "estimate_status": "no ON-state coincidences yet", "lost_total": 5}
+    why = why_text(hdr)
+    assert "learning the ON/OFF threshold" in why and "no ON-state coincidences yet" in why
+    assert "5 events LOST" in why

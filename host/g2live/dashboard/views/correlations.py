@@ -28,7 +28,7 @@ from ..snapshot import Snapshot, Want
 from ..widgets import TOOLS, PageKit
 from ..wire import LIVE_TOPICS, Message
 
-__all__ = ["CorrelationsTab", "coincidence_text", "gated_text", "heralded_text", "logcorr_text"]
+__all__ = ["CorrelationsTab", "coincidence_text", "gated_text", "heralded_text", "logcorr_text", "why_text"]
 
 OFF = {"logcorr": "log_corr", "gated": "on_state", "heralded_g2": "heralded_g2",
        "coincidences": "coincidences", "g3": "g3"}  # topic -> the setting that switches it on
@@ -38,11 +38,14 @@ def _off(topic: str) -> str:
     return f"no {topic} frames: configure {OFF[topic]} to switch it on (docs/protocol.md section 3)"
 
 
-def _why(header: dict[str, Any]) -> str:
+def why_text(header: dict[str, Any]) -> str:
     """The reasons of the withheld values and the counters' own error, for the end of a line."""
     parts = [f"withheld: {r}" for r in dict.fromkeys((header.get("withheld") or {}).values())]
-    if header.get("error"):
-        parts.append(str(header["error"]))
+    for key in ("error", "gate_error"):  # the counters' own, the ON gate's (e.g. still learning)
+        if header.get(key):
+            parts.append(str(header[key]))
+    if header.get("estimate_status", "ok") != "ok":
+        parts.append(f"ON-state g2(0): {header['estimate_status']}")
     if header.get("lost_total"):
         parts.append(f"{header['lost_total']} events LOST by the device: the counts miss them")
     return " · ".join(parts)
@@ -137,7 +140,7 @@ class CorrelationsTab:
         """Nothing to forget: the topics are accumulated, their next frames hold everything."""
 
     def _line(self, topic: str, text: str, header: dict[str, Any]) -> None:
-        why = _why(header)
+        why = why_text(header)
         bad = f' · <span class="err">{html.escape(why)}</span>' if why else ""
         self.lines[topic].text = f'<span class="small">{html.escape(text)}</span>{bad}'
 
