@@ -243,3 +243,23 @@ def test_live_topics_over_the_sockets(array_server: Server) -> None:
         assert snap["coincidences"][1].sum() >= frame.data.sum() and snap["logcorr"][1].size == edges.size - 1
         with pytest.raises(ControlError, match="configure g3"):
             ctl.snapshot(["g3"])
+
+
+def test_gate_learning_is_bounded() -> None:
+    """Long gate bins learn from at most 10 s; past MAX_HELD tags the gate learns from the bins so
+    far, or, with fewer than 10, stays shut and says which setting to give."""
+    from g2live.server import ongate
+
+    assert OnGate(0, 1, (0, 1), 60 * 10**12, 1000, 10, 0, None).learn_bins == ongate.MIN_LEARN_BINS
+    assert OnGate(0, 1, (0, 1), 10**10, 1000, 10, 0, None).learn_bins == LEARN_BINS
+    gate = OnGate(0, 1, (0, 1), 10**12, 1000, 10, 0, None)  # 1 s bins
+    rng = np.random.default_rng(1)
+    t = np.sort(rng.integers(0, 3 * 10**12, 600))
+    ch = rng.integers(0, 2, t.size).astype(np.uint8)
+    old, ongate.MAX_HELD = ongate.MAX_HELD, 500
+    try:
+        gate.add(ch, t, 3 * 10**12)  # 600 tags > 500 held, in 3 bins
+    finally:
+        ongate.MAX_HELD = old
+    assert gate.summary()["threshold_cps"] is None and "set on_threshold_cps" in gate.error
+    assert gate.n_gate_bins == 3 and gate.n_on_bins == 0 and gate.histogram.sum() == 0

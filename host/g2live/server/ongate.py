@@ -5,8 +5,10 @@ The detector tags are binned in ``trace_bin_ps`` bins (absolute device time, bin
 ``[k w, (k + 1) w)``); a bin is ON when its photons exceed ``threshold_cps * w``. A bin is decided
 once the stream has passed its end; the tags of ON bins go on to a ``g2live.core.Correlator``, so
 the histogram is ``g2live.analysis.gated_histogram`` of the whole run with those bins as windows.
-Without a configured threshold the first ``LEARN_BINS`` bins are held back, their counts fitted by
-the blinking analysis' two-level Poisson mixture, and the threshold found is fixed for the run.
+Without a configured threshold the first ``LEARN_BINS`` bins (at most ``LEARN_S`` seconds, at
+least ``MIN_LEARN_BINS`` bins) are held back, their counts fitted by the blinking analysis'
+two-level Poisson mixture, and the threshold found is fixed for the run. The tags held while
+learning are bounded by ``MAX_HELD``: past it the threshold is learned from the bins so far.
 """
 
 from __future__ import annotations
@@ -17,9 +19,12 @@ import numpy as np
 
 from g2live.core import Correlator
 
-__all__ = ["LEARN_BINS", "OnGate"]
+__all__ = ["LEARN_BINS", "LEARN_S", "MAX_HELD", "MIN_LEARN_BINS", "OnGate"]
 
 LEARN_BINS = 200  # bins held back to learn the threshold (2 s at the default 10 ms)
+LEARN_S = 10.0  # ... but not longer than this (long bins)
+MIN_LEARN_BINS = 10  # what fit_poisson_mixture needs
+MAX_HELD = 10_000_000  # tags held while learning (~90 MB)
 
 
 class OnGate:
@@ -33,6 +38,7 @@ class OnGate:
         self._corr = Correlator([(a, b)], bin_width_ps, n_bins, offset_ps)
         self.threshold_cps = threshold_cps
         self.learned = threshold_cps is None
+        self.learn_bins = max(MIN_LEARN_BINS, min(LEARN_BINS, int(LEARN_S * 1e12) // self.bin_ps))
         self.error = "learning the ON/OFF threshold" if threshold_cps is None else ""
         self.n_gate_bins = 0
         self.n_on_bins = 0
@@ -63,11 +69,12 @@ class OnGate:
                 return
             self._next_bin = int(t[0]) // self.bin_ps
         end_bin = int(t_stop_ps) // self.bin_ps  # bins < end_bin are complete
-        if self.threshold_cps is None and end_bin - self._next_bin < LEARN_BINS:
-            self._held = (ch, t)
-            return
         if self.threshold_cps is None:
-            self._learn(ch, t, self._next_bin + LEARN_BINS)
+            n_learn = min(end_bin - self._next_bin, self.learn_bins)
+            if n_learn < self.learn_bins and t.size <= MAX_HELD:
+                self._held = (ch, t)
+                return
+            self._learn(ch, t, self._next_bin + n_learn)
         cut = int(np.searchsorted(t, end_bin * self.bin_ps, side="left"))
         self._gate(ch[:cut], t[:cut], end_bin)
         self._held = (ch[cut:], t[cut:])
@@ -80,6 +87,11 @@ class OnGate:
         """Fit the first bins' counts; the threshold is then fixed (or the gate stays shut, saying why)."""
         from g2live.analysis.blinking import fit_poisson_mixture
 
+        if end_bin - self._next_bin < MIN_LEARN_BINS:
+            self.threshold_cps = float("inf")
+            self.error = (f"more than {MAX_HELD} tags in fewer than {MIN_LEARN_BINS} gate bins: "
+                          "set on_threshold_cps (or a shorter trace_bin_ps)")
+            return
         counts = self._bin_counts(ch[t < end_bin * self.bin_ps], t[t < end_bin * self.bin_ps], end_bin)
         try:
             fit = fit_poisson_mixture(counts)
