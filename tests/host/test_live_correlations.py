@@ -177,6 +177,11 @@ def test_counters_refuse_tags_out_of_order_and_say_so() -> None:
                       stream=(np.array([0, 1, 0, 1], np.uint8), np.array([10, 5, 20, 30], np.int64)))
     live.add(bad)
     assert live.n_tags == 0 and live.unordered == 1 and "out of time order" in live.error
+    good = Integration(0, 10_000, np.zeros((1, 4096), np.int64), counts,
+                       stream=(np.array([0, 1, 0, 1], np.uint8), np.array([5, 10, 20, 30], np.int64)))
+    live.add(good)
+    live.add(good)  # the same tags again: before the last one fed
+    assert live.n_tags == 4 and live.unordered == 2
     no_tags = Integration(10_000, 20_000, np.zeros((1, 4096), np.int64), counts)
     live.add(no_tags)
     assert live.no_tags == 1 and "raw_tags" in live.common()["error"]

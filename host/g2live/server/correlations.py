@@ -37,19 +37,18 @@ class LiveCorrelations:
     def __init__(self, config: Config, interval_s: float = 0.25) -> None:
         self.config = config
         self.interval_s = interval_s
-        a, b = config.pairs[config.analysis_pair]
+        c = config
+        a, b = c.pairs[c.analysis_pair]
         self.pair = (a, b)
-        self.logcorr = EdgeCorrelator([(a, b)], LOG_EDGES_PS) if config.log_corr else None
-        sets, hg = config.coincidences, config.heralded_g2
-        self.coinc = Coincidences(sets, config.coinc_window_ps) if sets else None
-        cfg = config
-        self.herald = None if hg is None else HeraldedG2(*hg, cfg.herald_window_ps, cfg.herald_offset_ps)
-        g3 = config.g3
-        self.g3 = None if g3 is None else G3(*g3, config.g3_bin_width_ps, config.g3_n_bins)
+        sets, hg, g3 = c.coincidences, c.heralded_g2, c.g3
+        self.logcorr = EdgeCorrelator([(a, b)], LOG_EDGES_PS) if c.log_corr else None
+        self.coinc = Coincidences(sets, c.coinc_window_ps) if sets else None
+        self.herald = None if hg is None else HeraldedG2(*hg, c.herald_window_ps, c.herald_offset_ps)
+        self.g3 = None if g3 is None else G3(*g3, c.g3_bin_width_ps, c.g3_n_bins)
         self.gate = None
-        if config.on_state:
-            self.gate = OnGate(a, b, config.detector_channels, config.trace_bin_ps, config.bin_width_ps,
-                               config.n_bins, config.offset_ps, config.on_threshold_cps)
+        if c.on_state:
+            self.gate = OnGate(a, b, c.detector_channels, c.trace_bin_ps, c.bin_width_ps, c.n_bins,
+                               c.offset_ps, c.on_threshold_cps)
         self.gated = GatedEstimate()
         # each counter with the channels it reads: it is fed only those (a 10 MHz sync that only
         # g3 needs is not walked through by the others)
@@ -66,6 +65,7 @@ class LiveCorrelations:
         self.unordered = 0  # integrations whose tags were not in time order (refused, not counted)
         self.flushed = False
         self._next_at = 0.0
+        self._last_t = -(2**63)  # time of the last tag fed
 
     @property
     def topics(self) -> tuple[str, ...]:
@@ -92,9 +92,11 @@ class LiveCorrelations:
             self.no_tags += 1
             return
         ch, t = integ.stream
-        if t.size > 1 and bool(np.any(t[1:] < t[:-1])):  # refused whole, before any counter sees it
-            self.unordered += 1
+        if t.size and (t[0] < self._last_t or bool(np.any(t[1:] < t[:-1]))):
+            self.unordered += 1  # refused whole, before any counter sees it
             return
+        if t.size:
+            self._last_t = int(t[-1])
         self.n_tags += int(t.size)
         present = np.flatnonzero(integ.counts)  # channels with tags in this integration
         subsets: dict[bytes, tuple[np.ndarray, np.ndarray]] = {}
