@@ -255,19 +255,21 @@ class FrameAssembler:
         integ.lost = by_cause
         integ.markers = self._take_markers(t1)
         if self.tags_t:
-            self._raw_tags(integ)
+            self._add_tags(integ)
         return integ
 
-    def _raw_tags(self, integ: Integration) -> None:
-        """The raw tags decoded since the last integration: its words (with its markers, in the
-        chip's order), tag count and detector trace."""
-        cfg, t0, t1 = self.config, integ.t_start_ps, integ.t_stop_ps
+    def _add_tags(self, integ: Integration) -> None:
+        """The raw tags of the integration: words (with its markers, in the chip's order), decoded
+        stream and intensity trace."""
+        cfg = self.config
         ch, t = np.concatenate(self.tags_ch), np.concatenate(self.tags_t)
         self.tags_ch, self.tags_t = [], []
         mch, mt = merge_markers(ch, t, integ.markers)
         integ.tag_words = np.asarray(core.Encoder().encode(mch, mt, markers=True), np.uint64)
+        integ.stream = (ch, t)  # decoded: the live taggers' counters read them (docs/protocol.md)
         integ.n_tags = int(t.size)
         det = np.isin(ch, np.array(cfg.detector_channels, np.uint8))
+        t0, t1 = integ.t_start_ps, integ.t_stop_ps
         n_trace = -(-(t1 - t0) // cfg.trace_bin_ps)
         integ.trace = np.asarray(core.trace(t[det], cfg.trace_bin_ps, t0, n_trace), np.int64)
 
