@@ -34,7 +34,8 @@ class MarkerGate:
         self.open_at: int | None = None  # start time of the window open now
         self.n_windows = 0  # windows closed so far
         self.gated_ps = 0  # length of the closed windows
-        self.n_tags = 0  # tags that went through the gate
+        self.n_tags = 0  # tags of the pairs' channels that went through the gate
+        self._chans = np.unique(np.asarray(config.pairs, np.uint8))  # the correlator reads only these
         self._corr = core.Correlator(list(config.pairs), config.bin_width_ps, config.n_bins, config.offset_ps)
 
     def _windows(self, markers: np.ndarray, t_end: int) -> tuple[np.ndarray, np.ndarray]:
@@ -60,10 +61,12 @@ class MarkerGate:
         from g2live.analysis.correlation import gate_mask
 
         s, e = self._windows(markers, t_end)
-        t = np.asarray(time_ps, np.int64)
+        ch = np.asarray(channel, np.uint8)
+        mine = np.isin(ch, self._chans)  # the sync at 10s of MHz need not be gated
+        ch, t = ch[mine], np.asarray(time_ps, np.int64)[mine]
         keep = gate_mask(t, s, e) if s.size else np.zeros(t.size, bool)
         self.n_tags += int(keep.sum())
-        self._corr.update(np.asarray(channel, np.uint8)[keep], t[keep])
+        self._corr.update(ch[keep], t[keep])
 
     def histograms(self) -> np.ndarray:
         """int64[n_pairs, n_bins]: the gated histograms of the run."""
