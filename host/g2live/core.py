@@ -110,11 +110,12 @@ def _channels(x: Any, name: str, n: int | None = None, limit: int = N_CHANNELS) 
         raise ValueError(f"{name} has {arr.size} entries but time_ps has {n}")
     if arr.size and arr.dtype.kind not in "iu":
         raise TypeError(f"{name} must hold integer channel numbers, got dtype {arr.dtype}")
-    if arr.size and (arr.dtype != np.uint8 or limit < 256):
-        bad = (arr >= limit) if arr.dtype.kind == "u" else (arr < 0) | (arr >= limit)
-        if bad.any():
-            i = int(np.argmax(bad))
-            raise ValueError(f"{name}[{i}] = {int(arr[i])} is not a channel 0..{limit - 1}")
+    # min/max, not a boolean temporary: this check runs on every chunk of every live counter
+    if arr.size and (arr.dtype != np.uint8 or limit < 256) and (
+        int(arr.max()) >= limit or (arr.dtype.kind == "i" and int(arr.min()) < 0)
+    ):
+        i = int(np.argmax((arr < 0) | (arr >= limit)))
+        raise ValueError(f"{name}[{i}] = {int(arr[i])} is not a channel 0..{limit - 1}")
     return np.ascontiguousarray(arr, dtype=np.uint8)
 
 

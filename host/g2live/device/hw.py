@@ -245,14 +245,21 @@ class FrameAssembler:
                 by_cause["unattributed"] = extra
         integ.lost = by_cause
         if self.tags_t:
-            ch, t = np.concatenate(self.tags_ch), np.concatenate(self.tags_t)
-            self.tags_ch, self.tags_t = [], []
-            integ.tag_words = np.asarray(core.Encoder().encode(ch, t), np.uint64)
-            integ.n_tags = int(t.size)
-            det = np.isin(ch, np.array(cfg.detector_channels, np.uint8))
-            n_trace = -(-(t1 - t0) // cfg.trace_bin_ps)
-            integ.trace = np.asarray(core.trace(t[det], cfg.trace_bin_ps, t0, n_trace), np.int64)
+            self._add_tags(integ)
         return integ
+
+    def _add_tags(self, integ: Integration) -> None:
+        """The raw tags of the integration: words, decoded stream and intensity trace."""
+        cfg = self.config
+        ch, t = np.concatenate(self.tags_ch), np.concatenate(self.tags_t)
+        self.tags_ch, self.tags_t = [], []
+        integ.tag_words = np.asarray(core.Encoder().encode(ch, t), np.uint64)
+        integ.stream = (ch, t)  # decoded: the live taggers' counters read them (docs/protocol.md)
+        integ.n_tags = int(t.size)
+        det = np.isin(ch, np.array(cfg.detector_channels, np.uint8))
+        t0, t1 = integ.t_start_ps, integ.t_stop_ps
+        n_trace = -(-(t1 - t0) // cfg.trace_bin_ps)
+        integ.trace = np.asarray(core.trace(t[det], cfg.trace_bin_ps, t0, n_trace), np.int64)
 
     def info(self) -> dict[str, Any]:
         return {"words": self.n_words, "unexpected": self.unexpected[-5:]}

@@ -162,10 +162,16 @@ def _with_syncs(
         return ch, tt
     first, q, n = syncs
     st = first + q * np.arange(n, dtype=np.int64)
-    t_all = np.concatenate((st, tt))
-    order = np.argsort(t_all, kind="stable")  # a sync before a photon at the same time
-    c_all = np.concatenate((np.full(n, sync_channel, ch.dtype), ch))
-    return c_all[order], t_all[order]
+    # merge, not sort (the syncs are a grid, the photons sorted): photon i lands after the syncs at
+    # or before its time (a sync first at equal times), i.e. at index (syncs <= t_i) + i
+    at = np.searchsorted(st, tt, side="right") + np.arange(tt.size)
+    t_all = np.empty(n + tt.size, np.int64)
+    c_all = np.full(n + tt.size, sync_channel, ch.dtype)
+    is_sync = np.ones(n + tt.size, bool)
+    is_sync[at] = False
+    t_all[at], c_all[at] = tt, ch
+    t_all[is_sync] = st
+    return c_all, t_all
 
 
 class SimDevice(Device):

@@ -28,10 +28,11 @@ from g2live.config import Config
 from g2live.curve import CurveKeys, CurveServer
 from g2live.device.base import Device, Integration
 from g2live.device.power import PowerActuator
-from g2live.protocol import DEFAULT_CONTROL, DEFAULT_PUB, CommandError
+from g2live.protocol import DEFAULT_CONTROL, DEFAULT_PUB, LIVE_TOPICS, CommandError
 from g2live.server import topics
 from g2live.server.accumulator import Accumulator
 from g2live.server.control import ControlServer
+from g2live.server.correlations import LiveCorrelations
 from g2live.server.estimates import LiveAnalysis, LiveHeralded
 from g2live.server.lease import MAX_TTL_S, RawTagLeases
 from g2live.server.publisher import Publisher
@@ -40,6 +41,14 @@ from g2live.server.sweep import SweepRunner
 __all__ = ["Server"]
 
 log = logging.getLogger("g2live.server")
+
+# The live taggers' measurements: accumulated, built from the run's LiveCorrelations.
+_LIVE = {
+    "logcorr": topics.logcorr,
+    "coincidences": topics.coincidences,
+    "heralded_g2": topics.heralded_g2,
+    "g3": topics.g3,
+}
 
 # Per-integration topics: their message is built from one Integration.
 _PER_INTEGRATION = {
@@ -88,6 +97,7 @@ class Server:
         self.estimates = LiveAnalysis(analysis_interval_s)
         self.heralded_live = LiveHeralded()
         self.heralded_live.configure(self.config, self._pixel_energy_ev())
+        self.live = LiveCorrelations(self.config)
         self.sweep: SweepRunner | None = None
         self.sweep_count = 0
         self.leases = RawTagLeases()
@@ -145,6 +155,7 @@ class Server:
         self.last_integ = None
         self.estimates.new_run()
         self.heralded_live.configure(self.config, self._pixel_energy_ev())
+        self.live = LiveCorrelations(self.config)
         self._status_due = True
         self._next_due = time.monotonic()
 
@@ -188,6 +199,7 @@ class Server:
         self._status_due = True
         if self.estimates.stale:
             self.update_analysis(force=True)
+        self.publish_live(force=True)
 
     def set_power(self, power: float, reset: bool = True) -> dict[str, Any]:
         if self.actuator is None:
@@ -320,6 +332,8 @@ class Server:
             return topics.status(info, acc, self.status())
         if topic == "analysis":
             return topics.analysis(info, acc, self.estimates)
+        if topic in LIVE_TOPICS:
+            return self._live_message(topic, info)
         build = _PER_INTEGRATION.get(topic)
         if build is None:
             raise CommandError(f"unknown topic {topic!r}", "topics")
@@ -330,6 +344,21 @@ class Server:
         if topic == "heralded":
             return topics.heralded(info, integ, time.time(), self.heralded_live.header())
         return build(info, integ, time.time())
+
+    def _live_message(self, topic: str, info: topics.RunInfo) -> topics.TopicMessage:
+        if topic not in self.live.topics:
+            setting = {"logcorr": "log_corr", "gated": "on_state"}.get(topic, topic)
+            raise CommandError(f"topic {topic!r} is off: configure {setting} to switch it on", "topics")
+        if topic == "gated":
+            self.live.refresh_gated()
+            return topics.gated(info, self.acc, self.live, self.estimates)
+        return _LIVE[topic](info, self.acc, self.live)
+
+    def publish_live(self, force: bool = False) -> None:
+        """Publish the live taggers' measurements that are on, at the display rate (or now: ``force``)."""
+        if self.live.due(force):
+            for topic in self.live.topics:
+                self.publish(topic)
 
     def publish(self, topic: str, integ: Integration | None = None) -> None:
         hdr, payload = self.message(topic, integ)
@@ -347,6 +376,7 @@ class Server:
         if integ is None:
             return None
         self.acc.add(integ)
+        self.live.add(integ)
         self.heralded_live.add(integ.stream)
         self.heralded_live.refresh()
         self.last_integ = integ
@@ -372,6 +402,7 @@ class Server:
         self.publish("trace", integ)
         if self.config.raw_tags:
             self.publish("tags", integ)
+        self.publish_live()
 
     def _go_to_power(self, power: float) -> None:
         assert self.actuator is not None
@@ -398,6 +429,8 @@ class Server:
         self.source_done = True
         self.device.stop()
         self.update_analysis(force=True)
+        self.live.flush()  # the end of the record closes the open herald and g3 windows
+        self.publish_live(force=True)
         self._status_due = True
         if self.exit_at_end:
             self.stop_event.set()
