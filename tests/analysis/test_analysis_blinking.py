@@ -102,3 +102,16 @@ def test_flid_shape() -> None:
     assert hist.sum() == 100  # one entry per 10 ms bin
     mean_delay = (hist.sum(axis=0) * 0.5 * (de[1:] + de[:-1])).sum() / hist.sum()
     assert mean_delay == pytest.approx(5000.0, rel=0.05)
+
+
+def test_on_fraction_with_off_dwells_too_short_for_a_change_point() -> None:
+    # OFF dwells of ~8 ms at 1.5 kcps hold ~12 photons, fewer than a change point needs on each
+    # side: many merge into their ON neighbours, whose time then counts by intensity, not as ON
+    # (rate > threshold alone: +0.011 here)
+    rng = np.random.default_rng(56)
+    errs = []
+    for _ in range(6):
+        t, segs = telegraph(rng, 4.0, on_ms=20, off_ms=8, on_cps=30_000, off_cps=1_500)
+        true_on = sum(b - a for a, b, on in segs if on) / 4.0
+        errs.append(analyze_blinking(t, bin_width_ps=2_000_000_000).on_fraction - true_on)
+    assert abs(np.mean(errs)) < 0.004, f"ON fraction off by {np.mean(errs):+.4f} on average"

@@ -25,9 +25,6 @@ def test_every_estimator_is_validated(summaries) -> None:
 # Measured out of specification on this subset (docs/validation.md, "Status"); strict, so each mark
 # fails the run once its estimator is fixed and must then be removed.
 KNOWN_BIASED = {
-    "g2(0) side-peak": "mean pull +0.46 ± 0.18 at the HBT base point (32 seeds)",
-    "g2(0) Poisson": "mean pull +0.45 ± 0.18 at the HBT base point (32 seeds)",
-    "purity": "mean pull -0.46 ± 0.18 at the HBT base point (32 seeds)",
     "binding energy": "mean pull -0.39 ± 0.25 at the spectro base point (20 seeds; 80 others: +0.02 ± 0.11)",
 }
 

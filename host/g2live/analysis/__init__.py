@@ -17,8 +17,8 @@ Correlation and g2 (``g2live.analysis.correlation``)
     gate_mask, gated_histogram, marker_windows, on_windows   gated correlation (markers, ON state)
     live_g2, LiveAnalyzer, LIVE_KEYS   running g2(0) for the streaming host
 Lifetime (``g2live.analysis.lifetime``)
-    fit_tail, fit_reconvolution, LifetimeFit, emg_periodic, decay_histogram, periodic_decay,
-    quiet_bin
+    fit_tail, fit_reconvolution, fit_decay_model, afterpulse_density, LifetimeFit, emg_periodic,
+    decay_histogram, periodic_decay, quiet_bin
 Blinking (``g2live.analysis.blinking``)
     analyze_blinking, analyze_blinking_trace, BlinkingResult, fit_poisson_mixture, PoissonMixture,
     change_points, change_points_binned, fine_factor, intensity_trace, flid
@@ -80,6 +80,8 @@ _SECTIONS: dict[str, tuple[str, ...]] = {
     ),
     "lifetime": (
         "LifetimeFit",
+        "afterpulse_density",
+        "fit_decay_model",
         "decay_histogram",
         "emg_periodic",
         "fit_reconvolution",

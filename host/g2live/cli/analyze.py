@@ -393,7 +393,7 @@ def analyze_sweep(path: Path, args: argparse.Namespace) -> dict[str, Any]:
     rows, table = _folder_sweep(path, args) if path.is_dir() else _table_sweep(path)
     d = _fit_table(table, args.rate_model).to_dict()
     keys = ("p_sat", "p_sat_err", "i_sat_cps", "i_sat_cps_err", "qy_ratio", "qy_ratio_err", "rate_model")
-    keys += ("chi2", "dof", "notes", "background_cps", "background_cps_err")
+    keys += ("chi2", "dof", "notes", "background_cps", "background_cps_err", "error_scale")
     return json_safe({**{k: d[k] for k in keys}, "points": rows})
 
 

@@ -8,12 +8,15 @@ fit_tail            ``A1 exp(-t/tau1) [+ A2 exp(-t/tau2)] + bg`` on the bins aft
                     the instrument response (IRF) no longer matters
 fit_reconvolution   the same decay, made periodic with the laser period, convolved with a Gaussian
                     (analytic) or measured IRF, plus a flat background
+fit_decay_model     the decay the emulator and a quantum dot on a SPAD make: exciton, biexciton
+                    cascade, the detector's afterpulses of the pulse's own photons, background
 LifetimeFit         their result
 emg_periodic        the exponentially modified Gaussian, summed over earlier pulses
 decay_histogram     sync -> photon delays binned
 periodic_decay      one period, rotated to start at its quietest point (``quiet_bin``)
 """
 
+from ._cascade import afterpulse_density, fit_decay_model
 from ._decay import decay_histogram, periodic_decay, quiet_bin
 from ._reconvolution import emg_periodic, fit_reconvolution
 from ._result import LifetimeFit
@@ -21,6 +24,8 @@ from ._tail import fit_tail
 
 __all__ = [
     "LifetimeFit",
+    "afterpulse_density",
+    "fit_decay_model",
     "decay_histogram",
     "emg_periodic",
     "fit_reconvolution",

@@ -32,6 +32,13 @@ class LifetimeFit:
     n_photons: int = 0
     template_scale: float | None = None  # fitted scale of an additive template (accidentals)
     template_scale_err: float | None = None
+    # fit_decay_model: the detector's afterpulses of the pulse's own photons, the cascade's fast term
+    afterpulse_probability: float | None = None  # per photon, beyond the dead time
+    afterpulse_probability_err: float | None = None
+    afterpulse_tau_ps: float | None = None
+    dead_time_ps: float | None = None
+    fast_tau_ps: float | None = None
+    fast_amplitude_ratio: float | None = None  # B / A: < 0 is the exciton's rise after a biexciton
     notes: list[str] = field(default_factory=list)
 
     @property

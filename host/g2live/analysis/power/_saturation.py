@@ -94,6 +94,7 @@ class PowerFit:
     notes: list[str] = field(default_factory=list)
     background_cps: float = 0.0  # rate offset (dark counts, background light): fitted or given
     background_cps_err: float | None = None
+    error_scale: float = 1.0  # sqrt(chi2 / dof) when above 1: the errors above include it
 
     def to_dict(self) -> dict[str, Any]:
         """The fields as a dict."""
@@ -175,9 +176,13 @@ def _residual(s: _Sweep, model: str) -> Callable[[lmfit.Parameters], np.ndarray]
 
 def _result(out: lmfit.minimizer.MinimizerResult, s: _Sweep, model: str) -> PowerFit:
     pp = out.params
+    # the points scatter more than their errors say (chi2/dof > 1: blinking, the dead-time
+    # correction of pulsed light, docs/validation.md): the errors are scaled by sqrt(chi2/dof)
+    # (the Particle Data Group's convention; never scaled down)
+    scale = float(np.sqrt(out.chisqr / out.nfree)) if out.nfree > 0 and out.chisqr > out.nfree else 1.0
 
     def err(name: str) -> float:
-        return float(pp[name].stderr) if pp[name].stderr is not None else float("nan")
+        return scale * float(pp[name].stderr) if pp[name].stderr is not None else float("nan")
 
     have_g2 = s.g2 is not None
     res = PowerFit(
@@ -193,7 +198,10 @@ def _result(out: lmfit.minimizer.MinimizerResult, s: _Sweep, model: str) -> Powe
         n_points=int(s.power.size),
         background_cps=pp["bg"].value,
         background_cps_err=err("bg") if pp["bg"].vary else None,
+        error_scale=scale,
     )
+    if scale > 1.0:
+        res.notes.append(f"errors scaled by sqrt(chi2/dof) = {scale:.2f}: the points scatter beyond them")
     if not out.success:
         res.notes.append(f"fit did not converge: {out.message}")
     if s.power.max() < res.p_sat:

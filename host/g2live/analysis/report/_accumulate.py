@@ -73,8 +73,17 @@ class DecayAccumulator:
         self._row = np.full(256, -1, np.int64)
         self._row[self.detectors] = np.arange(len(self.detectors))
         self._last_sync: int | None = None
+        # shortest gap between two events of one channel: the detector's dead time
+        self.min_gap_ps = np.full(len(self.detectors), np.iinfo(np.int64).max, np.int64)
+
+    def _gaps(self, chunk: PhotonData) -> None:
+        for r, c in enumerate(self.detectors):
+            t = chunk.time_ps[chunk.channel == c]
+            if t.size > 1:
+                self.min_gap_ps[r] = min(self.min_gap_ps[r], int(np.min(np.diff(t))))
 
     def add(self, chunk: PhotonData) -> None:
+        self._gaps(chunk)
         if chunk.microtime_ps is not None:
             row = self._row[chunk.channel]
             sel = row >= 0
@@ -99,6 +108,12 @@ class DecayAccumulator:
         return {
             c: (self.hist[i], int(self.photons[i])) for i, c in enumerate(self.detectors) if self.photons[i]
         }
+
+    def dead_times(self) -> dict[int, float]:
+        """``{channel: shortest gap between two of its events (ps)}`` where one was seen."""
+        big = np.iinfo(np.int64).max
+        gaps = self.min_gap_ps
+        return {c: float(gaps[i]) for i, c in enumerate(self.detectors) if gaps[i] < big}
 
 
 class TraceAccumulator:

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from ..lifetime import LifetimeFit, fit_tail, quiet_bin
+from ..lifetime import LifetimeFit, fit_decay_model, fit_tail, quiet_bin
 from ._accumulate import DecayAccumulator
 from ._recording import Recording
 from ._section import Section
@@ -28,16 +28,9 @@ def _two_components(hist: np.ndarray, lbw: float, start: float, one: LifetimeFit
     return two if one.deviance - two.deviance > stats.chi2.isf(1e-6, 2) else None
 
 
-def _channel_fit(periodic: np.ndarray, lbw: float) -> tuple[dict[str, Any], tuple[float, float] | None]:
-    """One channel's tail fit entry from its decay histogram over one period (rotated here to
-    start at its quiet bin, as ``periodic_decay`` does), and its (tau, error) when usable.
-
-    The fit spans the whole period (its late part pins the flat background: a fit cut at the
-    dead time after the peak came out 1.2 % short, 2 sigma in a 2 s run, docs/validation.md); with
-    two components clearly better, the lifetime is the component that carries most photons (the
-    other is listed)."""
-    q = quiet_bin(periodic)
-    hist, start = np.roll(periodic, -q), q * lbw
+def _tail_fits(hist: np.ndarray, lbw: float, start: float) -> tuple[dict[str, Any], tuple[float, float]]:
+    """The plain tail fits (one component, two when clearly better) and their lifetime: the
+    component that carries most photons."""
     one = fit_tail(hist, lbw, t0_ps=start)
     # flat background of the decay = photons not correlated with the laser (dark counts, stray
     # light, afterpulses): 1 - its share is the signal fraction rho = S / (S + B)
@@ -50,6 +43,30 @@ def _channel_fit(periodic: np.ndarray, lbw: float) -> tuple[dict[str, Any], tupl
         k = int(np.argmax(two.amplitude_fraction))
         if np.isfinite(two.tau_err_ps[k]) and two.tau_err_ps[k] > 0:  # else: the one-component fit
             tau, err = two.tau_ps[k], two.tau_err_ps[k]
+    return entry, (tau, err)
+
+
+def _channel_fit(
+    periodic: np.ndarray, lbw: float, dead_ps: float | None = None
+) -> tuple[dict[str, Any], tuple[float, float] | None]:
+    """One channel's fit entry from its decay histogram over one period (rotated here to start at
+    its quiet bin, as ``periodic_decay`` does), and its (tau, error) when usable.
+
+    The lifetime is that of the physical decay model (``fit_decay_model``: exciton, the
+    biexciton cascade, the detector's afterpulses of the pulse's own photons after its dead time
+    ``dead_ps``, background; docs/validation.md); the plain tail fits are listed beside it
+    (``tail``, ``tail_2exp``) and stand in when the model fit has no error."""
+    q = quiet_bin(periodic)
+    hist, start = np.roll(periodic, -q), q * lbw
+    entry, (tau, err) = _tail_fits(hist, lbw, start)
+    try:
+        model = fit_decay_model(hist, lbw, t0_ps=start, dead_time_ps=dead_ps)
+    except ValueError:
+        model = None
+    if model is not None:
+        entry["model"] = model.to_dict()
+        if np.isfinite(model.tau_err_ps[0]) and model.tau_err_ps[0] > 0:
+            tau, err = model.tau_ps[0], model.tau_err_ps[0]
     usable = np.isfinite(err) and err > 0
     return entry, ((tau, err) if usable else None)
 
@@ -72,16 +89,18 @@ def channel_lifetimes(
     lbw: float,
     max_channels: int = 8,
     min_photons: int = 1000,
+    dead_times: dict[int, float] | None = None,
 ) -> dict[str, Any]:
     """Tail fit per detector channel (their cable delays differ, so decays are not summed); the
     lifetime is the inverse-variance mean over channels, or the busiest channel's when they
     disagree (polarisation, different detectors). ``decays``: ``{channel: (decay histogram
-    over one period in bins of lbw, photons)}`` (``DecayAccumulator.channels``)."""
+    over one period in bins of lbw, photons)}`` (``DecayAccumulator.channels``); ``dead_times``:
+    ``{channel: shortest gap between its events (ps)}`` (``DecayAccumulator.dead_times``)."""
     busiest = _busiest({c: n for c, (_, n) in decays.items()}, max_channels, min_photons)
     per: dict[str, Any] = {}
     taus, errs = [], []
     for c in busiest:
-        per[str(c)], usable = _channel_fit(decays[c][0], lbw)
+        per[str(c)], usable = _channel_fit(decays[c][0], lbw, (dead_times or {}).get(c))
         if usable is not None:
             taus.append(usable[0])
             errs.append(usable[1])
@@ -140,7 +159,7 @@ def lifetime_section(
     if acc is None or not sum(n for _, n in acc.channels().values()) > 100:
         return Section(dict(_DEFAULTS), ["lifetime: no micro-times and no sync channel"], new_period)
     try:
-        life = channel_lifetimes(acc.channels(), acc.bin_width_ps)
+        life = channel_lifetimes(acc.channels(), acc.bin_width_ps, dead_times=acc.dead_times())
     except ValueError as exc:
         return Section(dict(_DEFAULTS), [f"lifetime: {exc}"], new_period)
     values = {"lifetime_ns": life["tau_ns"], "lifetime_err_ns": life["tau_err_ns"], "lifetime": life}
