@@ -76,11 +76,12 @@ GRID: tuple[Case, ...] = (
     Case("sweep base", "sweep", HBT_BASE, 0.5, 24),
 )
 
-# The HBT base point with 100 seeds: the CI bound of 0.3 on a mean pull is then 3 standard errors
-# (with 32 an unbiased estimator failed it 9 % of the time: +0.46 +- 0.18 on those seeds, +0.09 +-
-# 0.03 over 1024, docs/validation.md). An HBT run takes ~0.4 s.
+# The HBT and spectro base points with 100 seeds each: the CI bound of 0.3 on a mean pull is then 3
+# standard errors (with 32 an unbiased estimator failed it 9 % of the time: +0.46 +- 0.18 on those
+# seeds, +0.09 +- 0.03 over 1024; with 20 spectro seeds the binding energy's -0.39 +- 0.25 was
+# +0.02 +- 0.11 on 80 others; docs/validation.md). An HBT run takes ~0.4 s, a spectro run ~1.2 s.
 QUICK: tuple[Case, ...] = (
     _hbt("base", seeds=100),
-    _spectro("base", seeds=20),
+    _spectro("base", seeds=100),
     Case("sweep base", "sweep", HBT_BASE, 0.5, 10),
 )
