@@ -62,21 +62,25 @@ module g2l_stream_out #(
     // register (a 3*N_CHANNELS-way priority search would not fit the clock in front of the
     // output mux). The choice is one clock old: after a LOST word the next one waits a clock
     // (lost_cool), so the choice has seen the sent counter restart and its count is non-zero.
+    // Its channel and cause are registered with it (constants of the loop: no divider).
     logic [LOST_W-1:0] lost_sel;
+    logic [5:0]        lost_channel, lost_cause;
     logic              lost_any, lost_cool;
     always_ff @(posedge clk) begin
         lost_sel <= '0;
+        lost_channel <= '0;
+        lost_cause <= '0;
         lost_any <= 1'b0;
         for (int i = N_LOST - 1; i >= 0; i--) begin
             if (pending[i] != 0) begin
                 lost_sel <= LOST_W'(i);
+                lost_channel <= 6'(i % N_CHANNELS);
+                lost_cause <= 6'(i / N_CHANNELS);
                 lost_any <= 1'b1;
             end
         end
         if (rst || clear) lost_any <= 1'b0;
     end
-    wire [5:0] lost_channel = 6'(32'(lost_sel) % N_CHANNELS);
-    wire [5:0] lost_cause = 6'(32'(lost_sel) / N_CHANNELS);
 
     // ---- arbitration ----------------------------------------------------------------------
     // LOST words wait while raw tags flow, at most LOST_GAP words: under overload they would
@@ -105,8 +109,10 @@ module g2l_stream_out #(
             grant_any = avail[lock_src];
             grant = lock_src;
         end else begin
+            // rr + k modulo N_ARB by one conditional subtract (rr < N_ARB, k < N_ARB): a
+            // 32-bit modulo per candidate was hundreds of carry chains
             for (int k = N_ARB - 1; k >= 0; k--) begin
-                cand = ARB_W'((32'(rr) + 32'(k)) % N_ARB);
+                cand = 32'(rr) + 32'(k) >= N_ARB ? ARB_W'(32'(rr) + 32'(k) - N_ARB) : ARB_W'(32'(rr) + 32'(k));
                 if (avail[cand]) begin
                     grant_any = 1'b1;
                     grant = cand;
@@ -163,9 +169,13 @@ module g2l_stream_out #(
                     m_axis_tdata <= {G2L_KIND_LOST, lost_channel, lost_cause, 16'd0, pending[lost_sel]};
                     m_axis_tlast <= 1'b1;
                 end else begin
-                    m_axis_tdata <= s_frame_tdata[(32'(grant) - 2) * 64 +: 64];
-                    m_axis_tlast <= s_frame_tlast[32'(grant) - 2];
-                    locked <= !s_frame_tlast[32'(grant) - 2];
+                    for (int f = 0; f < N_SRC; f++) begin
+                        if (grant == ARB_W'(f + 2)) begin
+                            m_axis_tdata <= s_frame_tdata[f * 64 +: 64];
+                            m_axis_tlast <= s_frame_tlast[f];
+                            locked <= !s_frame_tlast[f];
+                        end
+                    end
                     lock_src <= grant;
                 end
             end
