@@ -22,7 +22,9 @@
 module g2l_tdc_encoder #(
     parameter int N_CHAINS = 2,          // parallel delay lines, summed into one code
     parameter int TAPS_PER_CHAIN = 288,  // taps of each line (4 per CARRY4)
-    parameter int CODE_W = 10            // bits of the code (>= clog2(N_CHAINS*TAPS_PER_CHAIN+1))
+    parameter int CODE_W = 10,           // bits of the code (>= clog2(N_CHAINS*TAPS_PER_CHAIN+1))
+    parameter bit XILINX_LUTS = 1'b0     // 1: the counters as instantiated LUT6 (synthesis: one LUT6 per
+                                         // output bit, which ABC would otherwise re-decompose into more)
 ) (
     input  wire logic                                  clk,
     input  wire logic                                  rst,       // synchronous, active high
@@ -188,7 +190,20 @@ module g2l_tdc_encoder #(
                 for (genvar k = 0; k < NC; k++) begin : g_ctr
                     localparam int G = H - 6 * k < 6 ? H - 6 * k : 6;  // inputs of this counter
                     wire [5:0] x = {{(6 - G){1'b0}}, b[6 * k +: G]};
-                    wire [2:0] y = {POP6_2[x], POP6_1[x], POP6_0[x]};
+                    wire [2:0] y;
+                    if (XILINX_LUTS) begin : g_lut6
+                        for (genvar o = 0; o < 3; o++) begin : g_out
+                            if (o < 2 || G >= 4) begin : g_used  // 3 inputs count to 3 at most
+                                LUT6 #(.INIT(o == 0 ? POP6_0 : o == 1 ? POP6_1 : POP6_2)) u_lut (
+                                    .O(y[o]), .I0(x[0]), .I1(x[1]), .I2(x[2]), .I3(x[3]), .I4(x[4]), .I5(x[5])
+                                );
+                            end else begin : g_zero
+                                assign y[o] = 1'b0;
+                            end
+                        end
+                    end else begin : g_table
+                        assign y = {POP6_2[x], POP6_1[x], POP6_0[x]};
+                    end
                 end
             end
         end
