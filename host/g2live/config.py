@@ -254,18 +254,21 @@ class Config:
         rate = self.rep_rate_hz if self.rep_rate_hz is not None else SYNC_MAX_HZ
         period = 1e12 / rate
         d = self.sync_divider
-        src = f"{rate / 1e6:g} MHz" + (" (rep_rate_hz)" if self.rep_rate_hz is not None else
-                                       " (the fastest sync the core takes; set rep_rate_hz for a slower laser)")
+        src = f"{rate / 1e6:g} MHz" + (
+            " (rep_rate_hz)" if self.rep_rate_hz is not None
+            else " (the fastest sync the core takes; set rep_rate_hz for a slower laser)")
         need = f"the sync input's TDC needs {min_low_ps / 1000:.1f} ns low (its delay line plus a clock)"
+        hint = self._divider_hint(period, min_low_ps)
         if d == 1:
             # the raw line: high for at least a clock, low for min_low_ps, within one period
             if self.rep_rate_hz is not None and period < min_low_ps + clk_ps:
                 raise ConfigError("sync_divider", f"1 passes a {period / 1000:.1f} ns laser period at {src}; "
-                                  f"{need} and high for a {clk_ps / 1000:g} ns clock: {self._divider_hint(period, min_low_ps)}")
+                                  f"{need} and high for a {clk_ps / 1000:g} ns clock: {hint}")
             return
-        if d // 2 * period < min_low_ps:
-            raise ConfigError("sync_divider", f"{d} keeps the sync low for {d // 2 * period / 1000:.1f} ns at {src}; "
-                              f"{need}: {self._divider_hint(period, min_low_ps)}")
+        low = d // 2 * period
+        if low < min_low_ps:
+            raise ConfigError("sync_divider",
+                              f"{d} keeps the sync low for {low / 1000:.1f} ns at {src}; {need}: {hint}")
 
     @staticmethod
     def _divider_hint(period_ps: float, min_low_ps: int) -> str:
