@@ -147,7 +147,8 @@ def _synth_script(block: Block, work: Path, sources: Sequence[Path] | None = Non
     lines = [
         f"read_verilog -sv -I{_rtl_dir()} {srcs}",
         *([f"chparam{params} {block.top}"] if params else []),
-        f"hierarchy -check -top {block.top}",
+        # (synth_xilinx reads the Xilinx cells first and checks the hierarchy itself: a
+        # `hierarchy -check` here would not know the CARRY4/FDRE/LUT6 of the TDC)
         f"synth_xilinx -family xc7 -flatten -noiopad -noclkbuf -top {block.top}",
         f"select {block.top}",
         f"write_json -selected {work / 'net.json'}",
