@@ -8,6 +8,14 @@ Both follow docs/protocol.md; a received topic message is a ``Message``. Example
         for msg in sub.messages(timeout_s=5):
             print(msg.topic, msg.seq, msg.data.shape)
     ControlClient().configure(bin_width_ps=512)
+
+The live taggers' topics (``LIVE_TOPICS``: ``logcorr``, ``coincidences``, ``heralded_g2``, ``g3``,
+``gated``) are switched on by their settings and read like any other; ``log_g2`` and
+``delay_edges`` turn their headers into axes::
+
+    ControlClient().configure(log_corr=True)
+    with Subscriber(topics=["logcorr"]) as sub:
+        edges_ps, g = log_g2(sub.wait_for("logcorr", timeout_s=10).header)
 """
 
 from __future__ import annotations
@@ -26,6 +34,7 @@ from g2live.link import LinkMonitor
 from g2live.protocol import (
     DEFAULT_CONTROL,
     DEFAULT_PUB,
+    LIVE_TOPICS,
     MAX_REQUEST_BYTES,
     ControlError,
     NoReplyError,
@@ -43,6 +52,9 @@ __all__ = [
     "ProtocolError",
     "DEFAULT_PUB",
     "DEFAULT_CONTROL",
+    "LIVE_TOPICS",
+    "delay_edges",
+    "log_g2",
 ]
 
 
@@ -340,3 +352,20 @@ class ControlClient:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def log_g2(header: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
+    """Lag edges (ps, int64[n + 1]) and normalised G(tau) (float64[n], NaN where the frame says
+    null: no tags at that lag yet) of a ``logcorr`` frame's header (docs/protocol.md 1.2)."""
+    edges = np.asarray(header["edges_ps"], dtype=np.int64)
+    g = np.array([np.nan if v is None else float(v) for v in header["g"]], dtype=np.float64)
+    if edges.size != g.size + 1:
+        raise ProtocolError(f"logcorr: {edges.size} edges for {g.size} values")
+    return edges, g
+
+
+def delay_edges(header: dict[str, Any]) -> np.ndarray:
+    """Bin edges (ps, int64[n_bins + 1]) of a histogram frame with ``lo_ps``, ``bin_width_ps`` and
+    ``n_bins`` (``g2``, ``gated``, both axes of ``g3``)."""
+    lo, bw, n = (int(header[k]) for k in ("lo_ps", "bin_width_ps", "n_bins"))
+    return lo + bw * np.arange(n + 1, dtype=np.int64)

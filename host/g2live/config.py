@@ -20,6 +20,9 @@ MAX_PAIRS = 8  # PAIR register array
 SYNC_MAX_HZ = 80e6  # fastest laser sync the core is specified for (docs/hardware.md "Sync prescaler")
 INT32 = 2**31
 UINT32 = 2**32
+MAX_WINDOW_PS = 10**12  # coincidence / herald windows: up to 1 s (analyze: --coinc-window-ns <= 1e9)
+MAX_SETS = 32  # coincidence channel sets
+MAX_G3_BINS = 512  # per axis of the live g3 topic: 512 x 512 int64 is a 2 MiB frame
 
 __all__ = ["MAX_CHANNELS", "MAX_PAIRS", "SYNC_MAX_HZ", "Config", "ConfigError", "DeviceCaps"]
 
@@ -48,6 +51,7 @@ class DeviceCaps:
     # Least time (ps) an input's carry-chain TDC needs low between two pulses: its line's delay
     # plus a clock (TDC_SIZES, map >= 1.4, CARRY4 line); None: no such TDC (sim, zero-time line).
     tdc_min_low_ps: int | None = None
+    n_markers: int = 0  # marker inputs (MARKER_SIZES.n_markers, map >= 1.5)
 
 
 def _is_int(v: Any) -> bool:
@@ -113,6 +117,36 @@ def _checked_pairs(p: Any, chans: tuple[int, ...]) -> tuple[tuple[int, int], ...
     return tuple(pairs)
 
 
+def _checked_sets(v: Any, chans: tuple[int, ...]) -> tuple[tuple[int, ...], ...]:
+    if not isinstance(v, (list, tuple)) or len(v) > MAX_SETS:
+        raise ConfigError("coincidences", f"must be a list of at most {MAX_SETS} channel sets, got {v!r}")
+    out = []
+    for i, s in enumerate(v):
+        if not isinstance(s, (list, tuple)):
+            raise ConfigError(f"coincidences[{i}]", f"must be a list of channels, got {s!r}")
+        cs = tuple(sorted({_int(f"coincidences[{i}]", c, 0, MAX_CHANNELS - 1) for c in s}))
+        if len(cs) < 2:
+            raise ConfigError(f"coincidences[{i}]", f"needs at least 2 distinct channels, got {list(s)}")
+        for c in cs:
+            if c not in chans:
+                raise ConfigError(f"coincidences[{i}]",
+                                  f"channel {c} is not enabled (channels = {list(chans)})")
+        out.append(cs)
+    return tuple(out)
+
+
+def _checked_triple(name: str, v: Any, chans: tuple[int, ...]) -> tuple[int, int, int]:
+    if not isinstance(v, (list, tuple)) or len(v) != 3:
+        raise ConfigError(name, f"must be three channels [x, y, z] or null, got {v!r}")
+    x, y, z = (_int(name, c, 0, MAX_CHANNELS - 1) for c in v)
+    if len({x, y, z}) != 3:
+        raise ConfigError(name, f"needs three distinct channels, got {list(v)}")
+    for c in (x, y, z):
+        if c not in chans:
+            raise ConfigError(name, f"channel {c} is not enabled (channels = {list(chans)})")
+    return x, y, z
+
+
 def _checked_integration(v: Any) -> float:
     if isinstance(v, bool) or not isinstance(v, (int, float)):
         raise ConfigError("integration_s", f"must be a number of seconds, got {v!r}")
@@ -147,6 +181,20 @@ class Config:
     analysis_pair: int = 0
     analysis_k_side: int = 4
     rep_rate_hz: float | None = None
+    # live taggers' measurements (docs/protocol.md section 3; the names of `g2live analyze`'s options)
+    log_corr: bool = False  # log-binned G(tau), 1 ns .. 10 s, of the analysis pair: topic `logcorr`
+    coincidences: tuple[tuple[int, ...], ...] = ()  # N-fold coincidence channel sets: `coincidences`
+    coinc_window_ps: int = 1000
+    heralded_g2: tuple[int, int, int] | None = None  # (herald, a, b): topic `heralded_g2`
+    herald_window_ps: int = 1000
+    herald_offset_ps: int = 0
+    g3: tuple[int, int, int] | None = None  # (a, b, c): topic `g3`, a g3_n_bins x g3_n_bins histogram
+    g3_bin_width_ps: int = 1024
+    g3_n_bins: int = 128
+    on_state: bool = False  # ON-state gated g2 of the analysis pair: topic `gated`
+    on_threshold_cps: float | None = None  # None: learned from the run's first trace bins
+    # marker gate (server, ``markers`` topic): (start, stop) marker numbers; None = no gate
+    gate_markers: tuple[int, int] | None = None
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__  # frozen: normalise in place once
@@ -180,10 +228,38 @@ class Config:
             raise ConfigError("sync_filter", "the conditional filter needs a sync_channel")
         _int("analysis_pair", self.analysis_pair, 0, len(pairs) - 1)
         _int("analysis_k_side", self.analysis_k_side, 1, 64)
+        set_(self, "gate_markers", _checked_gate(self.gate_markers))
         if self.rep_rate_hz is not None:
             r = self.rep_rate_hz
             if isinstance(r, bool) or not isinstance(r, (int, float)) or not math.isfinite(r) or r <= 0:
                 raise ConfigError("rep_rate_hz", f"must be a positive number or null, got {r!r}")
+        self._check_taggers(chans)
+
+    def _check_taggers(self, chans: tuple[int, ...]) -> None:
+        """The live coincidence, heralded-g2, g3, log-correlation and ON-state settings."""
+        set_ = object.__setattr__
+        for name in ("log_corr", "on_state"):
+            if not isinstance(getattr(self, name), bool):
+                raise ConfigError(name, f"must be true or false, got {getattr(self, name)!r}")
+        pair = self.pairs[self.analysis_pair]
+        for name in ("log_corr", "on_state"):
+            if getattr(self, name) and self.sync_channel is not None and self.sync_channel in pair:
+                # 10 s (log_corr) or 2 s (learning the ON threshold) of laser syncs held in memory
+                raise ConfigError(name, f"the analysis pair {list(pair)} holds the sync channel "
+                                        f"{self.sync_channel}: choose a pair of detectors (analysis_pair)")
+        set_(self, "coincidences", _checked_sets(self.coincidences, chans))
+        _int("coinc_window_ps", self.coinc_window_ps, 0, MAX_WINDOW_PS)
+        for name in ("heralded_g2", "g3"):
+            if getattr(self, name) is not None:
+                set_(self, name, _checked_triple(name, getattr(self, name), chans))
+        _int("herald_window_ps", self.herald_window_ps, 1, MAX_WINDOW_PS)
+        _int("herald_offset_ps", self.herald_offset_ps, -MAX_WINDOW_PS, MAX_WINDOW_PS)
+        _int("g3_bin_width_ps", self.g3_bin_width_ps, 1, UINT32 - 1)
+        _int("g3_n_bins", self.g3_n_bins, 1, MAX_G3_BINS)
+        t = self.on_threshold_cps
+        if t is not None and (isinstance(t, bool) or not isinstance(t, (int, float)) or not math.isfinite(t)
+                              or t <= 0):
+            raise ConfigError("on_threshold_cps", f"must be a positive number or null, got {t!r}")
 
     # --- device limits ---------------------------------------------------------------------
     def check_device(self, caps: DeviceCaps) -> None:
@@ -313,8 +389,12 @@ class Config:
         d = {f.name: getattr(self, f.name) for f in fields(self)}
         d["channels"] = list(self.channels)
         d["pairs"] = [list(p) for p in self.pairs]
+        d["coincidences"] = [list(s) for s in self.coincidences]
+        for k in ("heralded_g2", "g3"):
+            d[k] = None if d[k] is None else list(d[k])
         d["delay_ps"] = {str(k): v for k, v in self.delay_ps.items()}
         d["dead_time_ps"] = {str(k): v for k, v in self.dead_time_ps.items()}
+        d["gate_markers"] = None if self.gate_markers is None else list(self.gate_markers)
         return d
 
     @classmethod
@@ -346,10 +426,25 @@ class Config:
             raise ConfigError(exc.field, f"{exc.message} (in {path})") from None
 
 
+def _checked_gate(g: Any) -> tuple[int, int] | None:
+    """``gate_markers``: None, or (start, stop) marker numbers 0..31."""
+    if g is None:
+        return None
+    if not isinstance(g, tuple) or len(g) != 2:
+        raise ConfigError("gate_markers", f"must be [start, stop] marker numbers or null, got {g!r}")
+    return _int("gate_markers", g[0], 0, 31), _int("gate_markers", g[1], 0, 31)
+
+
 def _from_json_value(key: str, v: Any) -> Any:
     # JSON has lists and string keys; the dataclass keeps tuples (hashable, frozen).
     if key == "channels" and isinstance(v, list):
         return tuple(v)
+    if key == "gate_markers" and isinstance(v, list):
+        return tuple(v)
     if key == "pairs" and isinstance(v, list):
         return tuple(tuple(p) if isinstance(p, list) else p for p in v)
+    if key == "coincidences" and isinstance(v, list):
+        return tuple(tuple(p) if isinstance(p, list) else p for p in v)
+    if key in ("heralded_g2", "g3") and isinstance(v, list):
+        return tuple(v)
     return v

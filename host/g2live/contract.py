@@ -52,6 +52,7 @@ class Register(NamedTuple):
 WORD_BITS = 64
 TIME_BITS = 48
 TIME_UNIT_PS = 1
+MARKER_CHANNEL = 32  # marker input m is channel MARKER_CHANNEL + m
 KIND = Field(60, 4)
 
 KIND_INVALID = 0
@@ -97,12 +98,12 @@ LOST_CAUSE_MERGE = 2
 
 REG_ID_VALUE = 0x47324C56
 REG_VERSION_MAJOR = 1
-REG_VERSION_MINOR = 4
+REG_VERSION_MINOR = 5
 REG_ADDR_BITS = 12
 
 REGISTERS: dict[str, Register] = {
     'ID': Register('ID', 0x000, 'ro', 0x47324C56, 1, 0, {}, 'Identifies a g2live core; drivers check it first.'),
-    'VERSION': Register('VERSION', 0x004, 'ro', 0x00010004, 1, 0, {'minor': Field(0, 16), 'major': Field(16, 16)}, 'Register-map version.'),
+    'VERSION': Register('VERSION', 0x004, 'ro', 0x00010005, 1, 0, {'minor': Field(0, 16), 'major': Field(16, 16)}, 'Register-map version.'),
     'SIZES': Register('SIZES', 0x008, 'ro', 0x00000000, 1, 0, {'n_channels': Field(0, 7), 'n_pairs': Field(8, 4), 'n_bins_log2': Field(12, 5), 'max_photons': Field(20, 6), 'sync_input': Field(26, 6)}, 'Build-time sizes of this instance (read them instead of duplicating them).'),
     'CLK_PERIOD_PS': Register('CLK_PERIOD_PS', 0x00C, 'ro', 0x00000000, 1, 0, {}, 'Period of the time-base clock in ps.'),
     'CONTROL': Register('CONTROL', 0x010, 'rw', 0x00000000, 1, 0, {'run': Field(0, 1), 'raw_enable': Field(1, 1), 'hist_enable': Field(2, 1), 'pulsed_enable': Field(3, 1), 'sync_filter': Field(4, 1)}, 'Run control.'),
@@ -121,6 +122,8 @@ REGISTERS: dict[str, Register] = {
     'SYNC_DIVIDER': Register('SYNC_DIVIDER', 0x060, 'rw', 0x00000000, 1, 0, {'log2': Field(0, 3)}, "Sync prescaler on input SIZES.sync_input (like PicoQuant's SyncDiv): only every 2**log2-th laser edge reaches the TDC and becomes a sync tag; the pulsed block reconstructs every laser period in between from the measured sync period (docs/semantics.md). Change while stopped, then COMMAND.clear (since 1.3)."),
     'SYNC_FILTERED': Register('SYNC_FILTERED', 0x064, 'ro', 0x00000000, 1, 0, {}, 'Sync tags the conditional filter (CONTROL.sync_filter) kept out of the raw stream since the last clear; saturates at 2**32-1 (since 1.3).'),
     'SYNC_PERIOD': Register('SYNC_PERIOD', 0x068, 'ro', 0x00000000, 1, 0, {}, "The pulsed block's measured laser period (the one it reconstructs periods with) in units of 2**-8 ps; 0 until measured (since 1.3)."),
+    'MARKER_ENABLE': Register('MARKER_ENABLE', 0x06C, 'rw', 0x00000000, 1, 0, {}, 'Enable mask for the marker inputs (bit m enables marker input m, m < MARKER_SIZES.n_markers). A rising edge of an enabled input while CONTROL.run emits a MARKER word, time-stamped at the coarse clock, in time order with the raw tags (also while CONTROL.raw_enable is 0). Off after reset, like CHANNEL_ENABLE (since 1.5).'),
+    'MARKER_SIZES': Register('MARKER_SIZES', 0x070, 'ro', 0x00000000, 1, 0, {'n_markers': Field(0, 4), 'latency': Field(8, 4)}, 'Build-time sizes of the marker block (since 1.5).'),
     'PACKET_WORDS': Register('PACKET_WORDS', 0x0E0, 'rw', 0x00000001, 1, 0, {}, "DMA packet length N: the stream's tlast ends a packet at the first record end once it holds N words or more (frames and HERALD pairs are never split; a packet holds at most N - 1 + the longest record). Size the DMA buffer for it (since 1.2)."),
     'PACKET_TIMEOUT_CYCLES': Register('PACKET_TIMEOUT_CYCLES', 0x0E4, 'rw', 0x00000000, 1, 0, {}, 'A packet open this many clocks ends at its next record end even if shorter than PACKET_WORDS, so an idle stream still reaches the host; 0 = every record is its own packet (since 1.2).'),
     'CLOCK_CONTROL': Register('CLOCK_CONTROL', 0x0E8, 'rw', 0x00000000, 1, 0, {'ref_select': Field(0, 1)}, 'Board clocking request (since 1.2).'),
@@ -161,6 +164,8 @@ REG_PAIR = 0x040
 REG_SYNC_DIVIDER = 0x060
 REG_SYNC_FILTERED = 0x064
 REG_SYNC_PERIOD = 0x068
+REG_MARKER_ENABLE = 0x06C
+REG_MARKER_SIZES = 0x070
 REG_PACKET_WORDS = 0x0E0
 REG_PACKET_TIMEOUT_CYCLES = 0x0E4
 REG_CLOCK_CONTROL = 0x0E8

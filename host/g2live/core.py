@@ -110,11 +110,12 @@ def _channels(x: Any, name: str, n: int | None = None, limit: int = N_CHANNELS) 
         raise ValueError(f"{name} has {arr.size} entries but time_ps has {n}")
     if arr.size and arr.dtype.kind not in "iu":
         raise TypeError(f"{name} must hold integer channel numbers, got dtype {arr.dtype}")
-    if arr.size and (arr.dtype != np.uint8 or limit < 256):
-        bad = (arr >= limit) if arr.dtype.kind == "u" else (arr < 0) | (arr >= limit)
-        if bad.any():
-            i = int(np.argmax(bad))
-            raise ValueError(f"{name}[{i}] = {int(arr[i])} is not a channel 0..{limit - 1}")
+    # min/max, not a boolean temporary: this check runs on every chunk of every live counter
+    if arr.size and (arr.dtype != np.uint8 or limit < 256) and (
+        int(arr.max()) >= limit or (arr.dtype.kind == "i" and int(arr.min()) < 0)
+    ):
+        i = int(np.argmax((arr < 0) | (arr >= limit)))
+        raise ValueError(f"{name}[{i}] = {int(arr[i])} is not a channel 0..{limit - 1}")
     return np.ascontiguousarray(arr, dtype=np.uint8)
 
 
@@ -186,8 +187,10 @@ class Encoder:
         """Epoch of the last ROLLOVER emitted, -1 before the first."""
         return int(self._enc.epoch)
 
-    def encode(self, channel: Any, time_ps: Any) -> np.ndarray:
-        """Words (uint64) for the next tags of the stream."""
+    def encode(self, channel: Any, time_ps: Any, markers: bool = False) -> np.ndarray:
+        """Words (uint64) for the next tags of the stream; with ``markers``, channel
+        ``contract.MARKER_CHANNEL + m`` is marker input m and becomes a MARKER word (the chip's raw
+        stream, where markers travel the merge as those channels)."""
         t = _times(time_ps, "time_ps")
         ch = _channels(channel, "channel", t.size)
         status, err, words = self._enc.encode(ch, t)
@@ -195,10 +198,26 @@ class Encoder:
             raise ValueError(f"time_ps[{err}] = {int(t[err])} is negative: words carry times >= 0")
         if status < 0:  # channels were checked above
             raise RuntimeError(f"g2live encoder: status {status} at index {err}")
+        return _as_markers(words) if markers else words
+
+
+def _as_markers(words: np.ndarray) -> np.ndarray:
+    """TAG words of channel MARKER_CHANNEL + m rewritten as MARKER words of marker m (same field
+    positions: the number sits where TAG keeps the channel)."""
+    kind = (words >> np.uint64(contract.KIND.lsb)) & np.uint64(contract.KIND.mask)
+    chan = (words >> np.uint64(contract.TAG_CHANNEL.lsb)) & np.uint64(contract.TAG_CHANNEL.mask)
+    sel = (kind == contract.KIND_TAG) & (chan >= contract.MARKER_CHANNEL)
+    if not sel.any():
         return words
+    out = words.copy()
+    keep = np.uint64(contract.TAG_TIME_PS.mask << contract.TAG_TIME_PS.lsb)
+    marker = chan[sel] - np.uint64(contract.MARKER_CHANNEL)
+    out[sel] = ((words[sel] & keep) | np.uint64(contract.KIND_MARKER << contract.KIND.lsb)
+                | (marker << np.uint64(contract.MARKER_MARKER.lsb)))
+    return out
 
 
-def encode(channel: Any, time_ps: Any) -> np.ndarray:
+def encode(channel: Any, time_ps: Any, markers: bool = False) -> np.ndarray:
     """Words for a tag stream: ROLLOVER first and at each epoch change, then TAGs.
 
     Parameters
@@ -207,13 +226,16 @@ def encode(channel: Any, time_ps: Any) -> np.ndarray:
         Channels 0..63.
     time_ps : array_like
         Integer times (ps, >= 0) in stream order.
+    markers : bool
+        Channels ``contract.MARKER_CHANNEL + m`` become MARKER words of marker m (the chip's
+        raw stream with marker inputs).
 
     Returns
     -------
     numpy.ndarray
         uint64 words (docs/tag_word.md; docs/semantics.md "Decoder" for the encoder's decisions).
     """
-    return Encoder().encode(channel, time_ps)
+    return Encoder().encode(channel, time_ps, markers)
 
 
 def _word(kind: int, *fields: tuple[contract.Field, int, str]) -> int:

@@ -169,6 +169,10 @@ class PhotonData:
     sync_index, microtime_ps : numpy.ndarray, optional
         T3 only: index of each event's sync period, and its delay after that sync (ps); see the
         module docstring for the rule that ties them to ``time_ps``.
+    markers : numpy.ndarray, optional
+        Marker events of the same stretch of time (frame / line / power-step signals), a structured
+        array with ``marker`` and ``time_ps`` fields (``g2live.core.MARKER_DTYPE``), time ordered;
+        None when the source has none. ``select`` and ``slice`` do not carry them.
     """
 
     channel: np.ndarray  # uint8[n]
@@ -176,6 +180,7 @@ class PhotonData:
     meta: Meta = field(default_factory=Meta)
     sync_index: np.ndarray | None = None  # int64[n], T3 only: index of the sync period
     microtime_ps: np.ndarray | None = None  # int64[n], T3 only: delay after that sync
+    markers: np.ndarray | None = None  # MARKER_DTYPE[m]: marker events, time ordered
 
     def __post_init__(self) -> None:
         self.channel = np.ascontiguousarray(self.channel, dtype=np.uint8)

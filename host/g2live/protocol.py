@@ -3,7 +3,8 @@
 
 One place for what both ends of a socket must agree on:
 
-- names: ``SCHEMA``, ``TOPICS``, ``DEFAULT_PUB`` / ``DEFAULT_CONTROL``, ``SNAPSHOT_TOPICS``, and
+- names: ``SCHEMA``, ``TOPICS`` (``LIVE_TOPICS`` among them), ``DEFAULT_PUB`` /
+  ``DEFAULT_CONTROL``, ``SNAPSHOT_TOPICS``, and
   the ``columns`` of the ``analysis`` and ``sweep`` topics (``ANALYSIS_COLUMNS``,
   ``SWEEP_COLUMNS``);
 - the message codec: ``pack_header`` (header bytes and the payload to send),
@@ -41,6 +42,7 @@ __all__ = [
     "DEFAULT_PUB",
     "DEFAULT_CONTROL",
     "TOPICS",
+    "LIVE_TOPICS",
     "DTYPES",
     "SNAPSHOT_TOPICS",
     "ANALYSIS_COLUMNS",
@@ -72,10 +74,14 @@ __all__ = [
 SCHEMA = 1
 DEFAULT_PUB = "tcp://127.0.0.1:5555"
 DEFAULT_CONTROL = "tcp://127.0.0.1:5556"
-TOPICS = ("g2", "rates", "pulsed", "heralded", "trace", "sweep", "status", "analysis", "tags")
+# The live taggers' measurements (section 1.2): published only while their setting is on.
+LIVE_TOPICS = ("logcorr", "coincidences", "heralded_g2", "g3", "gated")
+TOPICS = ("g2", "rates", "pulsed", "heralded", "trace", "sweep", "status", "analysis", "tags", "markers",
+          *LIVE_TOPICS)
 # Payload type strings, always with explicit byte order (section 1.1).
 DTYPES = frozenset({"<i8", "<u8", "<f8", "<i4", "<u4", "|u1", "|i1", "<i2", "<u2", "<f4"})
 # Topics with an accumulated state that ``snapshot`` can return; also its default (section 2).
+# The LIVE_TOPICS can be asked for by name too, while their setting is on.
 SNAPSHOT_TOPICS = ("g2", "pulsed", "rates", "analysis", "status")
 ANALYSIS_COLUMNS = ("g2_0", "g2_0_err", "purity", "purity_err", "g2_0_poisson_norm", "rate_cps", "n_center")
 # A client that hears no `status` for this many of its intervals calls the server gone (1.3).

@@ -84,12 +84,13 @@ def check_output(path: Path, overwrite: bool = False) -> None:
         raise ValueError(f"{path} exists: give --force to overwrite it")
 
 
-def decode_tags(words: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
-    """(channel, time_ps, malformed) of one ``tags`` message (each decodes on its own)."""
+def decode_tags(words: np.ndarray) -> tuple[np.ndarray, np.ndarray, int, np.ndarray]:
+    """(channel, time_ps, malformed, markers) of one ``tags`` message (each decodes on its own);
+    markers as ``core.MARKER_DTYPE`` (the device's marker inputs)."""
     from g2live import core
 
     ch, t, stats = core.decode(np.ascontiguousarray(words, np.uint64))
-    return np.asarray(ch, np.uint8), np.asarray(t, np.int64), int(stats.malformed)
+    return np.asarray(ch, np.uint8), np.asarray(t, np.int64), int(stats.malformed), np.asarray(stats.markers)
 
 
 class RawTagLease:
@@ -279,9 +280,9 @@ class _Session:
         if msg.topic == "status":
             self.stream.lost_total = int(msg.header.get("lost_total", 0))
             return SOURCE_ENDED if msg.header.get("source_done") else None
-        ch, t, bad = decode_tags(msg.data)
+        ch, t, bad, markers = decode_tags(msg.data)
         try:
-            self.rec.append(PhotonData(ch, t))
+            self.rec.append(PhotonData(ch, t, markers=markers))
         except ValueError:
             return STREAM_BROKEN
         self.stream.frame(msg, len(t), bad)

@@ -172,6 +172,8 @@ class RtlModel:
         self.n_pairs = f["n_pairs"].get(sizes)
         self.n_bins_log2 = f["n_bins_log2"].get(sizes)
         self.max_photons = f["max_photons"].get(sizes)
+        n_markers = C.REGISTERS["MARKER_SIZES"].fields["n_markers"]
+        self.n_markers = n_markers.get(self.read_reg(C.REG_MARKER_SIZES))
         self.clk_period_ps = int(self._lib.g2l_clk_period_ps(self._h))
         tdc_sizes = self.read_reg(C.REG_TDC_SIZES)
         self.tdc_line = C.REGISTERS["TDC_SIZES"].fields["line"].get(tdc_sizes)
@@ -240,7 +242,8 @@ class RtlModel:
         two or more cycles apart (a line goes low between rising edges), the sync input's one or
         more while SYNC_DIVIDER > 1 (its prescaler counts every edge); violations raise naming
         the edge. Edges whose cycle has already passed when reached are dropped and counted in
-        ``stats()['edges_late']``.
+        ``stats()['edges_late']``. Channel ``contract.MARKER_CHANNEL + m`` is marker input m (a
+        one-cycle pulse on ``in_marker[m]``; the chip stamps it with the start of its cycle).
         """
         ch = np.ascontiguousarray(channel, dtype=np.uint8)
         t = np.ascontiguousarray(time_ps, dtype=np.int64)

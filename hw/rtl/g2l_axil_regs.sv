@@ -48,6 +48,7 @@ module g2l_axil_regs #(
     output logic      [31:0]              reg_integration_cycles,
     output logic      [31:0]              reg_pulsed_window_ps,
     output logic      [31:0]              reg_sync_divider,
+    output logic      [31:0]              reg_marker_enable,
     output logic      [63:0]              reg_time_preset,
     output logic      [N_PAIRS*32-1:0]    reg_pair,
     output logic      [N_CHANNELS*32-1:0] reg_dead_time_ps,
@@ -64,6 +65,7 @@ module g2l_axil_regs #(
     input  wire logic [N_CHANNELS*32-1:0] st_dead_count,
     input  wire logic [31:0]              st_sync_filtered,
     input  wire logic [31:0]              st_sync_period,
+    input  wire logic [31:0]              st_marker_sizes,
     input  wire logic [31:0]              st_clock_status,
 
     // ---- carry-chain TDC (map 1.4) ----
@@ -136,6 +138,7 @@ module g2l_axil_regs #(
             reg_integration_cycles <= G2L_REG_INTEGRATION_CYCLES_RESET;
             reg_pulsed_window_ps <= G2L_REG_PULSED_WINDOW_PS_RESET;
             reg_sync_divider <= G2L_REG_SYNC_DIVIDER_RESET;
+            reg_marker_enable <= G2L_REG_MARKER_ENABLE_RESET;
             reg_time_preset <= {G2L_REG_TIME_PRESET_HI_RESET, G2L_REG_TIME_PRESET_LO_RESET};
             reg_packet_words <= G2L_REG_PACKET_WORDS_RESET;
             reg_packet_timeout_cycles <= G2L_REG_PACKET_TIMEOUT_CYCLES_RESET;
@@ -174,6 +177,8 @@ module g2l_axil_regs #(
                     reg_pulsed_window_ps <= (reg_pulsed_window_ps & ~bmask) | (s_axil_wdata & bmask);
                 end else if (wa == G2L_REG_SYNC_DIVIDER) begin
                     reg_sync_divider <= (reg_sync_divider & ~bmask) | (s_axil_wdata & bmask);
+                end else if (wa == G2L_REG_MARKER_ENABLE) begin
+                    reg_marker_enable <= (reg_marker_enable & ~bmask) | (s_axil_wdata & bmask);
                 end else if (wa == G2L_REG_TIME_PRESET_LO) begin
                     reg_time_preset[31:0] <= (reg_time_preset[31:0] & ~bmask) | (s_axil_wdata & bmask);
                 end else if (wa == G2L_REG_TIME_PRESET_HI) begin
@@ -253,6 +258,8 @@ module g2l_axil_regs #(
         else if (ra == G2L_REG_SYNC_DIVIDER) rd = reg_sync_divider;
         else if (ra == G2L_REG_SYNC_FILTERED) rd = st_sync_filtered;
         else if (ra == G2L_REG_SYNC_PERIOD) rd = st_sync_period;
+        else if (ra == G2L_REG_MARKER_ENABLE) rd = reg_marker_enable;
+        else if (ra == G2L_REG_MARKER_SIZES) rd = st_marker_sizes;
         else if (ra == G2L_REG_TIME_PRESET_LO) rd = reg_time_preset[31:0];
         else if (ra == G2L_REG_TIME_PRESET_HI) rd = reg_time_preset[63:32];
         else if (ra == G2L_REG_PACKET_WORDS) rd = reg_packet_words;

@@ -5,15 +5,18 @@
 
 // Stream framer/arbiter: one 64-bit AXI4-Stream master carrying
 //  - raw TAG words (from the raw tag FIFO), each epoch announced by a ROLLOVER word before its
-//    first TAG, and once after every clear (so a decoder never assumes epoch 0);
+//    first TAG, and once after every clear (so a decoder never assumes epoch 0); a raw entry of
+//    channel G2L_MARKER_CHANNEL + m is marker input m and leaves as a MARKER word;
 //  - LOST words: exact per-(channel, cause) counts of events lost since the previous LOST word
-//    for that pair, accumulated from one-cycle loss pulses;
+//    for that pair, accumulated from one-cycle loss pulses (marker m: channel G2L_MARKER_CHANNEL + m);
 //  - frames from N_SRC frame sources (histograms, photon-number/herald records, rates/losses),
 //    forwarded whole: arbitration switches only after a source's tlast.
 // Round-robin among raw, lost and each frame source, one word per clock. Raw words end a packet
 // (tlast) when the raw FIFO runs empty, so a DMA transfer never waits for more tags.
 module g2l_stream_out #(
     parameter int N_CHANNELS = 9,  // channels with LOST counters
+    parameter int N_MARKERS = 0,   // marker inputs with LOST counters (after the channels)
+    parameter int N_IN = N_CHANNELS + N_MARKERS,  // loss inputs: channels, then markers (derived)
     parameter int N_SRC = 3        // frame sources
 ) (
     input  wire logic                  clk,
@@ -26,9 +29,9 @@ module g2l_stream_out #(
     input  wire logic [63:0]           raw_time,
     input  wire logic                  raw_last,   // this is the last raw tag buffered right now
     // loss pulses per cause (docs/tag_word.md LOST.cause)
-    input  wire logic [N_CHANNELS-1:0] lost_c0,    // stream FIFO overflow
-    input  wire logic [N_CHANNELS-1:0] lost_c1,    // binning back-pressure
-    input  wire logic [N_CHANNELS-1:0] lost_c2,    // merge overflow
+    input  wire logic [N_IN-1:0]       lost_c0,    // stream FIFO overflow
+    input  wire logic [N_IN-1:0]       lost_c1,    // binning back-pressure
+    input  wire logic [N_IN-1:0]       lost_c2,    // merge overflow
     // frame sources
     input  wire logic [N_SRC*64-1:0]   s_frame_tdata,
     input  wire logic [N_SRC-1:0]      s_frame_tvalid,
@@ -47,11 +50,14 @@ module g2l_stream_out #(
 
     initial begin
         if (N_CHANNELS < 1 || N_CHANNELS > 64) $error("%m: N_CHANNELS must be 1..64");
+        if (N_MARKERS < 0 || N_MARKERS > 15) $error("%m: N_MARKERS must be 0..15");
+        if (N_MARKERS > 0 && N_CHANNELS > G2L_MARKER_CHANNEL) $error("%m: with markers, N_CHANNELS <= G2L_MARKER_CHANNEL");
+        if (N_IN != N_CHANNELS + N_MARKERS) $error("%m: N_IN is derived: leave it at its default");
         if (N_SRC < 1 || N_SRC > 8) $error("%m: N_SRC must be 1..8");
     end
 
     localparam int N_ARB = N_SRC + 2;       // 0 = raw, 1 = lost, 2.. = frame sources
-    localparam int N_LOST = 3 * N_CHANNELS; // pending counters, index cause * N_CHANNELS + channel
+    localparam int N_LOST = 3 * N_IN;       // pending counters, index cause * N_IN + input
     localparam int ARB_W = $clog2(N_ARB);
     localparam int LOST_W = $clog2(N_LOST + 1);
 
@@ -62,21 +68,23 @@ module g2l_stream_out #(
     // register (a 3*N_CHANNELS-way priority search would not fit the clock in front of the
     // output mux). The choice is one clock old: after a LOST word the next one waits a clock
     // (lost_cool), so the choice has seen the sent counter restart and its count is non-zero.
-    // Its channel and cause are registered with it (constants of the loop: no divider).
+    // The chosen counter's channel and cause are registered with it: constants of the loop index,
+    // so no division sits between the choice and the output word.
     logic [LOST_W-1:0] lost_sel;
-    logic [5:0]        lost_channel, lost_cause;
     logic              lost_any, lost_cool;
+    logic [5:0]        lost_channel, lost_cause;
     always_ff @(posedge clk) begin
         lost_sel <= '0;
+        lost_any <= 1'b0;
         lost_channel <= '0;
         lost_cause <= '0;
-        lost_any <= 1'b0;
         for (int i = N_LOST - 1; i >= 0; i--) begin
             if (pending[i] != 0) begin
                 lost_sel <= LOST_W'(i);
-                lost_channel <= 6'(i % N_CHANNELS);
-                lost_cause <= 6'(i / N_CHANNELS);
                 lost_any <= 1'b1;
+                lost_channel <= (i % N_IN) < N_CHANNELS ? 6'(i % N_IN)
+                                : 6'(G2L_MARKER_CHANNEL + (i % N_IN) - N_CHANNELS);
+                lost_cause <= 6'(i / N_IN);
             end
         end
         if (rst || clear) lost_any <= 1'b0;
@@ -162,7 +170,9 @@ module g2l_stream_out #(
                         epoch <= raw_time[63:48];
                         announced <= 1'b1;
                     end else begin
-                        m_axis_tdata <= {G2L_KIND_TAG, raw_channel, 6'd0, raw_time[47:0]};
+                        m_axis_tdata <= raw_channel >= 6'(G2L_MARKER_CHANNEL)
+                            ? {G2L_KIND_MARKER, raw_channel - 6'(G2L_MARKER_CHANNEL), 6'd0, raw_time[47:0]}
+                            : {G2L_KIND_TAG, raw_channel, 6'd0, raw_time[47:0]};
                         m_axis_tlast <= raw_last;
                     end
                 end else if (grant == ARB_W'(1)) begin

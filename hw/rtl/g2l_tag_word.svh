@@ -3,6 +3,7 @@
 // Include once inside each module body that needs these constants (no include guard, on purpose).
 localparam int G2L_WORD_BITS = 64;
 localparam int G2L_TIME_BITS = 48;
+localparam int G2L_MARKER_CHANNEL = 32;
 localparam int G2L_KIND_LSB = 60;
 localparam int G2L_KIND_WIDTH = 4;
 localparam logic [3:0] G2L_KIND_INVALID = 4'd0;

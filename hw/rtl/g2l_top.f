@@ -12,6 +12,7 @@ hw/rtl/g2l_tdc.sv
 hw/rtl/g2l_channel.sv
 hw/rtl/g2l_merge_node.sv
 hw/rtl/g2l_merge.sv
+hw/rtl/g2l_marker.sv
 hw/rtl/g2l_sync_filter.sv
 hw/rtl/g2l_rate_counters.sv
 hw/rtl/g2l_axil_regs.sv

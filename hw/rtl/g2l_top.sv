@@ -25,6 +25,7 @@ module g2l_top #(
     parameter int RAW_FIFO_LOG2 = 9,     // log2 entries of the raw tag FIFO before the stream
     parameter int SYNC_INPUT = N_CHANNELS - 1,  // input with the sync prescaler (the board's sync pin)
     parameter int PERIOD_AVG_LOG2 = 8,   // the pulsed block measures the laser period over 2**this syncs
+    parameter int N_MARKERS = 4,         // marker inputs (g2l_marker; 1..15), merge channels 32 + m
     // ---- carry-chain TDC (g2l_tdc; docs/hardware.md "TDC") ----
     parameter int TDC_LINE = 1,          // 1 = CARRY4 line (synthesis), 0 = zero-time line (cycle-based sim)
     parameter int TDC_N_CHAINS = 2,      // carry chains per channel
@@ -42,6 +43,7 @@ module g2l_top #(
 
     input  wire logic [N_CHANNELS-1:0]    in_pulse,     // SPAD / sync lines
     input  wire logic [N_CHANNELS*16-1:0] in_fine_ps,   // TDC_LINE = 0 only: fine time of each edge
+    input  wire logic [N_MARKERS-1:0]     in_marker,    // marker lines (frame / line / power step)
 
     input  wire logic [11:0]              s_axil_awaddr,
     input  wire logic [2:0]               s_axil_awprot,
@@ -76,6 +78,7 @@ module g2l_top #(
     /* verilator lint_off UNUSEDPARAM */
     `include "g2l_regmap.svh"
     `include "g2l_tdc.svh"
+    `include "g2l_tag_word.svh"
     /* verilator lint_on UNUSEDPARAM */
 
     localparam int TDC_N_TAPS = TDC_N_CHAINS * 4 * TDC_N_CARRY4;  // taps of all chains of one channel
@@ -86,16 +89,21 @@ module g2l_top #(
         if (CLK_PERIOD_PS < 1 || CLK_PERIOD_PS > 65536) $error("%m: CLK_PERIOD_PS must fit the 16-bit fine time");
         if (MAX_PHOTONS < 1 || MAX_PHOTONS > 63) $error("%m: MAX_PHOTONS must be 1..63");
         if (SYNC_INPUT < 0 || SYNC_INPUT >= N_CHANNELS) $error("%m: SYNC_INPUT must be an input channel");
+        if (MARKER_LATENCY > TDC_LATENCY + CHANNEL_LATENCY)
+            $error("%m: the marker path must not be slower than a channel's (merge watermarks)");
         if (TDC_LATENCY < g2l_tdc_latency(TDC_N_TAPS))
             $error("%m: TDC_LATENCY must be >= the TDC's pipeline depth g2l_tdc_latency(taps)");
     end
 
     localparam int CHANNEL_LATENCY = 2;            // g2l_channel: hit to tag_valid
+    localparam int MARKER_LATENCY = 3;             // g2l_marker: edge cycle to tag_valid
+    localparam int N_MERGE = N_CHANNELS + N_MARKERS;  // merge inputs: channels, then markers
     localparam logic [63:0] P = 64'(CLK_PERIOD_PS);
 
     // ---- registers ----------------------------------------------------------------------
     logic [31:0] reg_control, reg_channel_enable, reg_sync_channel, reg_bin_width_ps, reg_n_bins;
     logic [31:0] reg_offset_ps, reg_integration_cycles, reg_pulsed_window_ps, reg_sync_divider;
+    logic [31:0] reg_marker_enable;
     logic [63:0] reg_time_preset;
     logic [N_PAIRS*32-1:0] reg_pair;
     logic [N_CHANNELS*32-1:0] reg_dead_time_ps, reg_delay_ps;
@@ -124,7 +132,9 @@ module g2l_top #(
         .reg_sync_channel(reg_sync_channel), .reg_bin_width_ps(reg_bin_width_ps),
         .reg_n_bins(reg_n_bins), .reg_offset_ps(reg_offset_ps),
         .reg_integration_cycles(reg_integration_cycles), .reg_pulsed_window_ps(reg_pulsed_window_ps),
-        .reg_sync_divider(reg_sync_divider),
+        .reg_sync_divider(reg_sync_divider), .reg_marker_enable(reg_marker_enable),
+        .st_marker_sizes((32'(N_MARKERS) << G2L_REG_MARKER_SIZES_N_MARKERS_LSB)
+                         | (32'(MARKER_LATENCY) << G2L_REG_MARKER_SIZES_LATENCY_LSB)),
         .reg_time_preset(reg_time_preset), .reg_pair(reg_pair), .reg_dead_time_ps(reg_dead_time_ps),
         .reg_delay_ps(reg_delay_ps), .reg_packet_words(reg_packet_words),
         .reg_packet_timeout_cycles(reg_packet_timeout_cycles), .reg_clock_control(clock_control),
@@ -283,21 +293,38 @@ module g2l_top #(
         );
     end
 
+    // ---- marker inputs: coarse-time edges, merged as channels 32 + m ---------------------------
+    logic [N_MARKERS-1:0]    mk_valid;
+    logic [N_MARKERS*64-1:0] mk_time;
+    g2l_marker #(.N_MARKERS(N_MARKERS)) u_marker (
+        .clk(clk), .rst(rst), .clear(clear), .run(run), .cfg_enable(reg_marker_enable[N_MARKERS-1:0]),
+        .in_marker(in_marker), .time_ps(time_ps), .tag_valid(mk_valid), .tag_time(mk_time)
+    );
+
     // ---- merge --------------------------------------------------------------------------------
+    // Merge positions N_CHANNELS + m are the marker inputs (zero delay: their watermark is the
+    // channels' lag, which the marker path is not slower than); out of the merge they become
+    // channel G2L_MARKER_CHANNEL + m, which the binners, the pulsed block and the rate counters
+    // never see.
     logic              m_valid, m_ready, m_boundary, m_held;
-    logic [5:0]        m_channel;
+    logic [5:0]        m_pos, m_channel;
     logic [63:0]       m_time;
+    logic [N_MERGE-1:0] overflow_all;
     logic [N_CHANNELS-1:0] overflow;
+    assign overflow = overflow_all[N_CHANNELS-1:0];
+    wire m_marker = !m_boundary && m_pos >= 6'(N_CHANNELS);
+    assign m_channel = m_marker ? 6'(G2L_MARKER_CHANNEL) + (m_pos - 6'(N_CHANNELS)) : m_pos;
 
     g2l_merge #(
-        .N_CHANNELS(N_CHANNELS), .FIFO_DEPTH_LOG2(MERGE_FIFO_LOG2), .BND_DEPTH_LOG2(2),
+        .N_CHANNELS(N_MERGE), .FIFO_DEPTH_LOG2(MERGE_FIFO_LOG2), .BND_DEPTH_LOG2(2),
         .CLK_PERIOD_PS(CLK_PERIOD_PS), .IN_LATENCY(TDC_LATENCY + CHANNEL_LATENCY)
     ) u_merge (
         .clk(clk), .rst(rst), .clear(clear),
-        .in_valid(ch_valid), .in_time(ch_time), .cfg_delay_ps(reg_delay_ps), .time_ps(time_ps),
+        .in_valid({mk_valid, ch_valid}), .in_time({mk_time, ch_time}),
+        .cfg_delay_ps({{(N_MARKERS*32){1'b0}}, reg_delay_ps}), .time_ps(time_ps),
         .bnd_valid(bnd_fire), .bnd_time(time_ps), .bnd_full(bnd_full),
-        .overflow(overflow), .held(m_held),
-        .out_valid(m_valid), .out_ready(m_ready), .out_channel(m_channel), .out_time(m_time),
+        .overflow(overflow_all), .held(m_held),
+        .out_valid(m_valid), .out_ready(m_ready), .out_channel(m_pos), .out_time(m_time),
         .out_boundary(m_boundary)
     );
 
@@ -311,20 +338,20 @@ module g2l_top #(
 
     // Loss cause for merge overflows: 1 when a consumer held the merge (within the tree's depth
     // before the overflow), 2 otherwise.
-    wire [N_CHANNELS-1:0] lost_c1 = m_held ? overflow : '0;
-    wire [N_CHANNELS-1:0] lost_c2 = m_held ? '0 : overflow;
+    wire [N_MERGE-1:0] lost_c1 = m_held ? overflow_all : '0;
+    wire [N_MERGE-1:0] lost_c2 = m_held ? '0 : overflow_all;
 
     logic       hq_valid, hq_ready, hq_boundary, pq_valid, pq_ready, pq_boundary;
     logic [5:0] hq_channel, pq_channel;
     logic [63:0] hq_time, pq_time;
     g2l_skid #(.WIDTH(71)) u_hist_in (
         .clk(clk), .rst(rst || clear),
-        .in_valid(m_fire), .in_ready(hist_in_ready), .in_data({m_boundary, m_channel, m_time}),
+        .in_valid(m_fire && !m_marker), .in_ready(hist_in_ready), .in_data({m_boundary, m_channel, m_time}),
         .out_valid(hq_valid), .out_ready(hq_ready), .out_data({hq_boundary, hq_channel, hq_time})
     );
     g2l_skid #(.WIDTH(71)) u_pulsed_in (
         .clk(clk), .rst(rst || clear),
-        .in_valid(m_fire), .in_ready(pulsed_in_ready), .in_data({m_boundary, m_channel, m_time}),
+        .in_valid(m_fire && !m_marker), .in_ready(pulsed_in_ready), .in_data({m_boundary, m_channel, m_time}),
         .out_valid(pq_valid), .out_ready(pq_ready), .out_data({pq_boundary, pq_channel, pq_time})
     );
 
@@ -369,26 +396,27 @@ module g2l_top #(
     );
 
     // ---- rate / loss counters ---------------------------------------------------------------
-    logic [N_CHANNELS-1:0] lost_c0;
+    logic [N_MERGE-1:0] lost_c0;
     g2l_rate_counters #(.N_CHANNELS(N_CHANNELS)) u_rates (
         .clk(clk), .rst(rst), .clear(clear),
-        .t_fire(m_fire), .t_channel(m_channel), .t_boundary(m_boundary),
+        .t_fire(m_fire && !m_marker), .t_channel(m_channel), .t_boundary(m_boundary),
         .bnd_ready(rates_bnd_ready), .len_valid(bnd_fire), .len_cycles(since),
-        .lost_a(lost_c0), .lost_b(overflow),
+        .lost_a(lost_c0[N_CHANNELS-1:0]), .lost_b(overflow),
         .count(st_count), .lost_total(st_lost_count),
         .m_axis_tdata(rates_tdata), .m_axis_tvalid(rates_tvalid), .m_axis_tready(rates_tready),
         .m_axis_tlast(rates_tlast)
     );
 
     // ---- raw path: conditional sync filter, then the raw tag FIFO ------------------------------
-    // Never holds the merge; a full FIFO drops and counts (cause 0).
+    // Never holds the merge; a full FIFO drops and counts (cause 0). Markers take it whether or
+    // not CONTROL.raw_enable: they are rare, and the host needs them to gate histograms.
     logic        rf_valid;
     logic [5:0]  rf_channel;
     logic [63:0] rf_time;
     g2l_sync_filter u_sync_filter (
         .clk(clk), .rst(rst), .clear(clear),
         .cfg_enable(sync_filter), .cfg_sync_channel(reg_sync_channel[5:0]),
-        .in_valid(m_fire && !m_boundary && raw_enable), .in_channel(m_channel), .in_time(m_time),
+        .in_valid(m_fire && !m_boundary && (raw_enable || m_marker)), .in_channel(m_channel), .in_time(m_time),
         .out_valid(rf_valid), .out_channel(rf_channel), .out_time(rf_time),
         .filtered_count(st_sync_filtered)
     );
@@ -401,7 +429,9 @@ module g2l_top #(
     );
     always_ff @(posedge clk) begin
         if (rst || clear) lost_c0 <= '0;
-        else for (int c = 0; c < N_CHANNELS; c++) lost_c0[c] <= rf_valid && raw_full && rf_channel == 6'(c);
+        else for (int c = 0; c < N_MERGE; c++)
+            lost_c0[c] <= rf_valid && raw_full
+                          && rf_channel == (c < N_CHANNELS ? 6'(c) : 6'(G2L_MARKER_CHANNEL + c - N_CHANNELS));
     end
 
     // ---- output: framer, then DMA packets (tlast where the host wants it) ---------------------
@@ -430,7 +460,7 @@ module g2l_top #(
 
     logic [63:0] fr_tdata;
     logic        fr_tvalid, fr_tready, fr_tlast_unused;
-    g2l_stream_out #(.N_CHANNELS(N_CHANNELS), .N_SRC(3)) u_out (
+    g2l_stream_out #(.N_CHANNELS(N_CHANNELS), .N_MARKERS(N_MARKERS), .N_SRC(3)) u_out (
         .clk(clk), .rst(rst), .clear(clear),
         // the head is the last raw tag buffered when it is alone in its stage and the FIFO is empty
         .raw_valid(rq_valid), .raw_ready(rq_ready), .raw_channel(rq_data[69:64]),
@@ -454,7 +484,7 @@ module g2l_top #(
     logic lost_sticky;
     always_ff @(posedge clk) begin
         if (rst || clear) lost_sticky <= 1'b0;
-        else if (|lost_c0 || |overflow || hist_lost != 0 || hist_lost_inexact || pulsed_lost != 0
+        else if (|lost_c0 || |overflow_all || hist_lost != 0 || hist_lost_inexact || pulsed_lost != 0
                  || hist_saturate != 0)
             lost_sticky <= 1'b1;
     end
@@ -470,6 +500,7 @@ module g2l_top #(
     // Diagnostics without a register in map version 1.1 (kept as ports for the next minor).
     wire unused_ok = &{1'b0, ch_dead_unused, reg_channel_enable[31:N_CHANNELS], reg_sync_channel[31:6],
                        reg_sync_divider[31:3], raw_count_unused,
+                       reg_marker_enable[31:N_MARKERS],
                        reg_tdc_cal_enable, reg_tdc_control, reg_tdc_select,
                        hist_cfg_error, pulsed_cfg_error, pulsed_pre_sync, pulsed_out_of_window, pulsed_clip,
                        fr_tlast_unused};

@@ -98,6 +98,7 @@ def sv_tag(tag: dict) -> str:
     out += [
         f"localparam int G2L_WORD_BITS = {w['bits']};",
         f"localparam int G2L_TIME_BITS = {w['time_bits']};",
+        f"localparam int G2L_MARKER_CHANNEL = {w['marker_channel']};",
         f"localparam int G2L_KIND_LSB = {w['kind_lsb']};",
         f"localparam int G2L_KIND_WIDTH = {w['kind_width']};",
     ]
@@ -152,6 +153,7 @@ def c_header(tag: dict, reg: dict) -> str:
         "",
         f"#define G2L_WORD_BITS {w['bits']}",
         f"#define G2L_TIME_BITS {w['time_bits']}",
+        f"#define G2L_MARKER_CHANNEL {w['marker_channel']}",
         f"#define G2L_KIND_LSB {w['kind_lsb']}",
         f"#define G2L_KIND_WIDTH {w['kind_width']}",
         "#define G2L_FIELD(word, lsb, width) (((word) >> (lsb)) & ((1ULL << (width)) - 1ULL))",
@@ -247,6 +249,7 @@ def python_module(tag: dict, reg: dict) -> str:
         f"WORD_BITS = {w['bits']}",
         f"TIME_BITS = {w['time_bits']}",
         f"TIME_UNIT_PS = {w['time_unit_ps']}",
+        f"MARKER_CHANNEL = {w['marker_channel']}  # marker input m is channel MARKER_CHANNEL + m",
         f"KIND = Field({w['kind_lsb']}, {w['kind_width']})",
         "",
     ]
@@ -299,6 +302,9 @@ def md_tag(tag: dict) -> str:
         f"absolute time = epoch * 2**{w['time_bits']} + time_ps.",
         "",
         w["doc"].replace("\n", " "),
+        "",
+        f"Marker input m travels the on-chip merge as channel {w['marker_channel']} + m; a LOST word with "
+        f"channel >= {w['marker_channel']} counts lost markers of input channel - {w['marker_channel']}.",
         "",
         f"Kind field: bits [{w['kind_lsb'] + w['kind_width'] - 1}:{w['kind_lsb']}].",
         "",

@@ -58,6 +58,7 @@ struct g2l_harness {
     g2l_harness_stats stats{};
     std::string error;
     uint32_t n_channels = 0;
+    uint32_t n_markers = 0;            // marker inputs (MARKER_SIZES.n_markers): edge channels 32 + m
     uint32_t period_ps = 0;
     uint32_t sync_input = UINT32_MAX;  // input with the sync prescaler (SIZES.sync_input)
     bool sync_divided = false;         // SYNC_DIVIDER.log2 > 0: that input takes an edge per cycle
@@ -71,7 +72,7 @@ static void tick(g2l_harness *h) {
     Vg2l_top *t = h->top.get();
     // Inputs for this cycle (clk is low): edges due now.
     const uint64_t now = dut_time(h) / h->period_ps;
-    uint64_t pulse = 0;
+    uint64_t pulse = 0, marker = 0;
     while (!h->queue.empty() && h->queue.front().cycle <= now) {
         const Edge e = h->queue.front();
         h->queue.pop_front();
@@ -79,10 +80,16 @@ static void tick(g2l_harness *h) {
             h->stats.edges_late++;
             continue;
         }
-        pulse |= (1ull << e.channel);
-        set_fine(t->in_fine_ps, e.channel, e.fine);
+        if (e.channel >= G2L_MARKER_CHANNEL) {
+            marker |= (1ull << (e.channel - G2L_MARKER_CHANNEL));  // coarse: no fine time
+        } else {
+            pulse |= (1ull << e.channel);
+            set_fine(t->in_fine_ps, e.channel, e.fine);
+        }
         h->stats.edges_in++;
     }
+    t->in_marker = static_cast<std::remove_reference_t<decltype(t->in_marker)>>(marker);
+
     // An edge in consecutive cycles (the prescaled sync input) needs the line low in between:
     // drop it for a moment while the clock is low, so the prescaler counts a rising edge.
     if (pulse & h->prev_pulse) {
@@ -122,6 +129,7 @@ g2l_harness *g2l_create(void) {
     h->top->clk = 0;
     h->top->rst = 1;
     h->top->in_pulse = 0;
+    h->top->in_marker = 0;
     h->top->s_axil_awvalid = 0;
     h->top->s_axil_wvalid = 0;
     h->top->s_axil_bready = 0;
@@ -138,7 +146,9 @@ g2l_harness *g2l_create(void) {
     g2l_axil_read(h, G2L_REG_SIZES, &v);
     h->n_channels = v & 0x7F;
     h->sync_input = (v >> G2L_REG_SIZES_SYNC_INPUT_LSB) & ((1u << G2L_REG_SIZES_SYNC_INPUT_WIDTH) - 1);
-    h->last_edge_cycle.assign(h->n_channels, UINT64_MAX);
+    g2l_axil_read(h, G2L_REG_MARKER_SIZES, &v);
+    h->n_markers = (v >> G2L_REG_MARKER_SIZES_N_MARKERS_LSB) & ((1u << G2L_REG_MARKER_SIZES_N_MARKERS_WIDTH) - 1);
+    h->last_edge_cycle.assign(G2L_MARKER_CHANNEL + h->n_markers, UINT64_MAX);
     return h;
 }
 
@@ -170,8 +180,9 @@ int g2l_push_edges(g2l_harness *h, const uint8_t *channel, const uint64_t *cycle
     char buf[256];
     for (size_t i = 0; i < n; i++) {
         const uint8_t c = channel[i];
-        if (c >= h->n_channels) {
-            snprintf(buf, sizeof buf, "edge %zu: channel %u >= n_channels %u", i, c, h->n_channels);
+        if (c >= h->n_channels && (c < G2L_MARKER_CHANNEL || c >= G2L_MARKER_CHANNEL + h->n_markers)) {
+            snprintf(buf, sizeof buf, "edge %zu: channel %u is neither an input (< n_channels %u) nor a marker "
+                     "(%u + m, m < n_markers %u)", i, c, h->n_channels, G2L_MARKER_CHANNEL, h->n_markers);
         } else if (fine_ps[i] >= h->period_ps) {
             snprintf(buf, sizeof buf, "edge %zu: fine_ps %u >= CLK_PERIOD_PS %u", i, fine_ps[i], h->period_ps);
         } else if (cycle[i] < h->last_pushed_cycle) {

@@ -37,7 +37,8 @@ void g2l_reset(g2l_harness *h, uint32_t cycles);
  * be >= 2 cycles apart (the line has to go low between two rising edges), except on the sync
  * input (SIZES.sync_input) while SYNC_DIVIDER.log2 > 0: its prescaler counts every rising edge, so
  * there they may be in consecutive cycles (the harness drops the line between them while the
- * clock is low). fine_ps < CLK period.
+ * clock is low). fine_ps < CLK period. Channel G2L_MARKER_CHANNEL + m (m < MARKER_SIZES.n_markers)
+ * drives marker input m high for that cycle (coarse time: its fine_ps is ignored).
  * Returns 0, or -1 with g2l_last_error() naming the offending index. */
 int g2l_push_edges(g2l_harness *h, const uint8_t *channel, const uint64_t *cycle, const uint16_t *fine_ps,
                    size_t n);

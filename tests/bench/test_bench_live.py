@@ -133,3 +133,30 @@ def test_sim_device_end_to_end() -> None:
             f"the emulator alone makes them in {t_emu:.2f} s (e2e time / emulator time {t_e2e / t_emu:.2f})"
         )
     assert rows["t3"][0] / rows["t3"][1] > 3 * rows["t2"][0] / rows["t2"][1]
+
+
+# the live taggers' measurements (docs/protocol.md section 3), all heralded/anchored on the sync
+LIVE_SETTINGS = {
+    "log_corr": {"log_corr": True},
+    "coincidences": {"coincidences": ((0, 1), (0, 1, 8))},
+    "heralded_g2": {"heralded_g2": (8, 0, 1), "herald_window_ps": 100_000},
+    "g3": {"g3": (8, 0, 1)},
+    "on_state": {"on_state": True},
+}
+
+
+def test_live_correlations_cost(recordings: dict[str, Path]) -> None:
+    """The server loop on the T3 recording with each live topic on, all of them, and none."""
+    path = recordings["T3 .h5"]
+    every = {k: v for d in LIVE_SETTINGS.values() for k, v in d.items()}
+    runs = {"none": {}, **LIVE_SETTINGS, "all": every}
+    rates = {}
+    for label, extra in runs.items():
+        t, tags = _serve(open_device("replay", path=path), rep_rate_hz=1e7, **extra)
+        rates[label] = tags / t / 1e6
+    print("\nreplay --speed 0 with the live taggers' topics (Mtags/s; tags include the 10 MHz syncs)")
+    for label, r in rates.items():
+        print(f"{label:14} {r:7.1f}   {r / rates['none']:5.2f} x none")
+    # the sync-anchored g3 / heralded g2 walk every sync: the only ones that may cost several times
+    assert rates["log_corr"] > 0.5 * rates["none"] and rates["coincidences"] > 0.3 * rates["none"]
+    assert rates["all"] > 0.05 * rates["none"]

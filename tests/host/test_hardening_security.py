@@ -255,6 +255,7 @@ def test_dashboard_beyond_loopback_needs_the_token(array_server: Server) -> None
     )
     try:
         assert "?token=" in line, line
+        assert "0.0.0.0" not in line, line  # the wildcard cannot be opened from another machine
         token = line.split("?token=")[1].split()[0]
         base = f"http://127.0.0.1:{port}/"
         code, _, _ = _get(base)
@@ -316,6 +317,20 @@ def test_dashboard_insecure_warns(array_server: Server) -> None:
         proc.terminate()
         _, err = proc.communicate(timeout=30)
     assert "without a token (--insecure)" in err
+
+
+def test_public_url_names_an_openable_address() -> None:
+    import socket
+
+    from g2live.dashboard.webserver import public_url
+
+    assert public_url("127.0.0.1", 5006) == "http://127.0.0.1:5006/"
+    assert public_url("::1", 5006, "t") == "http://[::1]:5006/?token=t"
+    for wildcard in ("0.0.0.0", "::"):
+        url = public_url(wildcard, 5006, "t")
+        assert wildcard not in url.split("//")[1].split(":5006")[0]
+        host = url.split("//")[1].rsplit(":5006", 1)[0].strip("[]")
+        assert host in (socket.gethostname(), socket.getfqdn())
 
 
 def test_dashboard_api_refuses_an_open_address() -> None:

@@ -108,6 +108,8 @@ def test_back_to_back_packets_bit_exact(standin: Any, stream: PhotonData) -> Non
     np.testing.assert_array_equal(ht[keep_h], st[keep_s], "tag times")
     assert keep_s.sum() > 20_000
     for h, s in zip(hw, sim, strict=True):
+        assert h.stream is not None  # the decoded tags, for the server's live counters
+        np.testing.assert_array_equal(h.stream[1], core.decode(h.tag_words)[1])
         np.testing.assert_array_equal(h.counts, s.counts)
         np.testing.assert_array_equal(h.histograms, s.histograms)
         assert not any(v.sum() for v in h.lost.values())

@@ -48,6 +48,9 @@ def server() -> Iterator[Server]:
 
 
 def test_every_topic_message_carries_the_documented_header(server: Server) -> None:
+    live = {"log_corr": True, "coincidences": [[0, 1]], "heralded_g2": [8, 0, 1], "g3": [8, 0, 1],
+            "on_state": True, "on_threshold_cps": 1.0}  # the live taggers' topics too
+    server.apply_config(server.config.updated(**live))
     integ = server.step_integration()
     assert integ is not None and integ.histograms.sum() > 0
     common = documented_keys("### 1.1")

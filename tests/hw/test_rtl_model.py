@@ -194,3 +194,108 @@ def test_sync_prescaler_takes_an_edge_per_clock(model) -> None:
     np.testing.assert_array_equal(dt, kept[ko])
     assert model.stats()["edges_late"] == 0
     model.write_reg(C.REG_SYNC_DIVIDER, 0)
+
+
+def random_markers(rng: np.random.Generator, n_markers: int, t0: int, n: int, period: int) -> np.ndarray:
+    """Marker edges (channels MARKER_CHANNEL + m) at least two cycles apart per input."""
+    from g2live.markers import marker_array
+
+    ms, ts = [], []
+    for m in range(n_markers):
+        ms.append(np.full(n, m))
+        ts.append(t0 + np.cumsum(rng.integers(2 * period, 40 * period, n)))
+    return marker_array(np.concatenate(ms), np.concatenate(ts))
+
+
+def test_markers_match_the_twin(model) -> None:
+    """Marker edges on in_marker: MARKER words at the coarse time, merged in (time, channel) order
+    with the channels' tags; a disabled input emits nothing."""
+    from g2live.markers import coarse_time, marker_array, merge_markers
+
+    rng = np.random.default_rng(11)
+    assert model.n_markers >= 2
+    model.reset()
+    assert model.read_reg(C.REG_MARKER_ENABLE) == 0, "markers are off after reset"
+    enable_all(model)
+    model.write_reg(C.REG_MARKER_ENABLE, (1 << model.n_markers) - 2)  # input 0 off
+    model.write_reg(C.REG_CONTROL, 0b11)
+    t0 = clear_and_settle(model)
+    p = model.clk_period_ps
+    ch, t = random_stream(rng, model.n_channels, t0, 200, 30 * p, p)
+    mk = random_markers(rng, model.n_markers, t0, 60, p)
+    mk["time_ps"] += rng.integers(0, p, mk.size)  # anywhere in the cycle: stamped at its start
+    pch, pt = merge_markers(ch, t, mk)
+    model.push_events(pch, pt)
+    model.run_until_ps(int(pt[-1]) + 300 * p)
+    got = model.drain()
+    on = mk[mk["marker"] != 0]
+    zero = [0] * model.n_channels
+    ech, et, _ = core.frontend(ch, model.ideal_tdc().quantize(t), zero, zero)
+    wch, wt = merge_markers(ech, et, marker_array(on["marker"], coarse_time(on["time_ps"], p)))
+    np.testing.assert_array_equal(got, core.encode(wch, wt, markers=True))
+    dch, _, st = core.decode(got)
+    assert st.markers.size == on.size and st.malformed == 0 and st.out_of_order == 0
+    np.testing.assert_array_equal(st.markers["time_ps"], coarse_time(on["time_ps"], p))
+    assert model.stats()["edges_late"] == 0
+
+
+def test_marker_losses_are_counted(model) -> None:
+    """Under output back-pressure lost markers come back as LOST words of channel 32 + m: every
+    marker edge is either delivered or counted."""
+    rng = np.random.default_rng(12)
+    model.reset()
+    enable_all(model)
+    model.write_reg(C.REG_MARKER_ENABLE, (1 << model.n_markers) - 1)
+    model.write_reg(C.REG_CONTROL, 0b11)
+    t0 = clear_and_settle(model)
+    p = model.clk_period_ps
+    model.set_ready_pattern(on=1, period=5)
+    ch, t = random_stream(rng, model.n_channels, t0, 400, 6 * p, p)
+    mk = random_markers(rng, model.n_markers, t0, 150, p)
+    from g2live.markers import merge_markers
+
+    pch, pt = merge_markers(ch, t, mk)
+    model.push_events(pch, pt)
+    model.run_until_ps(int(pt[-1]) + 100 * p)
+    model.set_ready_pattern()
+    model.run(5000)
+    dch, _, st = core.decode(model.drain())
+    assert st.malformed == 0 and st.out_of_order == 0
+    sent = np.bincount(mk["marker"], minlength=model.n_markers)
+    got = np.bincount(st.markers["marker"], minlength=model.n_markers)
+    lost = st.lost_total[C.MARKER_CHANNEL:C.MARKER_CHANNEL + model.n_markers]
+    assert lost.sum() > 0, "the stimulus must overflow the raw FIFO"
+    np.testing.assert_array_equal(got + lost, sent)
+    n = model.n_channels
+    missing = np.bincount(ch, minlength=n) - np.bincount(dch, minlength=n)
+    np.testing.assert_array_equal(st.lost_total[:n], missing)
+
+
+def test_markers_stream_without_raw_tags(model) -> None:
+    """CONTROL.raw_enable = 0: no TAG words, but the marker inputs still give their MARKER words
+    (the host gates with them); MARKER_SIZES says how many inputs and their latency."""
+    from g2live.markers import coarse_time, merge_markers
+
+    sizes = model.read_reg(C.REG_MARKER_SIZES)
+    f = C.REGISTERS["MARKER_SIZES"].fields
+    assert f["n_markers"].get(sizes) == model.n_markers and f["latency"].get(sizes) == 3
+    rng = np.random.default_rng(13)
+    model.reset()
+    enable_all(model)
+    model.write_reg(C.REG_MARKER_ENABLE, (1 << model.n_markers) - 1)
+    assert model.read_reg(C.REG_MARKER_ENABLE) == (1 << model.n_markers) - 1
+    model.write_reg(C.REG_CONTROL, 0b01)  # run only
+    t0 = clear_and_settle(model)
+    p = model.clk_period_ps
+    ch, t = random_stream(rng, model.n_channels, t0, 50, 30 * p, p)
+    mk = random_markers(rng, model.n_markers, t0, 20, p)
+    pch, pt = merge_markers(ch, t, mk)
+    model.push_events(pch, pt)
+    model.run_until_ps(int(pt[-1]) + 300 * p)
+    dch, _, st = core.decode(model.drain())
+    assert dch.size == 0 and st.malformed == 0
+    # the chip's order: coarse time, then marker input (two edges in one cycle: input 0 first)
+    ct = coarse_time(mk["time_ps"], p)
+    o = np.lexsort((mk["marker"], ct))
+    np.testing.assert_array_equal(st.markers["time_ps"], ct[o])
+    np.testing.assert_array_equal(st.markers["marker"], mk["marker"][o])

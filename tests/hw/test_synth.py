@@ -78,3 +78,14 @@ def test_tdc_delay_line_is_carry4(result: dict) -> None:
     instances = sum(cells.get(name, 0) for cells in result["modules"].values() for name in lines)
     assert instances == PARAMS["N_CHANNELS"], "one delay line per channel"
     assert result["resources"]["carry4"] >= PARAMS["N_CHANNELS"] * geo.n_chains * int(geo.n_carry4)
+
+
+def test_marker_block_keeps_its_registers(tmp_path: Path) -> None:
+    """g2l_marker on its own: the synchronisers, the edge history, the valid pulses and the time
+    stamps (t1, t2 and the output stamp, identical per input so Yosys may share it) survive."""
+    from g2live.tools import rtl
+
+    n = 4
+    res = synth.synth({"N_MARKERS": n}, top="g2l_marker", srcs=rtl.hw_tree().sources("g2l_marker"),
+                      workdir=tmp_path, map_luts=False)
+    assert res["resources"]["ff"] >= 3 * n + n + 3 * 64, res["resources"]

@@ -40,6 +40,7 @@ proc get_property {name obj} {
         DIRECTORY { return [file join $::env(STUB_RUNS) $obj] }
         SLACK { return $obj }
         CONFIG.N_CHANNELS { return 9 }
+        CONFIG.N_MARKERS { return 4 }
         default { return "" }
     }
 }

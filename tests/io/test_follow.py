@@ -21,7 +21,7 @@ from g2live.config import Config
 from g2live.device import open_device
 from g2live.io._common import FormatError
 from g2live.io.follow import FollowStats, follow_chunks
-from g2live.photons import t3_time_ps
+from g2live.photons import Meta, PhotonData, t3_time_ps
 
 WRITER = Path(__file__).with_name("_follow_writer.py")
 REAL = {
@@ -212,3 +212,23 @@ def test_server_answers_while_the_follow_device_waits_for_the_writer(realdata: P
         srv.stop_event.set()
         th.join(10)
         sub.close()
+
+
+def test_following_a_ptu_gives_its_markers(tmp_path: Path) -> None:
+    """Marker records of a followed PTU come with the chunks as ``PhotonData.markers`` (bit k =
+    marker k), the same as reading the whole file gives."""
+    from g2live.markers import marker_array, marker_numbers
+
+    rng = np.random.default_rng(2)
+    t = np.sort(rng.integers(0, 10**10, 5000))
+    ch = rng.integers(0, 2, t.size).astype(np.uint8)
+    mk = marker_array(rng.integers(0, 4, 30), np.sort(rng.integers(0, 10**10, 30)))
+    dst = tmp_path / "marked.ptu"
+    io.write(dst, PhotonData(ch, t, Meta(source="test"), markers=mk))
+    got = [c for c in follow_chunks(dst, idle_s=0.2, poll_s=0.01, chunk_records=700) if c is not None]
+    marks = np.concatenate([c.markers for c in got if c.markers is not None])
+    np.testing.assert_array_equal(marks["marker"], mk["marker"])
+    np.testing.assert_array_equal(marks["time_ps"], mk["time_ps"])
+    _data, whole = io.read_with_markers(dst)
+    np.testing.assert_array_equal(marker_numbers(whole, "ptu")["time_ps"], mk["time_ps"])
+    np.testing.assert_array_equal(np.concatenate([c.time_ps for c in got]), t)

@@ -164,6 +164,38 @@ def test_ptu_write_reads_back_with_ptufile(tmp_path: Path) -> None:
     assert np.array_equal(ph["channel"].astype(np.uint8), expect)
 
 
+def test_ptu_t2_markers_read_back_with_g2live_and_ptufile(tmp_path: Path) -> None:
+    """Markers 0..3 (``PhotonData.markers``) become PTU T2 marker records of lines 1..4: g2live's
+    reader and ptufile give back their times and bits (``1 << m``), also across overflows, a
+    chunk of markers alone and markers after the last photon."""
+    ptufile = pytest.importorskip("ptufile")
+    from g2live.markers import marker_array
+
+    d = _synthetic_t2(max_gap=127 * 2**25)
+    rng = np.random.default_rng(4)
+    mt = np.sort(rng.integers(0, int(d.time_ps[-1]) + 10**9, 60))
+    mk = marker_array(rng.integers(0, 4, mt.size), mt)
+    out = tmp_path / "marked.ptu"
+    half = int(np.searchsorted(d.time_ps, mt[30]))
+    cut = int(np.searchsorted(mk["time_ps"], d.time_ps[half - 1], side="right"))
+    with io.open_writer(out, d.meta) as w:
+        w.append(PhotonData(d.channel[:half], d.time_ps[:half], d.meta, markers=mk[:cut]))
+        w.append(PhotonData(d.channel[:0], d.time_ps[:0], d.meta, markers=mk[cut:cut + 3]))
+        w.append(PhotonData(d.channel[half:], d.time_ps[half:], d.meta, markers=mk[cut + 3:]))
+    back, marks = io.read_with_markers(out)
+    assert np.array_equal(back.time_ps, d.time_ps) and np.array_equal(back.channel, d.channel)
+    np.testing.assert_array_equal(marks["time_ps"], mk["time_ps"])
+    np.testing.assert_array_equal(marks["marker"], 1 << mk["marker"].astype(np.int64))
+    with ptufile.PtuFile(out) as p:
+        r = p.decode_records()
+    pm = r[r["marker"] > 0]
+    np.testing.assert_array_equal(pm["time"].astype(np.int64), mk["time_ps"])
+    np.testing.assert_array_equal(pm["marker"], 1 << mk["marker"].astype(np.int64))
+    with pytest.raises(ValueError, match="marker lines 1..4"):
+        bad = PhotonData(d.channel, d.time_ps, d.meta, markers=marker_array(np.array([4]), np.array([0])))
+        io.write(tmp_path / "bad.ptu", bad)
+
+
 def test_ptu_t3_write_reads_back_with_g2live_and_ptufile(tmp_path: Path) -> None:
     """Emulated T3 (10 MHz, 1 ps micro-times) as HydraHarp T3 v2 records: the 100 ns period needs
     4 ps dtime bins in 15 bits, so micro-times are floored to 4 ps; g2live and ptufile then read

@@ -107,6 +107,22 @@ def _add_step_options(p: argparse.ArgumentParser) -> None:
                    help="detection window after each herald (default 1 ns)")
     p.add_argument("--herald-offset-ns", type=opt.number(-1e9, 1e9), default=0.0,
                    help="start of the window relative to the herald (default 0)")
+    p.add_argument("--gate-markers", metavar="START:STOP", type=_marker_pair,
+                   help="add the pair histogram and pulsed g2(0) of the photons inside the windows a START "
+                   "marker opens and the next STOP marker closes (keys marker_gate, g2_0_gated); g2live "
+                   "recordings: the marker input number; PicoQuant / SPC files: the marker bits")
+
+
+def _marker_pair(text: str) -> tuple[int, int]:
+    """START:STOP marker values (0..255)."""
+    try:
+        a, b = (int(x) for x in text.split(":"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected START:STOP marker values like 0:1, got {text!r}") \
+            from None
+    if not (0 <= a <= 255 and 0 <= b <= 255):
+        raise argparse.ArgumentTypeError(f"marker values must be 0..255, got {text!r}")
+    return a, b
 
 
 def _check(args: argparse.Namespace) -> None:
@@ -189,6 +205,7 @@ def _file_options(args: argparse.Namespace) -> dict[str, Any]:
         "steps": _steps(args),
         "conditioned": _conditioned(args),
         "zero_ps": args.zero_ps,
+        "gate_markers": args.gate_markers,
     }
 
 
@@ -494,6 +511,11 @@ def _print_optional(r: dict[str, Any]) -> None:
         g = _value(r, "g2_0_on", r["g2_0_on_err"])
         print(f"  g2(0) ON state   {g}   ({gate['n_windows']} ON segments,"
               f" {gate['on_time_s']:.3g} s)")
+    if r.get("marker_gate"):
+        mg = r["marker_gate"]
+        g = _value(r, "g2_0_gated", r["g2_0_gated_err"])
+        print(f"  g2(0) gated      {g}   ({mg['n_windows']} windows marker {mg['start_marker']} -> "
+              f"{mg['stop_marker']}, {mg['gated_time_s']:.3g} s, {sum(mg['counts'])} pairs)")
     lc = r.get("log_correlation")
     if lc:
         edges, g = lc["edges_ps"], lc["g"]

@@ -21,13 +21,14 @@ import zmq
 
 from .accumulators import Heralded, History, SweepPoints, Trace, numeric_values
 from .snapshot import Cursor, HeraldedCopy, Snapshot, StreamHealth, SweepCopy, TraceCopy, Want
-from .wire import Message, Subscriber
+from .wire import LIVE_TOPICS, Message, Subscriber
 from .worker import ThreadedWorker
 
 __all__ = ["TOPICS", "Feed"]
 
 # Topics the dashboard shows; "tags" (raw words) is deliberately not subscribed: it can be large.
-TOPICS = ("g2", "rates", "pulsed", "heralded", "trace", "sweep", "status", "analysis")
+# The live taggers' topics are accumulated by the server: conflating them loses nothing.
+TOPICS = ("g2", "rates", "pulsed", "heralded", "trace", "sweep", "status", "analysis", *LIVE_TOPICS)
 MAX_BATCH = 10_000  # frames folded in per locked step, so a reader never waits long for the lock
 
 

@@ -11,9 +11,11 @@ from typing import Any
 
 import numpy as np
 
+from .wire import delay_edges, log_g2
+
 __all__ = ["decay_columns", "detector_channels", "fmt_rate", "fmt_value_err", "format_pairs", "g2_columns",
-           "lost_summary", "mean_photons", "parse_pairs", "peak_windows", "photon_number_columns",
-           "rate_channels"]
+           "g3_image", "logcorr_columns", "lost_summary", "mean_photons", "parse_pairs", "peak_windows",
+           "photon_number_columns", "rate_channels", "shown_value"]
 
 
 def fmt_value_err(value: float | None, err: float | None, digits: int = 2) -> str:
@@ -141,3 +143,28 @@ def rate_channels(header: dict[str, Any], data: np.ndarray,
     chans = [int(c) for c in settings.get("channels", range(rates.size)) if 0 <= int(c) < rates.size]
     sync = settings.get("sync_channel")
     return rates, [c for c in chans if c != sync], sync
+
+
+def logcorr_columns(header: dict[str, Any]) -> dict[str, np.ndarray]:
+    """G(tau) of a ``logcorr`` frame on a log time axis: geometric bin centre (s) and G, NaN where
+    not known yet (a gap, not a line to zero)."""
+    edges, g = log_g2(header)
+    e = edges.astype(np.float64)
+    return {"tau": np.sqrt(e[:-1] * e[1:]) * 1e-12, "g": g}
+
+
+def g3_image(header: dict[str, Any], hist: np.ndarray) -> dict[str, Any]:
+    """The ``g3`` histogram as an image: counts, and its extent (ns) on both delay axes."""
+    h = np.asarray(hist, dtype=np.float64)
+    e = delay_edges(header) * 1e-3
+    span = float(e[-1] - e[0])
+    # image rows are y: axis 0 of the payload is t_b - t_a (x), so transpose
+    return {"image": [h.T], "x": [float(e[0])], "y": [float(e[0])], "dw": [span], "dh": [span]}
+
+
+def shown_value(values: dict[str, Any], withheld: dict[str, Any], key: str, err_key: str) -> str:
+    """``value ± err``; "withheld" (with the reason beside it elsewhere) for a value outside its
+    physical range, an em dash when not known yet."""
+    if values.get(key) is None and key in withheld:
+        return "withheld"
+    return fmt_value_err(values.get(key), values.get(err_key))

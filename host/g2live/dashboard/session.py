@@ -23,14 +23,15 @@ from .feed import Feed
 from .flow_control import FlowControl
 from .header import Header
 from .snapshot import Cursor, Snapshot, Want
-from .views import BlinkingTab, DeviceTab, HeraldedTab, LiveTab, SweepTab, View
+from .views import BlinkingTab, CorrelationsTab, DeviceTab, HeraldedTab, LiveTab, SweepTab, View
 from .widgets import PageKit, steady_axes
+from .wire import LIVE_TOPICS
 
 __all__ = ["RENDER_MS", "SLOW_S", "Session"]
 
 RENDER_MS = 50  # render tick; the browser's echo (flow control) decides how many ticks send anything
 SLOW_S = 0.5  # period of the secondary plots (history, rates, photon number) and the page-rate text
-REFRESH_ON_SHOW = ("g2", "rates", "pulsed", "status")  # topics a newly shown tab gets again
+REFRESH_ON_SHOW = ("g2", "rates", "pulsed", "status", *LIVE_TOPICS)  # topics a newly shown tab gets again
 
 
 class Session:
@@ -59,7 +60,7 @@ class Session:
         self.header = Header(self.kit, feed.pub, commander.endpoint)
         self.live = LiveTab(self.kit, self.header, self._redraw_g2)
         self.views: list[View] = [self.live, HeraldedTab(self.kit), SweepTab(self.kit), BlinkingTab(self.kit),
-                                  DeviceTab(self.kit)]
+                                  CorrelationsTab(self.kit), DeviceTab(self.kit)]
         tabs = Tabs(tabs=[TabPanel(child=v.layout, title=v.title) for v in self.views],
                     sizing_mode="stretch_width", name="tabs")
         tabs.on_change("active", lambda _a, _o, new: self._on_tab(new))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import signal
+import socket
 import threading
 from typing import Any
 
@@ -132,7 +133,7 @@ def serve_dashboard(pub: str, control: str, port: int, host: str = "127.0.0.1", 
     except BaseException:  # e.g. the port is taken: stop the receiver threads before reporting
         dash.close()
         raise
-    url = f"http://{host}:{port}/" + (f"?token={token}" if token is not None else "")
+    url = public_url(host, port, token)
     if not is_loopback_host(host) and token is None:
         log.warning("dashboard on %s without a token (--insecure): anyone who reaches it can %s", host,
                     "watch the instrument" if view_only else "start, stop and reconfigure the instrument")
@@ -144,6 +145,22 @@ def serve_dashboard(pub: str, control: str, port: int, host: str = "127.0.0.1", 
     finally:
         server.stop()
         dash.close()
+
+
+def public_url(host: str, port: int, token: str | None = None) -> str:
+    """The address a user opens: on all interfaces (0.0.0.0, ::) the machine's network name,
+    since a browser cannot open the wildcard address from another machine."""
+    name = _network_name() if host in ("0.0.0.0", "::") else host
+    if ":" in name:  # an IPv6 literal needs brackets in a URL
+        name = f"[{name}]"
+    return f"http://{name}:{port}/" + (f"?token={token}" if token is not None else "")
+
+
+def _network_name() -> str:
+    """The machine's name on the network: its fully qualified name when the resolver knows one
+    (``getfqdn`` falls back to ``localhost`` in many containers), else its host name."""
+    fqdn = socket.getfqdn()
+    return fqdn if "." in fqdn and not fqdn.startswith("localhost") else socket.gethostname()
 
 
 def websocket_origins(host: str, port: int) -> list[str]:

@@ -8,14 +8,17 @@ imports these names from here, so a rename in the protocol package is a one-line
 
 from __future__ import annotations
 
-from g2live.client import ControlClient, ControlError, Message, Subscriber
-from g2live.protocol import is_loopback, stale_after_s, status_interval_s
+from g2live.client import ControlClient, ControlError, Message, Subscriber, delay_edges, log_g2
+from g2live.protocol import LIVE_TOPICS, is_loopback, stale_after_s, status_interval_s
 
 __all__ = [
     "ControlClient",
     "ControlError",
+    "LIVE_TOPICS",
     "Message",
     "Subscriber",
+    "delay_edges",
+    "log_g2",
     "is_loopback",
     "stale_after_s",
     "status_interval_s",

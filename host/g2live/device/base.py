@@ -17,6 +17,7 @@ import numpy as np
 
 from g2live import contract
 from g2live.config import MAX_CHANNELS, Config, DeviceCaps
+from g2live.core import MARKER_DTYPE as _MARKER_DTYPE
 
 __all__ = ["Device", "DeviceError", "Integration", "LOST_CAUSES", "HERALD_COLUMNS"]
 
@@ -46,6 +47,9 @@ class Integration:
     # the integration's tags (channel, time_ps) in stream order, when the device has them in this
     # process (sim, replay): the server's live heralded analysis reads them; never published
     stream: tuple[np.ndarray, np.ndarray] | None = None
+    # marker events (frame / line / power step) of the integration's time span: structured
+    # (marker, time_ps) as g2live.core.MARKER_DTYPE, time ordered; on chip the marker inputs
+    markers: np.ndarray = field(default_factory=lambda: np.zeros(0, _MARKER_DTYPE))
 
     @property
     def duration_s(self) -> float:

@@ -21,6 +21,7 @@ from g2live import core
 from g2live.config import MAX_CHANNELS, Config, DeviceCaps
 from g2live.device.base import LOST_CAUSES, DeviceError, Integration
 from g2live.device.sim import heralded_rows
+from g2live.markers import merge_markers
 from g2live.tdc import CARRY4_CI_CO_PS, TDC_SINCE_MINOR
 
 __all__ = [
@@ -49,6 +50,7 @@ def _u32(v: int) -> int:
 CLEARING_SINCE_MINOR = 1
 # The sync prescaler and filter (SYNC_DIVIDER, CONTROL.sync_filter, SIZES.sync_input) from 1.3 on.
 SYNC_SINCE_MINOR = 3
+MARKER_SINCE_MINOR = 5  # MARKER_ENABLE / MARKER_SIZES
 
 
 def check_identity(read: ReadReg, where: str) -> int:
@@ -82,6 +84,8 @@ def read_caps(read: ReadReg, name: str) -> DeviceCaps:
         hardware=True,
         sync_input=f["sync_input"].get(sizes) if minor >= SYNC_SINCE_MINOR else None,
         tdc_min_low_ps=tdc_min_low_ps(read, clk) if minor >= TDC_SINCE_MINOR else None,
+        n_markers=(C.REGISTERS["MARKER_SIZES"].fields["n_markers"].get(read(C.REG_MARKER_SIZES))
+                   if minor >= MARKER_SINCE_MINOR else 0),
     )
 
 
@@ -129,6 +133,8 @@ def program(write: WriteReg, config: Config, caps: DeviceCaps) -> None:
     for c in range(min(caps.n_channels, MAX_CHANNELS)):
         write(C.REGISTERS["DEAD_TIME_PS"].addr(c), dead[c])
         write(C.REGISTERS["DELAY_PS"].addr(c), _u32(delay[c]))
+    if caps.n_markers:  # every marker input on: an unconnected one is pulled low on the board
+        write(C.REG_MARKER_ENABLE, (1 << caps.n_markers) - 1)
     write(C.REG_COMMAND, C.REGISTERS["COMMAND"].fields["clear"].put(1))
 
 
@@ -179,6 +185,7 @@ class FrameAssembler:
         self.tags_ch: list[np.ndarray] = []
         self.tags_t: list[np.ndarray] = []
         self.words: list[np.ndarray] = []
+        self.markers: list[np.ndarray] = []  # decoded, not yet given to an integration
         self.malformed = 0
         self.unexpected: list[str] = []
         self.t_next_ps = 0
@@ -195,6 +202,8 @@ class FrameAssembler:
         self.lost_words[:, : min(lost.shape[1], len(LOST_CAUSES))] += lost[:MAX_CHANNELS, : len(LOST_CAUSES)]
         if len(st.heralded):
             self.heralded.append(heralded_rows(st.heralded))
+        if len(st.markers):
+            self.markers.append(np.asarray(st.markers))
         if self.config.raw_tags and len(t):
             self.tags_ch.append(np.asarray(ch, np.uint8))
             self.tags_t.append(np.asarray(t, np.int64))
@@ -260,15 +269,35 @@ class FrameAssembler:
             if extra.any():
                 by_cause["unattributed"] = extra
         integ.lost = by_cause
+        integ.markers = self._take_markers(t1)
         if self.tags_t:
-            ch, t = np.concatenate(self.tags_ch), np.concatenate(self.tags_t)
-            self.tags_ch, self.tags_t = [], []
-            integ.tag_words = np.asarray(core.Encoder().encode(ch, t), np.uint64)
-            integ.n_tags = int(t.size)
-            det = np.isin(ch, np.array(cfg.detector_channels, np.uint8))
-            n_trace = -(-(t1 - t0) // cfg.trace_bin_ps)
-            integ.trace = np.asarray(core.trace(t[det], cfg.trace_bin_ps, t0, n_trace), np.int64)
+            self._add_tags(integ)
         return integ
+
+    def _add_tags(self, integ: Integration) -> None:
+        """The raw tags of the integration: words (with its markers, in the chip's order), decoded
+        stream and intensity trace."""
+        cfg = self.config
+        ch, t = np.concatenate(self.tags_ch), np.concatenate(self.tags_t)
+        self.tags_ch, self.tags_t = [], []
+        mch, mt = merge_markers(ch, t, integ.markers)
+        integ.tag_words = np.asarray(core.Encoder().encode(mch, mt, markers=True), np.uint64)
+        integ.stream = (ch, t)  # decoded: the live taggers' counters read them (docs/protocol.md)
+        integ.n_tags = int(t.size)
+        det = np.isin(ch, np.array(cfg.detector_channels, np.uint8))
+        t0, t1 = integ.t_start_ps, integ.t_stop_ps
+        n_trace = -(-(t1 - t0) // cfg.trace_bin_ps)
+        integ.trace = np.asarray(core.trace(t[det], cfg.trace_bin_ps, t0, n_trace), np.int64)
+
+    def _take_markers(self, t1: int) -> np.ndarray:
+        """The decoded markers before ``t1`` (the integration's end: a boundary precedes every
+        later tag and marker in the merge); later ones wait for the next integration."""
+        if not self.markers:
+            return np.zeros(0, core.MARKER_DTYPE)
+        m = np.concatenate(self.markers)
+        k = int(np.searchsorted(m["time_ps"], t1, side="left"))
+        self.markers = [m[k:]] if k < m.size else []
+        return m[:k]
 
     def info(self) -> dict[str, Any]:
         return {"words": self.n_words, "unexpected": self.unexpected[-5:]}

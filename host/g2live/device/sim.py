@@ -25,6 +25,7 @@ from g2live import core
 from g2live.config import MAX_CHANNELS, Config, DeviceCaps
 from g2live.device.base import Device, DeviceError, Integration
 from g2live.device.sources import EmulatorSource, PhotonSource
+from g2live.markers import coarse_time, merge_markers
 from g2live.photons import sync_count_before, whole_ps
 
 __all__ = ["SimDevice", "StreamingFrontend", "heralded_rows", "result_get"]
@@ -162,10 +163,16 @@ def _with_syncs(
         return ch, tt
     first, q, n = syncs
     st = first + q * np.arange(n, dtype=np.int64)
-    t_all = np.concatenate((st, tt))
-    order = np.argsort(t_all, kind="stable")  # a sync before a photon at the same time
-    c_all = np.concatenate((np.full(n, sync_channel, ch.dtype), ch))
-    return c_all[order], t_all[order]
+    # merge, not sort (the syncs are a grid, the photons sorted): photon i lands after the syncs at
+    # or before its time (a sync first at equal times), i.e. at index (syncs <= t_i) + i
+    at = np.searchsorted(st, tt, side="right") + np.arange(tt.size)
+    t_all = np.empty(n + tt.size, np.int64)
+    c_all = np.full(n + tt.size, sync_channel, ch.dtype)
+    is_sync = np.ones(n + tt.size, bool)
+    is_sync[at] = False
+    t_all[at], c_all[at] = tt, ch
+    t_all[is_sync] = st
+    return c_all, t_all
 
 
 class SimDevice(Device):
@@ -220,6 +227,7 @@ class SimDevice(Device):
         self._raw_end = self.t_next  # raw edges before this were pushed into the front-end
         self._dead_reported = np.zeros(MAX_CHANNELS, np.int64)
         self._finished = False
+        self._markers: list[np.ndarray] = []  # read from the source, not yet in an integration
 
     def clear(self) -> None:
         """New run: histograms, counters and the time-base state restart (COMMAND.clear)."""
@@ -288,7 +296,22 @@ class SimDevice(Device):
             raw = self.source.read_until(need_raw, sync_channel=self._cfg.sync_channel)
         times = raw.time_ps if self.tdc is None else self.tdc.quantize(raw.time_ps)
         fe.push(raw.channel, times, need_raw)
+        marks = self.source.read_markers_until(need_raw)
+        if len(marks):
+            if self.tdc is not None:  # the chip stamps a marker with the start of its clock cycle
+                marks = marks.copy()
+                marks["time_ps"] = coarse_time(marks["time_ps"], self.tdc.clk_period_ps, self.tdc.phase_ps)
+            self._markers.append(marks)
         self._raw_end = need_raw
+
+    def _take_markers(self, t_stop: int) -> np.ndarray:
+        """The markers before ``t_stop`` not yet given to an integration."""
+        if not self._markers:
+            return np.zeros(0, core.MARKER_DTYPE)
+        m = np.concatenate(self._markers)
+        k = int(np.searchsorted(m["time_ps"], t_stop, side="left"))
+        self._markers = [m[k:]] if k < m.size else []
+        return m[:k]
 
     def _implicit_syncs(self, t_stop: int) -> tuple[int, int, int]:
         """(first sync time after the front-end delay, period, count) of the implicit syncs this
@@ -320,7 +343,8 @@ class SimDevice(Device):
         if syncs is not None:
             counts[cfg.sync_channel] += n_sync
         integ = Integration(t_start, t_stop, hist, counts, n_tags=int(tt.size) + n_sync,
-                            stream=_with_syncs(ch, tt, syncs, cfg.sync_channel))
+                            stream=_with_syncs(ch, tt, syncs, cfg.sync_channel),
+                            markers=self._take_markers(t_stop))
         if self._pulsed is not None:
             pc = self._pulsed
             res = pc.update(ch, tt) if syncs is None else pc.update_periodic(ch, tt, *syncs)
@@ -330,10 +354,12 @@ class SimDevice(Device):
         det_mask = self._detector[ch]
         n_trace = -(-(t_stop - t_start) // cfg.trace_bin_ps)
         integ.trace = np.asarray(core.trace(tt[det_mask], cfg.trace_bin_ps, t_start, n_trace), np.int64)
-        if cfg.raw_tags:
-            rch, rt = self._filter.update(ch, tt) if self._filter is not None else (ch, tt)
+        if cfg.raw_tags:  # markers travel the raw path as channels MARKER_CHANNEL + m (the chip's merge)
+            mch, mt = merge_markers(ch, tt, integ.markers)
+            rch, rt = self._filter.update(mch, mt) if self._filter is not None else (mch, mt)
             integ.tag_words = (
-                np.asarray(core.Encoder().encode(rch, rt), np.uint64) if rt.size else np.zeros(0, np.uint64)
+                np.asarray(core.Encoder().encode(rch, rt, markers=True), np.uint64) if rt.size
+                else np.zeros(0, np.uint64)
             )
         return integ
 

@@ -43,6 +43,7 @@ class PhotonSource:
         self._next_sync = 0  # T3: index of the first sync not handed out yet
         self._t0 = t0_ps
         self.waiting = False  # a live source (follow) had nothing new at the last pull
+        self._markers: list[np.ndarray] = []  # markers of the chunks pulled, not handed out yet
 
     @property
     def t0_ps(self) -> int:
@@ -69,6 +70,8 @@ class PhotonSource:
                 return False
             if self.t3 is None:
                 self.t3 = chunk.is_t3
+            if chunk.markers is not None and len(chunk.markers):
+                self._markers.append(chunk.markers)
             if len(chunk) == 0:
                 continue
             if self.meta.source == "" and chunk.meta.source:
@@ -112,6 +115,18 @@ class PhotonSource:
         return PhotonData(
             np.concatenate([p.channel for p in out]), np.concatenate([p.time_ps for p in out]), self.meta
         )
+
+    def read_markers_until(self, t_ps: int) -> np.ndarray:
+        """Markers (``core.MARKER_DTYPE``) with ``time_ps < t_ps`` of the chunks pulled so far (read
+        the photons up to ``t_ps`` first), not returned before."""
+        from g2live.core import MARKER_DTYPE
+
+        if not self._markers:
+            return np.zeros(0, MARKER_DTYPE)
+        m = np.concatenate(self._markers)
+        k = int(np.searchsorted(m["time_ps"], t_ps, side="left"))
+        self._markers = [m[k:]] if k < m.size else []
+        return m[:k]
 
     def available_until(self, t_ps: int) -> bool:
         """Whether every photon before ``t_ps`` is here (or the source has ended), taking what a
@@ -226,13 +241,24 @@ class EmulatorSource(PhotonSource):
         return True
 
 
+def _chunks_with_markers(path: Path, chunk_records: int) -> Iterator[PhotonData]:
+    """The file's chunks with their markers (``PhotonData.markers``, as marker numbers)."""
+    from g2live import io
+    from g2live.markers import marker_numbers
+
+    fmt = io.detect_format(path)
+    for data, marks in io.iter_chunks_with_markers(path, chunk_records=chunk_records, format=fmt):
+        if len(marks):
+            data.markers = marker_numbers(marks, fmt)
+        yield data
+
+
 class FileSource(PhotonSource):
-    """A recording read chunk by chunk with ``g2live.io.iter_chunks``."""
+    """A recording read chunk by chunk with ``g2live.io.iter_chunks_with_markers``: its markers
+    reach the device (``marker_numbers``)."""
 
     def __init__(self, path: str | Path, chunk_records: int = 1 << 20) -> None:
-        from g2live import io
-
         self.path = Path(path)
         if not self.path.exists():
             raise FileNotFoundError(f"replay: {self.path} does not exist")
-        super().__init__(io.iter_chunks(self.path, chunk_records=chunk_records))
+        super().__init__(_chunks_with_markers(self.path, chunk_records))

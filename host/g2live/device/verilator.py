@@ -22,6 +22,7 @@ from g2live.config import MAX_CHANNELS, Config, DeviceCaps
 from g2live.device.base import Device, DeviceError, Integration
 from g2live.device.hw import FrameAssembler, check_identity, control_word, program, read_caps, wait_cleared
 from g2live.device.sources import EmulatorSource, PhotonSource
+from g2live.markers import merge_markers
 
 __all__ = ["VerilatorDevice"]
 
@@ -51,6 +52,7 @@ class VerilatorDevice(Device):
         )
         self._src_pos = self.source.t0_ps  # photons before this source time were handed to the model
         self.t0 = self._src_pos  # source time of DUT time 0 (set when the run starts)
+        self.markers_dropped = {"no_input": 0, "before_start": 0}  # see _drivable
         self.lead_in_ps = 0  # the first photon enters this long after the first integration starts
         self._run_ps: int | None = None  # DUT time from which CONTROL.run reads 1
         self.lookahead_ps = 64 * self._caps.clk_period_ps
@@ -138,10 +140,23 @@ class VerilatorDevice(Device):
         src_t = t_ps + self.t0
         if src_t > self._src_pos:
             raw = self.source.read_until(src_t, sync_channel=self._cfg.sync_channel)  # T3: syncs rebuilt
-            if len(raw):
-                self.model.push_events(raw.channel, raw.time_ps - self.t0)
+            marks = self._drivable(self.source.read_markers_until(src_t))
+            ch, t = (raw.channel, raw.time_ps) if not len(marks) else merge_markers(raw.channel, raw.time_ps,
+                                                                                      marks)
+            if len(t):
+                self.model.push_events(ch, t - self.t0)  # markers as channels MARKER_CHANNEL + m
             self._src_pos = src_t
         self._pushed_until = t_ps
+
+    def _drivable(self, marks: np.ndarray) -> np.ndarray:
+        """The markers the instance's marker inputs can take; the others are counted in
+        ``markers_dropped`` (a number without an input; a time before the source's part already
+        handed to the model, e.g. before the first photon), never dropped unsaid."""
+        no_input = marks["marker"] >= self._caps.n_markers
+        early = marks["time_ps"] < self._src_pos
+        self.markers_dropped["no_input"] += int(no_input.sum())
+        self.markers_dropped["before_start"] += int((early & ~no_input).sum())
+        return marks[~no_input & ~early]
 
     def acquire(self) -> Integration | None:
         if self._asm is None or self.config is None:
@@ -172,6 +187,7 @@ class VerilatorDevice(Device):
         integ = asm.pop()
         integ.t_start_ps += self.t0  # report source (device) time, like the other back-ends
         integ.t_stop_ps += self.t0
+        integ.markers["time_ps"] += self.t0
         dead = np.array(
             [m.read_reg(C.REGISTERS["DEAD_COUNT"].addr(c)) for c in range(self._caps.n_channels)], np.int64
         )
@@ -190,6 +206,8 @@ class VerilatorDevice(Device):
             "n_channels": self._caps.n_channels,
             "n_pairs": self._caps.n_pairs,
             "n_bins_log2": self._caps.n_bins_log2,
+            "n_markers": self._caps.n_markers,
+            "markers_dropped": dict(self.markers_dropped),
             **({} if self._asm is None else self._asm.info()),
         }
 

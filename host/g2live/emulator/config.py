@@ -85,6 +85,10 @@ class EmulatorConfig:
     sync_channel: int | None = None  # None: 8 in HBT mode, n_pixels in spectro mode
     sync_divider: int = 1  # record every n-th laser pulse on the sync channel
     records: str = "t3"  # pulsed with sync: "t3" (sync period + delay per photon) or "t2" (sync events)
+    # markers (PhotonData.markers; on the hardware path the marker inputs, docs/hardware.md)
+    marker_period_s: float = 0.0  # frame marker 0 at every multiple of this (0 = no frame markers)
+    marker_duty: float = 0.5  # marker 1 this fraction of a frame after each marker 0: window [0, 1)
+    power_marker: bool = False  # marker 2 where a power step (set_power) takes effect
     extra: dict[str, Any] = field(default_factory=dict)  # free-form notes carried into truth
 
     # ---- derived values -------------------------------------------------------------------
@@ -172,6 +176,10 @@ class EmulatorConfig:
                      "crosstalk_probability"):
             v = getattr(self, name)
             need(0.0 <= v <= 1.0, name, "must lie in [0, 1]")
+        mp = self.marker_period_s
+        need(math.isfinite(mp) and (mp == 0 or mp >= 1e-9), "marker_period_s",
+             "must be 0 (no frame markers) or a period of at least 1 ns")
+        need(0.0 < self.marker_duty < 1.0, "marker_duty", "must lie in (0, 1)")
         need(0.0 <= self.afterpulse_probability < 1.0, "afterpulse_probability", "must lie in [0, 1)")
         need(math.isfinite(self.binding_bx_mev), "binding_bx_mev", "must be finite")
         need(self.alpha_on > 0 and self.alpha_off > 0, "alpha_on" if self.alpha_on <= 0 else "alpha_off",
@@ -224,4 +232,5 @@ PARAMETER_UNITS: dict[str, str] = {
     "jitter_tail_fraction": "1", "jitter_tail_ps": "ps", "dead_time_ns": "ns", "afterpulse_probability": "1",
     "afterpulse_tau_ns": "ns", "crosstalk_probability": "1", "crosstalk_delay_ps": "ps",
     "detector_delay_ps": "ps", "sync_channel": "channel", "sync_divider": "1",
+    "marker_period_s": "s", "marker_duty": "1",
 }

@@ -28,6 +28,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from ..markers import marker_array
 from ..photons import Meta, PhotonData
 from .blinking import Blinking
 from .config import EmulatorConfig
@@ -80,6 +81,9 @@ class Emulator:
         self._noise_cps = background_cps(cfg)
         self._det: tuple[tuple, np.ndarray] | None = None  # detector parameters of the kernels
         self._truth_cache: dict[float, dict[str, Any]] = {}
+        self._marker_from = 0  # markers before this time went out with an earlier chunk
+        self._power_steps: list[int] = []  # times of power steps not yet handed out as markers
+        self._t_next = 0  # start of the chunk after the last one made: where a power step acts
         n = cfg.n_detectors
         # every loss or extra event is counted, never silent
         self.stats: dict[str, Any] = {
@@ -108,6 +112,8 @@ class Emulator:
         """
         if not (math.isfinite(power) and power >= 0):
             raise ValueError(f"emulator parameter power={power!r}: must be a finite number >= 0")
+        if self.config.power_marker and float(power) != self.power:
+            self._power_steps.append(self._t_next)  # the next chunk starts with the new power
         self.power = float(power)
 
     def truth(self) -> dict[str, Any]:
@@ -182,9 +188,30 @@ class Emulator:
             return np.concatenate(arrays) if arrays else np.empty(0, dtype)
 
         t3 = self.config.t3
+        marks = [p.markers for p in parts if p.markers is not None]
         return PhotonData(cat("channel", np.uint8), cat("time_ps", np.int64), self._meta(duration_s),
                           cat("sync_index", np.int64) if t3 else None,
-                          cat("microtime_ps", np.int64) if t3 else None)
+                          cat("microtime_ps", np.int64) if t3 else None,
+                          np.concatenate(marks) if marks else None)
+
+    def _markers(self, t0: int, t1: int) -> np.ndarray | None:
+        """Markers in [t0, t1): frame markers 0 and 1 (``marker_period_s``, ``marker_duty``) and
+        power-step markers 2; None when the configuration asks for none."""
+        cfg = self.config
+        if cfg.marker_period_s == 0 and not cfg.power_marker:
+            return None
+        ms, ts = [], []
+        if cfg.marker_period_s > 0:
+            p = int(round(cfg.marker_period_s * 1e12))
+            for m, d in ((0, 0), (1, int(round(cfg.marker_duty * p)))):
+                k = np.arange(-(-(t0 - d) // p), -(-(t1 - d) // p), dtype=np.int64)
+                ts.append(k * p + d)
+                ms.append(np.full(k.size, m, np.int64))
+        steps = [t for t in self._power_steps if t0 <= t < t1]
+        self._power_steps = [t for t in self._power_steps if t >= t1]
+        ts.append(np.array(steps, np.int64))
+        ms.append(np.full(len(steps), 2, np.int64))
+        return marker_array(np.concatenate(ms), np.concatenate(ts))
 
     def words(self, duration_s: float | None = None, chunk_s: float = 0.05) -> Iterator[np.ndarray]:
         """Tag words in the hardware format (via `g2live.core.Encoder`).
@@ -393,13 +420,16 @@ class Emulator:
         meta.extra["chunk_end_ps"] = t1
         meta.extra["final_ps"] = boundary  # every event (and sync) before it is in this or an earlier chunk
         meta.extra["power"] = self.power
+        markers = self._markers(self._marker_from, boundary)
+        self._marker_from = boundary
+        self._t_next = t1
         if self.config.t3:
             self._count_syncs(boundary)
             q = np.int64(self.config.sync_period_ps)
             index = out_t // q  # times are >= 0: sync 0 is at time 0
-            return PhotonData(out_c, out_t, meta, index, out_t - index * q)
+            return PhotonData(out_c, out_t, meta, index, out_t - index * q, markers)
         out_t, out_c = self._merge_sync(out_t, out_c, boundary)
-        return PhotonData(out_c, out_t, meta)
+        return PhotonData(out_c, out_t, meta, markers=markers)
 
     def _count_syncs(self, boundary: int) -> tuple[int, int]:
         """Syncs ``k0 .. k0 + n - 1`` that lie before ``boundary`` and after the previous chunk's."""

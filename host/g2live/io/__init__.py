@@ -255,7 +255,7 @@ class BatchedWriter:
         return list(getattr(self.writer, "notes", []))
 
     def append(self, data: PhotonData) -> None:
-        if len(data):
+        if len(data) or (data.markers is not None and len(data.markers)):
             self._parts.append(data)
             self._n += len(data)
         if self._n >= self.batch_events:
@@ -282,7 +282,9 @@ def _concat(parts: list[PhotonData]) -> PhotonData:
         arrays = [getattr(p, name) for p in parts]
         return None if arrays[0] is None else np.concatenate(arrays)
 
-    return PhotonData(cat("channel"), cat("time_ps"), parts[-1].meta, cat("sync_index"), cat("microtime_ps"))
+    marks = [p.markers for p in parts if p.markers is not None]
+    return PhotonData(cat("channel"), cat("time_ps"), parts[-1].meta, cat("sync_index"), cat("microtime_ps"),
+                      np.concatenate(marks) if marks else None)
 
 
 def open_writer(

@@ -281,3 +281,10 @@ def meta_from_json(text: str, path: Path | str = "", offset: int | None = None) 
         return Meta(**raw)
     except (ValueError, TypeError, AttributeError) as exc:
         raise FormatError(path, offset, f"g2live metadata is not valid: {exc}") from None
+
+
+def refuse_markers(data: PhotonData, fmt: str) -> None:
+    """Writers without a place for markers refuse chunks that carry some, so none is dropped unsaid."""
+    if data.markers is not None and len(data.markers):
+        raise ValueError(f"{len(data.markers)} markers: the {fmt} writer keeps photons only; "
+                         "write Photon-HDF5 (.h5) to keep the markers")

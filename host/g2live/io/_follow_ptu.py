@@ -18,6 +18,7 @@ from g2live.io import ptu
 from g2live.io._common import FormatError, NotReady, Reorderer, jsonable
 from g2live.io._picoquant import PqLayout, iter_watermark, meta_with_counters, roles
 from g2live.io._records import decode_records
+from g2live.markers import marker_numbers
 from g2live.photons import PhotonData
 
 __all__ = ["PtuFollower"]
@@ -103,12 +104,13 @@ class PtuFollower:
         out = [self._decode(min(self.chunk_records, avail - self.done))] if self.grew else []
         if self.declared and self.done >= self.declared:
             self.ended = True
-        return [c for c in out if len(c)]
+        return [c for c in out if len(c) or (c.markers is not None and len(c.markers))]
 
     def _decode(self, n: int) -> PhotonData:
         held = self.order.held()
         start = self.offset + _RECORD * self.done
-        converted = decode_records(self.fh, self.path, start, n, self.decoder.dec, None, held)
+        marks: list[np.ndarray] = []
+        converted = decode_records(self.fh, self.path, start, n, self.decoder.dec, marks, held)
         self.done += n
         self.stats.records += n
         self.stats.bytes_read += _RECORD * n
@@ -116,7 +118,10 @@ class PtuFollower:
         mark = iter_watermark(self.layout, new)
         arrays = self.order.push(converted, -(2**63) if mark is None else mark,
                                  ordered=self.decoder.dec.c.in_order or None, with_held=True)
-        return self._data(arrays)
+        data = self._data(arrays)
+        if marks and sum(len(m) for m in marks):  # marker bits as marker numbers (PhotonData.markers)
+            data.markers = marker_numbers(np.concatenate(marks), "ptu")
+        return data
 
     def _data(self, arrays: list[np.ndarray]) -> PhotonData:
         meta = meta_with_counters(self.layout, self.decoder)

@@ -3,7 +3,10 @@
 
 * **T2**: record type 0x00010207 (MultiHarp / PicoHarp 330 layout) at 1 ps: channels 0..62 as
   photon records, ``SYNC_CHANNEL`` as the special sync record, overflow records counting up to
-  2**25 - 1 wraps each.
+  2**25 - 1 wraps each; markers (``PhotonData.markers``, numbers 0..3) as special marker records
+  of marker line m + 1 (bits ``1 << m``, what ``read_with_markers`` gives back), in time order
+  after the photons of their picosecond. T3 chunks with markers are refused (a T3 marker has
+  only its sync period's time).
 * **T3**: record type 0x01010304 (HydraHarp 400 v2): nsync 10 bits | dtime 15 bits | channel 6
   bits | special 1 bit; an overflow record (special, channel 63) counts up to 1023 wraps of 1024
   syncs. ``MeasDesc_GlobalResolution`` is the sync period, ``MeasDesc_Resolution`` the dtime bin:
@@ -29,7 +32,7 @@ from typing import IO, Any
 
 import numpy as np
 
-from g2live.io._common import SYNC_CHANNEL, jsonable
+from g2live.io._common import SYNC_CHANNEL, jsonable, refuse_markers
 from g2live.io._ptu_tags import MAGIC, TY_ANSISTRING, TY_EMPTY8, TY_FLOAT8, TY_INT8, TY_TDATETIME, _tag
 from g2live.photons import Meta, PhotonData, t3_time_ps
 
@@ -66,9 +69,24 @@ def _interleave(photons: np.ndarray, n_ovf: np.ndarray, ovf: np.ndarray) -> np.n
     return out
 
 
-def encode_t2(channel: np.ndarray, time_ps: np.ndarray, epoch: int = 0) -> np.ndarray:
+def _with_markers(special: np.ndarray, field: np.ndarray, time_ps: np.ndarray,
+                  markers: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The events plus marker records (special, bits ``1 << m``), ordered by time, markers last."""
+    m = np.asarray(markers["marker"], np.int64)
+    if m.size and (int(m.min()) < 0 or int(m.max()) > 3):
+        raise ValueError(f"PTU T2 has marker lines 1..4: marker numbers 0..3, got {int(m.max())}")
+    is_marker = np.concatenate([np.zeros(time_ps.size, bool), np.ones(m.size, bool)])
+    t = np.concatenate([time_ps, np.asarray(markers["time_ps"], np.int64)])
+    o = np.lexsort((is_marker, t))
+    return (np.concatenate([special, np.ones(m.size, bool)])[o],
+            np.concatenate([field, (1 << m).astype(np.uint32)])[o], t[o])
+
+
+def encode_t2(channel: np.ndarray, time_ps: np.ndarray, epoch: int = 0,
+              markers: np.ndarray | None = None) -> np.ndarray:
     """Generic T2 records (with overflow records) for events in stream order, after ``epoch``
-    wraps of 2**25 ps were already written (``PtuWriter`` carries it across chunks)."""
+    wraps of 2**25 ps were already written (``PtuWriter`` carries it across chunks); ``markers``
+    (fields ``marker`` 0..3, ``time_ps``) become marker records among them."""
     channel = np.asarray(channel, dtype=np.uint8)
     time_ps = np.asarray(time_ps, dtype=np.int64)
     if time_ps.size and time_ps[0] < 0:
@@ -78,6 +96,12 @@ def encode_t2(channel: np.ndarray, time_ps: np.ndarray, epoch: int = 0) -> np.nd
         raise ValueError(
             f"PTU T2 holds detector channels 0..62 and the sync ({SYNC_CHANNEL}); got {int(channel[bad][0])}"
         )
+    is_sync = channel == SYNC_CHANNEL
+    ch_field = np.where(is_sync, 0, channel).astype(np.uint32)
+    if markers is not None and len(markers):
+        is_sync, ch_field, time_ps = _with_markers(is_sync, ch_field, time_ps, markers)
+        if time_ps[0] < 0:
+            raise ValueError(f"PTU T2 cannot hold negative times (a marker at {int(time_ps[0])} ps)")
     wrap = np.int64(T2_WRAP)
     ep = time_ps // wrap
     low = (time_ps - ep * wrap).astype(np.uint32)
@@ -85,8 +109,6 @@ def encode_t2(channel: np.ndarray, time_ps: np.ndarray, epoch: int = 0) -> np.nd
     if (gaps < 0).any():
         raise ValueError("events must be in time order to write PTU")
     n_ovf, counts = _overflows(gaps, 0x1FFFFFF)
-    is_sync = channel == SYNC_CHANNEL
-    ch_field = np.where(is_sync, 0, channel).astype(np.uint32)
     photons = (is_sync.astype(np.uint32) << np.uint32(31)) | (ch_field << np.uint32(25)) | low
     return _interleave(photons, n_ovf, np.uint32(0xFE000000) | counts)
 
@@ -158,6 +180,7 @@ class PtuWriter:
         self.count = 0
         self.records = 0
         self._carry = 0  # T2: 2**25-ps wraps written; T3: 1024-sync wraps written
+        self._marks: list[np.ndarray] = []  # T2: markers not written yet
         self._last: tuple[int, int] | None = None
         self._first_ps: int | None = None
         self._max_channel = -1
@@ -213,6 +236,10 @@ class PtuWriter:
         """Encode and write one chunk (it must continue the stream order of the previous ones)."""
         if self._fh is None:
             raise ValueError(f"{self.path}: writer is closed")
+        if self.t3:
+            refuse_markers(data, "PTU T3")
+        elif data.markers is not None and len(data.markers):
+            self._marks.append(np.asarray(data.markers))  # written with the next photons (or at close)
         if not len(data):
             return
         head = (int(data.time_ps[0]), int(data.channel[0]))
@@ -220,15 +247,24 @@ class PtuWriter:
             raise ValueError(
                 f"chunk starts at {head[0]} ps, before the last written event at {self._last[0]} ps"
             )
-        rec = self._t3_records(data) if self.t3 else encode_t2(data.channel, data.time_ps, self._carry)
-        if not self.t3:
-            self._carry = int(data.time_ps[-1]) // T2_WRAP
+        rec = self._t3_records(data) if self.t3 else self._t2_records(data.channel, data.time_ps)
         rec.tofile(self._fh)
         self.records += rec.size
         self.count += len(data)
         self._first_ps = head[0] if self._first_ps is None else self._first_ps
         self._last = (int(data.time_ps[-1]), int(data.channel[-1]))
         self._max_channel = max(self._max_channel, int(data.channel.max()))
+
+    def _t2_records(self, channel: np.ndarray, time_ps: np.ndarray) -> np.ndarray:
+        """T2 records of these events and the markers held back so far."""
+        marks = np.concatenate(self._marks) if self._marks else None
+        self._marks = []
+        rec = encode_t2(channel, time_ps, self._carry, marks)
+        last = [int(time_ps[-1])] if len(time_ps) else []
+        if marks is not None:
+            last.append(int(marks["time_ps"].max()))
+        self._carry = max(last) // T2_WRAP
+        return rec
 
     def _t3_records(self, data: PhotonData) -> np.ndarray:
         if not data.is_t3:
@@ -259,6 +295,10 @@ class PtuWriter:
         """Patch the header (records, time, inputs, Meta) and close the file."""
         if self._fh is None:
             return
+        if self._marks:  # markers after the last photon
+            rec = self._t2_records(np.zeros(0, np.uint8), np.zeros(0, np.int64))
+            rec.tofile(self._fh)
+            self.records += rec.size
         meta = meta or self.meta
         span_s = 0.0
         if self._last is not None and self._first_ps is not None:

@@ -22,7 +22,14 @@ from typing import IO, Any
 
 import numpy as np
 
-from g2live.io._common import FormatError, check_container, chunk_ranges, meta_from_json, meta_to_json
+from g2live.io._common import (
+    FormatError,
+    check_container,
+    chunk_ranges,
+    meta_from_json,
+    meta_to_json,
+    refuse_markers,
+)
 from g2live.photons import Meta, PhotonData, t3_time_ps
 
 FORMAT_TAG = "g2live-npz-1"
@@ -62,6 +69,7 @@ class NpzWriter:
         """Add one chunk (it must continue the stream order of the previous ones)."""
         if self._dir is None:
             raise ValueError(f"{self.path}: writer is closed")
+        refuse_markers(data, "npz")
         if not len(data):
             return
         if self.t3 and not data.is_t3:

@@ -3,8 +3,10 @@
 
 What g2live writes, per the spec: ``/photon_data/detectors`` (uint8 = g2live channel),
 ``measurement_type`` "generic", ``/setup``, ``/identity``, ``/provenance``, and under ``/user/g2live``
-what the spec has no field for: the full Meta as JSON (``meta``) and the recording state
-(``committed_records``, ``complete``). Every spec field carries its official description as the
+what the spec has no field for: the full Meta as JSON (``meta``), the recording state
+(``committed_records``, ``complete``) and the marker events (``markers/marker`` uint8 and
+``markers/time_ps`` int64 ps, time ordered: the device's marker inputs, read back by
+``read_with_markers``). Every spec field carries its official description as the
 TITLE attribute. Times:
 
 * T2: ``/photon_data/timestamps`` int64 ``time_ps``, ``timestamps_unit`` 1e-12 s.
@@ -225,6 +227,11 @@ class Recorder:
         g = f.create_group(_USER)
         self._meta_ds = g.create_dataset("meta", shape=(0,), dtype="u1", maxshape=(None,), chunks=(4096,))
         self._write_meta(meta)
+        mk = g.create_group("markers")
+        grow: dict[str, Any] = {"shape": (0,), "maxshape": (None,), "chunks": (4096,)}
+        self._mk_marker = mk.create_dataset("marker", dtype="u1", **grow)
+        self._mk_time = mk.create_dataset("time_ps", dtype="<i8", **grow)
+        self.n_markers = 0
         self._committed = g.create_dataset("committed_records", data=np.int64(0))
         self._complete = g.create_dataset("complete", data=np.uint8(0))
 
@@ -317,10 +324,23 @@ class Recorder:
         assert self._nano is not None
         return [(self._ts, data.sync_index), (self._nano, bins.astype(np.uint32))]
 
+    def _append_markers(self, markers: np.ndarray) -> None:
+        """Marker events (``marker``, ``time_ps`` fields) after the ones written before."""
+        a, b = self.n_markers, self.n_markers + markers.size
+        for ds, arr in ((self._mk_marker, markers["marker"]), (self._mk_time, markers["time_ps"])):
+            ds.resize((b,))
+            ds[a:b] = arr
+            ds.flush()
+        self.n_markers = b
+
     def append(self, data: PhotonData) -> None:
-        """Append one chunk (stream order must continue across chunks) and commit it."""
+        """Append one chunk (stream order must continue across chunks) and commit it; its markers
+        (``data.markers``) go to ``/user/g2live/markers``."""
         if self._f is None:
             raise ValueError(f"{self.path}: recorder is closed")
+        if data.markers is not None and len(data.markers):
+            self._append_markers(np.asarray(data.markers))
+            self._f.flush()
         n = len(data)
         if n == 0:
             return
@@ -667,6 +687,44 @@ def read(path: str | os.PathLike[str]) -> PhotonData:
     f, meta, n, lay = _load(path)
     with f:
         return _checked_slice(f, path, lay, meta, 0, n)
+
+
+def _markers(path: Path) -> np.ndarray:
+    """The recording's markers (``g2live.io.MARKER_DTYPE``), empty without ``/user/g2live/markers``."""
+    from g2live.io._records import MARKER_DTYPE
+
+    f, _swmr = _open(path)
+    with f:
+        g = f.get(f"{_USER}/markers")
+        if g is None:
+            return np.zeros(0, MARKER_DTYPE)
+        t, m = g["time_ps"][()], g["marker"][()]
+    n = min(t.size, m.size)  # a writer killed between the two resizes leaves one row more in one
+    out = np.zeros(n, MARKER_DTYPE)
+    out["record"], out["time_ps"], out["marker"] = np.arange(n), t[:n], m[:n]
+    return out
+
+
+def read_with_markers(path: str | os.PathLike[str]) -> tuple[PhotonData, np.ndarray]:
+    """``read`` plus the recording's markers (``g2live.io.MARKER_DTYPE``: row in
+    ``/user/g2live/markers``, time_ps, marker number); none for files without that group."""
+    return read(path), _markers(Path(path))
+
+
+def iter_chunks_with_markers(path: str | os.PathLike[str],
+                             chunk_records: int = 1 << 20) -> Iterator[tuple[PhotonData, np.ndarray]]:
+    """``iter_chunks`` with the markers up to each chunk's last event (the last chunk: all the rest)."""
+    marks = _markers(Path(path))
+    chunks = iter_chunks(path, chunk_records)
+    prev = next(chunks, None)
+    k = 0
+    for data in chunks:
+        assert prev is not None
+        end = int(np.searchsorted(marks["time_ps"], prev.time_ps[-1], side="right")) if len(prev) else k
+        yield prev, marks[k:end]
+        k, prev = max(k, end), data
+    if prev is not None:
+        yield prev, marks[k:]
 
 
 def iter_chunks(path: str | os.PathLike[str], chunk_records: int = 1 << 20) -> Iterator[PhotonData]:

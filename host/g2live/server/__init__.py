@@ -11,6 +11,10 @@ Modules, in the order data flows through them:
 - ``accumulator``: ``Accumulator``, the running totals of one run.
 - ``estimates``: ``LiveAnalysis`` / ``live_analysis``, the running g2(0) estimate of the
   ``analysis`` topic and when it is recomputed.
+- ``correlations``: ``LiveCorrelations``, the live taggers' counters of one run (log-binned
+  G(tau), coincidences, heralded g2, g3, ON gate: settings ``log_corr``, ``coincidences``,
+  ``heralded_g2``, ``g3``, ``on_state``), fed each integration's tags, paced to the display rate;
+  ``ongate``: ``OnGate``, the streaming ON-state gate.
 - ``topics``: one pure function per published topic, building its header and payload.
 - ``publisher``: ``Publisher``, the XPUB socket that never blocks and counts drops.
 - ``control``: ``ControlServer``, the REP socket decoding JSON commands (``Controlled`` lists
@@ -33,6 +37,7 @@ from __future__ import annotations
 
 from g2live.server.accumulator import Accumulator
 from g2live.server.control import ControlServer
+from g2live.server.correlations import LiveCorrelations
 from g2live.server.estimates import LiveAnalysis, live_analysis
 from g2live.server.loop import Server
 from g2live.server.publisher import Publisher, PublisherStats
@@ -43,6 +48,7 @@ __all__ = [
     "Accumulator",
     "LiveAnalysis",
     "live_analysis",
+    "LiveCorrelations",
     "Publisher",
     "PublisherStats",
     "ControlServer",

@@ -31,6 +31,7 @@ import zmq
 from g2live.config import Config, ConfigError
 from g2live.curve import CurveKeys, CurveServer
 from g2live.protocol import (
+    LIVE_TOPICS,
     MAX_REQUEST_BYTES,
     MAX_REQUEST_DEPTH,
     SNAPSHOT_TOPICS,
@@ -280,9 +281,11 @@ class ControlServer:
         if not isinstance(topics, list) or not all(isinstance(t, str) for t in topics):
             raise CommandError("topics must be a list of topic names", "topics")
         for t in topics:
-            if t not in SNAPSHOT_TOPICS:
+            if t not in SNAPSHOT_TOPICS and t not in LIVE_TOPICS:
                 raise CommandError(
-                    f"topic {_short(t)} cannot be snapshot (only {', '.join(SNAPSHOT_TOPICS)})", "topics"
+                    f"topic {_short(t)} cannot be snapshot "
+                    f"(only {', '.join((*SNAPSHOT_TOPICS, *LIVE_TOPICS))})",
+                    "topics",
                 )
         frames: list[bytes] = []
         for topic, hdr, payload in self.loop.snapshot(topics):

@@ -23,17 +23,19 @@ from typing import Any
 import numpy as np
 import zmq
 
-from g2live import __version__
+from g2live import __version__, core
 from g2live.config import Config
 from g2live.curve import CurveKeys, CurveServer
 from g2live.device.base import Device, Integration
 from g2live.device.power import PowerActuator
-from g2live.protocol import DEFAULT_CONTROL, DEFAULT_PUB, CommandError
+from g2live.protocol import DEFAULT_CONTROL, DEFAULT_PUB, LIVE_TOPICS, CommandError
 from g2live.server import topics
 from g2live.server.accumulator import Accumulator
 from g2live.server.control import ControlServer
+from g2live.server.correlations import LiveCorrelations
 from g2live.server.estimates import LiveAnalysis, LiveHeralded
 from g2live.server.lease import MAX_TTL_S, RawTagLeases
+from g2live.server.markers import MarkerState
 from g2live.server.publisher import Publisher
 from g2live.server.sweep import SweepRunner
 
@@ -41,13 +43,33 @@ __all__ = ["Server"]
 
 log = logging.getLogger("g2live.server")
 
+# The live taggers' measurements: accumulated, built from the run's LiveCorrelations.
+_LIVE = {
+    "logcorr": topics.logcorr,
+    "coincidences": topics.coincidences,
+    "heralded_g2": topics.heralded_g2,
+    "g3": topics.g3,
+}
+
 # Per-integration topics: their message is built from one Integration.
 _PER_INTEGRATION = {
     "rates": topics.rates,
     "heralded": topics.heralded,
     "trace": topics.trace,
     "tags": topics.tags,
+    "markers": topics.markers,
 }
+
+
+def _tags_of(integ: Integration) -> tuple[np.ndarray, np.ndarray] | None:
+    """The integration's tags in stream order: in this process (sim, replay), or decoded from its
+    raw words (hardware with raw_tags); None when the device kept them."""
+    if integ.stream is not None:
+        return integ.stream
+    if integ.tag_words is not None:
+        ch, t, _st = core.decode(integ.tag_words)
+        return np.asarray(ch, np.uint8), np.asarray(t, np.int64)
+    return None
 
 
 class Server:
@@ -88,6 +110,8 @@ class Server:
         self.estimates = LiveAnalysis(analysis_interval_s)
         self.heralded_live = LiveHeralded()
         self.heralded_live.configure(self.config, self._pixel_energy_ev())
+        self.live = LiveCorrelations(self.config)
+        self.markers = MarkerState(self.config)
         self.sweep: SweepRunner | None = None
         self.sweep_count = 0
         self.leases = RawTagLeases()
@@ -145,6 +169,8 @@ class Server:
         self.last_integ = None
         self.estimates.new_run()
         self.heralded_live.configure(self.config, self._pixel_energy_ev())
+        self.live = LiveCorrelations(self.config)
+        self.markers = MarkerState(self.config)
         self._status_due = True
         self._next_due = time.monotonic()
 
@@ -188,6 +214,7 @@ class Server:
         self._status_due = True
         if self.estimates.stale:
             self.update_analysis(force=True)
+        self.publish_live(force=True)
 
     def set_power(self, power: float, reset: bool = True) -> dict[str, Any]:
         if self.actuator is None:
@@ -320,16 +347,40 @@ class Server:
             return topics.status(info, acc, self.status())
         if topic == "analysis":
             return topics.analysis(info, acc, self.estimates)
-        build = _PER_INTEGRATION.get(topic)
-        if build is None:
+        if topic in LIVE_TOPICS:
+            return self._live_message(topic, info)
+        if topic not in _PER_INTEGRATION:
             raise CommandError(f"unknown topic {topic!r}", "topics")
         if integ is None and topic == "rates":
             integ = self.last_integ or topics.empty_integration(acc)
         if integ is None:
             raise CommandError(f"topic {topic!r} has no accumulated state to snapshot", "topics")
+        return self._integration_message(topic, info, integ)
+
+    def _integration_message(self, topic: str, info: topics.RunInfo,
+                             integ: Integration) -> topics.TopicMessage:
+        """A per-integration topic's message; ``heralded`` and ``markers`` add the run's state."""
+        now = time.time()
         if topic == "heralded":
-            return topics.heralded(info, integ, time.time(), self.heralded_live.header())
-        return build(info, integ, time.time())
+            return topics.heralded(info, integ, now, self.heralded_live.header())
+        if topic == "markers":
+            return topics.markers(info, integ, now, self.markers)
+        return _PER_INTEGRATION[topic](info, integ, now)
+
+    def _live_message(self, topic: str, info: topics.RunInfo) -> topics.TopicMessage:
+        if topic not in self.live.topics:
+            setting = {"logcorr": "log_corr", "gated": "on_state"}.get(topic, topic)
+            raise CommandError(f"topic {topic!r} is off: configure {setting} to switch it on", "topics")
+        if topic == "gated":
+            self.live.refresh_gated()
+            return topics.gated(info, self.acc, self.live, self.estimates)
+        return _LIVE[topic](info, self.acc, self.live)
+
+    def publish_live(self, force: bool = False) -> None:
+        """Publish the live taggers' measurements that are on, at the display rate (or now: ``force``)."""
+        if self.live.due(force):
+            for topic in self.live.topics:
+                self.publish(topic)
 
     def publish(self, topic: str, integ: Integration | None = None) -> None:
         hdr, payload = self.message(topic, integ)
@@ -347,8 +398,10 @@ class Server:
         if integ is None:
             return None
         self.acc.add(integ)
+        self.live.add(integ)
         self.heralded_live.add(integ.stream)
         self.heralded_live.refresh()
+        self.markers.add(integ.markers, _tags_of(integ), integ.t_stop_ps)
         self.last_integ = integ
         self.estimates.mark_stale()
         self._publish_integration(integ)
@@ -370,8 +423,10 @@ class Server:
             self.publish("pulsed", integ)
             self.publish("heralded", integ)
         self.publish("trace", integ)
+        self.publish("markers", integ)
         if self.config.raw_tags:
             self.publish("tags", integ)
+        self.publish_live()
 
     def _go_to_power(self, power: float) -> None:
         assert self.actuator is not None
@@ -398,6 +453,8 @@ class Server:
         self.source_done = True
         self.device.stop()
         self.update_analysis(force=True)
+        self.live.flush()  # the end of the record closes the open herald and g3 windows
+        self.publish_live(force=True)
         self._status_due = True
         if self.exit_at_end:
             self.stop_event.set()

@@ -18,7 +18,9 @@ from g2live.config import MAX_CHANNELS, Config
 from g2live.device.base import HERALD_COLUMNS, Integration
 from g2live.protocol import ANALYSIS_COLUMNS, SWEEP_COLUMNS
 from g2live.server.accumulator import Accumulator
+from g2live.server.correlations import LiveCorrelations
 from g2live.server.estimates import LiveAnalysis
+from g2live.server.markers import MarkerState
 from g2live.server.sweep import SweepPoint
 
 __all__ = [
@@ -32,8 +34,14 @@ __all__ = [
     "heralded",
     "trace",
     "tags",
+    "markers",
     "sweep",
     "empty_integration",
+    "logcorr",
+    "coincidences",
+    "heralded_g2",
+    "g3",
+    "gated",
 ]
 
 TopicMessage = tuple[dict[str, Any], np.ndarray]
@@ -171,6 +179,18 @@ def tags(info: RunInfo, integ: Integration, now: float) -> TopicMessage:
     return {**info.of_integration(integ, now), "units": "word", "n_tags": integ.n_tags}, words
 
 
+def markers(info: RunInfo, integ: Integration, now: float, state: MarkerState) -> TopicMessage:
+    """The integration's marker events (header ``events``: [marker, time_ps] rows), the run's counts
+    and latest times per marker number, and with ``gate_markers`` the live gate's state; payload:
+    the run's marker-gated histograms int64[n_pairs, n_bins] (empty without a gate)."""
+    m = integ.markers
+    events = [[int(k), int(t)] for k, t in zip(m["marker"].tolist(), m["time_ps"].tolist(), strict=True)]
+    hdr = {**info.of_integration(integ, now), "units": "counts", "events": events, **state.header()}
+    gate = state.gate
+    payload = gate.histograms() if gate is not None else np.zeros((0, info.config.n_bins), np.int64)
+    return hdr, payload
+
+
 def empty_integration(acc: Accumulator) -> Integration:
     """A zero-length integration: what ``rates`` reports before the first one finished."""
     return Integration(0, 0, acc.histograms * 0, np.zeros(MAX_CHANNELS, np.int64))
@@ -203,3 +223,89 @@ def sweep(
         "withheld": dict(withheld or {}),  # key -> why it is None (physical range, zero delay unknown)
     }
     return hdr, payload
+
+
+# --- live taggers' measurements (settings log_corr, coincidences, heralded_g2, g3, on_state) -----
+def _live(info: RunInfo, acc: Accumulator, live: LiveCorrelations) -> dict[str, Any]:
+    """Keys of every live-correlation frame: the run, what the counters saw, what the device lost."""
+    return {**info.of_run(acc), **live.common(), "lost_total": acc.lost_total}
+
+
+def logcorr(info: RunInfo, acc: Accumulator, live: LiveCorrelations) -> TopicMessage:
+    assert live.logcorr is not None
+    g = live.logcorr_g()
+    hdr = {
+        **_live(info, acc, live),
+        "pair": list(live.pair),
+        "edges_ps": [int(e) for e in live.logcorr.edges_ps],
+        "g": [None if not np.isfinite(x) else float(x) for x in g],  # null: no tags at that lag yet
+        "normalization": "pycorrelate",
+    }
+    return hdr, live.logcorr.histograms()[0]
+
+
+def coincidences(info: RunInfo, acc: Accumulator, live: LiveCorrelations) -> TopicMessage:
+    assert live.coinc is not None
+    c = live.coinc
+    hdr = {**_live(info, acc, live), "sets": [list(s) for s in c.sets], "window_ps": c.window_ps}
+    return hdr, live.coinc.counts()
+
+
+def heralded_g2(info: RunInfo, acc: Accumulator, live: LiveCorrelations) -> TopicMessage:
+    h = live.herald
+    assert h is not None
+    from g2live.analysis._physical import check  # the rule `g2live analyze` withholds by
+
+    r = h.result()
+    c = check("heralded_g2", r.g2, r.g2_error)
+    g2, err = c.value, (c.err if c.value is not None else None)
+    hdr = {
+        **_live(info, acc, live),
+        "channels": [h.herald, h.a, h.b],
+        "window_ps": h.window_ps,
+        "offset_ps": h.offset_ps,
+        "columns": ["n_herald", "n_a", "n_b", "n_ab"],
+        "values": {"g2_h0": g2, "g2_h0_err": err},
+        "withheld": {} if g2 is not None else {"g2_h0": c.reason or "withheld"},
+        "pending": h.pending,  # heralds whose window is still open (not counted yet)
+        "error": live.error or ("" if r.n_a and r.n_b else "no heralded detection on a or b yet"),
+    }
+    return hdr, np.array([r.n_herald, r.n_a, r.n_b, r.n_ab], np.int64)
+
+
+def g3(info: RunInfo, acc: Accumulator, live: LiveCorrelations) -> TopicMessage:
+    g = live.g3
+    assert g is not None
+    hdr = {
+        **_live(info, acc, live),
+        "channels": [g.a, g.b, g.c],
+        "bin_width_ps": g.bin_width_ps,
+        "n_bins": g.n_bins,
+        "offset_ps": g.offset_ps,
+        "lo_ps": int(g.edges_ps[0]),
+        "n_anchors": g.n_anchors,
+    }
+    return hdr, g.histogram()
+
+
+def gated(info: RunInfo, acc: Accumulator, live: LiveCorrelations, ungated: LiveAnalysis) -> TopicMessage:
+    gate = live.gate
+    assert gate is not None
+    cfg = info.config
+    est = live.gated  # recomputed by the loop (LiveCorrelations.refresh_gated) before it publishes
+    hdr = {
+        **_live(info, acc, live),
+        "pair": list(live.pair),
+        "bin_width_ps": cfg.bin_width_ps,
+        "n_bins": cfg.n_bins,
+        "offset_ps": cfg.offset_ps,
+        "lo_ps": cfg.lo_ps,
+        **gate.summary(),
+        # the ungated value beside it: the `analysis` topic's g2(0) of the same pair
+        "values": {**est.values, "g2_0": ungated.values.get("g2_0"),
+                   "g2_0_err": ungated.values.get("g2_0_err")},
+        "withheld": {**est.details["withheld"],
+                     **{k: v for k, v in (ungated.details.get("withheld") or {}).items() if k == "g2_0"}},
+        "estimate_status": est.details["status"],
+    }
+    return hdr, gate.histogram

@@ -20,13 +20,15 @@ module g2l_pynq_top #(
     parameter MAX_PHOTONS = 15,      // last photon-number bin
     parameter CLK_PERIOD_PS = 8000,  // g2l_pynq_clocks clk_core = 125 MHz: the TDC samples its lines with it
     parameter TDC_N_CHAINS = 2,      // carry chains per input
-    parameter TDC_N_CARRY4 = 143     // CARRY4 per chain: 1.25 periods at 70 ps per CARRY4, fits a 150-row column
+    parameter TDC_N_CARRY4 = 143,    // CARRY4 per chain: 1.25 periods at 70 ps per CARRY4, fits a 150-row column
+    parameter N_MARKERS = 4          // marker inputs (frame / line / power step): PMOD B pins 3, 4, 7, 8
 ) (
     (* X_INTERFACE_INFO = "xilinx.com:signal:clock:1.0 clk CLK" *)
     (* X_INTERFACE_PARAMETER = "ASSOCIATED_BUSIF s_axil:m_axis, ASSOCIATED_RESET aresetn" *)
     input  wire                  clk,
     input  wire                  aresetn,
     input  wire [N_CHANNELS-1:0] spad_in,
+    input  wire [N_MARKERS-1:0]  marker_in,  // asynchronous; g2l_marker synchronises them
 
     input  wire [11:0]           s_axil_awaddr,
     input  wire [2:0]            s_axil_awprot,
@@ -85,10 +87,11 @@ module g2l_pynq_top #(
     g2l_top #(
         .N_CHANNELS(N_CHANNELS), .N_PAIRS(N_PAIRS), .N_BINS_LOG2(N_BINS_LOG2),
         .MAX_PHOTONS(MAX_PHOTONS), .CLK_PERIOD_PS(CLK_PERIOD_PS),
-        .TDC_LINE(1), .TDC_N_CHAINS(TDC_N_CHAINS), .TDC_N_CARRY4(TDC_N_CARRY4)
+        .TDC_LINE(1), .TDC_N_CHAINS(TDC_N_CHAINS), .TDC_N_CARRY4(TDC_N_CARRY4), .N_MARKERS(N_MARKERS)
     ) u_core (
         .clk(clk), .rst(rst),
         .in_pulse(spad_in), .in_fine_ps({(N_CHANNELS * 16){1'b0}}),  // zero-time line only: unused
+        .in_marker(marker_in),
         .s_axil_awaddr(s_axil_awaddr), .s_axil_awprot(s_axil_awprot), .s_axil_awvalid(s_axil_awvalid),
         .s_axil_awready(s_axil_awready), .s_axil_wdata(s_axil_wdata), .s_axil_wstrb(s_axil_wstrb),
         .s_axil_wvalid(s_axil_wvalid), .s_axil_wready(s_axil_wready), .s_axil_bresp(s_axil_bresp),

@@ -16,6 +16,16 @@ set_property -dict { PACKAGE_PIN W19 IOSTANDARD LVCMOS33 } [get_ports { spad_in[
 ## PMOD B pin 1: laser sync (channel 8, the default SYNC_CHANNEL is 0: set it to 8)
 set_property -dict { PACKAGE_PIN W14 IOSTANDARD LVCMOS33 } [get_ports { spad_in[8] }]
 
+## PMOD B pins 3, 4, 7, 8 (jb[2..5]): marker inputs 0..3 (g2l_marker: frame / line / power-step
+## signals, 3.3 V, rising edge; time-stamped at the 125 MHz core clock, so 8 ns resolution). The
+## pull-downs keep an unconnected marker quiet (the driver enables every marker input).
+set_property -dict { PACKAGE_PIN T11 IOSTANDARD LVCMOS33 PULLDOWN TRUE } [get_ports { marker_in[0] }]
+set_property -dict { PACKAGE_PIN T10 IOSTANDARD LVCMOS33 PULLDOWN TRUE } [get_ports { marker_in[1] }]
+set_property -dict { PACKAGE_PIN V16 IOSTANDARD LVCMOS33 PULLDOWN TRUE } [get_ports { marker_in[2] }]
+set_property -dict { PACKAGE_PIN W16 IOSTANDARD LVCMOS33 PULLDOWN TRUE } [get_ports { marker_in[3] }]
+## Two-flop synchronisers (ASYNC_REG) take them into the core clock: no timed path from the pins.
+set_false_path -from [get_ports { marker_in[*] }]
+
 ## The inputs are asynchronous to every clock: each drives its TDC's carry chains, whose first-rank
 ## flip-flops sample it (the path through a chain is longer than a clock period by design).
 set_false_path -from [get_ports { spad_in[*] }]

@@ -65,6 +65,9 @@ if {[llength [get_bd_pins -quiet g2l_top_0/clk_tdc]] > 0} {
 set n_channels [get_property CONFIG.N_CHANNELS $core]
 create_bd_port -dir I -from [expr {$n_channels - 1}] -to 0 spad_in
 connect_bd_net [get_bd_ports spad_in] [get_bd_pins g2l_top_0/spad_in]
+set n_markers [get_property CONFIG.N_MARKERS $core]
+create_bd_port -dir I -from [expr {$n_markers - 1}] -to 0 marker_in
+connect_bd_net [get_bd_ports marker_in] [get_bd_pins g2l_top_0/marker_in]
 
 # ---- DMA: S2MM only, simple (direct register) mode --------------------------------------------------
 # 26-bit length register = transfers up to 64 MiB; registers on FCLK, data path on clk_core.

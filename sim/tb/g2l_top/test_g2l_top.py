@@ -87,6 +87,7 @@ class TB:
         start_clock(self.dut, self.period / 1000)
         self.dut.in_pulse.value = 0
         self.dut.in_fine_ps.value = 0
+        self.dut.in_marker.value = 0  # marker inputs: tests/hw/test_rtl_model.py drives them
         self.dut.clock_status.value = 0  # no board clock module in simulation
         self.dut.m_axis_tready.value = 1
         await reset(self.dut)

@@ -10,7 +10,14 @@ singles histogram splits into the emitter's part ``own_p(t)`` and a flat indepen
     P(accidental pair: p at t, q at t') = own_p(t) n_q + n_p own_q(t') + n_p n_q      (p != q)
 
 which is the Brouri et al. (Opt. Lett. 25, 1294 (2000)) argument for background coincidences,
-resolved in pixel and time. Blinking does not change it (the independent events do not blink,
+resolved in pixel and time. A record holds the first two avalanches of a period, so pixel
+crosstalk (a fraction x of all avalanches, each fired by an earlier avalanche a few tens of ps
+before it on a neighbour) changes the count: a crosstalk avalanche is never either photon of an
+accidental pair (its parent precedes it: the pair is the parent's), and an avalanche that fires
+crosstalk has that crosstalk as its partner (a crosstalk pair, cut by the window), not the
+independent event. Both scale every accidental histogram by (1 - x)^3.
+
+Blinking does not change it (the independent events do not blink,
 so E[own n] = E[own] n). The products give, over the run's periods, the accidental content of
 every histogram the analysis fits: the first photon's delay, the delay between the photons, and
 the (first pixel, second pixel) matrix, each for the pairs at least ``w`` apart.
@@ -91,7 +98,9 @@ def _pairs_of_others(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return _corr(x.sum(axis=0, keepdims=True), y.sum(axis=0, keepdims=True)) - _corr(x, y)
 
 
-def accidentals(singles: np.ndarray, independent: np.ndarray, n_periods: int, w_bins: int) -> Accidentals:
+def accidentals(
+    singles: np.ndarray, independent: np.ndarray, n_periods: int, w_bins: int, crosstalk_fraction: float = 0.0
+) -> Accidentals:
     """Accidental pairs expected among the pairs at least ``w_bins`` apart on different pixels.
 
     Parameters
@@ -105,6 +114,9 @@ def accidentals(singles: np.ndarray, independent: np.ndarray, n_periods: int, w_
         Periods of the run.
     w_bins : int
         Least separation of the pairs, in bins.
+    crosstalk_fraction : float, optional
+        Crosstalk avalanches per avalanche (``Crosstalk.total`` / all detections): neither
+        photon of an accidental pair may be one, nor may the first have fired one.
 
     Returns
     -------
@@ -113,6 +125,9 @@ def accidentals(singles: np.ndarray, independent: np.ndarray, n_periods: int, w_
     """
     if n_periods < 1:
         raise ValueError("accidentals: no periods")
+    if not 0.0 <= crosstalk_fraction < 1.0:
+        raise ValueError(f"accidentals: crosstalk_fraction {crosstalk_fraction!r} outside [0, 1)")
+    keep = (1.0 - crosstalk_fraction) ** 3  # module docstring
     s = np.asarray(singles, dtype=float)
     k_bins = s.shape[1]
     ind_all = np.asarray(independent, dtype=float)
@@ -128,12 +143,12 @@ def accidentals(singles: np.ndarray, independent: np.ndarray, n_periods: int, w_
 
     ia, oa = after(ind), after(own)
     # pair (p at k, q at m >= k + w): own_p ind_q + ind_p own_q + ind_p ind_q
-    mat = n_periods * (own @ ia.T + ind @ (oa + ia).T)
+    mat = keep * n_periods * (own @ ia.T + ind @ (oa + ia).T)
     np.fill_diagonal(mat, 0.0)
-    first = n_periods * (
+    first = keep * n_periods * (
         np.sum(own * (ia.sum(axis=0) - ia), axis=0)
         + np.sum(ind * ((oa + ia).sum(axis=0) - (oa + ia)), axis=0)
     )
-    sep = n_periods * (_pairs_of_others(s / n_periods, s / n_periods) - _pairs_of_others(own, own))
+    sep = keep * n_periods * (_pairs_of_others(s / n_periods, s / n_periods) - _pairs_of_others(own, own))
     sep[:w_bins] = 0.0
     return Accidentals(first, np.maximum(sep, 0.0), mat, ind_all.sum(axis=1) / k_bins, float(mat.sum()))

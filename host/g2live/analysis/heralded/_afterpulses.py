@@ -45,20 +45,22 @@ class Afterpulsing:
 
 
 def _accidental_same_pixel(
-    singles: np.ndarray, edges: np.ndarray, period_ps: float, bin_ps: int
+    singles: np.ndarray, edges: np.ndarray, period_ps: float, bin_ps: int, n_periods: int
 ) -> np.ndarray:
     """Same-pixel pairs of any photon and a later independent event, per separation bin: the
-    independent level of each pixel is its singles' median over the last fifth of the period."""
+    independent level of each pixel is its singles' mean over the last fifth of the period (the
+    mean, not the median: a long run's per-bin counts are small integers)."""
     s = np.asarray(singles, dtype=float)
     if s.ndim == 1:
         s = s[None, :]
     n_late = s[:, int(0.8 * s.shape[1]) :]
-    level = np.median(n_late, axis=1) if n_late.shape[1] else np.zeros(s.shape[0])  # per bin, per pixel
+    level = n_late.mean(axis=1) if n_late.shape[1] else np.zeros(s.shape[0])  # per bin, per pixel, run
     cum = np.concatenate((np.zeros((s.shape[0], 1)), np.cumsum(s, axis=1)), axis=1)
     mid = 0.5 * (edges[1:] + edges[:-1])
     early = cum[:, np.clip(((period_ps - mid) // bin_ps).astype(int), 0, s.shape[1])]  # [p, bins]
-    # the run's count of (photon at t1 < P - dt, independent event at t1 + dt) = sum_p F_p n_p width / bin
-    return (level[:, None] * early).sum(axis=0) * np.diff(edges) / bin_ps
+    # the run's count of (photon at t1 < P - dt, independent event at t1 + dt): each of the F_p
+    # photons meets its pixel's independent events of one period, n_p / n_periods per bin
+    return (level[:, None] * early).sum(axis=0) * np.diff(edges) / bin_ps / max(n_periods, 1)
 
 
 def fit_afterpulsing(
@@ -68,6 +70,8 @@ def fit_afterpulsing(
     bin_ps: int,
     period_ps: float,
     tau_x_ps: float,
+    *,
+    n_periods: int,
 ) -> Afterpulsing:
     """p_ap, tau_ap and the dead time from the same-pixel pairs.
 
@@ -86,6 +90,9 @@ def fit_afterpulsing(
         Laser period.
     tau_x_ps : float
         The exciton decay (same-pixel cascades after the dead time).
+    n_periods : int
+        Periods of the run (``singles`` is the whole run's: the accidental same-pixel pairs
+        are its photons times one period's independent events).
 
     Returns
     -------
@@ -103,7 +110,7 @@ def fit_afterpulsing(
     if edges.size < 8:
         return Afterpulsing.none(dead)
     y = np.histogram(dt, edges)[0].astype(float)
-    acc_same = _accidental_same_pixel(singles, edges, period_ps, bin_ps)
+    acc_same = _accidental_same_pixel(singles, edges, period_ps, bin_ps, n_periods)
     c = np.asarray(singles, dtype=float)
     c = c.sum(axis=0) if c.ndim == 2 else c
     cum = np.concatenate(([0.0], np.cumsum(c)))

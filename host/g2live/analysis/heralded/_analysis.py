@@ -133,8 +133,15 @@ def _first_tau_x(dt: np.ndarray) -> float:
 
 def _afterpulsing(st: _State) -> Afterpulsing:
     pr, same = st.data.pairs, ~st.different
+    # per pixel: a same-pixel accidental pairs a photon with an independent event of its own pixel
     return fit_afterpulsing(
-        st.dt[same], pr.delay_first_ps[same], st.singles, st.data.bin_ps, st.data.period_ps, st.tau_x_ps
+        st.dt[same],
+        pr.delay_first_ps[same],
+        st.data.singles,
+        st.data.bin_ps,
+        st.data.period_ps,
+        st.tau_x_ps,
+        n_periods=st.data.n_periods,
     )
 
 
@@ -172,7 +179,9 @@ class _Pass:
     afterpulsing: Afterpulsing
 
 
-def _one_pass(st: _State, jitter: Jitter | None, given: Jitter | None) -> _Pass:
+def _one_pass(
+    st: _State, jitter: Jitter | None, given: Jitter | None, start: DecayFit | None = None
+) -> _Pass:
     data, b = st.data, st.data.bin_ps
     w_irf = _irf_window(jitter, st.width, st.tau_x_ps)
     pairs = data.pairs.select(st.different)
@@ -180,7 +189,8 @@ def _one_pass(st: _State, jitter: Jitter | None, given: Jitter | None) -> _Pass:
     w = float(np.ceil(xt.window_ps / b) * b)
     clean = st.different & (st.dt >= w)
     ap = _afterpulsing(st)
-    acc = accidentals(data.singles, _independent(st, ap), data.n_periods, int(round(w / b)))
+    x = float(np.clip(xt.total / max(float(data.singles.sum()), 1.0), 0.0, 0.5))  # crosstalk per avalanche
+    acc = accidentals(data.singles, _independent(st, ap), data.n_periods, int(round(w / b)), x)
     t_max = _t_max(st)
     sep = _attempt(
         st.notes, "tau_x fit", fit_separation, st.dt[clean], acc.separation, b, w, t_max, st.tau_x_ps
@@ -199,6 +209,7 @@ def _one_pass(st: _State, jitter: Jitter | None, given: Jitter | None) -> _Pass:
         data.period_ps - w,
         given,
         st.tau_x_ps,
+        start,
     )
     return _Pass(w, xt, acc, clean, sep, first, ap)
 
@@ -344,7 +355,7 @@ def analyze_heralded(
     p = _one_pass(st, jitter, jitter)
     if p.first is not None and p.first.jitter is not None and jitter is None:
         # the window depends on the response, which the first pass measured: once more with it
-        p2 = _one_pass(st, p.first.jitter, None)
+        p2 = _one_pass(st, p.first.jitter, None, p.first)
         p = p2 if p2.window_ps >= p.window_ps or p2.first is not None else p
     res = _new_result(data, energies, st.notes)
     _fill(res, st, p)

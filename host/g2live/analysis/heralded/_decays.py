@@ -173,6 +173,7 @@ def fit_first_photon(
     t_end_ps: float,
     jitter: Jitter | None = None,
     tilt_tau_ps: float = 0.0,
+    start: DecayFit | None = None,
 ) -> DecayFit:
     """tau_BX and the timing response from the singles and the pairs' first photons (joint ML).
 
@@ -196,6 +197,10 @@ def fit_first_photon(
     tilt_tau_ps : float, optional
         The pairs used have their partner at least w later, which favours first photons with a
         small jitter by exp(-j / tau_X): the first photons see ``Jitter.tilted(tau_X)``.
+    start : DecayFit, optional
+        An earlier fit (its tau_BX and response) to start from as well: a response tail and the
+        singles' fast component are nearly interchangeable, so the likelihood has more than one
+        minimum; the fit with the lower deviance is kept.
 
     Returns
     -------
@@ -229,8 +234,11 @@ def fit_first_photon(
         return np.concatenate((np.maximum(m_s, 1e-9), np.maximum(m_f, 1e-9)))
 
     y = np.concatenate((ys, yf))
-    fit = poisson_fit(model, p, np.arange(y.size), y)
-    fit = _without_empty_tail(fit, model, y)
+    fit = _without_empty_tail(poisson_fit(model, p, np.arange(y.size), y), model, y)
+    if jitter is None and start is not None and start.jitter is not None:
+        q = _started(p, start.tau_ps, start.jitter)
+        alt = _without_empty_tail(poisson_fit(model, q, np.arange(y.size), y), model, y)
+        fit = alt if alt.deviance < fit.deviance else fit
     j = Jitter(fit.value("sigma"), fit.value("f"), fit.value("tt"), fit.value("t0"))
     return DecayFit(
         fit.value("tau_bx"),
@@ -242,6 +250,16 @@ def fit_first_photon(
         j,
         (float(w.edges_f[0]), float(w.edges_f[-1])),
     )
+
+
+def _started(p: lmfit.Parameters, tau_bx_ps: float, j: Jitter) -> lmfit.Parameters:
+    """``p`` started at an earlier fit's tau_BX and response (each clipped into its bounds)."""
+    q = p.copy()
+    vals = {"tau_bx": tau_bx_ps, "sigma": j.sigma_ps, "f": j.tail_fraction, "tt": j.tail_ps, "t0": j.t0_ps}
+    for k, v in vals.items():
+        if np.isfinite(v):
+            q[k].set(value=float(np.clip(v, q[k].min, q[k].max)))
+    return q
 
 
 def _without_empty_tail(fit: PoissonFit, model: object, y: np.ndarray) -> PoissonFit:

@@ -22,7 +22,7 @@ from ._correlation import (
     pair_accumulator,
     search_accumulator,
 )
-from ._gated import on_state_section
+from ._gated import marker_gate_section, on_state_section
 from ._lifetime import decay_accumulator, lifetime_section
 from ._logcorr import logcorr_accumulator, logcorr_section
 from ._recording import Recording
@@ -75,7 +75,7 @@ def _header(rec: Recording) -> dict[str, Any]:
 
 
 def _analyze(rec: Recording, s: G2Settings, steps: tuple[str, ...], trace_bin_s: float,
-             conditioned: Conditioned | None) -> dict[str, Any]:
+             conditioned: Conditioned | None, gate_markers: tuple[int, int] | None = None) -> dict[str, Any]:
     """The steps on a surveyed recording (module docstring for the passes)."""
     out = _header(rec)
     pair = pair_accumulator(rec, s)
@@ -99,6 +99,7 @@ def _analyze(rec: Recording, s: G2Settings, steps: tuple[str, ...], trace_bin_s:
         heralded_section(rec, steps, period, quiet),
         logcorr_section(logc),
         on_state_section(rec, s, steps, trace, g2.values, pair),
+        marker_gate_section(rec, s, gate_markers, g2.values, pair),
         conditioned_section(cond),
         truth_section(rec),
     )
@@ -124,6 +125,7 @@ def analyze_photons(
     steps: tuple[str, ...] = STEPS,
     conditioned: Conditioned | None = None,
     zero_ps: float | None = None,
+    gate_markers: tuple[int, int] | None = None,
 ) -> dict[str, Any]:
     """Everything g2live can say about one recording, as a JSON-ready dict (``g2live analyze``).
 
@@ -158,6 +160,10 @@ def analyze_photons(
         Coincidence counters and a heralded g2 to count (keys ``coincidences``, ``heralded_g2``).
     zero_ps : float, optional
         Known zero delay of the pair (b - a, ps); default: found from the data.
+    gate_markers : (int, int), optional
+        (start, stop) marker values: also the pair histogram (and pulsed g2(0)) of the photons
+        inside the windows each start marker opens and the next stop marker closes (keys
+        ``marker_gate``, ``g2_0_gated``); markers are ``data.markers`` or the file's.
 
     Returns
     -------
@@ -168,14 +174,14 @@ def analyze_photons(
         raise ValueError(f"{source or 'data'}: no events")
     src = ChunkSource.of_data(data, source)
     return _run(src, channels, sync_channel, n_side, window_ps, bin_width_ps, half_range_ps, rho,
-                trace_bin_s, rep_rate_hz, steps, conditioned, zero_ps)
+                trace_bin_s, rep_rate_hz, steps, conditioned, zero_ps, gate_markers)
 
 
 def _run(src: ChunkSource, channels: tuple[int, int] | None, sync_channel: int | None, n_side: int,
          window_ps: float | None, bin_width_ps: int | None, half_range_ps: float | None,
          rho: tuple[float, float] | None, trace_bin_s: float, rep_rate_hz: float | None,
          steps: tuple[str, ...], conditioned: Conditioned | None,
-         zero_ps: float | None = None) -> dict[str, Any]:
+         zero_ps: float | None = None, gate_markers: tuple[int, int] | None = None) -> dict[str, Any]:
     rec = Recording.of(src, sync_channel, rep_rate_hz)
     if not rec.counts:
         raise ValueError(f"{src.name}: no events")
@@ -185,7 +191,7 @@ def _run(src: ChunkSource, channels: tuple[int, int] | None, sync_channel: int |
         trace_bin_s=trace_bin_s, rep_rate_hz=rep_rate_hz,
     )
     settings = G2Settings(channels, n_side, window_ps, bin_width_ps, half_range_ps, rho, zero_ps)
-    out = _analyze(rec, settings, steps, trace_bin_s, conditioned)
+    out = _analyze(rec, settings, steps, trace_bin_s, conditioned, gate_markers)
     withhold(out)
     out["interpretation"] = interpret_g2(out)
     return out
@@ -219,7 +225,7 @@ def analyze_file(
     """
     src = ChunkSource.of_file(path, chunk_records=chunk_records, progress=progress, **(read_options or {}))
     keys = ("channels", "sync_channel", "n_side", "window_ps", "bin_width_ps", "half_range_ps", "rho",
-            "trace_bin_s", "rep_rate_hz", "steps", "conditioned", "zero_ps")
+            "trace_bin_s", "rep_rate_hz", "steps", "conditioned", "zero_ps", "gate_markers")
     unknown = sorted(set(kwargs) - set(keys))
     if unknown:
         raise TypeError(f"analyze_file: unknown argument(s) {', '.join(unknown)}")
@@ -230,5 +236,5 @@ def analyze_file(
 _DEFAULTS: dict[str, Any] = {
     "channels": None, "sync_channel": None, "n_side": 4, "window_ps": None, "bin_width_ps": None,
     "half_range_ps": None, "rho": None, "trace_bin_s": 0.01, "rep_rate_hz": None, "steps": STEPS,
-    "conditioned": None, "zero_ps": None,
+    "conditioned": None, "zero_ps": None, "gate_markers": None,
 }

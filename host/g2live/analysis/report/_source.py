@@ -13,6 +13,9 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
+import numpy as np
+
+from g2live.core import MARKER_DTYPE
 from g2live.photons import PhotonData
 
 __all__ = ["Accumulator", "ChunkSource", "Progress", "run_pass"]
@@ -41,6 +44,8 @@ class ChunkSource:
         The io format name of a file (its reader's conventions apply to the header values).
     progress : callable, optional
         ``progress(step, n_events)`` after every chunk of every pass (``g2live analyze``'s bars).
+    make_markers : callable, optional
+        Returns the recording's marker events (``markers()``); None: it has none.
     """
 
     def __init__(
@@ -49,8 +54,10 @@ class ChunkSource:
         name: str,
         format: str | None = None,
         progress: Progress | None = None,
+        make_markers: Callable[[], np.ndarray] | None = None,
     ) -> None:
         self._make = make
+        self._make_markers = make_markers
         self.file = name  # as given ("" for data without a name)
         self.name = name or "data"
         self.format = format
@@ -60,7 +67,8 @@ class ChunkSource:
     @classmethod
     def of_data(cls, data: PhotonData, name: str = "", progress: Progress | None = None) -> ChunkSource:
         """Photons in memory: one chunk."""
-        return cls(lambda: (data,), name, progress=progress)
+        marks = data.markers if data.markers is not None else np.zeros(0, MARKER_DTYPE)
+        return cls(lambda: (data,), name, progress=progress, make_markers=lambda: marks)
 
     @classmethod
     def of_file(
@@ -70,12 +78,25 @@ class ChunkSource:
         from g2live import io
 
         fmt = io.detect_format(path)
+
+        def markers() -> np.ndarray:  # one pass that keeps the markers only
+            parts = [m for _d, m in io.iter_chunks_with_markers(path, chunk_records=chunk_records, format=fmt,
+                                                                **options) if len(m)]
+            return np.concatenate(parts) if parts else np.zeros(0, MARKER_DTYPE)
+
         return cls(
             lambda: io.iter_chunks(path, chunk_records=chunk_records, format=fmt, **options),
             str(path),
             fmt,
             progress,
+            markers,
         )
+
+    def markers(self) -> np.ndarray:
+        """The recording's marker events (fields ``marker``, ``time_ps``; a file's as its reader gives
+        them: PicoQuant marker bits, SPC MARK bits, g2live recordings the marker input)."""
+        self.passes += 1
+        return self._make_markers() if self._make_markers is not None else np.zeros(0, MARKER_DTYPE)
 
     def chunks(self, step: str) -> Iterator[PhotonData]:
         """One pass over the recording, for ``step``."""

@@ -8,6 +8,8 @@ Live g2                   ``live.py``                 ``g2_histogram.py`` above 
 Heralded spectroscopy     ``heralded.py``             spectra, heralded decays, lifetimes
 Power sweep               ``sweep.py``                purity and rate vs power, saturation fit
 Blinking                  ``blinking.py``             intensity trace, threshold, histogram
+Correlations              ``correlations.py``         log-binned G(τ), ON-state g2(0), heralded
+                                                      g2, coincidence counters, g3 image
 Device                    ``device.py``               settings, lost events, stream health
 ========================  ==========================  ==========================================
 
@@ -18,9 +20,10 @@ from __future__ import annotations
 
 from .base import View
 from .blinking import BlinkingTab
+from .correlations import CorrelationsTab
 from .device import DeviceTab
 from .heralded import HeraldedTab
 from .live import LiveTab
 from .sweep import SweepTab
 
-__all__ = ["BlinkingTab", "DeviceTab", "HeraldedTab", "LiveTab", "SweepTab", "View"]
+__all__ = ["BlinkingTab", "CorrelationsTab", "DeviceTab", "HeraldedTab", "LiveTab", "SweepTab", "View"]
