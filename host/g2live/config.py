@@ -17,13 +17,14 @@ from typing import Any
 
 MAX_CHANNELS = 64
 MAX_PAIRS = 8  # PAIR register array
+SYNC_MAX_HZ = 80e6  # fastest laser sync the core is specified for (docs/hardware.md "Sync prescaler")
 INT32 = 2**31
 UINT32 = 2**32
 MAX_WINDOW_PS = 10**12  # coincidence / herald windows: up to 1 s (analyze: --coinc-window-ns <= 1e9)
 MAX_SETS = 32  # coincidence channel sets
 MAX_G3_BINS = 512  # per axis of the live g3 topic: 512 x 512 int64 is a 2 MiB frame
 
-__all__ = ["MAX_CHANNELS", "MAX_PAIRS", "Config", "ConfigError", "DeviceCaps"]
+__all__ = ["MAX_CHANNELS", "MAX_PAIRS", "SYNC_MAX_HZ", "Config", "ConfigError", "DeviceCaps"]
 
 
 class ConfigError(ValueError):
@@ -47,6 +48,9 @@ class DeviceCaps:
     clk_period_ps: int = 4000
     hardware: bool = False  # True: power-of-two bins and register widths apply
     sync_input: int | None = None  # input with the on-chip sync prescaler (SIZES.sync_input, map >= 1.3)
+    # Least time (ps) an input's carry-chain TDC needs low between two pulses: its line's delay
+    # plus a clock (TDC_SIZES, map >= 1.4, CARRY4 line); None: no such TDC (sim, zero-time line).
+    tdc_min_low_ps: int | None = None
     n_markers: int = 0  # marker inputs (MARKER_SIZES.n_markers, map >= 1.5)
 
 
@@ -316,6 +320,36 @@ class Config:
             raise ConfigError("sync_divider", f"{caps.name} {where}; sync_channel is {self.sync_channel}")
         if self.sync_filter and caps.hardware and caps.sync_input is None:
             raise ConfigError("sync_filter", f"{caps.name} has no conditional sync filter (map < 1.3)")
+        if caps.tdc_min_low_ps is not None and self.sync_channel is not None:
+            self._check_sync_low_time(caps.tdc_min_low_ps, caps.clk_period_ps)
+
+    def _check_sync_low_time(self, min_low_ps: int, clk_ps: int) -> None:
+        """The sync input's carry-chain TDC loses an edge that comes before its line has emptied:
+        the prescaled sync (low for D/2 laser periods) must stay low for ``min_low_ps``. The laser
+        period is ``rep_rate_hz``'s, else that of the fastest sync the core takes (SYNC_MAX_HZ)."""
+        rate = self.rep_rate_hz if self.rep_rate_hz is not None else SYNC_MAX_HZ
+        period = 1e12 / rate
+        d = self.sync_divider
+        src = f"{rate / 1e6:g} MHz" + (
+            " (rep_rate_hz)" if self.rep_rate_hz is not None
+            else " (the fastest sync the core takes; set rep_rate_hz for a slower laser)")
+        need = f"the sync input's TDC needs {min_low_ps / 1000:.1f} ns low (its delay line plus a clock)"
+        hint = self._divider_hint(period, min_low_ps)
+        if d == 1:
+            # the raw line: high for at least a clock, low for min_low_ps, within one period
+            if self.rep_rate_hz is not None and period < min_low_ps + clk_ps:
+                raise ConfigError("sync_divider", f"1 passes a {period / 1000:.1f} ns laser period at {src}; "
+                                  f"{need} and high for a {clk_ps / 1000:g} ns clock: {hint}")
+            return
+        low = d // 2 * period
+        if low < min_low_ps:
+            raise ConfigError("sync_divider",
+                              f"{d} keeps the sync low for {low / 1000:.1f} ns at {src}; {need}: {hint}")
+
+    @staticmethod
+    def _divider_hint(period_ps: float, min_low_ps: int) -> str:
+        ok = [d for d in (2, 4, 8, 16) if d // 2 * period_ps >= min_low_ps]
+        return f"use sync_divider >= {ok[0]}" if ok else "no sync_divider up to 16 is enough"
 
     # --- helpers -----------------------------------------------------------------------------
     @property

@@ -26,6 +26,19 @@ module FDRE #(
     input  wire D
 );
 endmodule
+
+module LUT6 #(
+    parameter [63:0] INIT = 64'h0
+) (
+    output wire O,
+    input  wire I0,
+    input  wire I1,
+    input  wire I2,
+    input  wire I3,
+    input  wire I4,
+    input  wire I5
+);
+endmodule
 /* verilator lint_on DECLFILENAME */
 /* verilator lint_on UNUSEDPARAM */
 /* verilator lint_on UNUSEDSIGNAL */

@@ -117,8 +117,10 @@ module g2l_stream_out #(
             grant_any = avail[lock_src];
             grant = lock_src;
         end else begin
+            // rr + k modulo N_ARB by one conditional subtract (rr < N_ARB, k < N_ARB): a
+            // 32-bit modulo per candidate was hundreds of carry chains
             for (int k = N_ARB - 1; k >= 0; k--) begin
-                cand = ARB_W'((32'(rr) + 32'(k)) % N_ARB);
+                cand = 32'(rr) + 32'(k) >= N_ARB ? ARB_W'(32'(rr) + 32'(k) - N_ARB) : ARB_W'(32'(rr) + 32'(k));
                 if (avail[cand]) begin
                     grant_any = 1'b1;
                     grant = cand;
@@ -177,9 +179,13 @@ module g2l_stream_out #(
                     m_axis_tdata <= {G2L_KIND_LOST, lost_channel, lost_cause, 16'd0, pending[lost_sel]};
                     m_axis_tlast <= 1'b1;
                 end else begin
-                    m_axis_tdata <= s_frame_tdata[(32'(grant) - 2) * 64 +: 64];
-                    m_axis_tlast <= s_frame_tlast[32'(grant) - 2];
-                    locked <= !s_frame_tlast[32'(grant) - 2];
+                    for (int f = 0; f < N_SRC; f++) begin
+                        if (grant == ARB_W'(f + 2)) begin
+                            m_axis_tdata <= s_frame_tdata[f * 64 +: 64];
+                            m_axis_tlast <= s_frame_tlast[f];
+                            locked <= !s_frame_tlast[f];
+                        end
+                    end
                     lock_src <= grant;
                 end
             end

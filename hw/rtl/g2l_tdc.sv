@@ -90,7 +90,9 @@ module g2l_tdc #(
     logic              enc_hit, overlap, short_pulse, overrange, cal_hit;
     logic [FINE_W-1:0] cal_fine;
     logic [CODE_W-1:0] code;
-    g2l_tdc_encoder #(.N_CHAINS(N_CHAINS), .TAPS_PER_CHAIN(TAPS_PER_CHAIN), .CODE_W(CODE_W)) u_enc (
+    g2l_tdc_encoder #(
+        .N_CHAINS(N_CHAINS), .TAPS_PER_CHAIN(TAPS_PER_CHAIN), .CODE_W(CODE_W), .XILINX_LUTS(LINE == 1)
+    ) u_enc (
         .clk(clk), .rst(rst), .sample(sample), .hit(enc_hit), .code(code),
         .overlap(overlap), .short_pulse(short_pulse), .overrange(overrange)
     );

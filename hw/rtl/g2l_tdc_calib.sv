@@ -237,16 +237,28 @@ module g2l_tdc_calib #(
     assign building = st == S_BUILD;
 
     // ---- lookup: code -> table (or nominal) -> fine ------------------------------------------
+    // floor((2k - 1) * NOM_BIN_PS / 2) for k >= 1 (k = 0 is decided apart), as shifts and adds of
+    // the constant's bits, registered from the code: a DSP48E1 without its pipeline registers
+    // (what a `*` becomes) takes more than the 4 ns cell-delay budget by itself.
+    function automatic logic [CODE_W+7:0] nom_half(input logic [CODE_W-1:0] k);
+        logic [CODE_W+7:0] x, acc;
+        int b;
+        x = (CODE_W + 8)'({k, 1'b0}) - 1'b1;
+        acc = '0;
+        for (b = 0; b < 7; b = b + 1)
+            if (((NOM_BIN_PS >> b) & 1) != 0) acc = acc + (x << b);
+        nom_half = acc >> 1;
+    endfunction
     logic              hit1, cal1;
     logic [CODE_W-1:0] code1;
+    logic [CODE_W+7:0] nom_e;
     assign t_ra = {bank, in_hit ? in_code : host_addr};
-    wire [CODE_W+7:0] nom2x = (CODE_W + 8)'({code1, 1'b0} - 1'b1) * (CODE_W + 8)'(NOM_BIN_PS);
-    wire [CODE_W+7:0] nom_e = nom2x >> 1;
     wire [FINE_W-1:0] fine_nom = code1 == '0 || nom_e == '0 ? P - 1'b1
                                : nom_e >= (CODE_W + 8)'(CLK_PERIOD_PS) ? '0 : P - FINE_W'(nom_e);
     always_ff @(posedge clk) begin
         hit1 <= in_hit;
         code1 <= in_code;
+        nom_e <= nom_half(in_code);
         cal1 <= table_valid && !use_nominal;
         out_fine <= cal1 ? t_q : fine_nom;
         if (!hit1) host_data <= t_q;

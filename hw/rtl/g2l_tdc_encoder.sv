@@ -22,7 +22,9 @@
 module g2l_tdc_encoder #(
     parameter int N_CHAINS = 2,          // parallel delay lines, summed into one code
     parameter int TAPS_PER_CHAIN = 288,  // taps of each line (4 per CARRY4)
-    parameter int CODE_W = 10            // bits of the code (>= clog2(N_CHAINS*TAPS_PER_CHAIN+1))
+    parameter int CODE_W = 10,           // bits of the code (>= clog2(N_CHAINS*TAPS_PER_CHAIN+1))
+    parameter bit XILINX_LUTS = 1'b0     // 1: the counters as instantiated LUT6 (synthesis: one LUT6 per
+                                         // output bit, which ABC would otherwise re-decompose into more)
 ) (
     input  wire logic                                  clk,
     input  wire logic                                  rst,       // synchronous, active high
@@ -38,9 +40,7 @@ module g2l_tdc_encoder #(
     /* verilator lint_on UNUSEDPARAM */
 
     localparam int N = N_CHAINS * TAPS_PER_CHAIN;
-    localparam int W = g2l_tdc_clog2(N + 1);           // width of every ones-counter node
-    localparam int LEAVES = (N + 5) / 6;
-    localparam int NLEV = g2l_tdc_tree_levels(N);
+    localparam int W = g2l_tdc_clog2(N + 1);           // width of the ones count
     localparam int POP = g2l_tdc_pop_stages(N);
 
     initial begin
@@ -49,18 +49,6 @@ module g2l_tdc_encoder #(
             $error("%m: TAPS_PER_CHAIN must be a multiple of 4 and >= %0d", G2L_TDC_HEAD_TAPS + G2L_TDC_TAIL_TAPS);
         if (CODE_W < W) $error("%m: CODE_W must be >= %0d for %0d taps", W, N);
     end
-
-    // Nodes of level l of the ones-counter tree.
-    function automatic int nodes(input int l);
-        int m;
-        m = LEAVES;
-        for (int k = 0; k < l; k++) m = (m + 1) / 2;
-        nodes = m;
-    endfunction
-    // A register closes level l: the top level and every G2L_TDC_ADDS_PER_STAGE levels below it.
-    function automatic bit closed(input int l);
-        closed = (NLEV - l) % G2L_TDC_ADDS_PER_STAGE == 0;
-    endfunction
 
     // ---- second rank -----------------------------------------------------------------------
     logic [N-1:0] s2;
@@ -77,33 +65,163 @@ module g2l_tdc_encoder #(
         end
     end
 
-    // ---- pipelined ones counter -------------------------------------------------------------
-    // Each node has its own signals (not slices of one vector): event-driven simulators then wake
-    // only the node above a changed one.
-    wire [LEAVES*6-1:0] padded = {{(LEAVES * 6 - N){1'b0}}, s2};
+    // ---- pipelined ones counter: a column compressor in LUTs ---------------------------------
+    // The taps are bits of weight 1 (column 0). Each level replaces every group of 3..6 bits of a
+    // column by their count (a 6:3 counter: three LUT6, one per output bit), whose bits go to
+    // columns j, j+1, j+2; groups of 1..2 bits pass. When every column holds at most two bits, one
+    // W-bit add (the only carry chain: W / 4 CARRY4) gives the count. Synthesis keeps counters out
+    // of carry chains (Yosys maps adds wider than 2 bits to CARRY4; a counter here is a table).
+    // g2l_tdc_pop_stages(N) registers: POP - 1 spread over the levels, the last after the add, so
+    // the latency stays g2l_tdc_latency(N) whatever the tree's depth.
+    localparam int CMAX = W + 4;  // columns tracked (bits above column W - 1 are always 0)
+    localparam int LMAX = 24;     // levels tracked (a level about halves the tallest column)
+    localparam int HB = 16;       // bits per stored column height
 
-    for (genvar l = 0; l <= NLEV; l++) begin : g_lev
-        for (genvar i = 0; i < nodes(l); i++) begin : g_node
-            wire [W-1:0] d;  // this node's sum
-            wire [W-1:0] v;  // what the level above reads: the sum, or its register
-            if (l == 0) begin : g_leaf
-                wire [5:0] x = padded[i*6 +: 6];
-                assign d = W'($countones(x));
-            end else if (2 * i + 1 < nodes(l - 1)) begin : g_add
-                assign d = g_lev[l - 1].g_node[2 * i].v + g_lev[l - 1].g_node[2 * i + 1].v;
-            end else begin : g_pass
-                assign d = g_lev[l - 1].g_node[2 * i].v;
+    // Counters in a column of h bits, bits passed through, counters with a weight-4 output (4..6 in).
+    function automatic int ctrs(input int h);
+        ctrs = h < 3 ? 0 : h / 6 + (h % 6 >= 3 ? 1 : 0);
+    endfunction
+    function automatic int passes(input int h);
+        passes = h < 3 ? h : (h % 6 >= 3 ? 0 : h % 6);
+    endfunction
+    function automatic int carries2(input int h);
+        carries2 = h < 3 ? 0 : h / 6 + (h % 6 >= 4 ? 1 : 0);
+    endfunction
+    // Height of every column at every level: bits [(l * CMAX + j) * HB +: HB].
+    // (Loop variables are declared apart: Icarus 11 refuses a constant function whose
+    // `for (int ...)` loop calls another function.)
+    function automatic logic [LMAX*CMAX*HB-1:0] heights();
+        logic [LMAX*CMAX*HB-1:0] t;
+        int l, j, h0, h1, h2;
+        t = '0;
+        t[0 +: HB] = HB'(N);
+        for (l = 1; l < LMAX; l = l + 1) begin
+            for (j = 0; j < CMAX; j = j + 1) begin
+                h0 = int'(t[((l - 1) * CMAX + j) * HB +: HB]);
+                h1 = j >= 1 ? int'(t[((l - 1) * CMAX + j - 1) * HB +: HB]) : 0;
+                h2 = j >= 2 ? int'(t[((l - 1) * CMAX + j - 2) * HB +: HB]) : 0;
+                t[(l * CMAX + j) * HB +: HB] = HB'(ctrs(h0) + passes(h0) + ctrs(h1) + carries2(h2));
             end
-            if (closed(l)) begin : g_reg
-                logic [W-1:0] q;
+        end
+        heights = t;
+    endfunction
+    localparam logic [LMAX*CMAX*HB-1:0] HT = heights();
+    function automatic int ht(input int l, input int j);
+        ht = j < 0 ? 0 : int'(HT[(l * CMAX + j) * HB +: HB]);
+    endfunction
+    // Levels of compression: the first level whose columns all hold at most two bits.
+    function automatic int n_levels();
+        int nl, tall, l, j;
+        nl = LMAX - 1;
+        for (l = LMAX - 1; l >= 0; l = l - 1) begin
+            tall = 0;
+            for (j = 0; j < CMAX; j = j + 1) if (ht(l, j) > 2) tall = 1;
+            if (tall == 0) nl = l;
+        end
+        n_levels = nl;
+    endfunction
+    localparam int NL = n_levels();
+    // Registers among the levels 1 .. NL: POP - 1 of them, spread evenly (fewer if NL < POP - 1:
+    // the rest ride after the add).
+    function automatic bit closed(input int l);
+        closed = l >= 1 && (l * POP) / (NL + 1) != ((l - 1) * POP) / (NL + 1);
+    endfunction
+    function automatic int n_closed();
+        int l, n;
+        n = 0;
+        for (l = 1; l <= NL; l = l + 1) if (closed(l)) n = n + 1;
+        n_closed = n;
+    endfunction
+    localparam int PADR = POP - 1 - n_closed();  // extra registers after the add
+
+    // The 6:3 counter as three 64-entry tables (LUT6 contents): bit k of the number of ones.
+    function automatic logic [63:0] pop6_bit(input int k);
+        logic [63:0] t;
+        int x, i, c;
+        for (x = 0; x < 64; x = x + 1) begin
+            c = 0;
+            for (i = 0; i < 6; i = i + 1) c = c + ((x >> i) & 1);
+            t[x] = ((c >> k) & 1) != 0;
+        end
+        pop6_bit = t;
+    endfunction
+    localparam logic [63:0] POP6_0 = pop6_bit(0), POP6_1 = pop6_bit(1), POP6_2 = pop6_bit(2);
+
+    initial if (NL >= LMAX - 1 || ht(NL, CMAX - 1) != 0) $error("%m: ones counter does not converge");
+
+    // Level l, column j: `b` its bits (registered when closed(l)). Each counter has its own
+    // signals, so event-driven simulators wake only the counters whose inputs changed. (Columns
+    // above W - 1 of the last level and the weight-4 output of a 3-input counter are never read.)
+    /* verilator lint_off UNUSEDSIGNAL */
+    for (genvar l = 0; l <= NL; l++) begin : g_lev
+        for (genvar j = 0; j < CMAX; j++) begin : g_col
+            localparam int H = ht(l, j);
+            localparam int H0 = l == 0 ? 0 : ht(l - 1, j);      // the column below
+            localparam int H1 = l == 0 ? 0 : ht(l - 1, j - 1);  // its right neighbour (carries 1)
+            localparam int C0 = ctrs(H0), P0 = passes(H0), C1 = ctrs(H1), NC = ctrs(H);
+            wire [(H > 0 ? H : 1)-1:0] d;  // this column's bits as the level below computes them
+            wire [(H > 0 ? H : 1)-1:0] b;  // what the level above reads
+            if (H == 0) begin : g_empty
+                assign d = '0;
+            end else if (l == 0) begin : g_taps
+                assign d = s2;
+            end else begin : g_from
+                for (genvar i = 0; i < H; i++) begin : g_bit
+                    if (i < C0) begin : g_sum
+                        assign d[i] = g_lev[l - 1].g_col[j].g_cnt.g_ctr[i].y[0];
+                    end else if (i < C0 + P0) begin : g_pass
+                        assign d[i] = g_lev[l - 1].g_col[j].b[6 * (H0 / 6) + i - C0];
+                    end else if (i < C0 + P0 + C1) begin : g_c1
+                        assign d[i] = g_lev[l - 1].g_col[j - 1].g_cnt.g_ctr[i - C0 - P0].y[1];
+                    end else begin : g_c2
+                        assign d[i] = g_lev[l - 1].g_col[j - 2].g_cnt.g_ctr[i - C0 - P0 - C1].y[2];
+                    end
+                end
+            end
+            if (closed(l) && H > 0) begin : g_reg
+                logic [H-1:0] q;
                 always_ff @(posedge clk) q <= d;
-                assign v = q;
+                assign b = q;
             end else begin : g_wire
-                assign v = d;
+                assign b = d;
+            end
+            // the counters that compress this column into the next level
+            if (l < NL) begin : g_cnt
+                for (genvar k = 0; k < NC; k++) begin : g_ctr
+                    localparam int G = H - 6 * k < 6 ? H - 6 * k : 6;  // inputs of this counter
+                    wire [5:0] x = {{(6 - G){1'b0}}, b[6 * k +: G]};
+                    wire [2:0] y;
+                    if (XILINX_LUTS) begin : g_lut6
+                        for (genvar o = 0; o < 3; o++) begin : g_out
+                            if (o < 2 || G >= 4) begin : g_used  // 3 inputs count to 3 at most
+                                LUT6 #(.INIT(o == 0 ? POP6_0 : o == 1 ? POP6_1 : POP6_2)) u_lut (
+                                    .O(y[o]), .I0(x[0]), .I1(x[1]), .I2(x[2]), .I3(x[3]), .I4(x[4]), .I5(x[5])
+                                );
+                            end else begin : g_zero
+                                assign y[o] = 1'b0;
+                            end
+                        end
+                    end else begin : g_table
+                        assign y = {POP6_2[x], POP6_1[x], POP6_0[x]};
+                    end
+                end
             end
         end
     end
-    wire [W-1:0] count = g_lev[NLEV].g_node[0].v;
+    /* verilator lint_on UNUSEDSIGNAL */
+
+    // The last level: at most two bits per column, one add, then the last register(s).
+    wire [W-1:0] row_a, row_b;
+    for (genvar j = 0; j < W; j++) begin : g_row
+        assign row_a[j] = ht(NL, j) >= 1 ? g_lev[NL].g_col[j].b[0] : 1'b0;
+        assign row_b[j] = ht(NL, j) >= 2 ? g_lev[NL].g_col[j].b[ht(NL, j) >= 2 ? 1 : 0] : 1'b0;
+    end
+    logic [(PADR+1)*W-1:0] sum_pipe;  // stage i at bits [i*W +: W]
+    always_ff @(posedge clk) begin
+        sum_pipe[0 +: W] <= row_a + row_b;
+        for (int i = 1; i <= PADR; i++) sum_pipe[i*W +: W] <= sum_pipe[(i-1)*W +: W];
+    end
+    wire [W-1:0] count = sum_pipe[PADR*W +: W];
 
     // Head and tail ride along the counter's stages.
     logic [POP-1:0] head_pipe, tail_pipe;

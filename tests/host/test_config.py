@@ -70,6 +70,33 @@ def test_hardware_limits() -> None:
         assert exc.value.field == field
 
 
+# PYNQ-Z2: 8 ns clock, two chains of 143 CARRY4 per input (143 x 114 ps + 8 ns = 24.3 ns low needed)
+BOARD = DeviceCaps("pynq", n_channels=9, n_pairs=4, n_bins_log2=12, max_photons=15, clk_period_ps=8000,
+                   hardware=True, sync_input=8, tdc_min_low_ps=143 * 114 + 8000)
+
+
+@pytest.mark.parametrize(("changes", "ok"), [
+    ({"sync_divider": 2}, False),                      # 12.5 ns low at 80 MHz (no rep_rate_hz)
+    ({"sync_divider": 4}, True),                       # 25 ns low at 80 MHz
+    ({"sync_divider": 2, "rep_rate_hz": 20e6}, True),  # 50 ns low
+    ({"sync_divider": 4, "rep_rate_hz": 100e6}, False),
+    ({"sync_divider": 1, "rep_rate_hz": 80e6}, False),  # raw 12.5 ns period
+    ({"sync_divider": 1, "rep_rate_hz": 20e6}, True),
+    ({"sync_divider": 1}, True),                       # pulse shape unknown: the TDC counts losses
+])
+def test_sync_divider_the_board_tdc_can_take(changes: dict, ok: bool) -> None:
+    cfg = Config().updated(**changes)
+    if ok:
+        cfg.check_device(BOARD)
+        return
+    with pytest.raises(ConfigError) as exc:
+        cfg.check_device(BOARD)
+    assert exc.value.field == "sync_divider" and "24.3 ns low" in str(exc.value)
+    assert "use sync_divider >= 4" in str(exc.value) or "use sync_divider >= 8" in str(exc.value)
+    zero_time = DeviceCaps("verilator", n_channels=9, clk_period_ps=8000, hardware=True, sync_input=8)
+    cfg.check_device(zero_time)  # the zero-time line of the simulation takes any
+
+
 def test_json_round_trip(tmp_path) -> None:
     cfg = Config(
         channels=(0, 1, 2, 8),
@@ -122,3 +149,14 @@ def test_round_trip_property(chans: set, bw: int, nb: int, off: int, integ: floa
     )
     assert Config.from_json(cfg.to_json()) == cfg
     assert cfg.lo_ps == off - (nb // 2) * bw
+
+
+def test_tdc_min_low_time_from_tdc_sizes() -> None:
+    from g2live import contract as C
+    from g2live.device.hw import tdc_min_low_ps
+
+    f = C.REGISTERS["TDC_SIZES"].fields
+    board = f["n_taps"].put(1144) | f["n_chains"].put(2) | f["line"].put(1) | f["latency"].put(10)
+    assert tdc_min_low_ps({C.REG_TDC_SIZES: board}.__getitem__, 8000) == 143 * 114 + 8000
+    zero_time = f["n_taps"].put(1144) | f["n_chains"].put(2) | f["line"].put(0)
+    assert tdc_min_low_ps({C.REG_TDC_SIZES: zero_time}.__getitem__, 8000) is None

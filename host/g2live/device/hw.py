@@ -22,6 +22,7 @@ from g2live.config import MAX_CHANNELS, Config, DeviceCaps
 from g2live.device.base import LOST_CAUSES, DeviceError, Integration
 from g2live.device.sim import heralded_rows
 from g2live.markers import merge_markers
+from g2live.tdc import CARRY4_CI_CO_PS, TDC_SINCE_MINOR
 
 __all__ = [
     "ReadReg",
@@ -29,6 +30,7 @@ __all__ = [
     "CLEARING_SINCE_MINOR",
     "check_identity",
     "read_caps",
+    "tdc_min_low_ps",
     "integration_cycles",
     "program",
     "wait_cleared",
@@ -81,9 +83,23 @@ def read_caps(read: ReadReg, name: str) -> DeviceCaps:
         clk_period_ps=clk,
         hardware=True,
         sync_input=f["sync_input"].get(sizes) if minor >= SYNC_SINCE_MINOR else None,
+        tdc_min_low_ps=tdc_min_low_ps(read, clk) if minor >= TDC_SINCE_MINOR else None,
         n_markers=(C.REGISTERS["MARKER_SIZES"].fields["n_markers"].get(read(C.REG_MARKER_SIZES))
                    if minor >= MARKER_SINCE_MINOR else 0),
     )
+
+
+def tdc_min_low_ps(read: ReadReg, clk_period_ps: int) -> int | None:
+    """Least low time (ps) between two pulses an input's carry-chain TDC takes without losing the
+    second edge: its chain's delay (CARRY4 count x the slow-corner CI->CO3 delay) plus a clock, so
+    the line is seen empty once (g2l_tdc). None for the simulation lines (TDC_SIZES.line != 1)."""
+    f = C.REGISTERS["TDC_SIZES"].fields
+    sizes = read(C.REG_TDC_SIZES)
+    n_chains = f["n_chains"].get(sizes)
+    if f["line"].get(sizes) != 1 or n_chains == 0:
+        return None
+    n_carry4 = f["n_taps"].get(sizes) // n_chains // 4
+    return round(n_carry4 * CARRY4_CI_CO_PS[3]) + clk_period_ps
 
 
 def integration_cycles(config: Config, caps: DeviceCaps) -> int:

@@ -199,8 +199,10 @@ def _drivers(cells: dict) -> dict[int, tuple[str, Pin]]:
     """The cell output pin that drives each bit."""
     driver: dict[int, tuple[str, Pin]] = {}
     for cname, c in cells.items():
+        # a kept submodule (the TDC's CARRY4 line) is a cell without port directions: what it
+        # drives starts no timed path (the line is the measurement, asynchronous to the clock)
         for port, bits in c["connections"].items():
-            if c["port_directions"].get(port) == "output":
+            if c.get("port_directions", {}).get(port) == "output":
                 for i, b in enumerate(bits):
                     if isinstance(b, int):
                         driver[b] = (cname, (port, i))
@@ -216,7 +218,7 @@ def _cell_ends(cells: dict, lib: dict[str, CellTiming], arr: dict[int, int],
         if t is None or not t.setup:
             continue
         for port, bits in c["connections"].items():
-            if c["port_directions"].get(port) != "input":
+            if c.get("port_directions", {}).get(port) != "input":
                 continue
             for i, b in enumerate(bits):
                 req = t.setup.get((port, i))

@@ -170,8 +170,11 @@ def synth(parameters: Mapping[str, int] | None = None, top: str = "g2l_top",
     _run_yosys(script, work / "yosys.log")
     data = json.loads(stat_json.read_text())
     mods = data.get("modules", {})
-    # Totals over the hierarchy: the TDC's delay line keeps its own module (keep_hierarchy).
-    top_stat = data.get("design") or mods.get(f"\\{top}") or mods.get(top) or (
+    # Totals over the hierarchy: the TDC's delay line keeps its own module (keep_hierarchy). The
+    # top module's own cells with each kept instance expanded, never the "design" section: after
+    # LUT mapping Yosys sums the hierarchy there already, and expanding it again counted every
+    # line twice.
+    top_stat = mods.get(f"\\{top}") or mods.get(top) or data.get("design") or (
         next(iter(mods.values())) if mods else {})
     modules = {str(name).lstrip("\\"): {str(k): int(v) for k, v in m.get("num_cells_by_type", {}).items()}
                for name, m in mods.items()}

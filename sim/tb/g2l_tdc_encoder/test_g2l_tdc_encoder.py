@@ -6,25 +6,31 @@ first rank of the line would give them: clean edges at every position, edges wit
 out-of-order taps, pulses that end inside the line (bands), full lines, edges that enter a line
 still holding the previous pulse, random noise, and a reset in the middle. Hit, code, overlap,
 short and over-range must equal the twin's, cycle by cycle, after the encoder's latency
-(2 + ones-counter stages). Two geometries: taps a multiple of 6, and not (padded leaves).
+(2 + ones-counter stages). Two geometries: taps a multiple of 6, and not (padded counters); and
+the first again with the counters as LUT6 primitives (their INIT tables), as synthesis builds them.
 """
 
 from __future__ import annotations
 
 import random
+from pathlib import Path
 
 import numpy as np
 import pytest
 from common import param, rtl, run_rtl
 
 GEOMETRIES = [{"N_CHAINS": 2, "TAPS_PER_CHAIN": 48, "CODE_W": 7},
-              {"N_CHAINS": 3, "TAPS_PER_CHAIN": 44, "CODE_W": 8}]
+              {"N_CHAINS": 3, "TAPS_PER_CHAIN": 44, "CODE_W": 8},
+              {"N_CHAINS": 2, "TAPS_PER_CHAIN": 48, "CODE_W": 7, "XILINX_LUTS": 1}]
+LUT6_MODEL = Path(__file__).with_name("lut6_model.v")
 
 
 @pytest.mark.rtl
-@pytest.mark.parametrize("params", GEOMETRIES, ids=["2x48", "3x44"])
+@pytest.mark.parametrize("params", GEOMETRIES, ids=["2x48", "3x44", "2x48-lut6"])
 def test_g2l_tdc_encoder(sim: str, params: dict) -> None:
-    run_rtl(sim, "g2l_tdc_encoder", "test_g2l_tdc_encoder", rtl("g2l_tdc_encoder"), params)
+    """The last geometry builds the counters from LUT6 primitives (what synthesis gets)."""
+    extra = [LUT6_MODEL] if params.get("XILINX_LUTS") else []
+    run_rtl(sim, "g2l_tdc_encoder", "test_g2l_tdc_encoder", [*extra, *rtl("g2l_tdc_encoder")], params)
 
 
 def snapshots(n_chains: int, taps: int, n: int, seed: int) -> np.ndarray:
