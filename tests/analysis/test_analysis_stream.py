@@ -5,6 +5,9 @@ T2, emulated and measured; nothing reads a file whole."""
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -127,3 +130,31 @@ def test_coincidence_and_heralded_g2_options_stream_exactly(recordings: dict[str
     assert got == (want.n_herald, want.n_a, want.n_b, want.n_ab)
     assert want.n_a > 100 and hg["g2"] == want.g2
     assert analyze_file(path)["coincidences"] is None
+
+
+def test_g3_option_streams_exactly(recordings: dict[str, Path]) -> None:
+    """analyze's g3 (streamed in chunks) equals one G3 over the whole data (G3 itself: exact
+    against its reference in tests/core/test_coincidence.py); `--g3` on the command line too."""
+    from g2live.analysis.report import Conditioned
+    from g2live.coincidence import G3
+
+    path = recordings["t2"]
+    d = io.read(path)
+    sync = int(np.bincount(d.channel).argmax())
+    cond = Conditioned(g3=(sync, 0, 1), g3_bin_width_ps=2048, g3_n_bins=64)
+    r = analyze_file(path, chunk_records=2_999, conditioned=cond)
+    g = G3(sync, 0, 1, 2048, 64)
+    g.update(d.channel, d.time_ps)
+    g.flush()
+    want = g.histogram()
+    assert want.sum() > 0 and r["g3"]["counts"] == want.tolist()
+    assert (r["g3"]["n_anchors"], r["g3"]["n_triples"]) == (g.n_anchors, int(want.sum()))
+    assert r["g3"]["lo_ps"] == int(g.edges_ps[0]) and analyze_file(path)["g3"] is None
+
+    out = subprocess.run([sys.executable, "-m", "g2live", "analyze", str(path), "--json", "--g3",
+                          f"{sync},0,1", "--g3-bin-width-ps", "2048", "--g3-n-bins", "64"],
+                         capture_output=True, text=True, check=True).stdout
+    assert json.loads(out)["g3"]["counts"] == want.tolist()
+    bad = subprocess.run([sys.executable, "-m", "g2live", "analyze", str(path), "--g3", "0,0,1"],
+                         capture_output=True, text=True)
+    assert bad.returncode != 0 and "differ" in bad.stderr

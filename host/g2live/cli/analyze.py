@@ -107,6 +107,13 @@ def _add_step_options(p: argparse.ArgumentParser) -> None:
                    help="detection window after each herald (default 1 ns)")
     p.add_argument("--herald-offset-ns", type=opt.number(-1e9, 1e9), default=0.0,
                    help="start of the window relative to the herald (default 0)")
+    p.add_argument("--g3", metavar="A,B,C", type=opt.channel_triple,
+                   help="third-order histogram: counts of (t_B - t_A, t_C - t_A) around each tag of A "
+                   "(key g3; as the live topic g3)")
+    p.add_argument("--g3-bin-width-ps", type=opt.integer(1, 2**32 - 1), default=1024,
+                   help="g3 bin width on both axes (default 1024 ps)")
+    p.add_argument("--g3-n-bins", type=opt.integer(1, 512), default=128,
+                   help="g3 bins per axis, up to 512 (default 128)")
     p.add_argument("--gate-markers", metavar="START:STOP", type=_marker_pair,
                    help="add the pair histogram and pulsed g2(0) of the photons inside the windows a START "
                    "marker opens and the next STOP marker closes (keys marker_gate, g2_0_gated); g2live "
@@ -253,7 +260,7 @@ def _conditioned(args: argparse.Namespace) -> Any:
     """The coincidence / heralded-g2 settings of the command line, or None."""
     from g2live.analysis.report import Conditioned
 
-    if not args.coincidences and not args.heralded_g2:
+    if not args.coincidences and not args.heralded_g2 and not args.g3:
         return None
     sets: list[tuple[int, ...]] = []
     for part in (args.coincidences or "").split(";"):
@@ -271,8 +278,13 @@ def _conditioned(args: argparse.Namespace) -> Any:
             msg = f"--heralded-g2: expected three channels H,A,B, got {args.heralded_g2!r}"
             raise ValueError(msg) from None
         herald = (h, a, b)
+    g3 = None
+    if args.g3:
+        a, b, c = (int(x) for x in args.g3.split(","))
+        g3 = (a, b, c)
     return Conditioned(tuple(sets), round(args.coinc_window_ns * 1e3), herald,
-                       round(args.herald_window_ns * 1e3), round(args.herald_offset_ns * 1e3))
+                       round(args.herald_window_ns * 1e3), round(args.herald_offset_ns * 1e3),
+                       g3, args.g3_bin_width_ps, args.g3_n_bins)
 
 
 _SWEEP_KEYS = ("power", "rate_cps", "rate_err", "g2_0", "g2_0_err")
@@ -506,6 +518,12 @@ def _print_optional(r: dict[str, Any]) -> None:
         g = _value({"heralded_g2": hg["g2"], "withheld": r.get("withheld")}, "heralded_g2", hg["g2_err"])
         print(f"  heralded g2      {g}   (herald {h}: {hg['n_herald']}, with {a}: "
               f"{hg['n_a']}, with {b}: {hg['n_b']}, both: {hg['n_ab']})")
+    if r.get("g3"):
+        g3 = r["g3"]
+        a, b, c = g3["channels"]
+        print(f"  g3               {g3['n_triples']} triples of {b}, {c} around {g3['n_anchors']} tags of {a}"
+              f" ({g3['n_bins']} x {g3['n_bins']} bins of {g3['bin_width_ps']} ps from {g3['lo_ps']} ps;"
+              " --json for the histogram)")
     if r.get("on_gate"):
         gate = r["on_gate"]
         g = _value(r, "g2_0_on", r["g2_0_on_err"])
