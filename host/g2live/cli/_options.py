@@ -165,8 +165,9 @@ def channel_sets(text: str) -> str:
 
 
 def channel_triple(text: str) -> str:
-    """``H,A,B``: three different channels; returned unchanged."""
-    chans = [CHANNEL(x) for x in _split(text, (3,), "channels (H,A,B)")]
+    """``H,A,B`` (``--heralded-g2``) or ``A,B,C`` (``--g3``): three different channels; returned
+    unchanged."""
+    chans = [CHANNEL(x) for x in _split(text, (3,), "channels")]
     if len(set(chans)) != 3:
         raise Invalid(f"the three channels must differ, got {text!r}")
     return text
