@@ -49,6 +49,7 @@ async def setup(dut):
     dut.st_sync_period.value = 0
     dut.st_dead_count.value = 0
     dut.st_clock_status.value = 0
+    dut.st_marker_sizes.value = 0
     for name in ("status", "table", "sizes", "nom_bin_ps", "overlap_count"):
         getattr(dut, f"st_tdc_{name}").value = 0
     master = AxiLiteMaster(AxiLiteBus.from_prefix(dut, "s_axil"), dut.clk, dut.rst)
@@ -79,7 +80,7 @@ def output_of(dut, name: str, slot: int) -> int:
            "PACKET_WORDS": dut.reg_packet_words, "PACKET_TIMEOUT_CYCLES": dut.reg_packet_timeout_cycles,
            "CLOCK_CONTROL": dut.reg_clock_control,
            "TDC_CONTROL": dut.reg_tdc_control, "TDC_CAL_ENABLE": dut.reg_tdc_cal_enable,
-           "TDC_SELECT": dut.reg_tdc_select}[name]
+           "TDC_SELECT": dut.reg_tdc_select, "MARKER_ENABLE": dut.reg_marker_enable}[name]
     v = int(sig.value)
     if name == "TIME_PRESET_HI":
         slot = 1
