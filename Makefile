@@ -12,7 +12,8 @@ export PYTHONPATH := $(abspath host)$(if $(PYTHONPATH),:$(PYTHONPATH))
 APT_PKGS := iverilog yosys chromium chromium-driver libzmq3-dev
 CEXT := $(wildcard cext/*.pyx cext/*.pxd cext/src/*.c cext/src/*.h cext/include/*.h)
 PYTEST_ARGS ?=
-# Benchmark peers that need numpy < 2 (ETA 0.9.9) live in their own venv, made by `make bench`.
+# Peers that need numpy < 2 (ETA 0.9.9) live in their own venv, made by `make bench` and `make test`
+# (tests/io/test_swabian.py cross-checks the Swabian reader against ETA's in it: ~30 s to install).
 BENCH_VENV := .venv-bench
 # Hypothesis: `make test` runs the derandomized ci profile (tests/conftest.py), the same examples
 # as CI on every run; `make fuzz` runs the long random search.
@@ -66,7 +67,7 @@ build/.build-done: $(VENV)/.setup-done $(CEXT)
 run: build
 	$(VENV)/bin/g2live run
 
-test: build
+test: build $(BENCH_VENV)/.setup-done
 	$(PY) hw/spec/generate.py --check
 	HYPOTHESIS_PROFILE=$(HYPOTHESIS_PROFILE) $(PY) -m pytest -m "not bench" --benchmark-disable $(PYTEST_ARGS)
 
