@@ -232,3 +232,40 @@ def test_following_a_ptu_gives_its_markers(tmp_path: Path) -> None:
     _data, whole = io.read_with_markers(dst)
     np.testing.assert_array_equal(marker_numbers(whole, "ptu")["time_ps"], mk["time_ps"])
     np.testing.assert_array_equal(np.concatenate([c.time_ps for c in got]), t)
+
+
+def test_following_a_recording_gives_its_markers(tmp_path: Path) -> None:
+    """A g2live recording followed while the recorder appends chunks with markers: every marker
+    arrives once, in order, and the photons are those written (the end mark ends the follow)."""
+    import threading
+
+    from g2live.io.photon_hdf5 import Recorder
+    from g2live.markers import marker_array
+
+    rng = np.random.default_rng(3)
+    t = np.sort(rng.integers(0, 10**10, 6000))
+    ch = rng.integers(0, 2, t.size).astype(np.uint8)
+    mk = marker_array(rng.integers(0, 4, 40), np.sort(rng.integers(0, 10**10 + 10**8, 40)))
+    dst = tmp_path / "marked.h5"
+    cuts = np.linspace(0, t.size, 7).astype(int)
+    rec = Recorder(dst, Meta(source="test"))
+
+    def write() -> None:
+        k = 0
+        for a, b in zip(cuts[:-1], cuts[1:], strict=True):
+            last = int(t[b - 1]) if b < t.size else 2**62  # the last chunk takes the markers after it
+            end = int(np.searchsorted(mk["time_ps"], last, side="right"))
+            rec.append(PhotonData(ch[a:b], t[a:b], Meta(source="test"), markers=mk[k:end]))
+            k = end
+            time.sleep(0.05)
+        rec.close()
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    try:
+        got = [c for c in follow_chunks(dst, idle_s=5, poll_s=0.01, chunk_records=700) if c is not None]
+    finally:
+        writer.join(30)
+    marks = np.concatenate([c.markers for c in got if c.markers is not None])
+    np.testing.assert_array_equal(marks, mk)
+    np.testing.assert_array_equal(np.concatenate([c.time_ps for c in got]), t)

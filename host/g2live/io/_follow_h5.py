@@ -7,6 +7,10 @@ append (``committed_records``), so a reader that opens the file afresh and reads
 rows never sees a half-written chunk. A file from another program is read up to its dataset
 extent; that is only safe when its writer uses SWMR (else the open may fail, or see a state the
 writer had not finished: failed opens are counted and retried, never skipped silently).
+
+Markers (``/user/g2live/markers``) come with the rows: the recorder writes a chunk's markers before
+it commits the chunk's rows, so once rows up to time T are read every marker up to T is there; a
+poll hands out the markers up to its last row's time (``PhotonData.markers``), ``finish`` the rest.
 """
 
 from __future__ import annotations
@@ -14,8 +18,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from g2live.io._common import FormatError
-from g2live.io.photon_hdf5 import read_committed
+from g2live.io._records import no_markers
+from g2live.io.photon_hdf5 import read_committed, read_markers
+from g2live.markers import marker_numbers
 from g2live.photons import PhotonData
 
 __all__ = ["Hdf5Follower"]
@@ -33,6 +41,7 @@ class Hdf5Follower:
         self.ended = False
         self.grew = False
         self.error: FormatError | None = None
+        self.n_markers = 0  # marker rows handed out
 
     def _read(self, start: int) -> tuple[PhotonData, int, bool] | None:
         try:
@@ -60,13 +69,35 @@ class Hdf5Follower:
         self.ended = complete_before and self.done >= n and not self.grew
         if not len(data):
             return []
+        marks = self._markers(int(data.time_ps[-1]))
+        if len(marks):
+            data.markers = marker_numbers(marks, "photon-hdf5")
         self.before = int(data.time_ps[-1])
         self.origin = int(data.time_ps[0]) if self.origin is None else self.origin
         return [data]
 
+    def _markers(self, last_ps: int | None) -> np.ndarray:
+        """Marker rows not handed out yet, up to ``last_ps`` (None: all of them)."""
+        try:
+            marks = read_markers(self.path, self.n_markers)
+        except FormatError as exc:  # mid-flush: a later poll (or the end) takes them
+            self.stats.open_retries += 1
+            self.error = exc
+            return no_markers()
+        if last_ps is not None:
+            marks = marks[: int(np.searchsorted(marks["time_ps"], last_ps, side="right"))]
+        self.n_markers += len(marks)
+        return marks
+
     def finish(self) -> list[PhotonData]:
+        """The markers after the last row (an empty chunk that holds them), whatever ended the file."""
         if self.error is not None:
             if not self.done:
                 raise self.error
             self.stats.notes.append(f"{self.path}: last open failed: {self.error}")
-        return []
+        marks = self._markers(None) if self.done else no_markers()
+        if not len(marks):
+            return []
+        data, _n, _complete = read_committed(self.path, self.done, self.done, self.before, self.origin)
+        data.markers = marker_numbers(marks, "photon-hdf5")
+        return [data]

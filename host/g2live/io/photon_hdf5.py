@@ -689,8 +689,9 @@ def read(path: str | os.PathLike[str]) -> PhotonData:
         return _checked_slice(f, path, lay, meta, 0, n)
 
 
-def _markers(path: Path) -> np.ndarray:
-    """The recording's markers (``g2live.io.MARKER_DTYPE``), empty without ``/user/g2live/markers``."""
+def _markers(path: Path, start: int = 0) -> np.ndarray:
+    """The recording's markers from row ``start`` on (``g2live.io.MARKER_DTYPE``), empty without
+    ``/user/g2live/markers``; a file being written (SWMR) gives the rows written so far."""
     from g2live.io._records import MARKER_DTYPE
 
     f, _swmr = _open(path)
@@ -698,11 +699,16 @@ def _markers(path: Path) -> np.ndarray:
         g = f.get(f"{_USER}/markers")
         if g is None:
             return np.zeros(0, MARKER_DTYPE)
-        t, m = g["time_ps"][()], g["marker"][()]
-    n = min(t.size, m.size)  # a writer killed between the two resizes leaves one row more in one
+        t, m = g["time_ps"][start:], g["marker"][start:]
+    n = min(t.size, m.size)  # a writer killed (or caught) between the two resizes: one row more in one
     out = np.zeros(n, MARKER_DTYPE)
-    out["record"], out["time_ps"], out["marker"] = np.arange(n), t[:n], m[:n]
+    out["record"], out["time_ps"], out["marker"] = np.arange(start, start + n), t[:n], m[:n]
     return out
+
+
+def read_markers(path: str | os.PathLike[str], start: int = 0) -> np.ndarray:
+    """Marker rows ``start..`` of a g2live recording, also while it is written (``io.MARKER_DTYPE``)."""
+    return _markers(Path(path), start)
 
 
 def read_with_markers(path: str | os.PathLike[str]) -> tuple[PhotonData, np.ndarray]:
