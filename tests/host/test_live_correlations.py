@@ -268,3 +268,24 @@ def test_gate_learning_is_bounded() -> None:
         ongate.MAX_HELD = old
     assert gate.summary()["threshold_cps"] is None and "set on_threshold_cps" in gate.error
     assert gate.n_gate_bins == 3 and gate.n_on_bins == 0 and gate.histogram.sum() == 0
+
+
+def test_watch_shows_the_live_taggers_values(replayed) -> None:
+    """`g2live watch` prints the gated, heralded and coincidence topics' values as the server sent them."""
+    from g2live.cli.watch import WATCH_TOPICS, render
+    from g2live.client import Message
+    from rich.console import Console
+
+    srv = replayed[0]
+    latest = {t: Message(t, *srv.message(t)) for t in ("gated", "heralded_g2", "coincidences")}
+    assert set(latest) <= set(WATCH_TOPICS)
+    console = Console(width=200, record=True)
+    console.print(render(latest, {}, "tcp://x"))
+    text = console.export_text()
+    hg = latest["heralded_g2"]
+    assert f"heralded g2_h(0) {hg.header['values']['g2_h0']:.4f}" in text
+    assert f"both: {int(hg.data[3]):,}" in text
+    v = latest["gated"].header["values"]
+    assert f"g2(0) ON state {v['g2_0_on']:.4f}" in text
+    co = latest["coincidences"]
+    assert f"1,2,5: {int(co.data[1]):,}" in text and "within 2000 ps" in text

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: BSD-3-Clause
-"""``g2live watch``: live terminal view of a running server (rates, g2(0), purity, photon numbers).
+"""``g2live watch``: live terminal view of a running server (rates, g2(0), purity, photon numbers;
+the ON-state g2(0), heralded g2, coincidences and markers when their settings are on).
 
 On a terminal it redraws one screen; with stdout not a terminal (a pipe, a log file) it prints
 one plain line per ``status`` message instead. Both say when the server is gone: no ``status``
@@ -28,7 +29,8 @@ from g2live.protocol import DEFAULT_PUB, stale_after_s, status_interval_s
 
 __all__ = ["WATCH_TOPICS", "plain_line", "render", "register", "stale_age"]
 
-WATCH_TOPICS = ["rates", "analysis", "status", "pulsed", "sweep"]
+WATCH_TOPICS = ["rates", "analysis", "status", "pulsed", "sweep", "gated", "heralded_g2", "coincidences",
+                "markers"]
 
 
 def _fmt(v: Any, spec: str = ".4f") -> str:
@@ -157,6 +159,39 @@ def _sweep_line(sw: Message) -> Text:
     )
 
 
+def _tagger_lines(latest: dict[str, Message]) -> list[Text]:
+    """One line per live taggers' topic that is on (settings on_state, heralded_g2, coincidences,
+    and the markers): the values the dashboard's Correlations tab shows, withheld as there."""
+    out: list[Text] = []
+    if (ga := latest.get("gated")) is not None:
+        v, w = ga.header.get("values") or {}, ga.header.get("withheld") or {}
+        out.append(Text(f"g2(0) ON state {_value_err(v, 'g2_0_on', w)}  (all {_value_err(v, 'g2_0', w)}; "
+                        f"ON {ga.header.get('on_time_s', 0):.3g} s)"))
+    if (hg := latest.get("heralded_g2")) is not None:
+        v, w = hg.header.get("values") or {}, hg.header.get("withheld") or {}
+        h, a, b = hg.header.get("channels", ["?"] * 3)
+        n = [int(x) for x in hg.data] if hg.data is not None and len(hg.data) == 4 else [0] * 4
+        out.append(Text(f"heralded g2_h(0) {_value_err(v, 'g2_h0', w)}  (herald {h}: {n[0]:,}, with {a}: "
+                        f"{n[1]:,}, with {b}: {n[2]:,}, both: {n[3]:,})"))
+    if (co := latest.get("coincidences")) is not None:
+        sets = co.header.get("sets") or []
+        counts = ", ".join(f"{','.join(map(str, s))}: {int(k):,}"
+                           for s, k in zip(sets, co.data, strict=False))
+        out.append(Text(f"coincidences within {co.header.get('window_ps')} ps  {counts}"))
+    if (mk := latest.get("markers")) is not None:
+        seen = {k: n for k, n in enumerate(mk.header.get("marker_counts") or []) if n}
+        line = "markers " + (", ".join(f"{k}: {n:,}" for k, n in seen.items()) if seen else "none yet")
+        if mk.header.get("gate_markers") is not None:
+            line += (f"  (gate {mk.header['gate_markers'][0]}->{mk.header['gate_markers'][1]}: "
+                     f"{mk.header.get('gate_windows', 0)} windows, {mk.header.get('gate_time_s', 0):.3g} s)")
+        out.append(Text(line))
+    for t in ("gated", "heralded_g2", "coincidences"):
+        if (m := latest.get(t)) is not None and m.header.get("lost_total"):
+            out.append(Text(f"{t}: {m.header['lost_total']} events lost by the device", style="red"))
+            break
+    return out
+
+
 def render(
     latest: dict[str, Message],
     gaps: dict[str, int],
@@ -176,6 +211,7 @@ def render(
         parts.append(_photon_number_table(pu))
     if (sw := latest.get("sweep")) is not None:
         parts.append(_sweep_line(sw))
+    parts += _tagger_lines(latest)
     if any(gaps.values()):
         parts.append(Text(f"messages missed by this viewer: {dict(gaps)}", style="yellow"))
     return Group(*parts)
