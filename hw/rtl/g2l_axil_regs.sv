@@ -113,8 +113,11 @@ module g2l_axil_regs #(
     assign s_axil_awready = wr_go;
     assign s_axil_wready = wr_go;
     wire [11:0] wa = {s_axil_awaddr[11:2], 2'b00};
-    // Byte-strobe mask: a register takes the written bytes and keeps the others.
-    wire [31:0] bmask = {{8{s_axil_wstrb[3]}}, {8{s_axil_wstrb[2]}}, {8{s_axil_wstrb[1]}}, {8{s_axil_wstrb[0]}}};
+    // Byte strobes: a register takes the written bytes and keeps the others. Written as one
+    // enable per byte (not a read-modify-write mask) so each byte's flip-flops take the enable
+    // on CE and the data straight on D: no LUT per register bit.
+`define G2L_AXIL_WRITE(r, lsb) \
+    for (int b = 0; b < 4; b++) if (s_axil_wstrb[b]) r[(lsb) + b*8 +: 8] <= s_axil_wdata[b*8 +: 8];
     wire wa_in_pair = in_array(wa, G2L_REG_PAIR, 8'(G2L_REG_PAIR_COUNT));
     wire [9:0] wa_pair_slot = slot(wa, G2L_REG_PAIR);
     wire wa_in_dead_time_ps = in_array(wa, G2L_REG_DEAD_TIME_PS, 8'(G2L_REG_DEAD_TIME_PS_COUNT));
@@ -157,60 +160,59 @@ module g2l_axil_regs #(
                 s_axil_bvalid <= 1'b1;
                 s_axil_bresp <= OKAY;
                 if (wa == G2L_REG_CONTROL) begin
-                    reg_control <= (reg_control & ~bmask) | (s_axil_wdata & bmask);
+                    `G2L_AXIL_WRITE(reg_control, 0)
                 end else if (wa == G2L_REG_COMMAND) begin
                     cmd_clear <= s_axil_wstrb[0] && s_axil_wdata[G2L_REG_COMMAND_CLEAR_LSB];
                     cmd_swap <= s_axil_wstrb[0] && s_axil_wdata[G2L_REG_COMMAND_SWAP_LSB];
                 end else if (wa == G2L_REG_CHANNEL_ENABLE) begin
-                    reg_channel_enable <= (reg_channel_enable & ~bmask) | (s_axil_wdata & bmask);
+                    `G2L_AXIL_WRITE(reg_channel_enable, 0)
                 end else if (wa == G2L_REG_SYNC_CHANNEL) begin
-                    reg_sync_channel <= (reg_sync_channel & ~bmask) | (s_axil_wdata & bmask);
+                    `G2L_AXIL_WRITE(reg_sync_channel, 0)
                 end else if (wa == G2L_REG_BIN_WIDTH_PS) begin
-                    reg_bin_width_ps <= (reg_bin_width_ps & ~bmask) | (s_axil_wdata & bmask);
+                    `G2L_AXIL_WRITE(reg_bin_width_ps, 0)
                 end else if (wa == G2L_REG_N_BINS) begin
-                    reg_n_bins <= (reg_n_bins & ~bmask) | (s_axil_wdata & bmask);
+                    `G2L_AXIL_WRITE(reg_n_bins, 0)
                 end else if (wa == G2L_REG_OFFSET_PS) begin
-                    reg_offset_ps <= (reg_offset_ps & ~bmask) | (s_axil_wdata & bmask);
+                    `G2L_AXIL_WRITE(reg_offset_ps, 0)
                 end else if (wa == G2L_REG_INTEGRATION_CYCLES) begin
-                    reg_integration_cycles <= (reg_integration_cycles & ~bmask) | (s_axil_wdata & bmask);
+                    `G2L_AXIL_WRITE(reg_integration_cycles, 0)
                 end else if (wa == G2L_REG_PULSED_WINDOW_PS) begin
-                    reg_pulsed_window_ps <= (reg_pulsed_window_ps & ~bmask) | (s_axil_wdata & bmask);
+                    `G2L_AXIL_WRITE(reg_pulsed_window_ps, 0)
                 end else if (wa == G2L_REG_SYNC_DIVIDER) begin
-                    reg_sync_divider <= (reg_sync_divider & ~bmask) | (s_axil_wdata & bmask);
+                    `G2L_AXIL_WRITE(reg_sync_divider, 0)
                 end else if (wa == G2L_REG_MARKER_ENABLE) begin
-                    reg_marker_enable <= (reg_marker_enable & ~bmask) | (s_axil_wdata & bmask);
+                    `G2L_AXIL_WRITE(reg_marker_enable, 0)
                 end else if (wa == G2L_REG_TIME_PRESET_LO) begin
-                    reg_time_preset[31:0] <= (reg_time_preset[31:0] & ~bmask) | (s_axil_wdata & bmask);
+                    `G2L_AXIL_WRITE(reg_time_preset, 0)
                 end else if (wa == G2L_REG_TIME_PRESET_HI) begin
-                    reg_time_preset[63:32] <= (reg_time_preset[63:32] & ~bmask) | (s_axil_wdata & bmask);
+                    `G2L_AXIL_WRITE(reg_time_preset, 32)
                 end else if (wa == G2L_REG_PACKET_WORDS) begin
-                    reg_packet_words <= (reg_packet_words & ~bmask) | (s_axil_wdata & bmask);
+                    `G2L_AXIL_WRITE(reg_packet_words, 0)
                 end else if (wa == G2L_REG_PACKET_TIMEOUT_CYCLES) begin
-                    reg_packet_timeout_cycles <= (reg_packet_timeout_cycles & ~bmask) | (s_axil_wdata & bmask);
+                    `G2L_AXIL_WRITE(reg_packet_timeout_cycles, 0)
                 end else if (wa == G2L_REG_CLOCK_CONTROL) begin
-                    reg_clock_control <= (reg_clock_control & ~bmask) | (s_axil_wdata & bmask);
+                    `G2L_AXIL_WRITE(reg_clock_control, 0)
                 end else if (wa_in_pair) begin
                     for (int i = 0; i < N_PAIRS; i++)
                         if (wa_pair_slot == 10'(i))
-                            reg_pair[i*32 +: 32] <= (reg_pair[i*32 +: 32] & ~bmask) | (s_axil_wdata & bmask);
+                            `G2L_AXIL_WRITE(reg_pair, i*32)
                 end else if (wa_in_dead_time_ps) begin
                     for (int i = 0; i < N_CHANNELS; i++)
                         if (wa_dead_time_ps_slot == 10'(i))
-                            reg_dead_time_ps[i*32 +: 32] <= (reg_dead_time_ps[i*32 +: 32] & ~bmask)
-                                                    | (s_axil_wdata & bmask);
+                            `G2L_AXIL_WRITE(reg_dead_time_ps, i*32)
                 end else if (wa_in_delay_ps) begin
                     for (int i = 0; i < N_CHANNELS; i++)
                         if (wa_delay_ps_slot == 10'(i))
-                            reg_delay_ps[i*32 +: 32] <= (reg_delay_ps[i*32 +: 32] & ~bmask) | (s_axil_wdata & bmask);
+                            `G2L_AXIL_WRITE(reg_delay_ps, i*32)
                 // ---- carry-chain TDC ----
                 end else if (wa == G2L_REG_TDC_CONTROL) begin
-                    reg_tdc_control <= (reg_tdc_control & ~bmask) | (s_axil_wdata & bmask);
+                    `G2L_AXIL_WRITE(reg_tdc_control, 0)
                 end else if (wa == G2L_REG_TDC_CAL_ENABLE) begin
-                    reg_tdc_cal_enable <= (reg_tdc_cal_enable & ~bmask) | (s_axil_wdata & bmask);
+                    `G2L_AXIL_WRITE(reg_tdc_cal_enable, 0)
                 end else if (wa == G2L_REG_TDC_COMMAND) begin
                     cmd_tdc_restart <= s_axil_wstrb[0] && s_axil_wdata[G2L_REG_TDC_COMMAND_CAL_RESTART_LSB];
                 end else if (wa == G2L_REG_TDC_SELECT) begin
-                    reg_tdc_select <= (reg_tdc_select & ~bmask) | (s_axil_wdata & bmask);
+                    `G2L_AXIL_WRITE(reg_tdc_select, 0)
                 end else begin
                     s_axil_bresp <= SLVERR;  // read-only or unmapped
                 end
@@ -219,81 +221,162 @@ module g2l_axil_regs #(
     end
 
     // ---- read channel ------------------------------------------------------------------
+    // A mux tree on the address bits, not a priority chain of compares: the per-channel arrays
+    // fill 0x100-aligned pages of 64 words (slot = address[7:2]), PAIR one 32-byte block of page
+    // 0, the scalars pages 0 and 8 (checked at elaboration below against the generated map).
     assign s_axil_arready = !s_axil_rvalid;
     wire [11:0] ra = {s_axil_araddr[11:2], 2'b00};
-    wire ra_in_pair = in_array(ra, G2L_REG_PAIR, 8'(G2L_REG_PAIR_COUNT));
-    wire [9:0] ra_pair_slot = slot(ra, G2L_REG_PAIR);
-    wire ra_in_dead_time_ps = in_array(ra, G2L_REG_DEAD_TIME_PS, 8'(G2L_REG_DEAD_TIME_PS_COUNT));
-    wire [9:0] ra_dead_time_ps_slot = slot(ra, G2L_REG_DEAD_TIME_PS);
-    wire ra_in_delay_ps = in_array(ra, G2L_REG_DELAY_PS, 8'(G2L_REG_DELAY_PS_COUNT));
-    wire [9:0] ra_delay_ps_slot = slot(ra, G2L_REG_DELAY_PS);
-    wire ra_in_count = in_array(ra, G2L_REG_COUNT, 8'(G2L_REG_COUNT_COUNT));
-    wire [9:0] ra_count_slot = slot(ra, G2L_REG_COUNT);
-    wire ra_in_lost_count = in_array(ra, G2L_REG_LOST_COUNT, 8'(G2L_REG_LOST_COUNT_COUNT));
-    wire [9:0] ra_lost_count_slot = slot(ra, G2L_REG_LOST_COUNT);
-    wire ra_in_dead_count = in_array(ra, G2L_REG_DEAD_COUNT, 8'(G2L_REG_DEAD_COUNT_COUNT));
-    wire [9:0] ra_dead_count_slot = slot(ra, G2L_REG_DEAD_COUNT);
-    wire ra_in_tdc_overlap = in_array(ra, G2L_REG_TDC_OVERLAP_COUNT, 8'(G2L_REG_TDC_OVERLAP_COUNT_COUNT));
-    wire [9:0] ra_tdc_overlap_slot = slot(ra, G2L_REG_TDC_OVERLAP_COUNT);
+    wire [3:0] ra_page = ra[11:8];
+    wire [5:0] ra_slot = ra[7:2];
+
+    initial begin
+        if (G2L_REG_DEAD_TIME_PS[7:0] != 0 || G2L_REG_DELAY_PS[7:0] != 0 || G2L_REG_COUNT[7:0] != 0
+            || G2L_REG_LOST_COUNT[7:0] != 0 || G2L_REG_DEAD_COUNT[7:0] != 0
+            || G2L_REG_TDC_OVERLAP_COUNT[7:0] != 0 || G2L_REG_DEAD_TIME_PS_COUNT != 64
+            || G2L_REG_DELAY_PS_COUNT != 64 || G2L_REG_COUNT_COUNT != 64 || G2L_REG_LOST_COUNT_COUNT != 64
+            || G2L_REG_DEAD_COUNT_COUNT != 64 || G2L_REG_TDC_OVERLAP_COUNT_COUNT != 64)
+            $error("%m: a per-channel register array no longer fills one 0x100 page");
+        if (G2L_REG_PAIR[4:0] != 0 || G2L_REG_PAIR_COUNT != 8)
+            $error("%m: PAIR no longer fills one aligned block of 8 words");
+    end
+
+    // One word of each array at the addressed slot: an indexed select (a mux tree on the slot
+    // bits); slots past the instance's channels or pairs read 0.
+    localparam int SLOT_W = N_CHANNELS > 1 ? $clog2(N_CHANNELS) : 1;
+    function automatic logic [31:0] pick(input logic [N_CHANNELS*32-1:0] arr, input logic [5:0] s);
+        logic [(32 << SLOT_W)-1:0] padded;
+        padded = (32 << SLOT_W)'(arr);
+        pick = 32'(s) < N_CHANNELS ? padded[s[SLOT_W-1:0]*32 +: 32] : '0;
+    endfunction
+    wire [31:0] rd_dead_time = pick(reg_dead_time_ps, ra_slot);
+    wire [31:0] rd_delay = pick(reg_delay_ps, ra_slot);
+    wire [31:0] rd_count = pick(st_count, ra_slot);
+    wire [31:0] rd_lost = pick(st_lost_count, ra_slot);
+    wire [31:0] rd_deadc = pick(st_dead_count, ra_slot);
+    wire [31:0] rd_overlap = pick(st_tdc_overlap_count, ra_slot);
+
+    // The scalars as words of their pages, so that a read is a mux on the address bits: page 0
+    // (0x000-0x0FC: scalars and PAIR) and page 8 (0x800-0x81C: the TDC scalars).
+    initial begin
+        if (G2L_REG_ID[11:8] != 0 || G2L_REG_VERSION[11:8] != 0 || G2L_REG_SIZES[11:8] != 0 ||
+            G2L_REG_CLK_PERIOD_PS[11:8] != 0 || G2L_REG_CONTROL[11:8] != 0 ||
+            G2L_REG_COMMAND[11:8] != 0 || G2L_REG_STATUS[11:8] != 0 ||
+            G2L_REG_CHANNEL_ENABLE[11:8] != 0 || G2L_REG_SYNC_CHANNEL[11:8] != 0 ||
+            G2L_REG_BIN_WIDTH_PS[11:8] != 0 || G2L_REG_N_BINS[11:8] != 0 ||
+            G2L_REG_OFFSET_PS[11:8] != 0 || G2L_REG_INTEGRATION_CYCLES[11:8] != 0 ||
+            G2L_REG_PULSED_WINDOW_PS[11:8] != 0 || G2L_REG_SYNC_DIVIDER[11:8] != 0 ||
+            G2L_REG_SYNC_FILTERED[11:8] != 0 || G2L_REG_SYNC_PERIOD[11:8] != 0 ||
+            G2L_REG_MARKER_ENABLE[11:8] != 0 || G2L_REG_MARKER_SIZES[11:8] != 0 ||
+            G2L_REG_TIME_PRESET_LO[11:8] != 0 || G2L_REG_TIME_PRESET_HI[11:8] != 0 ||
+            G2L_REG_PACKET_WORDS[11:8] != 0 || G2L_REG_PACKET_TIMEOUT_CYCLES[11:8] != 0 ||
+            G2L_REG_CLOCK_CONTROL[11:8] != 0 || G2L_REG_CLOCK_STATUS[11:8] != 0
+            || G2L_REG_PAIR[11:8] != 0)
+            $error("%m: a page-0 register moved out of page 0");
+        if (G2L_REG_TDC_CONTROL[11:5] != {4'h8, 3'h0} || G2L_REG_TDC_CAL_ENABLE[11:5] != {4'h8, 3'h0} ||
+            G2L_REG_TDC_COMMAND[11:5] != {4'h8, 3'h0} || G2L_REG_TDC_SELECT[11:5] != {4'h8, 3'h0} ||
+            G2L_REG_TDC_STATUS[11:5] != {4'h8, 3'h0} || G2L_REG_TDC_TABLE[11:5] != {4'h8, 3'h0} ||
+            G2L_REG_TDC_SIZES[11:5] != {4'h8, 3'h0} || G2L_REG_TDC_NOM_BIN_PS[11:5] != {4'h8, 3'h0})
+            $error("%m: a TDC scalar moved out of 0x800-0x81C");
+    end
+    logic [64*32-1:0] page0;
+    logic [8*32-1:0] page8;
+    always_comb begin
+        page0 = '0;
+        page0[32*G2L_REG_ID[7:2] +: 32] = G2L_REG_ID_VALUE;
+        page0[32*G2L_REG_VERSION[7:2] +: 32] = G2L_REG_VERSION_VALUE;
+        page0[32*G2L_REG_SIZES[7:2] +: 32] = SIZES;
+        page0[32*G2L_REG_CLK_PERIOD_PS[7:2] +: 32] = 32'(CLK_PERIOD_PS);
+        page0[32*G2L_REG_CONTROL[7:2] +: 32] = reg_control;
+        page0[32*G2L_REG_COMMAND[7:2] +: 32] = '0;
+        page0[32*G2L_REG_STATUS[7:2] +: 32] = st_status;
+        page0[32*G2L_REG_CHANNEL_ENABLE[7:2] +: 32] = reg_channel_enable;
+        page0[32*G2L_REG_SYNC_CHANNEL[7:2] +: 32] = reg_sync_channel;
+        page0[32*G2L_REG_BIN_WIDTH_PS[7:2] +: 32] = reg_bin_width_ps;
+        page0[32*G2L_REG_N_BINS[7:2] +: 32] = reg_n_bins;
+        page0[32*G2L_REG_OFFSET_PS[7:2] +: 32] = reg_offset_ps;
+        page0[32*G2L_REG_INTEGRATION_CYCLES[7:2] +: 32] = reg_integration_cycles;
+        page0[32*G2L_REG_PULSED_WINDOW_PS[7:2] +: 32] = reg_pulsed_window_ps;
+        page0[32*G2L_REG_SYNC_DIVIDER[7:2] +: 32] = reg_sync_divider;
+        page0[32*G2L_REG_SYNC_FILTERED[7:2] +: 32] = st_sync_filtered;
+        page0[32*G2L_REG_SYNC_PERIOD[7:2] +: 32] = st_sync_period;
+        page0[32*G2L_REG_MARKER_ENABLE[7:2] +: 32] = reg_marker_enable;
+        page0[32*G2L_REG_MARKER_SIZES[7:2] +: 32] = st_marker_sizes;
+        page0[32*G2L_REG_TIME_PRESET_LO[7:2] +: 32] = reg_time_preset[31:0];
+        page0[32*G2L_REG_TIME_PRESET_HI[7:2] +: 32] = reg_time_preset[63:32];
+        page0[32*G2L_REG_PACKET_WORDS[7:2] +: 32] = reg_packet_words;
+        page0[32*G2L_REG_PACKET_TIMEOUT_CYCLES[7:2] +: 32] = reg_packet_timeout_cycles;
+        page0[32*G2L_REG_CLOCK_CONTROL[7:2] +: 32] = reg_clock_control;
+        page0[32*G2L_REG_CLOCK_STATUS[7:2] +: 32] = st_clock_status;
+        for (int i = 0; i < N_PAIRS; i++) page0[32*(32'(G2L_REG_PAIR[7:2]) + i) +: 32] = reg_pair[i*32 +: 32];
+        page8 = '0;
+        page8[32*G2L_REG_TDC_CONTROL[4:2] +: 32] = reg_tdc_control;
+        page8[32*G2L_REG_TDC_CAL_ENABLE[4:2] +: 32] = reg_tdc_cal_enable;
+        page8[32*G2L_REG_TDC_COMMAND[4:2] +: 32] = '0;
+        page8[32*G2L_REG_TDC_SELECT[4:2] +: 32] = reg_tdc_select;
+        page8[32*G2L_REG_TDC_STATUS[4:2] +: 32] = st_tdc_status;
+        page8[32*G2L_REG_TDC_TABLE[4:2] +: 32] = st_tdc_table;
+        page8[32*G2L_REG_TDC_SIZES[4:2] +: 32] = st_tdc_sizes;
+        page8[32*G2L_REG_TDC_NOM_BIN_PS[4:2] +: 32] = st_tdc_nom_bin_ps;
+    end
+
+    // Which addresses answer OKAY (decode only: one bit).
+    logic rd_ok;
+    always_comb begin
+        unique case (ra)
+            G2L_REG_ID,
+            G2L_REG_VERSION,
+            G2L_REG_SIZES,
+            G2L_REG_CLK_PERIOD_PS,
+            G2L_REG_CONTROL,
+            G2L_REG_COMMAND,
+            G2L_REG_STATUS,
+            G2L_REG_CHANNEL_ENABLE,
+            G2L_REG_SYNC_CHANNEL,
+            G2L_REG_BIN_WIDTH_PS,
+            G2L_REG_N_BINS,
+            G2L_REG_OFFSET_PS,
+            G2L_REG_INTEGRATION_CYCLES,
+            G2L_REG_PULSED_WINDOW_PS,
+            G2L_REG_SYNC_DIVIDER,
+            G2L_REG_SYNC_FILTERED,
+            G2L_REG_SYNC_PERIOD,
+            G2L_REG_MARKER_ENABLE,
+            G2L_REG_MARKER_SIZES,
+            G2L_REG_TIME_PRESET_LO,
+            G2L_REG_TIME_PRESET_HI,
+            G2L_REG_PACKET_WORDS,
+            G2L_REG_PACKET_TIMEOUT_CYCLES,
+            G2L_REG_CLOCK_CONTROL,
+            G2L_REG_CLOCK_STATUS,
+            G2L_REG_TDC_CONTROL,
+            G2L_REG_TDC_CAL_ENABLE,
+            G2L_REG_TDC_COMMAND,
+            G2L_REG_TDC_SELECT,
+            G2L_REG_TDC_STATUS,
+            G2L_REG_TDC_TABLE,
+            G2L_REG_TDC_SIZES,
+            G2L_REG_TDC_NOM_BIN_PS: rd_ok = 1'b1;
+            default: rd_ok = ra[11:5] == G2L_REG_PAIR[11:5]
+                             || ra_page == G2L_REG_DEAD_TIME_PS[11:8] || ra_page == G2L_REG_DELAY_PS[11:8]
+                             || ra_page == G2L_REG_COUNT[11:8] || ra_page == G2L_REG_LOST_COUNT[11:8]
+                             || ra_page == G2L_REG_DEAD_COUNT[11:8]
+                             || ra_page == G2L_REG_TDC_OVERLAP_COUNT[11:8];
+        endcase
+    end
 
     logic [31:0] rd;
-    logic        rd_ok;
     always_comb begin
-        rd = '0;
-        rd_ok = 1'b1;
-        if (ra == G2L_REG_ID) rd = G2L_REG_ID_VALUE;
-        else if (ra == G2L_REG_VERSION) rd = G2L_REG_VERSION_VALUE;
-        else if (ra == G2L_REG_SIZES) rd = SIZES;
-        else if (ra == G2L_REG_CLK_PERIOD_PS) rd = 32'(CLK_PERIOD_PS);
-        else if (ra == G2L_REG_CONTROL) rd = reg_control;
-        else if (ra == G2L_REG_COMMAND) rd = '0;
-        else if (ra == G2L_REG_STATUS) rd = st_status;
-        else if (ra == G2L_REG_CHANNEL_ENABLE) rd = reg_channel_enable;
-        else if (ra == G2L_REG_SYNC_CHANNEL) rd = reg_sync_channel;
-        else if (ra == G2L_REG_BIN_WIDTH_PS) rd = reg_bin_width_ps;
-        else if (ra == G2L_REG_N_BINS) rd = reg_n_bins;
-        else if (ra == G2L_REG_OFFSET_PS) rd = reg_offset_ps;
-        else if (ra == G2L_REG_INTEGRATION_CYCLES) rd = reg_integration_cycles;
-        else if (ra == G2L_REG_PULSED_WINDOW_PS) rd = reg_pulsed_window_ps;
-        else if (ra == G2L_REG_SYNC_DIVIDER) rd = reg_sync_divider;
-        else if (ra == G2L_REG_SYNC_FILTERED) rd = st_sync_filtered;
-        else if (ra == G2L_REG_SYNC_PERIOD) rd = st_sync_period;
-        else if (ra == G2L_REG_MARKER_ENABLE) rd = reg_marker_enable;
-        else if (ra == G2L_REG_MARKER_SIZES) rd = st_marker_sizes;
-        else if (ra == G2L_REG_TIME_PRESET_LO) rd = reg_time_preset[31:0];
-        else if (ra == G2L_REG_TIME_PRESET_HI) rd = reg_time_preset[63:32];
-        else if (ra == G2L_REG_PACKET_WORDS) rd = reg_packet_words;
-        else if (ra == G2L_REG_PACKET_TIMEOUT_CYCLES) rd = reg_packet_timeout_cycles;
-        else if (ra == G2L_REG_CLOCK_CONTROL) rd = reg_clock_control;
-        else if (ra == G2L_REG_CLOCK_STATUS) rd = st_clock_status;
-        else if (ra_in_pair) begin
-            for (int i = 0; i < N_PAIRS; i++) if (ra_pair_slot == 10'(i)) rd = reg_pair[i*32 +: 32];
-        end else if (ra_in_dead_time_ps) begin
-            for (int i = 0; i < N_CHANNELS; i++)
-                if (ra_dead_time_ps_slot == 10'(i)) rd = reg_dead_time_ps[i*32 +: 32];
-        end else if (ra_in_delay_ps) begin
-            for (int i = 0; i < N_CHANNELS; i++) if (ra_delay_ps_slot == 10'(i)) rd = reg_delay_ps[i*32 +: 32];
-        end else if (ra_in_count) begin
-            for (int i = 0; i < N_CHANNELS; i++) if (ra_count_slot == 10'(i)) rd = st_count[i*32 +: 32];
-        end else if (ra_in_lost_count) begin
-            for (int i = 0; i < N_CHANNELS; i++)
-                if (ra_lost_count_slot == 10'(i)) rd = st_lost_count[i*32 +: 32];
-        end else if (ra_in_dead_count) begin
-            for (int i = 0; i < N_CHANNELS; i++)
-                if (ra_dead_count_slot == 10'(i)) rd = st_dead_count[i*32 +: 32];
-        // ---- carry-chain TDC ----
-        end else if (ra == G2L_REG_TDC_CONTROL) rd = reg_tdc_control;
-        else if (ra == G2L_REG_TDC_CAL_ENABLE) rd = reg_tdc_cal_enable;
-        else if (ra == G2L_REG_TDC_COMMAND) rd = '0;
-        else if (ra == G2L_REG_TDC_SELECT) rd = reg_tdc_select;
-        else if (ra == G2L_REG_TDC_STATUS) rd = st_tdc_status;
-        else if (ra == G2L_REG_TDC_TABLE) rd = st_tdc_table;
-        else if (ra == G2L_REG_TDC_SIZES) rd = st_tdc_sizes;
-        else if (ra == G2L_REG_TDC_NOM_BIN_PS) rd = st_tdc_nom_bin_ps;
-        else if (ra_in_tdc_overlap) begin
-            for (int i = 0; i < N_CHANNELS; i++)
-                if (ra_tdc_overlap_slot == 10'(i)) rd = st_tdc_overlap_count[i*32 +: 32];
-        end else rd_ok = 1'b0;
+        unique case (ra_page)
+            4'h0: rd = page0[32*ra_slot +: 32];
+            4'h8: rd = ra_slot[5:3] == 0 ? page8[32*ra_slot[2:0] +: 32] : '0;
+            G2L_REG_DEAD_TIME_PS[11:8]: rd = rd_dead_time;
+            G2L_REG_DELAY_PS[11:8]: rd = rd_delay;
+            G2L_REG_COUNT[11:8]: rd = rd_count;
+            G2L_REG_LOST_COUNT[11:8]: rd = rd_lost;
+            G2L_REG_DEAD_COUNT[11:8]: rd = rd_deadc;
+            G2L_REG_TDC_OVERLAP_COUNT[11:8]: rd = rd_overlap;
+            default: rd = '0;
+        endcase
     end
 
     always_ff @(posedge clk) begin
@@ -313,6 +396,7 @@ module g2l_axil_regs #(
 
     // Protection bits carry no meaning for this block.
     wire unused_ok = &{1'b0, s_axil_awprot, s_axil_arprot, s_axil_awaddr[1:0], s_axil_araddr[1:0]};
+`undef G2L_AXIL_WRITE
 endmodule
 
 `resetall

@@ -74,7 +74,7 @@ def output_of(dut, name: str, slot: int) -> int:
            "SYNC_CHANNEL": dut.reg_sync_channel, "BIN_WIDTH_PS": dut.reg_bin_width_ps,
            "N_BINS": dut.reg_n_bins, "OFFSET_PS": dut.reg_offset_ps,
            "INTEGRATION_CYCLES": dut.reg_integration_cycles, "PULSED_WINDOW_PS": dut.reg_pulsed_window_ps,
-           "SYNC_DIVIDER": dut.reg_sync_divider,
+           "SYNC_DIVIDER": dut.reg_sync_divider, "MARKER_ENABLE": dut.reg_marker_enable,
            "TIME_PRESET_LO": dut.reg_time_preset, "TIME_PRESET_HI": dut.reg_time_preset,
            "PAIR": dut.reg_pair, "DEAD_TIME_PS": dut.reg_dead_time_ps, "DELAY_PS": dut.reg_delay_ps,
            "PACKET_WORDS": dut.reg_packet_words, "PACKET_TIMEOUT_CYCLES": dut.reg_packet_timeout_cycles,
@@ -209,6 +209,9 @@ async def arrays_status_and_bad_addresses(dut) -> None:
     clock = rng.getrandbits(32)
     dut.st_clock_status.value = clock
     assert await rd(m, k.REG_CLOCK_STATUS) == (clock, OKAY)
+    sizes = rng.getrandbits(32)
+    dut.st_marker_sizes.value = sizes
+    assert await rd(m, k.REGISTERS["MARKER_SIZES"].addr()) == (sizes, OKAY)
     for reg, sig in (("TDC_STATUS", "st_tdc_status"), ("TDC_TABLE", "st_tdc_table"),
                      ("TDC_SIZES", "st_tdc_sizes"), ("TDC_NOM_BIN_PS", "st_tdc_nom_bin_ps")):
         v = rng.getrandbits(32)
