@@ -80,7 +80,7 @@ def output_of(dut, name: str, slot: int) -> int:
            "PACKET_WORDS": dut.reg_packet_words, "PACKET_TIMEOUT_CYCLES": dut.reg_packet_timeout_cycles,
            "CLOCK_CONTROL": dut.reg_clock_control,
            "TDC_CONTROL": dut.reg_tdc_control, "TDC_CAL_ENABLE": dut.reg_tdc_cal_enable,
-           "TDC_SELECT": dut.reg_tdc_select, "MARKER_ENABLE": dut.reg_marker_enable}[name]
+           "TDC_SELECT": dut.reg_tdc_select}[name]
     v = int(sig.value)
     if name == "TIME_PRESET_HI":
         slot = 1
