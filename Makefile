@@ -43,12 +43,13 @@ $(VENV)/.setup-done: pyproject.toml setup.py
 # ETA imports numba, llvmlite, cffi, astunparse and pkg_resources (setuptools < 82); its declared
 # dependencies also pin bokeh 2, which it does not need to run, hence --no-deps for it alone.
 bench-venv: $(BENCH_VENV)/.setup-done
+# (PYTHONPATH emptied: this tree's host/ on it would make pip check g2live's numpy >= 2 there)
 $(BENCH_VENV)/.setup-done:
 	test -x $(BENCH_VENV)/bin/python || python3 -m venv $(BENCH_VENV)
-	$(BENCH_VENV)/bin/python -m pip install -q --upgrade pip
-	$(BENCH_VENV)/bin/python -m pip install -q "numpy>=1.26,<2" "setuptools<82" numba llvmlite cffi astunparse
-	$(BENCH_VENV)/bin/python -m pip install -q --no-deps etabackend==0.9.9
-	$(BENCH_VENV)/bin/python -c "import etabackend.eta"
+	PYTHONPATH= $(BENCH_VENV)/bin/python -m pip install -q --upgrade pip
+	PYTHONPATH= $(BENCH_VENV)/bin/python -m pip install -q "numpy>=1.26,<2" "setuptools<82" numba llvmlite cffi astunparse
+	PYTHONPATH= $(BENCH_VENV)/bin/python -m pip install -q --no-deps etabackend==0.9.9
+	PYTHONPATH= $(BENCH_VENV)/bin/python -c "import etabackend.eta"
 	touch $@
 
 $(PYNQ_SITE)/.done: $(VENV)/.setup-done
