@@ -53,16 +53,10 @@ def on_state_section(rec: Recording, s: G2Settings, steps: tuple[str, ...], trac
     starts, stops = on_windows(bl)
     if starts.size == 0:
         return Section.skipped(DEFAULTS, "g2_on: no ON segment above the blinking threshold")
-    h0 = pair.histogram
-    assert h0 is not None, "the pair histogram is filled by the main pass"
-    half = (s.n_side + 1.5) * g2["period_ps"] + abs(g2["delay_offset_ps"])
-    bw = h0.bin_width_ps
-    acc = GatedPairAccumulator(pair.a, pair.b, bw, int(2 * half // bw) + 1, starts, stops)
+    acc = _pulsed_window(pair, s, g2, starts, stops)
     run_pass(rec.source, "g2 (ON state)", [acc])
-    assert acc.histogram is not None
     try:
-        r = pulsed_g2(acc.histogram, period_ps=g2["period_ps"], zero_ps=g2["delay_offset_ps"],
-                      window_ps=s.window_ps, n_side=s.n_side)
+        r = _pulsed_g2_of(acc, s, g2)
     except ValueError as exc:
         return Section.skipped(DEFAULTS, f"g2_on: {exc}")
     gate = {"n_windows": int(starts.size), "on_time_s": float((stops - starts).sum()) * 1e-12,
@@ -89,25 +83,38 @@ def marker_gate_section(rec: Recording, s: G2Settings, gate_markers: tuple[int, 
     h0 = pair.histogram
     assert h0 is not None, "the pair histogram is filled by the main pass"
     acc = GatedPairAccumulator(pair.a, pair.b, h0.bin_width_ps, h0.counts.size, starts, stops)
-    run_pass(rec.source, "g2 (marker gate)", [acc])
+    pulsed = g2.get("excitation") == "pulsed" and g2.get("g2_0") is not None
+    win = _pulsed_window(pair, s, g2, starts, stops) if pulsed else None
+    run_pass(rec.source, "g2 (marker gate)", [acc, win])  # one pass over the file for both
     assert acc.histogram is not None
     gate = {"start_marker": start, "stop_marker": stop, "n_windows": int(starts.size),
             "gated_time_s": float((stops - starts).sum()) * 1e-12, "n_markers": int(len(markers)),
             "bin_width_ps": acc.histogram.bin_width_ps, "counts": acc.histogram.counts.tolist()}
     out = Section({**MARKER_DEFAULTS, "marker_gate": gate})
-    if g2.get("excitation") != "pulsed" or g2.get("g2_0") is None:
+    if win is None:
         out.notes.append("gate_markers: g2_0_gated needs a pulsed g2(0) (marker_gate has the histogram)")
         return out
-    half = (s.n_side + 1.5) * g2["period_ps"] + abs(g2["delay_offset_ps"])
-    bw = h0.bin_width_ps
-    win = GatedPairAccumulator(pair.a, pair.b, bw, int(2 * half // bw) + 1, starts, stops)
-    run_pass(rec.source, "g2 (marker gate)", [win])
-    assert win.histogram is not None
     try:
-        r = pulsed_g2(win.histogram, period_ps=g2["period_ps"], zero_ps=g2["delay_offset_ps"],
-                      window_ps=s.window_ps, n_side=s.n_side)
+        r = _pulsed_g2_of(win, s, g2)
     except ValueError as exc:
         out.notes.append(f"gate_markers: {exc}")
         return out
     out.values.update(g2_0_gated=r.g2_0, g2_0_gated_err=r.g2_0_err)
     return out
+
+
+def _pulsed_window(pair: PairAccumulator, s: G2Settings, g2: dict[str, Any], starts: np.ndarray,
+                   stops: np.ndarray) -> GatedPairAccumulator:
+    """The gated pair histogram over the pulsed g2's side peaks (on the pair histogram's bins)."""
+    h0 = pair.histogram
+    assert h0 is not None, "the pair histogram is filled by the main pass"
+    half = (s.n_side + 1.5) * g2["period_ps"] + abs(g2["delay_offset_ps"])
+    bw = h0.bin_width_ps
+    return GatedPairAccumulator(pair.a, pair.b, bw, int(2 * half // bw) + 1, starts, stops)
+
+
+def _pulsed_g2_of(acc: GatedPairAccumulator, s: G2Settings, g2: dict[str, Any]) -> Any:
+    """Pulsed g2(0) of a gated histogram with the g2 step's period and zero delay (ValueError)."""
+    assert acc.histogram is not None
+    return pulsed_g2(acc.histogram, period_ps=g2["period_ps"], zero_ps=g2["delay_offset_ps"],
+                     window_ps=s.window_ps, n_side=s.n_side)
