@@ -93,10 +93,10 @@ module g2l_coinc_hist #(
         is_pow2 = x != 0 && (x & (x - 1)) == 0;
     endfunction
 
-    function automatic logic [5:0] log2_32(input logic [31:0] x);
-        logic [5:0] r;
+    function automatic logic [4:0] log2_32(input logic [31:0] x);
+        logic [4:0] r;
         r = '0;
-        for (int i = 0; i < 32; i++) if (x[i]) r = 6'(i);
+        for (int i = 0; i < 32; i++) if (x[i]) r = 5'(i);
         log2_32 = r;
     endfunction
 
@@ -125,11 +125,11 @@ module g2l_coinc_hist #(
     wire [N_PAIRS*6-1:0] c_pair_b = c_raw[0 +: N_PAIRS*6];
     wire c_enable = c_raw[RAW_W-1];
 
-    logic [5:0] c1_shift, c2_shift, c3_shift, c4_shift, c_shift;
+    logic [4:0] c1_shift, c2_shift, c3_shift, c4_shift, c_shift;
     logic c1_ok, c2_ok, c3_ok, c4_ok, c_ok;
     logic [31:0] c1_nb, c1_off, c2_off;
-    logic [63:0] c2_width, c2_half, c3_width, c3_lo, c3_wm1, c4_width, c4_lo, c4_keep_a, c4_keep_b;
-    logic [63:0] c_width, c_lo, c_keep_a, c_keep_b, c_keep_auto;
+    logic [63:0] c2_width, c2_half, c3_lo, c3_wm1, c4_out_mask, c4_lo, c4_keep_a, c4_keep_b;
+    logic [63:0] c_out_mask, c_lo, c_keep_a, c_keep_b, c_keep_auto;
     always_ff @(posedge clk) begin
         c1_shift <= log2_32(cfg_bin_width_ps);
         c1_ok <= is_pow2(cfg_bin_width_ps) && is_pow2(cfg_n_bins) && cfg_n_bins <= 32'(1 << NB)
@@ -143,18 +143,17 @@ module g2l_coinc_hist #(
         c2_off <= c1_off;
         c3_shift <= c2_shift;
         c3_ok <= c2_ok;
-        c3_width <= c2_width;
         c3_lo <= {{32{c2_off[31]}}, c2_off} - c2_half;
         c3_wm1 <= c2_width - 64'd1;
         c4_shift <= c3_shift;
         c4_ok <= c3_ok;
-        c4_width <= c3_width;
+        c4_out_mask <= ~c3_wm1;   // width a power of two: d - lo >= width iff any of these bits
         c4_lo <= c3_lo;
         c4_keep_a <= c3_lo + c3_wm1;   // hi - 1: largest positive delay in the window
         c4_keep_b <= 64'd0 - c3_lo;    // -lo: largest |negative delay| in the window
         c_shift <= c4_shift;
         c_ok <= c4_ok;
-        c_width <= c4_width;
+        c_out_mask <= c4_out_mask;
         c_lo <= c4_lo;
         c_keep_a <= c4_keep_a;
         c_keep_b <= c4_keep_b;
@@ -176,8 +175,8 @@ module g2l_coinc_hist #(
     logic [RAW_W-1:0] l_raw;
     logic [N_PAIRS-1:0] l_en;
     logic [N_PAIRS*6-1:0] l_a, l_b;
-    logic [63:0] l_lo, l_width, l_keep_a, l_keep_b, l_keep_auto;
-    logic [5:0] l_shift;
+    logic [63:0] l_lo, l_out_mask, l_keep_a, l_keep_b, l_keep_auto;
+    logic [4:0] l_shift;
     logic [31:0] l_nb;
     wire changed = c_raw != l_raw || (c_pair_en & {N_PAIRS{c_ok && c_enable}}) != l_en;
     // inputs still on their way through the pipeline: tags, boundaries and clears wait for them
@@ -250,7 +249,7 @@ module g2l_coinc_hist #(
             l_a <= c_pair_a;
             l_b <= c_pair_b;
             l_lo <= c_lo;
-            l_width <= c_width;
+            l_out_mask <= c_out_mask;
             l_keep_a <= c_keep_a;
             l_keep_b <= c_keep_b;
             l_keep_auto <= c_keep_auto;
@@ -374,7 +373,7 @@ module g2l_coinc_hist #(
             .cfg_a(l_a[p*6 +: 6]),
             .cfg_b(l_b[p*6 +: 6]),
             .cfg_lo(l_lo),
-            .cfg_width(l_width),
+            .cfg_out_mask(l_out_mask),
             .cfg_shift(l_shift),
             .cfg_keep_a(l_keep_a),
             .cfg_keep_b(l_keep_b),

@@ -38,10 +38,11 @@ module g2l_coinc_pair #(
     input  wire logic [5:0]             cfg_a,
     input  wire logic [5:0]             cfg_b,
     input  wire logic [63:0]            cfg_lo,       // signed lower window edge, ps
-    input  wire logic [63:0]            cfg_width,    // n_bins << cfg_shift
-    input  wire logic [5:0]             cfg_shift,    // log2(bin_width_ps)
-    input  wire logic [63:0]            cfg_keep_a,   // signed: hist_a entries with delta <= this can pair
-    input  wire logic [63:0]            cfg_keep_b,   // same for hist_b
+    input  wire logic [63:0]            cfg_out_mask, // ~(width - 1), width = n_bins << cfg_shift: d - lo
+                                                      // with any of these bits set is outside the window
+    input  wire logic [4:0]             cfg_shift,    // log2(bin_width_ps) (a 32-bit bin width)
+    input  wire logic [63:0]            cfg_keep_a,   // hi - 1 (signed): hist_a entries with delta <= this can pair
+    input  wire logic [63:0]            cfg_keep_b,   // -lo: same for hist_b
     input  wire logic [63:0]            cfg_keep_auto,
     input  wire logic                   flush,        // forget both histories
     // the tag in the parent's scan stage
@@ -75,9 +76,10 @@ module g2l_coinc_pair #(
     localparam int PW = $clog2(HIST_DEPTH);
     localparam int NB = N_BINS_LOG2;
 
-    // ---- histories -------------------------------------------------------------------------
-    logic [63:0] hist_a [HIST_DEPTH];
-    logic [63:0] hist_b [HIST_DEPTH];
+    // ---- histories ----------------------------------------------------------------------------
+    // One memory: hist_a at [0, HIST_DEPTH), hist_b at [HIST_DEPTH, 2*HIST_DEPTH), one read port
+    // (the scan, and the entry the tag's insertion will overwrite) and one write (the insertion).
+    logic [63:0] hist [2*HIST_DEPTH];
     logic [PW-1:0] wp_a, wp_b;   // next write position; the newest entry is at wp - 1
     logic [PW:0] cnt_a, cnt_b;   // valid entries (saturates at HIST_DEPTH)
 
@@ -86,9 +88,10 @@ module g2l_coinc_pair #(
     wire is_b = cfg_en && s_channel == cfg_b;
     wire work = s_tag && (is_a || is_b);
     wire scan_hb = !is_auto && is_a;      // a new a tag scans hist_b; every other case hist_a
+    wire to_hb = !is_auto && is_b;        // a new b tag goes into hist_b; every other case hist_a
     wire want_pos = is_auto || !scan_hb;  // d = +delta
     wire want_neg = is_auto || scan_hb;   // d = -delta
-    wire [63:0] keep = is_auto ? cfg_keep_auto : (scan_hb ? cfg_keep_b : cfg_keep_a);
+    wire [PW-1:0] wp = to_hb ? wp_b : wp_a;
 
     // per-tag constants, registered in its first clock
     logic [63:0] t_lo_pos;   // t - lo:  e_pos = (t - lo) - g = delta - lo
@@ -104,17 +107,27 @@ module g2l_coinc_pair #(
     end
 
     // ---- scan pipeline -----------------------------------------------------------------------
-    // P0: pointer over the history (from the newest entry back, `rem` entries)
+    // P0: pointer over the history (from the newest entry back, `rem` entries). In a tag's first
+    // clock P1 reads instead the entry its insertion will overwrite, and the pipeline judges
+    // whether that entry can still pair (o1, o2: it is in P1, P2; `old_live` from age 3 on).
     logic [PW-1:0] ptr;
     logic [PW:0] rem;
     logic stop;              // an entry that can no longer pair reached P3: the scan is over
     logic v1, v2, v3;        // entries in P1..P3
     logic hold;              // P3 issues the second increment of an auto pair: P0..P2 wait
     wire issue0 = work && !s_first && !stop && rem != '0 && !hold;
+    localparam int EW = NB + 31;   // bits of d - lo that hold the bin when d is in the window
     logic [63:0] g1;
     logic [63:0] delta2, epos2, eneg2;
+    logic o1, o2;
     logic in3, pos3, neg3, phase3;
-    logic [NB-1:0] kpos3, kneg3;
+    logic [EW-1:0] epos3, eneg3;
+    logic [63:0] old_q;      // the entry the insertion will overwrite
+    logic old_live;          // ... and it can still pair
+    // the keep of the scanned history, or (o2) of the one the tag goes into
+    wire [63:0] keep2 = is_auto ? cfg_keep_auto : ((o2 ? to_hb : scan_hb) ? cfg_keep_b : cfg_keep_a);
+    wire in2 = $signed(delta2) <= $signed(keep2);
+    wire [PW:0] raddr = s_first ? {to_hb, wp} : {scan_hb, ptr};
 
     always_ff @(posedge clk) begin
         if (s_first) begin
@@ -127,7 +140,7 @@ module g2l_coinc_pair #(
         if (!hold) begin
             // P1: the entry
             v1 <= issue0;
-            g1 <= scan_hb ? hist_b[ptr] : hist_a[ptr];
+            g1 <= hist[raddr];
             // P2: differences
             v2 <= v1 && !stop;
             delta2 <= s_time - g1;
@@ -135,12 +148,16 @@ module g2l_coinc_pair #(
             eneg2 <= g1 - t_lo_neg;
             // P3: window tests, bins
             v3 <= v2 && !stop;
-            in3 <= $signed(delta2) <= $signed(keep);
-            pos3 <= want_pos && epos2 < cfg_width;
-            neg3 <= want_neg && eneg2 < cfg_width;
-            kpos3 <= NB'(epos2 >> cfg_shift);
-            kneg3 <= NB'(eneg2 >> cfg_shift);
+            in3 <= in2;
+            pos3 <= want_pos && (epos2 & cfg_out_mask) == '0;
+            neg3 <= want_neg && (eneg2 & cfg_out_mask) == '0;
+            epos3 <= EW'(epos2);
+            eneg3 <= EW'(eneg2);
         end
+        o1 <= s_first;
+        o2 <= o1;
+        if (o1) old_q <= g1;
+        if (o2) old_live <= (to_hb ? cnt_b[PW] : cnt_a[PW]) && in2;
         if (s_first) begin
             stop <= 1'b0;
             v1 <= 1'b0;
@@ -153,6 +170,8 @@ module g2l_coinc_pair #(
             v1 <= 1'b0;
             v2 <= 1'b0;
             v3 <= 1'b0;
+            o1 <= 1'b0;
+            o2 <= 1'b0;
             stop <= 1'b0;
         end
     end
@@ -171,33 +190,17 @@ module g2l_coinc_pair #(
     wire scan_end = stop || (v3 && !in3) || (rem == '0 && !v1 && !v2 && !hold);
     logic fin_q;             // finished with the current tag, waiting for the other pairs
 
-    // ---- the entry the insertion will overwrite: can it still pair? -------------------------
-    logic [63:0] old_a_q, old_b_q, dold_a, dold_b;
-    logic old_a_live, old_b_live;       // evaluated for this tag from age 3 on
-    wire [63:0] keep_ha = is_auto ? cfg_keep_auto : cfg_keep_a;
-    always_ff @(posedge clk) begin
-        old_a_q <= hist_a[wp_a];
-        old_b_q <= hist_b[wp_b];
-        dold_a <= s_time - old_a_q;
-        dold_b <= s_time - old_b_q;
-        old_a_live <= cnt_a[PW] && $signed(dold_a) <= $signed(keep_ha);
-        old_b_live <= cnt_b[PW] && $signed(dold_b) <= $signed(cfg_keep_b);
-    end
-
     // ---- insertion --------------------------------------------------------------------------
-    wire ins_a = s_advance && s_tag && (is_a || (is_auto && is_b));
-    wire ins_b = s_advance && s_tag && is_b && !is_auto;
-    wire lost_a = ins_a && old_a_live;
-    wire lost_b = ins_b && old_b_live;
+    wire ins = s_advance && work;   // into hist_b when to_hb, else hist_a
+    wire lost = ins && old_live;    // the overwritten entry becomes a ghost
 
     always_ff @(posedge clk) begin
-        if (ins_a) hist_a[wp_a] <= s_time;
-        if (ins_b) hist_b[wp_b] <= s_time;
-        if (ins_a) begin
+        if (ins) hist[{to_hb, wp}] <= s_time;
+        if (ins && !to_hb) begin
             wp_a <= wp_a + 1'b1;
             if (!cnt_a[PW]) cnt_a <= cnt_a + 1'b1;
         end
-        if (ins_b) begin
+        if (ins && to_hb) begin
             wp_b <= wp_b + 1'b1;
             if (!cnt_b[PW]) cnt_b <= cnt_b + 1'b1;
         end
@@ -211,105 +214,120 @@ module g2l_coinc_pair #(
 
     // ---- ghosts: entries overwritten while they could still pair -----------------------------
     // They are never binned, but every later partner tag learns exactly how many pairs it missed
-    // with them. Ghosts arrive in time order. For the latest tag time t = s_time and
-    // delta = t - g: n_pos = ghosts with lo <= delta < hi (partner later in the stream, d = +delta),
-    // n_neg = ghosts with lo <= -delta < hi (d = -delta). Each window lies between two pointers
-    // that only move forward (t never decreases). They move in rounds (read the ghosts at the
-    // four pointers | t - g | compare | move each pointer whose ghost is below its edge by one);
-    // the windows are `settled` after a round that moved nothing and saw no new tag or ghost.
-    // A ghost that finds the FIFO full is not kept: `inexact` says so.
-    // g_ghosts[0] serves hist_a (d >= 0, and d <= 0 too for an auto pair), g_ghosts[1] hist_b.
+    // with them. Ghost FIFO 0 holds overwritten hist_a entries, FIFO 1 overwritten hist_b
+    // entries (one memory, FIFO j at [j*GHOST_DEPTH, (j+1)*GHOST_DEPTH)); ghosts arrive in time
+    // order. For the latest tag time t = s_time and D = t - g (64-bit, as a signed number):
+    //   pos window, FIFO 0: ghosts with lo <= D < hi lie between pointers lp and up; a later b
+    //     tag (any tag of an auto pair) missed d = +D with each;
+    //   neg window, FIFO 1 (FIFO 0 for an auto pair): ghosts with lo <= -D < hi lie between ln
+    //     and un; a later a tag (any tag of an auto pair) missed d = -D with each.
+    // A pointer passes a ghost that is (and, t never decreasing, stays) below its edge:
+    //   up: D >= lo, lp: D >= hi, un: D > -hi, ln: D > -lo, i.e. D > x with
+    //   x = lo - 1 = ~keep_b, hi - 1 = keep_a, -hi = ~keep_a, -lo = keep_b (keep_a = hi - 1 and
+    //   keep_b = -lo as the parent derives them), and a lower pointer never passes its upper one.
+    // One comparator serves the four pointers in turn, one slot per clock (0 up, 1 lp, 2 un,
+    // 3 ln) through four stages: read the ghost at the pointer (and whether there is one) |
+    // D = t - g | D > x | move. So each pointer moves at most once per four clocks, and only one
+    // pointer moves in any clock. A slot is `ok` when its last pass moved nothing and saw no new
+    // tag, ghost or flush from its read to its move; a move of up (un) clears lp's (ln's) ok, as
+    // lp (ln) may now follow. A window is settled when both its slots are ok, or when its lower
+    // pointer has been at the tail for two clocks (no ghost left to count, and the registered
+    // `missed` has caught up). A ghost that finds its FIFO full is not kept: `inexact` says so.
     localparam int GW = $clog2(GHOST_DEPTH);
-    logic [63:0] cfg_hi, neg_lo, neg_hi;   // registered from the (static) configuration
+    logic [63:0] gmem [2*GHOST_DEPTH];
+    logic [GW:0] head0, tail0, head1, tail1;
+    logic [GW:0] lp, up, ln, un;   // lower/upper pointers of the pos and neg windows
+    wire [GW:0] tail_n = is_auto ? tail0 : tail1;   // the tail of the neg window's FIFO
+    wire full0 = (tail0 - head0) == (GW + 1)'(GHOST_DEPTH);
+    wire full1 = (tail1 - head1) == (GW + 1)'(GHOST_DEPTH);
+    wire keep_ghost = lost && !(to_hb ? full1 : full0);
+    wire [GW:0] gtail = to_hb ? tail1 : tail0;
+    logic drop;
+
+    // read stage: the slot's pointer, its FIFO, and whether a ghost is there
+    logic [1:0] rs;                // slot in the read stage; the compare stage holds rs - 2, the move stage rs - 3
+    logic [GW:0] rptr;
+    logic rv;
+    always_comb begin
+        case (rs)
+            2'd0: begin rptr = up; rv = up != tail0; end
+            2'd1: begin rptr = lp; rv = lp != tail0; end
+            2'd2: begin rptr = un; rv = un != tail_n; end
+            default: begin rptr = ln; rv = ln != tail_n; end
+        endcase
+    end
+    wire rfifo = rs[1] && !is_auto;
+    wire [1:0] cs = rs - 2'd2;
+    wire [1:0] ms = rs + 2'd1;
+    // x of the slot in the compare stage: keep_a for lp and un, keep_b for up and ln, inverted for up and un
+    wire [63:0] gx = ((cs[0] ^ cs[1]) ? cfg_keep_a : cfg_keep_b) ^ {64{!cs[0]}};
+
+    logic [63:0] g_r, d_r;         // the ghost read; D
+    logic v_r, v_d, c_m;           // a ghost was read; ... is in the difference; it is below the edge
+    logic [3:0] ok;
+    logic [2:0] ev_q;              // events in the last three clocks
+    wire ev = s_first || lost || flush || rst;
+    wire clean = !ev && ev_q == '0;
+    wire mv = c_m && (ms == 2'd1 ? lp != up : ms == 2'd3 ? ln != un : 1'b1);
+
     always_ff @(posedge clk) begin
-        cfg_hi <= cfg_lo + cfg_width;
-        neg_lo <= 64'd0 - cfg_lo;
-        neg_hi <= 64'd0 - cfg_hi;
-    end
-    logic [1:0] settled_g, drop_g, idle_g;
-    logic [GW:0] npos_a, nneg_a, nneg_b;
-
-    for (genvar j = 0; j < 2; j++) begin : g_ghosts
-        wire use_pos = j == 0;
-        wire use_neg = j == 1 || is_auto;
-        wire push = j == 0 ? lost_a : lost_b;
-        wire [63:0] push_time = j == 0 ? old_a_q : old_b_q;
-        logic [63:0] mem [GHOST_DEPTH];
-        logic [GW:0] head, tail;
-        logic [GW:0] lp, up, ln, un;   // lower/upper pointers of the pos and neg windows
-        logic [1:0] rnd;               // round step: 0 read, 1 difference, 2 compare, 3 move
-        logic dirty;                   // a tag or ghost arrived since the round started
-        logic [63:0] g_lp, g_up, g_ln, g_un, d_lp, d_up, d_ln, d_un;
-        logic c_lp, c_up, c_ln, c_un;  // the ghost is below the edge
-        // a pointer passes a ghost that is (and stays) below its edge; a lower pointer never
-        // passes its upper one; pointers of an unused window run free
-        wire adv_up = up != tail && (!use_pos || c_up);
-        wire adv_lp = lp != up && (!use_pos || c_lp);
-        wire adv_un = un != tail && (!use_neg || c_un);
-        wire adv_ln = ln != un && (!use_neg || c_ln);
-        wire moving = rnd == 2'd3 && (adv_up || adv_lp || adv_un || adv_ln);
-        wire full = (tail - head) == (GW + 1)'(GHOST_DEPTH);
-        // both lower pointers at the tail: no ghost can be in a window again, nothing to evaluate
-        assign idle_g[j] = lp == tail && ln == tail;
-
-        if (j == 0) begin : g_counts_a
-            assign npos_a = up - lp;
-            assign nneg_a = un - ln;
-        end else begin : g_counts_b
-            assign nneg_b = un - ln;
+        if (keep_ghost) gmem[{to_hb, gtail[GW-1:0]}] <= old_q;
+        if (keep_ghost && !to_hb) tail0 <= tail0 + 1'b1;
+        if (keep_ghost && to_hb) tail1 <= tail1 + 1'b1;
+        drop <= lost && !keep_ghost;
+        rs <= rs + 1'b1;
+        g_r <= gmem[{rfifo, rptr[GW-1:0]}];
+        v_r <= rv;
+        d_r <= s_time - g_r;
+        v_d <= v_r;
+        c_m <= v_d && $signed(d_r) > $signed(gx);
+        if (mv) begin
+            case (ms)
+                2'd0: up <= up + 1'b1;
+                2'd1: lp <= lp + 1'b1;
+                2'd2: un <= un + 1'b1;
+                default: ln <= ln + 1'b1;
+            endcase
         end
-
-        always_ff @(posedge clk) begin
-            if (push && !full) mem[tail[GW-1:0]] <= push_time;
-            drop_g[j] <= push && full;
-            if (push && !full) tail <= tail + 1'b1;
-            g_lp <= mem[lp[GW-1:0]];
-            g_up <= mem[up[GW-1:0]];
-            g_ln <= mem[ln[GW-1:0]];
-            g_un <= mem[un[GW-1:0]];
-            d_lp <= s_time - g_lp;
-            d_up <= s_time - g_up;
-            d_ln <= s_time - g_ln;
-            d_un <= s_time - g_un;
-            c_up <= $signed(d_up) >= $signed(cfg_lo);
-            c_lp <= $signed(d_lp) >= $signed(cfg_hi);
-            c_un <= $signed(d_un) > $signed(neg_hi);
-            c_ln <= $signed(d_ln) > $signed(neg_lo);
-            rnd <= rnd + 1'b1;
-            if (rnd == 2'd3) begin
-                if (adv_up) up <= up + 1'b1;
-                if (adv_lp) lp <= lp + 1'b1;
-                if (adv_un) un <= un + 1'b1;
-                if (adv_ln) ln <= ln + 1'b1;
-                settled_g[j] <= !moving && !dirty && !s_first && !push;
-                dirty <= s_first || push;
-            end else begin
-                if (s_first || push || moving) settled_g[j] <= 1'b0;
-                if (s_first || push) dirty <= 1'b1;
-            end
-            if (head != lp && head != ln) head <= head + 1'b1;   // passed by both: free
-            if (rst || flush) begin
-                head <= '0;
-                tail <= '0;
-                lp <= '0;
-                up <= '0;
-                ln <= '0;
-                un <= '0;
-                rnd <= '0;
-                dirty <= 1'b1;
-                settled_g[j] <= 1'b0;
-                drop_g[j] <= 1'b0;
-            end
+        ev_q <= {ev_q[1:0], ev};
+        if (ev) begin
+            ok <= '0;
+        end else begin
+            ok[ms] <= clean && !mv;
+            if (mv && ms == 2'd0) ok[1] <= 1'b0;
+            if (mv && ms == 2'd2) ok[3] <= 1'b0;
+        end
+        // a ghost passed by the lower pointers of every window on its FIFO is free
+        if (head0 != lp && (!is_auto || head0 != ln)) head0 <= head0 + 1'b1;
+        if (head1 != ln && !is_auto) head1 <= head1 + 1'b1;
+        if (rst || flush) begin
+            head0 <= '0;
+            tail0 <= '0;
+            head1 <= '0;
+            tail1 <= '0;
+            lp <= '0;
+            up <= '0;
+            ln <= '0;
+            un <= '0;
+            rs <= '0;
+            v_r <= 1'b0;
+            v_d <= 1'b0;
+            c_m <= 1'b0;
+            drop <= 1'b0;
+            ev_q <= '1;
         end
     end
 
-    // settled: the last clean round found nothing to move, or there is no ghost to look at (for
-    // two clocks, so the registered `missed` has caught up)
-    logic [1:0] idle_q;
-    always_ff @(posedge clk) idle_q <= idle_g;
-    wire settled_a = settled_g[0] || (idle_g[0] && idle_q[0]);
-    wire settled_b = settled_g[1] || (idle_g[1] && idle_q[1]);
-    wire settled = scan_hb ? settled_b : settled_a;
+    logic idle_p_q, idle_n_q;
+    wire idle_p = lp == tail0;     // then up == tail0 too: the pos window is empty
+    wire idle_n = ln == tail_n;
+    always_ff @(posedge clk) begin
+        idle_p_q <= idle_p;
+        idle_n_q <= idle_n;
+    end
+    wire settled_p = (ok[0] && ok[1]) || (idle_p && idle_p_q);
+    wire settled_n = (ok[2] && ok[3]) || (idle_n && idle_n_q);
+    wire settled = is_auto ? settled_p && settled_n : (scan_hb ? settled_n : settled_p);
 
     // done: the scan is over, the overwritten entry (age 3) and the ghost windows are evaluated
     wire done_now = work && !s_first && scan_end && age >= 3'd3;
@@ -321,11 +339,12 @@ module g2l_coinc_pair #(
     end
 
     // registered: settled windows have not moved for a clock, so it is current when s_done
+    wire [GW:0] npos = up - lp, nneg = un - ln;
     always_ff @(posedge clk)
         missed <= !work ? '0
-                : is_auto ? MISS_W'(npos_a) + MISS_W'(nneg_a)
-                : scan_hb ? MISS_W'(nneg_b) : MISS_W'(npos_a);
-    assign inexact = |drop_g;
+                : is_auto ? MISS_W'(npos) + MISS_W'(nneg)
+                : scan_hb ? MISS_W'(nneg) : MISS_W'(npos);
+    assign inexact = drop;
 
     // ---- banks and the increment pipeline -----------------------------------------------------
     // I: the increment (bin), read of the filling bank issued | R: read data out of the block
@@ -354,7 +373,7 @@ module g2l_coinc_pair #(
 
     always_ff @(posedge clk) begin
         inc_v <= inc_now;
-        inc_k <= pos3 && !phase3 ? kpos3 : kneg3;
+        inc_k <= NB'((pos3 && !phase3 ? epos3 : eneg3) >> cfg_shift);
         r_v <= inc_v;
         r_k <= inc_k;
         q_v <= r_v;
