@@ -19,11 +19,12 @@
 // reports in `missed` exactly how many of its pairs were lost that way.
 //
 // Every step is registered so the pair meets the clock: the scan is a pipeline (read the entry |
-// the differences t - g, (t - lo) - g, g - (t + lo) | the window tests and bin numbers | issue
-// the increment; an auto pair with both orders in the window issues two), the increment is
-// read, register, add-and-write with the last two writes forwarded, and the ghost windows move
-// in rounds of read, difference, compare. A tag of the pair takes at least four clocks and then
-// one clock per history entry it pairs with.
+// the differences t - g, (t - lo) - g, g - (t + lo) | the window tests | issue the increment
+// and shift out its bin number; an auto pair with both orders in the window issues two), the
+// increment is read, register, add-and-write with the last two writes forwarded, and one
+// comparator moves the four ghost-window pointers in turn (read, difference, compare, move).
+// A tag of the pair takes at least four clocks and then one clock per history entry it pairs
+// with. The arithmetic is 64-bit modular, with differences read as signed numbers.
 module g2l_coinc_pair #(
     parameter int N_BINS_LOG2 = 10,  // log2 of the bins per bank
     parameter int HIST_DEPTH = 32,   // entries per history (power of two)
@@ -241,19 +242,19 @@ module g2l_coinc_pair #(
     wire full0 = (tail0 - head0) == (GW + 1)'(GHOST_DEPTH);
     wire full1 = (tail1 - head1) == (GW + 1)'(GHOST_DEPTH);
     wire keep_ghost = lost && !(to_hb ? full1 : full0);
-    wire [GW:0] gtail = to_hb ? tail1 : tail0;
+    wire [GW-1:0] gtail = GW'(to_hb ? tail1 : tail0);   // where a kept ghost is written
     logic drop;
 
     // read stage: the slot's pointer, its FIFO, and whether a ghost is there
     logic [1:0] rs;                // slot in the read stage; the compare stage holds rs - 2, the move stage rs - 3
-    logic [GW:0] rptr;
+    logic [GW-1:0] rptr;
     logic rv;
     always_comb begin
         case (rs)
-            2'd0: begin rptr = up; rv = up != tail0; end
-            2'd1: begin rptr = lp; rv = lp != tail0; end
-            2'd2: begin rptr = un; rv = un != tail_n; end
-            default: begin rptr = ln; rv = ln != tail_n; end
+            2'd0: begin rptr = GW'(up); rv = up != tail0; end
+            2'd1: begin rptr = GW'(lp); rv = lp != tail0; end
+            2'd2: begin rptr = GW'(un); rv = un != tail_n; end
+            default: begin rptr = GW'(ln); rv = ln != tail_n; end
         endcase
     end
     wire rfifo = rs[1] && !is_auto;
@@ -271,12 +272,12 @@ module g2l_coinc_pair #(
     wire mv = c_m && (ms == 2'd1 ? lp != up : ms == 2'd3 ? ln != un : 1'b1);
 
     always_ff @(posedge clk) begin
-        if (keep_ghost) gmem[{to_hb, gtail[GW-1:0]}] <= old_q;
+        if (keep_ghost) gmem[{to_hb, gtail}] <= old_q;
         if (keep_ghost && !to_hb) tail0 <= tail0 + 1'b1;
         if (keep_ghost && to_hb) tail1 <= tail1 + 1'b1;
         drop <= lost && !keep_ghost;
         rs <= rs + 1'b1;
-        g_r <= gmem[{rfifo, rptr[GW-1:0]}];
+        g_r <= gmem[{rfifo, rptr}];
         v_r <= rv;
         d_r <= s_time - g_r;
         v_d <= v_r;
@@ -347,7 +348,8 @@ module g2l_coinc_pair #(
     assign inexact = drop;
 
     // ---- banks and the increment pipeline -----------------------------------------------------
-    // I: the increment (bin), read of the filling bank issued | R: read data out of the block
+    // I: the increment (its bin shifted out of d - lo, of the order P3 issues: one shifter for
+    // both), read of the filling bank issued | R: read data out of the block
     // RAM | Q: read data registered; add one and write back. The two writes just before the
     // read came out are not in its data: forward them (w1 the newer, w2 the older). A full bin is
     // not written (it stays full; `saturate`).
