@@ -125,8 +125,9 @@ module g2l_coinc_pair #(
     logic [EW-1:0] epos3, eneg3;
     logic [63:0] old_q;      // the entry the insertion will overwrite
     logic old_live;          // ... and it can still pair
-    // the keep of the scanned history, or (o2) of the one the tag goes into
-    wire [63:0] keep2 = is_auto ? cfg_keep_auto : ((o2 ? to_hb : scan_hb) ? cfg_keep_b : cfg_keep_a);
+    // the keep of the scanned history, or (o2) of the one the tag goes into; registered beside
+    // delta2, so the compare's carry chain takes it straight from flip-flops
+    logic [63:0] keep2;
     wire in2 = $signed(delta2) <= $signed(keep2);
     wire [PW:0] raddr = s_first ? {to_hb, wp} : {scan_hb, ptr};
 
@@ -145,6 +146,7 @@ module g2l_coinc_pair #(
             // P2: differences
             v2 <= v1 && !stop;
             delta2 <= s_time - g1;
+            keep2 <= is_auto ? cfg_keep_auto : ((o1 ? to_hb : scan_hb) ? cfg_keep_b : cfg_keep_a);
             epos2 <= t_lo_pos - g1;
             eneg2 <= g1 - t_lo_neg;
             // P3: window tests, bins
@@ -258,10 +260,11 @@ module g2l_coinc_pair #(
         endcase
     end
     wire rfifo = rs[1] && !is_auto;
-    wire [1:0] cs = rs - 2'd2;
+    wire [1:0] ds = rs - 2'd1;
     wire [1:0] ms = rs + 2'd1;
-    // x of the slot in the compare stage: keep_a for lp and un, keep_b for up and ln, inverted for up and un
-    wire [63:0] gx = ((cs[0] ^ cs[1]) ? cfg_keep_a : cfg_keep_b) ^ {64{!cs[0]}};
+    // x of the slot in the difference stage, registered for the compare stage: keep_a for lp
+    // and un, keep_b for up and ln, inverted for up and un
+    logic [63:0] gx;
 
     logic [63:0] g_r, d_r;         // the ghost read; D
     logic v_r, v_d, c_m;           // a ghost was read; ... is in the difference; it is below the edge
@@ -280,6 +283,7 @@ module g2l_coinc_pair #(
         g_r <= gmem[{rfifo, rptr}];
         v_r <= rv;
         d_r <= s_time - g_r;
+        gx <= ((ds[0] ^ ds[1]) ? cfg_keep_a : cfg_keep_b) ^ {64{!ds[0]}};
         v_d <= v_r;
         c_m <= v_d && $signed(d_r) > $signed(gx);
         if (mv) begin

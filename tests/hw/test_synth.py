@@ -95,7 +95,7 @@ def test_coinc_pair_stays_small(tmp_path: Path) -> None:
     """g2l_coinc_pair at the board's 4096 bins: its memories are all there (floors) and its
     64-bit arithmetic stays shared (ceilings: the ghost windows once evaluated eight 64-bit
     differences and compares per round, 1 926 flip-flops and 379 CARRY4 for the block; now one
-    comparator serves their four pointers, 937 and 156; about 14 s before LUT mapping)."""
+    comparator serves their four pointers, 1 065 and 156; about 14 s before LUT mapping)."""
     from g2live.tools import rtl
 
     nb, depth, ghosts, count_w = 12, 32, 16, 32   # g2l_coinc_hist's defaults
@@ -107,4 +107,4 @@ def test_coinc_pair_stays_small(tmp_path: Path) -> None:
     assert res["bram36_equiv"] >= math.ceil(2 * (1 << nb) * count_w / 32768), res
     histories, ghost_fifos = math.ceil(64 / 3) * (2 * depth // 64), math.ceil(64 / 6) * (2 * ghosts // 32)
     assert res["lutram"] >= histories + ghost_fifos, res
-    assert res["ff"] <= 1100 and res["carry4"] <= 200, res
+    assert res["ff"] <= 1250 and res["carry4"] <= 200, res
