@@ -179,6 +179,9 @@ module g2l_pulsed #(
     logic [63:0] span_raw;                // last finished block, ps
     logic [47:0] span;                    // ... saturated (one clock later)
     logic [AW-1:0] span_log;
+    // log2(intervals * D): the offsets' and the period's shift, as narrow as it can be (a 32-bit
+    // amount makes the shifters handle amounts that never occur)
+    wire  [AW:0]   shr = (AW + 1)'(span_log) + (AW + 1)'(l_dlog);
     logic [OW-1:0] acc;                   // j * span while the offsets are recomputed
     logic [4:0] rc_j;                     // offset being recomputed, 0 = idle
     logic [3:0] j_zero;                   // sub-period of d = 0 (offsets that are 0)
@@ -234,7 +237,7 @@ module g2l_pulsed #(
         if (rc_j != 5'd0) begin
             if (rc_j >= 5'd2) acc <= acc + OW'(span);
             if (rc_j >= 5'd3 && rc_j - 5'd2 <= dm1)
-                off[4'(rc_j - 5'd2)] <= acc >> (32'(span_log) + 32'(l_dlog));
+                off[4'(rc_j - 5'd2)] <= acc >> shr;
             rc_j <= rc_j == dm1 + 5'd4 ? 5'd0 : rc_j + 1'b1;
         end
         if (rst || restart) begin
@@ -258,7 +261,7 @@ module g2l_pulsed #(
         for (int j = 0; j < MAXD; j++) zf[j] <= j != 0 && 5'(j) <= dm1 && off[j] == '0;
         j_zero <= '0;
         for (int j = 1; j < MAXD; j++) if (zf[j]) j_zero <= 4'(j);
-        period_q8 <= rst || restart ? 32'd0 : 32'((64'(span) << 8) >> (32'(span_log) + 32'(l_dlog)));
+        period_q8 <= rst || restart ? 32'd0 : 32'((64'(span) << 8) >> shr);
     end
 
     // ---- S4: offset of the sub-period; a sync carries j_zero for photons held at its time ----
