@@ -7,8 +7,9 @@ offers a watermark as its key, a random lower bound of its next time that never 
 consumer takes at random. Checked against the rule the tree relies on:
 
 * every item comes out once, in the order of (time, side A before side B, position): A wins ties;
-* ``out_key`` while no item is held (the node's watermark) is a lower bound of every time the node still delivers, and
-  a side's key may fall back (a head's time, then a lower watermark), so no monotony is claimed;
+* ``out_key`` while no item is held (the node's watermark) is a lower bound of every time the
+  node still delivers, and a side's key may fall back (a head's time, then a lower watermark), so
+  no monotony is claimed;
 * ``a_pop``/``b_pop`` only for a side with a real head, never both;
 * with both sides full and the consumer always ready, one item per clock;
 * a reset empties the output and brings the watermark back to 0.
