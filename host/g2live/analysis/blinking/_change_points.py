@@ -196,7 +196,9 @@ def change_points_binned(
     counts : numpy.ndarray
         Photons per bin (equal bins).
     alpha, min_photons, max_depth : optional
-        As in ``change_points``.
+        As in ``change_points``; ``alpha`` also bounds the short-interval scan's false positives,
+        ``min_photons`` applies to the binary-segmentation splits only (a short OFF dwell holds a
+        few photons by nature; the scan's higher critical value guards it).
     window : int, optional
         Bins segmented at a time.
 
