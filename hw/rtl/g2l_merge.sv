@@ -74,7 +74,7 @@ module g2l_merge #(
 
     // ---- node outputs, heap-indexed: 1 = root, M + p = leaf of input position p --------------
     logic [2*M-1:0]    n_valid, n_pop;
-    logic [2*M*64-1:0] n_time, n_wm;
+    logic [2*M*64-1:0] n_key;  // the head's time when n_valid, else the watermark
     logic [2*M*TW-1:0] n_tag;
     logic [N_IN-1:0]   fifo_full;
 
@@ -84,7 +84,7 @@ module g2l_merge #(
             wire wr = p == 0 ? bnd_valid : in_valid[p - 1];
             wire [63:0] wr_time = p == 0 ? bnd_time : in_time[(p - 1) * 64 +: 64];
             wire f_empty;
-            wire [63:0] f_head;
+            wire [63:0] f_head, h_time;
             wire [(p == 0 ? BND_DEPTH_LOG2 : FIFO_DEPTH_LOG2):0] f_cnt_unused;
             wire h_ready;
             g2l_fifo #(.WIDTH(64), .DEPTH_LOG2(p == 0 ? BND_DEPTH_LOG2 : FIFO_DEPTH_LOG2)) u_fifo (
@@ -95,7 +95,7 @@ module g2l_merge #(
             g2l_skid #(.WIDTH(64)) u_head (
                 .clk(clk), .rst(rst || clear),
                 .in_valid(!f_empty), .in_ready(h_ready), .in_data(f_head),
-                .out_valid(n_valid[L]), .out_ready(n_pop[L]), .out_data(n_time[L*64 +: 64])
+                .out_valid(n_valid[L]), .out_ready(n_pop[L]), .out_data(h_time)
             );
             assign n_tag[L*TW +: TW] = p == 0 ? {1'b1, 6'd0} : {1'b0, 6'(p - 1)};
             // Watermark of the head stage: a head is visible one clock after the FIFO held it,
@@ -109,37 +109,35 @@ module g2l_merge #(
                 // saturate at 0: a negative delay near time 0 must not wrap around
                 always_ff @(posedge clk) wm_q <= (rst || clear || (d[31] && s[64])) ? 64'd0 : s[63:0];
             end
-            assign n_wm[L*64 +: 64] = wm_q;
+            assign n_key[L*64 +: 64] = n_valid[L] ? h_time : wm_q;
         end else begin : g_pad
             assign n_valid[L] = 1'b0;
-            assign n_time[L*64 +: 64] = '0;
             assign n_tag[L*TW +: TW] = '0;
-            assign n_wm[L*64 +: 64] = '1;  // never holds anything back
+            assign n_key[L*64 +: 64] = '1;  // never holds anything back
         end
     end
 
     for (genvar n = 1; n < M; n++) begin : g_node
         g2l_merge_node #(.TAG_W(TW)) u_node (
             .clk(clk), .rst(rst || clear),
-            .a_valid(n_valid[2*n]), .a_time(n_time[2*n*64 +: 64]), .a_tag(n_tag[2*n*TW +: TW]),
-            .a_wm(n_wm[2*n*64 +: 64]), .a_pop(n_pop[2*n]),
-            .b_valid(n_valid[2*n+1]), .b_time(n_time[(2*n+1)*64 +: 64]), .b_tag(n_tag[(2*n+1)*TW +: TW]),
-            .b_wm(n_wm[(2*n+1)*64 +: 64]), .b_pop(n_pop[2*n+1]),
-            .out_valid(n_valid[n]), .out_time(n_time[n*64 +: 64]), .out_tag(n_tag[n*TW +: TW]),
-            .out_wm(n_wm[n*64 +: 64]), .out_pop(n_pop[n])
+            .a_valid(n_valid[2*n]), .a_key(n_key[2*n*64 +: 64]), .a_tag(n_tag[2*n*TW +: TW]),
+            .a_pop(n_pop[2*n]),
+            .b_valid(n_valid[2*n+1]), .b_key(n_key[(2*n+1)*64 +: 64]), .b_tag(n_tag[(2*n+1)*TW +: TW]),
+            .b_pop(n_pop[2*n+1]),
+            .out_valid(n_valid[n]), .out_key(n_key[n*64 +: 64]), .out_tag(n_tag[n*TW +: TW]),
+            .out_pop(n_pop[n])
         );
     end
 
     // ---- output: the root's register stage ---------------------------------------------------
     assign out_valid = n_valid[1];
-    assign out_time = n_time[64 +: 64];
+    assign out_time = n_key[64 +: 64];  // the head's time when out_valid
     assign out_boundary = n_tag[TW + 6];
     assign out_channel = n_tag[TW +: 6];
     assign n_pop[1] = out_ready;
     assign n_pop[0] = 1'b0;
     assign n_valid[0] = 1'b0;
-    assign n_time[63:0] = '0;
-    assign n_wm[63:0] = '0;
+    assign n_key[63:0] = '0;
     assign n_tag[TW-1:0] = '0;
     assign bnd_full = fifo_full[0];
 
@@ -156,8 +154,7 @@ module g2l_merge #(
     assign held = |stall_hist;
 
     // Node 0 and the padding leaves exist only to keep the heap indexing simple.
-    // The root's watermark has no parent to use it.
-    wire unused_ok = &{1'b0, n_pop[0], n_valid[0], n_time[63:0], n_wm[127:0], n_tag[TW-1:0]};
+    wire unused_ok = &{1'b0, n_pop[0], n_valid[0], n_key[63:0], n_tag[TW-1:0]};
 endmodule
 
 `resetall

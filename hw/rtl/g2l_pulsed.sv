@@ -43,7 +43,7 @@ module g2l_pulsed #(
 ) (
     input  wire logic        clk,
     input  wire logic        rst,
-    input  wire logic        clear,           // 1-cycle pulse: restart numbering, empty the filling bank
+    input  wire logic        clear,           // 1-cycle pulse: restart numbering, empty the running counters
 
     input  wire logic        s_tag_valid,
     output logic             s_tag_ready,
@@ -179,6 +179,9 @@ module g2l_pulsed #(
     logic [63:0] span_raw;                // last finished block, ps
     logic [47:0] span;                    // ... saturated (one clock later)
     logic [AW-1:0] span_log;
+    // log2(intervals * D): the offsets' and the period's shift, as narrow as it can be (a 32-bit
+    // amount makes the shifters handle amounts that never occur)
+    wire  [AW:0]   shr = (AW + 1)'(span_log) + (AW + 1)'(l_dlog);
     logic [OW-1:0] acc;                   // j * span while the offsets are recomputed
     logic [4:0] rc_j;                     // offset being recomputed, 0 = idle
     logic [3:0] j_zero;                   // sub-period of d = 0 (offsets that are 0)
@@ -234,7 +237,7 @@ module g2l_pulsed #(
         if (rc_j != 5'd0) begin
             if (rc_j >= 5'd2) acc <= acc + OW'(span);
             if (rc_j >= 5'd3 && rc_j - 5'd2 <= dm1)
-                off[4'(rc_j - 5'd2)] <= acc >> (32'(span_log) + 32'(l_dlog));
+                off[4'(rc_j - 5'd2)] <= acc >> shr;
             rc_j <= rc_j == dm1 + 5'd4 ? 5'd0 : rc_j + 1'b1;
         end
         if (rst || restart) begin
@@ -258,7 +261,7 @@ module g2l_pulsed #(
         for (int j = 0; j < MAXD; j++) zf[j] <= j != 0 && 5'(j) <= dm1 && off[j] == '0;
         j_zero <= '0;
         for (int j = 1; j < MAXD; j++) if (zf[j]) j_zero <= 4'(j);
-        period_q8 <= rst || restart ? 32'd0 : 32'((64'(span) << 8) >> (32'(span_log) + 32'(l_dlog)));
+        period_q8 <= rst || restart ? 32'd0 : 32'((64'(span) << 8) >> shr);
     end
 
     // ---- S4: offset of the sub-period; a sync carries j_zero for photons held at its time ----
@@ -459,16 +462,20 @@ module g2l_pulsed #(
         end
     end
 
-    // ---- E: photon-number histogram (two banks of registers) and heralded records -----------
-    logic bank;
-    logic [COUNT_W-1:0] pn_hist [2][NB];
+    // ---- E: photon-number histogram (counters and a copy of the last integration's) and
+    // heralded records ---------------------------------------------------------------------------
+    // The counters of the running integration are copied at its boundary into the registers the
+    // frame is sent from, and restart from 0 (the boundary waits for an empty pipeline and for
+    // the previous frame to have left, so no increment is pending then and the copy is free).
+    // One incrementer per bin and a 16-way read: no bank-indexed access.
+    logic [COUNT_W-1:0] pn_cnt [NB];   // the running integration
+    logic [COUNT_W-1:0] pn_done [NB];  // the last finished one (its frame)
     logic [19:0] seq;        // integration number since clear (FRAME index)
     logic [19:0] f_seq;
     logic [$clog2(NB+1)-1:0] f_idx;   // 0 = header, i = bin i - 1
     localparam logic [1:0] O_IDLE = 2'd0, O_HER0 = 2'd1, O_HER1 = 2'd2, O_FRAME = 2'd3;
     logic [1:0] o_state;
     wire o_fire = m_axis_tvalid && m_axis_tready;
-    wire f_bin_fire = o_fire && o_state == O_FRAME && f_idx != 0;
     wire [BW-1:0] f_bin = BW'(f_idx - 1'b1);
     wire e_apply = adv && e_v;
 
@@ -490,18 +497,23 @@ module g2l_pulsed #(
 
     always_ff @(posedge clk) begin
         for (int i = 1; i < NB; i++)
-            if (e2_hit[i] && !(&pn_hist[bank][i])) pn_hist[bank][i] <= pn_hist[bank][i] + 1'b1;
+            if (e2_hit[i] && !(&pn_cnt[i])) pn_cnt[i] <= pn_cnt[i] + 1'b1;
         begin
             logic [COUNT_W:0] s0;
-            s0 = (COUNT_W + 1)'(pn_hist[bank][0]) + (COUNT_W + 1)'(e2_inc0);
-            if (e2_inc0 != 0) pn_hist[bank][0] <= s0[COUNT_W] ? '1 : s0[COUNT_W-1:0];
+            s0 = (COUNT_W + 1)'(pn_cnt[0]) + (COUNT_W + 1)'(e2_inc0);
+            if (e2_inc0 != 0) pn_cnt[0] <= s0[COUNT_W] ? '1 : s0[COUNT_W-1:0];
         end
-        if (f_bin_fire) pn_hist[!bank][f_bin] <= '0;
-        if (clear_go) for (int i = 0; i < NB; i++) pn_hist[bank][i] <= '0;
+        if (bnd) begin
+            for (int i = 0; i < NB; i++) begin
+                pn_done[i] <= pn_cnt[i];
+                pn_cnt[i] <= '0;
+            end
+        end
+        if (clear_go) for (int i = 0; i < NB; i++) pn_cnt[i] <= '0;
         if (rst) begin
             for (int i = 0; i < NB; i++) begin
-                pn_hist[0][i] <= '0;
-                pn_hist[1][i] <= '0;
+                pn_cnt[i] <= '0;
+                pn_done[i] <= '0;
             end
         end
     end
@@ -531,7 +543,6 @@ module g2l_pulsed #(
             cfg_error <= !c_ok;
         end
         if (bnd) begin
-            bank <= !bank;
             seq <= seq + 1'b1;
             f_seq <= seq;
             frame_pend <= l_enable;
@@ -542,7 +553,6 @@ module g2l_pulsed #(
             clip_count <= '0;
         end
         if (rst) begin
-            bank <= 1'b0;
             frame_pend <= 1'b0;
             fresh <= 1'b1;
             l_enable <= 1'b0;
@@ -612,7 +622,7 @@ module g2l_pulsed #(
                 m_axis_tlast = 1'b1;
             end
             O_FRAME: begin
-                m_axis_tdata = f_idx == 0 ? f_header : 64'(pn_hist[!bank][f_bin]);
+                m_axis_tdata = f_idx == 0 ? f_header : 64'(pn_done[f_bin]);
                 m_axis_tlast = 32'(f_idx) == NB;
             end
             default: m_axis_tdata = '0;

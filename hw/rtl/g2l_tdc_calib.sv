@@ -60,6 +60,8 @@ module g2l_tdc_calib #(
     localparam int XW = HW + 1;            // 2 * C + h
     localparam int PW = XW + FINE_W;       // P * (2 * C + h)
     localparam logic [FINE_W-1:0] P = FINE_W'(CLK_PERIOD_PS);
+    localparam int SHW = g2l_tdc_clog2(CAL_LOG2_MAX - CAL_LOG2_MIN + 1) > 0
+                       ? g2l_tdc_clog2(CAL_LOG2_MAX - CAL_LOG2_MIN + 1) : 1;
 
     initial begin
         if (CLK_PERIOD_PS < 2 || CLK_PERIOD_PS >= (1 << FINE_W)) $error("%m: CLK_PERIOD_PS must be 2..2**FINE_W-1");
@@ -75,6 +77,7 @@ module g2l_tdc_calib #(
     logic [CODE_W-1:0]   a;        // sweep address (clear, build)
     logic [HW-1:0]       n;        // hits in this collection
     logic [4:0]          l_q;      // L of this collection
+    logic [SHW-1:0]      sh_q;     // CAL_LOG2_MAX - L: the builder's normalising shift
     wire  [4:0]          l_in = cal_log2_hits < 5'(CAL_LOG2_MIN) ? 5'(CAL_LOG2_MIN)
                               : cal_log2_hits > 5'(CAL_LOG2_MAX) ? 5'(CAL_LOG2_MAX) : cal_log2_hits;
 
@@ -105,6 +108,9 @@ module g2l_tdc_calib #(
 
     // ---- build pipeline: read (r) -> h (r+1) -> 2C + h (r+2) -> P * x (r+3, a DSP) -> copy
     // (r+4) -> fine (r+5) -> write (r+6) ----------------------------------------------------------
+    // 2C + h <= 2**(L+1) is shifted left by CAL_LOG2_MAX - L as it is registered, so the division
+    // by 2**(L+1) after the multiply is a fixed shift by CAL_LOG2_MAX + 1 (no barrel shifter on
+    // the wide product; floor(P x 2**s / 2**(L+1+s)) = floor(P x / 2**(L+1)) exactly).
     logic              b_rd, b1, b2, b3, b4, b5, b6, last1, last2, last3, last4, last5, last6;
     logic [CODE_W-1:0] a1, a2, a3, a4, a5, a6;
     logic [HW-1:0]     h2;
@@ -112,7 +118,7 @@ module g2l_tdc_calib #(
     logic [XW-1:0]     x3;
     logic [PW-1:0]     p4, p5;
     logic [FINE_W-1:0] f6;
-    wire  [PW-1:0]     e5 = p5 >> (l_q + 5'd1);
+    wire  [FINE_W:0]   e5 = p5[CAL_LOG2_MAX + 1 +: FINE_W + 1];  // <= P
     wire  [FINE_W-1:0] f5 = e5 == '0 ? P - 1'b1 : P - FINE_W'(e5);
 
     always_comb begin
@@ -152,7 +158,7 @@ module g2l_tdc_calib #(
         h2 <= h_q;
         a2 <= a1;
         last2 <= last1;
-        x3 <= {cum, 1'b0} + XW'(h2);
+        x3 <= ({cum, 1'b0} + XW'(h2)) << sh_q;
         a3 <= a2;
         last3 <= last2;
         p4 <= PW'(x3) * PW'(CLK_PERIOD_PS);
@@ -185,6 +191,7 @@ module g2l_tdc_calib #(
                         st <= S_COLLECT;
                         n <= '0;
                         l_q <= l_in;
+                        sh_q <= SHW'(CAL_LOG2_MAX - l_in);
                     end
                 end
                 S_COLLECT: begin
@@ -217,6 +224,7 @@ module g2l_tdc_calib #(
                         st <= S_COLLECT;
                         n <= '0;
                         l_q <= l_in;
+                        sh_q <= SHW'(CAL_LOG2_MAX - l_in);
                     end
                 end
             endcase
@@ -224,6 +232,7 @@ module g2l_tdc_calib #(
         if (rst) begin
             n <= '0;
             l_q <= 5'(CAL_LOG2_MIN);
+            sh_q <= SHW'(CAL_LOG2_MAX - CAL_LOG2_MIN);
             bank <= 1'b0;
             table_valid <= 1'b0;
             cal_count <= '0;

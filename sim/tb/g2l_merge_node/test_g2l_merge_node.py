@@ -3,12 +3,13 @@
 
 Both the cocotb module and the pytest entry point. Two time-ordered sides (many equal times,
 times near 0, 2^62 and just under 2^64) offer their heads at random; a side without a head
-offers a watermark, a random lower bound of its next time that never decreases. The consumer
-takes at random. Checked against the rule the tree relies on:
+offers a watermark as its key, a random lower bound of its next time that never decreases. The
+consumer takes at random. Checked against the rule the tree relies on:
 
 * every item comes out once, in the order of (time, side A before side B, position): A wins ties;
-* ``out_wm`` while no item is held is a lower bound of every time the node still delivers, and
-  a side's key may fall back (a head's time, then a lower watermark), so no monotony is claimed;
+* ``out_key`` while no item is held (the node's watermark) is a lower bound of every time the
+  node still delivers, and a side's key may fall back (a head's time, then a lower watermark), so
+  no monotony is claimed;
 * ``a_pop``/``b_pop`` only for a side with a real head, never both;
 * with both sides full and the consumer always ready, one item per clock;
 * a reset empties the output and brings the watermark back to 0.
@@ -59,16 +60,16 @@ if cocotb is not None:
             self.k = 0
             self.wm = 0
 
-        def offer(self) -> tuple[bool, int, int, int]:
-            """(valid, time, tag, watermark) for this cycle."""
+        def offer(self) -> tuple[bool, int, int]:
+            """(valid, key, tag) for this cycle: the head's time, else the watermark."""
             if self.k >= len(self.times):
                 self.wm = END
-                return False, 0, 0, END
+                return False, END, 0
             nxt = self.times[self.k]
             if self.rng.random() < self.p:
-                return True, nxt, (self.side << 15) | self.k, self.wm
+                return True, nxt, (self.side << 15) | self.k
             self.wm = max(self.wm, nxt - self.rng.choice((0, 0, 1, 5, 1000)))
-            return False, 0, 0, self.wm
+            return False, self.wm, 0
 
     async def drive(dut, a: list[int], b: list[int], pa: float, pb: float, pr: float, seed: int) -> int:
         """Run one merge of a and b to the end, checking every clock; return the clocks it took."""
@@ -83,25 +84,24 @@ if cocotb is not None:
         while len(got) < len(want):
             cyc += 1
             assert cyc < 40 * (len(want) + 10), f"stuck after {len(got)} of {len(want)} items"
-            va, ta, ga, wa = sa.offer()
-            vb, tb, gb, wb = sb.offer()
+            va, ka, ga = sa.offer()
+            vb, kb, gb = sb.offer()
             ready = int(rng.random() < pr)
-            for name, v in (("a_valid", va), ("a_time", ta), ("a_tag", ga), ("a_wm", wa),
-                            ("b_valid", vb), ("b_time", tb), ("b_tag", gb), ("b_wm", wb),
-                            ("out_pop", ready)):
+            for name, v in (("a_valid", va), ("a_key", ka), ("a_tag", ga),
+                            ("b_valid", vb), ("b_key", kb), ("b_tag", gb), ("out_pop", ready)):
                 getattr(dut, name).value = v
             await ReadOnly()
             out_valid = int(dut.out_valid.value)
-            wm = int(dut.out_wm.value)
+            key = int(dut.out_key.value)
             if not out_valid:
                 rest = [t for t, _ in want[len(got):]]
-                assert not rest or wm <= min(rest), f"out_wm {wm} above a time still to come {min(rest)}"
+                assert not rest or key <= min(rest), f"watermark {key} above a time still to come {min(rest)}"
             a_pop, b_pop = int(dut.a_pop.value), int(dut.b_pop.value)
             assert not (a_pop and b_pop), "both sides popped"
             assert not a_pop or va, "A popped without a head"
             assert not b_pop or vb, "B popped without a head"
             if out_valid and ready:
-                got.append((int(dut.out_time.value), int(dut.out_tag.value)))
+                got.append((key, int(dut.out_tag.value)))
                 k = len(got) - 1
                 assert got[k] == want[k], f"item {k}: {got[k]} != {want[k]}"
             sa.k += a_pop
@@ -112,7 +112,7 @@ if cocotb is not None:
         return cyc
 
     def idle(dut) -> None:
-        for name in ("a_valid", "a_time", "a_tag", "a_wm", "b_valid", "b_time", "b_tag", "b_wm", "out_pop"):
+        for name in ("a_valid", "a_key", "a_tag", "b_valid", "b_key", "b_tag", "out_pop"):
             getattr(dut, name).value = 0
 
     @cocotb.test()
@@ -147,7 +147,7 @@ if cocotb is not None:
 
     @cocotb.test()
     async def reset_forgets(dut) -> None:
-        """A reset with items held empties the output and brings out_wm to 0."""
+        """A reset with items held empties the output and brings the watermark (out_key) to 0."""
         from cocotb.triggers import FallingEdge, ReadOnly
         from common import reset, start_clock
 
@@ -156,14 +156,14 @@ if cocotb is not None:
         await reset(dut)
         await FallingEdge(dut.clk)
         dut.a_valid.value = 1
-        dut.a_time.value = 500
-        dut.b_wm.value = END
+        dut.a_key.value = 500
+        dut.b_key.value = END
         for _ in range(3):
             await FallingEdge(dut.clk)
         await ReadOnly()
-        assert int(dut.out_valid.value) == 1 and int(dut.out_wm.value) == 500
+        assert int(dut.out_valid.value) == 1 and int(dut.out_key.value) == 500
         await FallingEdge(dut.clk)
         idle(dut)
         await reset(dut)
         await ReadOnly()
-        assert int(dut.out_valid.value) == 0 and int(dut.out_wm.value) == 0
+        assert int(dut.out_valid.value) == 0 and int(dut.out_key.value) == 0
