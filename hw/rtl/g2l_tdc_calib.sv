@@ -116,7 +116,11 @@ module g2l_tdc_calib #(
     logic [HW-1:0]     h2;
     logic [HW-1:0]     cum;    // C_k: hits on the codes below the one in stage 2
     logic [XW-1:0]     x3;
-    logic [PW-1:0]     p4, p5;
+    logic [PW-1:0]     p4;
+    // the fixed shift drops p5's low CAL_LOG2_MAX + 1 bits (the fraction below one ps)
+    /* verilator lint_off UNUSEDSIGNAL */
+    logic [PW-1:0]     p5;
+    /* verilator lint_on UNUSEDSIGNAL */
     logic [FINE_W-1:0] f6;
     wire  [FINE_W:0]   e5 = p5[CAL_LOG2_MAX + 1 +: FINE_W + 1];  // <= P
     wire  [FINE_W-1:0] f5 = e5 == '0 ? P - 1'b1 : P - FINE_W'(e5);
