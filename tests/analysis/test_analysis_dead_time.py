@@ -18,9 +18,9 @@ def _truth_cps(cfg: EmulatorConfig) -> float:
 
 
 def test_pulsed_losses_from_coincidences() -> None:
-    """3 P_sat, ~1.4 Mcps on two detectors with 22 ns dead time at 10 MHz: the losses are the
-    cascade's pairs on one detector (~0.6 %), not the Poisson r d (1.5 %): the Poisson correction
-    overshoots by ~0.9 %, the coincidences' is within 0.25 % (the rate's Poisson error: 0.06 %)."""
+    """3 P_sat, 1.6 Mcps on two detectors with 22 ns dead time at 10 MHz: the losses are the
+    cascade's pairs on one detector (0.57 %), not the Poisson r d: the Poisson correction
+    overshoots by 1.2 %, the coincidences' was within 0.02 % (the rate's Poisson error: 0.06 %)."""
     cfg = EmulatorConfig(power=3.0, collection_efficiency=0.3, blinking="none")
     r = analyze_photons(Emulator(cfg, seed=21).run(2.0), steps=("g2",))
     truth = _truth_cps(cfg)
@@ -28,7 +28,7 @@ def test_pulsed_losses_from_coincidences() -> None:
     assert r["detector_rate_corrected_cps"] == pytest.approx(truth, rel=0.0025)
     rates, dead = r["rates_cps"], r["dead_time_ns"]
     poisson = sum(rates[c] / (1 - rates[c] * dead[c] * 1e-9) for c in ("0", "1"))
-    assert poisson / truth - 1 > 0.006
+    assert poisson / truth - 1 > 0.008
     assert r["detector_rate_cps"] / truth - 1 < -0.004  # the losses are real
 
 

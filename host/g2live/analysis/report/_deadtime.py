@@ -5,10 +5,10 @@ A non-paralysable detector loses a photon when it arrives within the dead time d
 before it on the same detector. Two corrections:
 
 - "poisson": R = R_meas / (1 - R_meas d) per detector, exact for uncorrelated (CW, Poisson)
-  light. For pulsed light with d shorter than the period it is wrong: losses happen only
-  between the photons of one pulse (a biexciton's photon and its exciton's, a photon and an
-  afterpulse-free neighbour), not at the Poisson rate. On the emulated sweeps it overcorrected by
-  +0.3 % at 0.4 P_sat to +0.85 % at 3 P_sat (docs/validation.md).
+  light. For pulsed light with d shorter than the period it is wrong: a detector loses a photon
+  only to another photon of the same pulse (the biexciton's and its exciton's), far less often
+  than at the Poisson rate. On the emulated sweeps it overcorrected by +0.3 % at 0.4 P_sat and
+  +0.8 % at 3 P_sat, +1.2 % at 3 P_sat without blinking (docs/analysis.md, "Purity vs power").
 - "coincidences" (an HBT pair): a beam splitter sends a photon pair to the same detector with
   probability w_a^2 (w_b^2) and to both with 2 w_a w_b, so the pairs one detector loses are the
   cross-detector pairs within its dead time of zero delay times w_a / (2 w_b), with
