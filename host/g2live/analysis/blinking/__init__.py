@@ -4,7 +4,8 @@
 intensity_trace       photons per time bin (``g2live.core.trace``)
 fit_poisson_mixture   two-level Poisson mixture of the trace: OFF and ON rates, threshold
 change_points         rate changes of the photon stream (Watkins & Yang 2005)
-change_points_binned  the same test at the edges of a fine trace (any length, bounded memory)
+change_points_binned  the same test at the edges of a fine trace, plus a scan for short dwells
+                      (any length, bounded memory)
 analyze_blinking_trace  ON fraction from a fine trace: change-point segments against the ON and OFF levels
 analyze_blinking      the same from photon times (``BlinkingResult``)
 fine_factor           fine bins per trace bin (what the streaming report accumulates)
