@@ -82,6 +82,21 @@ def test_on_fraction_of_telegraph_process() -> None:
     assert r.on_rate_cps == pytest.approx(30_000, rel=0.1)
 
 
+def test_segment_levels_are_the_emitters_levels() -> None:
+    """Short dwells (20 / 5 ms) in 10 ms trace bins: the pure change-point segments give the ON and
+    OFF rates, which the mixture's bins (straddling switches) pull together (the sweep's blinking
+    error, docs/validation.md)."""
+    rng = np.random.default_rng(57)
+    for _ in range(3):
+        t, _segs = telegraph(rng, 0.5, on_ms=20, off_ms=5, on_cps=1_000_000, off_cps=50_000)
+        r = analyze_blinking(t)
+        assert r.on_level_cps == pytest.approx(1_000_000, rel=0.01)
+        assert r.off_level_cps == pytest.approx(50_000, rel=0.1)
+        swing = (r.on_level_cps - r.off_level_cps) / 950_000
+        assert swing == pytest.approx(1.0, abs=0.02)
+        assert (r.on_rate_cps - r.off_rate_cps) / 950_000 < 0.8  # the mixture's: 35 % short
+
+
 def test_emulated_on_fraction() -> None:
     from g2live.emulator import Emulator, EmulatorConfig
 

@@ -29,7 +29,8 @@ Heralded spectroscopy and emission lines (``g2live.analysis.heralded``)
     PairRecords, records_from_core, adjacent_period_pairs, quasi_independent_spectra,
     centroid_shift, fit_line, LineFit, fit_urbach_tail, UrbachFit, line_cdf
 Power dependence (``g2live.analysis.power``)
-    fit_power_sweep, PowerFit, rate_model, g2_model, read_sweep_table, SWEEP_COLUMNS
+    fit_power_sweep, PowerFit, rate_model, g2_model, read_sweep_table, SWEEP_COLUMNS,
+    sweep_point_rate
 Report (``g2live.analysis.report``)
     analyze_photons, analyze_file, detect_sync, recording_power, json_safe, check_heralded, SCHEMA
     STEPS, ALL_STEPS, Conditioned   the default and optional steps, coincidences / heralded g2
@@ -129,7 +130,8 @@ _SECTIONS: dict[str, tuple[str, ...]] = {
         "quasi_independent_spectra",
         "records_from_core",
     ),
-    "power": ("SWEEP_COLUMNS", "PowerFit", "fit_power_sweep", "g2_model", "rate_model", "read_sweep_table"),
+    "power": ("SWEEP_COLUMNS", "PowerFit", "fit_power_sweep", "g2_model", "rate_model", "read_sweep_table",
+              "sweep_point_rate"),
     "report": ("ALL_STEPS", "SCHEMA", "STEPS", "Conditioned", "analyze_file", "analyze_photons",
                "check_heralded", "detect_sync", "json_safe", "recording_power"),
 }

@@ -295,7 +295,7 @@ def _folder_point(f: Path, fmt: str, args: argparse.Namespace) -> dict[str, Any]
     undone; error: Poisson and the blinking's ON-time scatter) and g2(0) (background-corrected
     when the decays give the signal fraction: the sweep's g2 model has no background)."""
     from g2live import io
-    from g2live.analysis import analyze_file, recording_power
+    from g2live.analysis import analyze_file, recording_power, sweep_point_rate
 
     head = next(io.iter_chunks(f, chunk_records=1, format=fmt), None)  # the metadata, not the photons
     pw = None if head is None else recording_power(head)
@@ -310,16 +310,13 @@ def _folder_point(f: Path, fmt: str, args: argparse.Namespace) -> dict[str, Any]
         steps=("g2", "lifetime", "blinking"),
         rep_rate_hz=args.rep_rate,
     )
-    dur = r["duration_s"] or 0.0
-    rate = r.get("detector_rate_corrected_cps") or r["detector_rate_cps"]
-    bl = r.get("blinking") or {}
-    swing = (bl.get("on_rate_cps", 0.0) - bl.get("off_rate_cps", 0.0)) * (r.get("on_fraction_err") or 0.0)
+    rate, rate_err = sweep_point_rate(r)
     corrected = r.get("g2_0_corrected") is not None
     return {
         "file": f.name,
         "power": pw,
         "rate_cps": rate,
-        "rate_err": (rate / dur + swing**2) ** 0.5 if dur > 0 and rate else None,
+        "rate_err": rate_err,
         "g2_0": r["g2_0_corrected"] if corrected else r["g2_0"],
         "g2_0_err": r["g2_0_corrected_err"] if corrected else r["g2_0_err"],
         "g2_0_background_corrected": corrected,

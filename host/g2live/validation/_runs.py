@@ -115,26 +115,24 @@ def _hbt(case: Case, seed: int) -> list[Pull]:
     ]
 
 
-def _sweep_point(case: Case, seed: int, power: float) -> tuple[float, float, Any, Any]:
-    """Detector rate (dead-time corrected) with its error (Poisson and blinking) and the
-    background-corrected g2(0) at one power."""
-    from g2live.analysis import analyze_photons
+def _sweep_point(case: Case, seed: int, power: float) -> tuple[float | None, float | None, Any, Any]:
+    """Detector rate (dead-time corrected) with its error (Poisson and blinking:
+    ``sweep_point_rate``) and the background-corrected g2(0) at one power."""
+    from g2live.analysis import analyze_photons, sweep_point_rate
     from g2live.emulator import Emulator
 
     data = Emulator(replace(_config(case), power=power), seed=seed).run(case.duration_s)
     r = analyze_photons(data, steps=("g2", "lifetime", "blinking"))
-    rate, dur = r["detector_rate_corrected_cps"], r["duration_s"]
-    bl = r.get("blinking") or {}
-    swing = (bl.get("on_rate_cps", 0.0) - bl.get("off_rate_cps", 0.0)) * (r.get("on_fraction_err") or 0.0)
-    return rate, float(np.sqrt(rate / dur + swing**2)), r.get("g2_0_corrected"), r.get("g2_0_corrected_err")
+    rate, rate_err = sweep_point_rate(r)
+    return rate, rate_err, r.get("g2_0_corrected"), r.get("g2_0_corrected_err")
 
 
 def _sweep(case: Case, seed: int) -> list[Pull]:
     from g2live.analysis import fit_power_sweep
 
     pts = [_sweep_point(case, seed + k, p) for k, p in enumerate(SWEEP_POWERS)]
-    if any(g is None or e is None for _, _, g, e in pts):
-        return [_pull("P_sat", case, seed, None, None, 1.0, why="a point without a corrected g2(0)")]
+    if any(v is None for pt in pts for v in pt):
+        return [_pull("P_sat", case, seed, None, None, 1.0, why="a point without a rate or a g2(0)")]
     rate, rate_err, g2, g2e = (np.array(col, dtype=float) for col in zip(*pts, strict=True))
     try:
         f = fit_power_sweep(np.array(SWEEP_POWERS), rate, rate_err, g2, g2e, "cascade", background_cps="fit")

@@ -30,6 +30,8 @@ class BlinkingResult:
     segments: list[tuple[float, float, float]] = field(default_factory=list)  # (start_s, stop_s, rate_cps)
     on_fraction_err: float | None = None  # against the long-run ON fraction: finite number of dwells
     n_dwells: int = 0  # ON and OFF dwells (merged segments)
+    on_level_cps: float | None = None  # ON and OFF rates of the pure segments (``segment_levels``)
+    off_level_cps: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The fields as a dict (at most 1000 segments)."""
@@ -68,6 +70,34 @@ def _levels(n: np.ndarray, dt: np.ndarray, on: np.ndarray, off: np.ndarray) -> t
     return float(n[on].sum() / dt[on].sum()), float(n[off].sum() / dt[off].sum())
 
 
+def segment_levels(
+    segs: list[tuple[float, float, float]], thr_cps: float, z: float = 2.0
+) -> tuple[tuple[float, float] | None, np.ndarray, np.ndarray]:
+    """The ON and OFF count rates of the pure segments, iterated from the threshold's split: a
+    segment is pure when its photons are Poisson-consistent (within ``z`` sigma) with a level.
+
+    These are the emitter's two levels; the mixture's ``lam_on`` / ``lam_off`` are not (trace bins
+    that straddle a switch pull them together: ON -8 %, OFF x6 on the emulator's dot at 0.5 s,
+    docs/validation.md). Returns the levels (None without both, or when they do not separate) and
+    the pure-ON and pure-OFF masks of the segments.
+    """
+    a = np.asarray(segs, dtype=float).reshape(-1, 3)
+    dt, rate = a[:, 1] - a[:, 0], a[:, 2]
+    n = rate * dt
+    pure_on, pure_off = rate > thr_cps, rate <= thr_cps
+    lv = _levels(n, dt, pure_on, pure_off)
+    for _ in range(3):
+        if lv is None or not lv[0] > lv[1]:
+            return None, rate > thr_cps, rate <= thr_cps
+        pure_on = np.abs(n - lv[0] * dt) <= z * np.sqrt(lv[0] * dt)
+        pure_off = (np.abs(n - lv[1] * dt) <= z * np.sqrt(np.maximum(lv[1] * dt, 1e-12))) & ~pure_on
+        nxt = _levels(n, dt, pure_on, pure_off)
+        lv = nxt if nxt is not None else lv
+    if lv is None or not lv[0] > lv[1]:
+        return None, rate > thr_cps, rate <= thr_cps
+    return lv, pure_on, pure_off
+
+
 def on_time(segs: list[tuple[float, float, float]], thr_cps: float, z: float = 2.0) -> float:
     """ON time (s) of the segments: 1 or 0 for a segment whose photons are Poisson-consistent (within
     ``z`` sigma) with the ON or the OFF level, else the fraction its rate puts between the levels.
@@ -75,24 +105,15 @@ def on_time(segs: list[tuple[float, float, float]], thr_cps: float, z: float = 2
     A dwell too short to hold the ``min_photons`` a change point needs on each side (an OFF dwell of
     a few ms at a few kcps) is merged into its neighbour; rate > threshold then counts the whole
     mixed segment as ON, and the ON fraction comes out high (+0.007 at 0.05 P_sat in 2 s,
-    docs/validation.md). The levels are the rates of the pure segments (iterated from the
-    threshold's split); without both levels the threshold decides alone.
+    docs/validation.md). The levels are the rates of the pure segments (``segment_levels``);
+    without both levels the threshold decides alone.
     """
     if not segs:
         return 0.0
     a = np.asarray(segs, dtype=float)
     dt, rate = a[:, 1] - a[:, 0], a[:, 2]
-    n = rate * dt
-    pure_on, pure_off = rate > thr_cps, rate <= thr_cps
-    lv = _levels(n, dt, pure_on, pure_off)
-    for _ in range(3):
-        if lv is None or not lv[0] > lv[1]:
-            return float(dt[rate > thr_cps].sum())
-        pure_on = np.abs(n - lv[0] * dt) <= z * np.sqrt(lv[0] * dt)
-        pure_off = (np.abs(n - lv[1] * dt) <= z * np.sqrt(np.maximum(lv[1] * dt, 1e-12))) & ~pure_on
-        nxt = _levels(n, dt, pure_on, pure_off)
-        lv = nxt if nxt is not None else lv
-    if lv is None or not lv[0] > lv[1]:
+    lv, pure_on, pure_off = segment_levels(segs, thr_cps, z)
+    if lv is None:
         return float(dt[rate > thr_cps].sum())
     x = np.clip((rate - lv[1]) / (lv[0] - lv[1]), 0.0, 1.0)
     x = np.where(pure_on, 1.0, np.where(pure_off, 0.0, x))
@@ -171,6 +192,7 @@ def analyze_blinking_trace(
     segs = _segments(cum, np.union1d(cps, edges), fine_bin_ps, t0_ps)
     total = float(fine.size * fine_bin_ps)
     err, n_dwells = dwell_error(segs, thr_cps)
+    levels = segment_levels(segs, thr_cps)[0] if segs else None
     return BlinkingResult(
         on_fraction=on_time(segs, thr_cps) * 1e12 / total,
         on_fraction_mixture=mix.w_on,
@@ -184,6 +206,8 @@ def analyze_blinking_trace(
         segments=segs,
         on_fraction_err=err,
         n_dwells=n_dwells,
+        on_level_cps=None if levels is None else levels[0],
+        off_level_cps=None if levels is None else levels[1],
     )
 
 

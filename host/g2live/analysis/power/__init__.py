@@ -5,8 +5,10 @@ fit_power_sweep     joint fit of rate and g2(0) vs power: P_sat, I_sat, qy_ratio
 rate_model          I_sat (P1 + q P2) at <N> = P / P_sat
 g2_model            2 q P2 / (P1 + q P2)^2
 read_sweep_table    sweep points from CSV or JSON (``SWEEP_COLUMNS``)
+sweep_point_rate    a recording's rate and its error (Poisson and blinking) as a sweep point
 """
 
+from ._point import sweep_point_rate
 from ._saturation import PowerFit, fit_power_sweep, g2_model, rate_model
 from ._table import SWEEP_COLUMNS, read_sweep_table
 
@@ -17,4 +19,5 @@ __all__ = [
     "g2_model",
     "rate_model",
     "read_sweep_table",
+    "sweep_point_rate",
 ]

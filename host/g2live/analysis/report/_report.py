@@ -22,6 +22,7 @@ from ._correlation import (
     pair_accumulator,
     search_accumulator,
 )
+from ._deadtime import dead_time_corrected, poisson_corrected
 from ._gated import marker_gate_section, on_state_section
 from ._lifetime import decay_accumulator, lifetime_section
 from ._logcorr import logcorr_accumulator, logcorr_section
@@ -38,24 +39,9 @@ STEPS = ("g2", "lifetime", "blinking", "heralded")  # the default; "logcorr", "g
 ALL_STEPS = (*STEPS, "logcorr", "g2_on")
 
 
-def _dead_time_corrected(rec: Recording) -> tuple[dict[str, float | None], float | None]:
-    """Each detector's dead time (its shortest interval, from the survey's sample) and the
-    detector rate with the dead-time losses undone (non-paralysable: R = R_meas / (1 - R_meas d),
-    per detector)."""
-    dur = rec.duration_s
-    dead = {c: (rec.dead_ps or {}).get(c) for c in rec.detectors}
-    if dur <= 0:
-        return {str(c): None for c in dead}, None
-    total = 0.0
-    for c, d in dead.items():
-        r = rec.counts[c] / dur
-        total += r / (1 - r * d * 1e-12) if d and r * d * 1e-12 < 0.5 else r
-    return {str(c): (d / 1e3 if d else None) for c, d in dead.items()}, total
-
-
 def _header(rec: Recording) -> dict[str, Any]:
     counts, dur = rec.counts, rec.duration_s
-    dead, corrected = _dead_time_corrected(rec)
+    dead, corrected = poisson_corrected(rec)
     return {
         "schema": SCHEMA,
         "file": rec.source.file,
@@ -67,7 +53,8 @@ def _header(rec: Recording) -> dict[str, Any]:
         "rates_cps": {str(c): counts[c] / dur if dur > 0 else None for c in sorted(counts)},
         "detector_rate_cps": sum(counts[c] for c in rec.detectors) / dur if dur > 0 else None,
         "dead_time_ns": dead,  # per detector: its shortest interval between two events
-        "detector_rate_corrected_cps": corrected,  # dead-time losses undone
+        "detector_rate_corrected_cps": corrected,  # dead-time losses undone (_deadtime.py)
+        "dead_time_correction": "poisson" if corrected is not None else None,
         "mode": "spectro" if rec.spectro else "hbt",
         "records": "T3" if rec.t3 else "T2",
         "sync_rate_hz": rec.meta.sync_rate_hz,
@@ -106,6 +93,7 @@ def _analyze(rec: Recording, s: G2Settings, steps: tuple[str, ...], trace_bin_s:
     for sec in sections:
         out.update(sec.values)
         out["notes"].extend(sec.notes)
+    out.update(dead_time_corrected(rec, g2.values, pair.histogram))
     return json_safe(out)
 
 
