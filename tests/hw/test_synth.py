@@ -108,3 +108,19 @@ def test_coinc_pair_stays_small(tmp_path: Path) -> None:
     histories, ghost_fifos = math.ceil(64 / 3) * (2 * depth // 64), math.ceil(64 / 6) * (2 * ghosts // 32)
     assert res["lutram"] >= histories + ghost_fifos, res
     assert res["ff"] <= 1250 and res["carry4"] <= 200, res
+
+
+def test_board_fit_counts_lut_ram_sites_and_delay_lines() -> None:
+    """`make synth --board`'s fit check: LUT-RAM primitives take their LUT sites, the delay lines
+    their slices, and a design over any resource of the xc7z020 is reported as not fitting."""
+    from g2live.tools.synth import XC7Z020, count, fit, slices
+
+    res = count({"LUT6": 10, "LUT2": 3, "RAM32M": 2, "RAM64M": 1, "SRL16E": 1, "FDRE": 40})
+    assert res["lut"] == 13 and res["lutram"] == 4 and res["lutram_sites"] == 13
+    assert slices(res, line_carry4=7) == 7 + 7  # ceil((13 + 13) / 4) + 7
+    rows = {k: (u, a) for k, u, a in fit(res, 7)}
+    assert rows["slices"] == (14, XC7Z020["slices"]) and rows["ff"] == (40, XC7Z020["ff"])
+    big = count({"LUT6": 4 * XC7Z020["slices"] - 8, "SRL16E": 4})
+    assert slices(big, 0) == XC7Z020["slices"] - 1
+    over = [k for k, u, a in fit(big, 2) if u > a]
+    assert over == ["slices"]

@@ -40,6 +40,15 @@ _DSP = {"DSP48E1"}
 _LUTRAM = re.compile(r"^(RAM(16|32|64|128|256)X1[SD]|RAM32M|RAM64M|RAM32M16|RAM64M8|SRL16E|SRLC32E)$")
 _CARRY = {"CARRY4"}
 _MUXF = {"MUXF7", "MUXF8"}
+# LUT sites a LUT-RAM primitive takes (a SLICEM holds 4)
+_LUTRAM_SITES = {"RAM16X1S": 1, "RAM32X1S": 1, "RAM64X1S": 1, "RAM16X1D": 2, "RAM32X1D": 2,
+                 "RAM64X1D": 2, "RAM128X1S": 2, "RAM128X1D": 4, "RAM256X1S": 4, "RAM32M": 4,
+                 "RAM64M": 4, "RAM32M16": 8, "RAM64M8": 8, "SRL16E": 1, "SRLC32E": 1}
+
+# hw/boards/pynq-z2 (g2l_pynq_top.v): the parameters the board builds g2l_top with.
+BOARD = {"N_CHANNELS": 9, "N_PAIRS": 4, "N_BINS_LOG2": 12, "MAX_PHOTONS": 15, "CLK_PERIOD_PS": 8000}
+# The PYNQ-Z2's part (xc7z020clg400-1): what its programmable logic holds.
+XC7Z020 = {"slices": 13300, "lut": 53200, "ff": 106400, "bram36_equiv": 140, "dsp": 220, "carry4": 13300}
 
 
 class SynthError(RuntimeError):
@@ -128,7 +137,24 @@ def count(cells: Mapping[str, int]) -> dict[str, Any]:
     keys = ("lut", "ff", "bram36", "bram18", "dsp", "lutram", "carry4", "muxf")
     out: dict[str, Any] = {k: int(c[k]) for k in keys}
     out["bram36_equiv"] = out["bram36"] + out["bram18"] / 2
+    out["lutram_sites"] = sum(n * _LUTRAM_SITES.get(t.lstrip("\\$"), 1)
+                              for t, n in cells.items() if _LUTRAM.match(t.lstrip("\\$")))
     return out
+
+
+def slices(resources: Mapping[str, Any], line_carry4: int) -> int:
+    """Slices the design needs, counted conservatively: every LUT and LUT-RAM site in its own
+    quarter slice (no pairing of small LUTs as LUT6_2) and every delay-line CARRY4 a slice of its
+    own (its sampling flip-flops fill it; placement keeps other logic out)."""
+    sites = int(resources["lut"]) + int(resources.get("lutram_sites", 0))
+    return -(-sites // 4) + int(line_carry4)
+
+
+def fit(resources: Mapping[str, Any], line_carry4: int,
+        part: Mapping[str, float] = XC7Z020) -> list[tuple[str, float, float]]:
+    """``(resource, used, available)`` per resource of ``part``, slices first."""
+    used = {"slices": slices(resources, line_carry4), **resources}
+    return [(k, float(used[k]), float(v)) for k, v in part.items()]
 
 
 def _with_submodules(cells: Mapping[str, int], modules: Mapping[str, Mapping[str, int]]) -> dict[str, int]:
@@ -182,8 +208,11 @@ def synth(parameters: Mapping[str, int] | None = None, top: str = "g2l_top",
                              modules)
     if not cells:
         raise SynthError(f"yosys reported no cells for {top} (stat {stat_json})")
+    own = {str(k).lstrip("\\"): int(v) for k, v in top_stat.get("num_cells_by_type", {}).items()}
+    line_carry4 = sum(n * _with_submodules(modules[t], modules).get("CARRY4", 0)
+                      for t, n in own.items() if t in modules and "tdc_line" in t)
     return {"top": top, "parameters": params, "resources": count(cells), "cells": cells,
-            "modules": modules, "seconds": round(time.monotonic() - t0, 1)}
+            "modules": modules, "line_carry4": line_carry4, "seconds": round(time.monotonic() - t0, 1)}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -198,11 +227,14 @@ def main(argv: list[str] | None = None) -> int:
                     help="top module, e.g. g2l_pynq_top with --source hw/boards/pynq-z2/g2l_pynq_top.v")
     ap.add_argument("--source", action="append", type=Path, default=[], metavar="FILE",
                     help="an extra source after those of g2l_top.f (a board top)")
+    ap.add_argument("--board", action="store_true",
+                    help="the PYNQ-Z2's parameters (before any -P) and a check that the result fits "
+                         "its xc7z020 (exit status 1 if not)")
     ap.add_argument("--no-lut-mapping", action="store_true",
                     help="stop before LUT mapping (ABC): block RAMs, DSPs, flip-flops and CARRY4 are "
                          "final, LUTs read 0; minutes instead of hours at board size")
     args = ap.parse_args(argv)
-    params = {}
+    params = dict(BOARD) if args.board else {}
     for p in args.param:
         name, _, value = p.partition("=")
         if not name or not value.lstrip("-").isdigit():
@@ -228,7 +260,19 @@ def main(argv: list[str] | None = None) -> int:
     if lines:
         print(f"  TDC delay lines: {sum(lines.values())} CARRY4 in {len(lines)} module(s) {lines}")
     print(f"  written to {out}")
+    if args.board and not args.no_lut_mapping:
+        return _print_fit(res)
     return 0
+
+
+def _print_fit(res: Mapping[str, Any]) -> int:
+    rows = fit(res["resources"], res["line_carry4"])
+    shares = ", ".join(f"{k} {u:g} of {a:g} ({100 * u / a:.0f} %)" for k, u, a in rows)
+    print(f"  xc7z020 (PYNQ-Z2): {shares}")
+    over = [k for k, u, a in rows if u > a]
+    print(f"  fits: {'NO, over in ' + ', '.join(over) if over else 'yes'} (slices: LUT and LUT-RAM sites / 4 "
+          f"+ {res['line_carry4']} delay-line CARRY4; Yosys' count, not a placed design)")
+    return 1 if over else 0
 
 
 if __name__ == "__main__":

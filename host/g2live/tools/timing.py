@@ -44,7 +44,7 @@ from pathlib import Path
 
 from g2live.tools import rtl
 from g2live.tools.sta_paths import read_library, worst_path
-from g2live.tools.synth import SynthError, _run_yosys, sources
+from g2live.tools.synth import BOARD, SynthError, _run_yosys, sources
 
 
 def _rtl_dir() -> Path:
@@ -59,8 +59,6 @@ def default_out() -> Path:
     """``<build dir>/timing/timing.json`` of the hardware tree."""
     return rtl.hw_tree().build_dir / "timing" / "timing.json"
 
-# hw/boards/pynq-z2 (g2l_pynq_top.v): the parameters the board builds g2l_top with.
-BOARD = {"N_CHANNELS": 9, "N_PAIRS": 4, "N_BINS_LOG2": 12, "MAX_PHOTONS": 15, "CLK_PERIOD_PS": 8000}
 FAST_CLK_PS = 4000  # 250 MHz, reported for information
 
 @dataclass(frozen=True)
