@@ -22,7 +22,7 @@ except ImportError:  # pragma: no cover - optional
 
 from ._stats import deviance_residual
 
-__all__ = ["Model", "PoissonFit", "poisson_fit"]
+__all__ = ["Model", "PoissonFit", "fisher_information", "poisson_fit"]
 
 Model = Callable[[lmfit.Parameters, np.ndarray], np.ndarray]
 
@@ -75,6 +75,15 @@ def poisson_fit(model: Model, params: lmfit.Parameters, x: np.ndarray, y: np.nda
 
 
 def _fisher_covariance(model: Model, params: lmfit.Parameters, free: list[str], x: np.ndarray) -> np.ndarray:
+    try:
+        return np.linalg.inv(fisher_information(model, params, free, x))
+    except np.linalg.LinAlgError:
+        return np.full((len(free), len(free)), np.nan)
+
+
+def fisher_information(model: Model, params: lmfit.Parameters, free: list[str], x: np.ndarray) -> np.ndarray:
+    """The expected Fisher information of Poisson counts ``model(params, x)`` in the parameters
+    ``free`` (numerical derivatives kept inside the bounds), in that order."""
     m0 = np.maximum(model(params, x), 1e-300)
     grads = []
     for name in free:
@@ -92,8 +101,4 @@ def _fisher_covariance(model: Model, params: lmfit.Parameters, free: list[str], 
         dn[name].set(value=p.value - h_dn)
         grads.append((model(up, x) - model(dn, x)) / (h_up + h_dn))
     g = np.array(grads)
-    fisher = (g / m0) @ g.T
-    try:
-        return np.linalg.inv(fisher)
-    except np.linalg.LinAlgError:
-        return np.full((len(free), len(free)), np.nan)
+    return (g / m0) @ g.T

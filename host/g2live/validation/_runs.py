@@ -39,11 +39,16 @@ class Pull:
     hi: float | None
     truth: float
     withheld: str = ""  # why there is no estimate (then not a pull)
+    asymmetric: bool = False  # lo..hi an asymmetric 68 % interval: the pull takes its side toward the truth
 
     @property
     def pull(self) -> float:
         if self.estimate is None or not self.error:
             return float("nan")
+        if self.asymmetric and self.lo is not None and self.hi is not None:
+            side = self.estimate - self.lo if self.estimate > self.truth else self.hi - self.estimate
+            if side > 0:
+                return (self.estimate - self.truth) / side
         return (self.estimate - self.truth) / self.error
 
     def covered(self, z: float = 1.0) -> bool:
@@ -110,9 +115,19 @@ def _hbt(case: Case, seed: int) -> list[Pull]:
             "g2(0) Poisson", case, seed, None if why else pn, pn_err, t["g2_0_setup_poisson_norm"], pn_ci, why
         ),
         _pull("purity", case, seed, None if raw is None else 1 - raw, err, 1 - t["g2_0_setup"], pur_ci, why),
-        _pull("lifetime", case, seed, r.get("lifetime_ns"), r.get("lifetime_err_ns"), t["tau_x_ns"]),
+        _lifetime_pull(case, seed, r, t["tau_x_ns"]),
         _pull("ON fraction", case, seed, r.get("on_fraction"), r.get("on_fraction_err"), t["on_fraction"]),
     ]
+
+
+def _lifetime_pull(case: Case, seed: int, r: dict[str, Any], truth: float) -> Pull:
+    """The lifetime against tau_X with its asymmetric 68 % interval (the joint fit's profile
+    likelihood: ``lifetime_err_lo_ns``, ``lifetime_err_hi_ns``)."""
+    v, e = r.get("lifetime_ns"), r.get("lifetime_err_ns")
+    lo, hi = r.get("lifetime_err_lo_ns"), r.get("lifetime_err_hi_ns")
+    ci = (v - lo, v + hi) if v is not None and lo and hi else None
+    p = _pull("lifetime", case, seed, v, e, truth, ci)
+    return replace(p, asymmetric=True) if p.estimate is not None and ci is not None else p
 
 
 def _sweep_report(case: Case, seed: int, power: float) -> dict[str, Any]:

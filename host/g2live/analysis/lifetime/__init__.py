@@ -10,22 +10,34 @@ fit_reconvolution   the same decay, made periodic with the laser period, convolv
                     (analytic) or measured IRF, plus a flat background
 fit_decay_model     the decay the emulator and a quantum dot on a SPAD make: exciton, biexciton
                     cascade, the detector's afterpulses of the pulse's own photons, background
+channel_decay       its steps on one channel, kept for a joint fit; decay_result its LifetimeFit
+fit_joint_decay     the decay model on several channels at once, one lifetime (and tau_ap) shared
+fit_gap_afterpulses the afterpulse time constant from a channel's successive-event gaps
 LifetimeFit         their result
 emg_periodic        the exponentially modified Gaussian, summed over earlier pulses
 decay_histogram     sync -> photon delays binned
 periodic_decay      one period, rotated to start at its quietest point (``quiet_bin``)
 """
 
-from ._cascade import afterpulse_density, fit_decay_model
+from ._cascade import ChannelDecay, afterpulse_density, channel_decay, decay_result, fit_decay_model
 from ._decay import decay_histogram, periodic_decay, quiet_bin
+from ._gaps import GapAfterpulses, fit_gap_afterpulses
+from ._joint import JointDecayFit, fit_joint_decay
 from ._reconvolution import emg_periodic, fit_reconvolution
 from ._result import LifetimeFit
 from ._tail import fit_tail
 
 __all__ = [
+    "ChannelDecay",
+    "GapAfterpulses",
+    "JointDecayFit",
     "LifetimeFit",
     "afterpulse_density",
+    "channel_decay",
+    "decay_result",
     "fit_decay_model",
+    "fit_gap_afterpulses",
+    "fit_joint_decay",
     "decay_histogram",
     "emg_periodic",
     "fit_reconvolution",

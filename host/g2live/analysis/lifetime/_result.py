@@ -36,6 +36,9 @@ class LifetimeFit:
     afterpulse_probability: float | None = None  # per photon, beyond the dead time
     afterpulse_probability_err: float | None = None
     afterpulse_tau_ps: float | None = None
+    afterpulse_tau_err_ps: float | None = None
+    afterpulse_tau_source: str | None = None  # "gaps" (successive-event gaps, held) or "decay" (fitted)
+    tau_err_from_afterpulse_tau_ps: float | None = None  # the gaps' tau_ap error in the lifetime's
     dead_time_ps: float | None = None
     fast_tau_ps: float | None = None
     fast_amplitude_ratio: float | None = None  # B / A: < 0 is the exciton's rise after a biexciton

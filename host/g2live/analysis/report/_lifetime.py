@@ -8,7 +8,15 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from ..lifetime import LifetimeFit, fit_decay_model, fit_tail, quiet_bin
+from ..lifetime import (
+    ChannelDecay,
+    LifetimeFit,
+    channel_decay,
+    decay_result,
+    fit_joint_decay,
+    fit_tail,
+    quiet_bin,
+)
 from ._accumulate import DecayAccumulator
 from ._recording import Recording
 from ._section import Section
@@ -16,7 +24,8 @@ from ._source import run_pass
 
 __all__ = ["channel_lifetimes", "decay_accumulator", "lifetime_section"]
 
-_DEFAULTS = {"lifetime_ns": None, "lifetime_err_ns": None}
+_DEFAULTS = {"lifetime_ns": None, "lifetime_err_ns": None, "lifetime_err_lo_ns": None,
+             "lifetime_err_hi_ns": None}
 
 
 def _two_components(hist: np.ndarray, lbw: float, start: float, one: LifetimeFit) -> LifetimeFit | None:
@@ -48,9 +57,10 @@ def _tail_fits(hist: np.ndarray, lbw: float, start: float) -> tuple[dict[str, An
 
 def _channel_fit(
     periodic: np.ndarray, lbw: float, dead_ps: float | None = None
-) -> tuple[dict[str, Any], tuple[float, float] | None]:
+) -> tuple[dict[str, Any], tuple[float, float] | None, ChannelDecay | None]:
     """One channel's fit entry from its decay histogram over one period (rotated here to start at
-    its quiet bin, as ``periodic_decay`` does), and its (tau, error) when usable.
+    its quiet bin, as ``periodic_decay`` does), its (tau, error) when usable, and its model fit
+    for the joint fit (None when it has none).
 
     The lifetime is that of the physical decay model (``fit_decay_model``: exciton, the
     biexciton cascade, the detector's afterpulses of the pulse's own photons after its dead time
@@ -60,15 +70,34 @@ def _channel_fit(
     hist, start = np.roll(periodic, -q), q * lbw
     entry, (tau, err) = _tail_fits(hist, lbw, start)
     try:
-        model = fit_decay_model(hist, lbw, t0_ps=start, dead_time_ps=dead_ps)
+        ch: ChannelDecay | None = channel_decay(hist, lbw, dead_ps)
     except ValueError:
-        model = None
-    if model is not None:
+        ch = None
+    if ch is not None:
+        model = decay_result(ch, ch.fit, "", start, lbw, dead_ps)
         entry["model"] = model.to_dict()
         if np.isfinite(model.tau_err_ps[0]) and model.tau_err_ps[0] > 0:
             tau, err = model.tau_ps[0], model.tau_err_ps[0]
+        else:
+            ch = None
     usable = np.isfinite(err) and err > 0
-    return entry, ((tau, err) if usable else None)
+    return entry, ((tau, err) if usable else None), ch
+
+
+def _joint(
+    chans: list[tuple[int, ChannelDecay, float, float | None]], lbw: float
+) -> dict[str, Any] | None:
+    """The joint model fit of the channels ``(channel, its model fit, bin-0 delay, dead time)``
+    with one lifetime (``fit_joint_decay``), as a dict; None with fewer than two or when the
+    channels disagree on the lifetime."""
+    if len(chans) < 2:
+        return None
+    j = fit_joint_decay([c[1] for c in chans], lbw, [c[2] for c in chans], [c[3] for c in chans])
+    if j is None:
+        return None
+    d = j.to_dict()
+    d["channel_ids"] = [c[0] for c in chans]
+    return d
 
 
 def _busiest(photons: dict[int, int], max_channels: int, min_photons: int) -> list[int]:
@@ -91,19 +120,24 @@ def channel_lifetimes(
     min_photons: int = 1000,
     dead_times: dict[int, float] | None = None,
 ) -> dict[str, Any]:
-    """Tail fit per detector channel (their cable delays differ, so decays are not summed); the
-    lifetime is the inverse-variance mean over channels, or the busiest channel's when they
-    disagree (polarisation, different detectors). ``decays``: ``{channel: (decay histogram
-    over one period in bins of lbw, photons)}`` (``DecayAccumulator.channels``); ``dead_times``:
-    ``{channel: shortest gap between its events (ps)}`` (``DecayAccumulator.dead_times``)."""
+    """Tail and model fit per detector channel (their cable delays differ, so decays are not
+    summed); the lifetime is that of the joint model fit of the channels with one lifetime
+    (``joint``: ``fit_joint_decay``), else the inverse-variance mean over the channels' own fits,
+    or the busiest channel's when they disagree (polarisation, different detectors).
+    ``decays``: ``{channel: (decay histogram over one period in bins of lbw, photons)}``
+    (``DecayAccumulator.channels``); ``dead_times``: ``{channel: shortest gap between its events
+    (ps)}`` (``DecayAccumulator.dead_times``)."""
     busiest = _busiest({c: n for c, (_, n) in decays.items()}, max_channels, min_photons)
     per: dict[str, Any] = {}
-    taus, errs = [], []
+    taus, errs, models = [], [], []
     for c in busiest:
-        per[str(c)], usable = _channel_fit(decays[c][0], lbw, (dead_times or {}).get(c))
+        dead = (dead_times or {}).get(c)
+        per[str(c)], usable, ch = _channel_fit(decays[c][0], lbw, dead)
         if usable is not None:
             taus.append(usable[0])
             errs.append(usable[1])
+        if ch is not None:
+            models.append((c, ch, quiet_bin(decays[c][0]) * lbw, dead))
     if not taus:
         raise ValueError("no lifetime fit converged with an error estimate")
     w = 1.0 / np.square(errs)
@@ -111,9 +145,16 @@ def channel_lifetimes(
     err = float(1.0 / np.sqrt(w.sum()))
     chi2 = float(np.sum(w * (np.array(taus) - tau) ** 2))
     method = "inverse-variance mean over channels"
-    if len(taus) > 1 and stats.chi2.sf(chi2, len(taus) - 1) < 1e-3:
+    joint = _joint(models, lbw)
+    if joint is not None:  # one emitter: one lifetime in one fit (docs/analysis.md, Lifetimes)
+        tau, err = joint["tau_ps"], joint["tau_err_ps"]
+        ap = "one tau_ap" if joint["shared_tau_ap"] else "tau_ap per detector"
+        if all(t is None for t in joint["tau_ap_ps"]):
+            ap = "no afterpulse term"
+        method = f"joint decay model over channels {joint['channel_ids']} ({ap})"
+    elif len(taus) > 1 and stats.chi2.sf(chi2, len(taus) - 1) < 1e-3:
         tau, err, method = taus[0], errs[0], f"channel {busiest[0]} (channels disagree)"
-    return {
+    out = {
         "tau_ns": tau / 1e3,
         "tau_err_ns": err / 1e3,
         "bin_width_ps": lbw,
@@ -121,6 +162,10 @@ def channel_lifetimes(
         "channels_chi2": chi2,
         "channels": per,
     }
+    if joint is not None:
+        out["joint"] = joint
+        out["tau_err_lo_ns"], out["tau_err_hi_ns"] = joint["tau_err_lo_ns"], joint["tau_err_hi_ns"]
+    return out
 
 
 def decay_accumulator(
@@ -162,5 +207,10 @@ def lifetime_section(
         life = channel_lifetimes(acc.channels(), acc.bin_width_ps, dead_times=acc.dead_times())
     except ValueError as exc:
         return Section(dict(_DEFAULTS), [f"lifetime: {exc}"], new_period)
-    values = {"lifetime_ns": life["tau_ns"], "lifetime_err_ns": life["tau_err_ns"], "lifetime": life}
+    # the 68 % interval's errors below and above: the joint fit's profile likelihood, else the
+    # covariance's error both sides
+    lo = life.get("tau_err_lo_ns") or life["tau_err_ns"]
+    hi = life.get("tau_err_hi_ns") or life["tau_err_ns"]
+    values = {"lifetime_ns": life["tau_ns"], "lifetime_err_ns": life["tau_err_ns"], "lifetime_err_lo_ns": lo,
+              "lifetime_err_hi_ns": hi, "lifetime": life}
     return Section(values, period_ps=new_period)
