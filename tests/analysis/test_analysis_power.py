@@ -177,3 +177,25 @@ def test_offset_at_its_bound_is_fixed() -> None:
             assert f.background_cps == 0.0 and f.background_cps_err is None
     assert 50 <= fixed <= 250
     assert abs(hits / 300 - ONE_SIGMA) <= 0.05
+
+
+def test_p_sat_profile_interval_is_asymmetric_and_unbiased() -> None:
+    """Loosely constrained sweeps (15 % rate errors, six powers 0.05-3 P_sat): the error of P_sat
+    grows with P_sat, so pulls on the linear error lean low; the 68 % profile-likelihood interval
+    (its side toward the truth) does not, and covers at 68 %."""
+    rng = np.random.default_rng(7)
+    pw = np.array([0.05, 0.15, 0.4, 1.0, 2.0, 3.0])
+    rate, g = rate_model(pw, 1e5, 1.0, 0.1), g2_model(pw, 0.1)
+    r_err, g_err = 0.15 * rate, 0.01 + 0.1 * g
+    n, linear, profile, covered = 400, [], [], 0
+    for _ in range(n):
+        f = fit_power_sweep(pw, rng.normal(rate, r_err), r_err, rng.normal(g, g_err), g_err, "cascade")
+        assert f.p_sat_err_lo is not None and f.p_sat_err_hi is not None
+        linear.append((f.p_sat - 1.0) / f.p_sat_err)
+        profile.append((f.p_sat - 1.0) / (f.p_sat_err_lo if f.p_sat > 1.0 else f.p_sat_err_hi))
+        covered += f.p_sat - f.p_sat_err_lo <= 1.0 <= f.p_sat + f.p_sat_err_hi
+    se = 1 / np.sqrt(n)
+    assert np.mean(linear) < -2 * se, f"linear pulls {np.mean(linear):+.3f}: the asymmetry this test needs"
+    assert abs(np.mean(profile)) < 2 * se, f"profile pulls {np.mean(profile):+.3f}"
+    sd = np.sqrt(ONE_SIGMA * (1 - ONE_SIGMA) / n)
+    assert abs(covered / n - ONE_SIGMA) < 4 * sd, f"profile interval coverage {covered / n:.3f}"

@@ -154,7 +154,11 @@ def _sweep(case: Case, seed: int) -> list[Pull]:
         f = fit_power_sweep(np.array(SWEEP_POWERS), rate, rate_err, g2, g2e, "cascade", background_cps=offset)
     except ValueError as exc:
         return [_pull("P_sat", case, seed, None, None, 1.0, why=str(exc))]
-    return [_pull("P_sat", case, seed, f.p_sat, f.p_sat_err, 1.0)]
+    lo, hi = f.p_sat_err_lo, f.p_sat_err_hi
+    ci = (f.p_sat - lo, f.p_sat + hi) if lo and hi else None
+    p = _pull("P_sat", case, seed, f.p_sat, f.p_sat_err, 1.0, ci)
+    # the profile-likelihood interval, its side toward the truth (the lifetime's pull likewise)
+    return [replace(p, asymmetric=True) if ci is not None else p]
 
 
 def _spectro(case: Case, seed: int) -> list[Pull]:

@@ -95,6 +95,10 @@ class PowerFit:
     background_cps: float = 0.0  # rate offset (dark counts, background light): fitted or given
     background_cps_err: float | None = None
     error_scale: float = 1.0  # sqrt(chi2 / dof) when the chi2 is improbable (p < 1 %): the errors include it
+    # P_sat's 68 % profile-likelihood interval [p_sat - p_sat_err_lo, p_sat + p_sat_err_hi]: the error
+    # of a saturation power grows with it, so the linear p_sat_err is too small below and too large above
+    p_sat_err_lo: float | None = None
+    p_sat_err_hi: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The fields as a dict."""
@@ -265,15 +269,65 @@ def fit_power_sweep(
     params = _start_params(sweep, model, background_cps)
     out = lmfit.minimize(_residual(sweep, model), params, method="least_squares", scale_covar=False)
     if not _at_lower_bound(out.params["bg"], sweep):
-        return _result(out, sweep, model)
+        return _with_interval(_result(out, sweep, model), out, sweep, model)
     # A rate offset the data push below 0 sits on its bound: it is then not a free parameter, and
     # the covariance that treats it as one widens the others' errors (P_sat's 68 % coverage was
     # 82 % on the emulated sweeps where this happened, 52 % of them; docs/validation.md). It is
     # fixed at 0 and the fit repeated, as MINUIT treats a parameter at its limit.
     params["bg"].set(value=0.0, vary=False)
     out = lmfit.minimize(_residual(sweep, model), params, method="least_squares", scale_covar=False)
-    res = _result(out, sweep, model)
+    res = _with_interval(_result(out, sweep, model), out, sweep, model)
     res.notes.append("the fitted rate offset went to its bound 0: fixed at 0")
+    return res
+
+
+def _profile_chi2(s: _Sweep, model: str, best: lmfit.Parameters) -> Callable[[float], float]:
+    """chi2 minimised over the other parameters at a fixed P_sat (started from the best fit)."""
+    resid = _residual(s, model)
+
+    def chi2(p_sat: float) -> float:
+        params = best.copy()
+        params["p_sat"].set(value=p_sat, vary=False)
+        out = lmfit.minimize(resid, params, method="least_squares", scale_covar=False)
+        return float(out.chisqr)
+
+    return chi2
+
+
+def _with_interval(res: PowerFit, out: lmfit.minimizer.MinimizerResult, s: _Sweep, model: str) -> PowerFit:
+    """P_sat's 68 % profile-likelihood interval: where the profiled chi2 rises by error_scale**2
+    above its minimum (Delta chi2 = 1 for one parameter), found by bracketing and root finding on
+    each side. Left None when the profile does not rise that far within a factor 100 of P_sat
+    (an unbounded side: the sweep does not constrain it) or a fit fails."""
+    from scipy.optimize import brentq
+
+    if not (np.isfinite(res.p_sat_err) and res.p_sat_err > 0):
+        return res
+    chi2 = _profile_chi2(s, model, out.params)
+    target = float(out.chisqr) + res.error_scale**2
+
+    def rise(p: float) -> float:
+        return chi2(p) - target
+
+    p0, e = res.p_sat, res.p_sat_err
+    sides: list[float | None] = []
+    for sign in (-1.0, 1.0):
+        found: float | None = None
+        step = e
+        for _ in range(12):  # widen the bracket until the profile crosses the target
+            p = p0 + sign * step if sign > 0 else max(p0 - step, p0 / 100)
+            try:
+                if rise(p) > 0:
+                    lo, hi = (p, p0) if sign < 0 else (p0, p)
+                    found = abs(brentq(rise, lo, hi, xtol=1e-4 * e) - p0)
+                    break
+            except (ValueError, RuntimeError):
+                break
+            if sign < 0 and p <= p0 / 100 or sign > 0 and p >= 100 * p0:
+                break
+            step *= 2
+        sides.append(found)
+    res.p_sat_err_lo, res.p_sat_err_hi = sides
     return res
 
 
