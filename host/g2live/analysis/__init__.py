@@ -30,7 +30,7 @@ Heralded spectroscopy and emission lines (``g2live.analysis.heralded``)
     centroid_shift, fit_line, LineFit, fit_urbach_tail, UrbachFit, line_cdf
 Power dependence (``g2live.analysis.power``)
     fit_power_sweep, PowerFit, rate_model, g2_model, read_sweep_table, SWEEP_COLUMNS,
-    sweep_point_rate
+    sweep_point_rate, sweep_point, sweep_points, SweepPoint
 Report (``g2live.analysis.report``)
     analyze_photons, analyze_file, detect_sync, recording_power, json_safe, check_heralded, SCHEMA
     STEPS, ALL_STEPS, Conditioned   the default and optional steps, coincidences / heralded g2
@@ -130,8 +130,8 @@ _SECTIONS: dict[str, tuple[str, ...]] = {
         "quasi_independent_spectra",
         "records_from_core",
     ),
-    "power": ("SWEEP_COLUMNS", "PowerFit", "fit_power_sweep", "g2_model", "rate_model", "read_sweep_table",
-              "sweep_point_rate"),
+    "power": ("SWEEP_COLUMNS", "PowerFit", "SweepPoint", "fit_power_sweep", "g2_model", "rate_model",
+              "read_sweep_table", "sweep_point", "sweep_point_rate", "sweep_points"),
     "report": ("ALL_STEPS", "SCHEMA", "STEPS", "Conditioned", "analyze_file", "analyze_photons",
                "check_heralded", "detect_sync", "json_safe", "recording_power"),
 }

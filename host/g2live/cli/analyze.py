@@ -287,15 +287,10 @@ def _conditioned(args: argparse.Namespace) -> Any:
                        g3, args.g3_bin_width_ps, args.g3_n_bins)
 
 
-_SWEEP_KEYS = ("power", "rate_cps", "rate_err", "g2_0", "g2_0_err")
-
-
-def _folder_point(f: Path, fmt: str, args: argparse.Namespace) -> dict[str, Any]:
-    """One sweep point: a recording's power (from its metadata), detector rate (dead-time losses
-    undone; error: Poisson and the blinking's ON-time scatter) and g2(0) (background-corrected
-    when the decays give the signal fraction: the sweep's g2 model has no background)."""
+def _folder_report(f: Path, fmt: str, args: argparse.Namespace) -> tuple[float, dict[str, Any]]:
+    """One sweep recording: its power (from its metadata) and its report (g2, decays, blinking)."""
     from g2live import io
-    from g2live.analysis import analyze_file, recording_power, sweep_point_rate
+    from g2live.analysis import analyze_file, recording_power
 
     head = next(io.iter_chunks(f, chunk_records=1, format=fmt), None)  # the metadata, not the photons
     pw = None if head is None else recording_power(head)
@@ -310,24 +305,38 @@ def _folder_point(f: Path, fmt: str, args: argparse.Namespace) -> dict[str, Any]
         steps=("g2", "lifetime", "blinking"),
         rep_rate_hz=args.rep_rate,
     )
-    rate, rate_err = sweep_point_rate(r)
-    corrected = r.get("g2_0_corrected") is not None
+    return pw, r
+
+
+def _folder_row(name: str, power: float, pt: Any) -> dict[str, Any]:
+    """A point's row: the rate (the signal's when the decays give rho; error: Poisson and the
+    blinking pooled over the sweep, ``sweep_points``) and g2(0) (background-corrected when the
+    decays give rho: the sweep's g2 model has no background). The fit takes the estimator's
+    unconstrained g2(0) (``g2_0_unconstrained``, flagged: not a result); ``g2_0`` is it where it is
+    physical (>= 0), else null."""
+    physical = pt.g2_0 is not None and pt.g2_0 >= 0
     return {
-        "file": f.name,
-        "power": pw,
-        "rate_cps": rate,
-        "rate_err": rate_err,
-        "g2_0": r["g2_0_corrected"] if corrected else r["g2_0"],
-        "g2_0_err": r["g2_0_corrected_err"] if corrected else r["g2_0_err"],
-        "g2_0_background_corrected": corrected,
+        "file": name,
+        "power": power,
+        "rate_cps": pt.rate_cps,
+        "rate_err": pt.rate_err,
+        "g2_0": pt.g2_0 if physical else None,
+        "g2_0_err": pt.g2_0_err if physical else None,
+        "g2_0_unconstrained": pt.g2_0,
+        "g2_0_background_corrected": pt.g2_0_background_corrected,
+        "signal_fraction": pt.signal_fraction,
     }
 
 
-def _folder_sweep(path: Path, args: argparse.Namespace) -> tuple[list[dict[str, Any]], dict[str, np.ndarray]]:
-    """Points and table of a folder of recordings (other files are skipped)."""
+def _folder_sweep(
+    path: Path, args: argparse.Namespace
+) -> tuple[list[dict[str, Any]], dict[str, np.ndarray], bool]:
+    """Points and table of a folder of recordings (other files are skipped), and whether the rates
+    are the signal's alone (every point's decays gave rho)."""
     from g2live import io
+    from g2live.analysis import sweep_points
 
-    rows = []
+    found = []
     for f in sorted(path.iterdir()):
         if f.is_dir() or f.name.startswith("."):
             continue
@@ -335,16 +344,18 @@ def _folder_sweep(path: Path, args: argparse.Namespace) -> tuple[list[dict[str, 
             fmt = io.detect_format(f)
         except (ValueError, OSError):
             continue  # not a recording (notes, tables)
-        rows.append(_folder_point(f, fmt, args))
-    if not rows:
+        found.append((f.name, *_folder_report(f, fmt, args)))
+    if not found:
         raise ValueError(f"{path}: no recordings found")
-    table = {
-        k: np.array([np.nan if row[k] is None else row[k] for row in rows], dtype=float) for k in _SWEEP_KEYS
-    }
-    return rows, table
+    pts = sweep_points([r for _, _, r in found])
+    rows = [_folder_row(name, pw, pt) for (name, pw, _), pt in zip(found, pts, strict=True)]
+    cols = {"power": [pw for _, pw, _ in found]}
+    cols |= {k: [getattr(pt, k) for pt in pts] for k in ("rate_cps", "rate_err", "g2_0", "g2_0_err")}
+    table = {k: np.array([np.nan if v is None else v for v in vals], dtype=float) for k, vals in cols.items()}
+    return rows, table, all(pt.signal_fraction is not None for pt in pts)
 
 
-def _table_sweep(path: Path) -> tuple[list[dict[str, Any]], dict[str, np.ndarray]]:
+def _table_sweep(path: Path) -> tuple[list[dict[str, Any]], dict[str, np.ndarray], bool]:
     """Points and table of a CSV/JSON sweep table; ``integration_s`` gives rate errors."""
     from g2live.analysis import read_sweep_table
 
@@ -355,11 +366,13 @@ def _table_sweep(path: Path) -> tuple[list[dict[str, Any]], dict[str, np.ndarray
     ]
     if "rate_err" not in table and "integration_s" in table:
         table["rate_err"] = np.sqrt(table["rate_cps"] / table["integration_s"])
-    return rows, table
+    return rows, table, False
 
 
-def _fit_table(table: dict[str, np.ndarray], rate_model: str | None) -> Any:
-    """Saturation fit of the finite points; g2(0) joins only when every point has it with an error."""
+def _fit_table(table: dict[str, np.ndarray], rate_model: str | None, signal_rates: bool = False) -> Any:
+    """Saturation fit of the finite points; g2(0) joins only when every point has it with an error.
+    A rate offset (dark counts and background do not saturate) is fitted with 5 points or more,
+    unless the rates are the signal's alone (rho from each recording's decays)."""
     from g2live.analysis import fit_power_sweep
 
     ok = np.isfinite(table["power"]) & np.isfinite(table["rate_cps"])
@@ -378,7 +391,7 @@ def _fit_table(table: dict[str, np.ndarray], rate_model: str | None) -> Any:
         g2v[ok] if use_g2 else None,
         g2e[ok] if use_g2 else None,
         rate_model_name=rate_model,
-        background_cps="fit" if int(ok.sum()) >= 5 else None,  # dark counts and background do not saturate
+        background_cps=None if signal_rates or int(ok.sum()) < 5 else "fit",
     )
 
 
@@ -399,8 +412,8 @@ def analyze_sweep(path: Path, args: argparse.Namespace) -> dict[str, Any]:
     """
     from g2live.analysis import json_safe
 
-    rows, table = _folder_sweep(path, args) if path.is_dir() else _table_sweep(path)
-    d = _fit_table(table, args.rate_model).to_dict()
+    rows, table, signal_rates = _folder_sweep(path, args) if path.is_dir() else _table_sweep(path)
+    d = _fit_table(table, args.rate_model, signal_rates).to_dict()
     keys = ("p_sat", "p_sat_err", "i_sat_cps", "i_sat_cps_err", "qy_ratio", "qy_ratio_err", "rate_model")
     keys += ("chi2", "dof", "notes", "background_cps", "background_cps_err", "error_scale")
     return json_safe({**{k: d[k] for k in keys}, "points": rows})

@@ -130,27 +130,28 @@ def _lifetime_pull(case: Case, seed: int, r: dict[str, Any], truth: float) -> Pu
     return replace(p, asymmetric=True) if p.estimate is not None and ci is not None else p
 
 
-def _sweep_point(case: Case, seed: int, power: float) -> tuple[float | None, float | None, Any, Any]:
-    """Detector rate (dead-time corrected) with its error (Poisson and blinking:
-    ``sweep_point_rate``) and the background-corrected g2(0) at one power."""
-    from g2live.analysis import analyze_photons, sweep_point_rate
+def _sweep_report(case: Case, seed: int, power: float) -> dict[str, Any]:
+    """The report of one sweep point (g2, decays for rho, blinking)."""
+    from g2live.analysis import analyze_photons
     from g2live.emulator import Emulator
 
     data = Emulator(replace(_config(case), power=power), seed=seed).run(case.duration_s)
-    r = analyze_photons(data, steps=("g2", "lifetime", "blinking"))
-    rate, rate_err = sweep_point_rate(r)
-    return rate, rate_err, r.get("g2_0_corrected"), r.get("g2_0_corrected_err")
+    return analyze_photons(data, steps=("g2", "lifetime", "blinking"))
 
 
 def _sweep(case: Case, seed: int) -> list[Pull]:
-    from g2live.analysis import fit_power_sweep
+    """P_sat of one sweep as ``g2live analyze --sweep`` fits it (``sweep_points``): signal rates
+    (rho from the decays) with the blinking pooled over the points, background-corrected g2(0)."""
+    from g2live.analysis import fit_power_sweep, sweep_points
 
-    pts = [_sweep_point(case, seed + k, p) for k, p in enumerate(SWEEP_POWERS)]
-    if any(v is None for pt in pts for v in pt):
+    pts = sweep_points([_sweep_report(case, seed + k, p) for k, p in enumerate(SWEEP_POWERS)])
+    if any(v is None for pt in pts for v in (pt.rate_cps, pt.rate_err, pt.g2_0, pt.g2_0_err)):
         return [_pull("P_sat", case, seed, None, None, 1.0, why="a point without a rate or a g2(0)")]
-    rate, rate_err, g2, g2e = (np.array(col, dtype=float) for col in zip(*pts, strict=True))
+    keys = ("rate_cps", "rate_err", "g2_0", "g2_0_err")
+    rate, rate_err, g2, g2e = (np.array([getattr(pt, k) for pt in pts], dtype=float) for k in keys)
+    offset = None if all(pt.signal_fraction is not None for pt in pts) else "fit"
     try:
-        f = fit_power_sweep(np.array(SWEEP_POWERS), rate, rate_err, g2, g2e, "cascade", background_cps="fit")
+        f = fit_power_sweep(np.array(SWEEP_POWERS), rate, rate_err, g2, g2e, "cascade", background_cps=offset)
     except ValueError as exc:
         return [_pull("P_sat", case, seed, None, None, 1.0, why=str(exc))]
     return [_pull("P_sat", case, seed, f.p_sat, f.p_sat_err, 1.0)]
