@@ -114,3 +114,18 @@ def test_joint_fit_needs_two_channels() -> None:
     c = channel_decay(_model_decay(np.random.default_rng(1), 3e5, 8_000.0, 0.004, 60_000.0), W, DEAD)
     with pytest.raises(ValueError, match="two channels"):
         fit_joint_decay([c], W)
+
+
+def test_profile_errors_cover_the_lifetime() -> None:
+    """The joint fit's profile-likelihood interval holds the true lifetime about 68 % of the time,
+    and is close to the covariance's error where the decay is rich (tau_ap well determined)."""
+    rng = np.random.default_rng(12)
+    hits, ratios = 0, []
+    for _ in range(24):
+        chans = [channel_decay(_model_decay(rng, s, 8_000.0, 0.004, 60_000.0), W, DEAD) for s in (3e5, 2.5e5)]
+        j = fit_joint_decay(chans, W)
+        assert j is not None and j.tau_err_lo_ps is not None and j.tau_err_hi_ps is not None
+        hits += j.tau_ps - j.tau_err_lo_ps <= 8_000.0 <= j.tau_ps + j.tau_err_hi_ps
+        ratios += [j.tau_err_lo_ps / j.tau_err_ps, j.tau_err_hi_ps / j.tau_err_ps]
+    assert 10 <= hits <= 22  # 68 % of 24 is 16.4, binomial sd 2.3
+    assert 0.7 < np.median(ratios) < 1.3

@@ -6,11 +6,16 @@ is one parameter; their amplitudes, backgrounds, cable delays and afterpulse pro
 their own. The afterpulse time constant tau_ap is a property of each detector: two SPADs of one
 model have similar but not identical ones. Fitted from one channel's decay alone it is poorly
 determined (it spreads 6-170 ns around a true 60 ns in a 2 s run) and the lifetime follows it
-(docs/validation.md). It is shared here unless the channels' data say otherwise: the fit with one
-tau_ap per detector is kept when the likelihood-ratio test rejects the shared one
-(``TAU_AP_ALPHA``). The lifetime is shared unless the channels disagree on it
-(``TAU_ALPHA``: polarisation, two emitters): then there is no joint result and the caller falls
-back to the channels' own fits.
+(docs/validation.md). The tests, by the likelihood ratio against the channels' own fits:
+
+1. one lifetime and one tau_ap against each channel's own (n + n_ap - 2 degrees of freedom):
+   kept at p >= ``TAU_AP_ALPHA``, the usual case;
+2. else the fit with one lifetime and a tau_ap per detector: the lifetime is shared unless the
+   channels' own fits reject it at ``TAU_ALPHA`` (polarisation, two emitters: then there is no
+   joint result and the caller falls back to the channels' own fits), and tau_ap is shared
+   unless that fit rejects it at ``TAU_AP_ALPHA``.
+
+The lifetime's errors below and above come from the profile likelihood (``profile_errors``).
 """
 
 from __future__ import annotations
