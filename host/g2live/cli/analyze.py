@@ -415,7 +415,8 @@ def analyze_sweep(path: Path, args: argparse.Namespace) -> dict[str, Any]:
     rows, table, signal_rates = _folder_sweep(path, args) if path.is_dir() else _table_sweep(path)
     d = _fit_table(table, args.rate_model, signal_rates).to_dict()
     keys = ("p_sat", "p_sat_err", "i_sat_cps", "i_sat_cps_err", "qy_ratio", "qy_ratio_err", "rate_model")
-    keys += ("chi2", "dof", "notes", "background_cps", "background_cps_err", "error_scale")
+    keys += ("chi2", "dof", "notes", "background_cps", "background_cps_err", "error_scale", "p_sat_err_lo",
+             "p_sat_err_hi")
     return json_safe({**{k: d[k] for k in keys}, "points": rows})
 
 
@@ -555,7 +556,10 @@ def _print_optional(r: dict[str, Any]) -> None:
 
 
 def _print_sweep(r: dict[str, Any]) -> None:
-    print(f"P_sat     {_fmt(r['p_sat'], r['p_sat_err'])}")
+    lo, hi = r.get("p_sat_err_lo"), r.get("p_sat_err_hi")
+    ci = (f"   (68% profile interval [{r['p_sat'] - lo:.4g}, {r['p_sat'] + hi:.4g}])"
+          if r.get("p_sat") is not None and lo is not None and hi is not None else "")
+    print(f"P_sat     {_fmt(r['p_sat'], r['p_sat_err'])}{ci}")
     print(f"I_sat     {_fmt(r['i_sat_cps'], r['i_sat_cps_err'], 'cps')}")
     print(f"qy_ratio  {_fmt(r['qy_ratio'], r['qy_ratio_err'])}")
     print(f"model     {r['rate_model']}, chi2 {r['chi2']:.1f} for {r['dof']} dof")
