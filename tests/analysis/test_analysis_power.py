@@ -127,6 +127,9 @@ def test_sweep_table_through_cli(tmp_path) -> None:
     assert abs(res["p_sat"] - 3.0) < 4 * res["p_sat_err"]
     assert abs(res["qy_ratio"] - 0.08) < 4 * res["qy_ratio_err"]
     assert abs(res["i_sat_cps"] - 2e5) < 4 * res["i_sat_cps_err"]
+    # the profile interval: near the covariance error on a well-constrained sweep, each side positive
+    for side in ("p_sat_err_lo", "p_sat_err_hi"):
+        assert 0.5 * res["p_sat_err"] < res[side] < 2 * res["p_sat_err"], (side, res[side], res["p_sat_err"])
 
 
 def test_sweep_point_rate_blinking_error() -> None:
