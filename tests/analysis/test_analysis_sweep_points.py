@@ -114,3 +114,27 @@ def test_sweep_row_never_reports_a_negative_g2() -> None:
     assert row["g2_0"] is None and row["g2_0_err"] is None
     assert row["g2_0_unconstrained"] == pytest.approx(p.g2_0)
     assert row["signal_fraction"] == pytest.approx(0.99)
+
+
+def test_signal_fraction_step_gives_the_lifetime_steps_rho() -> None:
+    """A sweep's reports take the decays' rho from the signal_fraction step, without the lifetime's
+    model fits: the same rho, corrected g2(0) and sweep point as with the lifetime step."""
+    from g2live.analysis import analyze_photons
+    from g2live.emulator import Emulator, EmulatorConfig
+
+    data = Emulator(EmulatorConfig(power=0.3, collection_efficiency=0.3, dark_cps=2000.0), seed=5).run(0.5)
+    full = analyze_photons(data, steps=("g2", "lifetime", "blinking"))
+    rho = analyze_photons(data, steps=("g2", "signal_fraction", "blinking"))
+    assert full["lifetime_ns"] is not None and rho["lifetime_ns"] is None  # no lifetime claimed
+    assert rho["rho"] == full["rho"] and 0 < min(rho["rho"]) < 1
+    assert rho["g2_0_corrected"] == full["g2_0_corrected"]
+    assert sweep_point(rho) == sweep_point(full)
+
+
+def test_unknown_step_is_an_error() -> None:
+    from g2live.analysis import analyze_photons
+    from g2live.emulator import Emulator
+
+    data = Emulator(seed=1).run(0.05)
+    with pytest.raises(ValueError, match="unknown analysis step.*'lifetimes'"):
+        analyze_photons(data, steps=("g2", "lifetimes"))

@@ -288,7 +288,8 @@ def _conditioned(args: argparse.Namespace) -> Any:
 
 
 def _folder_report(f: Path, fmt: str, args: argparse.Namespace) -> tuple[float, dict[str, Any]]:
-    """One sweep recording: its power (from its metadata) and its report (g2, decays, blinking)."""
+    """One sweep recording: its power (from its metadata) and its report (g2, the decays' signal
+    fraction, blinking)."""
     from g2live import io
     from g2live.analysis import analyze_file, recording_power
 
@@ -302,7 +303,7 @@ def _folder_report(f: Path, fmt: str, args: argparse.Namespace) -> tuple[float, 
         n_side=args.n_side,
         sync_channel=args.sync,
         channels=args.channels,
-        steps=("g2", "lifetime", "blinking"),
+        steps=("g2", "signal_fraction", "blinking"),  # the decays' rho, not the lifetime's fits
         rep_rate_hz=args.rep_rate,
     )
     return pw, r

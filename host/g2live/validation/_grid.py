@@ -74,8 +74,9 @@ GRID: tuple[Case, ...] = (
     _spectro("jitter 30 ps", jitter_fwhm_ps=30.0),
     _spectro("jitter 300 ps", jitter_fwhm_ps=300.0),
     # 200 sweeps (one P_sat each, from 6 runs): with 24 the 95 % coverage moved by 4 points per
-    # sweep, and a few sweeps that drew unlucky blinking set the row (docs/validation.md). A sweep
-    # costs ~3 s of one core (6 x (0.05 s emulation + 0.4 s analysis)), so these add ~10 CPU-minutes.
+    # sweep, and a few sweeps that drew unlucky blinking set the row (docs/validation.md). A sweep's
+    # 6 points are analysed as `analyze --sweep` does (steps g2, signal_fraction, blinking): 2.3
+    # CPU-s per sweep on a loaded machine, a quarter of the 8.9 s the lifetime step's fits took.
     Case("sweep base", "sweep", HBT_BASE, 0.5, 200),
 )
 
@@ -83,7 +84,7 @@ GRID: tuple[Case, ...] = (
 # standard errors (with 32 an unbiased estimator failed it 9 % of the time: +0.46 +- 0.18 on those
 # seeds, +0.09 +- 0.03 over 1024; with 20 spectro seeds the binding energy's -0.39 +- 0.25 was
 # +0.02 +- 0.11 on 80 others; docs/validation.md). An HBT run takes ~0.4 s, a spectro run ~1.2 s.
-# The sweep likewise has 100 (6 runs of 0.5 s, ~3.3 s each): with 10 the standard error of the
+# The sweep likewise has 100 (6 runs of 0.5 s each): with 10 the standard error of the
 # mean pull (0.34) exceeded the bound, and blocks of 10 sweeps ranged from -0.52 to +0.33 around
 # -0.11 +- 0.10 over 117.
 QUICK: tuple[Case, ...] = (

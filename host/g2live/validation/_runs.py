@@ -131,12 +131,12 @@ def _lifetime_pull(case: Case, seed: int, r: dict[str, Any], truth: float) -> Pu
 
 
 def _sweep_report(case: Case, seed: int, power: float) -> dict[str, Any]:
-    """The report of one sweep point (g2, decays for rho, blinking)."""
+    """The report of one sweep point as ``analyze --sweep`` makes it (g2, the decays' rho, blinking)."""
     from g2live.analysis import analyze_photons
     from g2live.emulator import Emulator
 
     data = Emulator(replace(_config(case), power=power), seed=seed).run(case.duration_s)
-    return analyze_photons(data, steps=("g2", "lifetime", "blinking"))
+    return analyze_photons(data, steps=("g2", "signal_fraction", "blinking"))
 
 
 def _sweep(case: Case, seed: int) -> list[Pull]:

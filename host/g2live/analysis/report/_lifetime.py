@@ -22,7 +22,7 @@ from ._recording import Recording
 from ._section import Section
 from ._source import run_pass
 
-__all__ = ["channel_lifetimes", "decay_accumulator", "lifetime_section"]
+__all__ = ["channel_lifetimes", "channel_signal_fractions", "decay_accumulator", "lifetime_section"]
 
 _DEFAULTS = {"lifetime_ns": None, "lifetime_err_ns": None, "lifetime_err_lo_ns": None,
              "lifetime_err_hi_ns": None}
@@ -37,14 +37,19 @@ def _two_components(hist: np.ndarray, lbw: float, start: float, one: LifetimeFit
     return two if one.deviance - two.deviance > stats.chi2.isf(1e-6, 2) else None
 
 
-def _tail_fits(hist: np.ndarray, lbw: float, start: float) -> tuple[dict[str, Any], tuple[float, float]]:
-    """The plain tail fits (one component, two when clearly better) and their lifetime: the
-    component that carries most photons."""
+def _tail_one(hist: np.ndarray, lbw: float, start: float) -> tuple[dict[str, Any], LifetimeFit]:
+    """The one-component tail fit and the signal fraction it gives, as an entry, and the fit."""
     one = fit_tail(hist, lbw, t0_ps=start)
     # flat background of the decay = photons not correlated with the laser (dark counts, stray
     # light, afterpulses): 1 - its share is the signal fraction rho = S / (S + B)
     rho_c = float(np.clip(1.0 - one.background_per_bin * hist.size / max(hist.sum(), 1), 0.0, 1.0))
-    entry: dict[str, Any] = {"tail": one.to_dict(), "signal_fraction": rho_c}
+    return {"tail": one.to_dict(), "signal_fraction": rho_c}, one
+
+
+def _tail_fits(hist: np.ndarray, lbw: float, start: float) -> tuple[dict[str, Any], tuple[float, float]]:
+    """The plain tail fits (one component, two when clearly better) and their lifetime: the
+    component that carries most photons."""
+    entry, one = _tail_one(hist, lbw, start)
     two = _two_components(hist, lbw, start, one)
     tau, err = one.tau_ps[0], one.tau_err_ps[0]
     if two is not None:
@@ -108,6 +113,21 @@ def _busiest(photons: dict[int, int], max_channels: int, min_photons: int) -> li
     return busiest
 
 
+def channel_signal_fractions(
+    decays: dict[int, tuple[np.ndarray, int]], lbw: float, max_channels: int = 8, min_photons: int = 1000
+) -> dict[str, Any]:
+    """The signal fraction rho of the same channels ``channel_lifetimes`` fits, from the same
+    one-component tail fit, without the lifetime's model and joint fits (three quarters of its
+    time): what a power sweep's points need (the ``signal_fraction`` step)."""
+    busiest = _busiest({c: n for c, (_, n) in decays.items()}, max_channels, min_photons)
+    per: dict[str, Any] = {}
+    for c in busiest:
+        q = quiet_bin(decays[c][0])
+        per[str(c)], _ = _tail_one(np.roll(decays[c][0], -q), lbw, q * lbw)
+    return {"bin_width_ps": lbw, "method": "tail fits for the signal fraction only (no lifetime)",
+            "channels": per}
+
+
 def lifetime_bin_ps(resolution_ps: float, period: float) -> float:
     """Decay-histogram bin: the resolution, at least period / 4096 and 1 ps."""
     return max(resolution_ps, period / 4096.0, 1.0)
@@ -168,12 +188,17 @@ def channel_lifetimes(
     return out
 
 
+def _wanted(steps: tuple[str, ...]) -> bool:
+    """Whether a step needs the decays: the lifetime, or the signal fractions alone."""
+    return "lifetime" in steps or "signal_fraction" in steps
+
+
 def decay_accumulator(
     rec: Recording, steps: tuple[str, ...], period: float | None
 ) -> DecayAccumulator | None:
     """The decay histograms the lifetime step needs with ``period``, or None when it cannot run
     (not asked for, no period, no micro-times and no sync)."""
-    if "lifetime" not in steps or not period or not (rec.t3 or rec.sync is not None):
+    if not _wanted(steps) or not period or not (rec.t3 or rec.sync is not None):
         return None
     lbw = lifetime_bin_ps(float(rec.meta.resolution_ps), float(period))
     return DecayAccumulator(rec.detectors, None if rec.t3 else rec.sync, float(period), lbw)
@@ -192,7 +217,7 @@ def lifetime_section(
     """``lifetime_ns`` (and the per-channel fits under ``lifetime``) from ``acc`` when it was
     accumulated with this period, else from a pass of its own; the laser period taken from the
     sync intervals when it was not known before."""
-    if "lifetime" not in steps:
+    if not _wanted(steps):
         return Section.skipped(_DEFAULTS)
     found = period
     if found is None and not rec.t3 and rec.sync is not None and rec.counts.get(rec.sync, 0) > 2:
@@ -204,6 +229,9 @@ def lifetime_section(
     if acc is None or not sum(n for _, n in acc.channels().values()) > 100:
         return Section(dict(_DEFAULTS), ["lifetime: no micro-times and no sync channel"], new_period)
     try:
+        if "lifetime" not in steps:  # the signal_fraction step: rho for the background correction
+            rho = channel_signal_fractions(acc.channels(), acc.bin_width_ps)
+            return Section(_DEFAULTS | {"lifetime": rho}, period_ps=new_period)
         life = channel_lifetimes(acc.channels(), acc.bin_width_ps, dead_times=acc.dead_times())
     except ValueError as exc:
         return Section(dict(_DEFAULTS), [f"lifetime: {exc}"], new_period)

@@ -35,8 +35,10 @@ from ._verdict import interpret_g2, withhold
 __all__ = ["ALL_STEPS", "SCHEMA", "STEPS", "Conditioned", "analyze_file", "analyze_photons"]
 
 SCHEMA = 1
-STEPS = ("g2", "lifetime", "blinking", "heralded")  # the default; "logcorr", "g2_on" asked for by name
-ALL_STEPS = (*STEPS, "logcorr", "g2_on")
+STEPS = ("g2", "lifetime", "blinking", "heralded")  # the default; the others asked for by name
+# signal_fraction: the decays' rho alone (the background correction, a power sweep's signal
+# rates) without the lifetime's model fits
+ALL_STEPS = (*STEPS, "logcorr", "g2_on", "signal_fraction")
 
 
 def _header(rec: Recording) -> dict[str, Any]:
@@ -142,8 +144,10 @@ def analyze_photons(
     rep_rate_hz : float, optional
         Laser repetition rate (default: metadata, or found).
     steps : tuple of str, optional
-        Which of lifetime, blinking, heralded, logcorr, g2_on run (rates and g2 always do;
-        logcorr, the log-binned G(tau) from 1 ns, and g2_on, the ON-state g2(0), only when named).
+        Which of lifetime, blinking, heralded, logcorr, g2_on, signal_fraction run (rates and g2
+        always do; logcorr, the log-binned G(tau) from 1 ns, g2_on, the ON-state g2(0), and
+        signal_fraction, the decays' rho without the lifetime's fits, only when named). An unknown
+        name raises ValueError.
     conditioned : Conditioned, optional
         Coincidence counters and a heralded g2 to count (keys ``coincidences``, ``heralded_g2``).
     zero_ps : float, optional
@@ -170,6 +174,10 @@ def _run(src: ChunkSource, channels: tuple[int, int] | None, sync_channel: int |
          rho: tuple[float, float] | None, trace_bin_s: float, rep_rate_hz: float | None,
          steps: tuple[str, ...], conditioned: Conditioned | None,
          zero_ps: float | None = None, gate_markers: tuple[int, int] | None = None) -> dict[str, Any]:
+    unknown = [x for x in steps if x not in ALL_STEPS]
+    if unknown:  # a misspelt step would silently leave its section empty
+        names, known = ", ".join(map(repr, unknown)), ", ".join(ALL_STEPS)
+        raise ValueError(f"unknown analysis step(s) {names}; known: {known}")
     rec = Recording.of(src, sync_channel, rep_rate_hz)
     if not rec.counts:
         raise ValueError(f"{src.name}: no events")
