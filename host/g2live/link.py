@@ -126,6 +126,11 @@ class LinkMonitor:
                 "is this a g2live server?"
             )
         if st.failure == zmq.EVENT_HANDSHAKE_FAILED_NO_DETAIL:
+            # A plain server may close on our CURVE greeting before its ERROR arrives (seen under
+            # load), which looks like a wrong server key: a plain handshake tells them apart.
+            wait = min(max(timeout_s, 0.5), 2.0)
+            if self.encrypted and _plain_handshake(self._sock.context, endpoint, wait):
+                return EncryptionMismatchError(f"{where}: the server does not use CURVE: drop --server-key")
             if self.encrypted:
                 return ServerKeyError(
                     f"{where}: the CURVE handshake failed: --server-key is not this server's public key"
@@ -151,3 +156,25 @@ class LinkMonitor:
         except zmq.ZMQError:
             pass  # the socket is already closed
         self._mon.close(linger=0)
+
+
+def _plain_handshake(ctx: zmq.Context, endpoint: str, wait_s: float) -> bool:
+    """Whether a client without CURVE completes the ZMTP handshake with ``endpoint`` within
+    ``wait_s`` (it sends nothing: the server sees a connection open and close)."""
+    sock = ctx.socket(zmq.DEALER)
+    sock.setsockopt(zmq.LINGER, 0)
+    addr = f"inproc://g2live-probe-{next(_ids)}"
+    sock.monitor(addr, zmq.EVENT_HANDSHAKE_SUCCEEDED | zmq.EVENT_HANDSHAKE_FAILED_NO_DETAIL
+                 | zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL | zmq.EVENT_HANDSHAKE_FAILED_AUTH)
+    mon = ctx.socket(zmq.PAIR)
+    mon.setsockopt(zmq.LINGER, 0)
+    try:
+        mon.connect(addr)
+        sock.connect(endpoint)
+        if not mon.poll(int(wait_s * 1000)):
+            return False
+        return recv_monitor_message(mon)["event"] == zmq.EVENT_HANDSHAKE_SUCCEEDED
+    finally:
+        sock.disable_monitor()
+        mon.close(linger=0)
+        sock.close(linger=0)

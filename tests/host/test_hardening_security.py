@@ -177,6 +177,29 @@ def test_an_unencrypted_server_is_named(keys: dict[str, Path], array_server: Ser
             ctl.status()
 
 
+def test_a_handshake_closed_without_detail_is_told_apart(
+    keys: dict[str, Path], array_server: Server, open_curve_server: Server
+) -> None:
+    """A plain server can close on a CURVE client's greeting before its ERROR arrives (seen under
+    load: the test above then got "--server-key is not this server's public key"). That state,
+    forced here, is told apart from a wrong key by a plain handshake."""
+    from g2live.link import LinkMonitor
+    from g2live.protocol import EncryptionMismatchError, ServerKeyError
+
+    ctx = zmq.Context.instance()
+    for endpoint, expected in ((array_server.control_endpoint, EncryptionMismatchError),
+                               (open_curve_server.control_endpoint, ServerKeyError)):
+        sock = ctx.socket(zmq.DEALER)
+        mon = LinkMonitor(sock, encrypted=True)
+        try:
+            mon.state.failure = zmq.EVENT_HANDSHAKE_FAILED_NO_DETAIL
+            err = mon.error(endpoint, 1.0)
+        finally:
+            mon.close()
+            sock.close(linger=0)
+        assert type(err) is expected, (endpoint, err)
+
+
 def test_keygen_secret_is_private_and_kept(tmp_path: Path) -> None:
     """Was: mode 644, and a second --curve-keygen silently replaced the pair."""
     res = run_cli("serve", "--curve-keygen", str(tmp_path / "srv"))

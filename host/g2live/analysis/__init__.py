@@ -19,6 +19,9 @@ Correlation and g2 (``g2live.analysis.correlation``)
 Lifetime (``g2live.analysis.lifetime``)
     fit_tail, fit_reconvolution, fit_decay_model, afterpulse_density, LifetimeFit, emg_periodic,
     decay_histogram, periodic_decay, quiet_bin
+    channel_decay, ChannelDecay, decay_result, fit_joint_decay, JointDecayFit   one channel's
+        decay model, and the channels' joint fit with one lifetime (profile-likelihood errors)
+    fit_gap_afterpulses, GapAfterpulses   afterpulse delay from a detector's own event gaps
 Blinking (``g2live.analysis.blinking``)
     analyze_blinking, analyze_blinking_trace, BlinkingResult, fit_poisson_mixture, PoissonMixture,
     change_points, change_points_binned, fine_factor, intensity_trace, flid
@@ -80,9 +83,16 @@ _SECTIONS: dict[str, tuple[str, ...]] = {
         "two_sided",
     ),
     "lifetime": (
+        "ChannelDecay",
+        "GapAfterpulses",
+        "JointDecayFit",
         "LifetimeFit",
         "afterpulse_density",
+        "channel_decay",
+        "decay_result",
         "fit_decay_model",
+        "fit_gap_afterpulses",
+        "fit_joint_decay",
         "decay_histogram",
         "emg_periodic",
         "fit_reconvolution",
