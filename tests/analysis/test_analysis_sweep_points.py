@@ -85,7 +85,7 @@ def _pulls(pool: bool, n_sweeps: int = 300) -> np.ndarray:
         if any(p.rate_err is None for p in pts):
             continue
         f = fit_power_sweep(POWERS, np.array([p.rate_cps for p in pts]), np.array([p.rate_err for p in pts]),
-                            np.array([p.g2_0 for p in pts]), g_err)
+                            np.array([p.g2_0 for p in pts]), g_err, interval=False)
         z.append((f.p_sat - 1.0) / f.p_sat_err)
     return np.array(z)
 

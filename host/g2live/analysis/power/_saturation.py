@@ -236,6 +236,7 @@ def fit_power_sweep(
     g2_0_err: np.ndarray | None = None,
     rate_model_name: str | None = None,
     background_cps: float | str | None = None,
+    interval: bool = True,
 ) -> PowerFit:
     """Fit a power sweep: saturation of the rate and, with g2(0), the cascade g2 model jointly.
 
@@ -254,6 +255,10 @@ def fit_power_sweep(
     background_cps : float or "fit", optional
         A rate offset that does not saturate (dark counts, background light): known (a number),
         fitted ("fit"), or none (default).
+    interval : bool, optional
+        Find P_sat's 68 % profile-likelihood interval (``p_sat_err_lo``, ``p_sat_err_hi``; default).
+        It is ~15 of the fit's 16 parts of time: False leaves them None, for many fits that use
+        the covariance's ``p_sat_err`` alone.
 
     Returns
     -------
@@ -269,14 +274,16 @@ def fit_power_sweep(
     params = _start_params(sweep, model, background_cps)
     out = lmfit.minimize(_residual(sweep, model), params, method="least_squares", scale_covar=False)
     if not _at_lower_bound(out.params["bg"], sweep):
-        return _with_interval(_result(out, sweep, model), out, sweep, model)
+        res = _result(out, sweep, model)
+        return _with_interval(res, out, sweep, model) if interval else res
     # A rate offset the data push below 0 sits on its bound: it is then not a free parameter, and
     # the covariance that treats it as one widens the others' errors (P_sat's 68 % coverage was
     # 82 % on the emulated sweeps where this happened, 52 % of them; docs/validation.md). It is
     # fixed at 0 and the fit repeated, as MINUIT treats a parameter at its limit.
     params["bg"].set(value=0.0, vary=False)
     out = lmfit.minimize(_residual(sweep, model), params, method="least_squares", scale_covar=False)
-    res = _with_interval(_result(out, sweep, model), out, sweep, model)
+    res = _result(out, sweep, model)
+    res = _with_interval(res, out, sweep, model) if interval else res
     res.notes.append("the fitted rate offset went to its bound 0: fixed at 0")
     return res
 
