@@ -126,12 +126,13 @@ class LinkMonitor:
                 "is this a g2live server?"
             )
         if st.failure == zmq.EVENT_HANDSHAKE_FAILED_NO_DETAIL:
-            # A plain server may close on our CURVE greeting before its ERROR arrives (seen under
-            # load), which looks like a wrong server key: a plain handshake tells them apart.
-            wait = min(max(timeout_s, 0.5), 2.0)
-            if self.encrypted and _plain_handshake(self._sock.context, endpoint, wait):
-                return EncryptionMismatchError(f"{where}: the server does not use CURVE: drop --server-key")
             if self.encrypted:
+                # A plain server may close on our CURVE greeting before its ERROR arrives (seen
+                # under load), which looks like a wrong server key: a plain handshake tells them apart.
+                if _plain_handshake(self._sock.context, endpoint, min(max(timeout_s, 0.5), 2.0)):
+                    return EncryptionMismatchError(
+                        f"{where}: the server does not use CURVE: drop --server-key"
+                    )
                 return ServerKeyError(
                     f"{where}: the CURVE handshake failed: --server-key is not this server's public key"
                 )

@@ -37,6 +37,13 @@ def _two_components(hist: np.ndarray, lbw: float, start: float, one: LifetimeFit
     return two if one.deviance - two.deviance > stats.chi2.isf(1e-6, 2) else None
 
 
+def _rotated(periodic: np.ndarray, lbw: float) -> tuple[np.ndarray, float]:
+    """A decay over one period rotated to start at its quiet bin (as ``periodic_decay`` does),
+    and that start in ps."""
+    q = quiet_bin(periodic)
+    return np.roll(periodic, -q), q * lbw
+
+
 def _tail_one(hist: np.ndarray, lbw: float, start: float) -> tuple[dict[str, Any], LifetimeFit]:
     """The one-component tail fit and the signal fraction it gives, as an entry, and the fit."""
     one = fit_tail(hist, lbw, t0_ps=start)
@@ -71,8 +78,7 @@ def _channel_fit(
     biexciton cascade, the detector's afterpulses of the pulse's own photons after its dead time
     ``dead_ps``, background; docs/validation.md); the plain tail fits are listed beside it
     (``tail``, ``tail_2exp``) and stand in when the model fit has no error."""
-    q = quiet_bin(periodic)
-    hist, start = np.roll(periodic, -q), q * lbw
+    hist, start = _rotated(periodic, lbw)
     entry, (tau, err) = _tail_fits(hist, lbw, start)
     try:
         ch: ChannelDecay | None = channel_decay(hist, lbw, dead_ps)
@@ -122,8 +128,8 @@ def channel_signal_fractions(
     busiest = _busiest({c: n for c, (_, n) in decays.items()}, max_channels, min_photons)
     per: dict[str, Any] = {}
     for c in busiest:
-        q = quiet_bin(decays[c][0])
-        per[str(c)], _ = _tail_one(np.roll(decays[c][0], -q), lbw, q * lbw)
+        hist, start = _rotated(decays[c][0], lbw)
+        per[str(c)], _ = _tail_one(hist, lbw, start)
     return {"bin_width_ps": lbw, "method": "tail fits for the signal fraction only (no lifetime)",
             "channels": per}
 
